@@ -1,0 +1,1 @@
+"""The four DUO services: intake, matching, tracking, reporting."""

@@ -1,0 +1,1 @@
+"""Intake: mentees and mentors, eligibility, consent, mentor training."""

@@ -1,0 +1,1 @@
+"""Matching: candidate pool from intake events, sector-based scoring, proposals, DuoFormed."""

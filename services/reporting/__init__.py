@@ -1,0 +1,1 @@
+"""Reporting: projections of every topic, rebuilt from the log on demand."""

@@ -1,0 +1,28 @@
+"""Reporting's wiring: it consumes every producing context's topic and publishes nothing."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.reporting.api import router
+from services.reporting.projection import READ_MODEL_DDL, build_consumer
+from shared.config import ServiceSettings, load_service_settings
+from shared.http import create_service_app
+from shared.runtime import ServiceRuntime, Subscription
+from shared.topics import declared_topics
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The reporting service's HTTP application."""
+
+    def runtime() -> ServiceRuntime:
+        return ServiceRuntime(
+            settings or load_service_settings("reporting"),
+            publishes=False,
+            read_model_ddl=READ_MODEL_DDL,
+            subscriptions=[Subscription(build_consumer, [t.name for t in declared_topics()])],
+        )
+
+    app = create_service_app("DUO reporting", runtime, "Programme figures projected from the event log.")
+    app.include_router(router)
+    return app

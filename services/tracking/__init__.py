@@ -1,0 +1,1 @@
+"""Tracking: the life of a duo: meetings, outcomes, surveys, closing."""

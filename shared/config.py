@@ -1,0 +1,63 @@
+"""Where a service finds its database and the broker: the environment first, then `duo infra up`'s record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformEnvironment(BaseSettings):
+    """Settings shared by every service, read from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str | None = None
+    duo_home: Path = Path(".duo")
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 500
+    log_level: str = "INFO"
+
+
+class ConfigurationError(RuntimeError):
+    """A required endpoint is neither configured nor provided by the embedded stack."""
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything one service process needs to connect to its infrastructure."""
+
+    service: str
+    database_url: str
+    kafka_bootstrap_servers: str
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 500
+
+
+def database_env_var(service: str) -> str:
+    """The environment variable holding a service's database URL, e.g. INTAKE_DATABASE_URL."""
+    return f"{service.upper()}_DATABASE_URL"
+
+
+def load_service_settings(service: str, environ: dict[str, str] | None = None) -> ServiceSettings:
+    """Resolve a service's endpoints: explicit environment variables win over the embedded defaults."""
+    import os
+
+    from shared.infra.stack import read_endpoints
+
+    env = dict(os.environ if environ is None else environ)
+    platform = PlatformEnvironment(**{k.lower(): v for k, v in env.items() if k.lower() in PlatformEnvironment.model_fields})
+    embedded = read_endpoints(platform.duo_home.resolve())
+    database_url = env.get(database_env_var(service)) or (embedded and embedded.database_url(f"duo_{service}"))
+    kafka = platform.kafka_bootstrap_servers or (embedded and embedded.kafka_bootstrap)
+    if not database_url or not kafka:
+        raise ConfigurationError(
+            f"{service}: set {database_env_var(service)} and KAFKA_BOOTSTRAP_SERVERS, "
+            f"or start the embedded stack with `duo infra up` (data folder {platform.duo_home})"
+        )
+    return ServiceSettings(
+        service=service, database_url=database_url, kafka_bootstrap_servers=kafka,
+        kafka_session_timeout_ms=platform.kafka_session_timeout_ms,
+        kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,
+    )

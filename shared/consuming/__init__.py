@@ -1,0 +1,1 @@
+"""Idempotent Kafka consumers: the effect and its dedupe record in one transaction."""

@@ -1,0 +1,50 @@
+"""Applying an event's effect exactly once, whatever Kafka redelivers.
+
+The dedupe key is the event id, not the offset: `duo outbox republish` gives the
+same event a new offset, and must still change nothing (docs/adr/0005).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import asyncpg
+import structlog
+
+from shared.events.envelope import EventEnvelope
+
+Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
+
+log = structlog.get_logger("consumer")
+
+
+class IdempotentConsumer:
+    """Runs the effect registered for an event type, once per event id, in one transaction with its record."""
+
+    def __init__(self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect]) -> None:
+        self._pool = pool
+        self.name = name
+        self._effects = dict(effects)
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types this consumer has an effect for."""
+        return frozenset(self._effects)
+
+    async def handle(self, envelope: EventEnvelope) -> bool:
+        """Apply the event; False when it was seen before or is of no interest to this consumer."""
+        effect = self._effects.get(envelope.event_type)
+        if effect is None:
+            return False
+        async with self._pool.acquire() as con, con.transaction():
+            # A concurrent duplicate blocks on this row until the first commits, then finds it.
+            first_time = await con.fetchval(
+                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING true",
+                self.name, envelope.event_id,
+            )
+            if not first_time:
+                log.debug("duplicate event ignored", event_id=str(envelope.event_id))
+                return False
+            await effect(con, envelope)
+        return True

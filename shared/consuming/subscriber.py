@@ -1,0 +1,51 @@
+"""A FastStream subscriber that feeds CloudEvents from Kafka into an IdempotentConsumer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from shared.config import ServiceSettings
+from shared.consuming.idempotent import IdempotentConsumer
+from shared.events.wire import MalformedMessage, from_kafka
+from shared.kafka import consumer_options
+
+log = structlog.get_logger("consumer")
+REDELIVERY_PAUSE_S = 1.0
+
+
+def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: IdempotentConsumer, *topics: str) -> None:
+    """Register a subscriber for `topics` in group `consumer.name`; the offset is committed after the effect."""
+
+    @broker.subscriber(
+        *topics,
+        group_id=consumer.name,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,  # a failed effect is redelivered, never skipped
+        **consumer_options(settings),
+    )
+    async def on_event(message: KafkaMessage) -> None:
+        record = message.raw_message
+        try:
+            envelope = from_kafka(record.value, record.headers)
+        except MalformedMessage as err:
+            # Not ours to interpret; blocking the partition would stop every later fact.
+            log.error("skipping malformed message", topic=record.topic, partition=record.partition,
+                      offset=record.offset, error=str(err))
+            return
+        with structlog.contextvars.bound_contextvars(
+            event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
+        ):
+            try:
+                applied = await consumer.handle(envelope)
+            except Exception:
+                # Redelivered (NACK), after a pause so a failing database is not hammered.
+                log.exception("effect failed, will be redelivered", event_type=envelope.event_type)
+                await asyncio.sleep(REDELIVERY_PAUSE_S)
+                raise
+            if applied:
+                log.info("event applied", event_type=envelope.event_type)

@@ -1,0 +1,105 @@
+"""The PostgreSQL event store (asyncpg): the source of truth of one service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+
+import asyncpg
+
+from shared.events.envelope import EventEnvelope, NewEvent, utc_now
+from shared.eventstore.base import WrongExpectedVersion
+
+OUTBOX_CHANNEL = "duo_outbox"
+_SCHEMA_LOCK = 7_246_001  # advisory lock key: two services starting at once must not race on DDL
+
+_INSERT_EVENT = """
+INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
+                    occurred_at, recorded_at, actor, correlation_id, causation_id, data)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+RETURNING global_position
+"""
+_COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
+              occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
+
+
+async def apply_schema(pool: asyncpg.Pool) -> None:
+    """Create the store's tables if they are missing."""
+    ddl = resources.files("shared.eventstore").joinpath("schema.sql").read_text()
+    async with pool.acquire() as con, con.transaction():
+        await con.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+        await con.execute(ddl)
+
+
+async def init_connection(con: asyncpg.Connection) -> None:
+    """Decode JSONB as Python objects on every pooled connection."""
+    await con.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, **kwargs) -> asyncpg.Pool:
+    """A pool whose connections speak JSONB as Python objects."""
+    return await asyncpg.create_pool(dsn, init=init_connection, **kwargs)
+
+
+def row_to_envelope(row: asyncpg.Record) -> EventEnvelope:
+    """One `events` row as an envelope."""
+    return EventEnvelope(**dict(row))
+
+
+class PostgresEventStore:
+    """Streams in one `events` table; the outbox row is written in the append's transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+        async with self._pool.acquire() as con, con.transaction():
+            return await self.append_in(con, stream_id, expected_version, events)
+
+    async def append_in(
+        self, con: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[EventEnvelope]:
+        """Append inside a transaction the caller owns (to write a read model or dedupe row with it)."""
+        actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
+        if actual != expected_version:
+            raise WrongExpectedVersion(stream_id, expected_version, actual)
+        now = utc_now()
+        recorded: list[EventEnvelope] = []
+        for offset, new in enumerate(events, start=1):
+            envelope = EventEnvelope.record(new, stream_id, expected_version + offset, now)
+            try:
+                # A savepoint keeps the caller's transaction usable after a conflict.
+                async with con.transaction():
+                    position = await con.fetchval(
+                        _INSERT_EVENT,
+                        stream_id, envelope.stream_version, envelope.event_id, envelope.event_type,
+                        envelope.schema_version, envelope.tenant.value, envelope.office, envelope.occurred_at,
+                        envelope.recorded_at, envelope.actor, envelope.correlation_id, envelope.causation_id,
+                        envelope.data,
+                    )
+            except asyncpg.UniqueViolationError:
+                # A concurrent writer committed the same version (or the same event id) first.
+                raise WrongExpectedVersion(stream_id, expected_version, None) from None
+            await con.execute("INSERT INTO outbox (global_position) VALUES ($1)", position)
+            recorded.append(envelope.model_copy(update={"global_position": position}))
+        # Delivered at commit only, so the relay never wakes for an event it cannot see yet.
+        await con.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+        return recorded
+
+    async def read_stream(self, stream_id: str) -> list[EventEnvelope]:
+        async with self._pool.acquire() as con:
+            rows = await con.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
+            )
+        return [row_to_envelope(row) for row in rows]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[EventEnvelope]:
+        # Positions are taken before commit, so a reader polling by position can pass over a
+        # late-committing lower one; consumers that must see everything use the outbox or Kafka.
+        async with self._pool.acquire() as con:
+            rows = await con.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+                after_position, limit,
+            )
+        return [row_to_envelope(row) for row in rows]

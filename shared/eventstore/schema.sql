@@ -1,0 +1,36 @@
+-- One service's event store. Applied at start-up; every statement is idempotent.
+
+CREATE TABLE IF NOT EXISTS events (
+    global_position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    stream_id       TEXT        NOT NULL,
+    stream_version  INTEGER     NOT NULL CHECK (stream_version >= 1),
+    event_id        UUID        NOT NULL UNIQUE,
+    event_type      TEXT        NOT NULL,
+    schema_version  INTEGER     NOT NULL,
+    tenant          TEXT        NOT NULL,
+    office          TEXT        NOT NULL,
+    occurred_at     TIMESTAMPTZ NOT NULL,
+    recorded_at     TIMESTAMPTZ NOT NULL,
+    actor           TEXT        NOT NULL,
+    correlation_id  UUID        NOT NULL,
+    causation_id    UUID,
+    data            JSONB       NOT NULL,
+    -- Optimistic concurrency: two writers can never both own a version.
+    PRIMARY KEY (stream_id, stream_version)
+);
+
+-- Events not yet acknowledged by Kafka. A row is written in the same transaction
+-- as its event and deleted only after the broker acknowledged it, so the relay
+-- needs no high-water mark and cannot skip an event whose transaction committed
+-- after a higher-numbered one (docs/adr/0004).
+CREATE TABLE IF NOT EXISTS outbox (
+    global_position BIGINT PRIMARY KEY REFERENCES events (global_position)
+);
+
+-- Consumers' dedupe records, written in the same transaction as their effect.
+CREATE TABLE IF NOT EXISTS processed_events (
+    consumer     TEXT        NOT NULL,
+    event_id     UUID        NOT NULL,
+    processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);

@@ -1,0 +1,76 @@
+"""What every service's HTTP API shares: lifespan, health, correlation ids, and 4xx errors that name the field."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shared.eventstore.base import WrongExpectedVersion
+from shared.runtime import ServiceRuntime
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path", "header"))
+
+
+async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 listing every field that failed and why."""
+    errors = [
+        {"field": _field_path(tuple(err.get("loc", ()))) or "body", "rule": err.get("type"), "message": err.get("msg")}
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
+
+
+async def version_conflict(_request: Request, exc: WrongExpectedVersion) -> JSONResponse:
+    """409: someone else changed the same record first; reload and retry."""
+    return JSONResponse(status_code=409, content={"detail": "concurrent change, reload and retry", "stream_id": exc.stream_id})
+
+
+def create_service_app(title: str, runtime_factory: Callable[[], ServiceRuntime], description: str = "") -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the service's runtime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = runtime_factory()
+        await runtime.start()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(WrongExpectedVersion, version_conflict)
+
+    @app.middleware("http")
+    async def correlate(request: Request, call_next):
+        correlation_id = request.headers.get(CORRELATION_HEADER)
+        try:
+            correlation_id = str(uuid.UUID(correlation_id)) if correlation_id else str(uuid.uuid4())
+        except ValueError:
+            return JSONResponse(status_code=400, content={"detail": f"header {CORRELATION_HEADER} must be a UUID"})
+        request.state.correlation_id = uuid.UUID(correlation_id)
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            response = await call_next(request)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        return response
+
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> dict:
+        """Liveness plus the outbox backlog (events not yet on Kafka)."""
+        runtime: ServiceRuntime = request.app.state.runtime
+        pending = await runtime.outbox_pending() if runtime.publishes else 0
+        return {"service": runtime.settings.service, "status": "ok", "outbox_pending": pending}
+
+    return app

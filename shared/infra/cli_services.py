@@ -1,0 +1,126 @@
+"""`duo serve`, `duo run` and `duo outbox republish`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import subprocess
+import sys
+import time
+
+import httpx
+
+SERVICES = ("intake", "matching", "tracking", "reporting")
+DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from shared.config import PlatformEnvironment
+    from shared.logging import configure_logging
+
+    configure_logging(args.service, PlatformEnvironment().log_level)
+    app = importlib.import_module(f"services.{args.service}.app").create_app()
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+def wait_healthy(url: str, deadline_s: float, process: subprocess.Popen | None = None) -> None:
+    """Poll a service's /health until it answers 200, or raise."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url} exited with code {process.returncode} before it was healthy")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} was not healthy within {deadline_s:.0f} s")
+
+
+def start_service(service: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """One service as a child process that dies with us, even if we are killed."""
+    from shared.infra.supervise import die_with_parent
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared.infra.cli", "serve", service, "--port", str(port)],
+        env=env, preexec_fn=die_with_parent, stdin=subprocess.DEVNULL,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from shared.infra import stack
+    from shared.infra.supervise import wait_for_stop_signal
+
+    home = stack.default_home()
+    endpoints = stack.up(home)
+    children: dict[str, subprocess.Popen] = {}
+    try:
+        for service in SERVICES:
+            children[service] = start_service(service, DEFAULT_PORTS[service] + args.port_offset)
+        for service, child in children.items():
+            wait_healthy(f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}", 90, child)
+        print("\nDUO platform is running (Ctrl-C stops it):", flush=True)
+        for service in SERVICES:
+            url = f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}"
+            print(f"  {service:10} {url}   (API docs: {url}/docs)", flush=True)
+        print(f"  postgres   {endpoints.database_url('postgres')}\n  kafka      {endpoints.kafka_bootstrap}", flush=True)
+        if args.exit_when_ready:
+            return 0
+        wait_for_stop_signal()
+        return 0
+    finally:
+        for child in children.values():
+            child.terminate()
+        for child in children.values():
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if not args.keep_infra:
+            stack.down(home)
+
+
+async def _republish(service: str) -> int:
+    from shared.config import load_service_settings
+    from shared.eventstore.postgres import apply_schema, create_pool
+    from shared.outbox.relay import republish_all
+
+    pool = await create_pool(load_service_settings(service).database_url, min_size=1, max_size=1)
+    try:
+        await apply_schema(pool)
+        async with pool.acquire() as con:
+            return await republish_all(con)
+    finally:
+        await pool.close()
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    count = asyncio.run(_republish(args.service))
+    print(f"{args.service}: {count} events queued for publishing again; the running relay sends them now")
+    return 0
+
+
+def add_service_commands(sub: argparse._SubParsersAction) -> None:
+    """Add the service commands to the `duo` parser."""
+    serve = sub.add_parser("serve", help="run one service in the foreground")
+    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.set_defaults(handler=lambda a: _serve(argparse.Namespace(**{**vars(a), "port": a.port or DEFAULT_PORTS[a.service]})))
+
+    run = sub.add_parser("run", help="start the embedded infrastructure and the four services")
+    run.add_argument("--port-offset", type=int, default=0, help="added to the default ports 8001-8004")
+    run.add_argument("--keep-infra", action="store_true", help="leave PostgreSQL and Kafka running on exit")
+    run.add_argument("--exit-when-ready", action="store_true", help="stop everything once all are healthy (smoke test)")
+    run.set_defaults(handler=_run)
+
+    outbox = sub.add_parser("outbox", help="outbox maintenance")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    republish = outbox_sub.add_parser("republish", help="publish a service's whole event store again")
+    republish.add_argument("service", choices=[s for s in SERVICES if s != "reporting"])
+    republish.set_defaults(handler=_outbox)

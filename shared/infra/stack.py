@@ -1,0 +1,100 @@
+"""`duo infra up | down | status`: the embedded PostgreSQL and Kafka-wire broker under one data folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import asyncpg
+
+from shared.infra.embedded_postgres_server import (
+    SERVICE_DATABASES, admin_url, postgres_running, start_postgres, stop_postgres,
+)
+from shared.infra.processes import free_port, port_answers, wait_for_port
+from shared.infra.tansu_broker import start_tansu, stop_tansu, tansu_running
+from shared.topics import declared_topics, ensure_topics
+
+STATE_FILE = "infra.json"
+
+
+def default_home() -> Path:
+    """The data folder: $DUO_HOME, or `.duo/` in the working directory."""
+    return Path(os.environ.get("DUO_HOME", ".duo")).resolve()
+
+
+@dataclass(frozen=True)
+class InfraEndpoints:
+    """Where the embedded servers listen."""
+
+    postgres_port: int
+    kafka_port: int
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def database_url(self, database: str) -> str:
+        return admin_url(self.postgres_port, database)
+
+
+def read_endpoints(home: Path) -> InfraEndpoints | None:
+    """The endpoints recorded by the last `up`, if any."""
+    path = home / STATE_FILE
+    if not path.exists():
+        return None
+    return InfraEndpoints(**json.loads(path.read_text()))
+
+
+def _choose_endpoints(home: Path) -> InfraEndpoints:
+    # Reuse the recorded ports where free, so URLs stay stable across restarts.
+    previous = read_endpoints(home)
+    pg = int(os.environ.get("DUO_POSTGRES_PORT", 0)) or (previous.postgres_port if previous else 0)
+    kafka = int(os.environ.get("DUO_KAFKA_PORT", 0)) or (previous.kafka_port if previous else 0)
+    pg = pg if pg and not port_answers(pg) else free_port()
+    kafka = kafka if kafka and not port_answers(kafka) else free_port()
+    return InfraEndpoints(postgres_port=pg, kafka_port=kafka)
+
+
+async def _create_databases(endpoints: InfraEndpoints) -> None:
+    con = await asyncpg.connect(endpoints.database_url("postgres"))
+    try:
+        existing = {r["datname"] for r in await con.fetch("SELECT datname FROM pg_database")}
+        for name in SERVICE_DATABASES:
+            if name not in existing:
+                await con.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await con.close()
+
+
+def up(home: Path | None = None) -> InfraEndpoints:
+    """Start whatever is not running, create the service databases and topics; idempotent."""
+    home = home or default_home()
+    home.mkdir(parents=True, exist_ok=True)
+    status = infra_status(home)
+    endpoints = read_endpoints(home) if status["postgres"] and status["kafka"] else None
+    if endpoints is None:
+        down(home)  # a half-running stack (one server died) is restarted whole
+        endpoints = _choose_endpoints(home)
+        (home / STATE_FILE).write_text(json.dumps(asdict(endpoints)))
+        start_tansu(home, endpoints.kafka_port)
+        start_postgres(home, endpoints.postgres_port)
+        wait_for_port(endpoints.kafka_port, 15, "the Tansu broker")
+    asyncio.run(_create_databases(endpoints))
+    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
+    return endpoints
+
+
+def down(home: Path | None = None) -> None:
+    """Stop both servers of this data folder, found by their marks even if `up` was killed."""
+    home = home or default_home()
+    stop_tansu(home)
+    stop_postgres(home)
+
+
+def infra_status(home: Path | None = None) -> dict[str, bool]:
+    """Which of the servers of this data folder are running."""
+    home = home or default_home()
+    return {"postgres": postgres_running(home), "kafka": tansu_running(home)}

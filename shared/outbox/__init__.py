@@ -1,0 +1,1 @@
+"""Publishing the event store to Kafka at least once, in stream order."""

@@ -1,0 +1,103 @@
+"""The outbox relay: every appended event reaches Kafka at least once, in stream order.
+
+Woken by LISTEN/NOTIFY (the append's NOTIFY is delivered at commit); a slow safety
+poll only covers a lost notification, e.g. across a database restart. Pending
+events are the rows of `outbox`, deleted once the broker acknowledged them, so
+an event whose transaction committed after a higher-numbered one is still
+pending and is published on the next pass: nothing is skipped (docs/adr/0004).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from shared.events.wire import to_kafka
+from shared.eventstore.postgres import OUTBOX_CHANNEL, init_connection, row_to_envelope
+
+_LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
+_PENDING = """
+SELECT e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.tenant,
+       e.office, e.occurred_at, e.recorded_at, e.actor, e.correlation_id, e.causation_id, e.data
+FROM outbox o JOIN events e USING (global_position)
+ORDER BY o.global_position
+LIMIT $1
+"""
+
+log = structlog.get_logger("outbox")
+
+
+class OutboxRelay:
+    """Publishes one service's pending events to its topic."""
+
+    def __init__(self, database_url: str, producer: AIOKafkaProducer, topic: str, service: str,
+                 batch_size: int = 500, safety_poll_s: float = 5.0) -> None:
+        self._database_url = database_url
+        self._producer = producer
+        self._topic = topic
+        self._service = service
+        self._batch_size = batch_size
+        self._safety_poll_s = safety_poll_s
+        self._wake = asyncio.Event()
+        self.published = 0  # events acknowledged by the broker since start, for status and benchmarks
+
+    async def run(self) -> None:
+        """Relay until cancelled; reconnects after a database or broker failure."""
+        while True:
+            try:
+                await self._run_as_leader()
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # keep relaying: the outbox keeps what was not acknowledged
+                log.warning("outbox relay failed, retrying", error=type(err).__name__, detail=str(err))
+                await asyncio.sleep(1.0)
+
+    async def _run_as_leader(self) -> None:
+        con = await asyncpg.connect(self._database_url)
+        await init_connection(con)
+        try:
+            while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
+                await asyncio.sleep(1.0)  # another relay publishes this store; take over if it dies
+            await con.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            log.info("outbox relay started", topic=self._topic)
+            while True:
+                # Cleared before draining: a NOTIFY arriving mid-drain sets it again, so none is lost.
+                self._wake.clear()
+                if await self.publish_pending(con) == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._safety_poll_s)
+        finally:
+            with contextlib.suppress(Exception):
+                await con.close()
+
+    async def publish_pending(self, con: asyncpg.Connection) -> int:
+        """Publish every pending event, oldest first; returns how many were published."""
+        total = 0
+        while rows := await con.fetch(_PENDING, self._batch_size):
+            envelopes = [row_to_envelope(row) for row in rows]
+            sends = []
+            for envelope in envelopes:
+                key, value, headers = to_kafka(envelope, self._service)
+                # One producer sends a partition's batches in order, so a stream's events stay in order.
+                sends.append(await self._producer.send(self._topic, value=value, key=key, headers=headers))
+            await asyncio.gather(*sends)
+            # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.
+            await con.execute("DELETE FROM outbox WHERE global_position = ANY($1::bigint[])",
+                              [e.global_position for e in envelopes])
+            total += len(envelopes)
+            self.published += len(envelopes)
+        return total
+
+
+async def republish_all(con: asyncpg.Connection) -> int:
+    """Queue the whole store for publishing again, e.g. for a broker that lost its log."""
+    async with con.transaction():
+        status = await con.execute(
+            "INSERT INTO outbox (global_position) SELECT global_position FROM events ON CONFLICT DO NOTHING"
+        )
+        await con.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+    return int(status.split()[-1])

@@ -1,0 +1,88 @@
+"""The resources one service process owns, opened at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import logging
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from shared.config import ServiceSettings
+from shared.consuming.idempotent import IdempotentConsumer
+from shared.consuming.subscriber import subscribe
+from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
+from shared.kafka import new_producer
+from shared.outbox.relay import OutboxRelay
+from shared.topics import declared_topics, ensure_topics, topic_of
+
+ConsumerFactory = Callable[[asyncpg.Pool], IdempotentConsumer]
+
+
+@dataclass
+class Subscription:
+    """A consumer (built once the pool exists) and the topics it reads."""
+
+    build: ConsumerFactory
+    topics: Sequence[str]
+
+
+@dataclass
+class ServiceRuntime:
+    """Pool, event store, outbox relay and Kafka subscribers of one service."""
+
+    settings: ServiceSettings
+    publishes: bool = True
+    read_model_ddl: str | None = None
+    subscriptions: Sequence[Subscription] = ()
+    pool: asyncpg.Pool | None = None
+    store: PostgresEventStore | None = None
+    relay: OutboxRelay | None = None
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+    _closers: list = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Open everything; the relay and subscribers run in the background until `stop`."""
+        s = self.settings
+        self.pool = await create_pool(s.database_url, min_size=1, max_size=10)
+        self._closers.append(self.pool.close)
+        await apply_schema(self.pool)
+        if self.read_model_ddl:
+            async with self.pool.acquire() as con:
+                await con.execute(self.read_model_ddl)
+        self.store = PostgresEventStore(self.pool)
+        await ensure_topics(s.kafka_bootstrap_servers, declared_topics())
+        if self.publishes:
+            producer = new_producer(s.kafka_bootstrap_servers)
+            await producer.start()
+            self._closers.append(producer.stop)
+            self.relay = OutboxRelay(s.database_url, producer, topic_of(s.service), s.service)
+            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
+        if self.subscriptions:
+            broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("faststream"))
+            for subscription in self.subscriptions:
+                subscribe(broker, s, subscription.build(self.pool), *subscription.topics)
+            await broker.start()
+            self._closers.append(broker.stop)
+
+    async def stop(self) -> None:
+        """Close in reverse order of opening; the outbox keeps whatever was not yet published."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await close()
+        self._tasks.clear()
+        self._closers.clear()
+
+    async def outbox_pending(self) -> int:
+        """Events appended but not yet acknowledged by the broker."""
+        async with self.pool.acquire() as con:
+            return await con.fetchval("SELECT count(*) FROM outbox")

@@ -1,0 +1,61 @@
+"""The topic declarations of deploy/topics.toml, and creating them on a broker."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+_TOPIC_ALREADY_EXISTS = 36
+DECLARATION = Path(__file__).resolve().parent.parent / "deploy" / "topics.toml"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One declared topic."""
+
+    name: str
+    producer: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def declared_topics(path: Path = DECLARATION) -> list[TopicSpec]:
+    """Every topic declared for the platform."""
+    spec = tomllib.loads(path.read_text())
+    defaults = spec["defaults"]
+    return [
+        TopicSpec(
+            name=t["name"], producer=t["producer"],
+            partitions=t.get("partitions", defaults["partitions"]),
+            replication_factor=t.get("replication_factor", defaults["replication_factor"]),
+            config={**defaults.get("config", {}), **t.get("config", {})},
+        )
+        for t in spec["topic"]
+    ]
+
+
+def topic_of(service: str, path: Path = DECLARATION) -> str:
+    """The topic a service publishes its events to."""
+    for topic in declared_topics(path):
+        if topic.producer == service:
+            return topic.name
+    raise LookupError(f"no topic declared for producer {service!r} in {path.name}")
+
+
+async def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec]) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        response = await admin.create_topics(
+            [NewTopic(t.name, t.partitions, t.replication_factor, topic_configs=t.config) for t in topics]
+        )
+        for name, code, message in response.topic_errors:
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"creating topic {name} failed: {code} {message}")
+    finally:
+        await admin.close()
