@@ -18,6 +18,7 @@ class PlatformEnvironment(BaseSettings):
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 500
     log_level: str = "INFO"
+    duo_topic_prefix: str = ""
 
 
 class ConfigurationError(RuntimeError):
@@ -33,6 +34,7 @@ class ServiceSettings:
     kafka_bootstrap_servers: str
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 500
+    topic_prefix: str = ""
 
 
 def database_env_var(service: str) -> str:
@@ -60,4 +62,5 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
         service=service, database_url=database_url, kafka_bootstrap_servers=kafka,
         kafka_session_timeout_ms=platform.kafka_session_timeout_ms,
         kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,
+        topic_prefix=platform.duo_topic_prefix,
     )

@@ -55,12 +55,12 @@ class ServiceRuntime:
             async with self.pool.acquire() as con:
                 await con.execute(self.read_model_ddl)
         self.store = PostgresEventStore(self.pool)
-        await ensure_topics(s.kafka_bootstrap_servers, declared_topics())
+        await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix))
         if self.publishes:
             producer = new_producer(s.kafka_bootstrap_servers)
             await producer.start()
             self._closers.append(producer.stop)
-            self.relay = OutboxRelay(s.database_url, producer, topic_of(s.service), s.service)
+            self.relay = OutboxRelay(s.database_url, producer, topic_of(s.service, s.topic_prefix), s.service)
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
         if self.subscriptions:
             broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("faststream"))

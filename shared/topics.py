@@ -23,13 +23,13 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def declared_topics(path: Path = DECLARATION) -> list[TopicSpec]:
-    """Every topic declared for the platform."""
+def declared_topics(prefix: str = "", path: Path = DECLARATION) -> list[TopicSpec]:
+    """Every topic declared for the platform; `prefix` isolates test runs sharing one broker."""
     spec = tomllib.loads(path.read_text())
     defaults = spec["defaults"]
     return [
         TopicSpec(
-            name=t["name"], producer=t["producer"],
+            name=prefix + t["name"], producer=t["producer"],
             partitions=t.get("partitions", defaults["partitions"]),
             replication_factor=t.get("replication_factor", defaults["replication_factor"]),
             config={**defaults.get("config", {}), **t.get("config", {})},
@@ -38,9 +38,9 @@ def declared_topics(path: Path = DECLARATION) -> list[TopicSpec]:
     ]
 
 
-def topic_of(service: str, path: Path = DECLARATION) -> str:
+def topic_of(service: str, prefix: str = "", path: Path = DECLARATION) -> str:
     """The topic a service publishes its events to."""
-    for topic in declared_topics(path):
+    for topic in declared_topics(prefix, path):
         if topic.producer == service:
             return topic.name
     raise LookupError(f"no topic declared for producer {service!r} in {path.name}")

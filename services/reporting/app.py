@@ -16,11 +16,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The reporting service's HTTP application."""
 
     def runtime() -> ServiceRuntime:
+        resolved = settings or load_service_settings("reporting")
         return ServiceRuntime(
-            settings or load_service_settings("reporting"),
+            resolved,
             publishes=False,
             read_model_ddl=READ_MODEL_DDL,
-            subscriptions=[Subscription(build_consumer, [t.name for t in declared_topics()])],
+            subscriptions=[Subscription(build_consumer, [t.name for t in declared_topics(resolved.topic_prefix)])],
         )
 
     app = create_service_app("DUO reporting", runtime, "Programme figures projected from the event log.")

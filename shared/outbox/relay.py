@@ -43,6 +43,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._safety_poll_s = safety_poll_s
         self._wake = asyncio.Event()
+        self.listening = asyncio.Event()  # set once LISTEN is active: appends from then on wake the relay
         self.published = 0  # events acknowledged by the broker since start, for status and benchmarks
 
     async def run(self) -> None:
@@ -63,6 +64,7 @@ class OutboxRelay:
             while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
                 await asyncio.sleep(1.0)  # another relay publishes this store; take over if it dies
             await con.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            self.listening.set()
             log.info("outbox relay started", topic=self._topic)
             while True:
                 # Cleared before draining: a NOTIFY arriving mid-drain sets it again, so none is lost.
@@ -71,6 +73,7 @@ class OutboxRelay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._safety_poll_s)
         finally:
+            self.listening.clear()
             with contextlib.suppress(Exception):
                 await con.close()
 

@@ -1,0 +1,72 @@
+"""Fixtures for integration and end-to-end tests: one real stack per session, a fresh database per test."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from shared.eventstore.postgres import apply_schema, create_pool
+from shared.topics import TopicSpec, ensure_topics
+from tests.infrastructure import StackEndpoints, open_test_stack
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (or earlier run) uses."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], deadline_s: float = 30, what: str = "condition") -> None:
+    """Poll `check` until it holds; fail with `what` once the deadline passes."""
+    deadline = time.monotonic() + deadline_s
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {deadline_s} s")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
+    home: Path = tmp_path_factory.mktemp("duo-home")
+    with open_test_stack(home) as stack:
+        yield stack
+
+
+@pytest_asyncio.fixture
+async def database_url(infra: StackEndpoints) -> AsyncIterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    name = unique("t")
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield infra.database_url(name)
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh database holding an event store's tables."""
+    pool = await create_pool(database_url, min_size=1, max_size=30)
+    await apply_schema(pool)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture
+async def topic(infra: StackEndpoints) -> str:
+    """A fresh topic with three partitions."""
+    name = unique("topic")
+    await ensure_topics(infra.kafka_bootstrap, [TopicSpec(name, "test", 3, 1, {"retention.ms": "-1"})])
+    return name

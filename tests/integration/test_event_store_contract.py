@@ -1,0 +1,112 @@
+"""One contract for every event store: the in-memory fake must behave like PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from shared.events.catalog import MenteeRegistered
+from shared.events.envelope import EventMetadata, NewEvent
+from shared.eventstore.base import NO_STREAM, WrongExpectedVersion
+from shared.eventstore.memory import InMemoryEventStore
+from shared.eventstore.postgres import PostgresEventStore
+from shared.tenancy import Tenant
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def store(request: pytest.FixtureRequest):
+    if request.param == "memory":
+        return InMemoryEventStore()
+    return PostgresEventStore(request.getfixturevalue("pool"))
+
+
+def registered(n: int = 1) -> list[NewEvent]:
+    meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="test")
+    return [NewEvent(MenteeRegistered(mentee_id=uuid.uuid4(), job_target_sector="Q"), meta) for _ in range(n)]
+
+
+def stream() -> str:
+    return f"mentee-{uuid.uuid4()}"
+
+
+async def test_appended_events_are_read_back_in_version_order(store):
+    sid = stream()
+    first = await store.append(sid, NO_STREAM, registered(2))
+    await store.append(sid, 2, registered(1))
+    events = await store.read_stream(sid)
+    assert [e.stream_version for e in events] == [1, 2, 3]
+    assert events[0].event_id == first[0].event_id
+    assert events[0].event_type == "MenteeRegistered"
+    assert events[0].tenant is Tenant.BE and events[0].office == "be-gent"
+    assert events[0].payload() == first[0].payload()
+
+
+async def test_a_stale_expected_version_is_refused_and_appends_nothing(store):
+    sid = stream()
+    await store.append(sid, NO_STREAM, registered(1))
+    with pytest.raises(WrongExpectedVersion):
+        await store.append(sid, NO_STREAM, registered(1))
+    with pytest.raises(WrongExpectedVersion):
+        await store.append(sid, 5, registered(1))
+    assert len(await store.read_stream(sid)) == 1
+
+
+async def test_an_unknown_stream_reads_empty(store):
+    assert await store.read_stream(stream()) == []
+
+
+async def test_concurrent_writers_exactly_one_wins_each_version(store):
+    sid = stream()
+    writers = 20
+
+    async def write() -> str:
+        try:
+            await store.append(sid, NO_STREAM, registered(1))
+            return "won"
+        except WrongExpectedVersion:
+            return "conflict"
+
+    outcomes = await asyncio.gather(*(write() for _ in range(writers)))
+    assert outcomes.count("won") == 1
+    assert outcomes.count("conflict") == writers - 1
+    assert [e.stream_version for e in await store.read_stream(sid)] == [1]
+
+
+async def test_racing_writers_who_retry_lose_nothing(store):
+    sid = stream()
+
+    async def append_with_retry() -> None:
+        while True:
+            version = len(await store.read_stream(sid))
+            try:
+                await store.append(sid, version, registered(1))
+                return
+            except WrongExpectedVersion:
+                continue
+
+    await asyncio.gather(*(append_with_retry() for _ in range(10)))
+    assert [e.stream_version for e in await store.read_stream(sid)] == list(range(1, 11))
+
+
+async def test_the_same_event_id_is_never_stored_twice(store):
+    batch = registered(1)
+    await store.append(stream(), NO_STREAM, batch)
+    with pytest.raises(WrongExpectedVersion):
+        await store.append(stream(), NO_STREAM, batch)
+
+
+async def test_read_all_from_a_global_position(store):
+    a, b = stream(), stream()
+    await store.append(a, NO_STREAM, registered(2))
+    await store.append(b, NO_STREAM, registered(1))
+    everything = await store.read_all()
+    assert [(e.stream_id, e.stream_version) for e in everything] == [(a, 1), (a, 2), (b, 1)]
+    positions = [e.global_position for e in everything]
+    assert positions == sorted(positions)
+    after_first = await store.read_all(after_position=positions[0])
+    assert [e.event_id for e in after_first] == [e.event_id for e in everything[1:]]
+    assert len(await store.read_all(after_position=positions[0], limit=1)) == 1

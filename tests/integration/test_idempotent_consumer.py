@@ -1,0 +1,119 @@
+"""Idempotent consumers: the same events twice, out of order across partitions: the effect happens once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
+
+from shared.config import ServiceSettings
+from shared.consuming.idempotent import IdempotentConsumer
+from shared.consuming.subscriber import subscribe
+from shared.events.catalog import MenteeRegistered
+from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent, utc_now
+from shared.events.wire import to_kafka
+from shared.kafka import new_producer
+from shared.tenancy import Tenant
+from tests.conftest import eventually, unique
+
+pytestmark = pytest.mark.integration
+
+EFFECT_DDL = "CREATE TABLE effects (event_id UUID PRIMARY KEY, applied INT NOT NULL)"
+
+
+async def count_effect(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    # Counts applications instead of ignoring repeats, so a second application would show as 2.
+    await con.execute(
+        "INSERT INTO effects VALUES ($1, 1) ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1",
+        envelope.event_id,
+    )
+
+
+def envelopes(n: int) -> list[EventEnvelope]:
+    meta = EventMetadata(tenant=Tenant.FR, office="fr-lyon", actor="test")
+    result = []
+    for _ in range(n):
+        event = MenteeRegistered(mentee_id=uuid.uuid4())
+        result.append(EventEnvelope.record(NewEvent(event, meta), f"mentee-{event.mentee_id}", 1, utc_now()))
+    return result
+
+
+async def applied_counts(pool: asyncpg.Pool) -> list[int]:
+    async with pool.acquire() as con:
+        return [row["applied"] for row in await con.fetch("SELECT applied FROM effects")]
+
+
+async def test_handling_twice_and_concurrently_applies_once(pool):
+    async with pool.acquire() as con:
+        await con.execute(EFFECT_DDL)
+    consumer = IdempotentConsumer(pool, "test-consumer", {"MenteeRegistered": count_effect})
+    batch = envelopes(10)
+    first = await asyncio.gather(*(consumer.handle(e) for e in batch + batch))
+    again = await asyncio.gather(*(consumer.handle(e) for e in reversed(batch)))
+    assert sum(first) == 10 and not any(again)
+    assert await applied_counts(pool) == [1] * 10
+
+
+async def test_an_event_type_without_effect_is_not_recorded(pool):
+    consumer = IdempotentConsumer(pool, "test-consumer", {})
+    assert await consumer.handle(envelopes(1)[0]) is False
+    async with pool.acquire() as con:
+        assert await con.fetchval("SELECT count(*) FROM processed_events") == 0
+
+
+async def test_a_failed_effect_leaves_no_dedupe_record(pool):
+    async def failing(_con, _envelope):
+        raise RuntimeError("database hiccup")
+
+    envelope = envelopes(1)[0]
+    with pytest.raises(RuntimeError):
+        await IdempotentConsumer(pool, "c", {"MenteeRegistered": failing}).handle(envelope)
+    async with pool.acquire() as con:
+        await con.execute(EFFECT_DDL)
+    assert await IdempotentConsumer(pool, "c", {"MenteeRegistered": count_effect}).handle(envelope)
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int | None]:
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return {p: await reader.committed(TopicPartition(topic, p)) for p in range(3)}
+    finally:
+        await reader.stop()
+
+
+async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, database_url, topic, infra):
+    async with pool.acquire() as con:
+        await con.execute(EFFECT_DDL)
+    batch = envelopes(30)
+    producer = new_producer(infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        # Every event twice, newest first, spread over three partitions by key; plus one stranger.
+        await producer.send_and_wait(topic, b"not a cloud event", key=b"junk")
+        for envelope in list(reversed(batch)) * 2:
+            key, value, headers = to_kafka(envelope, "intake")
+            await producer.send(topic, value=value, key=key, headers=headers)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    group = unique("group")
+    settings = ServiceSettings("reporting", database_url, infra.kafka_bootstrap,
+                               kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500)
+    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
+    subscribe(broker, settings, IdempotentConsumer(pool, group, {"MenteeRegistered": count_effect}), topic)
+    await broker.start()
+    try:
+        async def all_consumed() -> bool:
+            offsets = await committed_offsets(infra.kafka_bootstrap, group, topic)
+            return sum(o or 0 for o in offsets.values()) == 61
+
+        await eventually(all_consumed, 60, "consuming every message")
+    finally:
+        await broker.stop()
+    assert sorted(await applied_counts(pool)) == [1] * 30

@@ -1,0 +1,186 @@
+"""The outbox relay against a real PostgreSQL and a real Kafka-protocol broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import uuid
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from shared.events.catalog import MenteeRegistered
+from shared.events.envelope import EventMetadata, NewEvent
+from shared.eventstore.base import NO_STREAM
+from shared.eventstore.postgres import PostgresEventStore, init_connection
+from shared.kafka import new_producer
+from shared.outbox.relay import OutboxRelay, republish_all
+from shared.tenancy import Tenant
+from tests.kafka_reading import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def new_events(n: int) -> list[NewEvent]:
+    meta = EventMetadata(tenant=Tenant.BE, office="be-brussel", actor="test")
+    return [NewEvent(MenteeRegistered(mentee_id=uuid.uuid4()), meta) for _ in range(n)]
+
+
+@pytest_asyncio.fixture
+async def producer(infra):
+    producer = new_producer(infra.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay):
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(relay.listening.wait(), 30)
+        yield relay
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def versions_by_stream(records) -> dict[str, list[int]]:
+    """Stream versions in the order Kafka delivered them, first occurrence of each event only."""
+    seen, order = set(), {}
+    for record in records:
+        headers = dict(record.headers)
+        if headers["ce_id"] in seen:
+            continue
+        seen.add(headers["ce_id"])
+        order.setdefault(record.key.decode(), []).append(int(headers["ce_streamversion"]))
+    return order
+
+
+async def test_appended_events_reach_kafka_in_stream_order(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    relay = OutboxRelay(database_url, producer, topic, "intake")
+    streams = [f"mentee-{uuid.uuid4()}" for _ in range(5)]
+    async with running(relay):
+        for version in range(20):
+            for sid in streams:
+                await store.append(sid, version, new_events(1))
+        records = await read_topic(infra.kafka_bootstrap, topic, 100)
+    order = versions_by_stream(records)
+    assert set(order) == set(streams)
+    assert all(versions == list(range(1, 21)) for versions in order.values())
+    async with pool.acquire() as con:
+        assert await con.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_notification_wakes_the_relay_without_polling(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    # With an hour between safety polls, only LISTEN/NOTIFY can deliver this within the deadline.
+    relay = OutboxRelay(database_url, producer, topic, "intake", safety_poll_s=3600)
+    async with running(relay):
+        [recorded] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        records = await read_topic(infra.kafka_bootstrap, topic, 1, deadline_s=20)
+    assert dict(records[0].headers)["ce_id"] == str(recorded.event_id).encode()
+
+
+async def test_an_event_committed_after_a_higher_numbered_one_is_not_skipped(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    relay = OutboxRelay(database_url, producer, topic, "intake", safety_poll_s=3600)
+    async with running(relay):
+        slow = await pool.acquire()
+        slow_tx = slow.transaction()
+        await slow_tx.start()
+        # Takes the lower global position, but commits last.
+        [early] = await store.append_in(slow, f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        [late] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        assert early.global_position < late.global_position
+        first = await read_topic(infra.kafka_bootstrap, topic, 1)
+        assert [dict(r.headers)["ce_id"] for r in first] == [str(late.event_id).encode()]
+        await slow_tx.commit()
+        await pool.release(slow)
+        both = await read_topic(infra.kafka_bootstrap, topic, 2)
+    assert {dict(r.headers)["ce_id"] for r in both} == {str(early.event_id).encode(), str(late.event_id).encode()}
+
+
+async def test_concurrent_writers_with_interleaved_delayed_commits_lose_nothing(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    relay = OutboxRelay(database_url, producer, topic, "intake", batch_size=7)
+    rng = random.Random(7)
+    shared_stream = f"mentee-{uuid.uuid4()}"
+
+    async def writer(index: int) -> list[uuid.UUID]:
+        ids = []
+        for step in range(3):
+            async with pool.acquire() as con, con.transaction():
+                recorded = await store.append_in(con, f"mentee-w{index}-{uuid.uuid4()}", NO_STREAM, new_events(2))
+                # A delay inside the transaction: positions are taken now, commits land in another order.
+                await con.execute("SELECT pg_sleep($1)", rng.uniform(0, 0.15))
+            ids += [e.event_id for e in recorded]
+        return ids
+
+    async def shared_writer() -> list[uuid.UUID]:
+        ids = []
+        for version in range(10):
+            async with pool.acquire() as con, con.transaction():
+                [recorded] = await store.append_in(con, shared_stream, version, new_events(1))
+                await con.execute("SELECT pg_sleep($1)", rng.uniform(0, 0.05))
+            ids.append(recorded.event_id)
+        return ids
+
+    async with running(relay):
+        written = await asyncio.gather(*(writer(i) for i in range(15)), shared_writer())
+        expected = {str(event_id).encode() for ids in written for event_id in ids}
+        records = await read_topic(infra.kafka_bootstrap, topic, len(expected), deadline_s=60)
+    assert {dict(r.headers)["ce_id"] for r in records} == expected
+    assert versions_by_stream(records)[shared_stream] == list(range(1, 11))
+
+
+async def test_a_restarted_relay_resumes_where_it_stopped(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    async with running(OutboxRelay(database_url, producer, topic, "intake")):
+        for _ in range(5):
+            await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        await read_topic(infra.kafka_bootstrap, topic, 5)
+    for _ in range(4):  # appended while no relay runs
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+    async with running(OutboxRelay(database_url, producer, topic, "intake")):
+        records = await read_topic(infra.kafka_bootstrap, topic, 9)
+    assert len(records) == 9  # nothing lost, and nothing the first relay had published was sent again
+
+
+async def test_republish_sends_the_whole_store_again(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    for _ in range(3):
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(2))
+    async with running(OutboxRelay(database_url, producer, topic, "intake")):
+        await read_topic(infra.kafka_bootstrap, topic, 6)
+        con = await asyncpg.connect(database_url)
+        await init_connection(con)
+        try:
+            assert await republish_all(con) == 6
+        finally:
+            await con.close()
+        records = await read_topic(infra.kafka_bootstrap, topic, 12)
+    ids = [dict(r.headers)["ce_id"] for r in records]
+    assert len(ids) == 12 and len(set(ids)) == 6
+
+
+async def test_only_one_relay_publishes_a_store_at_a_time(pool, database_url, producer, topic, infra):
+    store = PostgresEventStore(pool)
+    leader = OutboxRelay(database_url, producer, topic, "intake")
+    standby = OutboxRelay(database_url, producer, topic, "intake")
+    async with running(leader):
+        standby_task = asyncio.create_task(standby.run())
+        try:
+            for _ in range(10):
+                await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+            records = await read_topic(infra.kafka_bootstrap, topic, 10)
+            assert not standby.listening.is_set()
+        finally:
+            standby_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await standby_task
+    assert len(records) == 10 and leader.published == 10 and standby.published == 0
