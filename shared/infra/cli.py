@@ -11,14 +11,18 @@ from shared.infra import stack
 def _infra(args: argparse.Namespace) -> int:
     home = stack.default_home()
     if args.action == "up":
+        stop = None
+        if args.foreground:
+            from shared.infra.supervise import StopSignal
+
+            stop = StopSignal()
         endpoints = stack.up(home)
         print(f"postgres  {endpoints.database_url('postgres')}")
         print(f"kafka     {endpoints.kafka_bootstrap}")
-        print(f"data      {home}")
-        if args.foreground:
-            from shared.infra.supervise import wait_for_stop_signal
-
-            wait_for_stop_signal()
+        print(f"data      {home}", flush=True)
+        if stop is not None:
+            print("running in the foreground; Ctrl-C stops both", flush=True)
+            stop.wait()
             stack.down(home)
         return 0
     if args.action == "down":
@@ -35,6 +39,21 @@ def _infra(args: argparse.Namespace) -> int:
     return 0 if all(status.values()) else 3
 
 
+def _events_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from shared.events.schemas import catalog_schemas
+
+    schemas = catalog_schemas()
+    if args.type:
+        if args.type not in schemas:
+            print(f"unknown event type {args.type!r}; known: {', '.join(schemas)}", file=sys.stderr)
+            return 2
+        schemas = schemas[args.type]
+    print(json.dumps(schemas, indent=2, sort_keys=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar of `duo`."""
     parser = argparse.ArgumentParser(prog="duo", description="DUO platform: run, operate and inspect.")
@@ -44,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     infra.add_argument("action", choices=["up", "down", "status"])
     infra.add_argument("--foreground", action="store_true", help="with up: stay attached, stop both on Ctrl-C")
     infra.set_defaults(handler=_infra)
+
+    events = sub.add_parser("events", help="the event catalog")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    schema = events_sub.add_parser("schema", help="print the JSON Schema of every catalog event")
+    schema.add_argument("--type", help="only this event type, e.g. MenteeRegistered")
+    schema.set_defaults(handler=_events_schema)
 
     from shared.infra.cli_services import add_service_commands
 

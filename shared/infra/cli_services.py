@@ -54,8 +54,9 @@ def start_service(service: str, port: int, env: dict[str, str] | None = None) ->
 
 def _run(args: argparse.Namespace) -> int:
     from shared.infra import stack
-    from shared.infra.supervise import wait_for_stop_signal
+    from shared.infra.supervise import StopSignal
 
+    stop = StopSignal()
     home = stack.default_home()
     endpoints = stack.up(home)
     children: dict[str, subprocess.Popen] = {}
@@ -71,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  postgres   {endpoints.database_url('postgres')}\n  kafka      {endpoints.kafka_bootstrap}", flush=True)
         if args.exit_when_ready:
             return 0
-        wait_for_stop_signal()
+        stop.wait()
         return 0
     finally:
         for child in children.values():

@@ -9,20 +9,18 @@ import threading
 _PR_SET_PDEATHSIG = 1
 
 
-def wait_for_stop_signal() -> int:
-    """Block until SIGINT or SIGTERM arrives; return the signal number."""
-    received: list[int] = []
-    stop = threading.Event()
+class StopSignal:
+    """Catches SIGINT and SIGTERM from installation on, so one arriving during start-up is not lost."""
 
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stop.set()
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda _signum, _frame: self._stop.set())
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
-    while not stop.wait(0.5):
-        pass
-    return received[0]
+    def wait(self) -> None:
+        """Block until a stop signal arrived (returns at once if one already did)."""
+        while not self._stop.wait(0.5):
+            pass
 
 
 def die_with_parent() -> None:

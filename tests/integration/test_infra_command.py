@@ -1,0 +1,59 @@
+"""`duo infra up | down | status` on the embedded PostgreSQL and Tansu broker."""
+
+from __future__ import annotations
+
+import signal
+
+import psutil
+import pytest
+
+from tests.cli import duo, servers_of, start_duo, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_up_status_down(tmp_path):
+    home = tmp_path / "duo"
+    assert duo(home, "infra", "status").returncode == 3
+    try:
+        up = duo(home, "infra", "up")
+        assert up.returncode == 0, up.stderr
+        assert "postgresql://postgres@127.0.0.1:" in up.stdout and "kafka" in up.stdout
+        status = duo(home, "infra", "status")
+        assert status.returncode == 0 and status.stdout.count("running") == 2
+        again = duo(home, "infra", "up")  # idempotent: same endpoints, nothing restarted
+        assert again.returncode == 0 and again.stdout == up.stdout
+    finally:
+        assert duo(home, "infra", "down").returncode == 0
+    assert servers_of(home) == []
+    assert duo(home, "infra", "status").returncode == 3
+
+
+def test_down_stops_both_servers_after_up_was_killed(tmp_path):
+    home = tmp_path / "duo"
+    up = start_duo(home, "infra", "up", "--foreground")
+    try:
+        wait_until(lambda: duo(home, "infra", "status").returncode == 0, 60, "both servers running")
+        up.send_signal(signal.SIGKILL)
+        up.wait(10)
+        orphans = servers_of(home)
+        # The embedded PostgreSQL outlives its parent's SIGKILL; `down` must still find it.
+        assert {p.name() for p in orphans} >= {"postgres", "tansu"}
+    finally:
+        down = duo(home, "infra", "down")
+    assert down.returncode == 0, down.stderr
+    gone, alive = psutil.wait_procs(orphans, timeout=10)
+    assert alive == []
+    assert servers_of(home) == []
+
+
+def test_foreground_up_stops_both_on_sigterm(tmp_path):
+    home = tmp_path / "duo"
+    up = start_duo(home, "infra", "up", "--foreground")
+    try:
+        wait_until(lambda: duo(home, "infra", "status").returncode == 0, 60, "both servers running")
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(60) == 0
+        assert servers_of(home) == []
+    finally:
+        duo(home, "infra", "down")
