@@ -19,16 +19,14 @@ def tansu_binary() -> str:
 def start_tansu(home: Path, port: int) -> int:
     """Start the broker detached from our session (it must outlive `duo infra up`); returns its pid."""
     url = f"tcp://127.0.0.1:{port}"
-    log = open(home / "tansu.log", "ab")  # noqa: SIM115 - handed to the child, closed below
-    try:
+    # The child keeps its own copy of the log's descriptor; ours can close right away.
+    with open(home / "tansu.log", "ab") as log:
         proc = subprocess.Popen(
             [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, OWNER_ENV: str(home)}, start_new_session=True,
         )
-    finally:
-        log.close()
     return proc.pid
 
 

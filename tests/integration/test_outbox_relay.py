@@ -184,3 +184,19 @@ async def test_only_one_relay_publishes_a_store_at_a_time(pool, database_url, pr
             with contextlib.suppress(asyncio.CancelledError):
                 await standby_task
     assert len(records) == 10 and leader.published == 10 and standby.published == 0
+
+
+async def test_the_republish_command_queues_the_whole_store(pool, database_url, infra, tmp_path):
+    from tests.cli import duo
+
+    store = PostgresEventStore(pool)
+    for _ in range(3):
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+    async with pool.acquire() as con:
+        await con.execute("DELETE FROM outbox")  # as if a relay had published everything
+    result = await asyncio.to_thread(duo, tmp_path, "outbox", "republish", "intake",
+                                     INTAKE_DATABASE_URL=database_url, KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap)
+    assert result.returncode == 0, result.stderr
+    assert "intake: 3 events queued" in result.stdout
+    async with pool.acquire() as con:
+        assert await con.fetchval("SELECT count(*) FROM outbox") == 3
