@@ -63,7 +63,7 @@ class ServiceRuntime:
             self.relay = OutboxRelay(s.database_url, producer, topic_of(s.service, s.topic_prefix), s.service)
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
         if self.subscriptions:
-            broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("faststream"))
+            broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("duo.kafka"))
             for subscription in self.subscriptions:
                 subscribe(broker, s, subscription.build(self.pool), *subscription.topics)
             await broker.start()

@@ -69,13 +69,26 @@ async def _create_databases(endpoints: InfraEndpoints) -> None:
         await con.close()
 
 
+async def _requeue_stores(endpoints: InfraEndpoints) -> None:
+    from shared.outbox.relay import republish_all
+
+    for database in SERVICE_DATABASES:
+        con = await asyncpg.connect(endpoints.database_url(database))
+        try:
+            if await con.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
+                await republish_all(con)
+        finally:
+            await con.close()
+
+
 def up(home: Path | None = None) -> InfraEndpoints:
     """Start whatever is not running, create the service databases and topics; idempotent."""
     home = home or default_home()
     home.mkdir(parents=True, exist_ok=True)
     status = infra_status(home)
     endpoints = read_endpoints(home) if status["postgres"] and status["kafka"] else None
-    if endpoints is None:
+    fresh_broker = endpoints is None
+    if fresh_broker:
         down(home)  # a half-running stack (one server died) is restarted whole
         endpoints = _choose_endpoints(home)
         (home / STATE_FILE).write_text(json.dumps(asdict(endpoints)))
@@ -84,6 +97,10 @@ def up(home: Path | None = None) -> InfraEndpoints:
         wait_for_port(endpoints.kafka_port, 15, "the Tansu broker")
     asyncio.run(_create_databases(endpoints))
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
+    if fresh_broker:
+        # Tansu keeps its log in memory: a new broker is empty, while the stores on disk
+        # still hold every fact. Queue them all; consumers dedupe by event id.
+        asyncio.run(_requeue_stores(endpoints))
     return endpoints
 
 

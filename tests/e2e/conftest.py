@@ -48,13 +48,18 @@ def start_platform(home: Path) -> RunningPlatform:
     return RunningPlatform(process, home, urls)
 
 
+def stop_platform(running: RunningPlatform) -> None:
+    """Stop `duo run` as Ctrl-C would, and make sure its servers are gone."""
+    if running.process.poll() is None:
+        running.process.send_signal(signal.SIGTERM)
+        running.process.wait(60)
+    duo(running.home, "infra", "down")
+
+
 @pytest.fixture
 def platform(tmp_path) -> Iterator[RunningPlatform]:
     running = start_platform(tmp_path / "duo")
     try:
         yield running
     finally:
-        if running.process.poll() is None:
-            running.process.send_signal(signal.SIGTERM)
-            running.process.wait(60)
-        duo(running.home, "infra", "down")
+        stop_platform(running)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 
 import httpx
 import psutil
 import pytest
 
+from shared.infra.stack import read_endpoints
 from tests.cli import duo, servers_of, wait_until
+from tests.kafka_reading import read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -47,3 +50,29 @@ def test_killing_duo_run_leaves_no_orphan(platform):
     assert len(servers_of(platform.home)) >= 2
     assert duo(platform.home, "infra", "down").returncode == 0
     wait_until(lambda: servers_of(platform.home) == [], 30, "servers stopped")
+
+
+def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
+    from tests.e2e.conftest import start_platform, stop_platform
+
+    home = tmp_path / "duo"
+    first = start_platform(home)
+    try:
+        assert httpx.post(f"{first.urls['intake']}/mentees", json=MENTEE, timeout=10).status_code == 201
+        wait_until(lambda: reporting_total(first.urls["reporting"]) == 1, 60, "reporting counting the mentee")
+    finally:
+        stop_platform(first)
+    # The memory-only broker is gone; the stores on disk are the record and are published again.
+    second = start_platform(home)
+    try:
+        assert httpx.post(f"{second.urls['intake']}/mentees", json=MENTEE, timeout=10).status_code == 201
+        wait_until(lambda: reporting_total(second.urls["reporting"]) == 2, 60, "reporting counting both mentees")
+        wait_until(lambda: httpx.get(f"{second.urls['intake']}/health").json()["outbox_pending"] == 0, 30,
+                   "the republished store drained")
+        assert reporting_total(second.urls["reporting"]) == 2  # republished events were not counted twice
+        # A consumer starting from scratch still finds the whole history on the new broker.
+        kafka = read_endpoints(home).kafka_bootstrap
+        records = asyncio.run(read_topic(kafka, "duo.intake.events", 2))
+        assert len({dict(r.headers)["ce_id"] for r in records}) == 2
+    finally:
+        stop_platform(second)
