@@ -24,7 +24,9 @@ def _field_path(loc: tuple) -> str:
 async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     """422 listing every field that failed and why."""
     errors = [
-        {"field": _field_path(tuple(err.get("loc", ()))) or "body", "rule": err.get("type"), "message": err.get("msg")}
+        # Malformed JSON is located at ("body", character offset): the field is the body itself.
+        {"field": "body" if err.get("type") == "json_invalid" else _field_path(tuple(err.get("loc", ()))) or "body",
+         "rule": err.get("type"), "message": err.get("msg")}
         for err in exc.errors()
     ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
@@ -42,7 +44,11 @@ def create_service_app(title: str, runtime_factory: Callable[[], ServiceRuntime]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = runtime_factory()
-        await runtime.start()
+        try:
+            await runtime.start()
+        except BaseException:
+            await runtime.stop()  # close what was opened before the failure
+            raise
         app.state.runtime = runtime
         try:
             yield
