@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -32,10 +34,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], deadline_s: float = 3
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
-    home: Path = tmp_path_factory.mktemp("duo-home")
-    with open_test_stack(home) as stack:
-        yield stack
+def infra() -> Iterator[StackEndpoints]:
+    # Not under pytest's tmp_path: a concurrent pytest session rotates those folders away,
+    # and would delete the data folder of a PostgreSQL that is still running.
+    home = Path(tempfile.mkdtemp(prefix="duo-test-"))
+    try:
+        with open_test_stack(home) as stack:
+            yield stack
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest_asyncio.fixture

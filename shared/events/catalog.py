@@ -9,38 +9,124 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EVENT_REGISTRY
+from shared.nace import NaceSection
 
-NaceSection = Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U"]
-AgeBand = Literal["18-24", "25-29", "30-33", "34+", "50-54", "55-59", "60-64", "65-69", "70+", "under-18", "35-49"]
+# --- Intake (services/intake) ----------------------------------------------------------
+
+# Age at the time of the fact, in bands: exact birth dates stay in intake.
+AgeBand = Literal["under-18", "18-24", "25-29", "30-34", "35-49", "50-54", "55-59", "60-64", "65-69", "70+"]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, lower case", examples=["nl"])]
+DayPart = Annotated[str, Field(
+    pattern=r"^(mon|tue|wed|thu|fri|sat|sun)-(morning|afternoon|evening)$",
+    description="a part of a weekday when the person can meet", examples=["tue-evening"],
+)]
+EligibilityRule = Literal["min_age", "max_age", "non_eu_background", "long_term_residence_permit", "programme_language"]
+Consent = Literal["data_processing", "voluntary_participation"]
+WithdrawalReason = Literal[
+    "found_work", "started_training", "moved_away", "personal_circumstances", "health",
+    "no_longer_interested", "unreachable", "other",
+]
+
+
+class SectorExperience(BaseModel):
+    """Years of professional experience in one NACE section."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sector: NaceSection
+    years: int = Field(ge=0, le=70)
+
+
+@EVENT_REGISTRY.register
+class MenteeApplicationRejected(DomainEvent):
+    """A job seeker applied but failed one or more eligibility rules; counted, never matched."""
+
+    application_id: uuid.UUID
+    failed_rules: tuple[EligibilityRule, ...] = Field(min_length=1)
+    age_band: AgeBand
+    job_target_sector: NaceSection | None = None
+    languages: tuple[LanguageCode, ...] = ()
 
 
 @EVENT_REGISTRY.register
 class MenteeRegistered(DomainEvent):
-    """A job seeker was found eligible and registered as a mentee."""
+    """A job seeker was found eligible, consented, and registered as a mentee."""
 
     mentee_id: uuid.UUID
     job_target_sector: NaceSection | None = None
-    languages: tuple[str, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
     weekly_availability_hours: float | None = None
+    available_day_parts: tuple[DayPart, ...] = ()
     age_band: AgeBand | None = None
+    consents: tuple[Consent, ...] = ()
+
+
+@EVENT_REGISTRY.register
+class MenteeProfileChanged(DomainEvent):
+    """Some of a mentee's matching data changed; a field left None did not change.
+
+    `changed_fields` also names changes kept in intake's personal data (the free-text
+    occupation), so the history shows that they happened without saying what they are.
+    """
+
+    mentee_id: uuid.UUID
+    changed_fields: tuple[str, ...] = Field(min_length=1)
+    job_target_sector: NaceSection | None = None
+    languages: tuple[LanguageCode, ...] | None = None
+    weekly_availability_hours: float | None = None
+    available_day_parts: tuple[DayPart, ...] | None = None
+
+
+@EVENT_REGISTRY.register
+class MenteeWithdrawn(DomainEvent):
+    """A mentee left the programme."""
+
+    mentee_id: uuid.UUID
+    reason: WithdrawalReason
 
 
 @EVENT_REGISTRY.register
 class MentorRegistered(DomainEvent):
-    """A volunteer aged 50 or more registered as a mentor."""
+    """A volunteer aged 50 or more registered as a mentor; matchable only after training."""
 
     mentor_id: uuid.UUID
-    sectors: tuple[NaceSection, ...] = ()
-    languages: tuple[str, ...] = ()
+    sectors: tuple[NaceSection, ...] = ()  # the sectors of `experience`, for consumers that need no years
+    experience: tuple[SectorExperience, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
     weekly_availability_hours: float | None = None
+    available_day_parts: tuple[DayPart, ...] = ()
     capacity: int = Field(default=1, ge=1, le=10)
     age_band: AgeBand | None = None
+    consents: tuple[Consent, ...] = ()
+
+
+@EVENT_REGISTRY.register
+class MentorProfileChanged(DomainEvent):
+    """Some of a mentor's matching data changed; a field left None did not change."""
+
+    mentor_id: uuid.UUID
+    changed_fields: tuple[str, ...] = Field(min_length=1)
+    sectors: tuple[NaceSection, ...] | None = None
+    experience: tuple[SectorExperience, ...] | None = None
+    languages: tuple[LanguageCode, ...] | None = None
+    weekly_availability_hours: float | None = None
+    available_day_parts: tuple[DayPart, ...] | None = None
+    capacity: int | None = Field(default=None, ge=1, le=10)
+
+
+@EVENT_REGISTRY.register
+class MentorTrainingModuleCompleted(DomainEvent):
+    """A mentor completed one of the eight half-day training modules."""
+
+    mentor_id: uuid.UUID
+    module: str
+    completed_on: date
 
 
 @EVENT_REGISTRY.register
@@ -48,6 +134,17 @@ class MentorTrainingCompleted(DomainEvent):
     """A mentor finished all eight half-day training modules and can be matched."""
 
     mentor_id: uuid.UUID
+
+
+@EVENT_REGISTRY.register
+class MentorWithdrawn(DomainEvent):
+    """A mentor left the programme."""
+
+    mentor_id: uuid.UUID
+    reason: WithdrawalReason
+
+
+# --- Matching and tracking ----------------------------------------------------------------
 
 
 @EVENT_REGISTRY.register

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import date
+import uuid
 
 import httpx
 import psutil
@@ -15,7 +17,20 @@ from tests.kafka_reading import read_topic
 
 pytestmark = pytest.mark.e2e
 
-MENTEE = {"office": "be-antwerpen", "job_target_sector": "Q", "languages": ["nl", "en"]}
+MENTEE = {
+    "first_name": "Amina", "last_name": "El Idrissi", "phone": "+32 470 12 34 56",
+    "birth_date": f"{date.today().year - 26}-06-15",  # 25 or 26, in whatever year the test runs
+    "nationality": "MA", "parent_or_grandparent_born_outside_eu": False, "residence_permit": "long_term",
+    "languages": ["fr", "ar", "en"], "office": "be-antwerpen",
+    "job_target": {"sector": "Q", "occupation": "nursing assistant"},
+    "availability": {"hours_per_week": 3, "day_parts": ["tue-evening", "sat-morning"]},
+    "consent": {"data_processing": True, "voluntary_participation": True},
+}
+
+
+def mentee(office: str = "be-antwerpen") -> dict:
+    """An eligible application with an e-mail address of its own (a repeated one is a duplicate)."""
+    return {**MENTEE, "office": office, "email": f"mentee-{uuid.uuid4().hex[:8]}@example.org"}
 
 
 def reporting_total(url: str) -> int:
@@ -29,7 +44,7 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert reporting_total(platform.urls["reporting"]) == 0
 
     for office in ("be-antwerpen", "be-antwerpen", "be-brussel"):
-        answer = httpx.post(f"{platform.urls['intake']}/mentees", json={**MENTEE, "office": office}, timeout=10)
+        answer = httpx.post(f"{platform.urls['intake']}/mentees", json=mentee(office), timeout=10)
         assert answer.status_code == 201, answer.text
 
     wait_until(lambda: reporting_total(platform.urls["reporting"]) == 3, 60, "reporting counting three mentees")
@@ -58,14 +73,14 @@ def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
     home = tmp_path / "duo"
     first = start_platform(home)
     try:
-        assert httpx.post(f"{first.urls['intake']}/mentees", json=MENTEE, timeout=10).status_code == 201
+        assert httpx.post(f"{first.urls['intake']}/mentees", json=mentee(), timeout=10).status_code == 201
         wait_until(lambda: reporting_total(first.urls["reporting"]) == 1, 60, "reporting counting the mentee")
     finally:
         stop_platform(first)
     # The memory-only broker is gone; the stores on disk are the record and are published again.
     second = start_platform(home)
     try:
-        assert httpx.post(f"{second.urls['intake']}/mentees", json=MENTEE, timeout=10).status_code == 201
+        assert httpx.post(f"{second.urls['intake']}/mentees", json=mentee(), timeout=10).status_code == 201
         wait_until(lambda: reporting_total(second.urls["reporting"]) == 2, 60, "reporting counting both mentees")
         wait_until(lambda: httpx.get(f"{second.urls['intake']}/health").json()["outbox_pending"] == 0, 30,
                    "the republished store drained")

@@ -1,0 +1,12 @@
+"""Intake's HTTP API: thin routes that turn requests into commands, documented by OpenAPI."""
+
+from fastapi import APIRouter
+
+from services.intake.api import mentees, mentors
+from services.intake.api.support import install_error_answers
+
+router = APIRouter()
+router.include_router(mentees.router)
+router.include_router(mentors.router)
+
+__all__ = ["router", "install_error_answers"]

@@ -1,0 +1,162 @@
+"""Intake's answers. Answers to commands carry ids and matching data only (they are kept for Idempotency-Key
+replays); only the profile read by id adds the personal data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from services.intake.errors import FieldProblem
+from services.intake.state import MenteeState, MentorState
+from services.intake.training import TRAINING_MODULES
+from shared.events.catalog import SectorExperience
+
+
+class FieldError(BaseModel):
+    """One broken rule."""
+
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: a summary, the broken rules, and the ids a client needs to go on."""
+
+    detail: str
+    errors: list[FieldError] = []
+    existing_id: uuid.UUID | None = None
+    application_id: uuid.UUID | None = None
+
+
+class Availability(BaseModel):
+    hours_per_week: float | None
+    day_parts: list[str]
+
+
+class MenteeView(BaseModel):
+    """A mentee's matching data and status."""
+
+    mentee_id: uuid.UUID
+    version: int
+    status: str
+    ready_for_matching: bool
+    tenant: str
+    office: str
+    job_target_sector: str | None
+    languages: list[str]
+    availability: Availability
+    age_band: str | None
+    consents: list[str]
+    registered_at: datetime
+    withdrawal_reason: str | None
+
+    @classmethod
+    def of(cls, s: MenteeState) -> MenteeView:
+        return cls(
+            mentee_id=s.mentee_id, version=s.version, status=s.status, ready_for_matching=s.ready_for_matching,
+            tenant=s.tenant.value, office=s.office, job_target_sector=s.job_target_sector, languages=list(s.languages),
+            availability=Availability(hours_per_week=s.weekly_availability_hours, day_parts=list(s.available_day_parts)),
+            age_band=s.age_band, consents=list(s.consents), registered_at=s.registered_at,
+            withdrawal_reason=s.withdrawal_reason,
+        )
+
+
+class MentorView(BaseModel):
+    """A mentor's matching data, training progress and status."""
+
+    mentor_id: uuid.UUID
+    version: int
+    status: str
+    ready_for_matching: bool
+    tenant: str
+    office: str
+    experience: list[SectorExperience]
+    languages: list[str]
+    availability: Availability
+    capacity: int
+    age_band: str | None
+    consents: list[str]
+    training_modules_completed: list[str]
+    training_modules_remaining: list[str]
+    training_completed: bool
+    registered_at: datetime
+    withdrawal_reason: str | None
+
+    @classmethod
+    def of(cls, s: MentorState) -> MentorView:
+        return cls(
+            mentor_id=s.mentor_id, version=s.version, status=s.status, ready_for_matching=s.ready_for_matching,
+            tenant=s.tenant.value, office=s.office, experience=list(s.experience), languages=list(s.languages),
+            availability=Availability(hours_per_week=s.weekly_availability_hours, day_parts=list(s.available_day_parts)),
+            capacity=s.capacity, age_band=s.age_band, consents=list(s.consents),
+            training_modules_completed=list(s.modules_completed),
+            training_modules_remaining=[m for m in TRAINING_MODULES if m not in s.modules_completed],
+            training_completed=s.training_completed, registered_at=s.registered_at,
+            withdrawal_reason=s.withdrawal_reason,
+        )
+
+
+class PersonalData(BaseModel):
+    """Personal data as kept in intake; empty once erased."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birth_date: str | None = None
+    nationality: str | None = None
+    parent_or_grandparent_born_outside_eu: bool | None = None
+    residence_permit: str | None = None
+    job_target_occupation: str | None = None
+
+
+class MenteeProfile(MenteeView):
+    """A mentee's full profile, personal data included."""
+
+    personal: PersonalData
+
+
+class MentorProfile(MentorView):
+    """A mentor's full profile, personal data included."""
+
+    personal: PersonalData
+
+
+class PersonSummary(BaseModel):
+    """One line of a list by office."""
+
+    person_id: uuid.UUID
+    kind: str
+    first_name: str | None
+    last_name: str | None
+    office: str
+    status: str
+    ready_for_matching: bool
+    sectors: list[str]
+    languages: list[str]
+    weekly_availability_hours: float | None
+    available_day_parts: list[str]
+    capacity: int | None
+    age_band: str | None
+    version: int
+    registered_at: datetime
+
+
+class PersonPage(BaseModel):
+    """A page of people and where the next one starts (null on the last page)."""
+
+    items: list[PersonSummary]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def error_body(detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any) -> dict[str, Any]:
+    """The JSON of an ErrorBody."""
+    body = {"detail": detail, "errors": [{"field": p.field, "rule": p.rule, "message": p.message} for p in problems]}
+    return body | {k: str(v) for k, v in ids.items() if v is not None}

@@ -1,0 +1,107 @@
+"""Who may join, per country branch: pure, data-driven rules. Each branch sets its own values (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.intake.commands import MigrationBackground
+from services.intake.errors import FieldProblem
+from shared.events.catalog import AgeBand
+from shared.tenancy import Tenant
+
+EU_MEMBER_STATES = frozenset({
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+})
+# Refugees and holders of unlimited permits can work without a time limit; a
+# temporary permit or a pending asylum claim does not give the stability the
+# six months of mentoring and a job search need.
+STABLE_RESIDENCE = frozenset({"citizen", "eu_citizen", "long_term", "international_protection"})
+
+
+@dataclass(frozen=True)
+class MenteeRules:
+    """One branch's mentee eligibility: age range, background, residence, languages."""
+
+    min_age: int
+    max_age: int
+    programme_languages: frozenset[str]
+    accepted_residence: frozenset[str] = STABLE_RESIDENCE
+    requires_non_eu_background: bool = True
+
+
+@dataclass(frozen=True)
+class MentorRules:
+    """One branch's mentor eligibility: a minimum age and a language the duo can speak."""
+
+    programme_languages: frozenset[str]
+    min_age: int = 50
+
+
+# BE as DUO for a JOB defines it; NL and FR values are the branches' own (to be
+# confirmed with them): the Dutch branch takes young adults up to 35, the French
+# one works in French or English only.
+MENTEE_RULES: dict[Tenant, MenteeRules] = {
+    Tenant.BE: MenteeRules(18, 33, frozenset({"fr", "nl", "en"})),
+    Tenant.NL: MenteeRules(18, 35, frozenset({"nl", "en"})),
+    Tenant.FR: MenteeRules(18, 30, frozenset({"fr", "en"})),
+}
+MENTOR_RULES: dict[Tenant, MentorRules] = {
+    tenant: MentorRules(rules.programme_languages) for tenant, rules in MENTEE_RULES.items()
+}
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on a day."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def age_band(age: int) -> AgeBand:
+    """The band an age falls in; events carry the band, never the birth date."""
+    bands: tuple[tuple[int, AgeBand], ...] = (
+        (18, "under-18"), (25, "18-24"), (30, "25-29"), (35, "30-34"), (50, "35-49"),
+        (55, "50-54"), (60, "55-59"), (65, "60-64"), (70, "65-69"),
+    )
+    return next((band for limit, band in bands if age < limit), "70+")
+
+
+def speaks_programme_language(languages: tuple[str, ...], accepted: frozenset[str]) -> FieldProblem | None:
+    """The duo needs a common working language the branch supports."""
+    if accepted.intersection(languages):
+        return None
+    return FieldProblem("languages", "programme_language", f"must include one of {', '.join(sorted(accepted))}")
+
+
+def mentee_problems(
+    birth_date: date, background: MigrationBackground, languages: tuple[str, ...], rules: MenteeRules, today: date
+) -> tuple[FieldProblem, ...]:
+    """Every mentee rule the applicant fails, in a stable order; empty when eligible."""
+    age = age_on(birth_date, today)
+    problems = [
+        FieldProblem("birth_date", "min_age", f"must be at least {rules.min_age} years old") if age < rules.min_age else None,
+        FieldProblem("birth_date", "max_age", f"must be at most {rules.max_age} years old") if age > rules.max_age else None,
+        None if not rules.requires_non_eu_background or has_non_eu_background(background) else FieldProblem(
+            "nationality", "non_eu_background",
+            "needs a non-EU nationality or a parent or grandparent born outside the EU"),
+        None if background.residence_permit in rules.accepted_residence else FieldProblem(
+            "residence_permit", "long_term_residence_permit",
+            f"needs a long-term right of residence (one of {', '.join(sorted(rules.accepted_residence))})"),
+        speaks_programme_language(languages, rules.programme_languages),
+    ]
+    return tuple(p for p in problems if p is not None)
+
+
+def mentor_problems(birth_date: date, languages: tuple[str, ...], rules: MentorRules, today: date) -> tuple[FieldProblem, ...]:
+    """Every mentor rule the volunteer fails; empty when eligible."""
+    problems = [
+        FieldProblem("birth_date", "min_age", f"must be at least {rules.min_age} years old")
+        if age_on(birth_date, today) < rules.min_age else None,
+        speaks_programme_language(languages, rules.programme_languages),
+    ]
+    return tuple(p for p in problems if p is not None)
+
+
+def has_non_eu_background(background: MigrationBackground) -> bool:
+    """A non-EU nationality, or a parent or grandparent born outside the EU."""
+    return background.nationality not in EU_MEMBER_STATES or background.parent_or_grandparent_born_outside_eu

@@ -1,0 +1,124 @@
+"""The intake service on the real database and broker, driven in-process over ASGI, and its topic read back."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
+from services.intake.app import create_app
+from services.intake.training import TRAINING_MODULES
+from shared.config import ServiceSettings
+from tests.conftest import unique
+
+EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for
+
+
+def mentee_body(**changes: Any) -> dict[str, Any]:
+    """An eligible Belgian mentee application with a fresh e-mail; keyword arguments replace fields."""
+    body = copy.deepcopy(MENTEE_EXAMPLE) | {"email": f"{uuid.uuid4().hex[:10]}@example.org"}
+    return body | changes
+
+
+def mentor_body(**changes: Any) -> dict[str, Any]:
+    """An eligible Belgian mentor registration with a fresh e-mail; keyword arguments replace fields."""
+    body = copy.deepcopy(MENTOR_EXAMPLE) | {"email": f"{uuid.uuid4().hex[:10]}@example.org"}
+    return body | changes
+
+
+@dataclass
+class IntakeHarness:
+    """An HTTP client on a running intake app, its database, and its Kafka topic."""
+
+    client: httpx.AsyncClient
+    database_url: str
+    kafka_bootstrap: str
+    topic: str
+
+    async def count(self, table: str) -> int:
+        """Rows in one of intake's tables."""
+        con = await asyncpg.connect(self.database_url)
+        try:
+            return await con.fetchval(f"SELECT count(*) FROM {table}")
+        finally:
+            await con.close()
+
+    async def counts(self) -> dict[str, int]:
+        """Rows of every table a command may write."""
+        return {t: await self.count(t) for t in ("events", "personal_data", "people", "idempotency_keys")}
+
+    async def stored_events(self, stream_id: str) -> list[str]:
+        """Event types of one stream, in the store, in order."""
+        con = await asyncpg.connect(self.database_url)
+        try:
+            rows = await con.fetch("SELECT event_type FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id)
+            return [row["event_type"] for row in rows]
+        finally:
+            await con.close()
+
+    async def published(self, until: Callable[[list[ConsumerRecord]], bool], deadline_s: float = 30) -> list[ConsumerRecord]:
+        """Read the topic from the start until `until(records)` holds; fail after the deadline."""
+        consumer = AIOKafkaConsumer(self.topic, bootstrap_servers=self.kafka_bootstrap, auto_offset_reset="earliest",
+                                    enable_auto_commit=False, group_id=None)
+        await consumer.start()
+        records: list[ConsumerRecord] = []
+        try:
+            deadline = time.monotonic() + deadline_s
+            while not until(records):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"expected events not on {self.topic} within {deadline_s} s: {records}")
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    records.extend(batch)
+            return records
+        finally:
+            await consumer.stop()
+
+    async def published_stream(self, stream_id: str, count: int) -> list[ConsumerRecord]:
+        """The first `count` records of one stream, once all are on the topic."""
+        def of_stream(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
+            return [r for r in records if r.key == stream_id.encode()]
+
+        return of_stream(await self.published(lambda records: len(of_stream(records)) >= count))
+
+
+def headers_of(record: ConsumerRecord) -> dict[str, str]:
+    """A record's headers as text."""
+    return {key: value.decode() for key, value in record.headers}
+
+
+def body_of(record: ConsumerRecord) -> dict[str, Any]:
+    """A record's JSON body."""
+    return json.loads(record.value)
+
+
+async def complete_training(client: httpx.AsyncClient, mentor_id: str) -> httpx.Response:
+    """Record all eight modules; the answer to the last one."""
+    for module in TRAINING_MODULES:
+        response = await client.post(f"/mentors/{mentor_id}/training-modules", json={"module": module})
+        assert response.status_code == 200, response.text
+    return response
+
+
+@pytest_asyncio.fixture
+async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
+    """A running intake app on a fresh database and its own topic prefix."""
+    prefix = unique("p") + "."
+    settings = ServiceSettings(service="intake", database_url=database_url,
+                               kafka_bootstrap_servers=infra.kafka_bootstrap, topic_prefix=prefix)
+    # A fixed clock: the example birth dates must stay eligible whatever year the tests run in.
+    app = create_app(settings, today=lambda: EXAMPLES_DATED)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield IntakeHarness(client, database_url, infra.kafka_bootstrap, prefix + "duo.intake.events")

@@ -1,0 +1,156 @@
+"""Intake's decisions: state and command in, events (or a refusal) out. No I/O."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from services.intake.commands import (
+    Availability, ChangeMenteeProfile, ChangeMentorProfile, Consents, MigrationBackground, PersonalDetails,
+    RecordTrainingModule, RegisterMentee, RegisterMentor, Withdraw,
+)
+from services.intake.decisions import (
+    decide_mentee_application, decide_mentee_change, decide_mentee_withdrawal, decide_mentor_change,
+    decide_mentor_registration, decide_mentor_withdrawal, decide_training_module,
+)
+from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
+from services.intake.errors import InvalidField, NotEligible, PersonNotFound, PersonWithdrawn
+from services.intake.state import MenteeState, MentorState
+from services.intake.training import TRAINING_MODULES
+from shared.events.catalog import (
+    MenteeApplicationRejected, MenteeRegistered, MentorTrainingCompleted, MentorTrainingModuleCompleted, SectorExperience,
+)
+from shared.tenancy import Tenant
+
+TODAY = date(2026, 6, 15)
+BOTH = Consents(True, True)
+
+
+def mentee(**changes) -> RegisterMentee:
+    base = RegisterMentee(
+        uuid.uuid4(), uuid.uuid4(), "be-gent", PersonalDetails("A", "B", "a@example.org", None, date(2000, 1, 1)),
+        MigrationBackground("CD", False, "international_protection"), ("fr", "ln"), "Q", "nurse",
+        Availability(3, ("mon-evening",)), BOTH,
+    )
+    return replace(base, **changes)
+
+
+def mentor(**changes) -> RegisterMentor:
+    base = RegisterMentor(
+        uuid.uuid4(), "be-gent", PersonalDetails("C", "D", "c@example.org", None, date(1960, 1, 1)),
+        (SectorExperience(sector="C", years=30),), ("nl",), Availability(2), 2, BOTH,
+    )
+    return replace(base, **changes)
+
+
+MENTEE_NOW = MenteeState(mentee_id=uuid.uuid4(), version=1, tenant=Tenant.BE, office="be-gent", status="registered",
+                         job_target_sector="Q", languages=("fr",), weekly_availability_hours=3.0)
+MENTOR_NOW = MentorState(mentor_id=uuid.uuid4(), version=1, tenant=Tenant.BE, office="be-gent", status="in_training",
+                         experience=(SectorExperience(sector="C", years=30),), languages=("nl",), capacity=1)
+
+
+def test_an_eligible_application_registers_the_mentee_with_an_age_band_and_no_personal_data():
+    cmd = mentee()
+    decision = decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], TODAY)
+    assert decision.problems == ()
+    assert decision.event == MenteeRegistered(
+        mentee_id=cmd.mentee_id, job_target_sector="Q", languages=("fr", "ln"), weekly_availability_hours=3,
+        available_day_parts=("mon-evening",), age_band="25-29", consents=("data_processing", "voluntary_participation"),
+    )
+
+
+def test_an_ineligible_application_is_a_rejection_with_every_failed_rule():
+    cmd = mentee(background=MigrationBackground("CD", False, "asylum_seeker"), languages=("ln",))
+    decision = decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], TODAY)
+    assert isinstance(decision.event, MenteeApplicationRejected)
+    assert decision.event.application_id == cmd.application_id
+    assert decision.event.failed_rules == ("long_term_residence_permit", "programme_language")
+    assert [p.field for p in decision.problems] == ["residence_permit", "languages"]
+
+
+@pytest.mark.parametrize("consents", [Consents(False, True), Consents(True, False)])
+def test_nobody_is_registered_or_recorded_without_both_consents(consents):
+    with pytest.raises(InvalidField) as refused:
+        decide_mentee_application(mentee(consents=consents), MENTEE_RULES[Tenant.BE], TODAY)
+    assert refused.value.problems[0].rule == "consent_required"
+    with pytest.raises(InvalidField):
+        decide_mentor_registration(mentor(consents=consents), MENTOR_RULES[Tenant.BE], TODAY)
+
+
+def test_a_mentor_registration_carries_sectors_capacity_and_age_band():
+    event = decide_mentor_registration(mentor(), MENTOR_RULES[Tenant.BE], TODAY)
+    assert event.sectors == ("C",) and event.capacity == 2 and event.age_band == "65-69"
+
+
+def test_a_mentor_under_50_is_not_eligible():
+    young = mentor(personal=PersonalDetails("C", "D", "c@example.org", None, date(1980, 1, 1)))
+    with pytest.raises(NotEligible) as refused:
+        decide_mentor_registration(young, MENTOR_RULES[Tenant.BE], TODAY)
+    assert [p.rule for p in refused.value.problems] == ["min_age"]
+
+
+def test_a_mentee_change_names_only_what_changed():
+    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("fr",), job_target_sector="I",
+                              availability=Availability(3.0, ("sat-morning",)))
+    [event] = decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse")
+    assert event.changed_fields == ("job_target_sector", "available_day_parts")
+    assert event.languages is None and event.weekly_availability_hours is None
+
+
+def test_an_occupation_change_is_recorded_without_its_text():
+    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, job_target_sector="Q", job_target_occupation="midwife")
+    [event] = decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse")
+    assert event.changed_fields == ("job_target_occupation",)
+    assert "midwife" not in event.model_dump_json()
+
+
+def test_a_change_that_changes_nothing_appends_nothing():
+    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("fr",), job_target_occupation="nurse")
+    assert decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse") == []
+
+
+def test_languages_cannot_change_to_none_of_the_programme_languages():
+    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("ar",))
+    with pytest.raises(InvalidField) as refused:
+        decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], None)
+    assert refused.value.problems[0].field == "languages"
+
+
+def test_a_mentor_change_of_experience_also_changes_sectors():
+    new = (SectorExperience(sector="F", years=10),)
+    [event] = decide_mentor_change(MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=new, capacity=3),
+                                   MENTOR_RULES[Tenant.BE])
+    assert event.sectors == ("F",) and event.capacity == 3 and event.changed_fields == ("experience", "sectors", "capacity")
+
+
+def test_training_modules_count_once_and_the_eighth_completes_the_training():
+    module = RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", TODAY)
+    assert [type(e) for e in decide_training_module(MENTOR_NOW, module)] == [MentorTrainingModuleCompleted]
+    done = replace(MENTOR_NOW, modules_completed=("active_listening",))
+    assert decide_training_module(done, module) == []
+    seven = replace(MENTOR_NOW, modules_completed=tuple(TRAINING_MODULES)[:-1])
+    last = RecordTrainingModule(MENTOR_NOW.mentor_id, tuple(TRAINING_MODULES)[-1], TODAY)
+    assert [type(e) for e in decide_training_module(seven, last)] == [MentorTrainingModuleCompleted, MentorTrainingCompleted]
+
+
+def test_an_unknown_training_module_is_refused():
+    with pytest.raises(InvalidField):
+        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "knitting", TODAY))
+
+
+def test_withdrawal_records_the_reason_once():
+    [event] = decide_mentee_withdrawal(MENTEE_NOW, Withdraw(MENTEE_NOW.mentee_id, "found_work"))
+    assert event.reason == "found_work"
+    with pytest.raises(PersonWithdrawn):
+        decide_mentee_withdrawal(replace(MENTEE_NOW, status="withdrawn"), Withdraw(MENTEE_NOW.mentee_id, "other"))
+    with pytest.raises(PersonWithdrawn):
+        decide_mentor_change(replace(MENTOR_NOW, status="withdrawn"), ChangeMentorProfile(MENTOR_NOW.mentor_id, capacity=2),
+                             MENTOR_RULES[Tenant.BE])
+
+
+def test_nobody_unknown_can_change_or_withdraw():
+    with pytest.raises(PersonNotFound):
+        decide_mentor_withdrawal(MentorState(), Withdraw(uuid.uuid4(), "health"))

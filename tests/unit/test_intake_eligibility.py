@@ -1,0 +1,109 @@
+"""Eligibility: every rule passes and fails for Belgium, and branches differ where they say so."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.intake.commands import MigrationBackground
+from services.intake.eligibility import (
+    MENTEE_RULES, MENTOR_RULES, age_band, age_on, has_non_eu_background, mentee_problems, mentor_problems,
+)
+from shared.tenancy import Tenant
+
+TODAY = date(2026, 6, 15)
+BE = MENTEE_RULES[Tenant.BE]
+MOROCCAN = MigrationBackground("MA", False, "long_term")
+
+
+def born_aged(years: int, days_before_birthday: int = 0) -> date:
+    """A birth date making someone exactly `years` old on TODAY (or a day short of it)."""
+    birthday = TODAY.replace(year=TODAY.year - years)
+    return birthday.replace(day=birthday.day + days_before_birthday)
+
+
+def rules_failed(birth_date=born_aged(25), background=MOROCCAN, languages=("fr",), rules=BE) -> list[str]:
+    return [p.rule for p in mentee_problems(birth_date, background, languages, rules, TODAY)]
+
+
+def test_an_eligible_belgian_applicant_fails_no_rule():
+    assert rules_failed() == []
+
+
+@pytest.mark.parametrize(("birth_date", "failed"), [
+    (born_aged(18), []), (born_aged(18, days_before_birthday=1), ["min_age"]),
+    (born_aged(33), []), (born_aged(34), ["max_age"]), (born_aged(34, days_before_birthday=1), []),
+])
+def test_belgian_age_is_18_to_33_inclusive(birth_date, failed):
+    assert rules_failed(birth_date=birth_date) == failed
+
+
+@pytest.mark.parametrize(("background", "failed"), [
+    (MigrationBackground("MA", False, "long_term"), []),
+    (MigrationBackground("BE", True, "citizen"), []),  # Belgian with a grandparent born outside the EU
+    (MigrationBackground("BE", False, "citizen"), ["non_eu_background"]),
+    (MigrationBackground("FR", False, "eu_citizen"), ["non_eu_background"]),
+])
+def test_belgian_background_needs_non_eu_nationality_or_ancestry(background, failed):
+    assert rules_failed(background=background) == failed
+
+
+@pytest.mark.parametrize(("permit", "failed"), [
+    ("long_term", []), ("international_protection", []), ("citizen", []),
+    ("temporary", ["long_term_residence_permit"]), ("asylum_seeker", ["long_term_residence_permit"]),
+    ("none", ["long_term_residence_permit"]),
+])
+def test_belgian_residence_must_be_long_term(permit, failed):
+    assert rules_failed(background=MigrationBackground("SY", False, permit)) == failed
+
+
+@pytest.mark.parametrize(("languages", "failed"), [
+    (("fr",), []), (("nl",), []), (("ar", "en"), []), (("ar", "tr"), ["programme_language"]),
+])
+def test_belgian_applicants_speak_french_dutch_or_english(languages, failed):
+    assert rules_failed(languages=languages) == failed
+
+
+def test_every_failed_rule_is_reported_with_its_field_in_a_stable_order():
+    problems = mentee_problems(born_aged(40), MigrationBackground("DE", False, "temporary"), ("de",), BE, TODAY)
+    assert [(p.field, p.rule) for p in problems] == [
+        ("birth_date", "max_age"), ("nationality", "non_eu_background"),
+        ("residence_permit", "long_term_residence_permit"), ("languages", "programme_language"),
+    ]
+    assert "33" in problems[0].message
+
+
+def test_branches_set_their_own_rules():
+    assert rules_failed(languages=("nl",), rules=MENTEE_RULES[Tenant.FR]) == ["programme_language"]
+    assert rules_failed(languages=("nl",), rules=MENTEE_RULES[Tenant.NL]) == []
+    assert rules_failed(birth_date=born_aged(35), languages=("nl",), rules=MENTEE_RULES[Tenant.NL]) == []
+    assert rules_failed(birth_date=born_aged(35), languages=("nl",)) == ["max_age"]
+    assert rules_failed(birth_date=born_aged(31), rules=MENTEE_RULES[Tenant.FR]) == ["max_age"]
+
+
+@pytest.mark.parametrize(("age", "failed"), [(50, []), (49, ["min_age"]), (80, [])])
+def test_mentors_are_50_or_older(age, failed):
+    assert [p.rule for p in mentor_problems(born_aged(age), ("nl",), MENTOR_RULES[Tenant.BE], TODAY)] == failed
+
+
+def test_mentors_speak_a_programme_language():
+    assert [p.rule for p in mentor_problems(born_aged(60), ("de",), MENTOR_RULES[Tenant.BE], TODAY)] == ["programme_language"]
+
+
+def test_age_counts_whole_years_including_a_leap_day_birth():
+    assert age_on(date(2000, 2, 29), date(2026, 2, 28)) == 25
+    assert age_on(date(2000, 2, 29), date(2026, 3, 1)) == 26
+
+
+@pytest.mark.parametrize(("age", "band"), [
+    (17, "under-18"), (18, "18-24"), (24, "18-24"), (25, "25-29"), (33, "30-34"), (34, "30-34"),
+    (35, "35-49"), (50, "50-54"), (69, "65-69"), (70, "70+"),
+])
+def test_age_bands(age, band):
+    assert age_band(age) == band
+
+
+def test_non_eu_background():
+    assert has_non_eu_background(MigrationBackground("TR", False, "long_term"))
+    assert not has_non_eu_background(MigrationBackground("NL", False, "eu_citizen"))
