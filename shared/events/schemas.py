@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.events.registry import EVENT_REGISTRY, EventRegistry
+from shared.events import EVENT_REGISTRY  # the package registers the whole catalog
+from shared.events.registry import EventRegistry
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -23,9 +24,6 @@ def event_schema(model: type, event_type: str, schema_version: int) -> dict[str,
 
 def catalog_schemas(registry: EventRegistry = EVENT_REGISTRY) -> dict[str, dict[str, Any]]:
     """Every registered event's JSON Schema, by event type, sorted by name."""
-    # Importing the catalog registers its models; done here so callers need not remember to.
-    import shared.events.catalog  # noqa: F401
-
     return {
         name: event_schema(model, name, model.schema_version)
         for name, model in sorted(registry.models().items())

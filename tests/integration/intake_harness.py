@@ -6,21 +6,17 @@ import copy
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
-from services.intake.app import create_app
 from services.intake.training import TRAINING_MODULES
-from shared.config import ServiceSettings
-from tests.conftest import unique
 
 EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for
 
@@ -108,17 +104,3 @@ async def complete_training(client: httpx.AsyncClient, mentor_id: str) -> httpx.
         response = await client.post(f"/mentors/{mentor_id}/training-modules", json={"module": module})
         assert response.status_code == 200, response.text
     return response
-
-
-@pytest_asyncio.fixture
-async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
-    """A running intake app on a fresh database and its own topic prefix."""
-    prefix = unique("p") + "."
-    settings = ServiceSettings(service="intake", database_url=database_url,
-                               kafka_bootstrap_servers=infra.kafka_bootstrap, topic_prefix=prefix)
-    # A fixed clock: the example birth dates must stay eligible whatever year the tests run in.
-    app = create_app(settings, today=lambda: EXAMPLES_DATED)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield IntakeHarness(client, database_url, infra.kafka_bootstrap, prefix + "duo.intake.events")

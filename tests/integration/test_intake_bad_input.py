@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.intake_harness import IntakeHarness, intake, mentee_body, mentor_body  # noqa: F401
+from tests.integration.intake_harness import IntakeHarness, mentee_body, mentor_body
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.integration.intake_harness import (
-    IntakeHarness, body_of, complete_training, headers_of, intake, mentee_body, mentor_body,  # noqa: F401
+    IntakeHarness, body_of, complete_training, headers_of, mentee_body, mentor_body,
 )
 
 pytestmark = pytest.mark.integration
