@@ -47,10 +47,17 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
         answer = httpx.post(f"{platform.urls['intake']}/mentees", json=mentee(office), timeout=10)
         assert answer.status_code == 201, answer.text
 
-    wait_until(lambda: reporting_total(platform.urls["reporting"]) == 3, 60, "reporting counting three mentees")
-    figures = httpx.get(f"{platform.urls['reporting']}/stats/mentees", timeout=5).json()
-    assert figures["by_office"] == {"be-antwerpen": 2, "be-brussel": 1}
-    assert figures["by_tenant"] == {"BE": 3}
+    too_old = {**mentee(), "birth_date": f"{date.today().year - 40}-06-15"}
+    refused = httpx.post(f"{platform.urls['intake']}/mentees", json=too_old, timeout=10)
+    assert refused.status_code == 422, refused.text
+
+    def figures() -> dict:
+        return httpx.get(f"{platform.urls['reporting']}/stats/mentees", timeout=5).json()
+
+    wait_until(lambda: figures()["applications"] == 4, 60, "reporting counting four applications")
+    assert figures()["total"] == 3 and figures()["refused_applications"] == 1
+    assert figures()["by_office"] == {"be-antwerpen": 2, "be-brussel": 1}
+    assert figures()["by_tenant"] == {"BE": 3}
     wait_until(lambda: httpx.get(f"{platform.urls['intake']}/health").json()["outbox_pending"] == 0, 30, "outbox drained")
 
 
