@@ -177,3 +177,14 @@ class JobFound(DomainEvent):
     contract_type: Literal["permanent", "fixed_term", "interim", "other"]
     contract_months: int | None = Field(default=None, ge=0)
     started_on: date
+
+
+# The context that publishes each event, and so the topic it travels on (deploy/topics.toml).
+PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
+    "intake": (
+        MenteeApplicationRejected, MenteeRegistered, MenteeProfileChanged, MenteeWithdrawn,
+        MentorRegistered, MentorProfileChanged, MentorTrainingModuleCompleted, MentorTrainingCompleted, MentorWithdrawn,
+    ),
+    "matching": (DuoFormed,),
+    "tracking": (MeetingLogged, JobFound),
+}

@@ -54,6 +54,15 @@ def _events_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _events_asyncapi(_args: argparse.Namespace) -> int:
+    import json
+
+    from shared.events.asyncapi import asyncapi_document
+
+    print(json.dumps(asyncapi_document(), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar of `duo`."""
     parser = argparse.ArgumentParser(prog="duo", description="DUO platform: run, operate and inspect.")
@@ -69,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema = events_sub.add_parser("schema", help="print the JSON Schema of every catalog event")
     schema.add_argument("--type", help="only this event type, e.g. MenteeRegistered")
     schema.set_defaults(handler=_events_schema)
+    asyncapi = events_sub.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of the topics and their events")
+    asyncapi.set_defaults(handler=_events_asyncapi)
 
     from shared.infra.cli_services import add_service_commands
 
