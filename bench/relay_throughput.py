@@ -17,7 +17,6 @@ from shared.events.envelope import EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
 from shared.infra import stack
-from shared.kafka import new_producer
 from shared.outbox.relay import OutboxRelay
 from shared.tenancy import Tenant
 from shared.topics import TopicSpec, ensure_topics
@@ -41,16 +40,13 @@ async def measure(endpoints: stack.InfraEndpoints, events: int, writers: int) ->
     append_s = time.perf_counter() - started
     written = (events // writers) * writers
 
-    producer = new_producer(endpoints.kafka_bootstrap)
-    await producer.start()
-    relay = OutboxRelay(endpoints.database_url("duo_intake"), producer, topic, "intake")
+    relay = OutboxRelay(endpoints.database_url("duo_intake"), endpoints.kafka_bootstrap, topic, "intake")
     started = time.perf_counter()
     task = asyncio.create_task(relay.run())
     while relay.published < written:
         await asyncio.sleep(0.01)
     relay_s = time.perf_counter() - started
     task.cancel()
-    await producer.stop()
     await pool.close()
     print(f"appends:  {written} events, {writers} concurrent writers, {written / append_s:,.0f} events/s")
     print(f"relay:    {written} events published from a full outbox in {relay_s:.2f} s, {written / relay_s:,.0f} events/s")

@@ -16,7 +16,6 @@ from shared.config import ServiceSettings
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.consuming.subscriber import subscribe
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
-from shared.kafka import new_producer
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
 
@@ -57,10 +56,7 @@ class ServiceRuntime:
         self.store = PostgresEventStore(self.pool)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix))
         if self.publishes:
-            producer = new_producer(s.kafka_bootstrap_servers)
-            await producer.start()
-            self._closers.append(producer.stop)
-            self.relay = OutboxRelay(s.database_url, producer, topic_of(s.service, s.topic_prefix), s.service)
+            self.relay = OutboxRelay(s.database_url, s.kafka_bootstrap_servers, topic_of(s.service, s.topic_prefix), s.service)
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
         if self.subscriptions:
             broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("duo.kafka"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.tenancy import Tenant
 
@@ -43,7 +43,7 @@ class EventMetadata(BaseModel):
     actor: str
     correlation_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     causation_id: uuid.UUID | None = None
-    occurred_at: datetime = Field(default_factory=utc_now)
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)  # RFC 3339 on the wire needs an offset
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,14 @@ class WrongExpectedVersion(Exception):
         super().__init__(f"stream {stream_id!r}: expected version {expected}, found {actual if actual is not None else 'a concurrent write'}")
 
 
+class DuplicateEventId(Exception):
+    """An event with this id is already stored: the same fact offered twice, retrying cannot help."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(f"stream {stream_id!r}: an event with the same id is already stored")
+
+
 class StreamNotFound(LookupError):
     """No event has been appended to this stream."""
 

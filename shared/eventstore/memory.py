@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from shared.events.envelope import EventEnvelope, NewEvent, utc_now
-from shared.eventstore.base import WrongExpectedVersion
+from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
 
 
 class InMemoryEventStore:
@@ -24,7 +24,7 @@ class InMemoryEventStore:
             if len(stream) != expected_version:
                 raise WrongExpectedVersion(stream_id, expected_version, len(stream))
             if any(new.event_id in self._ids for new in events):
-                raise WrongExpectedVersion(stream_id, expected_version, None)
+                raise DuplicateEventId(stream_id)
             now = utc_now()
             recorded = []
             for offset, new in enumerate(events, start=1):

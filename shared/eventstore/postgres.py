@@ -9,7 +9,7 @@ from importlib import resources
 import asyncpg
 
 from shared.events.envelope import EventEnvelope, NewEvent, utc_now
-from shared.eventstore.base import WrongExpectedVersion
+from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
 
 OUTBOX_CHANNEL = "duo_outbox"
 _SCHEMA_LOCK = 7_246_001  # advisory lock key: two services starting at once must not race on DDL
@@ -61,16 +61,20 @@ class PostgresEventStore:
         self, con: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[EventEnvelope]:
         """Append inside a transaction the caller owns (to write a read model or dedupe row with it)."""
+        # Outside a transaction the event and its outbox row would commit separately: a crash
+        # between them would leave an event that is never published.
+        assert con.is_in_transaction(), "append_in needs a transaction owned by the caller"
         actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
         if actual != expected_version:
             raise WrongExpectedVersion(stream_id, expected_version, actual)
         now = utc_now()
         recorded: list[EventEnvelope] = []
-        for offset, new in enumerate(events, start=1):
-            envelope = EventEnvelope.record(new, stream_id, expected_version + offset, now)
-            try:
-                # A savepoint keeps the caller's transaction usable after a conflict.
-                async with con.transaction():
+        try:
+            # One savepoint for the whole batch: a conflict undoes every event of it, and the
+            # caller's transaction stays usable (all or nothing, never half a decision).
+            async with con.transaction():
+                for offset, new in enumerate(events, start=1):
+                    envelope = EventEnvelope.record(new, stream_id, expected_version + offset, now)
                     position = await con.fetchval(
                         _INSERT_EVENT,
                         stream_id, envelope.stream_version, envelope.event_id, envelope.event_type,
@@ -78,13 +82,15 @@ class PostgresEventStore:
                         envelope.recorded_at, envelope.actor, envelope.correlation_id, envelope.causation_id,
                         envelope.data,
                     )
-            except asyncpg.UniqueViolationError:
-                # A concurrent writer committed the same version (or the same event id) first.
-                raise WrongExpectedVersion(stream_id, expected_version, None) from None
-            await con.execute("INSERT INTO outbox (global_position) VALUES ($1)", position)
-            recorded.append(envelope.model_copy(update={"global_position": position}))
-        # Delivered at commit only, so the relay never wakes for an event it cannot see yet.
-        await con.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+                    await con.execute("INSERT INTO outbox (global_position) VALUES ($1)", position)
+                    recorded.append(envelope.model_copy(update={"global_position": position}))
+                # Delivered at commit only, so the relay never wakes for an event it cannot see yet.
+                await con.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+        except asyncpg.UniqueViolationError as err:
+            if err.constraint_name == "events_event_id_key":
+                raise DuplicateEventId(stream_id) from None
+            # A concurrent writer committed the same stream version first.
+            raise WrongExpectedVersion(stream_id, expected_version, None) from None
         return recorded
 
     async def read_stream(self, stream_id: str) -> list[EventEnvelope]:

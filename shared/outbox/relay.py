@@ -16,9 +16,12 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from shared.events.envelope import EventEnvelope
 from shared.events.wire import to_kafka
 from shared.eventstore.postgres import OUTBOX_CHANNEL, init_connection, row_to_envelope
+from shared.kafka import new_producer
 
+_KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
 _PENDING = """
 SELECT e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.tenant,
@@ -34,10 +37,11 @@ log = structlog.get_logger("outbox")
 class OutboxRelay:
     """Publishes one service's pending events to its topic."""
 
-    def __init__(self, database_url: str, producer: AIOKafkaProducer, topic: str, service: str,
+    def __init__(self, database_url: str, bootstrap_servers: str, topic: str, service: str,
                  batch_size: int = 500, safety_poll_s: float = 5.0) -> None:
         self._database_url = database_url
-        self._producer = producer
+        self._bootstrap_servers = bootstrap_servers
+        self._producer: AIOKafkaProducer | None = None
         self._topic = topic
         self._service = service
         self._batch_size = batch_size
@@ -54,13 +58,20 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # keep relaying: the outbox keeps what was not acknowledged
-                log.warning("outbox relay failed, retrying", error=type(err).__name__, detail=str(err))
+                # The type only: an error's text can quote data.
+                log.warning("outbox relay failed, retrying", error=type(err).__name__, topic=self._topic)
                 await asyncio.sleep(1.0)
 
     async def _run_as_leader(self) -> None:
-        con = await asyncpg.connect(self._database_url)
+        # Server-side keepalives: if this process vanishes, PostgreSQL notices within ~30 s and
+        # frees the leader lock for a standby, instead of after the kernel's two hours.
+        con = await asyncpg.connect(self._database_url, server_settings=_KEEPALIVES)
         await init_connection(con)
+        # A fresh producer per leadership: after a failed send, a batch still retried inside an
+        # old producer could otherwise land after the re-sent events and reorder a stream.
+        self._producer = new_producer(self._bootstrap_servers)
         try:
+            await self._producer.start()
             while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
                 await asyncio.sleep(1.0)  # another relay publishes this store; take over if it dies
             await con.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
@@ -75,6 +86,8 @@ class OutboxRelay:
         finally:
             self.listening.clear()
             with contextlib.suppress(Exception):
+                await self._producer.stop()
+            with contextlib.suppress(Exception):
                 await con.close()
 
     async def publish_pending(self, con: asyncpg.Connection) -> int:
@@ -82,18 +95,39 @@ class OutboxRelay:
         total = 0
         while rows := await con.fetch(_PENDING, self._batch_size):
             envelopes = [row_to_envelope(row) for row in rows]
-            sends = []
+            acknowledged = await self._send(envelopes)
+            # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.
+            await con.execute("DELETE FROM outbox WHERE global_position = ANY($1::bigint[])",
+                              [e.global_position for e in envelopes[:acknowledged]])
+            total += acknowledged
+            self.published += acknowledged
+            if acknowledged < len(envelopes):
+                raise RelayStalled(envelopes[acknowledged].global_position)
+        return total
+
+    async def _send(self, envelopes: list[EventEnvelope]) -> int:
+        """Send a batch; how many, from the first, the broker acknowledged without a gap."""
+        sends = []
+        try:
             for envelope in envelopes:
                 key, value, headers = to_kafka(envelope, self._service)
                 # One producer sends a partition's batches in order, so a stream's events stay in order.
                 sends.append(await self._producer.send(self._topic, value=value, key=key, headers=headers))
-            await asyncio.gather(*sends)
-            # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.
-            await con.execute("DELETE FROM outbox WHERE global_position = ANY($1::bigint[])",
-                              [e.global_position for e in envelopes])
-            total += len(envelopes)
-            self.published += len(envelopes)
-        return total
+        except Exception as err:  # refused before sending (too large, broker gone): stop at this event
+            log.error("event not accepted for sending", position=envelopes[len(sends)].global_position,
+                      error=type(err).__name__)
+        outcomes = await asyncio.gather(*sends, return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, BaseException):
+                return index
+        return len(outcomes)
+
+
+class RelayStalled(RuntimeError):
+    """The broker did not take an event; it and everything after it stay in the outbox, in order."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"the broker did not acknowledge the event at global position {position}")
 
 
 async def republish_all(con: asyncpg.Connection) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -15,7 +16,6 @@ from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM
 from shared.eventstore.postgres import PostgresEventStore
-from shared.kafka import new_producer
 from shared.outbox.relay import OutboxRelay
 from shared.tenancy import Tenant
 
@@ -40,8 +40,6 @@ def read_one_with_librdkafka(bootstrap: str, topic: str, deadline_s: float = 30)
 
 
 async def test_every_cloudevents_header_is_readable_by_another_client(pool, database_url, topic, infra):
-    producer = new_producer(infra.kafka_bootstrap)
-    await producer.start()
     cause = uuid.uuid4()
     meta = EventMetadata(tenant=Tenant.NL, office="nl-rotterdam", actor="coordinator:ana", causation_id=cause)
     event = MenteeRegistered(mentee_id=uuid.uuid4(), job_target_sector="J", languages=("nl", "en"))
@@ -49,13 +47,14 @@ async def test_every_cloudevents_header_is_readable_by_another_client(pool, data
     relay_task = None
     try:
         [recorded] = await PostgresEventStore(pool).append(stream_id, NO_STREAM, [NewEvent(event, meta)])
-        relay = OutboxRelay(database_url, producer, topic, "intake")
+        relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")
         relay_task = asyncio.create_task(relay.run())
         message = await asyncio.to_thread(read_one_with_librdkafka, infra.kafka_bootstrap, topic)
     finally:
         if relay_task:
             relay_task.cancel()
-        await producer.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
 
     headers = {key: value.decode() for key, value in message.headers()}
     assert message.key().decode() == stream_id

@@ -9,7 +9,7 @@ import pytest
 
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
-from shared.eventstore.base import NO_STREAM, WrongExpectedVersion
+from shared.eventstore.base import NO_STREAM, DuplicateEventId, WrongExpectedVersion
 from shared.eventstore.memory import InMemoryEventStore
 from shared.eventstore.postgres import PostgresEventStore
 from shared.tenancy import Tenant
@@ -95,8 +95,10 @@ async def test_racing_writers_who_retry_lose_nothing(store):
 async def test_the_same_event_id_is_never_stored_twice(store):
     batch = registered(1)
     await store.append(stream(), NO_STREAM, batch)
-    with pytest.raises(WrongExpectedVersion):
-        await store.append(stream(), NO_STREAM, batch)
+    other = stream()
+    with pytest.raises(DuplicateEventId):
+        await store.append(other, NO_STREAM, registered(1) + batch)
+    assert await store.read_stream(other) == []  # all or nothing: the first event of the batch is gone too
 
 
 async def test_read_all_from_a_global_position(store):
@@ -110,3 +112,26 @@ async def test_read_all_from_a_global_position(store):
     after_first = await store.read_all(after_position=positions[0])
     assert [e.event_id for e in after_first] == [e.event_id for e in everything[1:]]
     assert len(await store.read_all(after_position=positions[0], limit=1)) == 1
+
+
+async def test_a_conflict_inside_a_callers_transaction_undoes_the_whole_batch(pool):
+    store = PostgresEventStore(pool)
+    stored = registered(1)
+    await store.append(stream(), NO_STREAM, stored)
+    fresh, failing = stream(), stream()
+    async with pool.acquire() as con, con.transaction():
+        await store.append_in(con, fresh, NO_STREAM, registered(1))
+        with pytest.raises(DuplicateEventId):
+            # The second event of this batch is already stored: the first must not stay behind.
+            await store.append_in(con, failing, NO_STREAM, registered(1) + stored)
+        # The caller may go on: its own first append is kept, none of the failed batch is.
+    assert len(await store.read_stream(fresh)) == 1
+    assert await store.read_stream(failing) == []
+    async with pool.acquire() as con:
+        assert await con.fetchval("SELECT count(*) FROM outbox") == 2
+
+
+async def test_append_in_refuses_to_run_outside_a_transaction(pool):
+    async with pool.acquire() as con:
+        with pytest.raises(AssertionError):
+            await PostgresEventStore(pool).append_in(con, stream(), NO_STREAM, registered(1))

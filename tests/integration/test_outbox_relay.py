@@ -9,15 +9,14 @@ import uuid
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
 from shared.events.catalog import MenteeRegistered
-from shared.events.envelope import EventMetadata, NewEvent
+from shared.events.envelope import DomainEvent, EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM
 from shared.eventstore.postgres import PostgresEventStore, init_connection
-from shared.kafka import new_producer
 from shared.outbox.relay import OutboxRelay, republish_all
 from shared.tenancy import Tenant
+from tests.conftest import eventually
 from tests.kafka_reading import read_topic
 
 pytestmark = pytest.mark.integration
@@ -26,14 +25,6 @@ pytestmark = pytest.mark.integration
 def new_events(n: int) -> list[NewEvent]:
     meta = EventMetadata(tenant=Tenant.BE, office="be-brussel", actor="test")
     return [NewEvent(MenteeRegistered(mentee_id=uuid.uuid4()), meta) for _ in range(n)]
-
-
-@pytest_asyncio.fixture
-async def producer(infra):
-    producer = new_producer(infra.kafka_bootstrap)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 @contextlib.asynccontextmanager
@@ -60,9 +51,9 @@ def versions_by_stream(records) -> dict[str, list[int]]:
     return order
 
 
-async def test_appended_events_reach_kafka_in_stream_order(pool, database_url, producer, topic, infra):
+async def test_appended_events_reach_kafka_in_stream_order(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
-    relay = OutboxRelay(database_url, producer, topic, "intake")
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")
     streams = [f"mentee-{uuid.uuid4()}" for _ in range(5)]
     async with running(relay):
         for version in range(20):
@@ -76,19 +67,19 @@ async def test_appended_events_reach_kafka_in_stream_order(pool, database_url, p
         assert await con.fetchval("SELECT count(*) FROM outbox") == 0
 
 
-async def test_a_notification_wakes_the_relay_without_polling(pool, database_url, producer, topic, infra):
+async def test_a_notification_wakes_the_relay_without_polling(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
     # With an hour between safety polls, only LISTEN/NOTIFY can deliver this within the deadline.
-    relay = OutboxRelay(database_url, producer, topic, "intake", safety_poll_s=3600)
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", safety_poll_s=3600)
     async with running(relay):
         [recorded] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
         records = await read_topic(infra.kafka_bootstrap, topic, 1, deadline_s=20)
     assert dict(records[0].headers)["ce_id"] == str(recorded.event_id).encode()
 
 
-async def test_an_event_committed_after_a_higher_numbered_one_is_not_skipped(pool, database_url, producer, topic, infra):
+async def test_an_event_committed_after_a_higher_numbered_one_is_not_skipped(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
-    relay = OutboxRelay(database_url, producer, topic, "intake", safety_poll_s=3600)
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", safety_poll_s=3600)
     async with running(relay):
         slow = await pool.acquire()
         slow_tx = slow.transaction()
@@ -105,9 +96,9 @@ async def test_an_event_committed_after_a_higher_numbered_one_is_not_skipped(poo
     assert {dict(r.headers)["ce_id"] for r in both} == {str(early.event_id).encode(), str(late.event_id).encode()}
 
 
-async def test_concurrent_writers_with_interleaved_delayed_commits_lose_nothing(pool, database_url, producer, topic, infra):
+async def test_concurrent_writers_with_interleaved_delayed_commits_lose_nothing(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
-    relay = OutboxRelay(database_url, producer, topic, "intake", batch_size=7)
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", batch_size=7)
     rng = random.Random(7)
     shared_stream = f"mentee-{uuid.uuid4()}"
 
@@ -138,24 +129,24 @@ async def test_concurrent_writers_with_interleaved_delayed_commits_lose_nothing(
     assert versions_by_stream(records)[shared_stream] == list(range(1, 11))
 
 
-async def test_a_restarted_relay_resumes_where_it_stopped(pool, database_url, producer, topic, infra):
+async def test_a_restarted_relay_resumes_where_it_stopped(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
-    async with running(OutboxRelay(database_url, producer, topic, "intake")):
+    async with running(OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")):
         for _ in range(5):
             await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
         await read_topic(infra.kafka_bootstrap, topic, 5)
     for _ in range(4):  # appended while no relay runs
         await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
-    async with running(OutboxRelay(database_url, producer, topic, "intake")):
+    async with running(OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")):
         records = await read_topic(infra.kafka_bootstrap, topic, 9)
     assert len(records) == 9  # nothing lost, and nothing the first relay had published was sent again
 
 
-async def test_republish_sends_the_whole_store_again(pool, database_url, producer, topic, infra):
+async def test_republish_sends_the_whole_store_again(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
     for _ in range(3):
         await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(2))
-    async with running(OutboxRelay(database_url, producer, topic, "intake")):
+    async with running(OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")):
         await read_topic(infra.kafka_bootstrap, topic, 6)
         con = await asyncpg.connect(database_url)
         await init_connection(con)
@@ -168,10 +159,10 @@ async def test_republish_sends_the_whole_store_again(pool, database_url, produce
     assert len(ids) == 12 and len(set(ids)) == 6
 
 
-async def test_only_one_relay_publishes_a_store_at_a_time(pool, database_url, producer, topic, infra):
+async def test_only_one_relay_publishes_a_store_at_a_time(pool, database_url, topic, infra):
     store = PostgresEventStore(pool)
-    leader = OutboxRelay(database_url, producer, topic, "intake")
-    standby = OutboxRelay(database_url, producer, topic, "intake")
+    leader = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")
+    standby = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")
     async with running(leader):
         standby_task = asyncio.create_task(standby.run())
         try:
@@ -200,3 +191,37 @@ async def test_the_republish_command_queues_the_whole_store(pool, database_url, 
     assert "intake: 3 events queued" in result.stdout
     async with pool.acquire() as con:
         assert await con.fetchval("SELECT count(*) FROM outbox") == 3
+
+
+class OversizedFact(DomainEvent):
+    """An event larger than the broker accepts (the producer's 1 MB request limit)."""
+
+    blob: str
+
+
+async def test_an_event_the_broker_refuses_stalls_the_relay_without_resending_or_skipping(pool, database_url, topic, infra):
+    store = PostgresEventStore(pool)
+    meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="test")
+    [first] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+    [huge] = await store.append("oversized-1", NO_STREAM, [NewEvent(OversizedFact(blob="x" * 2_000_000), meta)])
+    [last] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", batch_size=10)
+    task = asyncio.create_task(relay.run())
+    try:
+        async def stalled_at_the_huge_one() -> bool:
+            async with pool.acquire() as con:
+                pending = [r["global_position"] for r in await con.fetch("SELECT global_position FROM outbox")]
+            return sorted(pending) == [huge.global_position, last.global_position]
+
+        await eventually(stalled_at_the_huge_one, 30, "the relay publishing up to the refused event")
+        assert relay.published == 1
+        # An operator takes the refused event out of the outbox (it stays in the store).
+        async with pool.acquire() as con:
+            await con.execute("DELETE FROM outbox WHERE global_position = $1", huge.global_position)
+        records = await read_topic(infra.kafka_bootstrap, topic, 2)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    ids = [dict(r.headers)["ce_id"] for r in records]
+    assert ids == [str(first.event_id).encode(), str(last.event_id).encode()]  # in order, the first sent once
