@@ -9,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
+import pydantic
 import structlog
 
 from shared.events.envelope import EventEnvelope
+from shared.events.registry import UnknownEventType
+
+# Failures a redelivery cannot cure: the event's data or the effect's constraints are wrong.
+PERMANENT_ERRORS = (
+    pydantic.ValidationError, UnknownEventType,
+    asyncpg.IntegrityConstraintViolationError, asyncpg.DataError,
+)
 
 Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
 
@@ -32,10 +40,21 @@ class IdempotentConsumer:
         return frozenset(self._effects)
 
     async def handle(self, envelope: EventEnvelope) -> bool:
-        """Apply the event; False when it was seen before or is of no interest to this consumer."""
+        """Apply the event; False when it was seen before, parked, or of no interest to this consumer.
+
+        Errors that a retry cannot cure are parked; any other error propagates, so the
+        message is redelivered.
+        """
         effect = self._effects.get(envelope.event_type)
         if effect is None:
             return False
+        try:
+            return await self._apply(effect, envelope)
+        except PERMANENT_ERRORS as err:
+            await self._park(envelope, type(err).__name__)
+            return False
+
+    async def _apply(self, effect: Effect, envelope: EventEnvelope) -> bool:
         async with self._pool.acquire() as con, con.transaction():
             # A concurrent duplicate blocks on this row until the first commits, then finds it.
             first_time = await con.fetchval(
@@ -48,3 +67,13 @@ class IdempotentConsumer:
                 return False
             await effect(con, envelope)
         return True
+
+    async def _park(self, envelope: EventEnvelope, reason: str) -> None:
+        log.error("event parked: its effect can never succeed as it is", event_id=str(envelope.event_id),
+                  event_type=envelope.event_type, reason=reason)
+        async with self._pool.acquire() as con:
+            await con.execute(
+                "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                self.name, envelope.event_id, envelope.event_type, reason, envelope.model_dump(mode="json"),
+            )

@@ -19,11 +19,12 @@ REDELIVERY_PAUSE_S = 1.0
 
 
 def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: IdempotentConsumer, *topics: str) -> None:
-    """Register a subscriber for `topics` in group `consumer.name`; the offset is committed after the effect."""
+    """Register a subscriber for `topics`; the offset is committed after the effect (or its parking)."""
 
     @broker.subscriber(
         *topics,
-        group_id=consumer.name,
+        # Prefixed like the topics, so runs sharing a broker never join each other's group.
+        group_id=settings.topic_prefix + consumer.name,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,  # a failed effect is redelivered, never skipped
         **consumer_options(settings),
@@ -35,16 +36,18 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Idempote
         except MalformedMessage as err:
             # Not ours to interpret; blocking the partition would stop every later fact.
             log.error("skipping malformed message", topic=record.topic, partition=record.partition,
-                      offset=record.offset, error=str(err))
+                      offset=record.offset, error=type(err.__cause__ or err).__name__)
             return
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
         ):
             try:
                 applied = await consumer.handle(envelope)
-            except Exception:
+            except Exception as err:
                 # Redelivered (NACK), after a pause so a failing database is not hammered.
-                log.exception("effect failed, will be redelivered", event_type=envelope.event_type)
+                # Only the error's type is logged: its text can quote data.
+                log.error("effect failed, will be redelivered", event_type=envelope.event_type,
+                          error=type(err).__name__)
                 await asyncio.sleep(REDELIVERY_PAUSE_S)
                 raise
             if applied:

@@ -76,5 +76,5 @@ def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]] | Mapping[str,
             data=json.loads(value),
             **fields,
         )
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, TypeError) as err:  # TypeError: a record without a value
         raise MalformedMessage(f"not a DUO CloudEvent: {err}") from err

@@ -34,3 +34,16 @@ CREATE TABLE IF NOT EXISTS processed_events (
     processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- Events a consumer can never apply (invalid data, unknown type, a constraint its effect
+-- breaks). Parked with the reason instead of blocking the partition forever; an operator
+-- fixes the cause and replays them. Written in place of the effect, so nothing is lost.
+CREATE TABLE IF NOT EXISTS parked_events (
+    consumer   TEXT        NOT NULL,
+    event_id   UUID        NOT NULL,
+    event_type TEXT        NOT NULL,
+    reason     TEXT        NOT NULL,
+    envelope   JSONB       NOT NULL,
+    parked_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);

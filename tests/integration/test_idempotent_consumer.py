@@ -117,3 +117,72 @@ async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, databas
     finally:
         await broker.stop()
     assert sorted(await applied_counts(pool)) == [1] * 30
+
+
+async def produce(bootstrap: str, topic: str, batch: list[EventEnvelope]) -> None:
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        for envelope in batch:
+            key, value, headers = to_kafka(envelope, "intake")
+            await producer.send(topic, value=value, key=key, headers=headers)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def consume_until(pool, database_url, infra, topic, consumer: IdempotentConsumer, check, what: str) -> None:
+    settings = ServiceSettings("reporting", database_url, infra.kafka_bootstrap,
+                               kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500)
+    broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
+    subscribe(broker, settings, consumer, topic)
+    await broker.start()
+    try:
+        await eventually(check, 60, what)
+    finally:
+        await broker.stop()
+
+
+async def test_a_failed_effect_is_redelivered_until_it_succeeds(pool, database_url, topic, infra):
+    async with pool.acquire() as con:
+        await con.execute(EFFECT_DDL)
+    attempts: list[uuid.UUID] = []
+
+    async def flaky(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        attempts.append(envelope.event_id)
+        if len(attempts) <= 2:
+            raise ConnectionError("database went away")  # transient: the offset must not move on
+        await count_effect(con, envelope)
+
+    [envelope] = envelopes(1)
+    await produce(infra.kafka_bootstrap, topic, [envelope])
+    consumer = IdempotentConsumer(pool, unique("group"), {"MenteeRegistered": flaky})
+
+    async def applied() -> bool:
+        return await applied_counts(pool) == [1]
+
+    await consume_until(pool, database_url, infra, topic, consumer, applied, "the third delivery applying the event")
+    assert attempts == [envelope.event_id] * 3
+
+
+async def test_an_event_that_can_never_apply_is_parked_and_the_rest_flows(pool, database_url, topic, infra):
+    async with pool.acquire() as con:
+        await con.execute(EFFECT_DDL)
+    good = envelopes(3)
+    poison = good[0].model_copy(update={"event_id": uuid.uuid4(), "data": {"mentee_id": "not-a-uuid"}})
+    await produce(infra.kafka_bootstrap, topic, [poison, *good])
+    async def typed_effect(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        envelope.payload()  # validates the data, as every real effect does
+        await count_effect(con, envelope)
+
+    consumer = IdempotentConsumer(pool, unique("group"), {"MenteeRegistered": typed_effect})
+
+    async def good_applied() -> bool:
+        return sorted(await applied_counts(pool)) == [1, 1, 1]
+
+    await consume_until(pool, database_url, infra, topic, consumer, good_applied, "the good events applying")
+    async with pool.acquire() as con:
+        parked = await con.fetch("SELECT event_id, reason FROM parked_events")
+        processed = await con.fetchval("SELECT count(*) FROM processed_events")
+    assert [(r["event_id"], r["reason"]) for r in parked] == [(poison.event_id, "ValidationError")]
+    assert processed == 3
