@@ -9,11 +9,14 @@ from typing import Any
 
 import structlog
 
-# Keys whose values are personal data of mentees and mentors (docs/adr/0006).
+# Keys whose values are personal data of mentees and mentors (docs/adr/0006), compared
+# after normalising: lower case, letters only ("firstName" and "first_name" alike).
 PERSONAL_KEYS = frozenset({
-    "name", "first_name", "last_name", "full_name", "email", "e_mail", "phone", "phone_number",
-    "birth_date", "date_of_birth", "address", "contact", "nationality",
+    "name", "firstname", "lastname", "fullname", "givenname", "surname", "familyname", "email", "mail",
+    "phone", "telephone", "mobile", "birthdate", "dateofbirth", "dob", "address", "streetaddress",
+    "contact", "nationality", "personal", "personaldata",
 })
+_PERSONAL_PARTS = ("email", "phone", "birth")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # International (+32 / 0032 ...) or national (0...) numbers; the look-arounds keep
 # IP addresses, UUIDs and ports out of it.
@@ -25,11 +28,33 @@ REDACTED = "[redacted]"
 _ALWAYS = ("service", "event_id", "correlation_id")
 
 
+def is_personal_key(key: str) -> bool:
+    """Whether a log field's name says it holds personal data."""
+    normalized = "".join(ch for ch in key.lower() if ch.isalpha())
+    return normalized in PERSONAL_KEYS or any(part in normalized for part in _PERSONAL_PARTS)
+
+
+def _redact_traceback(text: str) -> str:
+    # Frames and source lines say where; exception messages can quote data (asyncpg's DETAIL,
+    # pydantic's input_value), so of each message only the exception's type is kept.
+    lines, in_message = [], False
+    for line in text.splitlines():
+        if line.startswith(("Traceback", "During handling", "The above exception")):
+            lines.append(line)
+            in_message = False
+        elif not in_message and line.startswith("  "):
+            lines.append(line)  # a frame ("  File ...") or its source line
+        elif not in_message and line.strip():
+            lines.append(line.split(":", 1)[0] + (": " + REDACTED if ":" in line else ""))
+            in_message = True  # the rest, up to the next traceback, is the message
+    return "\n".join(lines)
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _DATE.sub(REDACTED, _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, value)))
     if isinstance(value, dict):
-        return {k: (REDACTED if k.lower() in PERSONAL_KEYS else _scrub(v)) for k, v in value.items()}
+        return {k: (REDACTED if is_personal_key(str(k)) else _scrub(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_scrub(v) for v in value]
     return value
@@ -39,7 +64,9 @@ def drop_personal_data(_logger: Any, _method: str, event_dict: dict[str, Any]) -
     """Redact personal keys, and e-mail addresses, phone numbers and dates inside any text."""
     cleaned = {}
     for key, value in event_dict.items():
-        if key.lower() in PERSONAL_KEYS:
+        if key == "exception" and isinstance(value, str):
+            cleaned[key] = _scrub(_redact_traceback(value))
+        elif is_personal_key(key):
             cleaned[key] = REDACTED
         elif key in ("timestamp", "level", "logger") + _ALWAYS:
             cleaned[key] = value
@@ -69,8 +96,8 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool | Non
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         ensure_trace_fields,
+        structlog.processors.format_exc_info,  # before the scrubber, so tracebacks are scrubbed too
         drop_personal_data,
-        structlog.processors.format_exc_info,
     ]
     renderer = structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
     structlog.configure(

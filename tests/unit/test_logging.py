@@ -52,3 +52,39 @@ def test_addresses_and_ids_are_not_mistaken_for_phone_numbers(capsys):
     configure_logging("intake", json_output=True)
     structlog.get_logger("t").info("listening on http://127.0.0.1:8001 as 60be6dd2-f169-4901-ba12-cafa9aa75e1d")
     assert "127.0.0.1:8001" in last_line(capsys)["event"]
+
+
+def test_exception_text_never_carries_personal_data(capsys):
+    import logging
+
+    import pydantic
+
+    configure_logging("intake", json_output=True)
+    try:
+        raise RuntimeError('duplicate key value violates unique constraint\nDETAIL:  Key (tenant, email_normalized)'
+                           '=(BE, jan.peeters@example.org) already exists.')
+    except RuntimeError:
+        structlog.get_logger("t").exception("append failed")
+
+    class Person(pydantic.BaseModel):
+        age: int
+
+    name = "Jan Peeters"
+    try:
+        Person(age=name)
+    except pydantic.ValidationError:
+        logging.getLogger("uvicorn.error").exception("request failed")
+    out = capsys.readouterr().err
+    for secret in ("jan.peeters@example.org", "Jan Peeters"):
+        assert secret not in out
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    assert "RuntimeError" in lines[0]["exception"] and "ValidationError" in lines[1]["exception"]
+
+
+def test_personal_keys_are_recognised_in_any_spelling(capsys):
+    configure_logging("intake", json_output=True)
+    structlog.get_logger("t").info("x", firstName="Jan", surname="Peeters", telephone="x1", contactEmail="y",
+                                   mentee_id="m-1")
+    line = last_line(capsys)
+    assert {line[k] for k in ("firstName", "surname", "telephone", "contactEmail")} == {"[redacted]"}
+    assert line["mentee_id"] == "m-1"
