@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
 
 
-class PlatformEnvironment(BaseSettings):
-    """Settings shared by every service, read from the environment."""
+class PlatformEnvironment(BaseModel):
+    """Settings shared by every service, from environment variables of the same names in upper case."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
     kafka_bootstrap_servers: str | None = None
     duo_home: Path = Path(".duo")
@@ -19,6 +21,12 @@ class PlatformEnvironment(BaseSettings):
     kafka_heartbeat_interval_ms: int = 500
     log_level: str = "INFO"
     duo_topic_prefix: str = ""
+
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> PlatformEnvironment:
+        """Read only the mapping given (not os.environ behind it), so callers and tests stay hermetic."""
+        return cls.model_validate({k.lower(): v for k, v in environ.items() if k.lower() in cls.model_fields})
 
 
 class ConfigurationError(RuntimeError):
@@ -49,7 +57,7 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
     from shared.infra.stack import read_endpoints
 
     env = dict(os.environ if environ is None else environ)
-    platform = PlatformEnvironment(**{k.lower(): v for k, v in env.items() if k.lower() in PlatformEnvironment.model_fields})
+    platform = PlatformEnvironment.from_environ(env)
     embedded = read_endpoints(platform.duo_home.resolve())
     database_url = env.get(database_env_var(service)) or (embedded and embedded.database_url(f"duo_{service}"))
     kafka = platform.kafka_bootstrap_servers or (embedded and embedded.kafka_bootstrap)

@@ -49,10 +49,8 @@ class ServiceRuntime:
         s = self.settings
         self.pool = await create_pool(s.database_url, min_size=1, max_size=10)
         self._closers.append(self.pool.close)
-        await apply_schema(self.pool)
-        if self.read_model_ddl:
-            async with self.pool.acquire() as con:
-                await con.execute(self.read_model_ddl)
+        # Under one lock: replicas starting together must not race on CREATE TABLE IF NOT EXISTS.
+        await apply_schema(self.pool, self.read_model_ddl)
         self.store = PostgresEventStore(self.pool)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix))
         if self.publishes:

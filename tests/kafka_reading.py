@@ -25,3 +25,21 @@ async def read_topic(bootstrap: str, topic: str, expected: int, deadline_s: floa
     finally:
         await consumer.stop()
     return records
+
+
+async def group_caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """Whether `group` has committed offsets up to the end of every partition of `topic`."""
+    from aiokafka import TopicPartition
+
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        await reader.topics()  # loads the cluster's metadata, partitions included
+        partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+        ends = await reader.end_offsets(partitions)
+        for tp in partitions:
+            if ends[tp] > (await reader.committed(tp) or 0):
+                return False
+        return bool(partitions)
+    finally:
+        await reader.stop()

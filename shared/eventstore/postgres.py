@@ -24,12 +24,14 @@ _COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, 
               occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
 
 
-async def apply_schema(pool: asyncpg.Pool) -> None:
-    """Create the store's tables if they are missing."""
+async def apply_schema(pool: asyncpg.Pool, service_ddl: str | None = None) -> None:
+    """Create the store's tables, and the service's own (`service_ddl`), if they are missing."""
     ddl = resources.files("shared.eventstore").joinpath("schema.sql").read_text()
     async with pool.acquire() as con, con.transaction():
         await con.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
         await con.execute(ddl)
+        if service_ddl:
+            await con.execute(service_ddl)
 
 
 async def init_connection(con: asyncpg.Connection) -> None:

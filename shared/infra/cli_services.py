@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.config import PlatformEnvironment
     from shared.logging import configure_logging
 
-    configure_logging(args.service, PlatformEnvironment().log_level)
+    configure_logging(args.service, PlatformEnvironment.from_environ(os.environ).log_level)
     app = importlib.import_module(f"services.{args.service}.app").create_app()
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
@@ -48,7 +49,7 @@ def start_service(service: str, port: int, env: dict[str, str] | None = None) ->
 
     return subprocess.Popen(
         [sys.executable, "-m", "shared.infra.cli", "serve", service, "--port", str(port)],
-        env=env, preexec_fn=die_with_parent, stdin=subprocess.DEVNULL,
+        env=env, preexec_fn=die_with_parent(os.getpid()), stdin=subprocess.DEVNULL,
     )
 
 
@@ -58,9 +59,9 @@ def _run(args: argparse.Namespace) -> int:
 
     stop = StopSignal()
     home = stack.default_home()
-    endpoints = stack.up(home)
     children: dict[str, subprocess.Popen] = {}
     try:
+        endpoints = stack.up(home)
         for service in SERVICES:
             children[service] = start_service(service, DEFAULT_PORTS[service] + args.port_offset)
         for service, child in children.items():

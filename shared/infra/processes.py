@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from pathlib import Path
 
 import psutil
 
@@ -56,3 +57,16 @@ def stop_processes(procs: list[psutil.Process], grace_s: float = 5.0) -> None:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     psutil.wait_procs(alive, timeout=grace_s)
+
+
+def stop_abandoned_servers() -> None:
+    """Stop servers whose data folder no longer exists: nothing could ever stop them otherwise."""
+    abandoned = []
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] not in ("postgres", "tansu"):
+            continue
+        with contextlib.suppress(psutil.Error):
+            home = proc.environ().get(OWNER_ENV)
+            if home and not Path(home).exists():
+                abandoned.append(proc)
+    stop_processes(abandoned)

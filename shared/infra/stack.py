@@ -13,7 +13,7 @@ import asyncpg
 from shared.infra.embedded_postgres_server import (
     SERVICE_DATABASES, admin_url, postgres_running, start_postgres, stop_postgres,
 )
-from shared.infra.processes import free_port, port_answers, wait_for_port
+from shared.infra.processes import free_port, port_answers, stop_abandoned_servers, wait_for_port
 from shared.infra.tansu_broker import start_tansu, stop_tansu, tansu_running
 from shared.topics import declared_topics, ensure_topics
 
@@ -51,11 +51,14 @@ def read_endpoints(home: Path) -> InfraEndpoints | None:
 def _choose_endpoints(home: Path) -> InfraEndpoints:
     # Reuse the recorded ports where free, so URLs stay stable across restarts.
     previous = read_endpoints(home)
-    pg = int(os.environ.get("DUO_POSTGRES_PORT", 0)) or (previous.postgres_port if previous else 0)
-    kafka = int(os.environ.get("DUO_KAFKA_PORT", 0)) or (previous.kafka_port if previous else 0)
-    pg = pg if pg and not port_answers(pg) else free_port()
-    kafka = kafka if kafka and not port_answers(kafka) else free_port()
-    return InfraEndpoints(postgres_port=pg, kafka_port=kafka)
+    chosen = {}
+    for name, variable, before in (("postgres_port", "DUO_POSTGRES_PORT", previous and previous.postgres_port),
+                                   ("kafka_port", "DUO_KAFKA_PORT", previous and previous.kafka_port)):
+        asked = int(os.environ.get(variable) or 0)
+        if asked and port_answers(asked):
+            raise RuntimeError(f"{variable}={asked}: something already listens on that port")
+        chosen[name] = asked or (before if before and not port_answers(before) else free_port())
+    return InfraEndpoints(**chosen)
 
 
 async def _create_databases(endpoints: InfraEndpoints) -> None:
@@ -89,12 +92,17 @@ def up(home: Path | None = None) -> InfraEndpoints:
     endpoints = read_endpoints(home) if status["postgres"] and status["kafka"] else None
     fresh_broker = endpoints is None
     if fresh_broker:
+        stop_abandoned_servers()
         down(home)  # a half-running stack (one server died) is restarted whole
         endpoints = _choose_endpoints(home)
         (home / STATE_FILE).write_text(json.dumps(asdict(endpoints)))
-        start_tansu(home, endpoints.kafka_port)
-        start_postgres(home, endpoints.postgres_port)
-        wait_for_port(endpoints.kafka_port, 15, "the Tansu broker")
+        try:
+            start_tansu(home, endpoints.kafka_port)
+            start_postgres(home, endpoints.postgres_port)
+            wait_for_port(endpoints.kafka_port, 15, "the Tansu broker")
+        except BaseException:
+            down(home)  # never leave one server running without the other
+            raise
     asyncio.run(_create_databases(endpoints))
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
     if fresh_broker:

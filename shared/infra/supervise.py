@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import threading
 
@@ -23,7 +24,13 @@ class StopSignal:
             pass
 
 
-def die_with_parent() -> None:
-    """preexec_fn for a child: the kernel sends it SIGTERM if its parent dies, even by SIGKILL."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent(parent_pid: int):
+    """A preexec_fn for a child: the kernel sends it SIGTERM if `parent_pid` dies, even by SIGKILL."""
+
+    def arrange() -> None:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return arrange

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,26 +34,35 @@ def free_port_offset() -> int:
 
 
 def start_platform(home: Path) -> RunningPlatform:
-    """Start `duo run` and wait until every service is healthy."""
+    """Start `duo run` and wait until it says every service is healthy; clean up if it never does."""
     offset = free_port_offset()
-    process = start_duo(home, "run", "--port-offset", str(offset), DUO_TOPIC_PREFIX="")
+    log = home.parent / f"duo-run-{offset}.log"  # one per start: a restart must not read the last run's output
+    process = start_duo(home, "run", "--port-offset", str(offset), log=log)
     urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in DEFAULT_PORTS.items()}
+    running = RunningPlatform(process, home, urls)
 
     def ready() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"duo run exited with {process.returncode}:\n{process.stdout.read()}")
-        line = process.stdout.readline()
-        return "is running" in line
+            raise AssertionError(f"duo run exited with {process.returncode}")
+        return log.exists() and "is running" in log.read_text(errors="replace")
 
-    wait_until(ready, 120, "duo run reporting all services healthy")
-    return RunningPlatform(process, home, urls)
+    try:
+        wait_until(ready, 90, "duo run reporting all services healthy")
+    except AssertionError as failure:
+        stop_platform(running)
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        raise AssertionError(f"{failure}\n--- duo run output (end) ---\n{tail}") from None
+    return running
 
 
 def stop_platform(running: RunningPlatform) -> None:
     """Stop `duo run` as Ctrl-C would, and make sure its servers are gone."""
     if running.process.poll() is None:
         running.process.send_signal(signal.SIGTERM)
-        running.process.wait(60)
+        try:
+            running.process.wait(60)
+        except subprocess.TimeoutExpired:
+            running.process.kill()
     duo(running.home, "infra", "down")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from shared.infra.stack import read_endpoints
 from tests.cli import duo, servers_of, wait_until
-from tests.kafka_reading import read_topic
+from tests.kafka_reading import group_caught_up, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -89,11 +89,11 @@ def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
     try:
         assert httpx.post(f"{second.urls['intake']}/mentees", json=mentee(), timeout=10).status_code == 201
         wait_until(lambda: reporting_total(second.urls["reporting"]) == 2, 60, "reporting counting both mentees")
-        wait_until(lambda: httpx.get(f"{second.urls['intake']}/health").json()["outbox_pending"] == 0, 30,
-                   "the republished store drained")
+        kafka = read_endpoints(home).kafka_bootstrap
+        wait_until(lambda: asyncio.run(group_caught_up(kafka, "reporting", "duo.intake.events")), 60,
+                   "reporting consuming the republished log to its end")
         assert reporting_total(second.urls["reporting"]) == 2  # republished events were not counted twice
         # A consumer starting from scratch still finds the whole history on the new broker.
-        kafka = read_endpoints(home).kafka_bootstrap
         records = asyncio.run(read_topic(kafka, "duo.intake.events", 2))
         assert len({dict(r.headers)["ce_id"] for r in records}) == 2
     finally:
