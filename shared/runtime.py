@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import logging
 
 import asyncpg
 from faststream.kafka import KafkaBroker

@@ -22,7 +22,8 @@ def _infra(args: argparse.Namespace) -> int:
         print(f"data      {home}", flush=True)
         if stop is not None:
             print("running in the foreground; Ctrl-C stops both", flush=True)
-            stop.wait()
+            while not stop.wait(0.5):
+                pass
             stack.down(home)
         return 0
     if args.action == "down":

@@ -12,6 +12,8 @@ import time
 
 import httpx
 
+from shared.infra.processes import port_answers
+
 SERVICES = ("intake", "matching", "tracking", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004}
 
@@ -28,19 +30,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def wait_healthy(url: str, deadline_s: float, process: subprocess.Popen | None = None) -> None:
-    """Poll a service's /health until it answers 200, or raise."""
+class StartupAborted(RuntimeError):
+    """A stop signal arrived while the platform was starting."""
+
+
+def wait_healthy(service: str, url: str, deadline_s: float, process: subprocess.Popen | None = None,
+                 stop=None) -> None:
+    """Poll /health until this service (not another program on the port) answers, or raise."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
+        if stop is not None and stop.received:
+            raise StartupAborted("stopped while starting")
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{url} exited with code {process.returncode} before it was healthy")
+            raise RuntimeError(f"{service} exited with code {process.returncode} before it was healthy")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            answer = httpx.get(f"{url}/health", timeout=2)
+            if answer.status_code == 200 and answer.json().get("service") == service:
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"{url} was not healthy within {deadline_s:.0f} s")
+    raise TimeoutError(f"{service} at {url} was not healthy within {deadline_s:.0f} s")
 
 
 def start_service(service: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -61,11 +71,15 @@ def _run(args: argparse.Namespace) -> int:
     home = stack.default_home()
     children: dict[str, subprocess.Popen] = {}
     try:
+        busy = [p + args.port_offset for p in DEFAULT_PORTS.values() if port_answers(p + args.port_offset)]
+        if busy:
+            print(f"duo run: ports {busy} are taken (another `duo run`?); try --port-offset", file=sys.stderr)
+            return 1
         endpoints = stack.up(home)
         for service in SERVICES:
             children[service] = start_service(service, DEFAULT_PORTS[service] + args.port_offset)
         for service, child in children.items():
-            wait_healthy(f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}", 90, child)
+            wait_healthy(service, f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}", 90, child, stop)
         print("\nDUO platform is running (Ctrl-C stops it):", flush=True)
         for service in SERVICES:
             url = f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}"
@@ -73,7 +87,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  postgres   {endpoints.database_url('postgres')}\n  kafka      {endpoints.kafka_bootstrap}", flush=True)
         if args.exit_when_ready:
             return 0
-        stop.wait()
+        while not stop.wait(0.5):
+            if crashed := [name for name, child in children.items() if child.poll() is not None]:
+                print(f"duo run: {', '.join(crashed)} stopped unexpectedly; stopping the platform", file=sys.stderr)
+                return 1
+        return 0
+    except StartupAborted:
         return 0
     finally:
         for child in children.values():

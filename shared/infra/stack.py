@@ -11,9 +11,18 @@ from pathlib import Path
 import asyncpg
 
 from shared.infra.embedded_postgres_server import (
-    SERVICE_DATABASES, admin_url, postgres_running, start_postgres, stop_postgres,
+    SERVICE_DATABASES,
+    admin_url,
+    postgres_running,
+    start_postgres,
+    stop_postgres,
 )
-from shared.infra.processes import free_port, port_answers, stop_abandoned_servers, wait_for_port
+from shared.infra.processes import (
+    free_port,
+    port_answers,
+    stop_abandoned_servers,
+    wait_for_port,
+)
 from shared.infra.tansu_broker import start_tansu, stop_tansu, tansu_running
 from shared.topics import declared_topics, ensure_topics
 

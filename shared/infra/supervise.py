@@ -18,10 +18,14 @@ class StopSignal:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda _signum, _frame: self._stop.set())
 
-    def wait(self) -> None:
-        """Block until a stop signal arrived (returns at once if one already did)."""
-        while not self._stop.wait(0.5):
-            pass
+    @property
+    def received(self) -> bool:
+        """Whether a stop signal arrived."""
+        return self._stop.is_set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until a stop signal arrived or `timeout_s` passed; True if one arrived."""
+        return self._stop.wait(timeout_s)
 
 
 def die_with_parent(parent_pid: int):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-from datetime import date
 import uuid
+from datetime import date
 
 import httpx
-import psutil
 import pytest
 
 from shared.infra.stack import read_endpoints
-from tests.cli import duo, servers_of, wait_until
+from tests.cli import wait_until
 from tests.kafka_reading import group_caught_up, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -59,19 +57,6 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert figures()["by_office"] == {"be-antwerpen": 2, "be-brussel": 1}
     assert figures()["by_tenant"] == {"BE": 3}
     wait_until(lambda: httpx.get(f"{platform.urls['intake']}/health").json()["outbox_pending"] == 0, 30, "outbox drained")
-
-
-def test_killing_duo_run_leaves_no_orphan(platform):
-    services = [p for p in psutil.Process(platform.process.pid).children() if "serve" in " ".join(p.cmdline())]
-    assert len(services) == 4
-    platform.process.send_signal(signal.SIGKILL)
-    platform.process.wait(10)
-    # The services die with their parent (PR_SET_PDEATHSIG); the servers wait for `duo infra down`.
-    gone, alive = psutil.wait_procs(services, timeout=30)
-    assert alive == []
-    assert len(servers_of(platform.home)) >= 2
-    assert duo(platform.home, "infra", "down").returncode == 0
-    wait_until(lambda: servers_of(platform.home) == [], 30, "servers stopped")
 
 
 def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):

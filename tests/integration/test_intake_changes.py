@@ -7,7 +7,12 @@ import asyncio
 import pytest
 
 from tests.integration.intake_harness import (
-    IntakeHarness, body_of, complete_training, headers_of, mentee_body, mentor_body,
+    IntakeHarness,
+    body_of,
+    complete_training,
+    headers_of,
+    mentee_body,
+    mentor_body,
 )
 
 pytestmark = pytest.mark.integration

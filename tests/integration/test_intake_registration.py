@@ -8,7 +8,12 @@ import uuid
 import pytest
 
 from tests.integration.intake_harness import (
-    IntakeHarness, body_of, complete_training, headers_of, mentee_body, mentor_body,
+    IntakeHarness,
+    body_of,
+    complete_training,
+    headers_of,
+    mentee_body,
+    mentor_body,
 )
 
 pytestmark = pytest.mark.integration

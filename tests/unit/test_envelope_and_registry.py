@@ -9,7 +9,13 @@ import pydantic
 import pytest
 
 from shared.events import EVENT_REGISTRY
-from shared.events.catalog import DuoFormed, JobFound, MeetingLogged, MenteeRegistered, MentorRegistered
+from shared.events.catalog import (
+    DuoFormed,
+    JobFound,
+    MeetingLogged,
+    MenteeRegistered,
+    MentorRegistered,
+)
 from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
 from shared.events.registry import EventRegistry, UnknownEventType
 from shared.tenancy import Tenant

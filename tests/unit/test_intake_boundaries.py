@@ -12,7 +12,11 @@ import pytest
 from pydantic import BaseModel
 
 import services.intake
-from services.intake.api.requests import MenteeApplication, MenteeChange, MentorApplication
+from services.intake.api.requests import (
+    MenteeApplication,
+    MenteeChange,
+    MentorApplication,
+)
 from shared.events import EVENT_REGISTRY
 from shared.events.schemas import catalog_schemas
 from shared.nace import NACE_SECTIONS, NaceSection

@@ -9,19 +9,41 @@ from datetime import date
 import pytest
 
 from services.intake.commands import (
-    Availability, ChangeMenteeProfile, ChangeMentorProfile, Consents, MigrationBackground, PersonalDetails,
-    RecordTrainingModule, RegisterMentee, RegisterMentor, Withdraw,
+    Availability,
+    ChangeMenteeProfile,
+    ChangeMentorProfile,
+    Consents,
+    MigrationBackground,
+    PersonalDetails,
+    RecordTrainingModule,
+    RegisterMentee,
+    RegisterMentor,
+    Withdraw,
 )
 from services.intake.decisions import (
-    decide_mentee_application, decide_mentee_change, decide_mentee_withdrawal, decide_mentor_change,
-    decide_mentor_registration, decide_mentor_withdrawal, decide_training_module,
+    decide_mentee_application,
+    decide_mentee_change,
+    decide_mentee_withdrawal,
+    decide_mentor_change,
+    decide_mentor_registration,
+    decide_mentor_withdrawal,
+    decide_training_module,
 )
 from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
-from services.intake.errors import InvalidField, NotEligible, PersonNotFound, PersonWithdrawn
+from services.intake.errors import (
+    InvalidField,
+    NotEligible,
+    PersonNotFound,
+    PersonWithdrawn,
+)
 from services.intake.state import MenteeState, MentorState
 from services.intake.training import TRAINING_MODULES
 from shared.events.catalog import (
-    MenteeApplicationRejected, MenteeRegistered, MentorTrainingCompleted, MentorTrainingModuleCompleted, SectorExperience,
+    MenteeApplicationRejected,
+    MenteeRegistered,
+    MentorTrainingCompleted,
+    MentorTrainingModuleCompleted,
+    SectorExperience,
 )
 from shared.tenancy import Tenant
 

@@ -8,7 +8,13 @@ import pytest
 
 from services.intake.commands import MigrationBackground
 from services.intake.eligibility import (
-    MENTEE_RULES, MENTOR_RULES, age_band, age_on, has_non_eu_background, mentee_problems, mentor_problems,
+    MENTEE_RULES,
+    MENTOR_RULES,
+    age_band,
+    age_on,
+    has_non_eu_background,
+    mentee_problems,
+    mentor_problems,
 )
 from shared.tenancy import Tenant
 

@@ -8,8 +8,15 @@ from datetime import UTC, date, datetime
 from services.intake.state import mentee_state, mentor_state
 from services.intake.training import TRAINING_MODULES
 from shared.events.catalog import (
-    MenteeProfileChanged, MenteeRegistered, MenteeWithdrawn, MentorProfileChanged, MentorRegistered,
-    MentorTrainingCompleted, MentorTrainingModuleCompleted, MentorWithdrawn, SectorExperience,
+    MenteeProfileChanged,
+    MenteeRegistered,
+    MenteeWithdrawn,
+    MentorProfileChanged,
+    MentorRegistered,
+    MentorTrainingCompleted,
+    MentorTrainingModuleCompleted,
+    MentorWithdrawn,
+    SectorExperience,
 )
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.tenancy import Tenant
