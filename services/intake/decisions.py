@@ -6,17 +6,42 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.intake.commands import (
-    ChangeMenteeProfile, ChangeMentorProfile, Consents, RecordTrainingModule, RegisterMentee, RegisterMentor, Withdraw,
+    ChangeMenteeProfile,
+    ChangeMentorProfile,
+    Consents,
+    RecordTrainingModule,
+    RegisterMentee,
+    RegisterMentor,
+    Withdraw,
 )
 from services.intake.eligibility import (
-    MenteeRules, MentorRules, age_band, age_on, mentee_problems, mentor_problems, speaks_programme_language,
+    MenteeRules,
+    MentorRules,
+    age_band,
+    age_on,
+    mentee_problems,
+    mentor_problems,
+    speaks_programme_language,
 )
-from services.intake.errors import FieldProblem, InvalidField, NotEligible, PersonNotFound, PersonWithdrawn
+from services.intake.errors import (
+    FieldProblem,
+    InvalidField,
+    NotEligible,
+    PersonNotFound,
+    PersonWithdrawn,
+)
 from services.intake.state import MenteeState, MentorState
 from services.intake.training import TRAINING_MODULES
 from shared.events.catalog import (
-    MenteeApplicationRejected, MenteeProfileChanged, MenteeRegistered, MenteeWithdrawn, MentorProfileChanged,
-    MentorRegistered, MentorTrainingCompleted, MentorTrainingModuleCompleted, MentorWithdrawn,
+    MenteeApplicationRejected,
+    MenteeProfileChanged,
+    MenteeRegistered,
+    MenteeWithdrawn,
+    MentorProfileChanged,
+    MentorRegistered,
+    MentorTrainingCompleted,
+    MentorTrainingModuleCompleted,
+    MentorWithdrawn,
 )
 
 CONSENTS = ("data_processing", "voluntary_participation")

@@ -10,15 +10,35 @@ from datetime import date
 import asyncpg
 
 from services.intake import vault
-from services.intake.commands import ChangeMenteeProfile, ChangeMentorProfile, RecordTrainingModule, RegisterMentee, RegisterMentor, Withdraw
+from services.intake.commands import (
+    ChangeMenteeProfile,
+    ChangeMentorProfile,
+    RecordTrainingModule,
+    RegisterMentee,
+    RegisterMentor,
+    Withdraw,
+)
 from services.intake.decisions import (
-    decide_mentee_application, decide_mentee_change, decide_mentee_withdrawal,
-    decide_mentor_change, decide_mentor_registration, decide_mentor_withdrawal, decide_training_module,
+    decide_mentee_application,
+    decide_mentee_change,
+    decide_mentee_withdrawal,
+    decide_mentor_change,
+    decide_mentor_registration,
+    decide_mentor_withdrawal,
+    decide_training_module,
 )
 from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
 from services.intake.errors import DuplicatePerson, FieldProblem, PersonNotFound
 from services.intake.read_model import save_mentee, save_mentor
-from services.intake.state import MenteeState, MentorState, application_stream, mentee_state, mentee_stream, mentor_state, mentor_stream
+from services.intake.state import (
+    MenteeState,
+    MentorState,
+    application_stream,
+    mentee_state,
+    mentee_stream,
+    mentor_state,
+    mentor_stream,
+)
 from services.intake.streams import read_stream_in
 from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM, WrongExpectedVersion

@@ -8,8 +8,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.events.catalog import (
-    MenteeProfileChanged, MenteeRegistered, MenteeWithdrawn, MentorProfileChanged, MentorRegistered,
-    MentorTrainingCompleted, MentorTrainingModuleCompleted, MentorWithdrawn, SectorExperience,
+    MenteeProfileChanged,
+    MenteeRegistered,
+    MenteeWithdrawn,
+    MentorProfileChanged,
+    MentorRegistered,
+    MentorTrainingCompleted,
+    MentorTrainingModuleCompleted,
+    MentorWithdrawn,
+    SectorExperience,
 )
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import Tenant

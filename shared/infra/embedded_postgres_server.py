@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import subprocess
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
 
@@ -58,6 +60,35 @@ def _pg(args: list[str], home: Path, user: str | None, timeout: float = 60) -> N
         raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
 
 
+PASSWORD_FILE = "postgres.password"
+
+
+def postgres_password(home: Path) -> str:
+    """The superuser password of this data folder's server ('' for one made before passwords)."""
+    path = home / PASSWORD_FILE
+    return path.read_text().strip() if path.exists() else ""
+
+
+def _initdb_with_password(home: Path, pgdata: Path, user: str | None) -> None:
+    # A generated password rather than trust: the databases hold personal data, and any
+    # local user could otherwise connect to 127.0.0.1 as the superuser.
+    password = secrets.token_urlsafe(24)
+    secret = home / PASSWORD_FILE
+    secret.touch(mode=0o600)
+    secret.write_text(password + "\n")
+    handover = home / ".initdb-password"  # initdb runs as `user` and must be able to read it
+    handover.touch(mode=0o600)
+    handover.write_text(password + "\n")
+    if user:
+        entry = pwd.getpwnam(user)
+        os.chown(handover, entry.pw_uid, entry.pw_gid)
+    try:
+        _pg([_bin("initdb"), "-D", str(pgdata), "--auth=scram-sha-256", f"--pwfile={handover}",
+             "--encoding=UTF8", "-U", "postgres"], home, user)
+    finally:
+        handover.unlink(missing_ok=True)
+
+
 def start_postgres(home: Path, port: int) -> None:
     """Initialise the data folder if needed and start the server on 127.0.0.1:port."""
     pgdata = home / "pgdata"
@@ -70,7 +101,7 @@ def start_postgres(home: Path, port: int) -> None:
             ensure_prefix_permissions(pgdata)
             entry = pwd.getpwnam(user)
             os.chown(pgdata, entry.pw_uid, entry.pw_gid)
-        _pg([_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "-U", "postgres"], home, user)
+        _initdb_with_password(home, pgdata, user)
     log = home / "postgres.log"
     log.touch()
     if user:
@@ -96,6 +127,8 @@ def stop_postgres(home: Path) -> None:
     stop_processes(owned_processes(str(home), "postgres"))
 
 
-def admin_url(port: int, database: str = "postgres") -> str:
+def admin_url(port: int, database: str = "postgres", password: str = "") -> str:
     """The superuser connection URL of the embedded server."""
+    if password:
+        return f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}/{database}"
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"

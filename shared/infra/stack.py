@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -13,6 +13,7 @@ import asyncpg
 from shared.infra.embedded_postgres_server import (
     SERVICE_DATABASES,
     admin_url,
+    postgres_password,
     postgres_running,
     start_postgres,
     stop_postgres,
@@ -40,13 +41,14 @@ class InfraEndpoints:
 
     postgres_port: int
     kafka_port: int
+    postgres_password: str = ""  # kept in its own 0600 file, never in infra.json
 
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
 
     def database_url(self, database: str) -> str:
-        return admin_url(self.postgres_port, database)
+        return admin_url(self.postgres_port, database, self.postgres_password)
 
 
 def read_endpoints(home: Path) -> InfraEndpoints | None:
@@ -54,7 +56,8 @@ def read_endpoints(home: Path) -> InfraEndpoints | None:
     path = home / STATE_FILE
     if not path.exists():
         return None
-    return InfraEndpoints(**json.loads(path.read_text()))
+    ports = json.loads(path.read_text())
+    return InfraEndpoints(ports["postgres_port"], ports["kafka_port"], postgres_password(home))
 
 
 def _choose_endpoints(home: Path) -> InfraEndpoints:
@@ -104,7 +107,8 @@ def up(home: Path | None = None) -> InfraEndpoints:
         stop_abandoned_servers()
         down(home)  # a half-running stack (one server died) is restarted whole
         endpoints = _choose_endpoints(home)
-        (home / STATE_FILE).write_text(json.dumps(asdict(endpoints)))
+        (home / STATE_FILE).write_text(json.dumps({"postgres_port": endpoints.postgres_port,
+                                                    "kafka_port": endpoints.kafka_port}))
         try:
             start_tansu(home, endpoints.kafka_port)
             start_postgres(home, endpoints.postgres_port)
@@ -112,6 +116,7 @@ def up(home: Path | None = None) -> InfraEndpoints:
         except BaseException:
             down(home)  # never leave one server running without the other
             raise
+        endpoints = read_endpoints(home)  # now with the password of a freshly made data folder
     asyncio.run(_create_databases(endpoints))
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
     if fresh_broker:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
 
+import asyncpg
 import psutil
 import pytest
 
@@ -18,11 +21,15 @@ def test_up_status_down(tmp_path):
     try:
         up = duo(home, "infra", "up")
         assert up.returncode == 0, up.stderr
-        assert "postgresql://postgres@127.0.0.1:" in up.stdout and "kafka" in up.stdout
+        assert "postgresql://postgres:" in up.stdout and "@127.0.0.1:" in up.stdout and "kafka" in up.stdout
         status = duo(home, "infra", "status")
         assert status.returncode == 0 and status.stdout.count("running") == 2
         again = duo(home, "infra", "up")  # idempotent: same endpoints, nothing restarted
         assert again.returncode == 0 and again.stdout == up.stdout
+        assert (home / "postgres.password").stat().st_mode & 0o077 == 0
+        port = json.loads((home / "infra.json").read_text())["postgres_port"]
+        with pytest.raises(asyncpg.InvalidPasswordError):  # no trust: the databases hold personal data
+            asyncio.run(asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres"))
     finally:
         assert duo(home, "infra", "down").returncode == 0
     assert servers_of(home) == []

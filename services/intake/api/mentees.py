@@ -12,9 +12,21 @@ from services.intake import handlers
 from services.intake.api.fields import NaceCode, Office
 from services.intake.api.requests import MenteeApplication, MenteeChange, Withdrawal
 from services.intake.api.support import (
-    ERROR_RESPONSES, ActorHeader, IdempotencyHeader, IfMatchHeader, caller, run_command, today,
+    ERROR_RESPONSES,
+    ActorHeader,
+    IdempotencyHeader,
+    IfMatchHeader,
+    caller,
+    run_command,
+    today,
 )
-from services.intake.api.views import ErrorBody, MenteeProfile, MenteeView, PersonPage, error_body
+from services.intake.api.views import (
+    ErrorBody,
+    MenteeProfile,
+    MenteeView,
+    PersonPage,
+    error_body,
+)
 from services.intake.commands import Withdraw
 from services.intake.handlers import Unit
 from services.intake.idempotency import Answer

@@ -10,9 +10,20 @@ from fastapi.responses import JSONResponse
 
 from services.intake import handlers
 from services.intake.api.fields import NaceCode, Office
-from services.intake.api.requests import MentorApplication, MentorChange, TrainingModuleAttended, Withdrawal
+from services.intake.api.requests import (
+    MentorApplication,
+    MentorChange,
+    TrainingModuleAttended,
+    Withdrawal,
+)
 from services.intake.api.support import (
-    ERROR_RESPONSES, ActorHeader, IdempotencyHeader, IfMatchHeader, caller, run_command, today,
+    ERROR_RESPONSES,
+    ActorHeader,
+    IdempotencyHeader,
+    IfMatchHeader,
+    caller,
+    run_command,
+    today,
 )
 from services.intake.api.views import MentorProfile, MentorView, PersonPage
 from services.intake.commands import RecordTrainingModule, Withdraw

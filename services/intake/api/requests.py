@@ -9,10 +9,27 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
-from services.intake.api.fields import CountryCode, Email, Languages, Name, NaceCode, Office, PastDate, Phone, personal
+from services.intake.api.fields import (
+    CountryCode,
+    Email,
+    Languages,
+    NaceCode,
+    Name,
+    Office,
+    PastDate,
+    Phone,
+    personal,
+)
 from services.intake.commands import (
-    RESIDENCE_PERMITS, Availability, ChangeMenteeProfile, ChangeMentorProfile, Consents, MigrationBackground,
-    PersonalDetails, RegisterMentee, RegisterMentor,
+    RESIDENCE_PERMITS,
+    Availability,
+    ChangeMenteeProfile,
+    ChangeMentorProfile,
+    Consents,
+    MigrationBackground,
+    PersonalDetails,
+    RegisterMentee,
+    RegisterMentor,
 )
 from services.intake.training import TRAINING_MODULES
 from shared.events.catalog import DayPart, SectorExperience, WithdrawalReason

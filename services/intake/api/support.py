@@ -10,9 +10,23 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.intake.api.views import ErrorBody, error_body
-from services.intake.errors import DuplicatePerson, IdempotencyKeyReused, IntakeError, InvalidField, NotEligible, PersonNotFound
+from services.intake.errors import (
+    DuplicatePerson,
+    IdempotencyKeyReused,
+    IntakeError,
+    InvalidField,
+    NotEligible,
+    PersonNotFound,
+)
 from services.intake.handlers import Caller, Unit
-from services.intake.idempotency import HEADER, Answer, check_key, claim_or_replay, fingerprint, remember
+from services.intake.idempotency import (
+    HEADER,
+    Answer,
+    check_key,
+    claim_or_replay,
+    fingerprint,
+    remember,
+)
 
 ActorHeader = Annotated[str, Header(alias="X-Actor", min_length=1, max_length=100, description="who acts (staff id)")]
 IdempotencyHeader = Annotated[str | None, Header(
