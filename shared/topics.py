@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 _TOPIC_ALREADY_EXISTS = 36
-DECLARATION = Path(__file__).resolve().parent.parent / "deploy" / "topics.toml"
+# deploy/topics.toml of the source tree; DUO_TOPICS_FILE points elsewhere (an image, a plain install).
+DECLARATION = Path(os.environ.get("DUO_TOPICS_FILE") or Path(__file__).resolve().parent.parent / "deploy" / "topics.toml")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class TopicSpec:
 
 def declared_topics(prefix: str = "", path: Path = DECLARATION) -> list[TopicSpec]:
     """Every topic declared for the platform; `prefix` isolates test runs sharing one broker."""
+    if not path.exists():
+        raise FileNotFoundError(f"topic declarations not found at {path}; set DUO_TOPICS_FILE to deploy/topics.toml")
     spec = tomllib.loads(path.read_text())
     defaults = spec["defaults"]
     return [
