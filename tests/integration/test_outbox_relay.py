@@ -225,3 +225,18 @@ async def test_an_event_the_broker_refuses_stalls_the_relay_without_resending_or
             await task
     ids = [dict(r.headers)["ce_id"] for r in records]
     assert ids == [str(first.event_id).encode(), str(last.event_id).encode()]  # in order, the first sent once
+
+
+async def test_pending_events_go_out_in_position_order_whatever_the_outbox_row_order(pool, database_url, topic, infra):
+    store = PostgresEventStore(pool)
+    sid = f"mentee-{uuid.uuid4()}"
+    for version in range(12):
+        await store.append(sid, version, new_events(1))
+    async with pool.acquire() as con, con.transaction():
+        # Outbox rows stored newest first (as a republish or a manual repair may leave them).
+        await con.execute("CREATE TEMP TABLE pending AS SELECT global_position FROM outbox")
+        await con.execute("DELETE FROM outbox")
+        await con.execute("INSERT INTO outbox SELECT global_position FROM pending ORDER BY global_position DESC")
+    async with running(OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", batch_size=5)):
+        records = await read_topic(infra.kafka_bootstrap, topic, 12)
+    assert versions_by_stream(records)[sid] == list(range(1, 13))
