@@ -74,6 +74,28 @@ class IdempotentConsumer:
         async with self._pool.acquire() as con:
             await con.execute(
                 "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "VALUES ($1, $2, $3, $4, $5) "
+                "ON CONFLICT (consumer, event_id) DO UPDATE SET reason = excluded.reason, parked_at = now()",
                 self.name, envelope.event_id, envelope.event_type, reason, envelope.model_dump(mode="json"),
             )
+
+    async def replay_parked(self) -> tuple[int, int]:
+        """Handle every parked event again, once its cause is fixed; returns (resolved, still parked)."""
+        async with self._pool.acquire() as con:
+            rows = await con.fetch(
+                "SELECT envelope FROM parked_events WHERE consumer = $1 ORDER BY parked_at", self.name
+            )
+        resolved = 0
+        for row in rows:
+            envelope = EventEnvelope.model_validate(row["envelope"])
+            await self.handle(envelope)  # parks it again (same row) if it still cannot apply
+            async with self._pool.acquire() as con:
+                # Resolved once its dedupe record exists, whether this replay or an earlier one applied it.
+                done = await con.fetchval(
+                    "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
+                    "(SELECT 1 FROM processed_events d WHERE d.consumer = p.consumer AND d.event_id = p.event_id) "
+                    "RETURNING true",
+                    self.name, envelope.event_id,
+                )
+            resolved += bool(done)
+        return resolved, len(rows) - resolved

@@ -82,9 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     asyncapi = events_sub.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of the topics and their events")
     asyncapi.set_defaults(handler=_events_asyncapi)
 
+    from shared.infra.cli_parked import add_parked_commands
     from shared.infra.cli_services import add_service_commands
 
     add_service_commands(sub)
+    add_parked_commands(sub)
     return parser
 
 

@@ -186,3 +186,19 @@ async def test_an_event_that_can_never_apply_is_parked_and_the_rest_flows(pool, 
         processed = await con.fetchval("SELECT count(*) FROM processed_events")
     assert [(r["event_id"], r["reason"]) for r in parked] == [(poison.event_id, "ValidationError")]
     assert processed == 3
+
+
+async def test_parked_events_are_replayed_once_their_cause_is_fixed(pool):
+    async with pool.acquire() as con:  # a constraint the effect breaks: no redelivery cures that
+        await con.execute(EFFECT_DDL)
+        await con.execute("ALTER TABLE effects ADD CONSTRAINT too_strict CHECK (applied > 5)")
+    batch = envelopes(2)
+    consumer = IdempotentConsumer(pool, "c", {"MenteeRegistered": count_effect})
+    for envelope in batch:
+        assert await consumer.handle(envelope) is False
+    assert await consumer.replay_parked() == (0, 2)  # still broken: nothing lost, nothing resolved
+    async with pool.acquire() as con:
+        await con.execute("ALTER TABLE effects DROP CONSTRAINT too_strict")  # the operator fixes the cause
+    assert await consumer.replay_parked() == (2, 0)
+    assert await applied_counts(pool) == [1, 1]
+    assert await consumer.replay_parked() == (0, 0)

@@ -1,0 +1,46 @@
+"""`duo parked list | replay reporting` against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from services.reporting.projection import READ_MODEL_DDL, build_consumer
+from shared.events.catalog import MenteeRegistered
+from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent, utc_now
+from shared.tenancy import Tenant
+from tests.cli import duo
+
+pytestmark = pytest.mark.integration
+
+
+async def test_an_operator_lists_and_replays_parked_events(pool, database_url, infra, tmp_path):
+    async with pool.acquire() as con:
+        await con.execute(READ_MODEL_DDL)
+    mentee_id = uuid.uuid4()
+    meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="test")
+    twice = [EventEnvelope.record(NewEvent(MenteeRegistered(mentee_id=mentee_id), meta), f"mentee-{mentee_id}", 1,
+                                  utc_now()) for _ in range(2)]
+    consumer = build_consumer(pool)
+    assert await consumer.handle(twice[0]) is True
+    assert await consumer.handle(twice[1]) is False  # a second registration of one mentee breaks the key: parked
+
+    env = {"REPORTING_DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap}
+    listed = await asyncio.to_thread(duo, tmp_path, "parked", "list", "reporting", **env)
+    assert listed.returncode == 0, listed.stderr
+    [line] = [json.loads(text) for text in listed.stdout.splitlines()]
+    assert line["event_id"] == str(twice[1].event_id) and line["reason"] == "UniqueViolationError"
+
+    still = await asyncio.to_thread(duo, tmp_path, "parked", "replay", "reporting", **env)
+    assert still.returncode == 4 and "0 parked events applied, 1 still parked" in still.stdout
+
+    async with pool.acquire() as con:  # the operator decides the first registration was the wrong one
+        await con.execute("DELETE FROM registered_mentees WHERE mentee_id = $1", mentee_id)
+    fixed = await asyncio.to_thread(duo, tmp_path, "parked", "replay", "reporting", **env)
+    assert fixed.returncode == 0 and "1 parked events applied, 0 still parked" in fixed.stdout
+    async with pool.acquire() as con:
+        assert await con.fetchval("SELECT count(*) FROM registered_mentees") == 1
+        assert await con.fetchval("SELECT count(*) FROM parked_events") == 0
