@@ -88,3 +88,9 @@ def test_personal_keys_are_recognised_in_any_spelling(capsys):
     line = last_line(capsys)
     assert {line[k] for k in ("firstName", "surname", "telephone", "contactEmail")} == {"[redacted]"}
     assert line["mentee_id"] == "m-1"
+
+
+def test_output_is_json_when_not_on_a_terminal(capsys):
+    configure_logging("tracking")  # stderr is captured here, so not a terminal
+    structlog.get_logger("t").info("hello")
+    assert last_line(capsys)["event"] == "hello"
