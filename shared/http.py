@@ -34,8 +34,22 @@ async def validation_error(_request: Request, exc: RequestValidationError) -> JS
 
 
 async def version_conflict(_request: Request, exc: WrongExpectedVersion) -> JSONResponse:
-    """409: someone else changed the same record first; reload and retry."""
-    return JSONResponse(status_code=409, content={"detail": "concurrent change, reload and retry", "stream_id": exc.stream_id})
+    """409 in the shape of every 4xx: someone else changed the same record first; reload and retry."""
+    now = f"the current version is {exc.actual}" if exc.actual is not None else "another change was saved first"
+    message = f"the change was based on version {exc.expected}; {now}"
+    return JSONResponse(status_code=409, content={
+        "detail": f"concurrent change: {message}; reload and retry",
+        "errors": [{"field": "If-Match", "rule": "current_version", "message": message}],
+        "stream_id": exc.stream_id, "current_version": exc.actual,
+    })
+
+
+def _bad_correlation_id() -> JSONResponse:
+    message = "must be a UUID, such as 3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6c"
+    return JSONResponse(status_code=422, content={
+        "detail": f"invalid request: {CORRELATION_HEADER}: {message}",
+        "errors": [{"field": CORRELATION_HEADER, "rule": "uuid_format", "message": message}],
+    })
 
 
 def create_service_app(title: str, runtime_factory: Callable[[], ServiceRuntime], description: str = "") -> FastAPI:
@@ -65,7 +79,7 @@ def create_service_app(title: str, runtime_factory: Callable[[], ServiceRuntime]
         try:
             correlation_id = str(uuid.UUID(correlation_id)) if correlation_id else str(uuid.uuid4())
         except ValueError:
-            return JSONResponse(status_code=400, content={"detail": f"header {CORRELATION_HEADER} must be a UUID"})
+            return _bad_correlation_id()
         request.state.correlation_id = uuid.UUID(correlation_id)
         with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
             response = await call_next(request)

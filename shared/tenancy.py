@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 
 class Tenant(StrEnum):
@@ -35,6 +37,25 @@ OFFICES: dict[str, tuple[Tenant, str, str | None]] = {
     "fr-lyon": (Tenant.FR, "Auvergne-Rhône-Alpes", "Rhône"),
     "fr-marseille": (Tenant.FR, "Provence-Alpes-Côte d'Azur", "Bouches-du-Rhône"),
 }
+
+
+# Each branch's "today" is its own local date: a birthday, a deadline or a training day
+# starts at local midnight, not at UTC's (23:30 UTC is already tomorrow in Brussels).
+TIMEZONES: dict[Tenant, ZoneInfo] = {
+    Tenant.BE: ZoneInfo("Europe/Brussels"),
+    Tenant.NL: ZoneInfo("Europe/Amsterdam"),
+    Tenant.FR: ZoneInfo("Europe/Paris"),
+}
+
+
+def local_today(tenant: Tenant, now: datetime | None = None) -> date:
+    """The branch's local date at `now` (an aware datetime; the real time by default)."""
+    return (now or datetime.now(UTC)).astimezone(TIMEZONES[tenant]).date()
+
+
+def local_date(tenant: Tenant, moment: datetime) -> date:
+    """The branch's local date of an aware moment, such as an event's occurred_at."""
+    return moment.astimezone(TIMEZONES[tenant]).date()
 
 
 class UnknownOffice(ValueError):

@@ -7,7 +7,7 @@ from datetime import date
 
 from services.intake.commands import MigrationBackground
 from services.intake.errors import FieldProblem
-from shared.events.catalog import AgeBand
+from shared.events.catalog import AgeBand, SectorExperience
 from shared.tenancy import Tenant
 
 EU_MEMBER_STATES = frozenset({
@@ -33,10 +33,13 @@ class MenteeRules:
 
 @dataclass(frozen=True)
 class MentorRules:
-    """One branch's mentor eligibility: a minimum age and a language the duo can speak."""
+    """One branch's mentor eligibility: a minimum age, professional experience, a language the duo can speak."""
 
     programme_languages: frozenset[str]
     min_age: int = 50
+    # Matching pairs a mentee's job target with a mentor's sector: a mentor brings
+    # at least this many years of work in some sector (DOMAIN.md: "over 50 with professional experience").
+    min_experience_years: int = 1
 
 
 # BE as DUO for a JOB defines it; NL and FR values are the branches' own (to be
@@ -92,11 +95,25 @@ def mentee_problems(
     return tuple(p for p in problems if p is not None)
 
 
-def mentor_problems(birth_date: date, languages: tuple[str, ...], rules: MentorRules, today: date) -> tuple[FieldProblem, ...]:
+def has_professional_experience(
+    experience: tuple[SectorExperience, ...], rules: MentorRules
+) -> FieldProblem | None:
+    """At least one sector with the branch's minimum years of experience."""
+    if any(e.years >= rules.min_experience_years for e in experience):
+        return None
+    return FieldProblem("experience", "professional_experience",
+                        f"needs at least {rules.min_experience_years} year(s) of experience in one sector")
+
+
+def mentor_problems(
+    birth_date: date, experience: tuple[SectorExperience, ...], languages: tuple[str, ...], rules: MentorRules,
+    today: date,
+) -> tuple[FieldProblem, ...]:
     """Every mentor rule the volunteer fails; empty when eligible."""
     problems = [
         FieldProblem("birth_date", "min_age", f"must be at least {rules.min_age} years old")
         if age_on(birth_date, today) < rules.min_age else None,
+        has_professional_experience(experience, rules),
         speaks_programme_language(languages, rules.programme_languages),
     ]
     return tuple(p for p in problems if p is not None)

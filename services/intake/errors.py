@@ -40,14 +40,21 @@ class NotEligible(IntakeError):
 class DuplicatePerson(IntakeError):
     """Someone with this e-mail address is already registered in the country branch."""
 
-    def __init__(self, existing_id: uuid.UUID) -> None:
-        message = "this e-mail address is already registered in this country branch"
+    def __init__(self, existing_id: uuid.UUID, existing_kind: str, existing_status: str | None) -> None:
+        message = f"this e-mail address is already registered in this country branch, for a {existing_kind}"
+        if existing_status == "withdrawn":
+            # Rejoining is a later feature: until then a coordinator must know why the person is refused.
+            message += " who has withdrawn; rejoining the programme is not possible yet"
         super().__init__(message, (FieldProblem("email", "unique_email", message),))
-        self.existing_id = existing_id
+        self.existing_id, self.existing_kind, self.existing_status = existing_id, existing_kind, existing_status
 
 
 class PersonNotFound(IntakeError):
-    """No mentee or mentor has this id."""
+    """No mentee or mentor of the caller's branch has this id (another branch's people are not found either)."""
+
+    def __init__(self, kind: str) -> None:
+        message = f"no {kind} with this id in this country branch"
+        super().__init__(message, (FieldProblem(f"{kind}_id", "known_id", message),))
 
 
 class PersonWithdrawn(IntakeError):

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.intake.errors import IdempotencyKeyReused, InvalidField
+from shared.tenancy import Tenant
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -41,23 +42,27 @@ def check_key(key: str) -> str:
     return key
 
 
-async def claim_or_replay(con: asyncpg.Connection, key: str, request_fingerprint: str) -> Answer | None:
-    """None if this request is the first with `key` (it now owns it); otherwise the first answer."""
+async def claim_or_replay(con: asyncpg.Connection, tenant: Tenant, key: str, request_fingerprint: str) -> Answer | None:
+    """None if this request is the branch's first with `key` (it now owns it); otherwise the first answer."""
     claimed = await con.fetchval(
-        "INSERT INTO idempotency_keys (idempotency_key, fingerprint) VALUES ($1, $2) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING true",
-        key, request_fingerprint,
+        "INSERT INTO idempotency_keys (tenant, idempotency_key, fingerprint) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING true",
+        tenant.value, key, request_fingerprint,
     )
     if claimed:
         return None
-    row = await con.fetchrow("SELECT fingerprint, status, body FROM idempotency_keys WHERE idempotency_key = $1", key)
+    row = await con.fetchrow(
+        "SELECT fingerprint, status, body FROM idempotency_keys WHERE tenant = $1 AND idempotency_key = $2",
+        tenant.value, key,
+    )
     if row["fingerprint"] != request_fingerprint:
         raise IdempotencyKeyReused()
     return Answer(row["status"], row["body"])
 
 
-async def remember(con: asyncpg.Connection, key: str, answer: Answer) -> None:
+async def remember(con: asyncpg.Connection, tenant: Tenant, key: str, answer: Answer) -> None:
     """Store the answer in the transaction of the effect it describes."""
     await con.execute(
-        "UPDATE idempotency_keys SET status = $2, body = $3 WHERE idempotency_key = $1", key, answer.status, answer.body,
+        "UPDATE idempotency_keys SET status = $3, body = $4 WHERE tenant = $1 AND idempotency_key = $2",
+        tenant.value, key, answer.status, answer.body,
     )

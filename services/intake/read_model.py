@@ -8,6 +8,7 @@ from importlib import resources
 import asyncpg
 
 from services.intake.state import MenteeState, MentorState
+from shared.tenancy import Tenant
 
 _UPSERT = """
 INSERT INTO people (person_id, kind, tenant, office, status, ready_for_matching, sectors, languages,
@@ -47,9 +48,10 @@ async def save_mentor(con: asyncpg.Connection, state: MentorState) -> None:
 
 @dataclass(frozen=True)
 class PeopleQuery:
-    """Which people of one office to list, and which page."""
+    """Which people of one office of the caller's branch to list, and which page."""
 
     kind: str
+    tenant: Tenant
     office: str
     status: str | None = None
     sector: str | None = None
@@ -59,16 +61,20 @@ class PeopleQuery:
 
 
 async def list_people(con: asyncpg.Connection, q: PeopleQuery) -> tuple[list[dict], int]:
-    """One page of people (with their names, from the personal data) and how many match in all."""
-    where = """p.kind = $1 AND p.office = $2 AND ($3::text IS NULL OR p.status = $3)
-               AND ($4::text IS NULL OR $4 = ANY (p.sectors))
-               AND ($5::boolean IS NULL OR p.ready_for_matching = $5)"""
-    args = (q.kind, q.office, q.status, q.sector, q.ready_for_matching)
-    total = await con.fetchval(f"SELECT count(*) FROM people p WHERE {where}", *args)
-    rows = await con.fetch(
-        f"""SELECT p.*, d.data ->> 'first_name' AS first_name, d.data ->> 'last_name' AS last_name
-            FROM people p LEFT JOIN personal_data d USING (person_id)
-            WHERE {where} ORDER BY p.registered_at, p.person_id LIMIT $6 OFFSET $7""",
-        *args, q.limit, q.offset,
-    )
+    """One page of the branch's people (with their names, from the personal data) and how many match in all."""
+    where = """p.kind = $1 AND p.tenant = $2 AND p.office = $3 AND ($4::text IS NULL OR p.status = $4)
+               AND ($5::text IS NULL OR $5 = ANY (p.sectors))
+               AND ($6::boolean IS NULL OR p.ready_for_matching = $6)"""
+    args = (q.kind, q.tenant.value, q.office, q.status, q.sector, q.ready_for_matching)
+    # One snapshot for both statements: read committed would let a registration that commits
+    # between them show a total that disagrees with the page (and a next_offset that skips it).
+    # count(*) OVER () in the page query would not do: a page past the end has no row to carry the total.
+    async with con.transaction(isolation="repeatable_read", readonly=True):
+        total = await con.fetchval(f"SELECT count(*) FROM people p WHERE {where}", *args)
+        rows = await con.fetch(
+            f"""SELECT p.*, d.data ->> 'first_name' AS first_name, d.data ->> 'last_name' AS last_name
+                FROM people p LEFT JOIN personal_data d USING (person_id)
+                WHERE {where} ORDER BY p.registered_at, p.person_id LIMIT $7 OFFSET $8""",
+            *args, q.limit, q.offset,
+        )
     return [dict(row) for row in rows], total

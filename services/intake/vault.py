@@ -9,13 +9,9 @@ from typing import Any
 import asyncpg
 
 from services.intake.commands import RegisterMentee, RegisterMentor
+from services.intake.emails import normalize_email
 from services.intake.errors import DuplicatePerson
 from shared.tenancy import Tenant
-
-
-def normalize_email(email: str) -> str:
-    """The form duplicates are detected on: trimmed, lower case."""
-    return email.strip().lower()
 
 
 def mentee_personal_data(cmd: RegisterMentee) -> dict[str, Any]:
@@ -31,12 +27,14 @@ def mentor_personal_data(cmd: RegisterMentor) -> dict[str, Any]:
     return {**asdict(cmd.personal), "birth_date": cmd.personal.birth_date.isoformat()}
 
 
-async def find_by_email(con: asyncpg.Connection, tenant: Tenant, email: str) -> uuid.UUID | None:
-    """The id of whoever registered this e-mail in the branch, if anyone."""
-    return await con.fetchval(
-        "SELECT person_id FROM personal_data WHERE tenant = $1 AND email_normalized = $2",
+async def find_by_email(con: asyncpg.Connection, tenant: Tenant, email: str) -> tuple[uuid.UUID, str, str | None] | None:
+    """Id, kind and status of whoever registered this e-mail in the branch, if anyone."""
+    row = await con.fetchrow(
+        "SELECT d.person_id, d.kind, p.status FROM personal_data d LEFT JOIN people p USING (person_id) "
+        "WHERE d.tenant = $1 AND d.email_normalized = $2",
         tenant.value, normalize_email(email),
     )
+    return (row["person_id"], row["kind"], row["status"]) if row else None
 
 
 async def store_personal_data(
@@ -51,16 +49,20 @@ async def store_personal_data(
         person_id, kind, tenant.value, normalize_email(data["email"]), data,
     )
     if not inserted:
-        raise DuplicatePerson(await find_by_email(con, tenant, data["email"]))
+        raise DuplicatePerson(*await find_by_email(con, tenant, data["email"]))
 
 
-async def read_personal_data(con: asyncpg.Connection, person_id: uuid.UUID) -> dict[str, Any]:
-    """A person's personal data; empty once erased."""
-    return await con.fetchval("SELECT data FROM personal_data WHERE person_id = $1", person_id) or {}
+async def read_personal_data(con: asyncpg.Connection, person_id: uuid.UUID, tenant: Tenant) -> dict[str, Any]:
+    """A person's personal data, if the person is the branch's; empty once erased."""
+    return await con.fetchval(
+        "SELECT data FROM personal_data WHERE person_id = $1 AND tenant = $2", person_id, tenant.value) or {}
 
 
-async def update_personal_data(con: asyncpg.Connection, person_id: uuid.UUID, changes: dict[str, Any]) -> None:
-    """Overwrite some keys of a person's data."""
+async def update_personal_data(
+    con: asyncpg.Connection, person_id: uuid.UUID, tenant: Tenant, changes: dict[str, Any]
+) -> None:
+    """Overwrite some keys of the data of one of the branch's people."""
     await con.execute(
-        "UPDATE personal_data SET data = data || $2, updated_at = now() WHERE person_id = $1", person_id, changes,
+        "UPDATE personal_data SET data = data || $3, updated_at = now() WHERE person_id = $1 AND tenant = $2",
+        person_id, tenant.value, changes,
     )

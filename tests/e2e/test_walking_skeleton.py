@@ -42,11 +42,11 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert reporting_total(platform.urls["reporting"]) == 0
 
     for office in ("be-antwerpen", "be-antwerpen", "be-brussel"):
-        answer = httpx.post(f"{platform.urls['intake']}/mentees", json=mentee(office), timeout=10)
+        answer = httpx.post(f"{platform.urls['intake']}/mentees", json=mentee(office), headers={"X-Tenant": "BE"}, timeout=10)
         assert answer.status_code == 201, answer.text
 
     too_old = {**mentee(), "birth_date": f"{date.today().year - 40}-06-15"}
-    refused = httpx.post(f"{platform.urls['intake']}/mentees", json=too_old, timeout=10)
+    refused = httpx.post(f"{platform.urls['intake']}/mentees", json=too_old, headers={"X-Tenant": "BE"}, timeout=10)
     assert refused.status_code == 422, refused.text
 
     def figures() -> dict:
@@ -65,14 +65,14 @@ def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
     home = tmp_path / "duo"
     first = start_platform(home)
     try:
-        assert httpx.post(f"{first.urls['intake']}/mentees", json=mentee(), timeout=10).status_code == 201
+        assert httpx.post(f"{first.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10).status_code == 201
         wait_until(lambda: reporting_total(first.urls["reporting"]) == 1, 60, "reporting counting the mentee")
     finally:
         stop_platform(first)
     # The memory-only broker is gone; the stores on disk are the record and are published again.
     second = start_platform(home)
     try:
-        assert httpx.post(f"{second.urls['intake']}/mentees", json=mentee(), timeout=10).status_code == 201
+        assert httpx.post(f"{second.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10).status_code == 201
         wait_until(lambda: reporting_total(second.urls["reporting"]) == 2, 60, "reporting counting both mentees")
         kafka = read_endpoints(home).kafka_bootstrap
         wait_until(lambda: asyncio.run(group_caught_up(kafka, "reporting", "duo.intake.events")), 60,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest_asyncio
@@ -10,7 +11,7 @@ import pytest_asyncio
 from services.intake.app import create_app
 from shared.config import ServiceSettings
 from tests.conftest import unique
-from tests.integration.intake_harness import EXAMPLES_DATED, IntakeHarness
+from tests.integration.intake_harness import BE, EXAMPLES_DATED, IntakeHarness
 
 
 @pytest_asyncio.fixture
@@ -19,9 +20,12 @@ async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
     prefix = unique("p") + "."
     settings = ServiceSettings(service="intake", database_url=database_url,
                                kafka_bootstrap_servers=infra.kafka_bootstrap, topic_prefix=prefix)
-    # A fixed clock: the example birth dates must stay eligible whatever year the tests run in.
-    app = create_app(settings, today=lambda: EXAMPLES_DATED)
+    # A clock set back to the day the examples were written for, so their birth dates stay
+    # eligible whatever year the tests run in; it still runs, so registrations keep their order.
+    shift = datetime.now(UTC).date() - EXAMPLES_DATED
+    app = create_app(settings, clock=lambda: datetime.now(UTC) - shift)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        # Every request speaks for the Belgian branch unless it says otherwise.
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", headers=BE) as client:
             yield IntakeHarness(client, database_url, infra.kafka_bootstrap, prefix + "duo.intake.events")

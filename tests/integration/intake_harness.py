@@ -18,7 +18,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
 from services.intake.training import TRAINING_MODULES
 
-EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for
+EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for: the tests' clock says so
+BE, NL, FR = ({"X-Tenant": tenant} for tenant in ("BE", "NL", "FR"))  # the branch a request speaks for
 
 
 def mentee_body(**changes: Any) -> dict[str, Any]:
@@ -41,6 +42,12 @@ class IntakeHarness:
     database_url: str
     kafka_bootstrap: str
     topic: str
+
+    async def without_tenant(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request with no X-Tenant header at all (the client sends BE by default)."""
+        request = self.client.build_request(method, path, **kwargs)
+        del request.headers["X-Tenant"]
+        return await self.client.send(request)
 
     async def count(self, table: str) -> int:
         """Rows in one of intake's tables."""
@@ -98,9 +105,9 @@ def body_of(record: ConsumerRecord) -> dict[str, Any]:
     return json.loads(record.value)
 
 
-async def complete_training(client: httpx.AsyncClient, mentor_id: str) -> httpx.Response:
+async def complete_training(client: httpx.AsyncClient, mentor_id: str, branch: dict[str, str] = BE) -> httpx.Response:
     """Record all eight modules; the answer to the last one."""
     for module in TRAINING_MODULES:
-        response = await client.post(f"/mentors/{mentor_id}/training-modules", json={"module": module})
+        response = await client.post(f"/mentors/{mentor_id}/training-modules", json={"module": module}, headers=branch)
         assert response.status_code == 200, response.text
     return response

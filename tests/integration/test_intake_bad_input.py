@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.integration.intake_harness import IntakeHarness, mentee_body, mentor_body
+from tests.integration.intake_harness import (
+    EXAMPLES_DATED,
+    IntakeHarness,
+    mentee_body,
+    mentor_body,
+)
 
 pytestmark = pytest.mark.integration
 
-TOMORROW = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+# Two days on: past the branch's today on the tests' clock whatever the hour in Brussels.
+AFTER_TODAY = (EXAMPLES_DATED + timedelta(days=2)).isoformat()
 NOTHING = {"events": 0, "personal_data": 0, "people": 0, "idempotency_keys": 0}
 
 
@@ -26,7 +32,9 @@ BAD_REGISTRATIONS = {
                              "job_target.sector", "nace_section", "NACE Rev. 2 section Z"),
     "unknown NACE section of experience": ("/mentors", mentor_body(experience=[{"sector": "X", "years": 3}]),
                                            "experience.0.sector", "nace_section", "section X"),
-    "birth date in the future": ("/mentees", mentee_body(birth_date=TOMORROW), "birth_date", "not_in_future", "future"),
+    "birth date in the future": ("/mentees", mentee_body(birth_date=AFTER_TODAY), "birth_date", "not_in_future", "future"),
+    "mentor birth date in the future": ("/mentors", mentor_body(birth_date=AFTER_TODAY), "birth_date", "not_in_future",
+                                        "future"),
     "mentor capacity 0": ("/mentors", mentor_body(capacity=0), "capacity", "greater_than_equal", "greater than or equal to 1"),
     "mentor capacity 50": ("/mentors", mentor_body(capacity=50), "capacity", "less_than_equal", "less than or equal to 10"),
     "empty language list": ("/mentees", mentee_body(languages=[]), "languages", "too_short", "at least 1 item"),
@@ -35,6 +43,21 @@ BAD_REGISTRATIONS = {
                           "consent.data_processing", "consent_required", "explicit consent"),
     "malformed e-mail": ("/mentees", mentee_body(email="not-an-address"), "email", "email_format", "e-mail address"),
     "unknown field": ("/mentees", mentee_body(shoe_size=42), "shoe_size", "extra_forbidden", "not permitted"),
+    "NUL in a first name": ("/mentees", mentee_body(first_name="Ami\u0000na"), "first_name", "no_control_characters",
+                            "control characters"),
+    "NUL in a last name": ("/mentors", mentor_body(last_name="Pee\u0000ters"), "last_name", "no_control_characters",
+                           "control characters"),
+    "NUL in an e-mail": ("/mentees", mentee_body(email="a\u0000b@example.org"), "email", "no_control_characters",
+                         "control characters"),
+    "NUL in a phone": ("/mentors", mentor_body(phone="+32\u0000470"), "phone", "no_control_characters", "control characters"),
+    "NUL in an occupation": ("/mentees", mentee_body(job_target={"sector": "Q", "occupation": "nurse\u0000"}),
+                             "job_target.occupation", "no_control_characters", "control characters"),
+    "EU code for Greece": ("/mentees", mentee_body(nationality="EL"), "nationality", "iso_country", "use GR"),
+    "UK instead of GB": ("/mentees", mentee_body(nationality="UK"), "nationality", "iso_country", "use GB"),
+    "no year of experience": ("/mentors", mentor_body(experience=[{"sector": "Q", "years": 0}]), "experience",
+                              "professional_experience", "1 year(s) of experience"),
+    "office of another branch": ("/mentees", mentee_body(office="fr-paris"), "office", "office_of_branch",
+                                 "not an office of the BE branch"),
 }
 
 
@@ -55,30 +78,50 @@ async def test_malformed_json_names_the_body_and_appends_nothing(intake: IntakeH
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     assert error["field"] == "body" and error["rule"] in ("json_invalid", "missing")
+    assert error["message"] in ("JSON decode error", "Field required")
+    assert response.json()["detail"] == f"invalid request: body: {error['message']}"
     assert await intake.counts() == NOTHING
 
 
-async def test_bad_changes_name_field_and_rule_and_append_nothing(intake: IntakeHarness):
+async def test_bad_changes_name_field_rule_and_message_and_append_nothing(intake: IntakeHarness):
     mentee_id = (await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"]
     mentor_id = (await intake.client.post("/mentors", json=mentor_body())).json()["mentor_id"]
     before = await intake.counts()
-    cases = [
-        (f"/mentees/{mentee_id}", {"languages": []}, "languages", "too_short"),
-        (f"/mentees/{mentee_id}", {"languages": ["ar", "tr"]}, "languages", "programme_language"),
-        (f"/mentees/{mentee_id}", {}, "body", "at_least_one_field"),
-        (f"/mentees/{mentee_id}", {"birth_date": "1990-01-01"}, "birth_date", "extra_forbidden"),
-        (f"/mentors/{mentor_id}", {"capacity": 0}, "capacity", "greater_than_equal"),
-        (f"/mentors/{mentor_id}", {"capacity": 50}, "capacity", "less_than_equal"),
-        (f"/mentors/{mentor_id}", {"experience": [{"sector": "ZZ", "years": 1}]}, "experience.0.sector", "nace_section"),
+    mentee, mentor = f"/mentees/{mentee_id}", f"/mentors/{mentor_id}"
+    cases = [  # path, body, field, rule, words the message must contain
+        (mentee, {"languages": []}, "languages", "too_short", "at least 1 item"),
+        (mentee, {"languages": ["ar", "tr"]}, "languages", "programme_language", "must include one of en, fr, nl"),
+        (mentee, {"languages": None}, "languages", "not_null", "null is not a change"),
+        (mentee, {"job_target": {"sector": "Q", "occupation": "   "}}, "job_target.occupation", "string_too_short",
+         "at least 1 character"),
+        (mentee, {}, "body", "at_least_one_field", "at least one field"),
+        (mentee, {"birth_date": "1990-01-01"}, "birth_date", "extra_forbidden", "not permitted"),
+        (mentor, {"capacity": 0}, "capacity", "greater_than_equal", "greater than or equal to 1"),
+        (mentor, {"capacity": 50}, "capacity", "less_than_equal", "less than or equal to 10"),
+        (mentor, {"capacity": None}, "capacity", "not_null", "leave the field out"),
+        (mentor, {"experience": [{"sector": "ZZ", "years": 1}]}, "experience.0.sector", "nace_section", "section ZZ"),
+        (mentor, {"experience": [{"sector": "F", "years": 0}]}, "experience", "professional_experience", "1 year"),
+        (mentor, {"languages": ["de"]}, "languages", "programme_language", "must include one of"),
     ]
-    for path, body, field, rule in cases:
+    for path, body, field, rule, words in cases:
         response = await intake.client.patch(path, json=body)
         assert response.status_code == 422, (path, body, response.text)
-        assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [(field, rule)], response.text
-    module = await intake.client.post(f"/mentors/{mentor_id}/training-modules", json={"module": "knitting"})
-    assert module.status_code == 422 and module.json()["errors"][0]["field"] == "module"
-    reason = await intake.client.post(f"/mentees/{mentee_id}/withdrawal", json={"reason": "bored"})
-    assert reason.status_code == 422 and reason.json()["errors"][0]["field"] == "reason"
+        [error] = response.json()["errors"]
+        assert (error["field"], error["rule"]) == (field, rule), response.text
+        assert words in error["message"] and field in response.json()["detail"], response.text
+    posts = [  # path, body, field, rule, words
+        (f"{mentor}/training-modules", {"module": "knitting"}, "module", "literal_error", "active_listening"),
+        (f"{mentor}/training-modules", {"module": "active_listening", "completed_on": AFTER_TODAY}, "completed_on",
+         "not_in_future", "future"),
+        (f"{mentor}/training-modules", {"module": "active_listening", "completed_on": "2026-01-05"}, "completed_on",
+         "not_before_registration", "before the mentor registered"),
+        (f"{mentee}/withdrawal", {"reason": "bored"}, "reason", "literal_error", "found_work"),
+    ]
+    for path, body, field, rule, words in posts:
+        response = await intake.client.post(path, json=body)
+        assert response.status_code == 422, (path, body, response.text)
+        [error] = response.json()["errors"]
+        assert (error["field"], error["rule"]) == (field, rule) and words in error["message"], response.text
     assert await intake.counts() == before
 
 
@@ -91,6 +134,8 @@ async def test_unknown_ids_are_not_found(intake: IntakeHarness):
         await intake.client.post(f"/mentors/{unknown}/withdrawal", json={"reason": "health"}),
     ):
         assert response.status_code == 404, response.text
-        assert "no ment" in response.json()["detail"]
+        [error] = response.json()["errors"]
+        assert error["rule"] == "known_id" and error["field"] in ("mentee_id", "mentor_id")
+        assert "no ment" in response.json()["detail"] and "in this country branch" in error["message"]
     assert (await intake.client.get("/mentees/not-a-uuid")).json()["errors"][0]["field"] == "mentee_id"
     assert await intake.counts() == NOTHING

@@ -74,6 +74,7 @@ async def test_the_same_email_twice_in_a_branch_is_a_conflict_naming_the_existin
     again = await intake.client.post("/mentees", json=mentee_body(email=" twice@example.ORG "))
     assert again.status_code == 409, again.text
     assert again.json()["existing_id"] == first.json()["mentee_id"]
+    assert (again.json()["existing_kind"], again.json()["existing_status"]) == ("mentee", "registered")
     assert again.json()["errors"][0] == {"field": "email", "rule": "unique_email", "message": again.json()["detail"]}
     as_mentor = await intake.client.post("/mentors", json=mentor_body(email="twice@example.org"))
     assert as_mentor.status_code == 409

@@ -12,17 +12,17 @@ import pytest
 from pydantic import BaseModel
 
 import services.intake
-from services.intake.api.requests import (
-    MenteeApplication,
-    MenteeChange,
-    MentorApplication,
-)
+from services.intake.api.change_requests import MenteeChange
+from services.intake.api.requests import MenteeApplication, MentorApplication
 from shared.events import EVENT_REGISTRY
 from shared.events.schemas import catalog_schemas
 from shared.nace import NACE_SECTIONS, NaceSection
 
 INTAKE = Path(services.intake.__file__).parent
-DOMAIN_MODULES = ("commands", "eligibility", "decisions", "state", "errors", "training")
+DOMAIN_MODULES = (
+    "commands", "eligibility", "decisions", "profile_decisions", "guards", "state", "errors", "training",
+    "countries", "emails",
+)
 ALLOWED = ("pydantic", "shared.events", "shared.tenancy", "shared.nace", *(f"services.intake.{m}" for m in DOMAIN_MODULES))
 PERSONAL_NAME = re.compile(r"name|e_?mail|phone|birth|nationality|address|occupation", re.IGNORECASE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -22,12 +22,7 @@ from services.intake.commands import (
 )
 from services.intake.decisions import (
     decide_mentee_application,
-    decide_mentee_change,
-    decide_mentee_withdrawal,
-    decide_mentor_change,
     decide_mentor_registration,
-    decide_mentor_withdrawal,
-    decide_training_module,
 )
 from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
 from services.intake.errors import (
@@ -35,6 +30,13 @@ from services.intake.errors import (
     NotEligible,
     PersonNotFound,
     PersonWithdrawn,
+)
+from services.intake.profile_decisions import (
+    decide_mentee_change,
+    decide_mentee_withdrawal,
+    decide_mentor_change,
+    decide_mentor_withdrawal,
+    decide_training_module,
 )
 from services.intake.state import MenteeState, MentorState
 from services.intake.training import TRAINING_MODULES
@@ -71,7 +73,8 @@ def mentor(**changes) -> RegisterMentor:
 MENTEE_NOW = MenteeState(mentee_id=uuid.uuid4(), version=1, tenant=Tenant.BE, office="be-gent", status="registered",
                          job_target_sector="Q", languages=("fr",), weekly_availability_hours=3.0)
 MENTOR_NOW = MentorState(mentor_id=uuid.uuid4(), version=1, tenant=Tenant.BE, office="be-gent", status="in_training",
-                         experience=(SectorExperience(sector="C", years=30),), languages=("nl",), capacity=1)
+                         experience=(SectorExperience(sector="C", years=30),), languages=("nl",), capacity=1,
+                         registered_at=datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
 
 
 def test_an_eligible_application_registers_the_mentee_with_an_age_band_and_no_personal_data():
@@ -150,17 +153,17 @@ def test_a_mentor_change_of_experience_also_changes_sectors():
 
 def test_training_modules_count_once_and_the_eighth_completes_the_training():
     module = RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", TODAY)
-    assert [type(e) for e in decide_training_module(MENTOR_NOW, module)] == [MentorTrainingModuleCompleted]
+    assert [type(e) for e in decide_training_module(MENTOR_NOW, module, TODAY)] == [MentorTrainingModuleCompleted]
     done = replace(MENTOR_NOW, modules_completed=("active_listening",))
-    assert decide_training_module(done, module) == []
+    assert decide_training_module(done, module, TODAY) == []
     seven = replace(MENTOR_NOW, modules_completed=tuple(TRAINING_MODULES)[:-1])
     last = RecordTrainingModule(MENTOR_NOW.mentor_id, tuple(TRAINING_MODULES)[-1], TODAY)
-    assert [type(e) for e in decide_training_module(seven, last)] == [MentorTrainingModuleCompleted, MentorTrainingCompleted]
+    assert [type(e) for e in decide_training_module(seven, last, TODAY)] == [MentorTrainingModuleCompleted, MentorTrainingCompleted]
 
 
 def test_an_unknown_training_module_is_refused():
     with pytest.raises(InvalidField):
-        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "knitting", TODAY))
+        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "knitting", TODAY), TODAY)
 
 
 def test_withdrawal_records_the_reason_once():
@@ -176,3 +179,4 @@ def test_withdrawal_records_the_reason_once():
 def test_nobody_unknown_can_change_or_withdraw():
     with pytest.raises(PersonNotFound):
         decide_mentor_withdrawal(MentorState(), Withdraw(uuid.uuid4(), "health"))
+

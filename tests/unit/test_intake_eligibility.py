@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -16,11 +17,13 @@ from services.intake.eligibility import (
     mentee_problems,
     mentor_problems,
 )
+from shared.events.catalog import SectorExperience
 from shared.tenancy import Tenant
 
 TODAY = date(2026, 6, 15)
 BE = MENTEE_RULES[Tenant.BE]
 MOROCCAN = MigrationBackground("MA", False, "long_term")
+SEASONED = (SectorExperience(sector="C", years=30),)
 
 
 def born_aged(years: int, days_before_birthday: int = 0) -> date:
@@ -90,11 +93,11 @@ def test_branches_set_their_own_rules():
 
 @pytest.mark.parametrize(("age", "failed"), [(50, []), (49, ["min_age"]), (80, [])])
 def test_mentors_are_50_or_older(age, failed):
-    assert [p.rule for p in mentor_problems(born_aged(age), ("nl",), MENTOR_RULES[Tenant.BE], TODAY)] == failed
+    assert [p.rule for p in mentor_problems(born_aged(age), SEASONED, ("nl",), MENTOR_RULES[Tenant.BE], TODAY)] == failed
 
 
 def test_mentors_speak_a_programme_language():
-    assert [p.rule for p in mentor_problems(born_aged(60), ("de",), MENTOR_RULES[Tenant.BE], TODAY)] == ["programme_language"]
+    assert [p.rule for p in mentor_problems(born_aged(60), SEASONED, ("de",), MENTOR_RULES[Tenant.BE], TODAY)] == ["programme_language"]
 
 
 def test_age_counts_whole_years_including_a_leap_day_birth():
@@ -113,3 +116,34 @@ def test_age_bands(age, band):
 def test_non_eu_background():
     assert has_non_eu_background(MigrationBackground("TR", False, "long_term"))
     assert not has_non_eu_background(MigrationBackground("NL", False, "eu_citizen"))
+
+
+@pytest.mark.parametrize(("experience", "failed"), [
+    (SEASONED, []),
+    ((SectorExperience(sector="C", years=1),), []),
+    ((SectorExperience(sector="C", years=0), SectorExperience(sector="F", years=2)), []),
+    ((SectorExperience(sector="C", years=0),), ["professional_experience"]),
+    ((), ["professional_experience"]),
+])
+def test_mentors_bring_at_least_a_year_of_professional_experience(experience, failed):
+    problems = mentor_problems(born_aged(60), experience, ("nl",), MENTOR_RULES[Tenant.BE], TODAY)
+    assert [p.rule for p in problems] == failed
+    assert all(p.field == "experience" and "1 year" in p.message for p in problems)
+
+
+def test_branches_set_their_own_experience_minimum():
+    stricter = replace(MENTOR_RULES[Tenant.BE], min_experience_years=5)
+    four_years = (SectorExperience(sector="C", years=4),)
+    assert mentor_problems(born_aged(60), four_years, ("nl",), MENTOR_RULES[Tenant.BE], TODAY) == ()
+    [problem] = mentor_problems(born_aged(60), four_years, ("nl",), stricter, TODAY)
+    assert problem.rule == "professional_experience" and "5 year" in problem.message
+
+
+@pytest.mark.parametrize(("today", "failed"), [
+    (date(2026, 2, 28), ["min_age"]),  # not yet 18: a 29 February birthday comes on 1 March in common years
+    (date(2026, 3, 1), []),
+    (date(2028, 2, 28), []),  # 20 in a leap year, to show the rule is about whole years, not leap days
+])
+def test_a_leap_day_birth_is_18_on_the_first_of_march_of_a_common_year(today, failed):
+    problems = mentee_problems(date(2008, 2, 29), MOROCCAN, ("fr",), BE, today)
+    assert [p.rule for p in problems] == failed

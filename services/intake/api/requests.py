@@ -1,12 +1,14 @@
-"""Intake's request bodies, with examples for the OpenAPI document; each turns into one command."""
+"""Intake's registration bodies and the parts they share; each turns into one command.
+
+Changes, withdrawals and training modules: change_requests.py.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
 from services.intake.api.fields import (
@@ -15,24 +17,22 @@ from services.intake.api.fields import (
     Languages,
     NaceCode,
     Name,
+    Occupation,
     Office,
-    PastDate,
     Phone,
+    PlausibleDate,
     personal,
 )
 from services.intake.commands import (
     RESIDENCE_PERMITS,
     Availability,
-    ChangeMenteeProfile,
-    ChangeMentorProfile,
     Consents,
     MigrationBackground,
     PersonalDetails,
     RegisterMentee,
     RegisterMentor,
 )
-from services.intake.training import TRAINING_MODULES
-from shared.events.catalog import DayPart, SectorExperience, WithdrawalReason
+from shared.events.catalog import DayPart, SectorExperience
 
 
 class Body(BaseModel):
@@ -55,7 +55,7 @@ class JobTarget(Body):
     """The sector (NACE Rev. 2 section) and occupation the mentee aims for."""
 
     sector: NaceCode
-    occupation: str = personal(min_length=1, max_length=120, examples=["nursing assistant"])
+    occupation: Occupation = personal(examples=["nursing assistant"])
 
 
 class Consent(Body):
@@ -82,7 +82,7 @@ class PersonBody(Body):
     last_name: Name = personal(examples=["El Idrissi"])
     email: Email = personal(examples=["amina.elidrissi@example.org"])
     phone: Phone | None = personal(default=None, examples=["+32 470 12 34 56"])
-    birth_date: PastDate = personal(examples=["1999-04-12"])
+    birth_date: PlausibleDate = personal(examples=["1999-04-12"])
 
     def personal_details(self) -> PersonalDetails:
         return PersonalDetails(self.first_name, self.last_name, self.email, self.phone, self.birth_date)
@@ -124,70 +124,12 @@ class MentorApplication(PersonBody):
 
     def command(self) -> RegisterMentor:
         return RegisterMentor(
-            uuid.uuid4(), self.office, self.personal_details(), _experience(self.experience), tuple(self.languages),
+            uuid.uuid4(), self.office, self.personal_details(), experience_of(self.experience), tuple(self.languages),
             self.availability.value(), self.capacity, self.consent.value(),
         )
 
 
-class ProfileChange(Body):
-    """A partial change; at least one field must be given."""
-
-    @model_validator(mode="after")
-    def _something_changes(self):
-        if not self.model_fields_set:
-            raise PydanticCustomError("at_least_one_field", "give at least one field to change")
-        return self
-
-
-class MenteeChange(ProfileChange):
-    """Change a mentee's languages, job target or availability."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"availability": {"hours_per_week": 4, "day_parts": ["wed-evening"]}}]})
-
-    languages: Languages | None = None
-    job_target: JobTarget | None = None
-    availability: WeeklyAvailability | None = None
-
-    def command(self, mentee_id: uuid.UUID) -> ChangeMenteeProfile:
-        target = self.job_target
-        return ChangeMenteeProfile(
-            mentee_id, tuple(self.languages) if self.languages else None, target and target.sector,
-            target and target.occupation, self.availability and self.availability.value(),
-        )
-
-
-class MentorChange(ProfileChange):
-    """Change a mentor's languages, experience, availability or capacity."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"capacity": 2}]})
-
-    languages: Languages | None = None
-    experience: list[Experience] | None = Field(default=None, min_length=1, max_length=21)
-    availability: WeeklyAvailability | None = None
-    capacity: int | None = Field(default=None, ge=1, le=10)
-
-    def command(self, mentor_id: uuid.UUID) -> ChangeMentorProfile:
-        return ChangeMentorProfile(
-            mentor_id, tuple(self.languages) if self.languages else None,
-            _experience(self.experience) if self.experience else None,
-            self.availability and self.availability.value(), self.capacity,
-        )
-
-
-class Withdrawal(Body):
-    """Why the person leaves the programme."""
-
-    reason: WithdrawalReason = Field(examples=["found_work"])
-
-
-class TrainingModuleAttended(Body):
-    """A training module the mentor completed (today if no date is given)."""
-
-    module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])
-    completed_on: PastDate | None = None
-
-
-def _experience(items: list[Experience]) -> tuple[SectorExperience, ...]:
+def experience_of(items: list[Experience]) -> tuple[SectorExperience, ...]:
     # One entry per sector: a repeated sector keeps its longest experience.
     years: dict[str, int] = {}
     for item in items:

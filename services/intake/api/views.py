@@ -5,31 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
-from services.intake.errors import FieldProblem
 from services.intake.state import MenteeState, MentorState
 from services.intake.training import TRAINING_MODULES
 from shared.events.catalog import SectorExperience
-
-
-class FieldError(BaseModel):
-    """One broken rule."""
-
-    field: str
-    rule: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every 4xx answer: a summary, the broken rules, and the ids a client needs to go on."""
-
-    detail: str
-    errors: list[FieldError] = []
-    existing_id: uuid.UUID | None = None
-    application_id: uuid.UUID | None = None
 
 
 class Availability(BaseModel):
@@ -154,9 +135,3 @@ class PersonPage(BaseModel):
     limit: int
     offset: int
     next_offset: int | None
-
-
-def error_body(detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any) -> dict[str, Any]:
-    """The JSON of an ErrorBody."""
-    body = {"detail": detail, "errors": [{"field": p.field, "rule": p.rule, "message": p.message} for p in problems]}
-    return body | {k: str(v) for k, v in ids.items() if v is not None}

@@ -1,0 +1,85 @@
+"""Intake's decisions on dates (the branch's today), experience, languages and withdrawal. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.intake.commands import (
+    ChangeMentorProfile,
+    PersonalDetails,
+    RecordTrainingModule,
+    Withdraw,
+)
+from services.intake.decisions import (
+    decide_mentee_application,
+    decide_mentor_registration,
+)
+from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
+from services.intake.errors import InvalidField, NotEligible, PersonWithdrawn
+from services.intake.profile_decisions import (
+    decide_mentor_change,
+    decide_mentor_withdrawal,
+    decide_training_module,
+)
+from shared.events.catalog import MentorWithdrawn, SectorExperience
+from shared.tenancy import Tenant, local_today
+from tests.unit.test_intake_decisions import MENTOR_NOW, TODAY, mentee, mentor
+
+
+def test_a_birth_date_after_the_branchs_today_is_refused_not_recorded():
+    tomorrow = PersonalDetails("A", "B", "a@example.org", None, date(2026, 6, 16))
+    with pytest.raises(InvalidField) as refused:
+        decide_mentee_application(mentee(personal=tomorrow), MENTEE_RULES[Tenant.BE], TODAY)
+    assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("birth_date", "not_in_future")
+    with pytest.raises(InvalidField):
+        decide_mentor_registration(mentor(personal=tomorrow), MENTOR_RULES[Tenant.BE], TODAY)
+
+
+def test_at_2330_utc_on_the_eve_of_an_18th_birthday_a_brussels_applicant_is_already_18():
+    eve = datetime(2026, 6, 14, 23, 30, tzinfo=UTC)  # 01:30 on 15 June in Brussels (summer time)
+    cmd = mentee(personal=PersonalDetails("A", "B", "a@example.org", None, date(2008, 6, 15)))
+    brussels_today = local_today(Tenant.BE, eve)
+    assert brussels_today == date(2026, 6, 15)
+    decision = decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], brussels_today)
+    assert decision.problems == () and decision.event.age_band == "18-24"
+    # On UTC's date the same applicant would still be 17: the branch's date is what counts.
+    assert [p.rule for p in decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], eve.date()).problems] == ["min_age"]
+
+
+def test_a_mentor_under_a_year_of_experience_is_not_eligible_and_cannot_change_to_it():
+    with pytest.raises(NotEligible) as refused:
+        decide_mentor_registration(mentor(experience=(SectorExperience(sector="C", years=0),)), MENTOR_RULES[Tenant.BE], TODAY)
+    assert [p.rule for p in refused.value.problems] == ["professional_experience"]
+    change = ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=(SectorExperience(sector="F", years=0),))
+    with pytest.raises(InvalidField) as changed:
+        decide_mentor_change(MENTOR_NOW, change, MENTOR_RULES[Tenant.BE])
+    assert changed.value.problems[0].rule == "professional_experience"
+
+
+def test_a_mentor_cannot_change_to_languages_without_a_programme_language():
+    cmd = ChangeMentorProfile(MENTOR_NOW.mentor_id, languages=("de", "tr"))
+    with pytest.raises(InvalidField) as refused:
+        decide_mentor_change(MENTOR_NOW, cmd, MENTOR_RULES[Tenant.BE])
+    assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("languages", "programme_language")
+
+
+def test_a_mentor_withdraws_with_a_reason():
+    assert decide_mentor_withdrawal(MENTOR_NOW, Withdraw(MENTOR_NOW.mentor_id, "health")) == [
+        MentorWithdrawn(mentor_id=MENTOR_NOW.mentor_id, reason="health")]
+    with pytest.raises(PersonWithdrawn):
+        decide_mentor_withdrawal(replace(MENTOR_NOW, status="withdrawn"), Withdraw(MENTOR_NOW.mentor_id, "other"))
+
+
+@pytest.mark.parametrize(("completed_on", "rule"), [
+    (date(2026, 5, 31), "not_before_registration"),  # the mentor registered on 1 June
+    (date(2026, 6, 16), "not_in_future"),
+])
+def test_a_training_module_is_dated_between_registration_and_the_branchs_today(completed_on, rule):
+    with pytest.raises(InvalidField) as refused:
+        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", completed_on), TODAY)
+    assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("completed_on", rule)
+    for edge in (date(2026, 6, 1), TODAY):
+        assert decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", edge), TODAY)
