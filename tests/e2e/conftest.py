@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from shared.infra.cli_services import DEFAULT_PORTS
-from shared.infra.processes import port_answers
 from tests.cli import duo, start_duo, wait_until
 
 
@@ -23,13 +23,26 @@ class RunningPlatform:
     process: object
     home: Path
     urls: dict[str, str]
+    log: Path  # everything `duo run` and its four services printed
+
+
+def can_bind(port: int) -> bool:
+    """Whether nothing holds the port, not even an outgoing connection (which would not answer a connect)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def free_port_offset() -> int:
     """An offset moving ports 8001-8004 to four free ones, so tests never meet a developer's platform."""
     while True:
-        offset = random.randrange(20_000, 40_000, 10)
-        if not any(port_answers(port + offset) for port in DEFAULT_PORTS.values()):
+        # Ports 10001-24004: below Linux's ephemeral range (32768+), where the clients'
+        # own outgoing connections would take ports from under us.
+        offset = random.randrange(2_000, 16_000, 10)
+        if all(can_bind(port + offset) for port in DEFAULT_PORTS.values()):
             return offset
 
 
@@ -39,7 +52,7 @@ def start_platform(home: Path) -> RunningPlatform:
     log = home.parent / f"duo-run-{offset}.log"  # one per start: a restart must not read the last run's output
     process = start_duo(home, "run", "--port-offset", str(offset), log=log)
     urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in DEFAULT_PORTS.items()}
-    running = RunningPlatform(process, home, urls)
+    running = RunningPlatform(process, home, urls, log)
 
     def ready() -> bool:
         if process.poll() is not None:

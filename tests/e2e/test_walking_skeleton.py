@@ -58,6 +58,12 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert figures()["by_tenant"] == {"BE": 3}
     wait_until(lambda: httpx.get(f"{platform.urls['intake']}/health").json()["outbox_pending"] == 0, 30, "outbox drained")
 
+    # What the four services really logged while handling all that: no personal data in it.
+    logged = platform.log.read_text(errors="replace")
+    assert "event applied" in logged  # the log is the real one, with the consumer's lines in it
+    for personal in (MENTEE["first_name"], MENTEE["last_name"], MENTEE["phone"], MENTEE["birth_date"], "@example.org"):
+        assert personal not in logged
+
 
 def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
     from tests.e2e.conftest import start_platform, stop_platform

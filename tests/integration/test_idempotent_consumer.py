@@ -202,3 +202,23 @@ async def test_parked_events_are_replayed_once_their_cause_is_fixed(pool):
     assert await consumer.replay_parked() == (2, 0)
     assert await applied_counts(pool) == [1, 1]
     assert await consumer.replay_parked() == (0, 0)
+
+
+async def test_an_effect_that_fails_after_writing_leaves_nothing_behind(pool):
+    async with pool.acquire() as con:
+        await con.execute(EFFECT_DDL)
+    failures = []
+
+    async def writes_then_crashes(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await count_effect(con, envelope)
+        if not failures:
+            failures.append(envelope.event_id)
+            raise ConnectionError("lost the database before commit")  # its write must go with it
+
+    consumer = IdempotentConsumer(pool, "c", {"MenteeRegistered": writes_then_crashes})
+    [envelope] = envelopes(1)
+    with pytest.raises(ConnectionError):
+        await consumer.handle(envelope)
+    assert await applied_counts(pool) == []  # effect and dedupe record share one transaction
+    assert await consumer.handle(envelope) is True  # the redelivery applies it
+    assert await applied_counts(pool) == [1]

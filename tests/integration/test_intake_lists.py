@@ -71,13 +71,18 @@ async def test_lists_by_office_filter_and_page(intake: IntakeHarness):
     withdrawn = (await intake.client.get("/mentees", params={"office": "be-antwerpen", "status": "withdrawn"})).json()
     assert [p["person_id"] for p in withdrawn["items"]] == [ids[0]]
 
-    trained, untrained = [(await intake.client.post("/mentors", json=mentor_body())).json()["mentor_id"] for _ in range(2)]
+    trained, untrained, builder = [
+        (await intake.client.post("/mentors", json=mentor_body(experience=experience))).json()["mentor_id"]
+        for experience in ([{"sector": "P", "years": 9}], [{"sector": "P", "years": 4}], [{"sector": "F", "years": 30}])
+    ]
     await complete_training(intake.client, trained)
     ready = (await intake.client.get("/mentors", params={"office": "be-antwerpen", "ready_for_matching": "true"})).json()
     assert [p["person_id"] for p in ready["items"]] == [trained]
     in_training = (await intake.client.get("/mentors", params={"office": "be-antwerpen", "status": "in_training",
                                                                "sector": "P"})).json()
-    assert [p["person_id"] for p in in_training["items"]] == [untrained]
+    assert [p["person_id"] for p in in_training["items"]] == [untrained]  # the builder (sector F) is filtered out
+    construction = (await intake.client.get("/mentors", params={"office": "be-antwerpen", "sector": "F"})).json()
+    assert [p["person_id"] for p in construction["items"]] == [builder]
 
     unknown = await intake.client.get("/mentees", params={"office": "be-nowhere"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "office"

@@ -141,3 +141,12 @@ async def test_a_mentor_under_fifty_is_refused_and_nothing_is_recorded(intake: I
     assert {(e["field"], e["rule"]) for e in response.json()["errors"]} == {
         ("birth_date", "min_age"), ("languages", "programme_language")}
     assert await intake.counts() == {"events": 0, "personal_data": 0, "people": 0, "idempotency_keys": 0}
+
+
+async def test_a_mentor_takes_one_duo_at_a_time_unless_told_otherwise(intake: IntakeHarness):
+    body = {k: v for k, v in mentor_body().items() if k != "capacity"}
+    answer = await intake.client.post("/mentors", json=body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["capacity"] == 1
+    [record] = await intake.published_stream(f"mentor-{answer.json()['mentor_id']}", 1)
+    assert headers_of(record)["ce_type"] == "MentorRegistered" and body_of(record)["capacity"] == 1
