@@ -17,7 +17,7 @@ def _infra(args: argparse.Namespace) -> int:
 
             stop = StopSignal()
         endpoints = stack.up(home)
-        print(f"postgres  {endpoints.database_url('postgres')}")
+        print(f"postgres  {endpoints.shown_database_url('postgres', home)}")
         print(f"kafka     {endpoints.kafka_bootstrap}")
         print(f"data      {home}", flush=True)
         if stop is not None:
@@ -35,7 +35,7 @@ def _infra(args: argparse.Namespace) -> int:
     for name, running in status.items():
         where = ""
         if running and endpoints:
-            where = endpoints.database_url("postgres") if name == "postgres" else endpoints.kafka_bootstrap
+            where = endpoints.shown_database_url("postgres", home) if name == "postgres" else endpoints.kafka_bootstrap
         print(f"{name:9} {'running' if running else 'stopped'}  {where}".rstrip())
     return 0 if all(status.values()) else 3
 

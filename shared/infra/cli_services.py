@@ -84,7 +84,8 @@ def _run(args: argparse.Namespace) -> int:
         for service in SERVICES:
             url = f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}"
             print(f"  {service:10} {url}   (API docs: {url}/docs)", flush=True)
-        print(f"  postgres   {endpoints.database_url('postgres')}\n  kafka      {endpoints.kafka_bootstrap}", flush=True)
+        print(f"  postgres   {endpoints.shown_database_url('postgres', home)}", flush=True)
+        print(f"  kafka      {endpoints.kafka_bootstrap}", flush=True)
         if args.exit_when_ready:
             return 0
         while not stop.wait(0.5):

@@ -12,6 +12,7 @@ import asyncpg
 
 from shared.infra.embedded_postgres_server import (
     SERVICE_DATABASES,
+    PASSWORD_FILE,
     admin_url,
     postgres_password,
     postgres_running,
@@ -49,6 +50,13 @@ class InfraEndpoints:
 
     def database_url(self, database: str) -> str:
         return admin_url(self.postgres_port, database, self.postgres_password)
+
+    def shown_database_url(self, database: str, home: Path) -> str:
+        """The URL as printed for people: the password stays in its file, out of terminals and CI logs."""
+        if not self.postgres_password:
+            return self.database_url(database)
+        masked = admin_url(self.postgres_port, database, "PASSWORD")
+        return f"{masked}  (PASSWORD in {home / PASSWORD_FILE})"
 
 
 def read_endpoints(home: Path) -> InfraEndpoints | None:

@@ -63,6 +63,7 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert "event applied" in logged  # the log is the real one, with the consumer's lines in it
     for personal in (MENTEE["first_name"], MENTEE["last_name"], MENTEE["phone"], MENTEE["birth_date"], "@example.org"):
         assert personal not in logged
+    assert (platform.home / "postgres.password").read_text().strip() not in logged
 
 
 def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):

@@ -21,12 +21,14 @@ def test_up_status_down(tmp_path):
     try:
         up = duo(home, "infra", "up")
         assert up.returncode == 0, up.stderr
-        assert "postgresql://postgres:" in up.stdout and "@127.0.0.1:" in up.stdout and "kafka" in up.stdout
+        assert "postgresql://postgres:PASSWORD@127.0.0.1:" in up.stdout and "kafka" in up.stdout
         status = duo(home, "infra", "status")
         assert status.returncode == 0 and status.stdout.count("running") == 2
         again = duo(home, "infra", "up")  # idempotent: same endpoints, nothing restarted
         assert again.returncode == 0 and again.stdout == up.stdout
         assert (home / "postgres.password").stat().st_mode & 0o077 == 0
+        password = (home / "postgres.password").read_text().strip()
+        assert password not in up.stdout + status.stdout  # shown nowhere, kept in its 0600 file
         port = json.loads((home / "infra.json").read_text())["postgres_port"]
         with pytest.raises(asyncpg.InvalidPasswordError):  # no trust: the databases hold personal data
             asyncio.run(asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres"))
