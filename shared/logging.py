@@ -64,6 +64,8 @@ def drop_personal_data(_logger: Any, _method: str, event_dict: dict[str, Any]) -
     """Redact personal keys, and e-mail addresses, phone numbers and dates inside any text."""
     cleaned = {}
     for key, value in event_dict.items():
+        if key == "color_message":
+            continue  # uvicorn's copy of the message with terminal colour codes: noise in JSON
         if key == "exception" and isinstance(value, str):
             cleaned[key] = _scrub(_redact_traceback(value))
         elif is_personal_key(key):

@@ -28,6 +28,8 @@ OFFICES: dict[str, tuple[Tenant, str, str | None]] = {
     "be-machelen": (Tenant.BE, "Flanders", "Vlaams-Brabant"),
     "be-grimbergen": (Tenant.BE, "Flanders", "Vlaams-Brabant"),
     "be-brussel": (Tenant.BE, "Brussels", None),
+    # Placeholders until the branches confirm them: DOMAIN.md names Wallonia but no Walloon
+    # office, and no Dutch city at all.
     "be-liege": (Tenant.BE, "Wallonia", "Liège"),
     "be-charleroi": (Tenant.BE, "Wallonia", "Hainaut"),
     "nl-amsterdam": (Tenant.NL, "Noord-Holland", "Noord-Holland"),

@@ -10,8 +10,12 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 _TOPIC_ALREADY_EXISTS = 36
-# deploy/topics.toml of the source tree; DUO_TOPICS_FILE points elsewhere (an image, a plain install).
-DECLARATION = Path(os.environ.get("DUO_TOPICS_FILE") or Path(__file__).resolve().parent.parent / "deploy" / "topics.toml")
+SOURCE_TREE_DECLARATION = Path(__file__).resolve().parent.parent / "deploy" / "topics.toml"
+
+
+def declaration_path() -> Path:
+    """deploy/topics.toml of the source tree, or DUO_TOPICS_FILE (an image, a plain install)."""
+    return Path(os.environ.get("DUO_TOPICS_FILE") or SOURCE_TREE_DECLARATION)
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,12 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def declared_topics(prefix: str = "", path: Path = DECLARATION) -> list[TopicSpec]:
-    """Every topic declared for the platform; `prefix` isolates test runs sharing one broker."""
+def declared_topics(prefix: str = "", path: Path | None = None) -> list[TopicSpec]:
+    """Every topic declared for the platform; `prefix` isolates test runs sharing one broker.
+
+    DUO_TOPIC_REPLICATION_FACTOR overrides the declared factor (1 locally, 3 on a real cluster).
+    """
+    path = path or declaration_path()
     if not path.exists():
         raise FileNotFoundError(f"topic declarations not found at {path}; set DUO_TOPICS_FILE to deploy/topics.toml")
     spec = tomllib.loads(path.read_text())
@@ -35,19 +43,20 @@ def declared_topics(prefix: str = "", path: Path = DECLARATION) -> list[TopicSpe
         TopicSpec(
             name=prefix + t["name"], producer=t["producer"],
             partitions=t.get("partitions", defaults["partitions"]),
-            replication_factor=t.get("replication_factor", defaults["replication_factor"]),
+            replication_factor=int(os.environ.get("DUO_TOPIC_REPLICATION_FACTOR") or
+                                   t.get("replication_factor", defaults["replication_factor"])),
             config={**defaults.get("config", {}), **t.get("config", {})},
         )
         for t in spec["topic"]
     ]
 
 
-def topic_of(service: str, prefix: str = "", path: Path = DECLARATION) -> str:
+def topic_of(service: str, prefix: str = "", path: Path | None = None) -> str:
     """The topic a service publishes its events to."""
     for topic in declared_topics(prefix, path):
         if topic.producer == service:
             return topic.name
-    raise LookupError(f"no topic declared for producer {service!r} in {path.name}")
+    raise LookupError(f"no topic declared for producer {service!r} in {path or declaration_path()}")
 
 
 async def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec]) -> None:

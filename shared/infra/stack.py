@@ -11,8 +11,8 @@ from pathlib import Path
 import asyncpg
 
 from shared.infra.embedded_postgres_server import (
-    SERVICE_DATABASES,
     PASSWORD_FILE,
+    SERVICE_DATABASES,
     admin_url,
     postgres_password,
     postgres_running,

@@ -36,3 +36,9 @@ def test_environment_endpoints_replace_the_embedded_ones(tmp_path):
 def test_no_endpoint_at_all_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigurationError, match="INTAKE_DATABASE_URL"):
         load_service_settings("intake", {"DUO_HOME": str(tmp_path)})
+
+
+def test_the_replication_factor_can_be_raised_for_a_real_cluster(monkeypatch):
+    assert {t.replication_factor for t in declared_topics()} == {1}
+    monkeypatch.setenv("DUO_TOPIC_REPLICATION_FACTOR", "3")
+    assert {t.replication_factor for t in declared_topics()} == {3}
