@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 
-from shared.infra.processes import owned_processes
+from shared.infra.processes import owned_processes, poll_until
 
 
 def environment(home: Path, **env: str) -> dict[str, str]:
@@ -41,9 +40,8 @@ def servers_of(home: Path) -> list[psutil.Process]:
 
 
 def wait_until(check, deadline_s: float, what: str) -> None:
-    """Poll a synchronous check until it holds, or fail naming `what`."""
-    deadline = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {deadline_s} s")
-        time.sleep(0.1)
+    """Poll a synchronous check with a deadline (the product's own loop), failing the test naming `what`."""
+    try:
+        poll_until(check, deadline_s, what)
+    except TimeoutError as timeout:
+        raise AssertionError(str(timeout)) from None

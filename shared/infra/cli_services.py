@@ -8,11 +8,10 @@ import importlib
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 
-from shared.infra.processes import port_answers
+from shared.infra.processes import poll_until, port_answers
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004}
@@ -37,20 +36,19 @@ class StartupAborted(RuntimeError):
 def wait_healthy(service: str, url: str, deadline_s: float, process: subprocess.Popen | None = None,
                  stop=None) -> None:
     """Poll /health until this service (not another program on the port) answers, or raise."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         if stop is not None and stop.received:
             raise StartupAborted("stopped while starting")
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{service} exited with code {process.returncode} before it was healthy")
         try:
             answer = httpx.get(f"{url}/health", timeout=2)
-            if answer.status_code == 200 and answer.json().get("service") == service:
-                return
+            return answer.status_code == 200 and answer.json().get("service") == service
         except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{service} at {url} was not healthy within {deadline_s:.0f} s")
+            return False
+
+    poll_until(healthy, deadline_s, f"{service} at {url} answering /health", 0.2)
 
 
 def start_service(service: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:

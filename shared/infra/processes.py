@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -26,13 +27,22 @@ def port_answers(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def poll_until(check: Callable[[], bool], deadline_s: float, what: str, interval_s: float = 0.1) -> None:
+    """Call `check` until it holds; TimeoutError naming `what` once the deadline passes.
+
+    The one polling loop of the command line and its tests: a server's readiness has no
+    event to wait on, so we look again after a short pause, never longer than the deadline.
+    """
+    deadline = time.monotonic() + deadline_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {deadline_s:.0f} s")
+        time.sleep(interval_s)
+
+
 def wait_for_port(port: int, deadline_s: float, what: str) -> None:
     """Poll until the port answers, or raise TimeoutError naming `what`."""
-    deadline = time.monotonic() + deadline_s
-    while not port_answers(port):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not listen on 127.0.0.1:{port} within {deadline_s:.0f} s")
-        time.sleep(0.05)
+    poll_until(lambda: port_answers(port), deadline_s, f"{what} listening on 127.0.0.1:{port}", 0.05)
 
 
 def owned_processes(home: str, name: str) -> list[psutil.Process]:

@@ -38,11 +38,17 @@ def test_up_status_down(tmp_path):
     assert duo(home, "infra", "status").returncode == 3
 
 
+def start_foreground_infra(home):
+    """`duo infra up --foreground` in the background, once both servers run."""
+    up = start_duo(home, "infra", "up", "--foreground")
+    wait_until(lambda: duo(home, "infra", "status").returncode == 0, 60, "both servers running")
+    return up
+
+
 def test_down_stops_both_servers_after_up_was_killed(tmp_path):
     home = tmp_path / "duo"
-    up = start_duo(home, "infra", "up", "--foreground")
     try:
-        wait_until(lambda: duo(home, "infra", "status").returncode == 0, 60, "both servers running")
+        up = start_foreground_infra(home)
         up.send_signal(signal.SIGKILL)
         up.wait(10)
         orphans = servers_of(home)
@@ -58,9 +64,8 @@ def test_down_stops_both_servers_after_up_was_killed(tmp_path):
 
 def test_foreground_up_stops_both_on_sigterm(tmp_path):
     home = tmp_path / "duo"
-    up = start_duo(home, "infra", "up", "--foreground")
     try:
-        wait_until(lambda: duo(home, "infra", "status").returncode == 0, 60, "both servers running")
+        up = start_foreground_infra(home)
         up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0
         assert servers_of(home) == []
