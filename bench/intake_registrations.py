@@ -32,8 +32,10 @@ async def measure(endpoints: stack.InfraEndpoints, count: int, concurrency: int)
     latencies: list[float] = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake",
-                                     headers={"X-Tenant": "BE"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://intake", headers={"X-Tenant": "BE"}
+        ) as client:
+
             async def register(n: int) -> None:
                 for _ in range(n):
                     body = MENTEE_EXAMPLE | {"email": f"{uuid.uuid4().hex}@example.org"}

@@ -49,7 +49,9 @@ async def measure(endpoints: stack.InfraEndpoints, events: int, writers: int) ->
     task.cancel()
     await pool.close()
     print(f"appends:  {written} events, {writers} concurrent writers, {written / append_s:,.0f} events/s")
-    print(f"relay:    {written} events published from a full outbox in {relay_s:.2f} s, {written / relay_s:,.0f} events/s")
+    print(
+        f"relay:    {written} events published from a full outbox in {relay_s:.2f} s, {written / relay_s:,.0f} events/s"
+    )
 
 
 def main() -> None:

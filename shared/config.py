@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+
+from shared.endpoints import read_endpoints
 
 
 class PlatformEnvironment(BaseModel):
@@ -20,7 +23,6 @@ class PlatformEnvironment(BaseModel):
     kafka_heartbeat_interval_ms: int = 500
     log_level: str = "INFO"
     duo_topic_prefix: str = ""
-
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> PlatformEnvironment:
@@ -51,10 +53,6 @@ def database_env_var(service: str) -> str:
 
 def load_service_settings(service: str, environ: dict[str, str] | None = None) -> ServiceSettings:
     """Resolve a service's endpoints: explicit environment variables win over the embedded defaults."""
-    import os
-
-    from shared.infra.stack import read_endpoints
-
     env = dict(os.environ if environ is None else environ)
     platform = PlatformEnvironment.from_environ(env)
     embedded = read_endpoints(platform.duo_home.resolve())
@@ -66,7 +64,9 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
             f"or start the embedded stack with `duo infra up` (data folder {platform.duo_home})"
         )
     return ServiceSettings(
-        service=service, database_url=database_url, kafka_bootstrap_servers=kafka,
+        service=service,
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka,
         kafka_session_timeout_ms=platform.kafka_session_timeout_ms,
         kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,
         topic_prefix=platform.duo_topic_prefix,

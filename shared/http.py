@@ -11,6 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from shared.clock import Clock, utc_now
+from shared.commanding.errors import CommandRefused
+from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
 from shared.runtime import ServiceRuntime
 
@@ -21,39 +24,56 @@ def _field_path(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path", "header"))
 
 
-async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """422 listing every field that failed and why."""
+    assert isinstance(exc, RequestValidationError)
     errors = [
         # Malformed JSON is located at ("body", character offset): the field is the body itself.
-        {"field": "body" if err.get("type") == "json_invalid" else _field_path(tuple(err.get("loc", ()))) or "body",
-         "rule": err.get("type"), "message": err.get("msg")}
+        {
+            "field": "body" if err.get("type") == "json_invalid" else _field_path(tuple(err.get("loc", ()))) or "body",
+            "rule": err.get("type"),
+            "message": err.get("msg"),
+        }
         for err in exc.errors()
     ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
 
 
-async def version_conflict(_request: Request, exc: WrongExpectedVersion) -> JSONResponse:
+async def version_conflict(_request: Request, exc: Exception) -> JSONResponse:
     """409 in the shape of every 4xx: someone else changed the same record first; reload and retry."""
+    assert isinstance(exc, WrongExpectedVersion)
     now = f"the current version is {exc.actual}" if exc.actual is not None else "another change was saved first"
     message = f"the change was based on version {exc.expected}; {now}"
-    return JSONResponse(status_code=409, content={
-        "detail": f"concurrent change: {message}; reload and retry",
-        "errors": [{"field": "If-Match", "rule": "current_version", "message": message}],
-        "stream_id": exc.stream_id, "current_version": exc.actual,
-    })
+    return JSONResponse(
+        status_code=409,
+        content={
+            "detail": f"concurrent change: {message}; reload and retry",
+            "errors": [{"field": "If-Match", "rule": "current_version", "message": message}],
+            "stream_id": exc.stream_id,
+            "current_version": exc.actual,
+        },
+    )
 
 
 def _bad_correlation_id() -> JSONResponse:
     message = "must be a UUID, such as 3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6c"
-    return JSONResponse(status_code=422, content={
-        "detail": f"invalid request: {CORRELATION_HEADER}: {message}",
-        "errors": [{"field": CORRELATION_HEADER, "rule": "uuid_format", "message": message}],
-    })
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": f"invalid request: {CORRELATION_HEADER}: {message}",
+            "errors": [{"field": CORRELATION_HEADER, "rule": "uuid_format", "message": message}],
+        },
+    )
 
 
-def create_service_app(title: str, runtime_factory: Callable[[], ServiceRuntime], description: str = "") -> FastAPI:
-    """A FastAPI app whose lifespan starts and stops the service's runtime."""
+def create_service_app(
+    title: str, runtime_factory: Callable[[], ServiceRuntime], description: str = "", clock: Clock = utc_now
+) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the service's runtime.
+
+    `clock` is the service's one source of time (`app.state.clock`): each command reads it once.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +92,8 @@ def create_service_app(title: str, runtime_factory: Callable[[], ServiceRuntime]
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
+    app.add_exception_handler(CommandRefused, refusal_answer)
+    app.state.clock = clock
 
     @app.middleware("http")
     async def correlate(request: Request, call_next):

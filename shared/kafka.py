@@ -1,10 +1,8 @@
-"""Kafka client options shared by producers and consumers."""
+"""The producer every relay uses: at least once, no Kafka transactions."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
-
-from shared.config import ServiceSettings
 
 
 def new_producer(bootstrap_servers: str) -> AIOKafkaProducer:
@@ -16,11 +14,3 @@ def new_producer(bootstrap_servers: str) -> AIOKafkaProducer:
         max_batch_size=1 << 20,
         enable_idempotence=False,
     )
-
-
-def consumer_options(settings: ServiceSettings) -> dict[str, int]:
-    """Group timings: Tansu answers a join only after half the session timeout (ARCHITECTURE.md)."""
-    return {
-        "session_timeout_ms": settings.kafka_session_timeout_ms,
-        "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
-    }

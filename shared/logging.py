@@ -11,11 +11,31 @@ import structlog
 
 # Keys whose values are personal data of mentees and mentors (docs/adr/0006), compared
 # after normalising: lower case, letters only ("firstName" and "first_name" alike).
-PERSONAL_KEYS = frozenset({
-    "name", "firstname", "lastname", "fullname", "givenname", "surname", "familyname", "email", "mail",
-    "phone", "telephone", "mobile", "birthdate", "dateofbirth", "dob", "address", "streetaddress",
-    "contact", "nationality", "personal", "personaldata",
-})
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "firstname",
+        "lastname",
+        "fullname",
+        "givenname",
+        "surname",
+        "familyname",
+        "email",
+        "mail",
+        "phone",
+        "telephone",
+        "mobile",
+        "birthdate",
+        "dateofbirth",
+        "dob",
+        "address",
+        "streetaddress",
+        "contact",
+        "nationality",
+        "personal",
+        "personaldata",
+    }
+)
 _PERSONAL_PARTS = ("email", "phone", "birth")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # International (+32 / 0032 ...) or national (0...) numbers; the look-arounds keep
@@ -88,6 +108,7 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool | Non
     """Set structlog up for one service process; also routes stdlib logging (uvicorn, aiokafka) through it."""
     if json_output is None:
         json_output = not sys.stderr.isatty()
+
     def add_service(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         event_dict.setdefault("service", service)
         return event_dict
@@ -109,10 +130,12 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool | Non
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared_processors],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared_processors],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-NaceSection = Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U"]
+NaceSection = Literal[
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U"
+]
 
 # Titles as published by Eurostat (NACE Rev. 2, 2008).
 NACE_SECTIONS: dict[str, str] = {
@@ -27,10 +29,10 @@ NACE_SECTIONS: dict[str, str] = {
     "Q": "Human health and social work activities",
     "R": "Arts, entertainment and recreation",
     "S": "Other service activities",
-    "T": "Activities of households as employers; undifferentiated goods- and services-producing activities of households for own use",
+    "T": "Activities of households as employers; undifferentiated goods- and services-producing activities "
+    "of households for own use",
     "U": "Activities of extraterritorial organisations and bodies",
 }
-
 
 
 def is_nace_section(code: str) -> bool:

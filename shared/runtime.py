@@ -53,7 +53,9 @@ class ServiceRuntime:
         self.store = PostgresEventStore(self.pool)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix))
         if self.publishes:
-            self.relay = OutboxRelay(s.database_url, s.kafka_bootstrap_servers, topic_of(s.service, s.topic_prefix), s.service)
+            self.relay = OutboxRelay(
+                s.database_url, s.kafka_bootstrap_servers, topic_of(s.service, s.topic_prefix), s.service
+            )
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
         if self.subscriptions:
             broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("duo.kafka"))
@@ -77,5 +79,6 @@ class ServiceRuntime:
 
     async def outbox_pending(self) -> int:
         """Events appended but not yet acknowledged by the broker."""
+        assert self.pool is not None, "the runtime is started"
         async with self.pool.acquire() as con:
             return await con.fetchval("SELECT count(*) FROM outbox")

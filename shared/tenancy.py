@@ -16,7 +16,7 @@ class Tenant(StrEnum):
 
 
 # Office code -> (tenant, region, province or None). Provinces matter for the
-# 2024-27 plan, which sets targets per Flemish province (DOMAIN.md).
+# 2024-27 plan, which sets targets per Flemish province (docs/domain.md lists each office and its source).
 OFFICES: dict[str, tuple[Tenant, str, str | None]] = {
     "be-antwerpen": (Tenant.BE, "Flanders", "Antwerpen"),
     "be-mechelen": (Tenant.BE, "Flanders", "Antwerpen"),
@@ -28,8 +28,8 @@ OFFICES: dict[str, tuple[Tenant, str, str | None]] = {
     "be-machelen": (Tenant.BE, "Flanders", "Vlaams-Brabant"),
     "be-grimbergen": (Tenant.BE, "Flanders", "Vlaams-Brabant"),
     "be-brussel": (Tenant.BE, "Brussels", None),
-    # Placeholders until the branches confirm them: DOMAIN.md names Wallonia but no Walloon
-    # office, and no Dutch city at all.
+    # Placeholders until the branches confirm them (docs/domain.md): the memorandum names
+    # Wallonia but no Walloon office, and no Dutch or French city at all.
     "be-liege": (Tenant.BE, "Wallonia", "Liège"),
     "be-charleroi": (Tenant.BE, "Wallonia", "Hainaut"),
     "nl-amsterdam": (Tenant.NL, "Noord-Holland", "Noord-Holland"),
@@ -70,8 +70,3 @@ def tenant_of_office(office: str) -> Tenant:
         return OFFICES[office][0]
     except KeyError:
         raise UnknownOffice(f"unknown office {office!r}; known offices: {', '.join(sorted(OFFICES))}") from None
-
-
-def offices_of(tenant: Tenant) -> list[str]:
-    """All office codes of one country branch, sorted."""
-    return sorted(code for code, (owner, _, _) in OFFICES.items() if owner == tenant)

@@ -41,10 +41,13 @@ def declared_topics(prefix: str = "", path: Path | None = None) -> list[TopicSpe
     defaults = spec["defaults"]
     return [
         TopicSpec(
-            name=prefix + t["name"], producer=t["producer"],
+            name=prefix + t["name"],
+            producer=t["producer"],
             partitions=t.get("partitions", defaults["partitions"]),
-            replication_factor=int(os.environ.get("DUO_TOPIC_REPLICATION_FACTOR") or
-                                   t.get("replication_factor", defaults["replication_factor"])),
+            replication_factor=int(
+                os.environ.get("DUO_TOPIC_REPLICATION_FACTOR")
+                or t.get("replication_factor", defaults["replication_factor"])
+            ),
             config={**defaults.get("config", {}), **t.get("config", {})},
         )
         for t in spec["topic"]

@@ -14,15 +14,23 @@ from shared.infra.processes import owned_processes, poll_until
 
 def environment(home: Path, **env: str) -> dict[str, str]:
     """Our environment without a developer's endpoints (those would send the test to a real cluster)."""
-    inherited = {k: v for k, v in os.environ.items()
-                 if not (k.endswith("_DATABASE_URL") or k in ("KAFKA_BOOTSTRAP_SERVERS", "DUO_TOPIC_PREFIX"))}
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.endswith("_DATABASE_URL") or k in ("KAFKA_BOOTSTRAP_SERVERS", "DUO_TOPIC_PREFIX"))
+    }
     return {**inherited, "DUO_HOME": str(home), **env}
 
 
 def duo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """Run `duo ARGS` to completion with DUO_HOME=home."""
-    return subprocess.run([sys.executable, "-m", "shared.infra.cli", *args], env=environment(home, **env),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.infra.cli", *args],
+        env=environment(home, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def start_duo(home: Path, *args: str, log: Path | None = None, **env: str) -> subprocess.Popen:
@@ -30,8 +38,13 @@ def start_duo(home: Path, *args: str, log: Path | None = None, **env: str) -> su
     log = log or home.with_name(home.name + ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "shared.infra.cli", *args], env=environment(home, **env),
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "shared.infra.cli", *args],
+            env=environment(home, **env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def servers_of(home: Path) -> list[psutil.Process]:

@@ -12,6 +12,7 @@ from shared.runtime import ServiceRuntime
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The matching service's HTTP application."""
     return create_service_app(
-        "DUO matching", lambda: ServiceRuntime(settings or load_service_settings("matching")),
+        "DUO matching",
+        lambda: ServiceRuntime(settings or load_service_settings("matching")),
         "Sector-based matching of mentees and mentors into duos.",
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.reporting.adapters.projection import build_consumer, reporting_tables_ddl
 from services.reporting.api import router
-from services.reporting.projection import READ_MODEL_DDL, build_consumer
 from shared.config import ServiceSettings, load_service_settings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
@@ -20,7 +20,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return ServiceRuntime(
             resolved,
             publishes=False,
-            read_model_ddl=READ_MODEL_DDL,
+            read_model_ddl=reporting_tables_ddl(),
             subscriptions=[Subscription(build_consumer, [t.name for t in declared_topics(resolved.topic_prefix)])],
         )
 

@@ -12,6 +12,7 @@ from shared.runtime import ServiceRuntime
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The tracking service's HTTP application."""
     return create_service_app(
-        "DUO tracking", lambda: ServiceRuntime(settings or load_service_settings("tracking")),
+        "DUO tracking",
+        lambda: ServiceRuntime(settings or load_service_settings("tracking")),
         "Meetings, outcomes, surveys and closing of duos.",
     )

@@ -17,8 +17,10 @@ from shared.events.registry import UnknownEventType
 
 # Failures a redelivery cannot cure: the event's data or the effect's constraints are wrong.
 PERMANENT_ERRORS = (
-    pydantic.ValidationError, UnknownEventType,
-    asyncpg.IntegrityConstraintViolationError, asyncpg.DataError,
+    pydantic.ValidationError,
+    UnknownEventType,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.DataError,
 )
 
 Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
@@ -60,7 +62,8 @@ class IdempotentConsumer:
             first_time = await con.fetchval(
                 "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
                 "ON CONFLICT DO NOTHING RETURNING true",
-                self.name, envelope.event_id,
+                self.name,
+                envelope.event_id,
             )
             if not first_time:
                 log.debug("duplicate event ignored", event_id=str(envelope.event_id))
@@ -69,14 +72,22 @@ class IdempotentConsumer:
         return True
 
     async def _park(self, envelope: EventEnvelope, reason: str) -> None:
-        log.error("event parked: its effect can never succeed as it is", event_id=str(envelope.event_id),
-                  event_type=envelope.event_type, reason=reason)
+        log.error(
+            "event parked: its effect can never succeed as it is",
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            reason=reason,
+        )
         async with self._pool.acquire() as con:
             await con.execute(
                 "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) "
                 "VALUES ($1, $2, $3, $4, $5) "
                 "ON CONFLICT (consumer, event_id) DO UPDATE SET reason = excluded.reason, parked_at = now()",
-                self.name, envelope.event_id, envelope.event_type, reason, envelope.model_dump(mode="json"),
+                self.name,
+                envelope.event_id,
+                envelope.event_type,
+                reason,
+                envelope.model_dump(mode="json"),
             )
 
     async def replay_parked(self) -> tuple[int, int]:
@@ -95,7 +106,8 @@ class IdempotentConsumer:
                     "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
                     "(SELECT 1 FROM processed_events d WHERE d.consumer = p.consumer AND d.event_id = p.event_id) "
                     "RETURNING true",
-                    self.name, envelope.event_id,
+                    self.name,
+                    envelope.event_id,
                 )
             resolved += bool(done)
         return resolved, len(rows) - resolved

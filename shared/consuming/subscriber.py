@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -12,7 +13,6 @@ from faststream.kafka.annotations import KafkaMessage
 from shared.config import ServiceSettings
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.events.wire import MalformedMessage, from_kafka
-from shared.kafka import consumer_options
 
 log = structlog.get_logger("consumer")
 REDELIVERY_PAUSE_S = 1.0
@@ -27,16 +27,22 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Idempote
         group_id=settings.topic_prefix + consumer.name,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,  # a failed effect is redelivered, never skipped
-        **consumer_options(settings),
+        session_timeout_ms=settings.kafka_session_timeout_ms,  # Tansu answers a join after half of it
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
     )
     async def on_event(message: KafkaMessage) -> None:
-        record = message.raw_message
+        record: ConsumerRecord = message.raw_message  # one record: not a batch subscriber
         try:
             envelope = from_kafka(record.value, record.headers)
         except MalformedMessage as err:
             # Not ours to interpret; blocking the partition would stop every later fact.
-            log.error("skipping malformed message", topic=record.topic, partition=record.partition,
-                      offset=record.offset, error=type(err.__cause__ or err).__name__)
+            log.error(
+                "skipping malformed message",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error=type(err.__cause__ or err).__name__,
+            )
             return
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
@@ -46,8 +52,9 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Idempote
             except Exception as err:
                 # Redelivered (NACK), after a pause so a failing database is not hammered.
                 # Only the error's type is logged: its text can quote data.
-                log.error("effect failed, will be redelivered", event_type=envelope.event_type,
-                          error=type(err).__name__)
+                log.error(
+                    "effect failed, will be redelivered", event_type=envelope.event_type, error=type(err).__name__
+                )
                 await asyncio.sleep(REDELIVERY_PAUSE_S)
                 raise
             if applied:

@@ -19,9 +19,11 @@ def asyncapi_document(bootstrap_servers: str = "kafka:9092") -> dict[str, Any]:
     for topic in declared_topics():
         events = PRODUCERS[topic.producer]
         broker.publisher(
-            topic.name, title=topic.name, schema=Union[events] if len(events) > 1 else events[0],
+            topic.name,
+            title=topic.name,
+            schema=Union[events] if len(events) > 1 else events[0],  # noqa: UP007 (a tuple of types needs Union[])
             description=f"Events of {topic.producer}, keyed by stream id; envelope in ce_* headers "
-                        f"(CloudEvents Kafka binding, binary mode); {topic.partitions} partitions, kept forever.",
+            f"(CloudEvents Kafka binding, binary mode); {topic.partitions} partitions, kept forever.",
         )
     spec = AsyncAPI(broker, title="DUO platform events", version="1", schema_version="3.0.0")
     return json.loads(spec.to_specification().to_json())

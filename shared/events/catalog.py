@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.envelope import DomainEvent
+from shared.events.event import DomainEvent
 from shared.events.registry import EVENT_REGISTRY
 from shared.nace import NaceSection
 
@@ -22,15 +22,25 @@ from shared.nace import NaceSection
 # Age at the time of the fact, in bands: exact birth dates stay in intake.
 AgeBand = Literal["under-18", "18-24", "25-29", "30-34", "35-49", "50-54", "55-59", "60-64", "65-69", "70+"]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, lower case", examples=["nl"])]
-DayPart = Annotated[str, Field(
-    pattern=r"^(mon|tue|wed|thu|fri|sat|sun)-(morning|afternoon|evening)$",
-    description="a part of a weekday when the person can meet", examples=["tue-evening"],
-)]
+DayPart = Annotated[
+    str,
+    Field(
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun)-(morning|afternoon|evening)$",
+        description="a part of a weekday when the person can meet",
+        examples=["tue-evening"],
+    ),
+]
 EligibilityRule = Literal["min_age", "max_age", "non_eu_background", "long_term_residence_permit", "programme_language"]
 Consent = Literal["data_processing", "voluntary_participation"]
 WithdrawalReason = Literal[
-    "found_work", "started_training", "moved_away", "personal_circumstances", "health",
-    "no_longer_interested", "unreachable", "other",
+    "found_work",
+    "started_training",
+    "moved_away",
+    "personal_circumstances",
+    "health",
+    "no_longer_interested",
+    "unreachable",
+    "other",
 ]
 
 
@@ -182,8 +192,15 @@ class JobFound(DomainEvent):
 # The context that publishes each event, and so the topic it travels on (deploy/topics.toml).
 PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
     "intake": (
-        MenteeApplicationRejected, MenteeRegistered, MenteeProfileChanged, MenteeWithdrawn,
-        MentorRegistered, MentorProfileChanged, MentorTrainingModuleCompleted, MentorTrainingCompleted, MentorWithdrawn,
+        MenteeApplicationRejected,
+        MenteeRegistered,
+        MenteeProfileChanged,
+        MenteeWithdrawn,
+        MentorRegistered,
+        MentorProfileChanged,
+        MentorTrainingModuleCompleted,
+        MentorTrainingCompleted,
+        MentorWithdrawn,
     ),
     "matching": (DuoFormed,),
     "tracking": (MeetingLogged, JobFound),

@@ -1,36 +1,18 @@
-"""The envelope every fact travels in, and the base of every domain event."""
+"""The envelope every fact travels in: the event's data plus what is needed to audit and route it."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.clock import utc_now
+from shared.events.event import DomainEvent
+from shared.events.registry import EVENT_REGISTRY
 from shared.tenancy import Tenant
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class DomainEvent(BaseModel):
-    """Base of every domain event: a frozen, versioned fact named in the past tense."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    event_type: ClassVar[str]
-    schema_version: ClassVar[int] = 1
-    # Names of fields holding personal data, so that erasure can find them.
-    personal_fields: ClassVar[frozenset[str]] = frozenset()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "event_type" not in cls.__dict__:
-            cls.event_type = cls.__name__
 
 
 class EventMetadata(BaseModel):
@@ -98,6 +80,7 @@ class EventEnvelope(BaseModel):
 
     def payload(self) -> DomainEvent:
         """The typed domain event, upcast to the current schema version."""
-        from shared.events.registry import EVENT_REGISTRY
-
         return EVENT_REGISTRY.load(self.event_type, self.schema_version, self.data)
+
+
+__all__ = ["DomainEvent", "EventEnvelope", "EventMetadata", "NewEvent"]

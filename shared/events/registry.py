@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.events.envelope import DomainEvent
+from shared.events.event import DomainEvent
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 

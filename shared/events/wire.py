@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from shared.events.envelope import EventEnvelope
 
@@ -67,7 +68,7 @@ def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]] | Mapping[str,
     try:
         if attrs["ce_specversion"] != SPEC_VERSION:
             raise MalformedMessage(f"unsupported CloudEvents specversion {attrs['ce_specversion']!r}")
-        fields = {field: attrs.get(f"ce_{name}") for field, name in _EXTENSIONS.items()}
+        fields: dict[str, Any] = {field: attrs.get(f"ce_{name}") for field, name in _EXTENSIONS.items()}
         return EventEnvelope(
             event_id=uuid.UUID(attrs["ce_id"]),
             event_type=attrs["ce_type"],

@@ -3,9 +3,8 @@
 from shared.eventstore.base import (
     DuplicateEventId,
     EventStore,
-    StreamNotFound,
     WrongExpectedVersion,
 )
 from shared.eventstore.memory import InMemoryEventStore
 
-__all__ = ["DuplicateEventId", "EventStore", "InMemoryEventStore", "StreamNotFound", "WrongExpectedVersion"]
+__all__ = ["DuplicateEventId", "EventStore", "InMemoryEventStore", "WrongExpectedVersion"]

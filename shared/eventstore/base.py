@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 from shared.events.envelope import EventEnvelope, NewEvent
+from shared.tenancy import Tenant
 
 NO_STREAM = 0  # expected version of a stream that does not exist yet
 
@@ -15,7 +17,10 @@ class WrongExpectedVersion(Exception):
 
     def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
-        super().__init__(f"stream {stream_id!r}: expected version {expected}, found {actual if actual is not None else 'a concurrent write'}")
+        super().__init__(
+            f"stream {stream_id!r}: expected version {expected}, "
+            f"found {actual if actual is not None else 'a concurrent write'}"
+        )
 
 
 class DuplicateEventId(Exception):
@@ -26,19 +31,36 @@ class DuplicateEventId(Exception):
         super().__init__(f"stream {stream_id!r}: an event with the same id is already stored")
 
 
-class StreamNotFound(LookupError):
-    """No event has been appended to this stream."""
-
-
 class EventStore(Protocol):
-    """An append-only log of streams, each with consecutive versions from 1."""
+    """An append-only log of streams, each with consecutive versions from 1.
+
+    What a service's command handlers call is the first three methods: a transaction the
+    caller owns, and a tenant-scoped read and an append inside it (so the append commits
+    with whatever else the command writes, such as a read model). The last three are for
+    tools and tests: each runs in a transaction of its own.
+    """
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """A transaction to read and append in; it commits when the block ends without an error."""
+        ...
+
+    async def read_stream_in(self, tx: Any, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
+        """A stream's events in version order, as seen inside `tx`; empty if it belongs to another branch."""
+        ...
+
+    async def append_in(
+        self, tx: Any, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[EventEnvelope]:
+        """Append events after `expected_version` (0 for a new stream) inside `tx`, all or none of them;
+        WrongExpectedVersion if another writer owns that version, DuplicateEventId if an event is stored."""
+        ...
 
     async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
-        """Append events after `expected_version` (0 for a new stream) or raise WrongExpectedVersion."""
+        """`append_in` in a transaction of its own."""
         ...
 
     async def read_stream(self, stream_id: str) -> list[EventEnvelope]:
-        """Every event of one stream in version order; empty if the stream does not exist."""
+        """Every event of one stream in version order, whatever its branch; empty if the stream does not exist."""
         ...
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[EventEnvelope]:

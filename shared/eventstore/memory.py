@@ -3,41 +3,85 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
-from shared.events.envelope import EventEnvelope, NewEvent, utc_now
+from shared.clock import utc_now
+from shared.events.envelope import EventEnvelope, NewEvent
 from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.tenancy import Tenant
+
+
+@dataclass
+class MemoryTransaction:
+    """Events appended inside one transaction, visible to it alone until it commits."""
+
+    pending: dict[str, list[EventEnvelope]] = field(default_factory=dict)
 
 
 class InMemoryEventStore:
-    """Streams in a dict, guarded by one lock so concurrent appends behave as in the database."""
+    """Streams in a dict. A transaction's appends become visible together at its commit, where a
+    concurrent commit of the same stream version makes it fail, as the database's unique key would."""
 
     def __init__(self) -> None:
         self._streams: dict[str, list[EventEnvelope]] = {}
         self._all: list[EventEnvelope] = []
         self._ids: set = set()
+        self._positions = itertools.count(1)  # like an identity column: a rolled-back append leaves a gap
         self._lock = asyncio.Lock()
 
-    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+        tx = MemoryTransaction()
+        yield tx  # an exception here discards the pending events: a rollback
         async with self._lock:
-            stream = self._streams.get(stream_id, [])
-            if len(stream) != expected_version:
-                raise WrongExpectedVersion(stream_id, expected_version, len(stream))
-            if any(new.event_id in self._ids for new in events):
-                raise DuplicateEventId(stream_id)
-            now = utc_now()
-            recorded = []
-            for offset, new in enumerate(events, start=1):
-                envelope = EventEnvelope.record(new, stream_id, expected_version + offset, now)
-                envelope = envelope.model_copy(update={"global_position": len(self._all) + 1})
-                self._all.append(envelope)
-                self._ids.add(new.event_id)
-                recorded.append(envelope)
-            self._streams[stream_id] = stream + recorded
-            return recorded
+            for stream_id, events in tx.pending.items():
+                committed = len(self._streams.get(stream_id, []))
+                if committed != events[0].stream_version - 1:
+                    raise WrongExpectedVersion(stream_id, events[0].stream_version - 1, committed)
+                if any(e.event_id in self._ids for e in events):
+                    raise DuplicateEventId(stream_id)
+            for stream_id, events in tx.pending.items():
+                self._streams.setdefault(stream_id, []).extend(events)
+                self._all.extend(events)
+                self._ids.update(e.event_id for e in events)
+
+    async def read_stream_in(self, tx: MemoryTransaction, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
+        events = self._streams.get(stream_id, []) + tx.pending.get(stream_id, [])
+        return [e for e in events if e.tenant == tenant]
+
+    async def append_in(
+        self, tx: MemoryTransaction, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[EventEnvelope]:
+        current = len(self._streams.get(stream_id, [])) + len(tx.pending.get(stream_id, []))
+        if current != expected_version:
+            raise WrongExpectedVersion(stream_id, expected_version, current)
+        pending_ids = {e.event_id for stream in tx.pending.values() for e in stream}
+        ids = [new.event_id for new in events]
+        if len(set(ids)) < len(ids) or any(i in self._ids or i in pending_ids for i in ids):
+            raise DuplicateEventId(stream_id)
+        now = utc_now()
+        recorded = [
+            EventEnvelope.record(new, stream_id, expected_version + offset, now).model_copy(
+                update={"global_position": next(self._positions)}
+            )
+            for offset, new in enumerate(events, start=1)
+        ]
+        if recorded:
+            tx.pending.setdefault(stream_id, []).extend(recorded)
+        return recorded
+
+    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+        async with self.transaction() as tx:
+            return await self.append_in(tx, stream_id, expected_version, events)
 
     async def read_stream(self, stream_id: str) -> list[EventEnvelope]:
         return list(self._streams.get(stream_id, []))
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[EventEnvelope]:
-        return self._all[after_position : after_position + limit]
+        later = sorted(
+            (e for e in self._all if (e.global_position or 0) > after_position), key=lambda e: e.global_position or 0
+        )
+        return later[:limit]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib import resources
 
 import asyncpg
 
-from shared.events.envelope import EventEnvelope, NewEvent, utc_now
+from shared.clock import utc_now
+from shared.events.envelope import EventEnvelope, NewEvent
 from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.tenancy import Tenant
 
 OUTBOX_CHANNEL = "duo_outbox"
 _SCHEMA_LOCK = 7_246_001  # advisory lock key: two services starting at once must not race on DDL
@@ -20,8 +23,9 @@ INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_vers
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 RETURNING global_position
 """
-_COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
-              occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
+# The one column list an envelope is read from (the store's reads and the outbox relay's).
+COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
+             occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
 
 
 async def apply_schema(pool: asyncpg.Pool, service_ddl: str | None = None) -> None:
@@ -55,8 +59,28 @@ class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         async with self._pool.acquire() as con, con.transaction():
+            yield con
+
+    async def read_stream_in(self, tx: asyncpg.Connection, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
+        """A stream's events in version order, read on `tx`; empty if the stream belongs to another branch.
+
+        Filtering in the query, not after it, means another branch's record is "not found"
+        by construction: nothing of theirs is ever loaded into a request of this branch.
+        Reading on the transaction's own connection (not another pooled one) means a burst
+        of requests can never exhaust the pool while each holds a connection and waits for a second.
+        """
+        rows = await tx.fetch(
+            f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND tenant = $2 ORDER BY stream_version",
+            stream_id,
+            tenant.value,
+        )
+        return [row_to_envelope(row) for row in rows]
+
+    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+        async with self.transaction() as con:
             return await self.append_in(con, stream_id, expected_version, events)
 
     async def append_in(
@@ -79,9 +103,18 @@ class PostgresEventStore:
                     envelope = EventEnvelope.record(new, stream_id, expected_version + offset, now)
                     position = await con.fetchval(
                         _INSERT_EVENT,
-                        stream_id, envelope.stream_version, envelope.event_id, envelope.event_type,
-                        envelope.schema_version, envelope.tenant.value, envelope.office, envelope.occurred_at,
-                        envelope.recorded_at, envelope.actor, envelope.correlation_id, envelope.causation_id,
+                        stream_id,
+                        envelope.stream_version,
+                        envelope.event_id,
+                        envelope.event_type,
+                        envelope.schema_version,
+                        envelope.tenant.value,
+                        envelope.office,
+                        envelope.occurred_at,
+                        envelope.recorded_at,
+                        envelope.actor,
+                        envelope.correlation_id,
+                        envelope.causation_id,
                         envelope.data,
                     )
                     await con.execute("INSERT INTO outbox (global_position) VALUES ($1)", position)
@@ -98,7 +131,7 @@ class PostgresEventStore:
     async def read_stream(self, stream_id: str) -> list[EventEnvelope]:
         async with self._pool.acquire() as con:
             rows = await con.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
+                f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
             )
         return [row_to_envelope(row) for row in rows]
 
@@ -107,7 +140,8 @@ class PostgresEventStore:
         # late-committing lower one; consumers that must see everything use the outbox or Kafka.
         async with self._pool.acquire() as con:
             rows = await con.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
-                after_position, limit,
+                f"SELECT {COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+                after_position,
+                limit,
             )
         return [row_to_envelope(row) for row in rows]

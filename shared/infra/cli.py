@@ -31,11 +31,11 @@ def _infra(args: argparse.Namespace) -> int:
         print("stopped")
         return 0
     status = stack.infra_status(home)
-    endpoints = stack.read_endpoints(home)
+    recorded = stack.read_endpoints(home)
     for name, running in status.items():
         where = ""
-        if running and endpoints:
-            where = endpoints.shown_database_url("postgres", home) if name == "postgres" else endpoints.kafka_bootstrap
+        if running and recorded:
+            where = recorded.shown_database_url("postgres", home) if name == "postgres" else recorded.kafka_bootstrap
         print(f"{name:9} {'running' if running else 'stopped'}  {where}".rstrip())
     return 0 if all(status.values()) else 3
 

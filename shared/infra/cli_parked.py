@@ -8,7 +8,7 @@ import importlib
 import json
 
 # Each consuming service's consumer factory, `module:function(pool) -> IdempotentConsumer`.
-CONSUMERS = {"reporting": "services.reporting.projection:build_consumer"}
+CONSUMERS = {"reporting": "services.reporting.adapters.projection:build_consumer"}
 
 
 async def _with_consumer(service: str, action: str) -> int:
@@ -27,7 +27,8 @@ async def _with_consumer(service: str, action: str) -> int:
         async with pool.acquire() as con:
             rows = await con.fetch(
                 "SELECT event_id, event_type, reason, parked_at FROM parked_events WHERE consumer = $1 "
-                "ORDER BY parked_at", consumer.name,
+                "ORDER BY parked_at",
+                consumer.name,
             )
         for row in rows:
             print(json.dumps({k: str(v) for k, v in dict(row).items()}))

@@ -33,8 +33,7 @@ class StartupAborted(RuntimeError):
     """A stop signal arrived while the platform was starting."""
 
 
-def wait_healthy(service: str, url: str, deadline_s: float, process: subprocess.Popen | None = None,
-                 stop=None) -> None:
+def wait_healthy(service: str, url: str, deadline_s: float, process: subprocess.Popen | None = None, stop=None) -> None:
     """Poll /health until this service (not another program on the port) answers, or raise."""
 
     def healthy() -> bool:
@@ -57,7 +56,9 @@ def start_service(service: str, port: int, env: dict[str, str] | None = None) ->
 
     return subprocess.Popen(
         [sys.executable, "-m", "shared.infra.cli", "serve", service, "--port", str(port)],
-        env=env, preexec_fn=die_with_parent(os.getpid()), stdin=subprocess.DEVNULL,
+        env=env,
+        preexec_fn=die_with_parent(os.getpid()),
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -131,7 +132,9 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.set_defaults(handler=lambda a: _serve(argparse.Namespace(**{**vars(a), "port": a.port or DEFAULT_PORTS[a.service]})))
+    serve.set_defaults(
+        handler=lambda a: _serve(argparse.Namespace(**{**vars(a), "port": a.port or DEFAULT_PORTS[a.service]}))
+    )
 
     run = sub.add_parser("run", help="start the embedded infrastructure and the four services")
     run.add_argument("--port-offset", type=int, default=0, help="added to the default ports 8001-8004")

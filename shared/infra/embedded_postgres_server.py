@@ -7,14 +7,15 @@ would need a restart to listen on TCP.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
 import subprocess
 import warnings
 from pathlib import Path
-from urllib.parse import quote
 
+from shared.endpoints import PASSWORD_FILE
 from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
 
 SERVICE_DATABASES = ("duo_intake", "duo_matching", "duo_tracking", "duo_reporting")
@@ -54,19 +55,13 @@ def _run_as() -> str | None:
 
 def _pg(args: list[str], home: Path, user: str | None, timeout: float = 60) -> None:
     env = {**os.environ, OWNER_ENV: str(home), "LC_ALL": "C"}
-    result = subprocess.run(args, env=env, user=user, capture_output=True, text=True, timeout=timeout, check=False,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        args, env=env, user=user, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
-
-
-PASSWORD_FILE = "postgres.password"
-
-
-def postgres_password(home: Path) -> str:
-    """The superuser password of this data folder's server ('' for one made before passwords)."""
-    path = home / PASSWORD_FILE
-    return path.read_text().strip() if path.exists() else ""
+        raise RuntimeError(
+            f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}"
+        )
 
 
 def _initdb_with_password(home: Path, pgdata: Path, user: str | None) -> None:
@@ -83,8 +78,20 @@ def _initdb_with_password(home: Path, pgdata: Path, user: str | None) -> None:
         entry = pwd.getpwnam(user)
         os.chown(handover, entry.pw_uid, entry.pw_gid)
     try:
-        _pg([_bin("initdb"), "-D", str(pgdata), "--auth=scram-sha-256", f"--pwfile={handover}",
-             "--encoding=UTF8", "-U", "postgres"], home, user)
+        _pg(
+            [
+                _bin("initdb"),
+                "-D",
+                str(pgdata),
+                "--auth=scram-sha-256",
+                f"--pwfile={handover}",
+                "--encoding=UTF8",
+                "-U",
+                "postgres",
+            ],
+            home,
+            user,
+        )
     finally:
         handover.unlink(missing_ok=True)
 
@@ -125,15 +132,6 @@ def stop_postgres(home: Path) -> None:
     """Stop the server cleanly; kill what is left of it if pg_ctl cannot."""
     pgdata = home / "pgdata"
     if (pgdata / "postmaster.pid").exists():
-        try:
+        with contextlib.suppress(RuntimeError):  # fall through to the process scan below
             _pg([_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "30", "stop"], home, _run_as(), 45)
-        except RuntimeError:
-            pass  # fall through to the process scan below
     stop_processes(owned_processes(str(home), "postgres"))
-
-
-def admin_url(port: int, database: str = "postgres", password: str = "") -> str:
-    """The superuser connection URL of the embedded server."""
-    if password:
-        return f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}/{database}"
-    return f"postgresql://postgres@127.0.0.1:{port}/{database}"

@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
+from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints
 from shared.infra.embedded_postgres_server import (
-    PASSWORD_FILE,
     SERVICE_DATABASES,
-    admin_url,
-    postgres_password,
     postgres_running,
     start_postgres,
     stop_postgres,
@@ -28,57 +25,25 @@ from shared.infra.processes import (
 from shared.infra.tansu_broker import start_tansu, stop_tansu, tansu_running
 from shared.topics import declared_topics, ensure_topics
 
-STATE_FILE = "infra.json"
-
 
 def default_home() -> Path:
     """The data folder: $DUO_HOME, or `.duo/` in the working directory."""
     return Path(os.environ.get("DUO_HOME", ".duo")).resolve()
 
 
-@dataclass(frozen=True)
-class InfraEndpoints:
-    """Where the embedded servers listen."""
-
-    postgres_port: int
-    kafka_port: int
-    postgres_password: str = ""  # kept in its own 0600 file, never in infra.json
-
-    @property
-    def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
-
-    def database_url(self, database: str) -> str:
-        return admin_url(self.postgres_port, database, self.postgres_password)
-
-    def shown_database_url(self, database: str, home: Path) -> str:
-        """The URL as printed for people: the password stays in its file, out of terminals and CI logs."""
-        if not self.postgres_password:
-            return self.database_url(database)
-        masked = admin_url(self.postgres_port, database, "PASSWORD")
-        return f"{masked}  (PASSWORD in {home / PASSWORD_FILE})"
-
-
-def read_endpoints(home: Path) -> InfraEndpoints | None:
-    """The endpoints recorded by the last `up`, if any."""
-    path = home / STATE_FILE
-    if not path.exists():
-        return None
-    ports = json.loads(path.read_text())
-    return InfraEndpoints(ports["postgres_port"], ports["kafka_port"], postgres_password(home))
-
-
 def _choose_endpoints(home: Path) -> InfraEndpoints:
     # Reuse the recorded ports where free, so URLs stay stable across restarts.
     previous = read_endpoints(home)
     chosen = {}
-    for name, variable, before in (("postgres_port", "DUO_POSTGRES_PORT", previous and previous.postgres_port),
-                                   ("kafka_port", "DUO_KAFKA_PORT", previous and previous.kafka_port)):
+    for name, variable, before in (
+        ("postgres_port", "DUO_POSTGRES_PORT", previous and previous.postgres_port),
+        ("kafka_port", "DUO_KAFKA_PORT", previous and previous.kafka_port),
+    ):
         asked = int(os.environ.get(variable) or 0)
         if asked and port_answers(asked):
             raise RuntimeError(f"{variable}={asked}: something already listens on that port")
         chosen[name] = asked or (before if before and not port_answers(before) else free_port())
-    return InfraEndpoints(**chosen)
+    return InfraEndpoints(chosen["postgres_port"], chosen["kafka_port"])
 
 
 async def _create_databases(endpoints: InfraEndpoints) -> None:
@@ -109,14 +74,17 @@ def up(home: Path | None = None) -> InfraEndpoints:
     home = home or default_home()
     home.mkdir(parents=True, exist_ok=True)
     status = infra_status(home)
-    endpoints = read_endpoints(home) if status["postgres"] and status["kafka"] else None
-    fresh_broker = endpoints is None
-    if fresh_broker:
+    recorded = read_endpoints(home) if status["postgres"] and status["kafka"] else None
+    fresh_broker = recorded is None
+    if recorded is not None:
+        endpoints = recorded
+    else:
         stop_abandoned_servers()
         down(home)  # a half-running stack (one server died) is restarted whole
         endpoints = _choose_endpoints(home)
-        (home / STATE_FILE).write_text(json.dumps({"postgres_port": endpoints.postgres_port,
-                                                    "kafka_port": endpoints.kafka_port}))
+        (home / STATE_FILE).write_text(
+            json.dumps({"postgres_port": endpoints.postgres_port, "kafka_port": endpoints.kafka_port})
+        )
         try:
             start_tansu(home, endpoints.kafka_port)
             start_postgres(home, endpoints.postgres_port)
@@ -124,7 +92,7 @@ def up(home: Path | None = None) -> InfraEndpoints:
         except BaseException:
             down(home)  # never leave one server running without the other
             raise
-        endpoints = read_endpoints(home)  # now with the password of a freshly made data folder
+        endpoints = read_endpoints(home) or endpoints  # now with the password of a freshly made data folder
     asyncio.run(_create_databases(endpoints))
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
     if fresh_broker:

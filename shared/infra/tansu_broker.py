@@ -22,10 +22,21 @@ def start_tansu(home: Path, port: int) -> int:
     # The child keeps its own copy of the log's descriptor; ours can close right away.
     with open(home / "tansu.log", "ab") as log:
         proc = subprocess.Popen(
-            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, OWNER_ENV: str(home)}, start_new_session=True,
+            [
+                tansu_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, OWNER_ENV: str(home)},
+            start_new_session=True,
         )
     return proc.pid
 

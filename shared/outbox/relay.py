@@ -18,16 +18,14 @@ from aiokafka import AIOKafkaProducer
 
 from shared.events.envelope import EventEnvelope
 from shared.events.wire import to_kafka
-from shared.eventstore.postgres import OUTBOX_CHANNEL, init_connection, row_to_envelope
+from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
 from shared.kafka import new_producer
 
 _KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
-_PENDING = """
-SELECT e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.tenant,
-       e.office, e.occurred_at, e.recorded_at, e.actor, e.correlation_id, e.causation_id, e.data
-FROM outbox o JOIN events e USING (global_position)
-ORDER BY o.global_position
+_PENDING = f"""
+SELECT {COLUMNS} FROM outbox JOIN events USING (global_position)
+ORDER BY global_position
 LIMIT $1
 """
 
@@ -37,8 +35,15 @@ log = structlog.get_logger("outbox")
 class OutboxRelay:
     """Publishes one service's pending events to its topic."""
 
-    def __init__(self, database_url: str, bootstrap_servers: str, topic: str, service: str,
-                 batch_size: int = 500, safety_poll_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        bootstrap_servers: str,
+        topic: str,
+        service: str,
+        batch_size: int = 500,
+        safety_poll_s: float = 5.0,
+    ) -> None:
         self._database_url = database_url
         self._bootstrap_servers = bootstrap_servers
         self._producer: AIOKafkaProducer | None = None
@@ -97,16 +102,19 @@ class OutboxRelay:
             envelopes = [row_to_envelope(row) for row in rows]
             acknowledged = await self._send(envelopes)
             # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.
-            await con.execute("DELETE FROM outbox WHERE global_position = ANY($1::bigint[])",
-                              [e.global_position for e in envelopes[:acknowledged]])
+            await con.execute(
+                "DELETE FROM outbox WHERE global_position = ANY($1::bigint[])",
+                [e.global_position for e in envelopes[:acknowledged]],
+            )
             total += acknowledged
             self.published += acknowledged
             if acknowledged < len(envelopes):
-                raise RelayStalled(envelopes[acknowledged].global_position)
+                raise RelayStalled(envelopes[acknowledged].global_position or 0)
         return total
 
     async def _send(self, envelopes: list[EventEnvelope]) -> int:
         """Send a batch; how many, from the first, the broker acknowledged without a gap."""
+        assert self._producer is not None, "the relay sends only while it leads"
         sends = []
         try:
             for envelope in envelopes:
@@ -114,8 +122,11 @@ class OutboxRelay:
                 # One producer sends a partition's batches in order, so a stream's events stay in order.
                 sends.append(await self._producer.send(self._topic, value=value, key=key, headers=headers))
         except Exception as err:  # refused before sending (too large, broker gone): stop at this event
-            log.error("event not accepted for sending", position=envelopes[len(sends)].global_position,
-                      error=type(err).__name__)
+            log.error(
+                "event not accepted for sending",
+                position=envelopes[len(sends)].global_position,
+                error=type(err).__name__,
+            )
         outcomes = await asyncio.gather(*sends, return_exceptions=True)
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, BaseException):

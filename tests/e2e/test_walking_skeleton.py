@@ -16,10 +16,15 @@ from tests.kafka_reading import group_caught_up, read_topic
 pytestmark = pytest.mark.e2e
 
 MENTEE = {
-    "first_name": "Amina", "last_name": "El Idrissi", "phone": "+32 470 12 34 56",
+    "first_name": "Amina",
+    "last_name": "El Idrissi",
+    "phone": "+32 470 12 34 56",
     "birth_date": f"{date.today().year - 26}-06-15",  # 25 or 26, in whatever year the test runs
-    "nationality": "MA", "parent_or_grandparent_born_outside_eu": False, "residence_permit": "long_term",
-    "languages": ["fr", "ar", "en"], "office": "be-antwerpen",
+    "nationality": "MA",
+    "parent_or_grandparent_born_outside_eu": False,
+    "residence_permit": "long_term",
+    "languages": ["fr", "ar", "en"],
+    "office": "be-antwerpen",
     "job_target": {"sector": "Q", "occupation": "nursing assistant"},
     "availability": {"hours_per_week": 3, "day_parts": ["tue-evening", "sat-morning"]},
     "consent": {"data_processing": True, "voluntary_participation": True},
@@ -42,7 +47,9 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert reporting_total(platform.urls["reporting"]) == 0
 
     for office in ("be-antwerpen", "be-antwerpen", "be-brussel"):
-        answer = httpx.post(f"{platform.urls['intake']}/mentees", json=mentee(office), headers={"X-Tenant": "BE"}, timeout=10)
+        answer = httpx.post(
+            f"{platform.urls['intake']}/mentees", json=mentee(office), headers={"X-Tenant": "BE"}, timeout=10
+        )
         assert answer.status_code == 201, answer.text
 
     too_old = {**mentee(), "birth_date": f"{date.today().year - 40}-06-15"}
@@ -56,7 +63,9 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
     assert figures()["total"] == 3 and figures()["refused_applications"] == 1
     assert figures()["by_office"] == {"be-antwerpen": 2, "be-brussel": 1}
     assert figures()["by_tenant"] == {"BE": 3}
-    wait_until(lambda: httpx.get(f"{platform.urls['intake']}/health").json()["outbox_pending"] == 0, 30, "outbox drained")
+    wait_until(
+        lambda: httpx.get(f"{platform.urls['intake']}/health").json()["outbox_pending"] == 0, 30, "outbox drained"
+    )
 
     # What the four services really logged while handling all that: no personal data in it.
     logged = platform.log.read_text(errors="replace")
@@ -72,18 +81,31 @@ def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
     home = tmp_path / "duo"
     first = start_platform(home)
     try:
-        assert httpx.post(f"{first.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10).status_code == 201
+        assert (
+            httpx.post(
+                f"{first.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10
+            ).status_code
+            == 201
+        )
         wait_until(lambda: reporting_total(first.urls["reporting"]) == 1, 60, "reporting counting the mentee")
     finally:
         stop_platform(first)
     # The memory-only broker is gone; the stores on disk are the record and are published again.
     second = start_platform(home)
     try:
-        assert httpx.post(f"{second.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10).status_code == 201
+        assert (
+            httpx.post(
+                f"{second.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10
+            ).status_code
+            == 201
+        )
         wait_until(lambda: reporting_total(second.urls["reporting"]) == 2, 60, "reporting counting both mentees")
         kafka = read_endpoints(home).kafka_bootstrap
-        wait_until(lambda: asyncio.run(group_caught_up(kafka, "reporting", "duo.intake.events")), 60,
-                   "reporting consuming the republished log to its end")
+        wait_until(
+            lambda: asyncio.run(group_caught_up(kafka, "reporting", "duo.intake.events")),
+            60,
+            "reporting consuming the republished log to its end",
+        )
         assert reporting_total(second.urls["reporting"]) == 2  # republished events were not counted twice
         # A consumer starting from scratch still finds the whole history on the new broker.
         records = asyncio.run(read_topic(kafka, "duo.intake.events", 2))

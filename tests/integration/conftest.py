@@ -18,8 +18,9 @@ from tests.integration.intake_harness import BE, EXAMPLES_DATED, IntakeHarness
 async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
     """A running intake app on a fresh database and its own topic prefix."""
     prefix = unique("p") + "."
-    settings = ServiceSettings(service="intake", database_url=database_url,
-                               kafka_bootstrap_servers=infra.kafka_bootstrap, topic_prefix=prefix)
+    settings = ServiceSettings(
+        service="intake", database_url=database_url, kafka_bootstrap_servers=infra.kafka_bootstrap, topic_prefix=prefix
+    )
     # A clock set back to the day the examples were written for, so their birth dates stay
     # eligible whatever year the tests run in; it still runs, so registrations keep their order.
     shift = datetime.now(UTC).date() - EXAMPLES_DATED

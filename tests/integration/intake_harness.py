@@ -16,7 +16,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
-from services.intake.training import TRAINING_MODULES
+from services.intake.domain.training import TRAINING_MODULES
 
 EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for: the tests' clock says so
 BE, NL, FR = ({"X-Tenant": tenant} for tenant in ("BE", "NL", "FR"))  # the branch a request speaks for
@@ -65,15 +65,24 @@ class IntakeHarness:
         """Event types of one stream, in the store, in order."""
         con = await asyncpg.connect(self.database_url)
         try:
-            rows = await con.fetch("SELECT event_type FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id)
+            rows = await con.fetch(
+                "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
+            )
             return [row["event_type"] for row in rows]
         finally:
             await con.close()
 
-    async def published(self, until: Callable[[list[ConsumerRecord]], bool], deadline_s: float = 30) -> list[ConsumerRecord]:
+    async def published(
+        self, until: Callable[[list[ConsumerRecord]], bool], deadline_s: float = 30
+    ) -> list[ConsumerRecord]:
         """Read the topic from the start until `until(records)` holds; fail after the deadline."""
-        consumer = AIOKafkaConsumer(self.topic, bootstrap_servers=self.kafka_bootstrap, auto_offset_reset="earliest",
-                                    enable_auto_commit=False, group_id=None)
+        consumer = AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=self.kafka_bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
         await consumer.start()
         records: list[ConsumerRecord] = []
         try:
@@ -89,6 +98,7 @@ class IntakeHarness:
 
     async def published_stream(self, stream_id: str, count: int) -> list[ConsumerRecord]:
         """The first `count` records of one stream, once all are on the topic."""
+
         def of_stream(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
             return [r for r in records if r.key == stream_id.encode()]
 

@@ -23,10 +23,15 @@ pytestmark = pytest.mark.integration
 
 
 def read_one_with_librdkafka(bootstrap: str, topic: str, deadline_s: float = 30):
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"confluent-{uuid.uuid4()}",
-        "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "enable.auto.commit": False,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"confluent-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     try:
         deadline = time.monotonic() + deadline_s

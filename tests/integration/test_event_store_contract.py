@@ -114,21 +114,64 @@ async def test_read_all_from_a_global_position(store):
     assert len(await store.read_all(after_position=positions[0], limit=1)) == 1
 
 
-async def test_a_conflict_inside_a_callers_transaction_undoes_the_whole_batch(pool):
-    store = PostgresEventStore(pool)
+async def test_a_conflict_inside_a_callers_transaction_undoes_the_whole_batch(store):
     stored = registered(1)
     await store.append(stream(), NO_STREAM, stored)
     fresh, failing = stream(), stream()
-    async with pool.acquire() as con, con.transaction():
-        await store.append_in(con, fresh, NO_STREAM, registered(1))
+    async with store.transaction() as tx:
+        await store.append_in(tx, fresh, NO_STREAM, registered(1))
         with pytest.raises(DuplicateEventId):
             # The second event of this batch is already stored: the first must not stay behind.
-            await store.append_in(con, failing, NO_STREAM, registered(1) + stored)
+            await store.append_in(tx, failing, NO_STREAM, registered(1) + stored)
         # The caller may go on: its own first append is kept, none of the failed batch is.
     assert len(await store.read_stream(fresh)) == 1
     assert await store.read_stream(failing) == []
+
+
+async def test_the_outbox_holds_what_a_callers_transaction_appended(pool):
+    store = PostgresEventStore(pool)
+    async with store.transaction() as con:
+        await store.append_in(con, stream(), NO_STREAM, registered(2))
     async with pool.acquire() as con:
         assert await con.fetchval("SELECT count(*) FROM outbox") == 2
+
+
+async def test_a_callers_transaction_reads_its_own_appends_and_another_branch_reads_nothing(store):
+    sid = stream()
+    async with store.transaction() as tx:
+        await store.append_in(tx, sid, NO_STREAM, registered(1))
+        assert [e.stream_version for e in await store.read_stream_in(tx, sid, Tenant.BE)] == [1]
+        assert await store.read_stream_in(tx, sid, Tenant.NL) == []
+        await store.append_in(tx, sid, 1, registered(1))
+    async with store.transaction() as tx:
+        assert [e.stream_version for e in await store.read_stream_in(tx, sid, Tenant.BE)] == [1, 2]
+        assert await store.read_stream_in(tx, sid, Tenant.FR) == []
+
+
+async def test_a_transaction_that_fails_appends_nothing(store):
+    sid = stream()
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await store.append_in(tx, sid, NO_STREAM, registered(2))
+            raise RuntimeError("the command failed after its append")
+    assert await store.read_stream(sid) == []
+    await store.append(sid, NO_STREAM, registered(1))  # the version is free again
+
+
+async def test_two_transactions_racing_for_one_version_commit_one(store):
+    sid = stream()
+
+    async def write() -> str:
+        try:
+            async with store.transaction() as tx:
+                await store.append_in(tx, sid, NO_STREAM, registered(1))
+                await asyncio.sleep(0.01)  # both have appended before either commits
+            return "won"
+        except WrongExpectedVersion:
+            return "lost"
+
+    assert sorted(await asyncio.gather(write(), write())) == ["lost", "won"]
+    assert len(await store.read_stream(sid)) == 1
 
 
 async def test_append_in_refuses_to_run_outside_a_transaction(pool):

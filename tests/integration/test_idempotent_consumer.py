@@ -10,11 +10,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
+from shared.clock import utc_now
 from shared.config import ServiceSettings
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.consuming.subscriber import subscribe
 from shared.events.catalog import MenteeRegistered
-from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent, utc_now
+from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.events.wire import to_kafka
 from shared.kafka import new_producer
 from shared.tenancy import Tenant
@@ -103,12 +104,14 @@ async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, databas
         await producer.stop()
 
     group = unique("group")
-    settings = ServiceSettings("reporting", database_url, infra.kafka_bootstrap,
-                               kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500)
+    settings = ServiceSettings(
+        "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
+    )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
     subscribe(broker, settings, IdempotentConsumer(pool, group, {"MenteeRegistered": count_effect}), topic)
     await broker.start()
     try:
+
         async def all_consumed() -> bool:
             offsets = await committed_offsets(infra.kafka_bootstrap, group, topic)
             return sum(o or 0 for o in offsets.values()) == 61
@@ -132,8 +135,9 @@ async def produce(bootstrap: str, topic: str, batch: list[EventEnvelope]) -> Non
 
 
 async def consume_until(pool, database_url, infra, topic, consumer: IdempotentConsumer, check, what: str) -> None:
-    settings = ServiceSettings("reporting", database_url, infra.kafka_bootstrap,
-                               kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500)
+    settings = ServiceSettings(
+        "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
+    )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
     subscribe(broker, settings, consumer, topic)
     await broker.start()
@@ -171,6 +175,7 @@ async def test_an_event_that_can_never_apply_is_parked_and_the_rest_flows(pool, 
     good = envelopes(3)
     poison = good[0].model_copy(update={"event_id": uuid.uuid4(), "data": {"mentee_id": "not-a-uuid"}})
     await produce(infra.kafka_bootstrap, topic, [poison, *good])
+
     async def typed_effect(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
         envelope.payload()  # validates the data, as every real effect does
         await count_effect(con, envelope)

@@ -20,20 +20,28 @@ async def test_an_if_match_that_is_no_version_is_refused_naming_the_header(intak
     before = await intake.counts()
     for response in (
         await intake.client.patch(f"/mentees/{mentee_id}", json={"languages": ["nl"]}, headers=[(b"If-Match", value)]),
-        await intake.client.post(f"/mentees/{mentee_id}/withdrawal", json={"reason": "other"}, headers=[(b"If-Match", value)]),
+        await intake.client.post(
+            f"/mentees/{mentee_id}/withdrawal", json={"reason": "other"}, headers=[(b"If-Match", value)]
+        ),
     ):
         assert response.status_code == 422, response.text
-        assert response.json()["errors"][0]["field"] == "If-Match" and "version" in response.json()["errors"][0]["message"]
+        assert (
+            response.json()["errors"][0]["field"] == "If-Match" and "version" in response.json()["errors"][0]["message"]
+        )
     assert await intake.counts() == before
 
 
-@pytest.mark.parametrize(("headers", "field", "rule", "words"), [
-    ({"X-Actor": "marc.peeters@example.org"}, "X-Actor", "staff_id", "never an e-mail address"),
-    ({"X-Actor": "Marc Peeters"}, "X-Actor", "staff_id", "opaque staff id"),
-    ({"X-Tenant": "DE"}, "X-Tenant", "enum", "'BE', 'NL' or 'FR'"),
-    ({"X-Tenant": "be"}, "X-Tenant", "enum", "'BE', 'NL' or 'FR'"),
-    ({"X-Correlation-Id": "not-a-uuid"}, "X-Correlation-Id", "uuid_format", "must be a UUID"),
-], ids=["actor e-mail", "actor name", "unknown branch", "lower-case branch", "correlation id"])
+@pytest.mark.parametrize(
+    ("headers", "field", "rule", "words"),
+    [
+        ({"X-Actor": "marc.peeters@example.org"}, "X-Actor", "staff_id", "never an e-mail address"),
+        ({"X-Actor": "Marc Peeters"}, "X-Actor", "staff_id", "opaque staff id"),
+        ({"X-Tenant": "DE"}, "X-Tenant", "enum", "'BE', 'NL' or 'FR'"),
+        ({"X-Tenant": "be"}, "X-Tenant", "enum", "'BE', 'NL' or 'FR'"),
+        ({"X-Correlation-Id": "not-a-uuid"}, "X-Correlation-Id", "uuid_format", "must be a UUID"),
+    ],
+    ids=["actor e-mail", "actor name", "unknown branch", "lower-case branch", "correlation id"],
+)
 async def test_bad_headers_are_422_naming_the_header(intake: IntakeHarness, headers, field, rule, words):
     response = await intake.client.post("/mentees", json=mentee_body(), headers=headers)
     assert response.status_code == 422, response.text
@@ -46,8 +54,11 @@ async def test_bad_headers_are_422_naming_the_header(intake: IntakeHarness, head
 async def test_every_route_needs_the_branch_header(intake: IntakeHarness):
     some = uuid.uuid4()
     for method, path, body in [
-        ("POST", "/mentees", mentee_body()), ("POST", "/mentors", mentor_body()), ("GET", f"/mentees/{some}", None),
-        ("PATCH", f"/mentors/{some}", {"capacity": 2}), ("POST", f"/mentees/{some}/withdrawal", {"reason": "other"}),
+        ("POST", "/mentees", mentee_body()),
+        ("POST", "/mentors", mentor_body()),
+        ("GET", f"/mentees/{some}", None),
+        ("PATCH", f"/mentors/{some}", {"capacity": 2}),
+        ("POST", f"/mentees/{some}/withdrawal", {"reason": "other"}),
         ("POST", f"/mentors/{some}/training-modules", {"module": "active_listening"}),
     ]:
         response = await intake.without_tenant(method, path, json=body)

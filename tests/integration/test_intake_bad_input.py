@@ -27,37 +27,117 @@ def without(body: dict, field: str) -> dict:
 
 BAD_REGISTRATIONS = {
     # name: (path, body, field, rule, words the message must contain)
-    "unknown office": ("/mentees", mentee_body(office="be-nowhere"), "office", "known_office", "unknown office be-nowhere"),
-    "unknown NACE section": ("/mentees", mentee_body(job_target={"sector": "Z", "occupation": "x"}),
-                             "job_target.sector", "nace_section", "NACE Rev. 2 section Z"),
-    "unknown NACE section of experience": ("/mentors", mentor_body(experience=[{"sector": "X", "years": 3}]),
-                                           "experience.0.sector", "nace_section", "section X"),
-    "birth date in the future": ("/mentees", mentee_body(birth_date=AFTER_TODAY), "birth_date", "not_in_future", "future"),
-    "mentor birth date in the future": ("/mentors", mentor_body(birth_date=AFTER_TODAY), "birth_date", "not_in_future",
-                                        "future"),
-    "mentor capacity 0": ("/mentors", mentor_body(capacity=0), "capacity", "greater_than_equal", "greater than or equal to 1"),
-    "mentor capacity 50": ("/mentors", mentor_body(capacity=50), "capacity", "less_than_equal", "less than or equal to 10"),
+    "unknown office": (
+        "/mentees",
+        mentee_body(office="be-nowhere"),
+        "office",
+        "known_office",
+        "unknown office be-nowhere",
+    ),
+    "unknown NACE section": (
+        "/mentees",
+        mentee_body(job_target={"sector": "Z", "occupation": "x"}),
+        "job_target.sector",
+        "nace_section",
+        "NACE Rev. 2 section Z",
+    ),
+    "unknown NACE section of experience": (
+        "/mentors",
+        mentor_body(experience=[{"sector": "X", "years": 3}]),
+        "experience.0.sector",
+        "nace_section",
+        "section X",
+    ),
+    "birth date in the future": (
+        "/mentees",
+        mentee_body(birth_date=AFTER_TODAY),
+        "birth_date",
+        "not_in_future",
+        "future",
+    ),
+    "mentor birth date in the future": (
+        "/mentors",
+        mentor_body(birth_date=AFTER_TODAY),
+        "birth_date",
+        "not_in_future",
+        "future",
+    ),
+    "mentor capacity 0": (
+        "/mentors",
+        mentor_body(capacity=0),
+        "capacity",
+        "greater_than_equal",
+        "greater than or equal to 1",
+    ),
+    "mentor capacity 50": (
+        "/mentors",
+        mentor_body(capacity=50),
+        "capacity",
+        "less_than_equal",
+        "less than or equal to 10",
+    ),
     "empty language list": ("/mentees", mentee_body(languages=[]), "languages", "too_short", "at least 1 item"),
     "missing consent": ("/mentees", without(mentee_body(), "consent"), "consent", "missing", "Field required"),
-    "consent not given": ("/mentors", mentor_body(consent={"data_processing": False, "voluntary_participation": True}),
-                          "consent.data_processing", "consent_required", "explicit consent"),
+    "consent not given": (
+        "/mentors",
+        mentor_body(consent={"data_processing": False, "voluntary_participation": True}),
+        "consent.data_processing",
+        "consent_required",
+        "explicit consent",
+    ),
     "malformed e-mail": ("/mentees", mentee_body(email="not-an-address"), "email", "email_format", "e-mail address"),
     "unknown field": ("/mentees", mentee_body(shoe_size=42), "shoe_size", "extra_forbidden", "not permitted"),
-    "NUL in a first name": ("/mentees", mentee_body(first_name="Ami\u0000na"), "first_name", "no_control_characters",
-                            "control characters"),
-    "NUL in a last name": ("/mentors", mentor_body(last_name="Pee\u0000ters"), "last_name", "no_control_characters",
-                           "control characters"),
-    "NUL in an e-mail": ("/mentees", mentee_body(email="a\u0000b@example.org"), "email", "no_control_characters",
-                         "control characters"),
-    "NUL in a phone": ("/mentors", mentor_body(phone="+32\u0000470"), "phone", "no_control_characters", "control characters"),
-    "NUL in an occupation": ("/mentees", mentee_body(job_target={"sector": "Q", "occupation": "nurse\u0000"}),
-                             "job_target.occupation", "no_control_characters", "control characters"),
+    "NUL in a first name": (
+        "/mentees",
+        mentee_body(first_name="Ami\u0000na"),
+        "first_name",
+        "no_control_characters",
+        "control characters",
+    ),
+    "NUL in a last name": (
+        "/mentors",
+        mentor_body(last_name="Pee\u0000ters"),
+        "last_name",
+        "no_control_characters",
+        "control characters",
+    ),
+    "NUL in an e-mail": (
+        "/mentees",
+        mentee_body(email="a\u0000b@example.org"),
+        "email",
+        "no_control_characters",
+        "control characters",
+    ),
+    "NUL in a phone": (
+        "/mentors",
+        mentor_body(phone="+32\u0000470"),
+        "phone",
+        "no_control_characters",
+        "control characters",
+    ),
+    "NUL in an occupation": (
+        "/mentees",
+        mentee_body(job_target={"sector": "Q", "occupation": "nurse\u0000"}),
+        "job_target.occupation",
+        "no_control_characters",
+        "control characters",
+    ),
     "EU code for Greece": ("/mentees", mentee_body(nationality="EL"), "nationality", "iso_country", "use GR"),
     "UK instead of GB": ("/mentees", mentee_body(nationality="UK"), "nationality", "iso_country", "use GB"),
-    "no year of experience": ("/mentors", mentor_body(experience=[{"sector": "Q", "years": 0}]), "experience",
-                              "professional_experience", "1 year(s) of experience"),
-    "office of another branch": ("/mentees", mentee_body(office="fr-paris"), "office", "office_of_branch",
-                                 "not an office of the BE branch"),
+    "no year of experience": (
+        "/mentors",
+        mentor_body(experience=[{"sector": "Q", "years": 0}]),
+        "experience",
+        "professional_experience",
+        "1 year(s) of experience",
+    ),
+    "office of another branch": (
+        "/mentees",
+        mentee_body(office="fr-paris"),
+        "office",
+        "office_of_branch",
+        "not an office of the BE branch",
+    ),
 }
 
 
@@ -67,7 +147,9 @@ async def test_a_bad_registration_names_field_and_rule_and_appends_nothing(intak
     response = await intake.client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 422, response.text
     answer = response.json()
-    assert {"field": field, "rule": rule} in [{"field": e["field"], "rule": e["rule"]} for e in answer["errors"]], answer
+    assert {"field": field, "rule": rule} in [{"field": e["field"], "rule": e["rule"]} for e in answer["errors"]], (
+        answer
+    )
     assert words in answer["detail"] and field in answer["detail"]
     assert await intake.counts() == NOTHING
 
@@ -92,8 +174,13 @@ async def test_bad_changes_name_field_rule_and_message_and_append_nothing(intake
         (mentee, {"languages": []}, "languages", "too_short", "at least 1 item"),
         (mentee, {"languages": ["ar", "tr"]}, "languages", "programme_language", "must include one of en, fr, nl"),
         (mentee, {"languages": None}, "languages", "not_null", "null is not a change"),
-        (mentee, {"job_target": {"sector": "Q", "occupation": "   "}}, "job_target.occupation", "string_too_short",
-         "at least 1 character"),
+        (
+            mentee,
+            {"job_target": {"sector": "Q", "occupation": "   "}},
+            "job_target.occupation",
+            "string_too_short",
+            "at least 1 character",
+        ),
         (mentee, {}, "body", "at_least_one_field", "at least one field"),
         (mentee, {"birth_date": "1990-01-01"}, "birth_date", "extra_forbidden", "not permitted"),
         (mentor, {"capacity": 0}, "capacity", "greater_than_equal", "greater than or equal to 1"),
@@ -111,10 +198,20 @@ async def test_bad_changes_name_field_rule_and_message_and_append_nothing(intake
         assert words in error["message"] and field in response.json()["detail"], response.text
     posts = [  # path, body, field, rule, words
         (f"{mentor}/training-modules", {"module": "knitting"}, "module", "literal_error", "active_listening"),
-        (f"{mentor}/training-modules", {"module": "active_listening", "completed_on": AFTER_TODAY}, "completed_on",
-         "not_in_future", "future"),
-        (f"{mentor}/training-modules", {"module": "active_listening", "completed_on": "2026-01-05"}, "completed_on",
-         "not_before_registration", "before the mentor registered"),
+        (
+            f"{mentor}/training-modules",
+            {"module": "active_listening", "completed_on": AFTER_TODAY},
+            "completed_on",
+            "not_in_future",
+            "future",
+        ),
+        (
+            f"{mentor}/training-modules",
+            {"module": "active_listening", "completed_on": "2026-01-05"},
+            "completed_on",
+            "not_before_registration",
+            "before the mentor registered",
+        ),
         (f"{mentee}/withdrawal", {"reason": "bored"}, "reason", "literal_error", "found_work"),
     ]
     for path, body, field, rule, words in posts:

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.integration
 
 async def test_a_mentee_profile_change_is_an_event_and_the_profile_follows(intake: IntakeHarness):
     mentee_id = (await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"]
-    change = {"languages": ["nl", "en"], "job_target": {"sector": "I", "occupation": "cook"},
-              "availability": {"hours_per_week": 4, "day_parts": ["wed-evening"]}}
+    change = {
+        "languages": ["nl", "en"],
+        "job_target": {"sector": "I", "occupation": "cook"},
+        "availability": {"hours_per_week": 4, "day_parts": ["wed-evening"]},
+    }
     response = await intake.client.patch(f"/mentees/{mentee_id}", json=change, headers={"If-Match": '"1"'})
     assert response.status_code == 200, response.text
     assert response.headers["ETag"] == '"2"'
@@ -28,10 +31,18 @@ async def test_a_mentee_profile_change_is_an_event_and_the_profile_follows(intak
     [_, record] = await intake.published_stream(f"mentee-{mentee_id}", 2)
     assert headers_of(record)["ce_type"] == "MenteeProfileChanged"
     assert body_of(record) == {
-        "mentee_id": mentee_id, "job_target_sector": "I", "languages": ["nl", "en"],
-        "weekly_availability_hours": 4.0, "available_day_parts": ["wed-evening"],
-        "changed_fields": ["languages", "job_target_sector", "weekly_availability_hours", "available_day_parts",
-                           "job_target_occupation"],
+        "mentee_id": mentee_id,
+        "job_target_sector": "I",
+        "languages": ["nl", "en"],
+        "weekly_availability_hours": 4.0,
+        "available_day_parts": ["wed-evening"],
+        "changed_fields": [
+            "languages",
+            "job_target_sector",
+            "weekly_availability_hours",
+            "available_day_parts",
+            "job_target_occupation",
+        ],
     }
     assert b"cook" not in record.value
     profile = (await intake.client.get(f"/mentees/{mentee_id}")).json()
@@ -49,30 +60,45 @@ async def test_a_change_based_on_a_stale_version_is_a_conflict_in_the_shape_of_e
     before = await intake.counts()
     for stale in (
         await intake.client.patch(f"/mentors/{mentor_id}", json={"capacity": 3}, headers={"If-Match": '"1"'}),
-        await intake.client.post(f"/mentors/{mentor_id}/training-modules", json={"module": "active_listening"},
-                                 headers={"If-Match": 'W/"1"'}),
-        await intake.client.post(f"/mentors/{mentor_id}/withdrawal", json={"reason": "health"}, headers={"If-Match": "1"}),
+        await intake.client.post(
+            f"/mentors/{mentor_id}/training-modules", json={"module": "active_listening"}, headers={"If-Match": 'W/"1"'}
+        ),
+        await intake.client.post(
+            f"/mentors/{mentor_id}/withdrawal", json={"reason": "health"}, headers={"If-Match": "1"}
+        ),
     ):
         assert stale.status_code == 409, stale.text
         answer = stale.json()
-        assert answer["errors"] == [{"field": "If-Match", "rule": "current_version",
-                                     "message": "the change was based on version 1; the current version is 2"}]
+        assert answer["errors"] == [
+            {
+                "field": "If-Match",
+                "rule": "current_version",
+                "message": "the change was based on version 1; the current version is 2",
+            }
+        ]
         assert answer["stream_id"] == f"mentor-{mentor_id}" and answer["current_version"] == 2
         assert "reload and retry" in answer["detail"]
     assert await intake.counts() == before
     assert (await intake.client.get(f"/mentors/{mentor_id}")).json()["capacity"] == 2
-    current = await intake.client.post(f"/mentors/{mentor_id}/training-modules", json={"module": "active_listening"},
-                                       headers={"If-Match": '"2"'})
+    current = await intake.client.post(
+        f"/mentors/{mentor_id}/training-modules", json={"module": "active_listening"}, headers={"If-Match": '"2"'}
+    )
     assert current.status_code == 200 and current.headers["ETag"] == '"3"'
-    anything = await intake.client.post(f"/mentors/{mentor_id}/withdrawal", json={"reason": "health"},
-                                        headers={"If-Match": "*"})
+    anything = await intake.client.post(
+        f"/mentors/{mentor_id}/withdrawal", json={"reason": "health"}, headers={"If-Match": "*"}
+    )
     assert anything.status_code == 200 and anything.json()["status"] == "withdrawn"
 
 
 async def test_concurrent_changes_without_if_match_all_apply_and_none_is_lost(intake: IntakeHarness):
     mentor_id = (await intake.client.post("/mentors", json=mentor_body())).json()["mentor_id"]
-    changes = [{"capacity": 3}, {"languages": ["nl", "en"]}, {"experience": [{"sector": "F", "years": 12}]},
-               {"availability": {"hours_per_week": 5, "day_parts": ["mon-morning"]}}, {"capacity": 2}]
+    changes = [
+        {"capacity": 3},
+        {"languages": ["nl", "en"]},
+        {"experience": [{"sector": "F", "years": 12}]},
+        {"availability": {"hours_per_week": 5, "day_parts": ["mon-morning"]}},
+        {"capacity": 2},
+    ]
     answers = await asyncio.gather(*(intake.client.patch(f"/mentors/{mentor_id}", json=c) for c in changes))
     assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
     assert await intake.stored_events(f"mentor-{mentor_id}") == ["MentorRegistered"] + ["MentorProfileChanged"] * 5
@@ -86,8 +112,12 @@ async def test_concurrent_changes_without_if_match_all_apply_and_none_is_lost(in
 
 async def test_concurrent_changes_with_the_same_if_match_let_one_win(intake: IntakeHarness):
     mentor_id = (await intake.client.post("/mentors", json=mentor_body())).json()["mentor_id"]
-    answers = await asyncio.gather(*(intake.client.patch(
-        f"/mentors/{mentor_id}", json={"capacity": n}, headers={"If-Match": '"1"'}) for n in range(2, 7)))
+    answers = await asyncio.gather(
+        *(
+            intake.client.patch(f"/mentors/{mentor_id}", json={"capacity": n}, headers={"If-Match": '"1"'})
+            for n in range(2, 7)
+        )
+    )
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409]
     assert len(await intake.stored_events(f"mentor-{mentor_id}")) == 2
 

@@ -34,12 +34,17 @@ async def test_a_registration_committing_between_count_and_page_does_not_split_t
             """INSERT INTO people (person_id, kind, tenant, office, status, ready_for_matching, sectors, languages,
                                    available_day_parts, version, registered_at)
                VALUES ($1, 'mentee', 'BE', 'be-antwerpen', 'registered', true, '{Q}', '{fr}', '{}', 1, now())""",
-            uuid.uuid4())
+            uuid.uuid4(),
+        )
         listing = asyncio.create_task(intake.client.get("/mentees", params={"office": "be-antwerpen"}))
 
         async def page_query_waits() -> bool:
-            return bool(await watcher.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+            return bool(
+                await watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
 
         await eventually(page_query_waits, 10, "the list's page query waiting for the lock")
         await transaction.commit()
@@ -53,8 +58,9 @@ async def test_a_registration_committing_between_count_and_page_does_not_split_t
 
 async def test_lists_by_office_filter_and_page(intake: IntakeHarness):
     ids = [(await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"] for _ in range(3)]
-    other_sector = (await intake.client.post("/mentees", json=mentee_body(
-        job_target={"sector": "F", "occupation": "mason"}))).json()["mentee_id"]
+    other_sector = (
+        await intake.client.post("/mentees", json=mentee_body(job_target={"sector": "F", "occupation": "mason"}))
+    ).json()["mentee_id"]
     await intake.client.post("/mentees", json=mentee_body(office="be-gent"))
     await intake.client.post(f"/mentees/{ids[0]}/withdrawal", json={"reason": "moved_away"})
 
@@ -65,8 +71,11 @@ async def test_lists_by_office_filter_and_page(intake: IntakeHarness):
     rest = (await intake.client.get("/mentees", params={"office": "be-antwerpen", "limit": 2, "offset": 2})).json()
     assert [p["person_id"] for p in rest["items"]] == [ids[2], other_sector] and rest["next_offset"] is None
 
-    ready_q = (await intake.client.get("/mentees", params={
-        "office": "be-antwerpen", "job_target": "Q", "ready_for_matching": "true"})).json()
+    ready_q = (
+        await intake.client.get(
+            "/mentees", params={"office": "be-antwerpen", "job_target": "Q", "ready_for_matching": "true"}
+        )
+    ).json()
     assert [p["person_id"] for p in ready_q["items"]] == ids[1:3]
     withdrawn = (await intake.client.get("/mentees", params={"office": "be-antwerpen", "status": "withdrawn"})).json()
     assert [p["person_id"] for p in withdrawn["items"]] == [ids[0]]
@@ -76,10 +85,13 @@ async def test_lists_by_office_filter_and_page(intake: IntakeHarness):
         for experience in ([{"sector": "P", "years": 9}], [{"sector": "P", "years": 4}], [{"sector": "F", "years": 30}])
     ]
     await complete_training(intake.client, trained)
-    ready = (await intake.client.get("/mentors", params={"office": "be-antwerpen", "ready_for_matching": "true"})).json()
+    ready = (
+        await intake.client.get("/mentors", params={"office": "be-antwerpen", "ready_for_matching": "true"})
+    ).json()
     assert [p["person_id"] for p in ready["items"]] == [trained]
-    in_training = (await intake.client.get("/mentors", params={"office": "be-antwerpen", "status": "in_training",
-                                                               "sector": "P"})).json()
+    in_training = (
+        await intake.client.get("/mentors", params={"office": "be-antwerpen", "status": "in_training", "sector": "P"})
+    ).json()
     assert [p["person_id"] for p in in_training["items"]] == [untrained]  # the builder (sector F) is filtered out
     construction = (await intake.client.get("/mentors", params={"office": "be-antwerpen", "sector": "F"})).json()
     assert [p["person_id"] for p in construction["items"]] == [builder]

@@ -23,8 +23,9 @@ PERSONAL_VALUES = ("Amina", "El Idrissi", "example.org", "+32", "1999-04-12", "M
 
 async def test_an_eligible_mentee_is_registered_and_published_without_personal_data(intake: IntakeHarness):
     correlation = str(uuid.uuid4())
-    response = await intake.client.post("/mentees", json=mentee_body(),
-                                        headers={"X-Actor": "coordinator-17", "X-Correlation-Id": correlation})
+    response = await intake.client.post(
+        "/mentees", json=mentee_body(), headers={"X-Actor": "coordinator-17", "X-Correlation-Id": correlation}
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     mentee_id = created["mentee_id"]
@@ -39,9 +40,13 @@ async def test_an_eligible_mentee_is_registered_and_published_without_personal_d
     assert headers["ce_tenant"] == "BE" and headers["ce_office"] == "be-antwerpen"
     assert headers["ce_actor"] == "coordinator-17" and headers["ce_correlationid"] == correlation
     assert body_of(record) == {
-        "mentee_id": mentee_id, "job_target_sector": "Q", "languages": ["fr", "ar", "en"],
-        "weekly_availability_hours": 3.0, "available_day_parts": ["tue-evening", "sat-morning"],
-        "age_band": "25-29", "consents": ["data_processing", "voluntary_participation"],
+        "mentee_id": mentee_id,
+        "job_target_sector": "Q",
+        "languages": ["fr", "ar", "en"],
+        "weekly_availability_hours": 3.0,
+        "available_day_parts": ["tue-evening", "sat-morning"],
+        "age_band": "25-29",
+        "consents": ["data_processing", "voluntary_participation"],
     }
     assert not any(value.encode() in record.value for value in PERSONAL_VALUES)
 
@@ -57,13 +62,20 @@ async def test_an_ineligible_application_lists_every_failed_rule_and_is_recorded
     assert response.status_code == 422, response.text
     answer = response.json()
     assert {(e["field"], e["rule"]) for e in answer["errors"]} == {
-        ("birth_date", "max_age"), ("nationality", "non_eu_background"),
-        ("residence_permit", "long_term_residence_permit"), ("languages", "programme_language"),
+        ("birth_date", "max_age"),
+        ("nationality", "non_eu_background"),
+        ("residence_permit", "long_term_residence_permit"),
+        ("languages", "programme_language"),
     }
     application_id = answer["application_id"]
     [record] = await intake.published_stream(f"application-{application_id}", 1)
     assert headers_of(record)["ce_type"] == "MenteeApplicationRejected"
-    assert body_of(record)["failed_rules"] == ["max_age", "non_eu_background", "long_term_residence_permit", "programme_language"]
+    assert body_of(record)["failed_rules"] == [
+        "max_age",
+        "non_eu_background",
+        "long_term_residence_permit",
+        "programme_language",
+    ]
     assert body_of(record)["age_band"] == "35-49"
     assert await intake.count("personal_data") == 0 and await intake.count("people") == 0
 
@@ -124,7 +136,9 @@ async def test_a_mentor_becomes_ready_for_matching_after_all_eight_modules(intak
 
     last = (await complete_training(intake.client, mentor["mentor_id"])).json()
     assert last["ready_for_matching"] is True and last["training_modules_remaining"] == []
-    again = await intake.client.post(f"/mentors/{mentor['mentor_id']}/training-modules", json={"module": "active_listening"})
+    again = await intake.client.post(
+        f"/mentors/{mentor['mentor_id']}/training-modules", json={"module": "active_listening"}
+    )
     assert again.json()["version"] == last["version"]  # a repeated module is no new fact
 
     records = await intake.published_stream(f"mentor-{mentor['mentor_id']}", 10)
@@ -139,7 +153,9 @@ async def test_a_mentor_under_fifty_is_refused_and_nothing_is_recorded(intake: I
     response = await intake.client.post("/mentors", json=mentor_body(birth_date="1990-01-01", languages=["de"]))
     assert response.status_code == 422
     assert {(e["field"], e["rule"]) for e in response.json()["errors"]} == {
-        ("birth_date", "min_age"), ("languages", "programme_language")}
+        ("birth_date", "min_age"),
+        ("languages", "programme_language"),
+    }
     assert await intake.counts() == {"events": 0, "personal_data": 0, "people": 0, "idempotency_keys": 0}
 
 

@@ -12,11 +12,15 @@ from tests.integration.intake_harness import IntakeHarness, mentee_body, mentor_
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize(("first", "again"), [
-    ("jose\u0301.{n}@example.org", "jos\u00e9.{n}@example.org"),
-    ("amina{n}@example.org", "\uff41\uff4d\uff49\uff4e\uff41{n}@example.org"),
-    ("amina{n}@m\u00fcnchen.de", "AMINA{n}@xn--mnchen-3ya.de"),
-], ids=["decomposed é", "fullwidth letters", "IDNA domain"])
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("jose\u0301.{n}@example.org", "jos\u00e9.{n}@example.org"),
+        ("amina{n}@example.org", "\uff41\uff4d\uff49\uff4e\uff41{n}@example.org"),
+        ("amina{n}@m\u00fcnchen.de", "AMINA{n}@xn--mnchen-3ya.de"),
+    ],
+    ids=["decomposed é", "fullwidth letters", "IDNA domain"],
+)
 async def test_one_address_spelled_differently_is_a_duplicate(intake: IntakeHarness, first: str, again: str):
     n = uuid.uuid4().hex[:6]
     registered = await intake.client.post("/mentees", json=mentee_body(email=first.format(n=n)))
@@ -30,7 +34,10 @@ async def test_a_duplicate_names_the_existing_persons_kind_and_status(intake: In
     mentor = (await intake.client.post("/mentors", json=mentor_body(email="Marc.Twice@example.org"))).json()
     answer = (await intake.client.post("/mentees", json=mentee_body(email="marc.twice@example.org"))).json()
     assert (answer["existing_id"], answer["existing_kind"], answer["existing_status"]) == (
-        mentor["mentor_id"], "mentor", "in_training")
+        mentor["mentor_id"],
+        "mentor",
+        "in_training",
+    )
 
     mentee_id = (await intake.client.post("/mentees", json=mentee_body(email="gone@example.org"))).json()["mentee_id"]
     await intake.client.post(f"/mentees/{mentee_id}/withdrawal", json={"reason": "moved_away"})
@@ -53,7 +60,12 @@ async def test_a_retried_change_withdrawal_or_training_module_is_recorded_once(i
     mentor_id = (await intake.client.post("/mentors", json=mentor_body())).json()["mentor_id"]
     commands = [
         ("PATCH", f"/mentors/{mentor_id}", {"capacity": 2}, {"capacity": 3}),
-        ("POST", f"/mentors/{mentor_id}/training-modules", {"module": "active_listening"}, {"module": "code_of_conduct"}),
+        (
+            "POST",
+            f"/mentors/{mentor_id}/training-modules",
+            {"module": "active_listening"},
+            {"module": "code_of_conduct"},
+        ),
         ("POST", f"/mentors/{mentor_id}/withdrawal", {"reason": "health"}, {"reason": "other"}),
     ]
     for method, path, body, other_body in commands:
@@ -66,4 +78,8 @@ async def test_a_retried_change_withdrawal_or_training_module_is_recorded_once(i
         other = await intake.client.request(method, path, json=other_body, headers=key)
         assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key", other.text
     assert await intake.stored_events(f"mentor-{mentor_id}") == [
-        "MentorRegistered", "MentorProfileChanged", "MentorTrainingModuleCompleted", "MentorWithdrawn"]
+        "MentorRegistered",
+        "MentorProfileChanged",
+        "MentorTrainingModuleCompleted",
+        "MentorWithdrawn",
+    ]

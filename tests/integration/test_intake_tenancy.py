@@ -34,7 +34,9 @@ async def test_a_belgian_caller_can_neither_read_change_nor_list_a_french_person
         await intake.client.post(f"/mentees/{mentee_id}/withdrawal", json={"reason": "other"}, headers=BE),
         await intake.client.get(f"/mentors/{mentor_id}", headers=BE),
         await intake.client.patch(f"/mentors/{mentor_id}", json={"capacity": 2}, headers=BE),
-        await intake.client.post(f"/mentors/{mentor_id}/training-modules", json={"module": "active_listening"}, headers=BE),
+        await intake.client.post(
+            f"/mentors/{mentor_id}/training-modules", json={"module": "active_listening"}, headers=BE
+        ),
         await intake.client.post(f"/mentors/{mentor_id}/withdrawal", json={"reason": "health"}, headers=BE),
     ):
         assert response.status_code == 404, response.text  # not 403: a branch cannot even learn the id exists
@@ -42,8 +44,11 @@ async def test_a_belgian_caller_can_neither_read_change_nor_list_a_french_person
     for path in ("/mentees", "/mentors"):
         listing = await intake.client.get(path, params={"office": "fr-paris"}, headers=BE)
         assert listing.status_code == 422, listing.text
-        assert listing.json()["errors"][0] == {"field": "office", "rule": "office_of_branch",
-                                               "message": "office fr-paris is not an office of the BE branch"}
+        assert listing.json()["errors"][0] == {
+            "field": "office",
+            "rule": "office_of_branch",
+            "message": "office fr-paris is not an office of the BE branch",
+        }
     assert await intake.counts() == before
 
     own = await intake.client.get(f"/mentees/{mentee_id}", headers=FR)

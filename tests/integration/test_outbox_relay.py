@@ -104,7 +104,7 @@ async def test_concurrent_writers_with_interleaved_delayed_commits_lose_nothing(
 
     async def writer(index: int) -> list[uuid.UUID]:
         ids = []
-        for step in range(3):
+        for _ in range(3):
             async with pool.acquire() as con, con.transaction():
                 recorded = await store.append_in(con, f"mentee-w{index}-{uuid.uuid4()}", NO_STREAM, new_events(2))
                 # A delay inside the transaction: positions are taken now, commits land in another order.
@@ -185,8 +185,15 @@ async def test_the_republish_command_queues_the_whole_store(pool, database_url, 
         await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
     async with pool.acquire() as con:
         await con.execute("DELETE FROM outbox")  # as if a relay had published everything
-    result = await asyncio.to_thread(duo, tmp_path, "outbox", "republish", "intake",
-                                     INTAKE_DATABASE_URL=database_url, KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap)
+    result = await asyncio.to_thread(
+        duo,
+        tmp_path,
+        "outbox",
+        "republish",
+        "intake",
+        INTAKE_DATABASE_URL=database_url,
+        KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
+    )
     assert result.returncode == 0, result.stderr
     assert "intake: 3 events queued" in result.stdout
     async with pool.acquire() as con:
@@ -199,7 +206,9 @@ class OversizedFact(DomainEvent):
     blob: str
 
 
-async def test_an_event_the_broker_refuses_stalls_the_relay_without_resending_or_skipping(pool, database_url, topic, infra):
+async def test_an_event_the_broker_refuses_stalls_the_relay_without_resending_or_skipping(
+    pool, database_url, topic, infra
+):
     store = PostgresEventStore(pool)
     meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="test")
     [first] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
@@ -208,6 +217,7 @@ async def test_an_event_the_broker_refuses_stalls_the_relay_without_resending_or
     relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", batch_size=10)
     task = asyncio.create_task(relay.run())
     try:
+
         async def stalled_at_the_huge_one() -> bool:
             async with pool.acquire() as con:
                 pending = [r["global_position"] for r in await con.fetch("SELECT global_position FROM outbox")]

@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from services.reporting.projection import READ_MODEL_DDL, build_consumer
+from services.reporting.adapters.projection import build_consumer, reporting_tables_ddl
+from shared.clock import utc_now
 from shared.events.catalog import MenteeRegistered
-from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent, utc_now
+from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.tenancy import Tenant
 from tests.cli import duo
 
@@ -19,11 +20,13 @@ pytestmark = pytest.mark.integration
 
 async def test_an_operator_lists_and_replays_parked_events(pool, database_url, infra, tmp_path):
     async with pool.acquire() as con:
-        await con.execute(READ_MODEL_DDL)
+        await con.execute(reporting_tables_ddl())
     mentee_id = uuid.uuid4()
     meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="test")
-    twice = [EventEnvelope.record(NewEvent(MenteeRegistered(mentee_id=mentee_id), meta), f"mentee-{mentee_id}", 1,
-                                  utc_now()) for _ in range(2)]
+    twice = [
+        EventEnvelope.record(NewEvent(MenteeRegistered(mentee_id=mentee_id), meta), f"mentee-{mentee_id}", 1, utc_now())
+        for _ in range(2)
+    ]
     consumer = build_consumer(pool)
     assert await consumer.handle(twice[0]) is True
     assert await consumer.handle(twice[1]) is False  # a second registration of one mentee breaks the key: parked

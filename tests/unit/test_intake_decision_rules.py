@@ -7,23 +7,20 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.intake.commands import (
+from services.intake.domain.commands import (
     ChangeMentorProfile,
     PersonalDetails,
     RecordTrainingModule,
-    Withdraw,
+    WithdrawMentor,
 )
-from services.intake.decisions import (
-    decide_mentee_application,
-    decide_mentor_registration,
-)
-from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
-from services.intake.errors import InvalidField, NotEligible, PersonWithdrawn
-from services.intake.profile_decisions import (
-    decide_mentor_change,
-    decide_mentor_withdrawal,
-    decide_training_module,
-)
+from services.intake.domain.errors import NotEligible, PersonWithdrawn
+from services.intake.domain.mentee import decide_application as decide_mentee_application
+from services.intake.domain.mentor import decide_change as decide_mentor_change
+from services.intake.domain.mentor import decide_registration as decide_mentor_registration
+from services.intake.domain.mentor import decide_training_module
+from services.intake.domain.mentor import decide_withdrawal as decide_mentor_withdrawal
+from services.intake.domain.rules import MENTEE_RULES, MENTOR_RULES
+from shared.commanding.errors import InvalidField
 from shared.events.catalog import MentorWithdrawn, SectorExperience
 from shared.tenancy import Tenant, local_today
 from tests.unit.test_intake_decisions import MENTOR_NOW, TODAY, mentee, mentor
@@ -51,7 +48,9 @@ def test_at_2330_utc_on_the_eve_of_an_18th_birthday_a_brussels_applicant_is_alre
 
 def test_a_mentor_under_a_year_of_experience_is_not_eligible_and_cannot_change_to_it():
     with pytest.raises(NotEligible) as refused:
-        decide_mentor_registration(mentor(experience=(SectorExperience(sector="C", years=0),)), MENTOR_RULES[Tenant.BE], TODAY)
+        decide_mentor_registration(
+            mentor(experience=(SectorExperience(sector="C", years=0),)), MENTOR_RULES[Tenant.BE], TODAY
+        )
     assert [p.rule for p in refused.value.problems] == ["professional_experience"]
     change = ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=(SectorExperience(sector="F", years=0),))
     with pytest.raises(InvalidField) as changed:
@@ -67,19 +66,27 @@ def test_a_mentor_cannot_change_to_languages_without_a_programme_language():
 
 
 def test_a_mentor_withdraws_with_a_reason():
-    assert decide_mentor_withdrawal(MENTOR_NOW, Withdraw(MENTOR_NOW.mentor_id, "health")) == [
-        MentorWithdrawn(mentor_id=MENTOR_NOW.mentor_id, reason="health")]
+    assert decide_mentor_withdrawal(MENTOR_NOW, WithdrawMentor(MENTOR_NOW.mentor_id, "health")) == [
+        MentorWithdrawn(mentor_id=MENTOR_NOW.mentor_id, reason="health")
+    ]
     with pytest.raises(PersonWithdrawn):
-        decide_mentor_withdrawal(replace(MENTOR_NOW, status="withdrawn"), Withdraw(MENTOR_NOW.mentor_id, "other"))
+        decide_mentor_withdrawal(replace(MENTOR_NOW, status="withdrawn"), WithdrawMentor(MENTOR_NOW.mentor_id, "other"))
 
 
-@pytest.mark.parametrize(("completed_on", "rule"), [
-    (date(2026, 5, 31), "not_before_registration"),  # the mentor registered on 1 June
-    (date(2026, 6, 16), "not_in_future"),
-])
+@pytest.mark.parametrize(
+    ("completed_on", "rule"),
+    [
+        (date(2026, 5, 31), "not_before_registration"),  # the mentor registered on 1 June
+        (date(2026, 6, 16), "not_in_future"),
+    ],
+)
 def test_a_training_module_is_dated_between_registration_and_the_branchs_today(completed_on, rule):
     with pytest.raises(InvalidField) as refused:
-        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", completed_on), TODAY)
+        decide_training_module(
+            MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", completed_on), TODAY
+        )
     assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("completed_on", rule)
     for edge in (date(2026, 6, 1), TODAY):
-        assert decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", edge), TODAY)
+        assert decide_training_module(
+            MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", edge), TODAY
+        )

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.intake.commands import (
+from services.intake.domain.commands import (
     Availability,
     ChangeMenteeProfile,
     ChangeMentorProfile,
@@ -18,28 +18,22 @@ from services.intake.commands import (
     RecordTrainingModule,
     RegisterMentee,
     RegisterMentor,
-    Withdraw,
+    WithdrawMentee,
+    WithdrawMentor,
 )
-from services.intake.decisions import (
-    decide_mentee_application,
-    decide_mentor_registration,
-)
-from services.intake.eligibility import MENTEE_RULES, MENTOR_RULES
-from services.intake.errors import (
-    InvalidField,
-    NotEligible,
-    PersonNotFound,
-    PersonWithdrawn,
-)
-from services.intake.profile_decisions import (
-    decide_mentee_change,
-    decide_mentee_withdrawal,
-    decide_mentor_change,
-    decide_mentor_withdrawal,
-    decide_training_module,
-)
-from services.intake.state import MenteeState, MentorState
-from services.intake.training import TRAINING_MODULES
+from services.intake.domain.errors import NotEligible, PersonWithdrawn
+from services.intake.domain.mentee import MenteeState
+from services.intake.domain.mentee import decide_application as decide_mentee_application
+from services.intake.domain.mentee import decide_change as decide_mentee_change
+from services.intake.domain.mentee import decide_withdrawal as decide_mentee_withdrawal
+from services.intake.domain.mentor import MentorState, decide_training_module
+from services.intake.domain.mentor import decide_change as decide_mentor_change
+from services.intake.domain.mentor import decide_registration as decide_mentor_registration
+from services.intake.domain.mentor import decide_withdrawal as decide_mentor_withdrawal
+from services.intake.domain.rules import MENTEE_RULES, MENTOR_RULES
+from services.intake.domain.training import TRAINING_MODULES
+from shared.commanding.errors import InvalidField
+from shared.commanding.errors import NotFound as PersonNotFound
 from shared.events.catalog import (
     MenteeApplicationRejected,
     MenteeRegistered,
@@ -55,26 +49,55 @@ BOTH = Consents(True, True)
 
 def mentee(**changes) -> RegisterMentee:
     base = RegisterMentee(
-        uuid.uuid4(), uuid.uuid4(), "be-gent", PersonalDetails("A", "B", "a@example.org", None, date(2000, 1, 1)),
-        MigrationBackground("CD", False, "international_protection"), ("fr", "ln"), "Q", "nurse",
-        Availability(3, ("mon-evening",)), BOTH,
+        uuid.uuid4(),
+        uuid.uuid4(),
+        "be-gent",
+        PersonalDetails("A", "B", "a@example.org", None, date(2000, 1, 1)),
+        MigrationBackground("CD", False, "international_protection"),
+        ("fr", "ln"),
+        "Q",
+        "nurse",
+        Availability(3, ("mon-evening",)),
+        BOTH,
     )
     return replace(base, **changes)
 
 
 def mentor(**changes) -> RegisterMentor:
     base = RegisterMentor(
-        uuid.uuid4(), "be-gent", PersonalDetails("C", "D", "c@example.org", None, date(1960, 1, 1)),
-        (SectorExperience(sector="C", years=30),), ("nl",), Availability(2), 2, BOTH,
+        uuid.uuid4(),
+        "be-gent",
+        PersonalDetails("C", "D", "c@example.org", None, date(1960, 1, 1)),
+        (SectorExperience(sector="C", years=30),),
+        ("nl",),
+        Availability(2),
+        2,
+        BOTH,
     )
     return replace(base, **changes)
 
 
-MENTEE_NOW = MenteeState(mentee_id=uuid.uuid4(), version=1, tenant=Tenant.BE, office="be-gent", status="registered",
-                         job_target_sector="Q", languages=("fr",), weekly_availability_hours=3.0)
-MENTOR_NOW = MentorState(mentor_id=uuid.uuid4(), version=1, tenant=Tenant.BE, office="be-gent", status="in_training",
-                         experience=(SectorExperience(sector="C", years=30),), languages=("nl",), capacity=1,
-                         registered_at=datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+MENTEE_NOW = MenteeState(
+    mentee_id=uuid.uuid4(),
+    version=1,
+    tenant=Tenant.BE,
+    office="be-gent",
+    status="registered",
+    job_target_sector="Q",
+    languages=("fr",),
+    weekly_availability_hours=3.0,
+)
+MENTOR_NOW = MentorState(
+    mentor_id=uuid.uuid4(),
+    version=1,
+    tenant=Tenant.BE,
+    office="be-gent",
+    status="in_training",
+    experience=(SectorExperience(sector="C", years=30),),
+    languages=("nl",),
+    capacity=1,
+    registered_at=datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
+)
 
 
 def test_an_eligible_application_registers_the_mentee_with_an_age_band_and_no_personal_data():
@@ -82,8 +105,13 @@ def test_an_eligible_application_registers_the_mentee_with_an_age_band_and_no_pe
     decision = decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], TODAY)
     assert decision.problems == ()
     assert decision.event == MenteeRegistered(
-        mentee_id=cmd.mentee_id, job_target_sector="Q", languages=("fr", "ln"), weekly_availability_hours=3,
-        available_day_parts=("mon-evening",), age_band="25-29", consents=("data_processing", "voluntary_participation"),
+        mentee_id=cmd.mentee_id,
+        job_target_sector="Q",
+        languages=("fr", "ln"),
+        weekly_availability_hours=3,
+        available_day_parts=("mon-evening",),
+        age_band="25-29",
+        consents=("data_processing", "voluntary_participation"),
     )
 
 
@@ -118,8 +146,9 @@ def test_a_mentor_under_50_is_not_eligible():
 
 
 def test_a_mentee_change_names_only_what_changed():
-    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("fr",), job_target_sector="I",
-                              availability=Availability(3.0, ("sat-morning",)))
+    cmd = ChangeMenteeProfile(
+        MENTEE_NOW.mentee_id, languages=("fr",), job_target_sector="I", availability=Availability(3.0, ("sat-morning",))
+    )
     [event] = decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse")
     assert event.changed_fields == ("job_target_sector", "available_day_parts")
     assert event.languages is None and event.weekly_availability_hours is None
@@ -146,9 +175,14 @@ def test_languages_cannot_change_to_none_of_the_programme_languages():
 
 def test_a_mentor_change_of_experience_also_changes_sectors():
     new = (SectorExperience(sector="F", years=10),)
-    [event] = decide_mentor_change(MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=new, capacity=3),
-                                   MENTOR_RULES[Tenant.BE])
-    assert event.sectors == ("F",) and event.capacity == 3 and event.changed_fields == ("experience", "sectors", "capacity")
+    [event] = decide_mentor_change(
+        MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=new, capacity=3), MENTOR_RULES[Tenant.BE]
+    )
+    assert (
+        event.sectors == ("F",)
+        and event.capacity == 3
+        and event.changed_fields == ("experience", "sectors", "capacity")
+    )
 
 
 def test_training_modules_count_once_and_the_eighth_completes_the_training():
@@ -158,7 +192,10 @@ def test_training_modules_count_once_and_the_eighth_completes_the_training():
     assert decide_training_module(done, module, TODAY) == []
     seven = replace(MENTOR_NOW, modules_completed=tuple(TRAINING_MODULES)[:-1])
     last = RecordTrainingModule(MENTOR_NOW.mentor_id, tuple(TRAINING_MODULES)[-1], TODAY)
-    assert [type(e) for e in decide_training_module(seven, last, TODAY)] == [MentorTrainingModuleCompleted, MentorTrainingCompleted]
+    assert [type(e) for e in decide_training_module(seven, last, TODAY)] == [
+        MentorTrainingModuleCompleted,
+        MentorTrainingCompleted,
+    ]
 
 
 def test_an_unknown_training_module_is_refused():
@@ -167,16 +204,18 @@ def test_an_unknown_training_module_is_refused():
 
 
 def test_withdrawal_records_the_reason_once():
-    [event] = decide_mentee_withdrawal(MENTEE_NOW, Withdraw(MENTEE_NOW.mentee_id, "found_work"))
+    [event] = decide_mentee_withdrawal(MENTEE_NOW, WithdrawMentee(MENTEE_NOW.mentee_id, "found_work"))
     assert event.reason == "found_work"
     with pytest.raises(PersonWithdrawn):
-        decide_mentee_withdrawal(replace(MENTEE_NOW, status="withdrawn"), Withdraw(MENTEE_NOW.mentee_id, "other"))
+        decide_mentee_withdrawal(replace(MENTEE_NOW, status="withdrawn"), WithdrawMentee(MENTEE_NOW.mentee_id, "other"))
     with pytest.raises(PersonWithdrawn):
-        decide_mentor_change(replace(MENTOR_NOW, status="withdrawn"), ChangeMentorProfile(MENTOR_NOW.mentor_id, capacity=2),
-                             MENTOR_RULES[Tenant.BE])
+        decide_mentor_change(
+            replace(MENTOR_NOW, status="withdrawn"),
+            ChangeMentorProfile(MENTOR_NOW.mentor_id, capacity=2),
+            MENTOR_RULES[Tenant.BE],
+        )
 
 
 def test_nobody_unknown_can_change_or_withdraw():
     with pytest.raises(PersonNotFound):
-        decide_mentor_withdrawal(MentorState(), Withdraw(uuid.uuid4(), "health"))
-
+        decide_mentor_withdrawal(MentorState(), WithdrawMentor(uuid.uuid4(), "health"))

@@ -12,8 +12,11 @@ from shared.config import ServiceSettings
 @pytest.fixture
 async def document() -> dict:
     # No lifespan: serving /openapi.json touches neither the database nor the broker.
-    app = create_app(ServiceSettings(service="intake", database_url="postgresql://unused/none",
-                                     kafka_bootstrap_servers="unused:9092"))
+    app = create_app(
+        ServiceSettings(
+            service="intake", database_url="postgresql://unused/none", kafka_bootstrap_servers="unused:9092"
+        )
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
         response = await client.get("/openapi.json")
     assert response.status_code == 200
@@ -21,8 +24,12 @@ async def document() -> dict:
 
 
 def intake_operations(document: dict) -> list[tuple[str, str, dict]]:
-    return [(method.upper(), path, op) for path, ops in document["paths"].items()
-            if path.startswith(("/mentees", "/mentors")) for method, op in ops.items()]
+    return [
+        (method.upper(), path, op)
+        for path, ops in document["paths"].items()
+        if path.startswith(("/mentees", "/mentors"))
+        for method, op in ops.items()
+    ]
 
 
 def has_example(media: dict) -> bool:

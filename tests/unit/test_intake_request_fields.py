@@ -1,16 +1,15 @@
-"""Request fields refuse what would be a 500 or a silent duplicate later: control characters, odd codes, e-mail forms."""
+"""Request fields refuse what would be a 500 or a silent duplicate later: control characters, odd codes, e-mails."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from services.intake.api.change_requests import MenteeChange, MentorChange
+from services.intake.api.bodies import MenteeApplication, MenteeChange, MentorApplication, MentorChange
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
-from services.intake.api.headers import expected_version
-from services.intake.api.requests import MenteeApplication, MentorApplication
-from services.intake.emails import normalize_email
-from services.intake.errors import InvalidField
+from services.intake.domain.emails import normalize_email
+from shared.commanding.errors import InvalidField
+from shared.commanding.http import expected_version
 
 
 def refusal(model, body: dict) -> list[tuple[str, str, str]]:
@@ -22,8 +21,12 @@ def refusal(model, body: dict) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("bad", ["\u0000", "\n", "\t", "\x1b", "\x7f", "\x85"])
 @pytest.mark.parametrize("field", ["first_name", "last_name", "email", "phone"])
 def test_control_characters_are_refused_in_names_and_contact_details(field, bad):
-    value = {"first_name": "Am{}ina", "last_name": "El{}Idrissi", "email": "ami{}na@example.org",
-             "phone": "+32 470{}12 34 56"}[field].format(bad)
+    value = {
+        "first_name": "Am{}ina",
+        "last_name": "El{}Idrissi",
+        "email": "ami{}na@example.org",
+        "phone": "+32 470{}12 34 56",
+    }[field].format(bad)
     [(loc, rule, message)] = refusal(MenteeApplication, MENTEE_EXAMPLE | {field: value})
     assert (loc, rule) == (field, "no_control_characters") and "control characters" in message
 
@@ -31,21 +34,31 @@ def test_control_characters_are_refused_in_names_and_contact_details(field, bad)
 def test_control_characters_are_refused_in_the_occupation_of_an_application_and_a_change():
     target = {"sector": "Q", "occupation": "nurse\u0000assistant"}
     assert [r[:2] for r in refusal(MenteeApplication, MENTEE_EXAMPLE | {"job_target": target})] == [
-        ("job_target.occupation", "no_control_characters")]
-    assert [r[:2] for r in refusal(MenteeChange, {"job_target": target})] == [("job_target.occupation", "no_control_characters")]
+        ("job_target.occupation", "no_control_characters")
+    ]
+    assert [r[:2] for r in refusal(MenteeChange, {"job_target": target})] == [
+        ("job_target.occupation", "no_control_characters")
+    ]
 
 
 def test_an_occupation_is_trimmed_and_cannot_be_blank():
     change = MenteeChange.model_validate({"job_target": {"sector": "Q", "occupation": "  cook  "}})
     assert change.job_target.occupation == "cook"
     assert [r[:2] for r in refusal(MenteeChange, {"job_target": {"sector": "Q", "occupation": "   "}})] == [
-        ("job_target.occupation", "string_too_short")]
+        ("job_target.occupation", "string_too_short")
+    ]
 
 
-@pytest.mark.parametrize(("model", "body"), [
-    (MenteeChange, {"languages": None}), (MenteeChange, {"job_target": None}), (MenteeChange, {"availability": None}),
-    (MentorChange, {"capacity": None}), (MentorChange, {"experience": None}),
-])
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        (MenteeChange, {"languages": None}),
+        (MenteeChange, {"job_target": None}),
+        (MenteeChange, {"availability": None}),
+        (MentorChange, {"capacity": None}),
+        (MentorChange, {"experience": None}),
+    ],
+)
 def test_null_is_not_a_change(model, body):
     [(loc, rule, message)] = refusal(model, body)
     assert (loc, rule) == (next(iter(body)), "not_null") and "leave the field out" in message
@@ -62,13 +75,16 @@ def test_real_nationalities_are_accepted(code):
     assert MenteeApplication.model_validate(MENTEE_EXAMPLE | {"nationality": code}).nationality == code
 
 
-@pytest.mark.parametrize(("one", "other"), [
-    ("jose\u0301@example.org", "jos\u00e9@example.org"),  # decomposed and composed é
-    ("\uff41\uff4d\uff49\uff4e\uff41@example.org", "amina@example.org"),  # fullwidth letters
-    ("amina@m\u00fcnchen.de", "amina@xn--mnchen-3ya.de"),
-    ("Amina@M\u00dcNCHEN.DE", "amina@xn--MNCHEN-3ya.de"),
-    (" STRASSE@Example.ORG ", "strasse@example.org"),
-])
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("jose\u0301@example.org", "jos\u00e9@example.org"),  # decomposed and composed é
+        ("\uff41\uff4d\uff49\uff4e\uff41@example.org", "amina@example.org"),  # fullwidth letters
+        ("amina@m\u00fcnchen.de", "amina@xn--mnchen-3ya.de"),
+        ("Amina@M\u00dcNCHEN.DE", "amina@xn--MNCHEN-3ya.de"),
+        (" STRASSE@Example.ORG ", "strasse@example.org"),
+    ],
+)
 def test_one_address_in_different_forms_normalises_to_one_form(one, other):
     assert normalize_email(one) == normalize_email(other)
 
@@ -78,9 +94,17 @@ def test_an_address_whose_domain_is_not_idna_is_refused_rather_than_a_500():
     assert (loc, rule) == ("email", "email_format")
 
 
-@pytest.mark.parametrize(("header", "version"), [
-    ('"3"', 3), ("3", 3), ('W/"12"', 12), ("*", None), (None, None), ('"999999999"', 999999999),
-])
+@pytest.mark.parametrize(
+    ("header", "version"),
+    [
+        ('"3"', 3),
+        ("3", 3),
+        ('W/"12"', 12),
+        ("*", None),
+        (None, None),
+        ('"999999999"', 999999999),
+    ],
+)
 def test_if_match_names_a_version_or_any(header, version):
     assert expected_version(header) == version
 

@@ -29,8 +29,12 @@ def test_personal_data_never_reaches_a_log_line(capsys):
     configure_logging("intake", json_output=True)
     structlog.get_logger("t").warning(
         "mentee jan.peeters@example.org called from +32 470 12 34 56, born 1999-04-02",
-        first_name="Jan", last_name="Peeters", email="jan.peeters@example.org", phone="0470123456",
-        birth_date="1999-04-02", payload={"name": "Jan Peeters", "office": "be-gent"},
+        first_name="Jan",
+        last_name="Peeters",
+        email="jan.peeters@example.org",
+        phone="0470123456",
+        birth_date="1999-04-02",
+        payload={"name": "Jan Peeters", "office": "be-gent"},
     )
     out = capsys.readouterr().err
     for secret in ("Jan", "Peeters", "jan.peeters@example.org", "470 12 34 56", "0470123456", "1999-04-02"):
@@ -61,8 +65,10 @@ def test_exception_text_never_carries_personal_data(capsys):
 
     configure_logging("intake", json_output=True)
     try:
-        raise RuntimeError('duplicate key value violates unique constraint\nDETAIL:  Key (tenant, email_normalized)'
-                           '=(BE, jan.peeters@example.org) already exists.')
+        raise RuntimeError(
+            "duplicate key value violates unique constraint\nDETAIL:  Key (tenant, email_normalized)"
+            "=(BE, jan.peeters@example.org) already exists."
+        )
     except RuntimeError:
         structlog.get_logger("t").exception("append failed")
 
@@ -83,8 +89,9 @@ def test_exception_text_never_carries_personal_data(capsys):
 
 def test_personal_keys_are_recognised_in_any_spelling(capsys):
     configure_logging("intake", json_output=True)
-    structlog.get_logger("t").info("x", firstName="Jan", surname="Peeters", telephone="x1", contactEmail="y",
-                                   mentee_id="m-1")
+    structlog.get_logger("t").info(
+        "x", firstName="Jan", surname="Peeters", telephone="x1", contactEmail="y", mentee_id="m-1"
+    )
     line = last_line(capsys)
     assert {line[k] for k in ("firstName", "surname", "telephone", "contactEmail")} == {"[redacted]"}
     assert line["mentee_id"] == "m-1"

@@ -11,8 +11,10 @@ from shared.events.catalog import PRODUCERS
 from shared.events.schemas import catalog_schemas
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
-REGENERATE = "regenerate with `duo events schema > docs/events/catalog.schema.json` and " \
-             "`duo events asyncapi > docs/events/asyncapi.json`"
+REGENERATE = (
+    "regenerate with `duo events schema > docs/events/catalog.schema.json` and "
+    "`duo events asyncapi > docs/events/asyncapi.json`"
+)
 
 
 def test_every_event_has_exactly_one_producer():

@@ -25,10 +25,14 @@ def test_environment_endpoints_replace_the_embedded_ones(tmp_path):
     embedded = load_service_settings("intake", {"DUO_HOME": str(tmp_path)})
     assert embedded.database_url == "postgresql://postgres@127.0.0.1:5999/duo_intake"
     assert embedded.kafka_bootstrap_servers == "127.0.0.1:9999"
-    real = load_service_settings("intake", {
-        "DUO_HOME": str(tmp_path), "INTAKE_DATABASE_URL": "postgresql://u@db/intake",
-        "KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9092,kafka-2:9092",
-    })
+    real = load_service_settings(
+        "intake",
+        {
+            "DUO_HOME": str(tmp_path),
+            "INTAKE_DATABASE_URL": "postgresql://u@db/intake",
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9092,kafka-2:9092",
+        },
+    )
     assert real.database_url == "postgresql://u@db/intake"
     assert real.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
 

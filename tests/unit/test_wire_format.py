@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
+from shared.clock import utc_now
 from shared.events.catalog import MenteeRegistered
-from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent, utc_now
+from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.events.wire import MalformedMessage, from_kafka, to_kafka
 from shared.tenancy import Tenant
 

@@ -3,10 +3,9 @@
 from fastapi import APIRouter
 
 from services.intake.api import mentees, mentors
-from services.intake.api.support import install_error_answers
 
 router = APIRouter()
 router.include_router(mentees.router)
 router.include_router(mentors.router)
 
-__all__ = ["router", "install_error_answers"]
+__all__ = ["router"]

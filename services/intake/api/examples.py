@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-MENTEE_EXAMPLE = {
+from typing import Any
+
+MENTEE_EXAMPLE: dict[str, Any] = {
     "first_name": "Amina",
     "last_name": "El Idrissi",
     "email": "amina.elidrissi@example.org",
@@ -18,7 +20,7 @@ MENTEE_EXAMPLE = {
     "consent": {"data_processing": True, "voluntary_participation": True},
 }
 
-MENTOR_EXAMPLE = {
+MENTOR_EXAMPLE: dict[str, Any] = {
     "first_name": "Marc",
     "last_name": "Peeters",
     "email": "marc.peeters@example.org",
@@ -35,21 +37,32 @@ MENTOR_EXAMPLE = {
 # The request bodies' examples in the OpenAPI document, one per kind of answer they get.
 MENTEE_BODY_EXAMPLES = {
     "eligible": {"summary": "eligible: 201, MenteeRegistered", "value": MENTEE_EXAMPLE},
-    "ineligible": {"summary": "too old, EU national, temporary permit, no programme language: 422 listing each rule",
-                   "value": MENTEE_EXAMPLE | {"birth_date": "1980-01-01", "nationality": "DE",
-                                              "residence_permit": "temporary", "languages": ["de"]}},
-    "duplicate": {"summary": "an e-mail already registered in the branch (any case or Unicode form): 409",
-                  "value": MENTEE_EXAMPLE | {"email": "Amina.ElIdrissi@EXAMPLE.org"}},
+    "ineligible": {
+        "summary": "too old, EU national, temporary permit, no programme language: 422 listing each rule",
+        "value": MENTEE_EXAMPLE
+        | {"birth_date": "1980-01-01", "nationality": "DE", "residence_permit": "temporary", "languages": ["de"]},
+    },
+    "duplicate": {
+        "summary": "an e-mail already registered in the branch (any case or Unicode form): 409",
+        "value": MENTEE_EXAMPLE | {"email": "Amina.ElIdrissi@EXAMPLE.org"},
+    },
 }
 MENTOR_BODY_EXAMPLES = {
     "eligible": {"summary": "eligible: 201, MentorRegistered (in training)", "value": MENTOR_EXAMPLE},
-    "ineligible": {"summary": "under 50, no year of experience: 422 listing each rule",
-                   "value": MENTOR_EXAMPLE | {"birth_date": "1990-01-01", "experience": [{"sector": "Q", "years": 0}]}},
-    "duplicate": {"summary": "an e-mail already registered in the branch: 409",
-                  "value": MENTOR_EXAMPLE | {"email": "MARC.PEETERS@example.org"}},
+    "ineligible": {
+        "summary": "under 50, no year of experience: 422 listing each rule",
+        "value": MENTOR_EXAMPLE | {"birth_date": "1990-01-01", "experience": [{"sector": "Q", "years": 0}]},
+    },
+    "duplicate": {
+        "summary": "an e-mail already registered in the branch: 409",
+        "value": MENTOR_EXAMPLE | {"email": "MARC.PEETERS@example.org"},
+    },
 }
 MENTEE_CHANGE_EXAMPLES = {
-    "availability": {"summary": "more hours, another evening", "value": {"availability": {"hours_per_week": 4, "day_parts": ["wed-evening"]}}},
+    "availability": {
+        "summary": "more hours, another evening",
+        "value": {"availability": {"hours_per_week": 4, "day_parts": ["wed-evening"]}},
+    },
     "job target": {"summary": "a new job target", "value": {"job_target": {"sector": "I", "occupation": "cook"}}},
     "refused": {"summary": "no programme language left: 422", "value": {"languages": ["ar"]}},
 }
@@ -61,6 +74,8 @@ MENTOR_CHANGE_EXAMPLES = {
 WITHDRAWAL_EXAMPLES = {"found work": {"summary": "the mentee found a job", "value": {"reason": "found_work"}}}
 TRAINING_MODULE_EXAMPLES = {
     "today": {"summary": "completed today (the branch's date)", "value": {"module": "active_listening"}},
-    "dated": {"summary": "completed on a past day, after registration", "value": {"module": "code_of_conduct",
-                                                                                  "completed_on": "2026-11-20"}},
+    "dated": {
+        "summary": "completed on a past day, after registration",
+        "value": {"module": "code_of_conduct", "completed_on": "2026-11-20"},
+    },
 }

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from services.intake.countries import country_problem
-from services.intake.emails import normalize_email
+from services.intake.domain.countries import country_problem
+from services.intake.domain.emails import normalize_email
 from shared.events.catalog import LanguageCode
 from shared.nace import NACE_SECTIONS
 from shared.tenancy import OFFICES
@@ -29,21 +29,27 @@ def _no_control_characters(text: str) -> str:
     # PostgreSQL refuses \u0000 in JSONB (a 500 rather than an answer), and a tab, newline or
     # escape in a name breaks every list, export and letter it is printed in.
     if any(unicodedata.category(char) == "Cc" for char in text):
-        raise PydanticCustomError("no_control_characters", "must not contain control characters (such as NUL, tab or newline)")
+        raise PydanticCustomError(
+            "no_control_characters", "must not contain control characters (such as NUL, tab or newline)"
+        )
     return text
 
 
 def _known_office(office: str) -> str:
     if office not in OFFICES:
-        raise PydanticCustomError("known_office", "unknown office {office}; known offices: {known}",
-                                  {"office": office, "known": ", ".join(sorted(OFFICES))})
+        raise PydanticCustomError(
+            "known_office",
+            "unknown office {office}; known offices: {known}",
+            {"office": office, "known": ", ".join(sorted(OFFICES))},
+        )
     return office
 
 
 def _nace_section(code: str) -> str:
     if code not in NACE_SECTIONS:
-        raise PydanticCustomError("nace_section", "unknown NACE Rev. 2 section {code}; use a letter from A to U",
-                                  {"code": code})
+        raise PydanticCustomError(
+            "nace_section", "unknown NACE Rev. 2 section {code}; use a letter from A to U", {"code": code}
+        )
     return code
 
 
@@ -60,8 +66,9 @@ def _email(value: str) -> str:
     try:
         normalize_email(value)  # duplicates are found on this form: it must exist
     except ValueError as err:
-        raise PydanticCustomError("email_format", "must be an e-mail address with a valid domain: {reason}",
-                                  {"reason": str(err)}) from None
+        raise PydanticCustomError(
+            "email_format", "must be an e-mail address with a valid domain: {reason}", {"reason": str(err)}
+        ) from None
     return value
 
 
@@ -82,13 +89,20 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 NoControl = AfterValidator(_no_control_characters)
-Office = Annotated[str, AfterValidator(_known_office), Field(examples=["be-antwerpen"], json_schema_extra={"enum": sorted(OFFICES)})]
-NaceCode = Annotated[str, AfterValidator(_nace_section), Field(examples=["Q"], json_schema_extra={"enum": list(NACE_SECTIONS)})]
+Office = Annotated[
+    str, AfterValidator(_known_office), Field(examples=["be-antwerpen"], json_schema_extra={"enum": sorted(OFFICES)})
+]
+NaceCode = Annotated[
+    str, AfterValidator(_nace_section), Field(examples=["Q"], json_schema_extra={"enum": list(NACE_SECTIONS)})
+]
 PlausibleDate = Annotated[date, AfterValidator(_plausible)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True), NoControl, AfterValidator(_email)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True), NoControl, AfterValidator(_phone)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl]
 Occupation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (GR, not EL; GB, not UK)",
-                                   examples=["MA"]), AfterValidator(_iso_country)]
+CountryCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (GR, not EL; GB, not UK)", examples=["MA"]),
+    AfterValidator(_iso_country),
+]
 Languages = Annotated[list[LanguageCode], Field(min_length=1, max_length=20), AfterValidator(_distinct)]

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from services.intake.api.views import PersonPage
-from services.intake.guards import require_office_of_branch
-from services.intake.read_model import PeopleQuery, list_people
+from services.intake.adapters.people import PeopleQuery, list_people
+from services.intake.api.views import PersonPage, PersonSummary
+from services.intake.domain.rules import require_office_of_branch
 
 # Past a million rows a client should filter, not page; the bound also keeps the offset
 # far inside PostgreSQL's bigint (an unbounded one was a 500 on overflow).
@@ -23,5 +23,10 @@ async def list_page(request: Request, query: PeopleQuery) -> PersonPage:
     async with request.app.state.runtime.pool.acquire() as con:
         rows, total = await list_people(con, query)
     end = query.offset + query.limit
-    return PersonPage(items=rows, total=total, limit=query.limit, offset=query.offset,
-                      next_offset=end if end < total else None)
+    return PersonPage(
+        items=[PersonSummary(**row) for row in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+        next_offset=end if end < total else None,
+    )

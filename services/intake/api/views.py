@@ -8,9 +8,20 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.intake.state import MenteeState, MentorState
-from services.intake.training import TRAINING_MODULES
+from services.intake.domain.mentee import MenteeState
+from services.intake.domain.mentor import MentorState
+from services.intake.domain.training import TRAINING_MODULES
 from shared.events.catalog import SectorExperience
+
+
+def _tenant(state: MenteeState | MentorState) -> str:
+    assert state.tenant is not None, "a registered person has a branch"
+    return state.tenant.value
+
+
+def _registered_at(state: MenteeState | MentorState) -> datetime:
+    assert state.registered_at is not None, "a registered person has a registration time"
+    return state.registered_at
 
 
 class Availability(BaseModel):
@@ -38,10 +49,20 @@ class MenteeView(BaseModel):
     @classmethod
     def of(cls, s: MenteeState) -> MenteeView:
         return cls(
-            mentee_id=s.mentee_id, version=s.version, status=s.status, ready_for_matching=s.ready_for_matching,
-            tenant=s.tenant.value, office=s.office, job_target_sector=s.job_target_sector, languages=list(s.languages),
-            availability=Availability(hours_per_week=s.weekly_availability_hours, day_parts=list(s.available_day_parts)),
-            age_band=s.age_band, consents=list(s.consents), registered_at=s.registered_at,
+            mentee_id=s.id,
+            version=s.version,
+            status=s.status,
+            ready_for_matching=s.ready_for_matching,
+            tenant=_tenant(s),
+            office=s.office or "",
+            job_target_sector=s.job_target_sector,
+            languages=list(s.languages),
+            availability=Availability(
+                hours_per_week=s.weekly_availability_hours, day_parts=list(s.available_day_parts)
+            ),
+            age_band=s.age_band,
+            consents=list(s.consents),
+            registered_at=_registered_at(s),
             withdrawal_reason=s.withdrawal_reason,
         )
 
@@ -70,13 +91,24 @@ class MentorView(BaseModel):
     @classmethod
     def of(cls, s: MentorState) -> MentorView:
         return cls(
-            mentor_id=s.mentor_id, version=s.version, status=s.status, ready_for_matching=s.ready_for_matching,
-            tenant=s.tenant.value, office=s.office, experience=list(s.experience), languages=list(s.languages),
-            availability=Availability(hours_per_week=s.weekly_availability_hours, day_parts=list(s.available_day_parts)),
-            capacity=s.capacity, age_band=s.age_band, consents=list(s.consents),
+            mentor_id=s.id,
+            version=s.version,
+            status=s.status,
+            ready_for_matching=s.ready_for_matching,
+            tenant=_tenant(s),
+            office=s.office or "",
+            experience=list(s.experience),
+            languages=list(s.languages),
+            availability=Availability(
+                hours_per_week=s.weekly_availability_hours, day_parts=list(s.available_day_parts)
+            ),
+            capacity=s.capacity,
+            age_band=s.age_band,
+            consents=list(s.consents),
             training_modules_completed=list(s.modules_completed),
             training_modules_remaining=[m for m in TRAINING_MODULES if m not in s.modules_completed],
-            training_completed=s.training_completed, registered_at=s.registered_at,
+            training_completed=s.training_completed,
+            registered_at=_registered_at(s),
             withdrawal_reason=s.withdrawal_reason,
         )
 

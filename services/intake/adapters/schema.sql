@@ -1,0 +1,48 @@
+-- Intake's own tables, next to its event store (the idempotency keys are shared.commanding's). Applied at start-up; every statement is idempotent.
+-- The lock keeps two intake instances starting at once from racing on CREATE TABLE IF NOT EXISTS.
+SELECT pg_advisory_xact_lock(7246101);
+
+-- Personal data of mentees and mentors. Never in an event: the outbox publishes every
+-- event to Kafka for good, so erasing a person must be deleting this one row (docs/adr/0006).
+-- Written in the same transaction as the registration event.
+CREATE TABLE IF NOT EXISTS personal_data (
+    person_id        UUID        PRIMARY KEY,
+    kind             TEXT        NOT NULL CHECK (kind IN ('mentee', 'mentor')),
+    tenant           TEXT        NOT NULL,
+    email_normalized TEXT        NOT NULL,
+    data             JSONB       NOT NULL,
+    recorded_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- One person per e-mail per country branch: concurrent duplicates wait on this index.
+    UNIQUE (tenant, email_normalized)
+);
+
+-- The read side: one row per person, rewritten from the folded state in the same
+-- transaction as each append, so a list never disagrees with the streams.
+CREATE TABLE IF NOT EXISTS people (
+    person_id                 UUID        PRIMARY KEY,
+    kind                      TEXT        NOT NULL,
+    tenant                    TEXT        NOT NULL,
+    office                    TEXT        NOT NULL,
+    status                    TEXT        NOT NULL,
+    ready_for_matching        BOOLEAN     NOT NULL,
+    sectors                   TEXT[]      NOT NULL,
+    languages                 TEXT[]      NOT NULL,
+    weekly_availability_hours DOUBLE PRECISION, -- REAL would answer 2.7 as 2.700000047
+    available_day_parts       TEXT[]      NOT NULL,
+    capacity                  INTEGER,
+    age_band                  TEXT,
+    version                   INTEGER     NOT NULL,
+    registered_at             TIMESTAMPTZ NOT NULL,
+    updated_at                TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS people_by_office ON people (office, kind, status, registered_at, person_id);
+-- Tables created when the column was REAL: widen it, rounding away REAL's binary noise.
+-- Guarded so that a start-up does not rewrite the table every time.
+DO $$ BEGIN
+    IF (SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema()
+        AND table_name = 'people' AND column_name = 'weekly_availability_hours') = 'real' THEN
+        ALTER TABLE people ALTER COLUMN weekly_availability_hours TYPE DOUBLE PRECISION
+            USING round(weekly_availability_hours::numeric, 4)::double precision;
+    END IF;
+END $$;

@@ -1,0 +1,231 @@
+"""Intake's request bodies: each turns into one command (registrations, changes, withdrawals, training)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
+from services.intake.api.fields import (
+    CountryCode,
+    Email,
+    Languages,
+    NaceCode,
+    Name,
+    Occupation,
+    Office,
+    Phone,
+    PlausibleDate,
+    personal,
+)
+from services.intake.domain.commands import (
+    RESIDENCE_PERMITS,
+    Availability,
+    ChangeMenteeProfile,
+    ChangeMentorProfile,
+    Consents,
+    MigrationBackground,
+    PersonalDetails,
+    RegisterMentee,
+    RegisterMentor,
+)
+from services.intake.domain.training import TRAINING_MODULES
+from shared.events.catalog import DayPart, SectorExperience, WithdrawalReason
+from shared.nace import NaceSection
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WeeklyAvailability(Body):
+    """Hours a week the person can give, and when."""
+
+    hours_per_week: float = Field(gt=0, le=40, examples=[3])
+    day_parts: list[DayPart] = Field(default_factory=list, max_length=21, examples=[["tue-evening", "sat-morning"]])
+
+    def value(self) -> Availability:
+        return Availability(self.hours_per_week, tuple(dict.fromkeys(self.day_parts)))
+
+
+class JobTarget(Body):
+    """The sector (NACE Rev. 2 section) and occupation the mentee aims for."""
+
+    sector: NaceCode
+    occupation: Occupation = personal(examples=["nursing assistant"])
+
+
+class Consent(Body):
+    """Explicit consents; both must be true."""
+
+    data_processing: bool = Field(examples=[True])
+    voluntary_participation: bool = Field(examples=[True])
+
+    def value(self) -> Consents:
+        return Consents(self.data_processing, self.voluntary_participation)
+
+
+class Experience(Body):
+    """Years of professional experience in one NACE section."""
+
+    sector: NaceCode
+    years: int = Field(ge=0, le=70, examples=[25])
+
+
+class PersonBody(Body):
+    """Contact and birth date: personal data, kept in intake only."""
+
+    first_name: Name = personal(examples=["Amina"])
+    last_name: Name = personal(examples=["El Idrissi"])
+    email: Email = personal(examples=["amina.elidrissi@example.org"])
+    phone: Phone | None = personal(default=None, examples=["+32 470 12 34 56"])
+    birth_date: PlausibleDate = personal(examples=["1999-04-12"])
+
+    def personal_details(self) -> PersonalDetails:
+        return PersonalDetails(self.first_name, self.last_name, self.email, self.phone, self.birth_date)
+
+
+class MenteeApplication(PersonBody):
+    """A job seeker's application to become a mentee."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MENTEE_EXAMPLE]})
+
+    nationality: CountryCode = personal()
+    parent_or_grandparent_born_outside_eu: bool = personal(default=False)
+    residence_permit: Literal[RESIDENCE_PERMITS] = personal(examples=["long_term"])  # type: ignore[valid-type]
+    languages: Languages = Field(examples=[["fr", "ar", "en"]])
+    office: Office
+    job_target: JobTarget
+    availability: WeeklyAvailability
+    consent: Consent
+
+    def command(self) -> RegisterMentee:
+        background = MigrationBackground(
+            self.nationality, self.parent_or_grandparent_born_outside_eu, self.residence_permit
+        )
+        return RegisterMentee(
+            uuid.uuid4(),
+            uuid.uuid4(),
+            self.office,
+            self.personal_details(),
+            background,
+            tuple(self.languages),
+            cast(NaceSection, self.job_target.sector),
+            self.job_target.occupation,
+            self.availability.value(),
+            self.consent.value(),
+        )
+
+
+class MentorApplication(PersonBody):
+    """A volunteer's registration as a mentor."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MENTOR_EXAMPLE]})
+
+    experience: list[Experience] = Field(min_length=1, max_length=21)
+    languages: Languages = Field(examples=[["nl", "fr", "en"]])
+    office: Office
+    availability: WeeklyAvailability
+    capacity: int = Field(default=1, ge=1, le=10, description="duos at a time")
+    consent: Consent
+
+    def command(self) -> RegisterMentor:
+        return RegisterMentor(
+            uuid.uuid4(),
+            self.office,
+            self.personal_details(),
+            experience_of(self.experience),
+            tuple(self.languages),
+            self.availability.value(),
+            self.capacity,
+            self.consent.value(),
+        )
+
+
+def experience_of(items: list[Experience]) -> tuple[SectorExperience, ...]:
+    # One entry per sector: a repeated sector keeps its longest experience.
+    years: dict[NaceSection, int] = {}  # NaceCode's validator admits only sections
+    for item in items:
+        sector = cast(NaceSection, item.sector)
+        years[sector] = max(item.years, years.get(sector, 0))
+    return tuple(SectorExperience(sector=sector, years=n) for sector, n in years.items())
+
+
+class ProfileChange(Body):
+    """A partial change: the fields given change, the ones left out stay; at least one must be given."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_is_not_a_change(cls, value):
+        # Only values sent reach this: a field left out keeps its default without validation.
+        if value is None:
+            raise PydanticCustomError("not_null", "null is not a change: leave the field out to keep its value")
+        return value
+
+    @model_validator(mode="after")
+    def _something_changes(self):
+        if not self.model_fields_set:
+            raise PydanticCustomError("at_least_one_field", "give at least one field to change")
+        return self
+
+
+class MenteeChange(ProfileChange):
+    """Change a mentee's languages, job target or availability."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"availability": {"hours_per_week": 4, "day_parts": ["wed-evening"]}}]}
+    )
+
+    # Not Optional: null is refused (see ProfileChange), so the schema must not offer it; a
+    # field left out keeps the default None, which pydantic does not validate.
+    languages: Languages = None  # type: ignore[assignment]
+    job_target: JobTarget = None  # type: ignore[assignment]
+    availability: WeeklyAvailability = None  # type: ignore[assignment]
+
+    def command(self, mentee_id: uuid.UUID) -> ChangeMenteeProfile:
+        target = self.job_target
+        return ChangeMenteeProfile(
+            mentee_id,
+            tuple(self.languages) if self.languages else None,
+            cast(NaceSection, target.sector) if target else None,
+            target.occupation if target else None,
+            self.availability.value() if self.availability else None,
+        )
+
+
+class MentorChange(ProfileChange):
+    """Change a mentor's languages, experience, availability or capacity."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"capacity": 2}]})
+
+    languages: Languages = None  # type: ignore[assignment]
+    experience: list[Experience] = Field(default=None, min_length=1, max_length=21)  # type: ignore[arg-type]
+    availability: WeeklyAvailability = None  # type: ignore[assignment]
+    capacity: int = Field(default=None, ge=1, le=10)  # type: ignore[assignment]
+
+    def command(self, mentor_id: uuid.UUID) -> ChangeMentorProfile:
+        return ChangeMentorProfile(
+            mentor_id,
+            tuple(self.languages) if self.languages else None,
+            experience_of(self.experience) if self.experience else None,
+            self.availability.value() if self.availability else None,
+            self.capacity,
+        )
+
+
+class Withdrawal(Body):
+    """Why the person leaves the programme."""
+
+    reason: WithdrawalReason = Field(examples=["found_work"])
+
+
+class TrainingModuleAttended(Body):
+    """A training module the mentor completed: on `completed_on`, or today (the branch's) if none is given."""
+
+    module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])  # type: ignore[valid-type]
+    completed_on: PlausibleDate | None = None

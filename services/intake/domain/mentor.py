@@ -1,0 +1,176 @@
+"""A mentor: their state folded from their stream, and every decision about them. Pure.
+
+A mentor registers "in training" and becomes ready for matching with the last of the
+eight training modules (training.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from services.intake.domain.commands import ChangeMentorProfile, RecordTrainingModule, RegisterMentor, WithdrawMentor
+from services.intake.domain.errors import NotEligible
+from services.intake.domain.rules import (
+    MentorRules,
+    age_band,
+    age_on,
+    availability_changes,
+    changed_values,
+    has_professional_experience,
+    language_changes,
+    mentor_problems,
+    require_active,
+    require_birth_date_not_in_future,
+    require_completed_between,
+    require_consents,
+)
+from services.intake.domain.training import TRAINING_MODULES
+from shared.commanding.aggregate import Aggregate
+from shared.commanding.errors import InvalidField
+from shared.events.catalog import (
+    MentorProfileChanged,
+    MentorRegistered,
+    MentorTrainingCompleted,
+    MentorTrainingModuleCompleted,
+    MentorWithdrawn,
+    SectorExperience,
+)
+from shared.events.envelope import DomainEvent, EventEnvelope
+from shared.tenancy import Tenant, local_date
+
+
+@dataclass(frozen=True)
+class MentorState:
+    """A mentor as their events describe them; version 0 means no such mentor."""
+
+    mentor_id: uuid.UUID | None = None
+    version: int = 0
+    tenant: Tenant | None = None
+    office: str | None = None
+    status: str = "unknown"  # in_training | ready | withdrawn
+    experience: tuple[SectorExperience, ...] = ()
+    languages: tuple[str, ...] = ()
+    weekly_availability_hours: float | None = None
+    available_day_parts: tuple[str, ...] = ()
+    capacity: int = 1
+    age_band: str | None = None
+    consents: tuple[str, ...] = ()
+    modules_completed: tuple[str, ...] = ()
+    training_completed: bool = False
+    registered_at: datetime | None = None
+    withdrawal_reason: str | None = None
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        """The NACE sections the mentor has experience in."""
+        return tuple(e.sector for e in self.experience)
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The mentor's id; only a registered mentor (version 1 or more) has one."""
+        assert self.mentor_id is not None, "no such mentor"
+        return self.mentor_id
+
+    @property
+    def ready_for_matching(self) -> bool:
+        """Only a trained mentor who has not withdrawn can be matched."""
+        return self.status == "ready"
+
+
+def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
+    """One event applied to a mentor."""
+    event = envelope.payload()
+    match event:
+        case MentorRegistered():
+            return replace(
+                state,
+                mentor_id=event.mentor_id,
+                tenant=envelope.tenant,
+                office=envelope.office,
+                status="in_training",
+                experience=event.experience,
+                languages=event.languages,
+                weekly_availability_hours=event.weekly_availability_hours,
+                available_day_parts=event.available_day_parts,
+                capacity=event.capacity,
+                age_band=event.age_band,
+                consents=event.consents,
+                registered_at=envelope.occurred_at,
+            )
+        case MentorProfileChanged():
+            return replace(
+                state,
+                **changed_values(
+                    event, "experience", "languages", "weekly_availability_hours", "available_day_parts", "capacity"
+                ),
+            )
+        case MentorTrainingModuleCompleted():
+            return replace(state, modules_completed=(*state.modules_completed, event.module))
+        case MentorTrainingCompleted():
+            return replace(
+                state, training_completed=True, status="ready" if state.status == "in_training" else state.status
+            )
+        case MentorWithdrawn():
+            return replace(state, status="withdrawn", withdrawal_reason=event.reason)
+    return state  # an event type added later that this version does not know changes nothing here
+
+
+MENTOR = Aggregate("mentor", MentorState(), evolve)
+
+
+def decide_registration(cmd: RegisterMentor, rules: MentorRules, today: date) -> MentorRegistered:
+    """A consenting volunteer of 50 or more, with work experience and a programme language: a mentor in training."""
+    consents = require_consents(cmd.consents)
+    require_birth_date_not_in_future(cmd.personal.birth_date, today)
+    if problems := mentor_problems(cmd.personal.birth_date, cmd.experience, cmd.languages, rules, today):
+        raise NotEligible(problems)
+    return MentorRegistered(
+        mentor_id=cmd.mentor_id,
+        sectors=tuple(e.sector for e in cmd.experience),
+        experience=cmd.experience,
+        languages=cmd.languages,
+        weekly_availability_hours=cmd.availability.hours_per_week,
+        available_day_parts=cmd.availability.day_parts,
+        capacity=cmd.capacity,
+        age_band=age_band(age_on(cmd.personal.birth_date, today)),
+        consents=consents,
+    )
+
+
+def decide_change(state: MentorState, cmd: ChangeMentorProfile, rules: MentorRules) -> list[MentorProfileChanged]:
+    """One MentorProfileChanged naming what really changed; nothing when the request changes nothing."""
+    require_active(state, "mentor")
+    changes = language_changes(cmd.languages, state.languages, rules.programme_languages)
+    if cmd.experience is not None and cmd.experience != state.experience:
+        if problem := has_professional_experience(cmd.experience, rules):
+            raise InvalidField(problem.field, problem.rule, problem.message)
+        changes |= {"experience": cmd.experience, "sectors": tuple(e.sector for e in cmd.experience)}
+    if cmd.capacity is not None and cmd.capacity != state.capacity:
+        changes["capacity"] = cmd.capacity
+    changes |= availability_changes(state.weekly_availability_hours, state.available_day_parts, cmd.availability)
+    return [MentorProfileChanged(mentor_id=state.id, changed_fields=tuple(changes), **changes)] if changes else []
+
+
+def decide_training_module(state: MentorState, cmd: RecordTrainingModule, today: date) -> list[DomainEvent]:
+    """Record a module once, dated between registration and the branch's `today`; the eighth completes the training."""
+    require_active(state, "mentor")
+    if cmd.module not in TRAINING_MODULES:
+        raise InvalidField("module", "known_module", f"must be one of {', '.join(TRAINING_MODULES)}")
+    assert state.tenant is not None and state.registered_at is not None  # an active mentor is registered
+    require_completed_between(cmd.completed_on, local_date(state.tenant, state.registered_at), today)
+    if cmd.module in state.modules_completed:
+        return []  # attending a module twice is not a new fact
+    events: list[DomainEvent] = [
+        MentorTrainingModuleCompleted(mentor_id=state.id, module=cmd.module, completed_on=cmd.completed_on)
+    ]
+    if set(TRAINING_MODULES) <= {*state.modules_completed, cmd.module}:
+        events.append(MentorTrainingCompleted(mentor_id=state.id))
+    return events
+
+
+def decide_withdrawal(state: MentorState, cmd: WithdrawMentor) -> list[MentorWithdrawn]:
+    """A mentor leaves; leaving twice is refused."""
+    require_active(state, "mentor")
+    return [MentorWithdrawn(mentor_id=state.id, reason=cmd.reason)]

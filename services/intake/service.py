@@ -1,0 +1,193 @@
+"""Intake's command handlers: load the record, decide (domain/), append, and keep the vault and the list in step.
+
+Each handler runs inside one unit of work (one database transaction): the events, the
+personal data and the `people` row of a command commit together or not at all. The
+handlers reach storage only through the ports below, so unit tests run them in memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from services.intake.domain import mentee, mentor
+from services.intake.domain.commands import (
+    ChangeMenteeProfile,
+    ChangeMentorProfile,
+    RecordTrainingModule,
+    RegisterMentee,
+    RegisterMentor,
+    WithdrawMentee,
+    WithdrawMentor,
+)
+from services.intake.domain.errors import DuplicatePerson
+from services.intake.domain.mentee import APPLICATION, MENTEE, MenteeState
+from services.intake.domain.mentor import MENTOR, MentorState
+from services.intake.domain.rules import MENTEE_RULES, MENTOR_RULES, require_office_of_branch
+from shared.commanding.caller import Caller
+from shared.commanding.errors import FieldProblem
+from shared.commanding.unit import Unit, append, load_existing, record
+from shared.eventstore.base import NO_STREAM
+from shared.tenancy import Tenant
+
+
+class PersonalDataVault(Protocol):
+    """Where names, contact details and birth dates live, apart from the events (docs/adr/0006)."""
+
+    async def find_by_email(self, tenant: Tenant, email: str) -> tuple[uuid.UUID, str, str | None] | None:
+        """Id, kind and status of whoever registered this e-mail in the branch, if anyone."""
+        ...
+
+    async def store(self, person_id: uuid.UUID, kind: str, tenant: Tenant, data: dict[str, Any]) -> None:
+        """Keep a new person's data; DuplicatePerson if their e-mail is taken in the branch."""
+        ...
+
+    async def read(self, person_id: uuid.UUID, tenant: Tenant) -> dict[str, Any]:
+        """A person's data, if the person is the branch's; empty otherwise."""
+        ...
+
+    async def update(self, person_id: uuid.UUID, tenant: Tenant, changes: dict[str, Any]) -> None:
+        """Overwrite some keys of a person's data."""
+        ...
+
+
+class PeopleList(Protocol):
+    """The read model behind the lists by office: one row per person, written with each append."""
+
+    async def save_mentee(self, state: MenteeState) -> None: ...
+
+    async def save_mentor(self, state: MentorState) -> None: ...
+
+
+@dataclass(frozen=True)
+class IntakeUnit(Unit):
+    """Intake's unit of work: the event store's transaction, and the vault and list written in it."""
+
+    vault: PersonalDataVault
+    people: PeopleList
+
+
+@dataclass(frozen=True)
+class ApplicationOutcome:
+    """The registered mentee, or the rules a refused application failed (recorded under its application id)."""
+
+    mentee: MenteeState | None = None
+    refused: tuple[FieldProblem, ...] = ()
+
+
+async def _refuse_known_email(unit: IntakeUnit, tenant: Tenant, email: str) -> None:
+    if existing := await unit.vault.find_by_email(tenant, email):
+        raise DuplicatePerson(*existing)
+
+
+async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
+    """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
+    require_office_of_branch(cmd.office, caller.tenant)
+    await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
+    decision = mentee.decide_application(cmd, MENTEE_RULES[caller.tenant], caller.today)
+    if decision.problems:
+        await append(unit, APPLICATION.stream(cmd.application_id), NO_STREAM, cmd.office, [decision.event], caller)
+        return ApplicationOutcome(refused=decision.problems)
+    await unit.vault.store(cmd.mentee_id, "mentee", caller.tenant, cmd.personal_data())
+    state = await record(unit, MENTEE, MENTEE.initial, cmd.mentee_id, cmd.office, [decision.event], caller)
+    await unit.people.save_mentee(state)
+    return ApplicationOutcome(mentee=state)
+
+
+async def register_mentor(unit: IntakeUnit, cmd: RegisterMentor, caller: Caller) -> MentorState:
+    """Register an eligible mentor, in training until all modules are done."""
+    require_office_of_branch(cmd.office, caller.tenant)
+    await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
+    event = mentor.decide_registration(cmd, MENTOR_RULES[caller.tenant], caller.today)
+    await unit.vault.store(cmd.mentor_id, "mentor", caller.tenant, cmd.personal_data())
+    state = await record(unit, MENTOR, MENTOR.initial, cmd.mentor_id, cmd.office, [event], caller)
+    await unit.people.save_mentor(state)
+    return state
+
+
+async def change_mentee(unit: IntakeUnit, cmd: ChangeMenteeProfile, caller: Caller) -> MenteeState:
+    """Change a mentee's profile; the free-text occupation goes to the personal data."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    occupation_now = (await unit.vault.read(cmd.mentee_id, caller.tenant)).get("job_target_occupation")
+    events = mentee.decide_change(state, cmd, MENTEE_RULES[caller.tenant], occupation_now)
+    if events and "job_target_occupation" in events[0].changed_fields:
+        await unit.vault.update(cmd.mentee_id, caller.tenant, {"job_target_occupation": cmd.job_target_occupation})
+    return await _save_mentee(unit, state, events, caller)
+
+
+async def withdraw_mentee(unit: IntakeUnit, cmd: WithdrawMentee, caller: Caller) -> MenteeState:
+    """A mentee leaves the programme."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    return await _save_mentee(unit, state, mentee.decide_withdrawal(state, cmd), caller)
+
+
+async def change_mentor(unit: IntakeUnit, cmd: ChangeMentorProfile, caller: Caller) -> MentorState:
+    """Change a mentor's profile."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    return await _save_mentor(unit, state, mentor.decide_change(state, cmd, MENTOR_RULES[caller.tenant]), caller)
+
+
+async def record_training_module(unit: IntakeUnit, cmd: RecordTrainingModule, caller: Caller) -> MentorState:
+    """Record a completed training module; the last one makes the mentor ready for matching."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    return await _save_mentor(unit, state, mentor.decide_training_module(state, cmd, caller.today), caller)
+
+
+async def withdraw_mentor(unit: IntakeUnit, cmd: WithdrawMentor, caller: Caller) -> MentorState:
+    """A mentor leaves the programme."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    return await _save_mentor(unit, state, mentor.decide_withdrawal(state, cmd), caller)
+
+
+def _office(state: MenteeState | MentorState) -> str:
+    assert state.office is not None, "a registered person has an office"
+    return state.office
+
+
+async def _save_mentee(unit: IntakeUnit, state: MenteeState, events: list, caller: Caller) -> MenteeState:
+    if not events:
+        await record(unit, MENTEE, state, state.id, _office(state), events, caller)  # still checks If-Match
+        return state
+    state = await record(unit, MENTEE, state, state.id, _office(state), events, caller)
+    await unit.people.save_mentee(state)
+    return state
+
+
+async def _save_mentor(unit: IntakeUnit, state: MentorState, events: list, caller: Caller) -> MentorState:
+    if not events:
+        await record(unit, MENTOR, state, state.id, _office(state), events, caller)  # still checks If-Match
+        return state
+    state = await record(unit, MENTOR, state, state.id, _office(state), events, caller)
+    await unit.people.save_mentor(state)
+    return state
+
+
+async def mentee_profile(unit: IntakeUnit, mentee_id: uuid.UUID, caller: Caller) -> tuple[MenteeState, dict[str, Any]]:
+    """A mentee of the caller's branch as now, with their personal data; NotFound otherwise."""
+    return await load_existing(unit, MENTEE, mentee_id, caller), await unit.vault.read(mentee_id, caller.tenant)
+
+
+async def mentor_profile(unit: IntakeUnit, mentor_id: uuid.UUID, caller: Caller) -> tuple[MentorState, dict[str, Any]]:
+    """A mentor of the caller's branch as now, with their personal data; NotFound otherwise."""
+    return await load_existing(unit, MENTOR, mentor_id, caller), await unit.vault.read(mentor_id, caller.tenant)
+
+
+Handler = Callable[[IntakeUnit, Any, Caller], Awaitable[Any]]
+
+# Every command intake takes, and the handler that carries it out.
+HANDLERS: dict[type, Handler] = {
+    RegisterMentee: register_mentee,
+    RegisterMentor: register_mentor,
+    ChangeMenteeProfile: change_mentee,
+    ChangeMentorProfile: change_mentor,
+    RecordTrainingModule: record_training_module,
+    WithdrawMentee: withdraw_mentee,
+    WithdrawMentor: withdraw_mentor,
+}
+
+
+async def execute(unit: IntakeUnit, command: Any, caller: Caller) -> Any:
+    """Carry out one command with its handler."""
+    return await HANDLERS[type(command)](unit, command, caller)

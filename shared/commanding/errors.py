@@ -1,0 +1,59 @@
+"""Refusals of a command: each names the field and the rule it broke, and knows its HTTP status.
+
+Pure: a service's domain raises these (or its own subclasses); the API turns them into
+the one 4xx body shape (shared.commanding.http).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One broken rule: which field, which rule, and a message a coordinator can act on."""
+
+    field: str
+    rule: str
+    message: str
+
+
+class CommandRefused(Exception):
+    """Base of every refusal answered with a 4xx; `ids` are extra fields of the answer (such as existing_id)."""
+
+    status: ClassVar[int] = 409
+
+    def __init__(self, detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any) -> None:
+        super().__init__(detail)
+        self.detail, self.problems, self.ids = detail, problems, ids
+
+
+class InvalidField(CommandRefused):
+    """A value breaks a rule that no command may break."""
+
+    status = 422
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        super().__init__(f"invalid request: {field}: {message}", (FieldProblem(field, rule, message),))
+
+
+class NotFound(CommandRefused):
+    """No record of this kind with this id in the caller's branch (another branch's records are not found either)."""
+
+    status = 404
+
+    def __init__(self, kind: str) -> None:
+        message = f"no {kind} with this id in this country branch"
+        super().__init__(message, (FieldProblem(f"{kind}_id", "known_id", message),))
+        self.kind = kind
+
+
+class IdempotencyKeyReused(CommandRefused):
+    """An Idempotency-Key was sent again with a different request."""
+
+    status = 422
+
+    def __init__(self) -> None:
+        message = "this Idempotency-Key was already used for a different request; use a new key"
+        super().__init__(message, (FieldProblem("Idempotency-Key", "same_request_for_same_key", message),))

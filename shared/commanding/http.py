@@ -1,0 +1,170 @@
+"""The HTTP edge of commands: the common headers, the caller, one transaction per command, the 4xx body.
+
+Every service that takes commands uses these, so that every route of the platform
+reads the same headers and answers refusals in the same shape.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel
+from pydantic_core import PydanticCustomError
+
+from shared.commanding.caller import Caller
+from shared.commanding.errors import CommandRefused, FieldProblem, InvalidField
+from shared.commanding.idempotency import HEADER, Answer, check_key, claim_or_replay, fingerprint, remember
+from shared.commanding.unit import Unit
+from shared.eventstore.base import WrongExpectedVersion
+from shared.tenancy import Tenant
+
+_STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_VERSION = re.compile(r'(?:W/)?"?([0-9]{1,9})"?')
+# Without If-Match a change means "apply this to the latest version": losing a race to a
+# concurrent change is retried on the new state. Each loser retries after a winner committed,
+# so n concurrent changes need at most n attempts; past that it is a 409 like any conflict.
+ATTEMPTS = 5
+
+
+class FieldError(BaseModel):
+    """One broken rule."""
+
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: a summary, the broken rules, and the ids a client needs to go on."""
+
+    detail: str
+    errors: list[FieldError] = []
+    existing_id: uuid.UUID | None = None
+    existing_kind: str | None = None
+    existing_status: str | None = None
+    application_id: uuid.UUID | None = None
+    stream_id: str | None = None
+    current_version: int | None = None
+
+
+def error_body(detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any) -> dict[str, Any]:
+    """The JSON of an ErrorBody."""
+    body: dict[str, Any] = {
+        "detail": detail,
+        "errors": [{"field": p.field, "rule": p.rule, "message": p.message} for p in problems],
+    }
+    return body | {k: str(v) for k, v in ids.items() if v is not None}
+
+
+def _staff_id(actor: str) -> str:
+    # The actor goes into every event's envelope, which Kafka keeps for ever (docs/adr/0006):
+    # an e-mail address or a name there could never be erased, an opaque staff id can be unlinked.
+    if not _STAFF_ID.match(actor):
+        raise PydanticCustomError(
+            "staff_id",
+            "must be an opaque staff id (lower-case letters, digits, '.', '_', '-', "
+            "at most 64), never an e-mail address or a name",
+        )
+    return actor
+
+
+# Until a gateway authenticates coordinators and sets it, the client states its branch;
+# every read and write is scoped to it, and another branch's records are "not found".
+TenantHeader = Annotated[
+    Tenant,
+    Header(
+        alias="X-Tenant",
+        description="the coordinator's country branch (BE, NL or FR); an authenticating gateway "
+        "will set it later. Every read and write is scoped to it.",
+        examples=["BE"],
+    ),
+]
+ActorHeader = Annotated[
+    str,
+    Header(
+        alias="X-Actor",
+        description="who acts: an opaque staff id such as coordinator-17 (never an e-mail or a name)",
+        examples=["coordinator-17"],
+    ),
+    AfterValidator(_staff_id),
+]
+IdempotencyHeader = Annotated[
+    str | None, Header(alias=HEADER, description="a retry with the same key gets the first answer and changes nothing")
+]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='the version (ETag, such as "3") the change is based on: 409 if it moved on; '
+        "`*` for any existing version. Without it, a concurrent change is retried on the latest version.",
+    ),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version If-Match names; None when absent or `*` (any existing version: the record must exist anyway)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    if match := _VERSION.fullmatch(if_match.strip()):
+        return int(match.group(1))
+    raise InvalidField("If-Match", "version_number", 'must be a version such as "3" (the ETag of GET), or *')
+
+
+def caller_of(request: Request, actor: str, tenant: Tenant, if_match: str | None = None) -> Caller:
+    """The caller of a command: X-Actor, X-Tenant, the correlation id, one reading of the app's clock, If-Match."""
+    return Caller(actor, tenant, request.state.correlation_id, request.app.state.clock(), expected_version(if_match))
+
+
+Work = Callable[[Any], Awaitable[Answer]]
+
+
+async def run_command(request: Request, who: Caller, key: str | None, body: Any, work: Work) -> JSONResponse:
+    """Run `work` on the service's unit of work in one transaction; with an Idempotency-Key, store its answer
+    in that transaction or replay the first one. `app.state.open_unit(con, store)` builds the service's unit."""
+    runtime = request.app.state.runtime
+    open_unit: Callable[[Any, Any], Unit] = getattr(request.app.state, "open_unit", Unit)
+    async with runtime.pool.acquire() as con, con.transaction():
+        if key is not None:
+            request_print = fingerprint(request.method, request.url.path, body)
+            if (first := await claim_or_replay(con, who.tenant, check_key(key), request_print)) is not None:
+                return JSONResponse(
+                    first.body, first.status, headers={**_etag(first.body), "Idempotent-Replayed": "true"}
+                )
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                # A savepoint per attempt: a lost race undoes only this attempt's writes, the
+                # Idempotency-Key claim stays, and the retry reads what the winner committed.
+                async with con.transaction():
+                    answer = await work(open_unit(con, runtime.store))
+                break
+            except WrongExpectedVersion:
+                if who.expected_version is not None or attempt == ATTEMPTS:
+                    raise
+        if key is not None:
+            await remember(con, who.tenant, key, answer)
+    return JSONResponse(answer.body, answer.status, headers=_etag(answer.body))
+
+
+def _etag(body: dict) -> dict[str, str]:
+    return {"ETag": f'"{body["version"]}"'} if "version" in body else {}
+
+
+async def refusal_answer(_request: Request, exc: Exception) -> JSONResponse:
+    """A domain refusal as a 4xx naming the field and the rule."""
+    assert isinstance(exc, CommandRefused)
+    return JSONResponse(error_body(exc.detail, exc.problems, **exc.ids), exc.status)
+
+
+@asynccontextmanager
+async def reading(request: Request) -> AsyncIterator[Any]:
+    """The service's unit of work on a pooled connection, for a read that writes nothing."""
+    runtime = request.app.state.runtime
+    open_unit: Callable[[Any, Any], Unit] = getattr(request.app.state, "open_unit", Unit)
+    async with runtime.pool.acquire() as con:
+        yield open_unit(con, runtime.store)

@@ -1,0 +1,282 @@
+"""Architecture boundaries, proved from the source tree with `ast` alone: no project code is imported here.
+
+Every check takes a mapping {module name: source text or Path}, so the same rules run on the real tree and on
+the deliberately bad examples in tests/unit/bad_examples/ (read as text, never imported or collected).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = Path(__file__).resolve().parent / "bad_examples"
+PROJECT = ("shared", "services")
+Sources = Mapping[str, str | Path]
+
+IO_MODULES = frozenset(
+    {
+        "asyncpg",
+        "aiokafka",
+        "faststream",
+        "fastapi",
+        "starlette",
+        "httpx",
+        "uvicorn",
+        "psutil",
+        "os",
+        "time",
+        "socket",
+        "subprocess",
+        "structlog",
+    }
+)
+DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types"})
+CLOCK_AND_RANDOMNESS = frozenset(
+    {
+        ("datetime", "now"),
+        ("datetime", "utcnow"),
+        ("date", "today"),
+        ("time", "time"),
+        ("uuid", "uuid4"),
+    }
+)
+
+
+def project_sources(root: Path = ROOT) -> dict[str, Path]:
+    """Every module under shared/ and services/, named from its path (a package by its __init__.py)."""
+    sources = {}
+    for top in PROJECT:
+        for path in sorted((root / top).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            sources[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return sources
+
+
+def parse(source: str | Path) -> ast.Module:
+    return ast.parse(source.read_text() if isinstance(source, Path) else source)
+
+
+def _import_nodes(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import at any depth (functions included), except under `if TYPE_CHECKING:`, which never runs."""
+    test = getattr(node, "test", None)
+    guarded = isinstance(node, ast.If) and getattr(test, "id", getattr(test, "attr", None)) == "TYPE_CHECKING"
+    for child in node.orelse if guarded else ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child
+        else:
+            yield from _import_nodes(child)
+
+
+def import_graph(sources: Sources) -> dict[str, set[str]]:
+    """Each module's resolved imports: `from a.b import c` means a.b.c when that is a module, else a.b."""
+    graph = {}
+    for name, source in sources.items():
+        is_package = (isinstance(source, Path) and source.name == "__init__.py") or any(
+            other.startswith(name + ".") for other in sources
+        )
+        targets = set()
+        for node in _import_nodes(parse(source)):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+                continue
+            base = node.module or ""
+            if node.level:  # relative: climb from the containing package, one level per extra dot
+                package = name.split(".")[: None if is_package else -1]
+                base = ".".join([*package[: len(package) - node.level + 1], *filter(None, [node.module])])
+            targets.update(f"{base}.{a.name}" if f"{base}.{a.name}" in sources else base for a in node.names)
+        graph[name] = targets
+    return graph
+
+
+def reachable(graph: Mapping[str, set[str]], start: str) -> dict[str, list[str]]:
+    """The modules of `graph` reachable from `start`, each with the import chain that first reaches it."""
+    chains = {start: [start]}
+    queue = [start]
+    for module in queue:  # breadth first: the queue grows while we walk it
+        for target in sorted(graph[module]):
+            if target in graph and target not in chains:
+                chains[target] = [*chains[module], target]
+                queue.append(target)
+    return chains
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _service(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "services" and len(parts) > 1 else None
+
+
+def domain_modules(sources: Sources) -> list[str]:
+    return sorted(m for m in sources if m.split(".")[0] == "services" and m.split(".")[2:3] == ["domain"])
+
+
+def domain_violations(sources: Sources) -> list[str]:
+    """The domain decides; the edges do I/O. A domain that imports no driver, clock, process or logger can be
+    tested with plain values and replayed from events with the same result, and cannot leak into the wire."""
+    graph = import_graph(sources)
+    # Importing a module first runs each parent package's __init__, so those are imported too.
+    runtime = {m: targets | ({m.rpartition(".")[0]} & graph.keys()) for m, targets in graph.items()}
+    allowed = (sys.stdlib_module_names | DOMAIN_THIRD_PARTY) - IO_MODULES
+    found: dict[tuple[str, str], str] = {}  # one report per offending import, however many domain modules reach it
+    clock: list[str] = []
+    for module in domain_modules(sources):
+        for reached, chain in reachable(runtime, module).items():
+            for target in sorted(graph[reached]):
+                top = target.split(".")[0]
+                if top not in PROJECT and top not in allowed:
+                    found.setdefault((reached, target), f"{' -> '.join(chain)} imports {target}")
+        for node in ast.walk(parse(sources[module])):
+            owner = getattr(node, "value", None)
+            owner = getattr(owner, "id", getattr(owner, "attr", None))
+            if isinstance(node, ast.Attribute) and (owner, node.attr) in CLOCK_AND_RANDOMNESS:
+                clock.append(f"{module} reads {owner}.{node.attr} (line {node.lineno})")
+            if isinstance(node, ast.ImportFrom):
+                clock += [
+                    f"{module} imports {a.name} from {node.module}"
+                    for a in node.names
+                    if (node.module, a.name) in CLOCK_AND_RANDOMNESS
+                ]
+    return [*found.values(), *clock]
+
+
+def cross_service_violations(sources: Sources) -> list[str]:
+    """Services meet only through published events and HTTP; importing another service's code would couple
+    their deployments and let one service read the other's state without a contract."""
+    graph = import_graph(sources)
+    return [
+        f"{module} imports {target}"
+        for module, targets in sorted(graph.items())
+        if _service(module)
+        for target in sorted(targets)
+        if _service(target) not in (None, _service(module))
+    ]
+
+
+def library_violations(sources: Sources) -> list[str]:
+    """shared/ is a library every service deploys; shared/infra/ is the embedded development stack (Postgres,
+    broker, the `duo` CLI). Library code must work without the dev stack, so it never reaches shared.infra,
+    not even through other modules; and only the CLI under shared/infra/ may know the services it wires."""
+    graph = import_graph(sources)
+    library = {m: t for m, t in graph.items() if m.split(".")[0] == "shared" and not _within(m, "shared.infra")}
+    found = []
+    for module in sorted(library):
+        found += [f"{module} imports {t}" for t in sorted(graph[module]) if t.split(".")[0] == "services"]
+        for reached, chain in reachable(library, module).items():
+            bad = sorted(t for t in graph[reached] if _within(t, "shared.infra"))
+            if bad:
+                found.append(f"{' -> '.join(chain)} imports {bad[0]}")
+                break
+    return found
+
+
+def import_cycles(sources: Sources) -> list[list[str]]:
+    """Modules in a cycle cannot be understood, tested or moved apart, and their import order decides whether
+    a name exists yet. Tarjan's algorithm: every strongly connected component larger than one, or a self-import."""
+    graph = {m: sorted(t for t in targets if t in sources) for m, targets in import_graph(sources).items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = stack[stack.index(node) :]
+            del stack[stack.index(node) :]
+            if len(component) > 1 or node in graph[node]:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(cycles)
+
+
+TREE = project_sources()
+
+
+def test_the_tree_is_read_from_both_packages():
+    assert {"shared", "services"} <= TREE.keys() and len(TREE) > 20, sorted(TREE)
+
+
+def test_domain_packages_do_no_io_and_read_no_clock():
+    assert domain_modules(TREE), "no services/*/domain/ package exists, so the purity rule would pass vacuously"
+    violations = domain_violations(TREE)
+    assert not violations, "domain code must stay pure:\n" + "\n".join(violations)
+
+
+def test_no_service_imports_another():
+    violations = cross_service_violations(TREE)
+    assert not violations, "services must not import each other:\n" + "\n".join(violations)
+
+
+def test_library_code_never_reaches_the_dev_stack_or_the_services():
+    violations = library_violations(TREE)
+    assert not violations, "shared/ outside shared/infra/ crosses its boundary:\n" + "\n".join(violations)
+
+
+def test_there_are_no_import_cycles():
+    cycles = import_cycles(TREE)
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_the_purity_check_catches_io_clock_and_transitive_imports_but_not_type_checking_ones():
+    found = domain_violations(
+        {
+            "services.intake.domain.impure": EXAMPLES / "impure_domain.py",
+            "shared.helpers": "import httpx\nfrom pydantic import BaseModel\n",
+        }
+    )
+    text = "\n".join(found)
+    assert "services.intake.domain.impure imports asyncpg" in text
+    assert "services.intake.domain.impure imports structlog" in text  # imported inside a function
+    assert "services.intake.domain.impure -> shared.helpers imports httpx" in text
+    assert "reads datetime.now" in text and "imports uuid4 from uuid" in text
+    assert "fastapi" not in text and "pydantic" not in text
+
+
+def test_the_cross_service_check_catches_absolute_and_relative_imports():
+    assert cross_service_violations({"services.matching.handlers": EXAMPLES / "cross_service.py"}) == [
+        "services.matching.handlers imports services.intake.domain",
+        "services.matching.handlers imports services.intake.domain.state",
+    ]
+
+
+def test_the_library_check_follows_imports_to_the_dev_stack_and_lets_the_cli_wire_services():
+    found = library_violations(
+        {
+            "shared.settings": EXAMPLES / "library_imports_infra.py",
+            "shared.runtime": "from shared.settings import endpoints\n",
+            "shared.infra.cli": "from services.intake import app\nfrom shared.infra import stack\n",
+        }
+    )
+    assert found == [
+        "shared.runtime -> shared.settings imports shared.infra.stack",
+        "shared.settings imports services.intake",
+        "shared.settings imports shared.infra.stack",
+    ]
+
+
+def test_the_cycle_check_resolves_relative_imports_and_ignores_type_checking_ones():
+    assert import_cycles(
+        {
+            "pkg": "from pkg.a import run\n",
+            "pkg.a": "def run():\n    from . import b\n",
+            "pkg.b": "from .a import run\n",
+            "pkg.c": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import d\n",
+            "pkg.d": "from pkg import c\n",
+        }
+    ) == [["pkg.a", "pkg.b"]]
