@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.auth.tokens import TokenVerifier
 from shared.endpoints import read_endpoints
 
 
@@ -44,6 +45,8 @@ class ServiceSettings:
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 500
     topic_prefix: str = ""
+    # How tokens are verified; None: from the environment at start-up (shared.auth.keys.configured_verifier).
+    token_verifier: TokenVerifier | None = None
 
 
 def database_env_var(service: str) -> str:
@@ -56,7 +59,8 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
     env = dict(os.environ if environ is None else environ)
     platform = PlatformEnvironment.from_environ(env)
     embedded = read_endpoints(platform.duo_home.resolve())
-    database_url = env.get(database_env_var(service)) or (embedded and embedded.database_url(f"duo_{service}"))
+    # The embedded default is the service's own role, never the superuser (docs/adr/0007).
+    database_url = env.get(database_env_var(service)) or (embedded and embedded.service_database_url(service))
     kafka = platform.kafka_bootstrap_servers or (embedded and embedded.kafka_bootstrap)
     if not database_url or not kafka:
         raise ConfigurationError(

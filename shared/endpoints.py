@@ -7,12 +7,15 @@ Services read this record to find their defaults; the stack that writes it lives
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 STATE_FILE = "infra.json"
 PASSWORD_FILE = "postgres.password"
+ROLES_DIR = "roles"  # one 0600 file per service role: roles/<service>.password
+_SERVICE_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 
 def postgres_password(home: Path) -> str:
@@ -21,11 +24,34 @@ def postgres_password(home: Path) -> str:
     return path.read_text().strip() if path.exists() else ""
 
 
+def service_database(service: str) -> str:
+    """A service's database on the embedded server, and the name of the role that alone may use it."""
+    if not _SERVICE_NAME.fullmatch(service):
+        raise ValueError(f"not a service name: {service!r}")
+    return f"duo_{service}"
+
+
+def role_password_file(home: Path, service: str) -> Path:
+    """Where the password of a service's role is kept (mode 0600)."""
+    service_database(service)  # a checked name: never a path of its own
+    return home / ROLES_DIR / f"{service}.password"
+
+
+def role_password(home: Path, service: str) -> str:
+    """The password of a service's role ('' for a data folder made before per-service roles)."""
+    path = role_password_file(home, service)
+    return path.read_text().strip() if path.exists() else ""
+
+
+def postgres_url(port: int, database: str, user: str, password: str = "") -> str:
+    """A connection URL of the embedded server."""
+    secret = f":{quote(password, safe='')}" if password else ""
+    return f"postgresql://{quote(user, safe='')}{secret}@127.0.0.1:{port}/{database}"
+
+
 def admin_url(port: int, database: str = "postgres", password: str = "") -> str:
     """The superuser connection URL of the embedded server."""
-    if password:
-        return f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}/{database}"
-    return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+    return postgres_url(port, database, "postgres", password)
 
 
 @dataclass(frozen=True)
@@ -34,14 +60,28 @@ class InfraEndpoints:
 
     postgres_port: int
     kafka_port: int
-    postgres_password: str = ""  # kept in its own 0600 file, never in infra.json
+    postgres_password: str = field(default="", repr=False)  # kept in its own 0600 file, never in infra.json
+    home: Path | None = None  # the data folder, where the service roles' passwords are kept
 
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
 
     def database_url(self, database: str) -> str:
+        """The superuser's URL: for administration (`duo infra`, tests), never for a service."""
         return admin_url(self.postgres_port, database, self.postgres_password)
+
+    def service_database_url(self, service: str) -> str:
+        """A service's URL: its own role, which can connect to its own database and no other.
+
+        A data folder made before per-service roles has no role yet (the next `duo infra up`
+        creates them); its services keep the superuser's URL until then.
+        """
+        database = service_database(service)
+        password = role_password(self.home, service) if self.home else ""
+        if not password:
+            return self.database_url(database)
+        return postgres_url(self.postgres_port, database, database, password)
 
     def shown_database_url(self, database: str, home: Path) -> str:
         """The URL as printed for people: the password stays in its file, out of terminals and CI logs."""
@@ -57,4 +97,4 @@ def read_endpoints(home: Path) -> InfraEndpoints | None:
     if not path.exists():
         return None
     ports = json.loads(path.read_text())
-    return InfraEndpoints(ports["postgres_port"], ports["kafka_port"], postgres_password(home))
+    return InfraEndpoints(ports["postgres_port"], ports["kafka_port"], postgres_password(home), home)

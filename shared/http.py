@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,10 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from shared.auth.keys import configured_verifier
 from shared.clock import Clock, utc_now
 from shared.commanding.errors import CommandRefused
 from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
+from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -84,6 +87,7 @@ def create_service_app(
             await runtime.stop()  # close what was opened before the failure
             raise
         app.state.runtime = runtime
+        app.state.token_verifier = runtime.settings.token_verifier or configured_verifier(os.environ)
         try:
             yield
         finally:
@@ -94,6 +98,8 @@ def create_service_app(
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
     app.add_exception_handler(CommandRefused, refusal_answer)
     app.state.clock = clock
+    # Added before the correlation middleware, so that it runs inside it: refusals carry the id too.
+    app.add_middleware(RequestLimits)
 
     @app.middleware("http")
     async def correlate(request: Request, call_next):

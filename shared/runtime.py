@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -23,10 +23,10 @@ ConsumerFactory = Callable[[asyncpg.Pool], IdempotentConsumer]
 
 @dataclass
 class Subscription:
-    """A consumer (built once the pool exists) and the topics it reads."""
+    """A consumer (built once the pool exists) and the topics it reads, each with the one service that may write it."""
 
     build: ConsumerFactory
-    topics: Sequence[str]
+    producers: Mapping[str, str]  # topic -> producing service
 
 
 @dataclass
@@ -60,7 +60,7 @@ class ServiceRuntime:
         if self.subscriptions:
             broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("duo.kafka"))
             for subscription in self.subscriptions:
-                subscribe(broker, s, subscription.build(self.pool), *subscription.topics)
+                subscribe(broker, s, subscription.build(self.pool), subscription.producers)
             await broker.start()
             self._closers.append(broker.stop)
 

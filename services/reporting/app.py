@@ -21,7 +21,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             resolved,
             publishes=False,
             read_model_ddl=reporting_tables_ddl(),
-            subscriptions=[Subscription(build_consumer, [t.name for t in declared_topics(resolved.topic_prefix)])],
+            subscriptions=[
+                Subscription(build_consumer, {t.name: t.producer for t in declared_topics(resolved.topic_prefix)})
+            ],
         )
 
     app = create_service_app("DUO reporting", runtime, "Programme figures projected from the event log.")

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from shared.commanding.errors import OutsideOffices
 from shared.events.envelope import EventMetadata
 from shared.tenancy import Tenant, local_today
 
@@ -24,6 +25,16 @@ class Caller:
     now: datetime
     expected_version: int | None = None
     causation_id: uuid.UUID | None = None
+    offices: frozenset[str] | None = None  # a coordinator limited to some offices of the branch; None: all
+
+    def may_reach(self, office: str | None) -> bool:
+        """Whether a record at `office` is within the caller's offices."""
+        return self.offices is None or office in self.offices
+
+    def require_office(self, office: str) -> None:
+        """A caller limited to some offices acts only there."""
+        if not self.may_reach(office):
+            raise OutsideOffices(office)
 
     @property
     def today(self) -> date:

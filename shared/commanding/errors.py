@@ -57,3 +57,13 @@ class IdempotencyKeyReused(CommandRefused):
     def __init__(self) -> None:
         message = "this Idempotency-Key was already used for a different request; use a new key"
         super().__init__(message, (FieldProblem("Idempotency-Key", "same_request_for_same_key", message),))
+
+
+class OutsideOffices(CommandRefused):
+    """The caller's token limits them to other offices of the branch."""
+
+    status = 403
+
+    def __init__(self, office: str) -> None:
+        message = f"office {office} is not one of the offices your token allows"
+        super().__init__(f"forbidden: {message}", (FieldProblem("office", "office_of_caller", message),))

@@ -14,17 +14,15 @@ from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 
+from shared.auth.identity import Identity
 from shared.commanding.caller import Caller
 from shared.commanding.errors import CommandRefused, FieldProblem, InvalidField
 from shared.commanding.idempotency import HEADER, Answer, check_key, claim_or_replay, fingerprint, remember
 from shared.commanding.unit import Unit
 from shared.eventstore.base import WrongExpectedVersion
-from shared.tenancy import Tenant
 
-_STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _VERSION = re.compile(r'(?:W/)?"?([0-9]{1,9})"?')
 # Without If-Match a change means "apply this to the latest version": losing a race to a
 # concurrent change is retried on the new state. Each loser retries after a winner committed,
@@ -62,38 +60,6 @@ def error_body(detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any)
     return body | {k: str(v) for k, v in ids.items() if v is not None}
 
 
-def _staff_id(actor: str) -> str:
-    # The actor goes into every event's envelope, which Kafka keeps for ever (docs/adr/0006):
-    # an e-mail address or a name there could never be erased, an opaque staff id can be unlinked.
-    if not _STAFF_ID.match(actor):
-        raise PydanticCustomError(
-            "staff_id",
-            "must be an opaque staff id (lower-case letters, digits, '.', '_', '-', "
-            "at most 64), never an e-mail address or a name",
-        )
-    return actor
-
-
-# Until a gateway authenticates coordinators and sets it, the client states its branch;
-# every read and write is scoped to it, and another branch's records are "not found".
-TenantHeader = Annotated[
-    Tenant,
-    Header(
-        alias="X-Tenant",
-        description="the coordinator's country branch (BE, NL or FR); an authenticating gateway "
-        "will set it later. Every read and write is scoped to it.",
-        examples=["BE"],
-    ),
-]
-ActorHeader = Annotated[
-    str,
-    Header(
-        alias="X-Actor",
-        description="who acts: an opaque staff id such as coordinator-17 (never an e-mail or a name)",
-        examples=["coordinator-17"],
-    ),
-    AfterValidator(_staff_id),
-]
 IdempotencyHeader = Annotated[
     str | None, Header(alias=HEADER, description="a retry with the same key gets the first answer and changes nothing")
 ]
@@ -116,9 +82,18 @@ def expected_version(if_match: str | None) -> int | None:
     raise InvalidField("If-Match", "version_number", 'must be a version such as "3" (the ETag of GET), or *')
 
 
-def caller_of(request: Request, actor: str, tenant: Tenant, if_match: str | None = None) -> Caller:
-    """The caller of a command: X-Actor, X-Tenant, the correlation id, one reading of the app's clock, If-Match."""
-    return Caller(actor, tenant, request.state.correlation_id, request.app.state.clock(), expected_version(if_match))
+def caller_of(request: Request, identity: Identity, if_match: str | None = None) -> Caller:
+    """The caller of a command, all from the verified token (subject, branch, offices) but the correlation id,
+    one reading of the app's clock, and If-Match."""
+    assert identity.branch is not None, "only a role of one branch takes commands"
+    return Caller(
+        identity.subject,
+        identity.branch,
+        request.state.correlation_id,
+        request.app.state.clock(),
+        expected_version(if_match),
+        offices=identity.offices,
+    )
 
 
 Work = Callable[[Any], Awaitable[Answer]]

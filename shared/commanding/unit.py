@@ -36,7 +36,8 @@ async def load(unit: Unit, aggregate: Aggregate[S], record_id: uuid.UUID, caller
 async def load_existing(unit: Unit, aggregate: Aggregate[S], record_id: uuid.UUID, caller: Caller) -> S:
     """A record of the caller's branch as it is now; NotFound when the branch has none with this id."""
     state = await load(unit, aggregate, record_id, caller)
-    if state.version == 0:
+    # A record at an office the caller may not reach is "not found": its existence must not leak.
+    if state.version == 0 or not caller.may_reach(getattr(state, "office", None)):
         raise NotFound(aggregate.kind)
     return state
 

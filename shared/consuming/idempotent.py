@@ -53,7 +53,7 @@ class IdempotentConsumer:
         try:
             return await self._apply(effect, envelope)
         except PERMANENT_ERRORS as err:
-            await self._park(envelope, type(err).__name__)
+            await self.park(envelope, type(err).__name__)
             return False
 
     async def _apply(self, effect: Effect, envelope: EventEnvelope) -> bool:
@@ -71,7 +71,8 @@ class IdempotentConsumer:
             await effect(con, envelope)
         return True
 
-    async def _park(self, envelope: EventEnvelope, reason: str) -> None:
+    async def park(self, envelope: EventEnvelope, reason: str) -> None:
+        """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
         log.error(
             "event parked: its effect can never succeed as it is",
             event_id=str(envelope.event_id),

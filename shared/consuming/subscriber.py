@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import structlog
 from aiokafka import ConsumerRecord
@@ -12,17 +13,22 @@ from faststream.kafka.annotations import KafkaMessage
 
 from shared.config import ServiceSettings
 from shared.consuming.idempotent import IdempotentConsumer
-from shared.events.wire import MalformedMessage, from_kafka
+from shared.events.envelope import EventEnvelope
+from shared.events.wire import MalformedMessage, from_kafka, source_of
+from shared.tenancy import OFFICES
 
 log = structlog.get_logger("consumer")
 REDELIVERY_PAUSE_S = 1.0
 
 
-def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: IdempotentConsumer, *topics: str) -> None:
-    """Register a subscriber for `topics`; the offset is committed after the effect (or its parking)."""
+def subscribe(
+    broker: KafkaBroker, settings: ServiceSettings, consumer: IdempotentConsumer, producers: Mapping[str, str]
+) -> None:
+    """Register a subscriber for the topics of `producers` (topic -> the one service that may write it);
+    the offset is committed after the effect (or its parking)."""
 
     @broker.subscriber(
-        *topics,
+        *producers,
         # Prefixed like the topics, so runs sharing a broker never join each other's group.
         group_id=settings.topic_prefix + consumer.name,
         auto_offset_reset="earliest",
@@ -44,6 +50,11 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Idempote
                 error=type(err.__cause__ or err).__name__,
             )
             return
+        if refusal := unauthorised_origin(record, envelope, producers):
+            # Written by someone other than the topic's producer, or about no office of its branch:
+            # never counted, parked with the reason so an operator sees the attempt.
+            await consumer.park(envelope, refusal)
+            return
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
         ):
@@ -59,3 +70,15 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Idempote
                 raise
             if applied:
                 log.info("event applied", event_type=envelope.event_type)
+
+
+def unauthorised_origin(record: ConsumerRecord, envelope: EventEnvelope, producers: Mapping[str, str]) -> str | None:
+    """Why an event must not be applied though it is well formed: its CloudEvents source is not the declared
+    producer of the topic it came from, or its office is unknown or not of its branch. None when it may."""
+    source = dict(record.headers or ()).get("ce_source", b"").decode(errors="replace")
+    producer = producers.get(record.topic)
+    if producer is None or source != source_of(producer):
+        return f"forged_source: {source!r} is not the producer of {record.topic}"
+    if envelope.office not in OFFICES or OFFICES[envelope.office][0] != envelope.tenant:
+        return f"unknown_office: {envelope.office!r} is not an office of branch {envelope.tenant}"
+    return None

@@ -64,6 +64,47 @@ def _events_asyncapi(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_issue(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from shared.auth.identity import Identity, Role
+    from shared.auth.keys import ensure_key_pair
+    from shared.auth.tokens import issue_token
+    from shared.clock import utc_now
+    from shared.tenancy import OFFICES, Tenant
+
+    role = Role(args.role)
+    if role is not Role.FEDERATION and not args.branch:
+        print("duo token issue: --branch is needed for every role but federation", file=sys.stderr)
+        return 2
+    unknown = [o for o in args.office if o not in OFFICES or OFFICES[o][0] != Tenant(args.branch)]
+    if unknown:
+        print(f"duo token issue: not offices of {args.branch}: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    identity = Identity(
+        args.subject,
+        role,
+        Tenant(args.branch) if args.branch else None,
+        frozenset(args.office) if args.office else None,
+    )
+    ttl = timedelta(seconds=_seconds(args.ttl))
+    print(issue_token(ensure_key_pair(stack.default_home()).private_pem, identity, ttl, utc_now()))
+    return 0
+
+
+def _checked_ttl(text: str) -> str:
+    _seconds(text)
+    return text
+
+
+def _seconds(text: str) -> int:
+    """A duration such as 30m, 8h or 2d, in seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number and a unit, such as 30m, 8h or 2d")
+    return int(text[:-1]) * units[text[-1]]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar of `duo`."""
     parser = argparse.ArgumentParser(prog="duo", description="DUO platform: run, operate and inspect.")
@@ -81,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(handler=_events_schema)
     asyncapi = events_sub.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of the topics and their events")
     asyncapi.set_defaults(handler=_events_asyncapi)
+
+    token = sub.add_parser("token", help="tokens signed with the embedded key (development and tests)")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    issue = token_sub.add_parser("issue", help="print a signed token for a member of staff")
+    issue.add_argument("--branch", choices=["BE", "NL", "FR"], help="the country branch (not for federation)")
+    issue.add_argument(
+        "--role", required=True, choices=["coordinator", "branch_admin", "auditor", "funder", "federation"]
+    )
+    issue.add_argument("--office", action="append", default=[], help="limit a coordinator to this office (repeatable)")
+    issue.add_argument("--subject", default="staff-1", help="the opaque staff id the token speaks for")
+    issue.add_argument("--ttl", default="8h", type=_checked_ttl, help="how long it is valid: 30m, 8h, 2d")
+    issue.set_defaults(handler=_token_issue)
 
     from shared.infra.cli_parked import add_parked_commands
     from shared.infra.cli_services import add_service_commands

@@ -15,10 +15,11 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from shared.endpoints import PASSWORD_FILE
+from shared.endpoints import PASSWORD_FILE, ROLES_DIR, role_password, role_password_file, service_database
 from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
 
-SERVICE_DATABASES = ("duo_intake", "duo_matching", "duo_tracking", "duo_reporting")
+SERVICES = ("intake", "matching", "tracking", "reporting")
+SERVICE_DATABASES = tuple(service_database(service) for service in SERVICES)  # duo_intake, ...; and their roles
 _ROOT_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
 
@@ -64,13 +65,32 @@ def _pg(args: list[str], home: Path, user: str | None, timeout: float = 60) -> N
         )
 
 
+def _write_secret(path: Path, value: str) -> None:
+    """A new file readable by us alone: created 0600, never a moment more open."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)  # also when the file was there already
+        out.write(value + "\n")
+
+
+def ensure_role_passwords(home: Path) -> dict[str, str]:
+    """Each service role's password, generated once into `roles/<service>.password` (0600) and kept."""
+    (home / ROLES_DIR).mkdir(mode=0o700, exist_ok=True)
+    passwords = {}
+    for service in SERVICES:
+        password = role_password(home, service)
+        if not password:
+            password = secrets.token_urlsafe(24)
+            _write_secret(role_password_file(home, service), password)
+        passwords[service] = password
+    return passwords
+
+
 def _initdb_with_password(home: Path, pgdata: Path, user: str | None) -> None:
     # A generated password rather than trust: the databases hold personal data, and any
     # local user could otherwise connect to 127.0.0.1 as the superuser.
     password = secrets.token_urlsafe(24)
-    secret = home / PASSWORD_FILE
-    secret.touch(mode=0o600)
-    secret.write_text(password + "\n")
+    _write_secret(home / PASSWORD_FILE, password)
     handover = home / ".initdb-password"  # initdb runs as `user` and must be able to read it
     handover.touch(mode=0o600)
     handover.write_text(password + "\n")

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints
+from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, service_database
+from shared.infra.database_roles import ServiceLogin, ensure_service_roles
 from shared.infra.embedded_postgres_server import (
     SERVICE_DATABASES,
+    ensure_role_passwords,
     postgres_running,
     start_postgres,
     stop_postgres,
@@ -46,7 +48,8 @@ def _choose_endpoints(home: Path) -> InfraEndpoints:
     return InfraEndpoints(chosen["postgres_port"], chosen["kafka_port"])
 
 
-async def _create_databases(endpoints: InfraEndpoints) -> None:
+async def _create_databases(endpoints: InfraEndpoints, passwords: dict[str, str]) -> None:
+    """The service databases, each owned by its service's role, the only one let in (ADR 0007)."""
     con = await asyncpg.connect(endpoints.database_url("postgres"))
     try:
         existing = {r["datname"] for r in await con.fetch("SELECT datname FROM pg_database")}
@@ -55,6 +58,11 @@ async def _create_databases(endpoints: InfraEndpoints) -> None:
                 await con.execute(f'CREATE DATABASE "{name}"')
     finally:
         await con.close()
+    logins = [
+        ServiceLogin(role=service_database(service), database=service_database(service), password=password)
+        for service, password in passwords.items()
+    ]
+    await ensure_service_roles(endpoints.database_url, logins)
 
 
 async def _requeue_stores(endpoints: InfraEndpoints) -> None:
@@ -70,7 +78,7 @@ async def _requeue_stores(endpoints: InfraEndpoints) -> None:
 
 
 def up(home: Path | None = None) -> InfraEndpoints:
-    """Start whatever is not running, create the service databases and topics; idempotent."""
+    """Start whatever is not running, create the service databases, their roles and topics; idempotent."""
     home = home or default_home()
     home.mkdir(parents=True, exist_ok=True)
     status = infra_status(home)
@@ -93,7 +101,7 @@ def up(home: Path | None = None) -> InfraEndpoints:
             down(home)  # never leave one server running without the other
             raise
         endpoints = read_endpoints(home) or endpoints  # now with the password of a freshly made data folder
-    asyncio.run(_create_databases(endpoints))
+    asyncio.run(_create_databases(endpoints, ensure_role_passwords(home)))
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
     if fresh_broker:
         # Tansu keeps its log in memory: a new broker is empty, while the stores on disk

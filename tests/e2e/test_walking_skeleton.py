@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
 
 from shared.infra.stack import read_endpoints
-from tests.cli import wait_until
+from tests.cli import duo, wait_until
 from tests.kafka_reading import group_caught_up, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -36,28 +37,36 @@ def mentee(office: str = "be-antwerpen") -> dict:
     return {**MENTEE, "office": office, "email": f"mentee-{uuid.uuid4().hex[:8]}@example.org"}
 
 
-def reporting_total(url: str) -> int:
-    return httpx.get(f"{url}/stats/mentees", timeout=5).json()["total"]
+def staff(home: Path, role: str, branch: str | None = "BE") -> dict[str, str]:
+    """The Authorization header of a token `duo token issue` gives, signed with the platform's own key."""
+    issued = duo(home, "token", "issue", "--role", role, *(("--branch", branch) if branch else ()))
+    assert issued.returncode == 0, issued.stderr
+    return {"Authorization": f"Bearer {issued.stdout.strip()}"}
+
+
+def reporting_total(url: str, home: Path) -> int:
+    return httpx.get(f"{url}/stats/mentees", headers=staff(home, "funder"), timeout=5).json()["total"]
 
 
 def test_a_registered_mentee_is_counted_by_reporting(platform):
     for name, url in platform.urls.items():
         health = httpx.get(f"{url}/health", timeout=5).json()
         assert health["service"] == name and health["status"] == "ok"
-    assert reporting_total(platform.urls["reporting"]) == 0
+    assert reporting_total(platform.urls["reporting"], platform.home) == 0
+    coordinator = staff(platform.home, "coordinator")
 
     for office in ("be-antwerpen", "be-antwerpen", "be-brussel"):
-        answer = httpx.post(
-            f"{platform.urls['intake']}/mentees", json=mentee(office), headers={"X-Tenant": "BE"}, timeout=10
-        )
+        answer = httpx.post(f"{platform.urls['intake']}/mentees", json=mentee(office), headers=coordinator, timeout=10)
         assert answer.status_code == 201, answer.text
 
     too_old = {**mentee(), "birth_date": f"{date.today().year - 40}-06-15"}
-    refused = httpx.post(f"{platform.urls['intake']}/mentees", json=too_old, headers={"X-Tenant": "BE"}, timeout=10)
+    refused = httpx.post(f"{platform.urls['intake']}/mentees", json=too_old, headers=coordinator, timeout=10)
     assert refused.status_code == 422, refused.text
 
+    funder = staff(platform.home, "funder")
+
     def figures() -> dict:
-        return httpx.get(f"{platform.urls['reporting']}/stats/mentees", timeout=5).json()
+        return httpx.get(f"{platform.urls['reporting']}/stats/mentees", headers=funder, timeout=5).json()
 
     wait_until(lambda: figures()["applications"] == 4, 60, "reporting counting four applications")
     assert figures()["total"] == 3 and figures()["refused_applications"] == 1
@@ -80,33 +89,30 @@ def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
 
     home = tmp_path / "duo"
     first = start_platform(home)
+    coordinator = staff(home, "coordinator")
     try:
         assert (
-            httpx.post(
-                f"{first.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10
-            ).status_code
+            httpx.post(f"{first.urls['intake']}/mentees", json=mentee(), headers=coordinator, timeout=10).status_code
             == 201
         )
-        wait_until(lambda: reporting_total(first.urls["reporting"]) == 1, 60, "reporting counting the mentee")
+        wait_until(lambda: reporting_total(first.urls["reporting"], home) == 1, 60, "reporting counting the mentee")
     finally:
         stop_platform(first)
     # The memory-only broker is gone; the stores on disk are the record and are published again.
     second = start_platform(home)
     try:
         assert (
-            httpx.post(
-                f"{second.urls['intake']}/mentees", json=mentee(), headers={"X-Tenant": "BE"}, timeout=10
-            ).status_code
+            httpx.post(f"{second.urls['intake']}/mentees", json=mentee(), headers=coordinator, timeout=10).status_code
             == 201
         )
-        wait_until(lambda: reporting_total(second.urls["reporting"]) == 2, 60, "reporting counting both mentees")
+        wait_until(lambda: reporting_total(second.urls["reporting"], home) == 2, 60, "reporting counting both mentees")
         kafka = read_endpoints(home).kafka_bootstrap
         wait_until(
             lambda: asyncio.run(group_caught_up(kafka, "reporting", "duo.intake.events")),
             60,
             "reporting consuming the republished log to its end",
         )
-        assert reporting_total(second.urls["reporting"]) == 2  # republished events were not counted twice
+        assert reporting_total(second.urls["reporting"], home) == 2  # republished events were not counted twice
         # A consumer starting from scratch still finds the whole history on the new broker.
         records = asyncio.run(read_topic(kafka, "duo.intake.events", 2))
         assert len({dict(r.headers)["ce_id"] for r in records}) == 2

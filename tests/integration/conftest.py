@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from services.intake.app import create_app
 from shared.config import ServiceSettings
+from tests.auth import VERIFIER
 from tests.conftest import unique
 from tests.integration.intake_harness import BE, EXAMPLES_DATED, IntakeHarness
 
@@ -19,7 +20,11 @@ async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
     """A running intake app on a fresh database and its own topic prefix."""
     prefix = unique("p") + "."
     settings = ServiceSettings(
-        service="intake", database_url=database_url, kafka_bootstrap_servers=infra.kafka_bootstrap, topic_prefix=prefix
+        service="intake",
+        database_url=database_url,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        topic_prefix=prefix,
+        token_verifier=VERIFIER,
     )
     # A clock set back to the day the examples were written for, so their birth dates stay
     # eligible whatever year the tests run in; it still runs, so registrations keep their order.

@@ -17,9 +17,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
 from services.intake.domain.training import TRAINING_MODULES
+from tests.auth import bearer
 
 EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for: the tests' clock says so
-BE, NL, FR = ({"X-Tenant": tenant} for tenant in ("BE", "NL", "FR"))  # the branch a request speaks for
+BE, NL, FR = (bearer(tenant) for tenant in ("BE", "NL", "FR"))  # a coordinator of each branch
 
 
 def mentee_body(**changes: Any) -> dict[str, Any]:
@@ -43,12 +44,6 @@ class IntakeHarness:
     kafka_bootstrap: str
     topic: str
 
-    async def without_tenant(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """A request with no X-Tenant header at all (the client sends BE by default)."""
-        request = self.client.build_request(method, path, **kwargs)
-        del request.headers["X-Tenant"]
-        return await self.client.send(request)
-
     async def count(self, table: str) -> int:
         """Rows in one of intake's tables."""
         con = await asyncpg.connect(self.database_url)
@@ -69,6 +64,15 @@ class IntakeHarness:
                 "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
             )
             return [row["event_type"] for row in rows]
+        finally:
+            await con.close()
+
+    async def actors(self, stream_id: str) -> list[str]:
+        """The actor of each event of one stream, in order."""
+        con = await asyncpg.connect(self.database_url)
+        try:
+            rows = await con.fetch("SELECT actor FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id)
+            return [row["actor"] for row in rows]
         finally:
             await con.close()
 

@@ -108,7 +108,7 @@ async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, databas
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    subscribe(broker, settings, IdempotentConsumer(pool, group, {"MenteeRegistered": count_effect}), topic)
+    subscribe(broker, settings, IdempotentConsumer(pool, group, {"MenteeRegistered": count_effect}), {topic: "intake"})
     await broker.start()
     try:
 
@@ -139,7 +139,7 @@ async def consume_until(pool, database_url, infra, topic, consumer: IdempotentCo
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    subscribe(broker, settings, consumer, topic)
+    subscribe(broker, settings, consumer, {topic: "intake"})
     await broker.start()
     try:
         await eventually(check, 60, what)

@@ -23,9 +23,7 @@ PERSONAL_VALUES = ("Amina", "El Idrissi", "example.org", "+32", "1999-04-12", "M
 
 async def test_an_eligible_mentee_is_registered_and_published_without_personal_data(intake: IntakeHarness):
     correlation = str(uuid.uuid4())
-    response = await intake.client.post(
-        "/mentees", json=mentee_body(), headers={"X-Actor": "coordinator-17", "X-Correlation-Id": correlation}
-    )
+    response = await intake.client.post("/mentees", json=mentee_body(), headers={"X-Correlation-Id": correlation})
     assert response.status_code == 201, response.text
     created = response.json()
     mentee_id = created["mentee_id"]

@@ -54,7 +54,14 @@ def test_registration_bodies_show_an_eligible_an_ineligible_and_a_duplicate_appl
         assert {"eligible", "ineligible", "duplicate"} <= set(examples), path
 
 
-def test_every_intake_operation_requires_the_branch_header(document):
+def test_every_intake_operation_requires_a_bearer_token_and_names_its_roles(document):
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["HTTPBearer"]["description"],
+    }
     for method, path, op in intake_operations(document):
-        tenant = [p for p in op["parameters"] if p["name"] == "X-Tenant"]
-        assert tenant and tenant[0]["in"] == "header" and tenant[0]["required"], (method, path)
+        assert op["security"] == [{"HTTPBearer": []}], (method, path)
+        assert op["x-roles"] == ["coordinator"], (method, path)
+    assert document["paths"]["/access-log"]["get"]["x-roles"] == ["branch_admin"]

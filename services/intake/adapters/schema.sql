@@ -46,3 +46,29 @@ DO $$ BEGIN
             USING round(weekly_availability_hours::numeric, 4)::double precision;
     END IF;
 END $$;
+
+-- Who read whose personal data, when, under which correlation id: one row per read of a
+-- profile or of a list with names. Append-only (the triggers refuse any change) and
+-- tamper-evident: each row's hash covers its content and the previous row's hash, so an
+-- edited or deleted row breaks the chain at that point (adapters/access_log.py verifies it).
+CREATE TABLE IF NOT EXISTS access_log (
+    entry_id       BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    accessed_at    TIMESTAMPTZ NOT NULL,
+    tenant         TEXT        NOT NULL,
+    subject        TEXT        NOT NULL,
+    role           TEXT        NOT NULL,
+    action         TEXT        NOT NULL,
+    person_ids     UUID[]      NOT NULL,
+    correlation_id UUID        NOT NULL,
+    previous_hash  TEXT        NOT NULL,
+    entry_hash     TEXT        NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS access_log_by_person ON access_log USING GIN (person_ids);
+CREATE OR REPLACE FUNCTION access_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the access log is append-only';
+END $$;
+CREATE OR REPLACE TRIGGER access_log_no_change BEFORE UPDATE OR DELETE ON access_log
+    FOR EACH ROW EXECUTE FUNCTION access_log_is_append_only();
+CREATE OR REPLACE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
+    FOR EACH STATEMENT EXECUTE FUNCTION access_log_is_append_only();

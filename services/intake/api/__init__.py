@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from services.intake.api import mentees, mentors
+from services.intake.api import access, mentees, mentors
 
 router = APIRouter()
 router.include_router(mentees.router)
 router.include_router(mentors.router)
+router.include_router(access.router)
 
 __all__ = ["router"]

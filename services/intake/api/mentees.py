@@ -5,24 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
+from services.intake.api.access import log_read
 from services.intake.api.bodies import MenteeApplication, MenteeChange, Withdrawal
 from services.intake.api.documented import MENTEE_VIEW, PAGE, PERSONAL, documented, one
 from services.intake.api.examples import MENTEE_BODY_EXAMPLES, MENTEE_CHANGE_EXAMPLES, WITHDRAWAL_EXAMPLES
 from services.intake.api.fields import NaceCode, Office
-from services.intake.api.listing import Limit, Offset, list_page
+from services.intake.api.listing import Limit, Offset, branch_of, list_page
 from services.intake.api.views import MenteeProfile, MenteeView, PersonalData, PersonPage
 from services.intake.domain.commands import WithdrawMentee
 from services.intake.service import IntakeUnit
+from shared.auth.http import authorize, roles_doc
+from shared.auth.identity import Identity, Role
 from shared.commanding.http import (
-    ActorHeader,
     IdempotencyHeader,
     IfMatchHeader,
-    TenantHeader,
     caller_of,
     error_body,
     reading,
@@ -30,11 +31,14 @@ from shared.commanding.http import (
 )
 from shared.commanding.idempotency import Answer
 
+Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
+COORDINATORS = roles_doc(Role.COORDINATOR)
 router = APIRouter(prefix="/mentees", tags=["mentees"])
 
 
 @router.post(
     "",
+    openapi_extra=COORDINATORS,
     status_code=201,
     response_model=MenteeView,
     responses=documented(201, "registered (MenteeRegistered)", one("registered", MENTEE_VIEW), 409, 422),
@@ -42,12 +46,11 @@ router = APIRouter(prefix="/mentees", tags=["mentees"])
 async def register_mentee(
     body: Annotated[MenteeApplication, Body(openapi_examples=MENTEE_BODY_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """Apply as a mentee: 201 when eligible (MenteeRegistered), 422 listing every failed rule otherwise."""
-    command, who = body.command(), caller_of(request, actor, tenant)
+    command, who = body.command(), caller_of(request, identity)
 
     async def work(unit: IntakeUnit) -> Answer:
         outcome = await service.execute(unit, command, who)
@@ -58,10 +61,15 @@ async def register_mentee(
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 
 
-@router.get("", response_model=PersonPage, responses=documented(200, "a page of mentees", one("a page", PAGE), 422))
+@router.get(
+    "",
+    openapi_extra=COORDINATORS,
+    response_model=PersonPage,
+    responses=documented(200, "a page of mentees", one("a page", PAGE), 422),
+)
 async def list_mentees(
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     office: Annotated[Office, Query()],
     status: Annotated[Literal["registered", "withdrawn"] | None, Query()] = None,
     job_target: Annotated[NaceCode | None, Query(description="NACE section of the job target")] = None,
@@ -71,27 +79,32 @@ async def list_mentees(
 ) -> PersonPage:
     """Mentees of one office of the caller's branch, oldest registration first, with filters and paging."""
     return await list_page(
-        request, PeopleQuery("mentee", tenant, office, status, job_target, ready_for_matching, limit, offset)
+        request,
+        identity,
+        PeopleQuery("mentee", branch_of(identity), office, status, job_target, ready_for_matching, limit, offset),
     )
 
 
 @router.get(
     "/{mentee_id}",
+    openapi_extra=COORDINATORS,
     response_model=MenteeProfile,
     responses=documented(
         200, "the profile, with personal data", one("a profile", MENTEE_VIEW | {"personal": PERSONAL}), 404, 422
     ),
 )
-async def get_mentee(mentee_id: uuid.UUID, request: Request, tenant: TenantHeader) -> JSONResponse:
+async def get_mentee(mentee_id: uuid.UUID, request: Request, identity: Coordinator) -> JSONResponse:
     """A mentee's current profile, folded from their stream, with their personal data; ETag is the version."""
     async with reading(request) as unit:
-        state, personal = await service.mentee_profile(unit, mentee_id, caller_of(request, "reader", tenant))
+        state, personal = await service.mentee_profile(unit, mentee_id, caller_of(request, identity))
+        await log_read(unit, request, identity, "read_mentee_profile", [mentee_id])
     profile = MenteeProfile(**MenteeView.of(state).model_dump(), personal=PersonalData(**personal))
     return JSONResponse(profile.model_dump(mode="json"), headers={"ETag": f'"{state.version}"'})
 
 
 @router.patch(
     "/{mentee_id}",
+    openapi_extra=COORDINATORS,
     response_model=MenteeView,
     responses=documented(
         200,
@@ -106,13 +119,12 @@ async def change_mentee(
     mentee_id: uuid.UUID,
     body: Annotated[MenteeChange, Body(openapi_examples=MENTEE_CHANGE_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """Change languages, job target or availability (MenteeProfileChanged); a no-op change appends nothing."""
-    who = caller_of(request, actor, tenant, if_match)
+    who = caller_of(request, identity, if_match)
 
     async def work(unit: IntakeUnit) -> Answer:
         state = await service.execute(unit, body.command(mentee_id), who)
@@ -123,6 +135,7 @@ async def change_mentee(
 
 @router.post(
     "/{mentee_id}/withdrawal",
+    openapi_extra=COORDINATORS,
     response_model=MenteeView,
     responses=documented(
         200,
@@ -141,13 +154,12 @@ async def withdraw_mentee(
     mentee_id: uuid.UUID,
     body: Annotated[Withdrawal, Body(openapi_examples=WITHDRAWAL_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """The mentee leaves the programme (MenteeWithdrawn)."""
-    who = caller_of(request, actor, tenant, if_match)
+    who = caller_of(request, identity, if_match)
 
     async def work(unit: IntakeUnit) -> Answer:
         state = await service.execute(unit, WithdrawMentee(mentee_id, body.reason), who)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
+from services.intake.api.access import log_read
 from services.intake.api.bodies import MentorApplication, MentorChange, TrainingModuleAttended, Withdrawal
 from services.intake.api.documented import MENTOR_VIEW, PAGE, PERSONAL, documented, one
 from services.intake.api.examples import (
@@ -19,21 +20,23 @@ from services.intake.api.examples import (
     WITHDRAWAL_EXAMPLES,
 )
 from services.intake.api.fields import NaceCode, Office
-from services.intake.api.listing import Limit, Offset, list_page
+from services.intake.api.listing import Limit, Offset, branch_of, list_page
 from services.intake.api.views import MentorProfile, MentorView, PersonalData, PersonPage
 from services.intake.domain.commands import RecordTrainingModule, WithdrawMentor
 from services.intake.service import IntakeUnit
+from shared.auth.http import authorize, roles_doc
+from shared.auth.identity import Identity, Role
 from shared.commanding.http import (
-    ActorHeader,
     IdempotencyHeader,
     IfMatchHeader,
-    TenantHeader,
     caller_of,
     reading,
     run_command,
 )
 from shared.commanding.idempotency import Answer
 
+Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
+COORDINATORS = roles_doc(Role.COORDINATOR)
 router = APIRouter(prefix="/mentors", tags=["mentors"])
 _PERSONAL = {k: v for k, v in PERSONAL.items() if k not in ("nationality", "residence_permit", "job_target_occupation")}
 
@@ -44,6 +47,7 @@ def _answer(status: int, state) -> Answer:
 
 @router.post(
     "",
+    openapi_extra=COORDINATORS,
     status_code=201,
     response_model=MentorView,
     responses=documented(201, "registered, in training (MentorRegistered)", one("registered", MENTOR_VIEW), 409, 422),
@@ -51,12 +55,11 @@ def _answer(status: int, state) -> Answer:
 async def register_mentor(
     body: Annotated[MentorApplication, Body(openapi_examples=MENTOR_BODY_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """Register a mentor aged 50 or more (MentorRegistered); matchable once the training is completed."""
-    command, who = body.command(), caller_of(request, actor, tenant)
+    command, who = body.command(), caller_of(request, identity)
 
     async def work(unit: IntakeUnit) -> Answer:
         return _answer(201, await service.execute(unit, command, who))
@@ -64,10 +67,15 @@ async def register_mentor(
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 
 
-@router.get("", response_model=PersonPage, responses=documented(200, "a page of mentors", one("a page", PAGE), 422))
+@router.get(
+    "",
+    openapi_extra=COORDINATORS,
+    response_model=PersonPage,
+    responses=documented(200, "a page of mentors", one("a page", PAGE), 422),
+)
 async def list_mentors(
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     office: Annotated[Office, Query()],
     status: Annotated[Literal["in_training", "ready", "withdrawn"] | None, Query()] = None,
     sector: Annotated[NaceCode | None, Query(description="NACE section of experience")] = None,
@@ -77,27 +85,32 @@ async def list_mentors(
 ) -> PersonPage:
     """Mentors of one office of the caller's branch, oldest registration first, with filters and paging."""
     return await list_page(
-        request, PeopleQuery("mentor", tenant, office, status, sector, ready_for_matching, limit, offset)
+        request,
+        identity,
+        PeopleQuery("mentor", branch_of(identity), office, status, sector, ready_for_matching, limit, offset),
     )
 
 
 @router.get(
     "/{mentor_id}",
+    openapi_extra=COORDINATORS,
     response_model=MentorProfile,
     responses=documented(
         200, "the profile, with personal data", one("a profile", MENTOR_VIEW | {"personal": _PERSONAL}), 404, 422
     ),
 )
-async def get_mentor(mentor_id: uuid.UUID, request: Request, tenant: TenantHeader) -> JSONResponse:
+async def get_mentor(mentor_id: uuid.UUID, request: Request, identity: Coordinator) -> JSONResponse:
     """A mentor's current profile, folded from their stream, with their personal data; ETag is the version."""
     async with reading(request) as unit:
-        state, personal = await service.mentor_profile(unit, mentor_id, caller_of(request, "reader", tenant))
+        state, personal = await service.mentor_profile(unit, mentor_id, caller_of(request, identity))
+        await log_read(unit, request, identity, "read_mentor_profile", [mentor_id])
     profile = MentorProfile(**MentorView.of(state).model_dump(), personal=PersonalData(**personal))
     return JSONResponse(profile.model_dump(mode="json"), headers={"ETag": f'"{state.version}"'})
 
 
 @router.patch(
     "/{mentor_id}",
+    openapi_extra=COORDINATORS,
     response_model=MentorView,
     responses=documented(
         200,
@@ -112,13 +125,12 @@ async def change_mentor(
     mentor_id: uuid.UUID,
     body: Annotated[MentorChange, Body(openapi_examples=MENTOR_CHANGE_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """Change languages, experience, availability or capacity (MentorProfileChanged)."""
-    who = caller_of(request, actor, tenant, if_match)
+    who = caller_of(request, identity, if_match)
 
     async def work(unit: IntakeUnit) -> Answer:
         return _answer(200, await service.execute(unit, body.command(mentor_id), who))
@@ -128,6 +140,7 @@ async def change_mentor(
 
 @router.post(
     "/{mentor_id}/training-modules",
+    openapi_extra=COORDINATORS,
     response_model=MentorView,
     responses=documented(
         200,
@@ -142,13 +155,12 @@ async def record_training_module(
     mentor_id: uuid.UUID,
     body: Annotated[TrainingModuleAttended, Body(openapi_examples=TRAINING_MODULE_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """Record a completed module, dated between registration and today; a repeated module changes nothing."""
-    who = caller_of(request, actor, tenant, if_match)
+    who = caller_of(request, identity, if_match)
     command = RecordTrainingModule(mentor_id, body.module, body.completed_on or who.today)
 
     async def work(unit: IntakeUnit) -> Answer:
@@ -159,6 +171,7 @@ async def record_training_module(
 
 @router.post(
     "/{mentor_id}/withdrawal",
+    openapi_extra=COORDINATORS,
     response_model=MentorView,
     responses=documented(
         200,
@@ -173,13 +186,12 @@ async def withdraw_mentor(
     mentor_id: uuid.UUID,
     body: Annotated[Withdrawal, Body(openapi_examples=WITHDRAWAL_EXAMPLES)],
     request: Request,
-    tenant: TenantHeader,
+    identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
-    actor: ActorHeader = "coordinator",
 ) -> JSONResponse:
     """The mentor leaves the programme (MentorWithdrawn)."""
-    who = caller_of(request, actor, tenant, if_match)
+    who = caller_of(request, identity, if_match)
 
     async def work(unit: IntakeUnit) -> Answer:
         return _answer(200, await service.execute(unit, WithdrawMentor(mentor_id, body.reason), who))

@@ -10,6 +10,7 @@ from services.reporting.domain.figures import mentee_figures
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.events.catalog import MenteeApplicationRejected, MenteeRegistered
 from shared.events.envelope import EventEnvelope
+from shared.tenancy import Tenant
 
 CONSUMER_NAME = "reporting"
 
@@ -59,10 +60,19 @@ def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME) -> IdempotentC
     )
 
 
-async def mentee_counts(con: asyncpg.Connection) -> dict:
-    """Registered mentees in total and by country branch and office, and applications (registered + refused)."""
+async def mentee_counts(con: asyncpg.Connection, branch: Tenant | None) -> dict:
+    """Registered mentees and applications (registered + refused) of one branch, by office; with no branch,
+    the roll-up across branches (by branch only)."""
+    only = branch.value if branch else None
     rows = await con.fetch(
-        "SELECT tenant, office, count(*) AS n FROM registered_mentees GROUP BY tenant, office ORDER BY tenant, office"
+        "SELECT tenant, office, count(*) AS n FROM registered_mentees WHERE $1::text IS NULL OR tenant = $1 "
+        "GROUP BY tenant, office ORDER BY tenant, office",
+        only,
     )
-    refused = await con.fetchval("SELECT count(*) FROM refused_applications")
-    return mentee_figures(((row["tenant"], row["office"], row["n"]) for row in rows), refused)
+    refused = await con.fetchval(
+        "SELECT count(*) FROM refused_applications WHERE $1::text IS NULL OR tenant = $1", only
+    )
+    figures = mentee_figures(((row["tenant"], row["office"], row["n"]) for row in rows), refused)
+    if branch is None:
+        del figures["by_office"]  # the roll-up is of branches: office detail stays with each branch
+    return figures

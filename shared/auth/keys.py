@@ -1,0 +1,81 @@
+"""The embedded signing key pair: made once under the data folder, like the database password.
+
+Production verifies tokens against an identity provider's JWKS instead (DUO_JWKS_URL)
+and has no private key on the platform at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.auth.tokens import EMBEDDED_ISSUER, TokenVerifier
+
+PRIVATE_KEY_FILE = "token-signing.key"
+PUBLIC_KEY_FILE = "token-signing.pub"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """PEM texts of an Ed25519 key pair (EdDSA tokens: small, fast, no parameters to get wrong)."""
+
+    private_pem: str
+    public_pem: str
+
+
+def new_key_pair() -> KeyPair:
+    """A fresh key pair, in memory (tests; `ensure_key_pair` keeps one on disk)."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return KeyPair(private.decode(), public.decode())
+
+
+def ensure_key_pair(home: Path) -> KeyPair:
+    """The data folder's key pair, made on first use; the private key is readable by its owner only.
+
+    Services starting together may all get here first: the key file is created by one atomic
+    link, so exactly one key wins and every process reads that one (the public key is derived).
+    """
+    private_path = home / PRIVATE_KEY_FILE
+    if not private_path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        candidate = home / f".{PRIVATE_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        candidate.touch(mode=0o600)
+        candidate.write_text(new_key_pair().private_pem)
+        with contextlib.suppress(FileExistsError):
+            os.link(candidate, private_path)
+        candidate.unlink()
+    private_pem = private_path.read_text()
+    pair = KeyPair(private_pem, _public_pem_of(private_pem))
+    public_path = home / PUBLIC_KEY_FILE
+    if not public_path.exists():
+        public_path.write_text(pair.public_pem)  # for an operator who wants to verify tokens elsewhere
+    return pair
+
+
+def _public_pem_of(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def configured_verifier(environ: Mapping[str, str]) -> TokenVerifier:
+    """How a service verifies tokens: against DUO_JWKS_URL (an identity provider such as Keycloak, with
+    DUO_TOKEN_ISSUER), or else against the embedded key pair of DUO_HOME, made on first start."""
+    if jwks_url := environ.get("DUO_JWKS_URL"):
+        return TokenVerifier(jwks_url=jwks_url, issuer=environ.get("DUO_TOKEN_ISSUER") or EMBEDDED_ISSUER)
+    home = Path(environ.get("DUO_HOME") or ".duo").resolve()
+    return TokenVerifier(public_pem=ensure_key_pair(home).public_pem)

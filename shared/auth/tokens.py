@@ -1,0 +1,124 @@
+"""Signed identities: issue (embedded default) and verify (every service) with PyJWT, never by hand."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+
+import jwt
+
+from shared.auth.identity import Identity, Role
+from shared.tenancy import OFFICES, Tenant, tenant_of_office
+
+AUDIENCE = "duo-platform"
+EMBEDDED_ISSUER = "duo-embedded"
+# The algorithms a token may be signed with: EdDSA for the embedded keys, RS256 and ES256 for
+# identity providers (Keycloak's default is RS256). "none" and HMAC are never accepted.
+ALGORITHMS = ["EdDSA", "RS256", "ES256"]
+LEEWAY_S = 30
+_STAFF_ID = re.compile(
+    r"^[a-z0-9][a-z0-9._-]{0,63}$"
+)  # clocks of the identity provider and the services drift a little
+
+
+class InvalidToken(Exception):
+    """A missing, malformed, expired or wrongly signed token; `reason` says which, for the 401 answer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def issue_token(
+    private_pem: str, identity: Identity, ttl: timedelta, now: datetime, issuer: str = EMBEDDED_ISSUER
+) -> str:
+    """A signed token for `identity`, valid from `now` for `ttl`."""
+    claims: dict = {
+        "sub": identity.subject,
+        "role": identity.role.value,
+        "aud": AUDIENCE,
+        "iss": issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": str(uuid.uuid4()),
+    }
+    if identity.branch is not None:
+        claims["branch"] = identity.branch.value
+    if identity.offices is not None:
+        claims["offices"] = sorted(identity.offices)
+    return jwt.encode(claims, private_pem, algorithm="EdDSA")
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Checks signature, expiry, audience and issuer, then reads the identity; InvalidToken otherwise."""
+
+    public_pem: str | None = None
+    jwks_url: str | None = None
+    issuer: str = EMBEDDED_ISSUER
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient | None:
+        # One client per verifier: it caches the provider's keys instead of fetching them per request.
+        return jwt.PyJWKClient(self.jwks_url) if self.jwks_url else None
+
+    def verify(self, token: str) -> Identity:
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self.public_pem
+            if key is None:
+                raise InvalidToken("no key to verify tokens with is configured")
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=AUDIENCE,
+                issuer=self.issuer,
+                leeway=LEEWAY_S,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken(f"the token is not for this platform (audience must be {AUDIENCE})") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("the token was issued by an unknown issuer") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("the token's signature does not verify") from None
+        except jwt.PyJWKClientError:
+            raise InvalidToken("the token's signing key is not known to the identity provider") from None
+        except jwt.InvalidTokenError as err:
+            raise InvalidToken(f"the token is not valid: {type(err).__name__}") from None
+        return identity_of(claims)
+
+
+def identity_of(claims: dict) -> Identity:
+    """The identity a verified token's claims describe; InvalidToken if they do not make one."""
+    role_claim, branch = str(claims.get("role")), str(claims.get("branch"))
+    if role_claim not in {r.value for r in Role}:
+        raise InvalidToken(f"unknown role; one of {', '.join(r.value for r in Role)}")
+    role = Role(role_claim)
+    if role is not Role.FEDERATION and branch not in Tenant.__members__:
+        raise InvalidToken("the token names no known branch (BE, NL or FR)")
+    # The federation spans branches: whatever branch its token names, it acts for none.
+    tenant = Tenant(branch) if branch in Tenant.__members__ and role is not Role.FEDERATION else None
+    offices = claims.get("offices")
+    if offices is not None:
+        offices = _offices(offices, tenant)
+    subject = claims["sub"]
+    # The subject is the actor of every event, which Kafka keeps for ever (docs/adr/0006): an
+    # e-mail address or a name there could never be erased, an opaque staff id can be unlinked.
+    if not isinstance(subject, str) or not _STAFF_ID.match(subject):
+        raise InvalidToken("the token's subject must be an opaque staff id (lower-case letters, digits, '.', '_', '-')")
+    return Identity(subject=subject, role=role, branch=tenant, offices=offices)
+
+
+def _offices(offices: Iterable, tenant: Tenant | None) -> frozenset[str]:
+    if isinstance(offices, str) or not all(isinstance(o, str) and o in OFFICES for o in offices):
+        raise InvalidToken("the token's offices are not known offices")
+    if any(tenant_of_office(o) != tenant for o in offices):
+        raise InvalidToken("the token's offices are not all of its branch")
+    return frozenset(offices)
