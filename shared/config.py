@@ -6,11 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.auth.tokens import TokenVerifier
 from shared.endpoints import read_endpoints
+from shared.kafka import KafkaSecurity
 
 
 class PlatformEnvironment(BaseModel):
@@ -24,6 +26,11 @@ class PlatformEnvironment(BaseModel):
     kafka_heartbeat_interval_ms: int = 500
     log_level: str = "INFO"
     duo_topic_prefix: str = ""
+    # How clients authenticate to Kafka (docs/kafka-security.md); PLAINTEXT: not at all.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> PlatformEnvironment:
@@ -47,11 +54,39 @@ class ServiceSettings:
     topic_prefix: str = ""
     # How tokens are verified; None: from the environment at start-up (shared.auth.keys.configured_verifier).
     token_verifier: TokenVerifier | None = None
+    # How this service authenticates to Kafka; None: PLAINTEXT, no authentication (the embedded broker).
+    kafka_security: KafkaSecurity | None = None
 
 
 def database_env_var(service: str) -> str:
     """The environment variable holding a service's database URL, e.g. INTAKE_DATABASE_URL."""
     return f"{service.upper()}_DATABASE_URL"
+
+
+def kafka_security(platform: PlatformEnvironment, service: str = "") -> KafkaSecurity | None:
+    """The SASL settings of KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_*, or None for PLAINTEXT."""
+    if platform.kafka_security_protocol == "PLAINTEXT":
+        return None
+    missing = [
+        name
+        for name, value in (
+            ("KAFKA_SASL_USERNAME", platform.kafka_sasl_username),
+            ("KAFKA_SASL_PASSWORD", platform.kafka_sasl_password),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"{service + ': ' if service else ''}KAFKA_SECURITY_PROTOCOL={platform.kafka_security_protocol} "
+            f"needs {' and '.join(missing)}"
+        )
+    assert platform.kafka_sasl_username and platform.kafka_sasl_password  # checked above
+    return KafkaSecurity(
+        protocol=platform.kafka_security_protocol,
+        mechanism=platform.kafka_sasl_mechanism,
+        username=platform.kafka_sasl_username,
+        password=platform.kafka_sasl_password,
+    )
 
 
 def load_service_settings(service: str, environ: dict[str, str] | None = None) -> ServiceSettings:
@@ -74,4 +109,5 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
         kafka_session_timeout_ms=platform.kafka_session_timeout_ms,
         kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,
         topic_prefix=platform.duo_topic_prefix,
+        kafka_security=kafka_security(platform, service),
     )

@@ -1,11 +1,72 @@
-"""The producer every relay uses: at least once, no Kafka transactions."""
+"""The producer every relay uses (at least once, no Kafka transactions), and how clients authenticate."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
 from aiokafka import AIOKafkaProducer
+from aiokafka.helpers import create_ssl_context
+from faststream.security import SASLScram256, SASLScram512
+
+SecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512"]
+SECURITY_PROTOCOLS: tuple[str, ...] = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS: tuple[str, ...] = ("SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
-def new_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How a client authenticates to the broker: SASL/SCRAM, over TLS with SASL_SSL (docs/kafka-security.md).
+
+    None instead of a KafkaSecurity means PLAINTEXT: no authentication (the embedded broker, tests).
+    """
+
+    protocol: SecurityProtocol
+    mechanism: SaslMechanism
+    username: str
+    password: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.protocol not in ("SASL_PLAINTEXT", "SASL_SSL"):
+            raise ValueError(f"KafkaSecurity is for SASL protocols, not {self.protocol!r}; use None for PLAINTEXT")
+        if self.mechanism not in SASL_MECHANISMS:
+            raise ValueError(f"unsupported SASL mechanism {self.mechanism!r}; expected one of {SASL_MECHANISMS}")
+        if not self.username or not self.password:
+            raise ValueError("SASL needs a username and a password")
+
+
+def aiokafka_options(security: KafkaSecurity | None) -> dict[str, Any]:
+    """Keyword arguments for an aiokafka client (producer, consumer, admin); none for PLAINTEXT."""
+    if security is None:
+        return {}
+    options: dict[str, Any] = {
+        "security_protocol": security.protocol,
+        "sasl_mechanism": security.mechanism,
+        "sasl_plain_username": security.username,
+        "sasl_plain_password": security.password,
+    }
+    if security.protocol == "SASL_SSL":
+        # The system's trusted certificate authorities, with host name verification.
+        options["ssl_context"] = create_ssl_context()
+    return options
+
+
+def faststream_security(security: KafkaSecurity | None) -> SASLScram256 | SASLScram512 | None:
+    """The same settings for FastStream's KafkaBroker(security=...); None for PLAINTEXT."""
+    if security is None:
+        return None
+    scram = SASLScram256 if security.mechanism == "SCRAM-SHA-256" else SASLScram512
+    ssl_context = create_ssl_context() if security.protocol == "SASL_SSL" else None
+    return scram(
+        username=security.username,
+        password=security.password,
+        ssl_context=ssl_context,
+        use_ssl=security.protocol == "SASL_SSL",
+    )
+
+
+def new_producer(bootstrap_servers: str, security: KafkaSecurity | None = None) -> AIOKafkaProducer:
     """An at-least-once producer: all replicas acknowledge, no Kafka transactions (docs/adr/0002)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -13,4 +74,5 @@ def new_producer(bootstrap_servers: str) -> AIOKafkaProducer:
         linger_ms=5,
         max_batch_size=1 << 20,
         enable_idempotence=False,
+        **aiokafka_options(security),
     )

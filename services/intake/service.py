@@ -85,11 +85,13 @@ async def _refuse_known_email(unit: IntakeUnit, tenant: Tenant, email: str) -> N
 async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
     """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
     require_office_of_branch(cmd.office, caller.tenant)
-    await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
+    caller.require_office(cmd.office)
     decision = mentee.decide_application(cmd, MENTEE_RULES[caller.tenant], caller.today)
     if decision.problems:
+        # Decided before the e-mail is looked up: a refusal must not tell whether the address is known.
         await append(unit, APPLICATION.stream(cmd.application_id), NO_STREAM, cmd.office, [decision.event], caller)
         return ApplicationOutcome(refused=decision.problems)
+    await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
     await unit.vault.store(cmd.mentee_id, "mentee", caller.tenant, cmd.personal_data())
     state = await record(unit, MENTEE, MENTEE.initial, cmd.mentee_id, cmd.office, [decision.event], caller)
     await unit.people.save_mentee(state)
@@ -99,8 +101,9 @@ async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller)
 async def register_mentor(unit: IntakeUnit, cmd: RegisterMentor, caller: Caller) -> MentorState:
     """Register an eligible mentor, in training until all modules are done."""
     require_office_of_branch(cmd.office, caller.tenant)
+    caller.require_office(cmd.office)
+    event = mentor.decide_registration(cmd, MENTOR_RULES[caller.tenant], caller.today)  # before the e-mail look-up
     await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
-    event = mentor.decide_registration(cmd, MENTOR_RULES[caller.tenant], caller.today)
     await unit.vault.store(cmd.mentor_id, "mentor", caller.tenant, cmd.personal_data())
     state = await record(unit, MENTOR, MENTOR.initial, cmd.mentor_id, cmd.office, [event], caller)
     await unit.people.save_mentor(state)

@@ -22,7 +22,7 @@ from services.intake.domain.errors import DuplicatePerson, NotEligible, PersonWi
 from services.intake.domain.training import TRAINING_MODULES
 from services.intake.service import IntakeUnit
 from shared.commanding.caller import Caller
-from shared.commanding.errors import InvalidField, NotFound
+from shared.commanding.errors import InvalidField, NotFound, OutsideOffices
 from shared.eventstore.base import WrongExpectedVersion
 from shared.eventstore.memory import InMemoryEventStore
 from shared.tenancy import Tenant
@@ -31,8 +31,20 @@ from tests.unit.test_intake_decisions import mentee, mentor
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 
 
-def caller(tenant: Tenant = Tenant.BE, expected_version: int | None = None, now: datetime = NOW) -> Caller:
-    return Caller("coordinator-1", tenant, uuid.uuid4(), now, expected_version)
+def caller(
+    tenant: Tenant = Tenant.BE,
+    expected_version: int | None = None,
+    now: datetime = NOW,
+    offices: set[str] | None = None,
+) -> Caller:
+    return Caller(
+        "coordinator-1",
+        tenant,
+        uuid.uuid4(),
+        now,
+        expected_version,
+        offices=frozenset(offices) if offices is not None else None,
+    )
 
 
 @dataclass
@@ -169,6 +181,25 @@ async def test_a_failed_command_appends_nothing():
     with pytest.raises(InvalidField):
         await intake.run(ChangeMenteeProfile(cmd.mentee_id, languages=("ar",)))
     assert await intake.types(f"mentee-{cmd.mentee_id}") == ["MenteeRegistered"]
+
+
+async def test_an_ineligible_application_with_a_known_email_does_not_say_the_email_is_known():
+    intake = Intake()
+    await intake.run(mentee())
+    outcome = await intake.run(mentee(personal=replace(mentee().personal, birth_date=date(1980, 1, 1))))
+    assert [p.rule for p in outcome.refused] == ["max_age"]  # not a duplicate: that would confirm the address
+
+
+async def test_a_coordinator_limited_to_offices_acts_only_there_and_finds_nobody_elsewhere():
+    intake, at_gent = Intake(), mentee(office="be-gent")
+    await intake.run(at_gent)
+    antwerp = caller(offices={"be-antwerpen"})
+    with pytest.raises(OutsideOffices):
+        await intake.run(mentee(office="be-gent", personal=replace(mentee().personal, email="b@example.org")), antwerp)
+    with pytest.raises(NotFound):
+        await intake.run(WithdrawMentee(at_gent.mentee_id, "other"), antwerp)
+    left = await intake.run(WithdrawMentee(at_gent.mentee_id, "other"), caller(offices={"be-gent"}))
+    assert left.status == "withdrawn"
 
 
 def test_every_command_has_a_handler():
