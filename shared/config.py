@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from shared.auth.tokens import TokenVerifier
 from shared.endpoints import read_endpoints
@@ -32,10 +32,29 @@ class PlatformEnvironment(BaseModel):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
 
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> PlatformEnvironment:
         """Read only the mapping given (not os.environ behind it), so callers and tests stay hermetic."""
         return cls.model_validate({k.lower(): v for k, v in environ.items() if k.lower() in cls.model_fields})
+
+    def kafka_security(self, service: str = "") -> KafkaSecurity | None:
+        """The SASL settings of KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_*, or None for PLAINTEXT."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return None
+        username, password = self.kafka_sasl_username, self.kafka_sasl_password
+        if not username or not password:
+            given = {"KAFKA_SASL_USERNAME": username, "KAFKA_SASL_PASSWORD": password}
+            missing = [name for name, value in given.items() if not value]
+            raise ConfigurationError(
+                f"{service + ': ' if service else ''}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
+                f"needs {' and '.join(missing)}"
+            )
+        return KafkaSecurity(self.kafka_security_protocol, self.kafka_sasl_mechanism, username, password)
 
 
 class ConfigurationError(RuntimeError):
@@ -63,32 +82,6 @@ def database_env_var(service: str) -> str:
     return f"{service.upper()}_DATABASE_URL"
 
 
-def kafka_security(platform: PlatformEnvironment, service: str = "") -> KafkaSecurity | None:
-    """The SASL settings of KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_*, or None for PLAINTEXT."""
-    if platform.kafka_security_protocol == "PLAINTEXT":
-        return None
-    missing = [
-        name
-        for name, value in (
-            ("KAFKA_SASL_USERNAME", platform.kafka_sasl_username),
-            ("KAFKA_SASL_PASSWORD", platform.kafka_sasl_password),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigurationError(
-            f"{service + ': ' if service else ''}KAFKA_SECURITY_PROTOCOL={platform.kafka_security_protocol} "
-            f"needs {' and '.join(missing)}"
-        )
-    assert platform.kafka_sasl_username and platform.kafka_sasl_password  # checked above
-    return KafkaSecurity(
-        protocol=platform.kafka_security_protocol,
-        mechanism=platform.kafka_sasl_mechanism,
-        username=platform.kafka_sasl_username,
-        password=platform.kafka_sasl_password,
-    )
-
-
 def load_service_settings(service: str, environ: dict[str, str] | None = None) -> ServiceSettings:
     """Resolve a service's endpoints: explicit environment variables win over the embedded defaults."""
     env = dict(os.environ if environ is None else environ)
@@ -109,5 +102,5 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
         kafka_session_timeout_ms=platform.kafka_session_timeout_ms,
         kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,
         topic_prefix=platform.duo_topic_prefix,
-        kafka_security=kafka_security(platform, service),
+        kafka_security=platform.kafka_security(service),
     )

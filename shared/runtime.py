@@ -15,6 +15,7 @@ from shared.config import ServiceSettings
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.consuming.subscriber import subscribe
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
+from shared.kafka import faststream_security
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
 
@@ -51,14 +52,22 @@ class ServiceRuntime:
         # Under one lock: replicas starting together must not race on CREATE TABLE IF NOT EXISTS.
         await apply_schema(self.pool, self.read_model_ddl)
         self.store = PostgresEventStore(self.pool)
-        await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix))
+        await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix), s.kafka_security)
         if self.publishes:
             self.relay = OutboxRelay(
-                s.database_url, s.kafka_bootstrap_servers, topic_of(s.service, s.topic_prefix), s.service
+                s.database_url,
+                s.kafka_bootstrap_servers,
+                topic_of(s.service, s.topic_prefix),
+                s.service,
+                security=s.kafka_security,
             )
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
         if self.subscriptions:
-            broker = KafkaBroker(s.kafka_bootstrap_servers, logger=logging.getLogger("duo.kafka"))
+            broker = KafkaBroker(
+                s.kafka_bootstrap_servers,
+                logger=logging.getLogger("duo.kafka"),
+                security=faststream_security(s.kafka_security),
+            )
             for subscription in self.subscriptions:
                 subscribe(broker, s, subscription.build(self.pool), subscription.producers)
             await broker.start()

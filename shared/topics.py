@@ -9,6 +9,10 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared.kafka import KafkaSecurity, aiokafka_options
+
+_UNKNOWN_TOPIC_OR_PARTITION = 3
+_TOPIC_AUTHORIZATION_FAILED = 29
 _TOPIC_ALREADY_EXISTS = 36
 SOURCE_TREE_DECLARATION = Path(__file__).resolve().parent.parent / "deploy" / "topics.toml"
 
@@ -62,16 +66,36 @@ def topic_of(service: str, prefix: str = "", path: Path | None = None) -> str:
     raise LookupError(f"no topic declared for producer {service!r} in {path or declaration_path()}")
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec]) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec], security: KafkaSecurity | None = None) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are.
+
+    Under ACLs (docs/kafka-security.md) a service's principal may not create topics: an operator has
+    (deploy/kafka/setup.sh), and the broker refuses each one with an authorization error, existing or
+    not. Those are accepted, unless a metadata request shows that one the principal may see is missing.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **aiokafka_options(security))
     await admin.start()
     try:
         response = await admin.create_topics(
             [NewTopic(t.name, t.partitions, t.replication_factor, topic_configs=t.config) for t in topics]
         )
+        not_permitted = []
         for name, code, message in response.topic_errors:
-            if code not in (0, _TOPIC_ALREADY_EXISTS):
+            if code == _TOPIC_AUTHORIZATION_FAILED:
+                not_permitted.append(name)
+            elif code not in (0, _TOPIC_ALREADY_EXISTS):
                 raise RuntimeError(f"creating topic {name} failed: {code} {message}")
+        if not_permitted:
+            # Describable and unknown: really missing. Not describable: none of this principal's business.
+            missing = [
+                t["topic"]
+                for t in await admin.describe_topics(not_permitted)
+                if t["error_code"] == _UNKNOWN_TOPIC_OR_PARTITION
+            ]
+            if missing:
+                raise RuntimeError(
+                    f"topics {', '.join(sorted(missing))} do not exist and this client may not create them; "
+                    "an operator creates them (deploy/kafka/setup.sh, docs/kafka-security.md)"
+                )
     finally:
         await admin.close()

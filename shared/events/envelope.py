@@ -57,6 +57,8 @@ class EventEnvelope(BaseModel):
     data: dict[str, Any]
     # Position in the producing service's store; absent once read back from Kafka.
     global_position: int | None = None
+    # The store's hash chain at this event (shared/eventstore/chain.py), set when the relay publishes it.
+    chain_hash: str | None = None
 
     @classmethod
     def record(cls, new: NewEvent, stream_id: str, stream_version: int, recorded_at: datetime) -> EventEnvelope:

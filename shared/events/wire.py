@@ -28,6 +28,7 @@ _EXTENSIONS = {
     "actor": "actor",
     "correlation_id": "correlationid",
     "causation_id": "causationid",
+    "chain_hash": "chainhash",
 }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -48,7 +49,7 @@ async def create_pool(dsn: str, **kwargs) -> asyncpg.Pool:
     return await asyncpg.create_pool(dsn, init=init_connection, **kwargs)
 
 
-def row_to_envelope(row: asyncpg.Record) -> EventEnvelope:
+def row_to_envelope(row: Mapping[str, Any]) -> EventEnvelope:
     """One `events` row as an envelope."""
     return EventEnvelope(**dict(row))
 

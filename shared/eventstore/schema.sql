@@ -47,3 +47,14 @@ CREATE TABLE IF NOT EXISTS parked_events (
     parked_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- The hash chain over the events, in the order the relay published them (shared/eventstore/chain.py):
+-- each row's hash covers its event and the row before, so an event edited or deleted by hand
+-- breaks the chain there (`duo audit verify SERVICE`). No foreign key: a deleted event must
+-- leave its chain row behind, to be found missing.
+CREATE TABLE IF NOT EXISTS event_chain (
+    chain_seq       BIGINT PRIMARY KEY,
+    global_position BIGINT NOT NULL UNIQUE,
+    event_id        UUID   NOT NULL UNIQUE,
+    chain_hash      TEXT   NOT NULL
+);

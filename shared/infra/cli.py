@@ -135,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--ttl", default="8h", type=_checked_ttl, help="how long it is valid: 30m, 8h, 2d")
     issue.set_defaults(handler=_token_issue)
 
+    from shared.infra.cli_audit import add_audit_commands
     from shared.infra.cli_parked import add_parked_commands
     from shared.infra.cli_services import add_service_commands
 
     add_service_commands(sub)
     add_parked_commands(sub)
+    add_audit_commands(sub)
     return parser
 
 

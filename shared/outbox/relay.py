@@ -18,8 +18,9 @@ from aiokafka import AIOKafkaProducer
 
 from shared.events.envelope import EventEnvelope
 from shared.events.wire import to_kafka
+from shared.eventstore.chain import seal
 from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
-from shared.kafka import new_producer
+from shared.kafka import KafkaSecurity, new_producer
 
 _KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
@@ -43,9 +44,11 @@ class OutboxRelay:
         service: str,
         batch_size: int = 500,
         safety_poll_s: float = 5.0,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self._database_url = database_url
         self._bootstrap_servers = bootstrap_servers
+        self._security = security  # None: PLAINTEXT (the embedded broker)
         self._producer: AIOKafkaProducer | None = None
         self._topic = topic
         self._service = service
@@ -74,7 +77,7 @@ class OutboxRelay:
         await init_connection(con)
         # A fresh producer per leadership: after a failed send, a batch still retried inside an
         # old producer could otherwise land after the re-sent events and reorder a stream.
-        self._producer = new_producer(self._bootstrap_servers)
+        self._producer = new_producer(self._bootstrap_servers, self._security)
         try:
             await self._producer.start()
             while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
@@ -100,6 +103,9 @@ class OutboxRelay:
         total = 0
         while rows := await con.fetch(_PENDING, self._batch_size):
             envelopes = [row_to_envelope(row) for row in rows]
+            # Sealed into the store's hash chain first: the chain's head travels with each event.
+            hashes = await seal(con, envelopes)
+            envelopes = [e.model_copy(update={"chain_hash": hashes[e.global_position or 0]}) for e in envelopes]
             acknowledged = await self._send(envelopes)
             # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.
             await con.execute(

@@ -1,0 +1,148 @@
+"""Tamper evidence: a hash chain over a store's events, in the order they were committed and published.
+
+The outbox relay seals each event into the chain just before publishing it (`seal`), and
+the chain's head at that event travels with it to Kafka (CloudEvents attribute
+`chainhash`). `verify` recomputes the chain from the stored events: an event edited or
+deleted by hand breaks it at that event. The relay is the one writer of the chain (it
+publishes in the order events became visible), so appends stay concurrent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.events.envelope import EventEnvelope
+from shared.eventstore.postgres import row_to_envelope
+
+GENESIS = "0" * 64
+_CHAIN_LOCK = 7_246_004  # sealing takes turns: a republish and the relay never both extend the chain
+_CHAINED = """
+SELECT c.chain_seq, c.global_position AS chained_position, c.event_id AS chained_event_id, c.chain_hash,
+       e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.tenant,
+       e.office, e.occurred_at, e.recorded_at, e.actor, e.correlation_id, e.causation_id, e.data
+FROM event_chain c LEFT JOIN events e ON e.global_position = c.global_position
+ORDER BY c.chain_seq
+"""
+
+
+def link(previous_hash: str, envelope: EventEnvelope) -> str:
+    """The chain's hash at an event: its whole content and the hash before it."""
+    content = {
+        "event_id": str(envelope.event_id),
+        "stream_id": envelope.stream_id,
+        "stream_version": envelope.stream_version,
+        "event_type": envelope.event_type,
+        "schema_version": envelope.schema_version,
+        "tenant": envelope.tenant.value,
+        "office": envelope.office,
+        "occurred_at": envelope.occurred_at.isoformat(),
+        "recorded_at": envelope.recorded_at.isoformat(),
+        "actor": envelope.actor,
+        "correlation_id": str(envelope.correlation_id),
+        "causation_id": str(envelope.causation_id) if envelope.causation_id else None,
+        "data": envelope.data,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((previous_hash + canonical).encode()).hexdigest()
+
+
+async def seal(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> dict[int, str]:
+    """The chain hash of each envelope (by global position), adding the ones not yet chained, in the given order."""
+    positions = [e.global_position for e in envelopes]
+    async with con.transaction():
+        await con.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
+        rows = await con.fetch(
+            "SELECT global_position, chain_hash FROM event_chain WHERE global_position = ANY($1::bigint[])", positions
+        )
+        hashes: dict[int, str] = {row["global_position"]: row["chain_hash"] for row in rows}
+        head = await con.fetchrow("SELECT chain_seq, chain_hash FROM event_chain ORDER BY chain_seq DESC LIMIT 1")
+        seq, previous = (head["chain_seq"], head["chain_hash"]) if head else (0, GENESIS)
+        new = []
+        for envelope in envelopes:
+            assert envelope.global_position is not None
+            if envelope.global_position in hashes:
+                continue
+            seq, previous = seq + 1, link(previous, envelope)
+            hashes[envelope.global_position] = previous
+            new.append((seq, envelope.global_position, envelope.event_id, previous))
+        if new:
+            await con.executemany(
+                "INSERT INTO event_chain (chain_seq, global_position, event_id, chain_hash) VALUES ($1, $2, $3, $4)",
+                new,
+            )
+    return hashes
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    """How many events the chain vouches for, and the first one that breaks it, with why."""
+
+    verified: int
+    broken_at: str | None = None  # "chain position 7 (event ..., stream ... version ...)"
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+    def __str__(self) -> str:
+        if self.intact:
+            return f"verified {self.verified} events"
+        return f"chain broken at {self.broken_at}: {self.reason} ({self.verified} events verified before it)"
+
+
+async def verify(con: asyncpg.Connection) -> ChainVerification:
+    """Recompute the chain from the stored events, in chain order; then look for events left out of it."""
+    previous, verified = GENESIS, 0
+    async with con.transaction(isolation="repeatable_read", readonly=True):
+        async for row in con.cursor(_CHAINED):
+            where = f"chain position {row['chain_seq']} (event {row['chained_event_id']})"
+            if row["event_id"] is None:
+                return ChainVerification(verified, where, "the event is missing from the store (deleted)")
+            envelope = row_to_envelope(_event_columns(row))
+            where = (
+                f"chain position {row['chain_seq']} (event {envelope.event_id}, stream {envelope.stream_id} "
+                f"version {envelope.stream_version})"
+            )
+            if envelope.event_id != row["chained_event_id"]:
+                return ChainVerification(verified, where, "another event stands at this event's position")
+            expected = link(previous, envelope)
+            if expected != row["chain_hash"]:
+                return ChainVerification(verified, where, "the stored event differs from the one that was chained")
+            previous, verified = expected, verified + 1
+        unchained = await con.fetchval(
+            "SELECT min(e.global_position) FROM events e LEFT JOIN event_chain c USING (global_position) "
+            "LEFT JOIN outbox o USING (global_position) WHERE c.global_position IS NULL AND o.global_position IS NULL"
+        )
+    if unchained is not None:
+        return ChainVerification(
+            verified,
+            f"global position {unchained}",
+            "an event that is neither chained nor waiting to be published (inserted by hand)",
+        )
+    return ChainVerification(verified)
+
+
+def _event_columns(row: asyncpg.Record) -> dict:
+    names = (
+        "global_position",
+        "stream_id",
+        "stream_version",
+        "event_id",
+        "event_type",
+        "schema_version",
+        "tenant",
+        "office",
+        "occurred_at",
+        "recorded_at",
+        "actor",
+        "correlation_id",
+        "causation_id",
+        "data",
+    )
+    return {name: row[name] for name in names}
