@@ -1,4 +1,5 @@
-"""Limits on what one request can cost before any handler parses it: size, media type, encoding, nesting.
+"""Limits on what one request can cost before any handler parses it: size, media type, encoding, nesting;
+and one rule of JSON no parser enforces: each key at most once in an object.
 
 A pure ASGI middleware (`app.add_middleware(RequestLimits)`): it reads the body of a POST, PUT
 or PATCH itself, counting bytes as they arrive, refuses what breaks a limit in the one 4xx
@@ -8,7 +9,9 @@ the app otherwise. Other methods pass straight through.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +50,46 @@ def json_too_deep(body: bytes, max_depth: int) -> bool:
     return False
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key repeated within one JSON object of `body`, or None (also for what is not JSON).
+
+    Python's json (as most parsers) keeps the last of repeated keys, another component may keep the
+    first: {"consent": false, "consent": true} must mean one thing, so it means nothing. Parse only
+    a body whose nesting is known to be bounded (json_too_deep): json recurses once per level.
+    Malformed JSON is left to the app, which answers it in its own words.
+    """
+    if not body:
+        return None
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        return duplicate.key
+    except (ValueError, RecursionError):  # not JSON (or nested past a depth limit set too high): the app answers
+        return None
+    return None
+
+
+def _quoted(key: str) -> str:
+    # ASCII escapes: a key may hold a lone surrogate, which an answer in UTF-8 cannot carry.
+    quoted = json.dumps(key)
+    return quoted if len(quoted) <= 80 else quoted[:76] + '..."'
+
+
 def content_type_problem(content_type: str, method: str) -> str | None:
     """Why the Content-Type is not JSON in UTF-8, or None if it is (media type and charset are case-insensitive)."""
     media_type, *params = (part.strip() for part in content_type.split(";"))
@@ -61,7 +104,8 @@ def content_type_problem(content_type: str, method: str) -> str | None:
 
 
 class RequestLimits:
-    """Refuses a request body that is too large (413), not JSON (415), not UTF-8 or nested too deep (422)."""
+    """Refuses a request body that is too large (413), not JSON (415), not UTF-8, nested too deep or repeating
+    a key in one object (422)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES, max_json_depth: int = MAX_JSON_DEPTH):
         self.app, self.max_body_bytes, self.max_json_depth = app, max_body_bytes, max_json_depth
@@ -96,6 +140,9 @@ class RequestLimits:
         if json_too_deep(body, self.max_json_depth):
             message = f"arrays and objects must nest at most {self.max_json_depth} levels deep"
             raise Refused(422, "body", "max_json_depth", message)
+        if (key := duplicate_key(body)) is not None:
+            message = f"must not repeat the key {_quoted(key)} in one object: which value would count is ambiguous"
+            raise Refused(422, "body", "duplicate_key", message)
         return body
 
     async def _read(self, receive: Receive) -> bytes:

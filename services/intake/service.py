@@ -16,6 +16,8 @@ from services.intake.domain import mentee, mentor
 from services.intake.domain.commands import (
     ChangeMenteeProfile,
     ChangeMentorProfile,
+    EraseMentee,
+    EraseMentor,
     RecordTrainingModule,
     RegisterMentee,
     RegisterMentor,
@@ -50,6 +52,10 @@ class PersonalDataVault(Protocol):
 
     async def update(self, person_id: uuid.UUID, tenant: Tenant, changes: dict[str, Any]) -> None:
         """Overwrite some keys of a person's data."""
+        ...
+
+    async def erase(self, person_id: uuid.UUID, tenant: Tenant) -> None:
+        """Remove every personal value kept about the person: their data, and the stored answers naming them."""
         ...
 
 
@@ -144,6 +150,22 @@ async def withdraw_mentor(unit: IntakeUnit, cmd: WithdrawMentor, caller: Caller)
     return await _save_mentor(unit, state, mentor.decide_withdrawal(state, cmd), caller)
 
 
+async def erase_mentee(unit: IntakeUnit, cmd: EraseMentee, caller: Caller) -> MenteeState:
+    """Erase a mentee's personal data wherever intake keeps it; PersonalDataErased, which holds none."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    events = mentee.decide_erasure(state, cmd)
+    await unit.vault.erase(cmd.mentee_id, caller.tenant)
+    return await _save_mentee(unit, state, events, caller)
+
+
+async def erase_mentor(unit: IntakeUnit, cmd: EraseMentor, caller: Caller) -> MentorState:
+    """Erase a mentor's personal data wherever intake keeps it; PersonalDataErased, which holds none."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    events = mentor.decide_erasure(state, cmd)
+    await unit.vault.erase(cmd.mentor_id, caller.tenant)
+    return await _save_mentor(unit, state, events, caller)
+
+
 def _office(state: MenteeState | MentorState) -> str:
     assert state.office is not None, "a registered person has an office"
     return state.office
@@ -188,6 +210,8 @@ HANDLERS: dict[type, Handler] = {
     RecordTrainingModule: record_training_module,
     WithdrawMentee: withdraw_mentee,
     WithdrawMentor: withdraw_mentor,
+    EraseMentee: erase_mentee,
+    EraseMentor: erase_mentor,
 }
 
 

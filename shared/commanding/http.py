@@ -106,7 +106,7 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
     open_unit: Callable[[Any, Any], Unit] = getattr(request.app.state, "open_unit", Unit)
     async with runtime.pool.acquire() as con, con.transaction():
         if key is not None:
-            request_print = fingerprint(request.method, request.url.path, body)
+            request_print = await fingerprint(con, who.tenant, request.method, request.url.path, body)
             if (first := await claim_or_replay(con, who.tenant, check_key(key), request_print)) is not None:
                 return JSONResponse(
                     first.body, first.status, headers={**_etag(first.body), "Idempotent-Replayed": "true"}

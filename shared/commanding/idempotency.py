@@ -8,7 +8,10 @@ commit and replays the answer, or (if it rolled back) finds no key and runs afre
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
+import uuid
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -19,6 +22,13 @@ from shared.commanding.errors import IdempotencyKeyReused, InvalidField
 from shared.tenancy import Tenant
 
 HEADER = "Idempotency-Key"
+ERASED = "erased"  # the fingerprint of an answer whose person was erased: neither digest nor answer is kept
+ERASED_ANSWER = {
+    "detail": "the person this request was about has been erased",
+    "errors": [
+        {"field": HEADER, "rule": "person_erased", "message": "the person this request was about has been erased"}
+    ],
+}
 MAX_KEY_LENGTH = 200
 
 
@@ -35,10 +45,22 @@ class Answer:
     body: dict[str, Any]
 
 
-def fingerprint(method: str, path: str, body: Any) -> str:
-    """A digest of the request, so reusing a key for a different request is caught."""
+async def fingerprint(con: asyncpg.Connection, tenant: Tenant, method: str, path: str, body: Any) -> str:
+    """A keyed digest of the request (HMAC-SHA256 with the branch's secret), so reusing a key for a different
+    request is caught, while the stored digest cannot confirm a guess of the person's data (an unkeyed hash could)."""
     canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(await _branch_secret(con, tenant), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+async def _branch_secret(con: asyncpg.Connection, tenant: Tenant) -> bytes:
+    # Made on first use, one per branch, kept in the service's own database.
+    await con.execute(
+        "INSERT INTO idempotency_secrets (tenant, secret) VALUES ($1, $2) ON CONFLICT (tenant) DO NOTHING",
+        tenant.value,
+        secrets.token_bytes(32),
+    )
+    secret: bytes = await con.fetchval("SELECT secret FROM idempotency_secrets WHERE tenant = $1", tenant.value)
+    return secret
 
 
 def check_key(key: str) -> str:
@@ -64,6 +86,8 @@ async def claim_or_replay(con: asyncpg.Connection, tenant: Tenant, key: str, req
         tenant.value,
         key,
     )
+    if row["fingerprint"] == ERASED:
+        return Answer(410, ERASED_ANSWER)
     if row["fingerprint"] != request_fingerprint:
         raise IdempotencyKeyReused()
     return Answer(row["status"], row["body"])
@@ -78,3 +102,17 @@ async def remember(con: asyncpg.Connection, tenant: Tenant, key: str, answer: An
         answer.status,
         answer.body,
     )
+
+
+async def forget_answers_about(con: asyncpg.Connection, tenant: Tenant, record_id: uuid.UUID) -> int:
+    """Erase the stored answers (and their digests) that name a record, such as a person being erased:
+    a retry of such a request gets 410, never the old answer."""
+    status = await con.execute(
+        "UPDATE idempotency_keys SET fingerprint = $3, status = 410, body = $4 "
+        "WHERE tenant = $1 AND EXISTS (SELECT 1 FROM jsonb_each_text(body) WHERE value = $2::text)",
+        tenant.value,
+        str(record_id),
+        ERASED,
+        ERASED_ANSWER,
+    )
+    return int(status.split()[-1])

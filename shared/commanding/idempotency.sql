@@ -22,3 +22,10 @@ DO $$ BEGIN
         ALTER TABLE idempotency_keys ADD PRIMARY KEY (tenant, idempotency_key);
     END IF;
 END $$;
+
+-- Each branch's secret for the keyed digests of requests (HMAC): a digest alone cannot
+-- confirm a guess of what a request said about a person.
+CREATE TABLE IF NOT EXISTS idempotency_secrets (
+    tenant TEXT  PRIMARY KEY,
+    secret BYTEA NOT NULL
+);

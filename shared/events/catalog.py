@@ -154,6 +154,19 @@ class MentorWithdrawn(DomainEvent):
     reason: WithdrawalReason
 
 
+ErasureReason = Literal["data_subject_request", "consent_withdrawn", "retention_period_ended", "unlawfully_processed"]
+
+
+@EVENT_REGISTRY.register
+class PersonalDataErased(DomainEvent):
+    """A mentee's or mentor's personal data was erased (GDPR art. 17). Their facts stay, anonymous:
+    the stream id is random and nothing links it to a person any more."""
+
+    person_id: uuid.UUID
+    kind: Literal["mentee", "mentor"]
+    reason: ErasureReason
+
+
 # --- Matching and tracking ----------------------------------------------------------------
 
 
@@ -201,6 +214,7 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         MentorTrainingModuleCompleted,
         MentorTrainingCompleted,
         MentorWithdrawn,
+        PersonalDataErased,
     ),
     "matching": (DuoFormed,),
     "tracking": (MeetingLogged, JobFound),

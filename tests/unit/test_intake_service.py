@@ -14,11 +14,12 @@ from services.intake.domain import commands
 from services.intake.domain.commands import (
     ChangeMenteeProfile,
     ChangeMentorProfile,
+    EraseMentee,
     RecordTrainingModule,
     WithdrawMentee,
     WithdrawMentor,
 )
-from services.intake.domain.errors import DuplicatePerson, NotEligible, PersonWithdrawn
+from services.intake.domain.errors import DuplicatePerson, NotEligible, PersonErased, PersonWithdrawn
 from services.intake.domain.training import TRAINING_MODULES
 from services.intake.service import IntakeUnit
 from shared.commanding.caller import Caller
@@ -202,12 +203,25 @@ async def test_a_coordinator_limited_to_offices_acts_only_there_and_finds_nobody
     assert left.status == "withdrawn"
 
 
+async def test_erasure_removes_the_personal_data_closes_the_record_and_is_recorded_once():
+    intake, cmd = Intake(), mentee()
+    await intake.run(cmd)
+    erased = await intake.run(EraseMentee(cmd.mentee_id, "data_subject_request"))
+    assert erased.status == "erased" and not erased.ready_for_matching and intake.vault.records == {}
+    assert intake.people.rows[cmd.mentee_id].status == "erased"
+    assert (await intake.types(f"mentee-{cmd.mentee_id}"))[-1] == "PersonalDataErased"
+    with pytest.raises(PersonErased):
+        await intake.run(EraseMentee(cmd.mentee_id, "data_subject_request"))
+    with pytest.raises(PersonErased):
+        await intake.run(ChangeMenteeProfile(cmd.mentee_id, job_target_sector="I"))
+
+
 def test_every_command_has_a_handler():
     declared = {
         cls
         for name, cls in vars(commands).items()
         if isinstance(cls, type)
         and cls.__module__ == commands.__name__
-        and name.startswith(("Register", "Change", "Record", "Withdraw"))
+        and name.startswith(("Register", "Change", "Record", "Withdraw", "Erase"))
     }
     assert declared == set(service.HANDLERS)

@@ -1,4 +1,5 @@
-"""RequestLimits: what a request body may cost (size, media type, encoding, nesting), refused in the one 4xx shape."""
+"""RequestLimits: what a request body may cost (size, media type, encoding, nesting) and may not do (repeat a key),
+refused in the one 4xx shape."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.types import Message
 
-from shared.request_limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, RequestLimits
+from shared.request_limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, RequestLimits, duplicate_key
 
 JSON = {"Content-Type": "application/json"}
 
@@ -251,3 +253,60 @@ async def test_a_client_that_disconnects_mid_body_gets_no_answer_and_the_app_is_
     scope = {"type": "http", "method": "POST", "path": "/items", "headers": [(b"content-type", b"application/json")]}
     await RequestLimits(app)(scope, receive, send)
     assert sent == []
+
+
+# --- duplicate keys: 422 ---
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"a": 1, "a": 2}', "a"),
+        ('{"a": {"consent": false, "consent": true}}', "consent"),
+        ('{"a": [{"x": 1}, {"y": 1, "y": 1}]}', "y"),
+        ('{"a": 1, "\\u0061": 2}', "a"),  # one key, once escaped
+    ],
+    ids=["top level", "nested object", "object in an array", "escaped spelling"],
+)
+async def test_a_key_repeated_in_one_object_is_refused_naming_the_key(body: str, key: str) -> None:
+    async with client() as c:
+        response = await c.post("/items", content=body, headers=JSON)
+    assert_refused(response, 422, "body", "duplicate_key")
+    assert f'"{key}"' in response.json()["errors"][0]["message"]
+    assert response.json()["detail"].startswith("invalid request: body: ")
+
+
+async def test_a_duplicate_key_is_refused_on_patch_too() -> None:
+    async with client() as c:
+        response = await c.patch("/items", content=b'{"a": 1, "a": 1}', headers=JSON)
+    assert_refused(response, 422, "body", "duplicate_key")
+
+
+async def test_the_same_key_in_different_objects_passes() -> None:
+    value = {"a": {"x": 1}, "b": [{"x": 2}, {"x": 3}]}
+    async with client() as c:
+        response = await c.post("/items", content=json.dumps({"a": value}), headers=JSON)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": value}
+
+
+async def test_a_repeated_key_that_cannot_be_printed_is_named_in_ascii_escapes() -> None:
+    async with client() as c:
+        response = await c.post("/items", content=b'{"\\ud800": 1, "\\ud800": 2}', headers=JSON)
+    assert_refused(response, 422, "body", "duplicate_key")
+    assert '"\\ud800"' in response.json()["errors"][0]["message"]
+
+
+async def test_malformed_json_with_a_repeated_key_is_left_to_the_app() -> None:
+    async with client() as c:
+        response = await c.post("/items", content=b'{"a": 1, "a": 2', headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"  # FastAPI's own answer
+
+
+def test_duplicate_key_finds_the_first_repeated_key_and_nothing_in_what_is_not_json() -> None:
+    assert duplicate_key(b'{"b": {"c": 1, "c": 2}, "a": 1, "a": 2}') == "c"
+    assert duplicate_key(b'{"a": 1, "b": 2}') is None
+    assert duplicate_key(b"") is None
+    assert duplicate_key(b"not json") is None
+    assert duplicate_key(b"[1, 2, 1]") is None

@@ -57,6 +57,10 @@ class InMemoryVault:
         kind, owner, data = self.records.get(person_id, ("", None, {}))
         return copy.deepcopy(data) if owner == tenant else {}
 
+    async def erase(self, person_id: uuid.UUID, tenant: Tenant) -> None:
+        if person_id in self.records and self.records[person_id][1] == tenant:
+            del self.records[person_id]
+
     async def update(self, person_id: uuid.UUID, tenant: Tenant, changes: dict[str, Any]) -> None:
         if person_id in self.records and self.records[person_id][1] == tenant:
             self.records[person_id][2].update(copy.deepcopy(changes))

@@ -11,6 +11,7 @@ import asyncpg
 
 from services.intake.domain.emails import normalize_email
 from services.intake.domain.errors import DuplicatePerson
+from shared.commanding.idempotency import forget_answers_about
 from shared.tenancy import Tenant
 
 
@@ -53,6 +54,12 @@ class PostgresVault:
             )
             or {}
         )
+
+    async def erase(self, person_id: uuid.UUID, tenant: Tenant) -> None:
+        await self.con.execute(
+            "DELETE FROM personal_data WHERE person_id = $1 AND tenant = $2", person_id, tenant.value
+        )
+        await forget_answers_about(self.con, tenant, person_id)
 
     async def update(self, person_id: uuid.UUID, tenant: Tenant, changes: dict[str, Any]) -> None:
         await self.con.execute(

@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from services.intake.api import access, mentees, mentors
+from services.intake.api import access, erasure, mentees, mentors
 
 router = APIRouter()
 router.include_router(mentees.router)
 router.include_router(mentors.router)
 router.include_router(access.router)
+router.include_router(erasure.router)
 
 __all__ = ["router"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
@@ -33,12 +33,17 @@ from services.intake.domain.commands import (
     RegisterMentor,
 )
 from services.intake.domain.training import TRAINING_MODULES
-from shared.events.catalog import DayPart, SectorExperience, WithdrawalReason
+from shared.events.catalog import DayPart, ErasureReason, SectorExperience, WithdrawalReason
 from shared.nace import NaceSection
 
 
 class Body(BaseModel):
-    """A request body: unknown fields are refused rather than silently ignored."""
+    """A request body: unknown fields are refused rather than silently ignored.
+
+    Types are strict, as JSON has them: a boolean is true or false (not "yes", 1 or "true"), a
+    number a JSON number (not "3"; not true), a date a string YYYY-MM-DD (fields.PlausibleDate).
+    FastAPI validates the parsed JSON in pydantic's Python mode, whose lax coercions would take them.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -46,7 +51,7 @@ class Body(BaseModel):
 class WeeklyAvailability(Body):
     """Hours a week the person can give, and when."""
 
-    hours_per_week: float = Field(gt=0, le=40, examples=[3])
+    hours_per_week: StrictFloat = Field(gt=0, le=40, examples=[3])
     day_parts: list[DayPart] = Field(default_factory=list, max_length=21, examples=[["tue-evening", "sat-morning"]])
 
     def value(self) -> Availability:
@@ -63,8 +68,8 @@ class JobTarget(Body):
 class Consent(Body):
     """Explicit consents; both must be true."""
 
-    data_processing: bool = Field(examples=[True])
-    voluntary_participation: bool = Field(examples=[True])
+    data_processing: StrictBool = Field(examples=[True])
+    voluntary_participation: StrictBool = Field(examples=[True])
 
     def value(self) -> Consents:
         return Consents(self.data_processing, self.voluntary_participation)
@@ -74,7 +79,7 @@ class Experience(Body):
     """Years of professional experience in one NACE section."""
 
     sector: NaceCode
-    years: int = Field(ge=0, le=70, examples=[25])
+    years: StrictInt = Field(ge=0, le=70, examples=[25])
 
 
 class PersonBody(Body):
@@ -96,7 +101,7 @@ class MenteeApplication(PersonBody):
     model_config = ConfigDict(json_schema_extra={"examples": [MENTEE_EXAMPLE]})
 
     nationality: CountryCode = personal()
-    parent_or_grandparent_born_outside_eu: bool = personal(default=False)
+    parent_or_grandparent_born_outside_eu: StrictBool = personal(default=False)
     residence_permit: Literal[RESIDENCE_PERMITS] = personal(examples=["long_term"])  # type: ignore[valid-type]
     languages: Languages = Field(examples=[["fr", "ar", "en"]])
     office: Office
@@ -131,7 +136,7 @@ class MentorApplication(PersonBody):
     languages: Languages = Field(examples=[["nl", "fr", "en"]])
     office: Office
     availability: WeeklyAvailability
-    capacity: int = Field(default=1, ge=1, le=10, description="duos at a time")
+    capacity: StrictInt = Field(default=1, ge=1, le=10, description="duos at a time")
     consent: Consent
 
     def command(self) -> RegisterMentor:
@@ -206,7 +211,7 @@ class MentorChange(ProfileChange):
     languages: Languages = None  # type: ignore[assignment]
     experience: list[Experience] = Field(default=None, min_length=1, max_length=21)  # type: ignore[arg-type]
     availability: WeeklyAvailability = None  # type: ignore[assignment]
-    capacity: int = Field(default=None, ge=1, le=10)  # type: ignore[assignment]
+    capacity: StrictInt = Field(default=None, ge=1, le=10)  # type: ignore[assignment]
 
     def command(self, mentor_id: uuid.UUID) -> ChangeMentorProfile:
         return ChangeMentorProfile(
@@ -216,6 +221,12 @@ class MentorChange(ProfileChange):
             self.availability.value() if self.availability else None,
             self.capacity,
         )
+
+
+class Erasure(Body):
+    """Why the person's personal data is erased (GDPR art. 17)."""
+
+    reason: ErasureReason = Field(examples=["data_subject_request"])
 
 
 class Withdrawal(Body):

@@ -79,3 +79,6 @@ TRAINING_MODULE_EXAMPLES = {
         "value": {"module": "code_of_conduct", "completed_on": "2026-11-20"},
     },
 }
+ERASURE_EXAMPLES = {
+    "request": {"summary": "the person asked to be forgotten", "value": {"reason": "data_subject_request"}},
+}

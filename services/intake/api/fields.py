@@ -7,16 +7,19 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from services.intake.domain.countries import country_problem
-from services.intake.domain.emails import normalize_email
+from services.intake.domain.emails import is_invisible, normalize_email
 from shared.events.catalog import LanguageCode
 from shared.nace import NACE_SECTIONS
 from shared.tenancy import OFFICES
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# A calendar day as JSON carries it: a string of exactly YYYY-MM-DD (ASCII digits; not 20000101, a week
+# date or a datetime, which date.fromisoformat and pydantic's lax mode would otherwise accept).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
 
 
@@ -33,6 +36,50 @@ def _no_control_characters(text: str) -> str:
             "no_control_characters", "must not contain control characters (such as NUL, tab or newline)"
         )
     return text
+
+
+def _described(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()
+
+
+def _no_invisible_characters(text: str) -> str:
+    # Zero-width characters, soft hyphens, direction overrides (U+202E shows "Amina" reversed), tag
+    # characters, private-use and unassigned code points: text that looks like one value but is
+    # another, or like nothing at all. Runs after _no_control_characters, which names control characters.
+    found = list(dict.fromkeys(char for char in text if is_invisible(char)))
+    if found:
+        raise PydanticCustomError(
+            "no_invisible_characters",
+            "must not contain invisible or formatting characters (zero-width, soft hyphen, direction override,"
+            " tag, private-use or unassigned characters); found {found}: retype the value",
+            {"found": ", ".join(_described(char) for char in found[:3])},
+        )
+    return text
+
+
+def _no_markup(text: str) -> str:
+    if "<" in text or ">" in text:
+        raise PydanticCustomError("no_markup", "must not contain < or >: markup has no place in a name")
+    return text
+
+
+def _needs_a_letter(text: str) -> str:
+    if not any(unicodedata.category(char).startswith("L") for char in text):
+        raise PydanticCustomError("needs_a_letter", "must contain at least one letter")
+    return text
+
+
+def _iso_date(value: object) -> date:
+    # Before pydantic's own date parsing, which in the Python mode FastAPI validates bodies in
+    # would take 20000101 (a Unix timestamp), "20000101" or "2000-01-01T00:00:00" for a date.
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("iso_date", "must be a date as a string YYYY-MM-DD, such as 1999-04-12")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "iso_date", "{value} is not a day of the calendar; give a date as YYYY-MM-DD", {"value": value}
+        ) from None
 
 
 def _known_office(office: str) -> str:
@@ -61,8 +108,14 @@ def _plausible(day: date) -> date:
 
 
 def _email(value: str) -> str:
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise PydanticCustomError("email_format", "must be an e-mail address such as name@example.org")
+    # Syntax and domain by the email-validator library (IDNA 2008, hyphens, dots, lengths; strict: the
+    # local part at most 64 characters), without DNS: whether the mailbox exists is not ours to ask.
+    try:
+        validate_email(value, check_deliverability=False, strict=True)
+    except EmailNotValidError as err:
+        raise PydanticCustomError(
+            "email_format", "must be an e-mail address such as name@example.org: {reason}", {"reason": str(err)}
+        ) from None
     try:
         normalize_email(value)  # duplicates are found on this form: it must exist
     except ValueError as err:
@@ -89,17 +142,30 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 NoControl = AfterValidator(_no_control_characters)
+NoInvisible = AfterValidator(_no_invisible_characters)
+NoMarkup = AfterValidator(_no_markup)
+NeedsALetter = AfterValidator(_needs_a_letter)
 Office = Annotated[
     str, AfterValidator(_known_office), Field(examples=["be-antwerpen"], json_schema_extra={"enum": sorted(OFFICES)})
 ]
 NaceCode = Annotated[
     str, AfterValidator(_nace_section), Field(examples=["Q"], json_schema_extra={"enum": list(NACE_SECTIONS)})
 ]
-PlausibleDate = Annotated[date, AfterValidator(_plausible)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True), NoControl, AfterValidator(_email)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True), NoControl, AfterValidator(_phone)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl]
-Occupation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
+# Each validator runs only if the ones before it passed, so a value fails with its first broken rule.
+PlausibleDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_plausible)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True), NoControl, NoInvisible, AfterValidator(_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True), NoControl, NoInvisible, AfterValidator(_phone)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    NoControl,
+    NoInvisible,
+    NoMarkup,
+    NeedsALetter,
+]
+Occupation = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl, NoInvisible, NeedsALetter
+]
 CountryCode = Annotated[
     str,
     Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (GR, not EL; GB, not UK)", examples=["MA"]),

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from shared.events.catalog import SectorExperience, WithdrawalReason
+from shared.events.catalog import ErasureReason, SectorExperience, WithdrawalReason
 from shared.nace import NaceSection
 
 # Residence status as the coordinator records it at intake. "long_term" covers the
@@ -151,3 +151,19 @@ class WithdrawMentor:
 
     mentor_id: uuid.UUID
     reason: WithdrawalReason
+
+
+@dataclass(frozen=True)
+class EraseMentee:
+    """Erase a mentee's personal data everywhere it is kept; their facts stay, anonymous."""
+
+    mentee_id: uuid.UUID
+    reason: ErasureReason
+
+
+@dataclass(frozen=True)
+class EraseMentor:
+    """Erase a mentor's personal data everywhere it is kept; their facts stay, anonymous."""
+
+    mentor_id: uuid.UUID
+    reason: ErasureReason

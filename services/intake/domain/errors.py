@@ -44,3 +44,13 @@ class PersonWithdrawn(CommandRefused):
     def __init__(self, kind: str) -> None:
         message = f"this {kind} has withdrawn from the programme"
         super().__init__(message, (FieldProblem("status", "not_withdrawn", message),))
+
+
+class PersonErased(CommandRefused):
+    """The person's personal data was erased; nothing about them can change any more."""
+
+    status = 409
+
+    def __init__(self, kind: str) -> None:
+        message = f"this {kind}'s personal data was erased; the record is closed"
+        super().__init__(message, (FieldProblem("status", "not_erased", message),))

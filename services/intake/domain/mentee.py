@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import cast
 
-from services.intake.domain.commands import ChangeMenteeProfile, RegisterMentee, WithdrawMentee
+from services.intake.domain.commands import ChangeMenteeProfile, EraseMentee, RegisterMentee, WithdrawMentee
+from services.intake.domain.errors import PersonErased
 from services.intake.domain.rules import (
     MenteeRules,
     age_band,
@@ -25,13 +26,14 @@ from services.intake.domain.rules import (
     require_consents,
 )
 from shared.commanding.aggregate import Aggregate
-from shared.commanding.errors import FieldProblem
+from shared.commanding.errors import FieldProblem, NotFound
 from shared.events.catalog import (
     EligibilityRule,
     MenteeApplicationRejected,
     MenteeProfileChanged,
     MenteeRegistered,
     MenteeWithdrawn,
+    PersonalDataErased,
 )
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import Tenant
@@ -45,7 +47,7 @@ class MenteeState:
     version: int = 0
     tenant: Tenant | None = None
     office: str | None = None
-    status: str = "unknown"  # registered | withdrawn
+    status: str = "unknown"  # registered | withdrawn | erased
     job_target_sector: str | None = None
     languages: tuple[str, ...] = ()
     weekly_availability_hours: float | None = None
@@ -95,6 +97,8 @@ def evolve(state: MenteeState, envelope: EventEnvelope) -> MenteeState:
             )
         case MenteeWithdrawn():
             return replace(state, status="withdrawn", withdrawal_reason=event.reason)
+        case PersonalDataErased():
+            return replace(state, status="erased")
     return state  # an event type added later that this version does not know changes nothing here
 
 
@@ -163,3 +167,12 @@ def decide_withdrawal(state: MenteeState, cmd: WithdrawMentee) -> list[MenteeWit
     """A mentee leaves; leaving twice is refused."""
     require_active(state, "mentee")
     return [MenteeWithdrawn(mentee_id=state.id, reason=cmd.reason)]
+
+
+def decide_erasure(state: MenteeState, cmd: EraseMentee) -> list[PersonalDataErased]:
+    """Erase a mentee's personal data, once; a withdrawn mentee can be erased too."""
+    if state.version == 0:
+        raise NotFound("mentee")
+    if state.status == "erased":
+        raise PersonErased("mentee")
+    return [PersonalDataErased(person_id=state.id, kind="mentee", reason=cmd.reason)]

@@ -10,8 +10,14 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from services.intake.domain.commands import ChangeMentorProfile, RecordTrainingModule, RegisterMentor, WithdrawMentor
-from services.intake.domain.errors import NotEligible
+from services.intake.domain.commands import (
+    ChangeMentorProfile,
+    EraseMentor,
+    RecordTrainingModule,
+    RegisterMentor,
+    WithdrawMentor,
+)
+from services.intake.domain.errors import NotEligible, PersonErased
 from services.intake.domain.rules import (
     MentorRules,
     age_band,
@@ -28,13 +34,14 @@ from services.intake.domain.rules import (
 )
 from services.intake.domain.training import TRAINING_MODULES
 from shared.commanding.aggregate import Aggregate
-from shared.commanding.errors import InvalidField
+from shared.commanding.errors import InvalidField, NotFound
 from shared.events.catalog import (
     MentorProfileChanged,
     MentorRegistered,
     MentorTrainingCompleted,
     MentorTrainingModuleCompleted,
     MentorWithdrawn,
+    PersonalDataErased,
     SectorExperience,
 )
 from shared.events.envelope import DomainEvent, EventEnvelope
@@ -49,7 +56,7 @@ class MentorState:
     version: int = 0
     tenant: Tenant | None = None
     office: str | None = None
-    status: str = "unknown"  # in_training | ready | withdrawn
+    status: str = "unknown"  # in_training | ready | withdrawn | erased
     experience: tuple[SectorExperience, ...] = ()
     languages: tuple[str, ...] = ()
     weekly_availability_hours: float | None = None
@@ -114,6 +121,8 @@ def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
             )
         case MentorWithdrawn():
             return replace(state, status="withdrawn", withdrawal_reason=event.reason)
+        case PersonalDataErased():
+            return replace(state, status="erased")
     return state  # an event type added later that this version does not know changes nothing here
 
 
@@ -174,3 +183,12 @@ def decide_withdrawal(state: MentorState, cmd: WithdrawMentor) -> list[MentorWit
     """A mentor leaves; leaving twice is refused."""
     require_active(state, "mentor")
     return [MentorWithdrawn(mentor_id=state.id, reason=cmd.reason)]
+
+
+def decide_erasure(state: MentorState, cmd: EraseMentor) -> list[PersonalDataErased]:
+    """Erase a mentor's personal data, once; a withdrawn mentor can be erased too."""
+    if state.version == 0:
+        raise NotFound("mentor")
+    if state.status == "erased":
+        raise PersonErased("mentor")
+    return [PersonalDataErased(person_id=state.id, kind="mentor", reason=cmd.reason)]

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Protocol
 
 from services.intake.domain.commands import Availability, Consents, MigrationBackground
-from services.intake.domain.errors import PersonWithdrawn
+from services.intake.domain.errors import PersonErased, PersonWithdrawn
 from shared.commanding.errors import FieldProblem, InvalidField, NotFound
 from shared.events.catalog import AgeBand, Consent, SectorExperience
 from shared.tenancy import Tenant, UnknownOffice, tenant_of_office
@@ -239,6 +239,8 @@ def require_active(state: HasStatus, kind: str) -> None:
     """Only an existing person who has not withdrawn can change."""
     if state.version == 0:
         raise NotFound(kind)
+    if state.status == "erased":
+        raise PersonErased(kind)
     if state.status == "withdrawn":
         raise PersonWithdrawn(kind)
 
