@@ -56,11 +56,16 @@ declared_topics() {
     function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
     function unquote(s) { if (s ~ /^".*"$/) return substr(s, 2, length(s) - 2); return s }
     function fail(message) { printf "%s line %d: %s\n", FILENAME, FNR, message > "/dev/stderr"; failed = 1; exit 1 }
+    function uncomment(s,    i, c, quoted) {
+      for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        if (c == "\"") quoted = !quoted
+        else if (c == "#" && !quoted) return substr(s, 1, i - 1)
+      }
+      return s
+    }
     {
-      line = $0
-      if (line ~ /"[^"]*#/) fail("a # inside a quoted value is not supported here")
-      sub(/#.*/, "", line)
-      line = trim(line)
+      line = trim(uncomment($0))
       if (line == "") next
       if (line == "[defaults]" || line == "[defaults.config]") { section = line; next }
       if (line == "[[topic]]") { topics++; section = line; next }
@@ -103,7 +108,7 @@ declared_topics() {
 kafka() {
   local tool=$1
   shift
-  "$KAFKA_BIN/$tool" --bootstrap-server "$BOOTSTRAP" "$@"
+  "$KAFKA_BIN/$tool" --bootstrap-server "$BOOTSTRAP" "$@" </dev/null
 }
 
 allow() {
@@ -115,14 +120,15 @@ allow() {
 [[ -r "$TOPICS_FILE" ]] || die "topic declarations not found at $TOPICS_FILE"
 # Read everything before changing anything: a bad declaration or a missing password changes nothing.
 declarations="$(declared_topics)" || die "cannot read $TOPICS_FILE"
-declare -A PASSWORDS=([admin]="$(password_of DUO_KAFKA_ADMIN_PASSWORD)")
+declare -A PASSWORDS=()
+PASSWORDS[admin]="$(password_of DUO_KAFKA_ADMIN_PASSWORD)" # a plain assignment: a failure stops the script
 for service in "${SERVICES[@]}"; do
   PASSWORDS[$service]="$(password_of "DUO_${service^^}_KAFKA_PASSWORD")"
 done
 
 declare -A TOPIC_OF=()
 ALL_TOPICS=()
-while read -r name producer partitions replication configs; do
+while read -r -u 3 name producer partitions replication configs; do
   name="$PREFIX$name"
   TOPIC_OF[$producer]="$name"
   ALL_TOPICS+=("$name")
@@ -134,7 +140,7 @@ while read -r name producer partitions replication configs; do
   kafka kafka-topics.sh --create --if-not-exists --topic "$name" --partitions "$partitions" \
     --replication-factor "${DUO_TOPIC_REPLICATION_FACTOR:-$replication}" "${config_args[@]}"
   echo "topic $name (producer $producer, $partitions partitions)"
-done <<<"$declarations"
+done 3<<<"$declarations"
 
 # Users: the admin (a super user, for operators) and one principal per service.
 for user in admin "${SERVICES[@]}"; do
