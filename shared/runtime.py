@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from faststream.kafka import KafkaBroker
 
 from shared.config import ServiceSettings
-from shared.consuming.idempotent import IdempotentConsumer
+from shared.consuming.consumer import Consumer
 from shared.consuming.subscriber import subscribe
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
 from shared.kafka import faststream_security
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
 
-ConsumerFactory = Callable[[asyncpg.Pool], IdempotentConsumer]
+ConsumerFactory = Callable[[asyncpg.Pool], Consumer]
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ServiceRuntime:
     publishes: bool = True
     read_model_ddl: str | None = None
     subscriptions: Sequence[Subscription] = ()
+    # Periodic jobs of the service (such as expiring overdue proposals), run until `stop`.
+    background: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
     pool: asyncpg.Pool | None = None
     store: PostgresEventStore | None = None
     relay: OutboxRelay | None = None
@@ -72,6 +75,8 @@ class ServiceRuntime:
                 subscribe(broker, s, subscription.build(self.pool), subscription.producers)
             await broker.start()
             self._closers.append(broker.stop)
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job(self), name=f"{s.service}-{getattr(job, '__name__', 'job')}"))
 
     async def stop(self) -> None:
         """Close in reverse order of opening; the outbox keeps whatever was not yet published."""

@@ -11,6 +11,8 @@
 # Environment:
 #   DUO_KAFKA_ADMIN_PASSWORD, DUO_<SERVICE>_KAFKA_PASSWORD   SCRAM passwords (no , = [ ] or spaces)
 #   KAFKA_SETUP_BOOTSTRAP      the listener to use (default 127.0.0.1:9094)
+#   KAFKA_SETUP_COMMAND_CONFIG a client properties file for the tools (--command-config), e.g. an
+#                              admin's SASL_SSL settings when run against a real cluster
 #   DUO_TOPICS_FILE            deploy/topics.toml as mounted (default /opt/duo/topics.toml)
 #   DUO_TOPIC_PREFIX           prefixes topics and consumer groups, as the services do (default none)
 #   DUO_TOPIC_REPLICATION_FACTOR  overrides the declared factor, as shared/topics.py does
@@ -20,6 +22,10 @@ BOOTSTRAP="${KAFKA_SETUP_BOOTSTRAP:-127.0.0.1:9094}"
 TOPICS_FILE="${DUO_TOPICS_FILE:-/opt/duo/topics.toml}"
 PREFIX="${DUO_TOPIC_PREFIX:-}"
 KAFKA_BIN="${KAFKA_BIN:-/opt/kafka/bin}"
+CONNECTION=(--bootstrap-server "$BOOTSTRAP")
+if [[ -n "${KAFKA_SETUP_COMMAND_CONFIG:-}" ]]; then
+  CONNECTION+=(--command-config "$KAFKA_SETUP_COMMAND_CONFIG")
+fi
 MECHANISM=SCRAM-SHA-512
 
 SERVICES=(intake matching tracking reporting)
@@ -108,7 +114,7 @@ declared_topics() {
 kafka() {
   local tool=$1
   shift
-  "$KAFKA_BIN/$tool" --bootstrap-server "$BOOTSTRAP" "$@" </dev/null
+  "$KAFKA_BIN/$tool" "${CONNECTION[@]}" "$@" </dev/null
 }
 
 allow() {
@@ -118,7 +124,7 @@ allow() {
 }
 
 [[ -r "$TOPICS_FILE" ]] || die "topic declarations not found at $TOPICS_FILE"
-# Read everything before changing anything: a bad declaration or a missing password changes nothing.
+# Read and check everything before changing anything: a bad declaration or a missing password changes nothing.
 declarations="$(declared_topics)" || die "cannot read $TOPICS_FILE"
 declare -A PASSWORDS=()
 PASSWORDS[admin]="$(password_of DUO_KAFKA_ADMIN_PASSWORD)" # a plain assignment: a failure stops the script
@@ -126,21 +132,43 @@ for service in "${SERVICES[@]}"; do
   PASSWORDS[$service]="$(password_of "DUO_${service^^}_KAFKA_PASSWORD")"
 done
 
-declare -A TOPIC_OF=()
+declare -A TOPIC_OF=() PARTITIONS=() REPLICATION=() CONFIGS=()
+PRODUCERS=()
 ALL_TOPICS=()
-while read -r -u 3 name producer partitions replication configs; do
+while read -r name producer partitions replication configs; do
   name="$PREFIX$name"
   TOPIC_OF[$producer]="$name"
+  PARTITIONS[$name]="$partitions"
+  REPLICATION[$name]="${DUO_TOPIC_REPLICATION_FACTOR:-$replication}"
+  CONFIGS[$name]="$configs"
+  PRODUCERS+=("$producer")
   ALL_TOPICS+=("$name")
+done <<<"$declarations"
+
+declare -A READS=()
+for consumer in "${SERVICES[@]}"; do
+  case "${CONSUMES[$consumer]:-}" in
+    "") ;;
+    "*") READS[$consumer]="${ALL_TOPICS[*]}" ;;
+    *)
+      for producer in ${CONSUMES[$consumer]}; do
+        [[ -n "${TOPIC_OF[$producer]:-}" ]] || die "$consumer consumes $producer, which declares no topic"
+        READS[$consumer]="${READS[$consumer]:-}${READS[$consumer]:+ }${TOPIC_OF[$producer]}"
+      done
+      ;;
+  esac
+done
+
+for name in "${ALL_TOPICS[@]}"; do
   config_args=()
-  IFS=, read -r -a pairs <<<"$configs"
+  IFS=, read -r -a pairs <<<"${CONFIGS[$name]}"
   for pair in "${pairs[@]}"; do
     config_args+=(--config "$pair")
   done
-  kafka kafka-topics.sh --create --if-not-exists --topic "$name" --partitions "$partitions" \
-    --replication-factor "${DUO_TOPIC_REPLICATION_FACTOR:-$replication}" "${config_args[@]}"
-  echo "topic $name (producer $producer, $partitions partitions)"
-done 3<<<"$declarations"
+  kafka kafka-topics.sh --create --if-not-exists --topic "$name" --partitions "${PARTITIONS[$name]}" \
+    --replication-factor "${REPLICATION[$name]}" "${config_args[@]}"
+  echo "topic $name (${PARTITIONS[$name]} partitions, replication factor ${REPLICATION[$name]})"
+done
 
 # Users: the admin (a super user, for operators) and one principal per service.
 for user in admin "${SERVICES[@]}"; do
@@ -151,27 +179,19 @@ done
 
 # Producers: write (and describe) their own topic, nothing else; no Create, no IdempotentWrite
 # (the relays' producers are not idempotent, docs/adr/0002), no Cluster rights.
-for producer in "${!TOPIC_OF[@]}"; do
+for producer in "${PRODUCERS[@]}"; do
   allow "$producer" --operation Write --operation Describe --topic "${TOPIC_OF[$producer]}"
   echo "acl $producer: Write, Describe ${TOPIC_OF[$producer]}"
 done
 
 # Consumers: read (and describe) the topics they consume, and read their own consumer group.
-for consumer in "${!CONSUMES[@]}"; do
-  reads=()
-  if [[ "${CONSUMES[$consumer]}" == "*" ]]; then
-    reads=("${ALL_TOPICS[@]}")
-  else
-    for producer in ${CONSUMES[$consumer]}; do
-      [[ -n "${TOPIC_OF[$producer]:-}" ]] || die "$consumer consumes $producer, which declares no topic"
-      reads+=("${TOPIC_OF[$producer]}")
-    done
-  fi
-  for topic in "${reads[@]}"; do
+for consumer in "${SERVICES[@]}"; do
+  [[ -n "${READS[$consumer]:-}" ]] || continue
+  for topic in ${READS[$consumer]}; do
     allow "$consumer" --operation Read --operation Describe --topic "$topic"
   done
   allow "$consumer" --operation Read --group "$PREFIX$consumer"
-  echo "acl $consumer: Read, Describe ${reads[*]}; Read group $PREFIX$consumer"
+  echo "acl $consumer: Read, Describe ${READS[$consumer]}; Read group $PREFIX$consumer"
 done
 
 echo "kafka-setup: done"

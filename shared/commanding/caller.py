@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from shared.commanding.errors import OutsideOffices
@@ -30,6 +30,11 @@ class Caller:
     def may_reach(self, office: str | None) -> bool:
         """Whether a record at `office` is within the caller's offices."""
         return self.offices is None or office in self.offices
+
+    def unrestricted(self) -> Caller:
+        """The same caller acting for the whole branch: for housekeeping a command does on the branch's behalf
+        (such as expiring overdue proposals at any office), never to read or change a record for the caller."""
+        return replace(self, offices=None)
 
     def require_office(self, office: str) -> None:
         """A caller limited to some offices acts only there."""

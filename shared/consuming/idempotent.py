@@ -12,6 +12,7 @@ import asyncpg
 import pydantic
 import structlog
 
+from shared.consuming.consumer import NOT_REFUSED_ORIGIN
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import UnknownEventType
 
@@ -95,7 +96,8 @@ class IdempotentConsumer:
         """Handle every parked event again, once its cause is fixed; returns (resolved, still parked)."""
         async with self._pool.acquire() as con:
             rows = await con.fetch(
-                "SELECT envelope FROM parked_events WHERE consumer = $1 ORDER BY parked_at", self.name
+                f"SELECT envelope FROM parked_events WHERE consumer = $1 AND {NOT_REFUSED_ORIGIN} ORDER BY parked_at",
+                self.name,
             )
         resolved = 0
         for row in rows:

@@ -1,4 +1,4 @@
-"""A FastStream subscriber that feeds CloudEvents from Kafka into an IdempotentConsumer."""
+"""A FastStream subscriber that feeds CloudEvents from Kafka into a consumer (by event id, or in stream order)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.config import ServiceSettings
-from shared.consuming.idempotent import IdempotentConsumer
+from shared.consuming.consumer import Consumer
 from shared.events.envelope import EventEnvelope
 from shared.events.wire import MalformedMessage, from_kafka, source_of
 from shared.tenancy import OFFICES
@@ -21,9 +21,7 @@ log = structlog.get_logger("consumer")
 REDELIVERY_PAUSE_S = 1.0
 
 
-def subscribe(
-    broker: KafkaBroker, settings: ServiceSettings, consumer: IdempotentConsumer, producers: Mapping[str, str]
-) -> None:
+def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Consumer, producers: Mapping[str, str]) -> None:
     """Register a subscriber for the topics of `producers` (topic -> the one service that may write it);
     the offset is committed after the effect (or its parking)."""
 

@@ -167,17 +167,101 @@ class PersonalDataErased(DomainEvent):
     reason: ErasureReason
 
 
-# --- Matching and tracking ----------------------------------------------------------------
+# --- Matching (services/matching) --------------------------------------------------------
+
+
+Side = Literal["mentee", "mentor"]
+DeclineReason = Literal[
+    "no_personal_click",
+    "availability",
+    "sector_mismatch",
+    "language",
+    "distance",
+    "expectations",
+    "personal_circumstances",
+    "found_work",
+    "other",
+]
+
+
+@EVENT_REGISTRY.register
+class MatchProposed(DomainEvent):
+    """A coordinator (or a matching round) proposed a mentee and a mentor to each other, with the score and why."""
+
+    proposal_id: uuid.UUID
+    mentee_id: uuid.UUID
+    mentor_id: uuid.UUID
+    round_id: uuid.UUID | None = None
+    score: float = Field(ge=0, le=1)
+    terms: dict[str, float]
+    config_version: str
+    expires_on: date
+
+
+@EVENT_REGISTRY.register
+class FirstMeetingScheduled(DomainEvent):
+    """The proposed duo's first meeting, where both decide, was set for a day."""
+
+    proposal_id: uuid.UUID
+    meeting_on: date
+
+
+@EVENT_REGISTRY.register
+class MatchAccepted(DomainEvent):
+    """After the first meeting, one side said yes."""
+
+    proposal_id: uuid.UUID
+    side: Side
+
+
+@EVENT_REGISTRY.register
+class MatchDeclined(DomainEvent):
+    """After the first meeting, one side said no: this pair is never proposed again."""
+
+    proposal_id: uuid.UUID
+    mentee_id: uuid.UUID
+    mentor_id: uuid.UUID
+    side: Side
+    reason: DeclineReason
+
+
+@EVENT_REGISTRY.register
+class MatchExpired(DomainEvent):
+    """Nobody answered in time: both people return to the pool."""
+
+    proposal_id: uuid.UUID
+    mentee_id: uuid.UUID
+    mentor_id: uuid.UUID
 
 
 @EVENT_REGISTRY.register
 class DuoFormed(DomainEvent):
-    """A mentee and a mentor both accepted a proposed match."""
+    """Both accepted after the first meeting: the duo exists. Its office is the mentee's (in the envelope)."""
+
+    duo_id: uuid.UUID
+    proposal_id: uuid.UUID
+    mentee_id: uuid.UUID
+    mentor_id: uuid.UUID
+    province: str | None
+    job_target_sector: NaceSection
+    formed_on: date
+    days_to_match: int = Field(ge=0, description="days from the mentee's registration to the duo")
+    score: float = Field(ge=0, le=1)
+    config_version: str
+
+
+# --- Tracking (services/tracking) --------------------------------------------------------
+
+
+@EVENT_REGISTRY.register
+class DuoEnded(DomainEvent):
+    """A duo's mentoring ended: completed, or stopped early and why. The mentor may start another duo."""
 
     duo_id: uuid.UUID
     mentee_id: uuid.UUID
     mentor_id: uuid.UUID
-    sector: NaceSection | None = None
+    ended_on: date
+    outcome: Literal["completed", "stopped_early"]
 
 
 @EVENT_REGISTRY.register
@@ -216,6 +300,6 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         MentorWithdrawn,
         PersonalDataErased,
     ),
-    "matching": (DuoFormed,),
-    "tracking": (MeetingLogged, JobFound),
+    "matching": (MatchProposed, FirstMeetingScheduled, MatchAccepted, MatchDeclined, MatchExpired, DuoFormed),
+    "tracking": (DuoEnded, MeetingLogged, JobFound),
 }

@@ -7,8 +7,11 @@ import asyncio
 import importlib
 import json
 
-# Each consuming service's consumer factory, `module:function(pool) -> IdempotentConsumer`.
-CONSUMERS = {"reporting": "services.reporting.adapters.projection:build_consumer"}
+# Each consuming service's consumer factory, `module:function(pool) -> Consumer`.
+CONSUMERS = {
+    "reporting": "services.reporting.adapters.projection:build_consumer",
+    "matching": "services.matching.app:build_pool_consumer",
+}
 
 
 async def _with_consumer(service: str, action: str) -> int:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import pytest_asyncio
 
 from services.intake.app import create_app
+from services.matching.app import create_app as create_matching
 from shared.config import ServiceSettings
-from tests.auth import VERIFIER
+from tests.auth import VERIFIER, bearer
 from tests.conftest import unique
 from tests.integration.intake_harness import BE, EXAMPLES_DATED, IntakeHarness
+from tests.integration.matching_harness import MatchingHarness
 
 
 @pytest_asyncio.fixture
@@ -35,3 +38,33 @@ async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
         # Every request speaks for the Belgian branch unless it says otherwise.
         async with httpx.AsyncClient(transport=transport, base_url="http://intake", headers=BE) as client:
             yield IntakeHarness(client, database_url, infra.kafka_bootstrap, prefix + "duo.intake.events")
+
+
+@pytest_asyncio.fixture
+async def matching(infra, intake: IntakeHarness) -> AsyncIterator[MatchingHarness]:
+    """Matching in-process on a database of its own, fed by the intake fixture's topic; its clock can move."""
+    name = unique("m")
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    prefix = intake.topic.removesuffix("duo.intake.events")
+    settings = ServiceSettings(
+        "matching",
+        infra.database_url(name),
+        infra.kafka_bootstrap,
+        topic_prefix=prefix,
+        kafka_session_timeout_ms=2000,
+        token_verifier=VERIFIER,
+    )
+    harness = MatchingHarness(None, None, infra.database_url(name), prefix + "duo.matching.events")  # type: ignore[arg-type]
+    app = create_matching(settings, clock=harness.now)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://matching", headers=bearer("BE")) as client,
+    ):
+        harness.client, harness.app = client, app
+        yield harness
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()

@@ -1,0 +1,1 @@
+"""Matching's adapters: the candidate pool projected from intake's events, proposals, declined pairs (PostgreSQL)."""

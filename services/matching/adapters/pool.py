@@ -1,0 +1,205 @@
+"""The candidate pool: projected from intake's and tracking's events, read by suggestions and rounds,
+and held under row locks by a proposal so that two coordinators never overbook a person."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from shared.consuming.idempotent import Effect
+from shared.events.catalog import (
+    DuoEnded,
+    MenteeProfileChanged,
+    MenteeRegistered,
+    MenteeWithdrawn,
+    MentorProfileChanged,
+    MentorRegistered,
+    MentorTrainingCompleted,
+    MentorWithdrawn,
+    PersonalDataErased,
+)
+from shared.events.envelope import EventEnvelope
+from shared.tenancy import OFFICES, Tenant
+
+# --- Projection: intake's and tracking's facts ------------------------------------------------
+
+
+async def _mentee_registered(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MenteeRegistered)
+    await con.execute(
+        "INSERT INTO pool_mentees (mentee_id, tenant, office, sector, languages, day_parts, registered_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mentee_id) DO NOTHING",
+        e.mentee_id,
+        envelope.tenant.value,
+        envelope.office,
+        e.job_target_sector,
+        list(e.languages),
+        list(e.available_day_parts),
+        envelope.occurred_at,
+    )
+
+
+async def _mentee_changed(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MenteeProfileChanged)
+    await con.execute(
+        "UPDATE pool_mentees SET sector = coalesce($2, sector), languages = coalesce($3, languages), "
+        "day_parts = coalesce($4, day_parts) WHERE mentee_id = $1",
+        e.mentee_id,
+        e.job_target_sector,
+        list(e.languages) if e.languages is not None else None,
+        list(e.available_day_parts) if e.available_day_parts is not None else None,
+    )
+
+
+async def _mentee_left(con: asyncpg.Connection, mentee_id: uuid.UUID) -> None:
+    # A withdrawn or erased mentee leaves the pool; an open proposal of theirs stays for its answer or expiry.
+    await con.execute("UPDATE pool_mentees SET status = 'gone' WHERE mentee_id = $1", mentee_id)
+
+
+async def _mentee_withdrawn(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MenteeWithdrawn)
+    await _mentee_left(con, e.mentee_id)
+
+
+async def _mentor_registered(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MentorRegistered)
+    experience = [{"sector": x.sector, "years": x.years} for x in e.experience]
+    await con.execute(
+        "INSERT INTO pool_mentors (mentor_id, tenant, office, experience, languages, day_parts, capacity) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mentor_id) DO NOTHING",
+        e.mentor_id,
+        envelope.tenant.value,
+        envelope.office,
+        experience,
+        list(e.languages),
+        list(e.available_day_parts),
+        e.capacity,
+    )
+
+
+async def _mentor_changed(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MentorProfileChanged)
+    experience = [{"sector": x.sector, "years": x.years} for x in e.experience] if e.experience is not None else None
+    await con.execute(
+        "UPDATE pool_mentors SET experience = coalesce($2, experience), languages = coalesce($3, languages), "
+        "day_parts = coalesce($4, day_parts), capacity = coalesce($5, capacity) WHERE mentor_id = $1",
+        e.mentor_id,
+        experience,
+        list(e.languages) if e.languages is not None else None,
+        list(e.available_day_parts) if e.available_day_parts is not None else None,
+        e.capacity,
+    )
+
+
+async def _mentor_trained(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MentorTrainingCompleted)
+    await con.execute("UPDATE pool_mentors SET trained = true WHERE mentor_id = $1", e.mentor_id)
+
+
+async def _mentor_withdrawn(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MentorWithdrawn)
+    await con.execute("UPDATE pool_mentors SET active = false WHERE mentor_id = $1", e.mentor_id)
+
+
+async def _erased(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, PersonalDataErased)
+    if e.kind == "mentee":
+        await _mentee_left(con, e.person_id)
+    else:
+        await con.execute("UPDATE pool_mentors SET active = false WHERE mentor_id = $1", e.person_id)
+
+
+async def _duo_ended(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    # The mentor returns with the capacity they still have (this is how retention happens); the mentee leaves.
+    e = envelope.payload()
+    assert isinstance(e, DuoEnded)
+    await con.execute(
+        "UPDATE pool_mentors SET active_duos = greatest(active_duos - 1, 0) WHERE mentor_id = $1", e.mentor_id
+    )
+    await _mentee_left(con, e.mentee_id)
+
+
+POOL_EFFECTS: dict[str, Effect] = {
+    MenteeRegistered.event_type: _mentee_registered,
+    MenteeProfileChanged.event_type: _mentee_changed,
+    MenteeWithdrawn.event_type: _mentee_withdrawn,
+    MentorRegistered.event_type: _mentor_registered,
+    MentorProfileChanged.event_type: _mentor_changed,
+    MentorTrainingCompleted.event_type: _mentor_trained,
+    MentorWithdrawn.event_type: _mentor_withdrawn,
+    PersonalDataErased.event_type: _erased,
+    DuoEnded.event_type: _duo_ended,
+}
+
+# --- Reads: who can be matched ----------------------------------------------------------------
+
+
+def offices_in(tenant: Tenant, office: str | None, province: str | None) -> list[str]:
+    """The offices a round or a list covers: one office, or every office of a province of the branch."""
+    if office is not None:
+        return [office]
+    return sorted(o for o, (owner, _, prov) in OFFICES.items() if owner == tenant and prov == province)
+
+
+async def waiting_mentees(
+    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], lock: bool = False
+) -> list[asyncpg.Record]:
+    """Mentees waiting for a mentor at these offices, by id (the order rows are locked in)."""
+    return await con.fetch(
+        "SELECT * FROM pool_mentees WHERE tenant = $1 AND office = ANY($2::text[]) AND status = 'waiting' "
+        f"AND sector IS NOT NULL ORDER BY mentee_id{' FOR UPDATE' if lock else ''}",
+        tenant.value,
+        list(offices),
+    )
+
+
+async def available_mentors(
+    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], lock: bool = False
+) -> list[asyncpg.Record]:
+    """Trained, active mentors with free capacity at these offices, by id (the order rows are locked in)."""
+    return await con.fetch(
+        "SELECT * FROM pool_mentors WHERE tenant = $1 AND office = ANY($2::text[]) AND trained AND active "
+        f"AND open_proposals + active_duos < capacity ORDER BY mentor_id{' FOR UPDATE' if lock else ''}",
+        tenant.value,
+        list(offices),
+    )
+
+
+async def declined_among(
+    con: asyncpg.Connection, mentee_ids: Sequence[uuid.UUID]
+) -> frozenset[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await con.fetch(
+        "SELECT mentee_id, mentor_id FROM declined_pairs WHERE mentee_id = ANY($1::uuid[])", list(mentee_ids)
+    )
+    return frozenset((r["mentee_id"], r["mentor_id"]) for r in rows)
+
+
+async def mentee(con: asyncpg.Connection, tenant: Tenant, mentee_id: uuid.UUID, lock: bool = False):
+    suffix = " FOR UPDATE" if lock else ""
+    return await con.fetchrow(
+        f"SELECT * FROM pool_mentees WHERE mentee_id = $1 AND tenant = $2{suffix}", mentee_id, tenant.value
+    )
+
+
+async def mentor(con: asyncpg.Connection, tenant: Tenant, mentor_id: uuid.UUID, lock: bool = False):
+    suffix = " FOR UPDATE" if lock else ""
+    return await con.fetchrow(
+        f"SELECT * FROM pool_mentors WHERE mentor_id = $1 AND tenant = $2{suffix}", mentor_id, tenant.value
+    )
+
+
+def experience_of(row: asyncpg.Record) -> tuple[tuple[str, int], ...]:
+    raw = row["experience"]
+    items = json.loads(raw) if isinstance(raw, str) else raw
+    return tuple((item["sector"], int(item["years"])) for item in items)

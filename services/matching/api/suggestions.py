@@ -1,0 +1,75 @@
+"""Suggestion routes: for one mentee the best mentors, for one mentor the best mentees, each with the score,
+its terms and the reasons a coordinator reads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.matching.adapters import pool
+from services.matching.api.views import Suggestion, Suggestions
+from services.matching.domain.config import CURRENT
+from services.matching.domain.scoring import PairScore, suggest_mentees, suggest_mentors
+from services.matching.service import mentee_candidate, mentor_candidate
+from shared.auth.http import authorize, roles_doc
+from shared.auth.identity import Identity, Role
+from shared.commanding.errors import NotFound
+from shared.commanding.http import caller_of, reading
+from shared.tenancy import OFFICES, Tenant
+
+Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
+Limit = Annotated[int, Query(ge=1, le=50, description="how many counterparts")]
+router = APIRouter(prefix="/suggestions", tags=["suggestions"])
+
+
+def _area(tenant: Tenant, office: str) -> list[str]:
+    """The offices a counterpart may come from: the person's own, or its province's when the option is on."""
+    province = OFFICES[office][2]
+    if CURRENT.allow_same_province and province:
+        return pool.offices_in(tenant, None, province)
+    return [office]
+
+
+def _item(person_id: uuid.UUID, score: PairScore) -> Suggestion:
+    return Suggestion(
+        person_id=person_id,
+        score=score.total,
+        terms=score.terms,
+        reasons=list(score.reasons),
+        feasible=score.feasible,
+        refusals=list(score.refusals),
+    )
+
+
+@router.get("/mentees/{mentee_id}", openapi_extra=roles_doc(Role.COORDINATOR), response_model=Suggestions)
+async def mentors_for(mentee_id: uuid.UUID, request: Request, identity: Coordinator, limit: Limit = 5) -> Suggestions:
+    """The best mentors for a waiting mentee, best first, with each term of the score and the reasons."""
+    who = caller_of(request, identity)
+    async with reading(request) as unit:
+        row = await pool.mentee(unit.tx, who.tenant, mentee_id)
+        if row is None or not who.may_reach(row["office"]):
+            raise NotFound("mentee")
+        mentors = await pool.available_mentors(unit.tx, who.tenant, _area(who.tenant, row["office"]))
+        declined = await pool.declined_among(unit.tx, [mentee_id])
+    found = suggest_mentors(
+        mentee_candidate(row), [mentor_candidate(m) for m in mentors], CURRENT, who.today, declined, limit
+    )
+    return Suggestions(config_version=CURRENT.version, items=[_item(s.mentor_id, s.score) for s in found])
+
+
+@router.get("/mentors/{mentor_id}", openapi_extra=roles_doc(Role.COORDINATOR), response_model=Suggestions)
+async def mentees_for(mentor_id: uuid.UUID, request: Request, identity: Coordinator, limit: Limit = 5) -> Suggestions:
+    """The best waiting mentees for a mentor, best first (of two equal fits, the one who waited longer)."""
+    who = caller_of(request, identity)
+    async with reading(request) as unit:
+        row = await pool.mentor(unit.tx, who.tenant, mentor_id)
+        if row is None or not who.may_reach(row["office"]):
+            raise NotFound("mentor")
+        mentees = await pool.waiting_mentees(unit.tx, who.tenant, _area(who.tenant, row["office"]))
+        declined = await pool.declined_among(unit.tx, [m["mentee_id"] for m in mentees])
+    found = suggest_mentees(
+        mentor_candidate(row), [mentee_candidate(m) for m in mentees], CURRENT, who.today, declined, limit
+    )
+    return Suggestions(config_version=CURRENT.version, items=[_item(s.mentee_id, s.score) for s in found])

@@ -1,0 +1,42 @@
+"""What the Kafka subscriber needs of a consumer, whichever guarantee it gives (by event id, or in stream order)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from shared.events.envelope import EventEnvelope
+
+# Events the subscriber refused for their origin (not the topic's producer, or of no office of their branch) are
+# parked for an operator to see, never applied: a replay of parked events leaves them where they are.
+NOT_REFUSED_ORIGIN = "reason NOT LIKE 'forged_source:%' AND reason NOT LIKE 'unknown_office:%'"
+
+
+@runtime_checkable
+class Consumer(Protocol):
+    """Applies events' effects exactly once, parking those that can never apply for an operator to replay.
+
+    Satisfied structurally by `IdempotentConsumer` (shared/consuming/idempotent.py) and
+    `OrderedConsumer` (shared/consuming/ordered.py).
+    """
+
+    @property
+    def name(self) -> str:
+        """The consumer's name: its key in the dedupe tables, and its Kafka consumer group."""
+        ...
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types this consumer has an effect for."""
+        ...
+
+    async def handle(self, envelope: EventEnvelope) -> bool:
+        """Apply the event; True only when its effect ran now. Errors a retry can cure propagate."""
+        ...
+
+    async def park(self, envelope: EventEnvelope, reason: str) -> None:
+        """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
+        ...
+
+    async def replay_parked(self) -> tuple[int, int]:
+        """Handle every parked event again, once its cause is fixed; returns (resolved, still parked)."""
+        ...

@@ -1,0 +1,212 @@
+"""Applying each stream's events in stream-version order, exactly once, whatever Kafka redelivers or reorders.
+
+For stateful projections: a profile change must never be applied before the registration it changes,
+even when a redelivery or `duo outbox republish` puts a later version before an earlier one.
+
+One row per (consumer, stream) in `stream_positions` holds the last version applied, written in the
+transaction of the effect: it is the dedupe record and the order at once, and grows with streams, not
+events. An event that arrives before its predecessor is held in `held_events`, and applied in the
+transaction of that predecessor as soon as it arrives. Tables: shared/consuming/ordered.sql.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from importlib import resources
+
+import asyncpg
+import structlog
+
+from shared.consuming.consumer import NOT_REFUSED_ORIGIN
+from shared.consuming.idempotent import PERMANENT_ERRORS, Effect
+from shared.events.envelope import EventEnvelope
+
+log = structlog.get_logger("consumer")
+
+_PARK = (
+    "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (consumer, event_id) DO UPDATE SET reason = excluded.reason, parked_at = now()"
+)
+
+
+def ordered_consumer_ddl() -> str:
+    """DDL of the OrderedConsumer's tables (`stream_positions`, `held_events`), to apply with the service's own."""
+    return resources.files("shared.consuming").joinpath("ordered.sql").read_text()
+
+
+class _Outcome(enum.Enum):
+    APPLIED = "applied"  # the effect ran
+    PASSED = "passed"  # no effect for its type: it still takes its place in the stream
+    PARKED = "parked"  # its effect can never succeed as it is: the stream stays before it
+
+
+class OrderedConsumer:
+    """Runs the effect registered for an event type, once per event, in stream-version order per stream.
+
+    Same interface as IdempotentConsumer (the `Consumer` protocol, shared/consuming/consumer.py).
+    Events of types without an effect still advance their stream: they are part of its order.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect]) -> None:
+        self._pool = pool
+        self.name = name
+        self._effects = dict(effects)
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types this consumer has an effect for."""
+        return frozenset(self._effects)
+
+    async def handle(self, envelope: EventEnvelope) -> bool:
+        """Apply the event if it is the next of its stream, then any held successors; True when its effect ran.
+
+        False when it was applied before, is held until its predecessor arrives, was parked, or has
+        no effect here (it still advances its stream). Errors that a retry cannot cure park the event
+        (the stream stays before it, so its successors are held); any other error propagates and rolls
+        everything back, so the message is redelivered.
+        """
+        version = envelope.stream_version
+        async with self._pool.acquire() as con, con.transaction():
+            last = await self._lock_stream(con, envelope.stream_id)
+            if version <= last:
+                log.debug("duplicate event ignored", event_id=str(envelope.event_id), stream_id=envelope.stream_id)
+                return False
+            if version > last + 1:
+                await self._hold(con, envelope, last)
+                return False
+            outcome = await self._step(con, envelope)
+            if outcome is _Outcome.PARKED:
+                return False
+            position = await self._release_held(con, envelope.stream_id, version)
+            await con.execute(
+                "UPDATE stream_positions SET version = $3 WHERE consumer = $1 AND stream_id = $2",
+                self.name,
+                envelope.stream_id,
+                position,
+            )
+        return outcome is _Outcome.APPLIED
+
+    async def _lock_stream(self, con: asyncpg.Connection, stream_id: str) -> int:
+        """The stream's last applied version, its row locked until the transaction ends.
+
+        Concurrent deliveries of one stream wait here for each other: they are applied one after another.
+        """
+        await con.execute(
+            "INSERT INTO stream_positions (consumer, stream_id, version) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+            self.name,
+            stream_id,
+        )
+        last: int = await con.fetchval(
+            "SELECT version FROM stream_positions WHERE consumer = $1 AND stream_id = $2 FOR UPDATE",
+            self.name,
+            stream_id,
+        )
+        return last
+
+    async def _hold(self, con: asyncpg.Connection, envelope: EventEnvelope, last: int) -> None:
+        log.warning(
+            "event held until its stream's earlier versions arrive",
+            consumer=self.name,
+            stream_id=envelope.stream_id,
+            stream_version=envelope.stream_version,
+            applied_version=last,
+        )
+        await con.execute(
+            "INSERT INTO held_events (consumer, stream_id, stream_version, envelope) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT DO NOTHING",
+            self.name,
+            envelope.stream_id,
+            envelope.stream_version,
+            envelope.model_dump(mode="json"),
+        )
+
+    async def _step(self, con: asyncpg.Connection, envelope: EventEnvelope) -> _Outcome:
+        """Run the event's effect, if any, in a savepoint; a permanent error rolls it back and parks the event."""
+        effect = self._effects.get(envelope.event_type)
+        if effect is None:
+            return _Outcome.PASSED
+        try:
+            async with con.transaction():  # a savepoint: the stream's lock and earlier steps survive a failure
+                await effect(con, envelope)
+        except PERMANENT_ERRORS as err:
+            await self._park_on(con, envelope, type(err).__name__)
+            return _Outcome.PARKED
+        return _Outcome.APPLIED
+
+    async def _release_held(self, con: asyncpg.Connection, stream_id: str, last: int) -> int:
+        """Apply the held successors of version `last` in order, until one is missing or parked; the new position."""
+        released = 0
+        while True:
+            row = await con.fetchval(
+                "DELETE FROM held_events WHERE consumer = $1 AND stream_id = $2 AND stream_version = $3 "
+                "RETURNING envelope",
+                self.name,
+                stream_id,
+                last + 1,
+            )
+            if row is None:
+                break
+            if await self._step(con, EventEnvelope.model_validate(row)) is _Outcome.PARKED:
+                break  # parked instead of held: the versions after it stay held
+            last += 1
+            released += 1
+        if released:
+            log.info("held events released", consumer=self.name, stream_id=stream_id, count=released, version=last)
+        return last
+
+    async def park(self, envelope: EventEnvelope, reason: str) -> None:
+        """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
+        async with self._pool.acquire() as con:
+            await self._park_on(con, envelope, reason)
+
+    async def _park_on(self, con: asyncpg.Connection, envelope: EventEnvelope, reason: str) -> None:
+        log.error(
+            "event parked: its effect can never succeed as it is",
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            stream_id=envelope.stream_id,
+            stream_version=envelope.stream_version,
+            reason=reason,
+        )
+        await con.execute(
+            _PARK, self.name, envelope.event_id, envelope.event_type, reason, envelope.model_dump(mode="json")
+        )
+
+    async def replay_parked(self) -> tuple[int, int]:
+        """Handle every parked event again, in stream order, once its cause is fixed; its held successors follow.
+
+        Returns (resolved, still parked): resolved are the events whose stream is now at or past them,
+        whether this replay or an earlier delivery applied them; still parked counts every parked event
+        of this consumer afterwards (a successor released by this replay may have been parked in turn).
+        """
+        async with self._pool.acquire() as con:
+            rows = await con.fetch(
+                f"SELECT envelope FROM parked_events WHERE consumer = $1 AND {NOT_REFUSED_ORIGIN} "
+                "ORDER BY envelope->>'stream_id', (envelope->>'stream_version')::int, parked_at",
+                self.name,
+            )
+        resolved = 0
+        for row in rows:
+            envelope = EventEnvelope.model_validate(row["envelope"])
+            await self.handle(envelope)  # parks it again (same row) if it still cannot apply
+            async with self._pool.acquire() as con:
+                done = await con.fetchval(
+                    "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
+                    "(SELECT 1 FROM stream_positions s WHERE s.consumer = p.consumer AND s.stream_id = $3 "
+                    "AND s.version >= $4) RETURNING true",
+                    self.name,
+                    envelope.event_id,
+                    envelope.stream_id,
+                    envelope.stream_version,
+                )
+            resolved += bool(done)
+        async with self._pool.acquire() as con:
+            still: int = await con.fetchval("SELECT count(*) FROM parked_events WHERE consumer = $1", self.name)
+        return resolved, still
+
+    async def held_count(self) -> int:
+        """How many events wait for a predecessor; normally 0, growing when a stream's earlier version is lost."""
+        async with self._pool.acquire() as con:
+            count: int = await con.fetchval("SELECT count(*) FROM held_events WHERE consumer = $1", self.name)
+        return count

@@ -1,0 +1,162 @@
+"""Matching end to end on the real database and broker: the pool built from intake's events over Kafka,
+a round, the first meeting, both acceptances, DuoFormed on Kafka; a decline never proposed again; expiry;
+two coordinators racing for one mentor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from services.matching.app import expire_overdue_proposals
+from services.matching.domain.config import CURRENT
+from tests.integration.intake_harness import IntakeHarness, complete_training, mentee_body, mentor_body
+from tests.integration.matching_harness import MatchingHarness
+from tests.kafka_reading import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+async def register(intake: IntakeHarness, mentees: int, mentors: int, **mentor_changes) -> tuple[list[str], list[str]]:
+    mentee_ids = [
+        (await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"] for _ in range(mentees)
+    ]
+    mentor_ids = []
+    for _ in range(mentors):
+        mentor_id = (await intake.client.post("/mentors", json=mentor_body(**mentor_changes))).json()["mentor_id"]
+        await complete_training(intake.client, mentor_id)
+        mentor_ids.append(mentor_id)
+    return mentee_ids, mentor_ids
+
+
+async def meet_and_answer(matching: MatchingHarness, proposal_id: str, mentee: str, mentor: str):
+    today = matching.now().date().isoformat()
+    met = await matching.client.post(f"/proposals/{proposal_id}/first-meeting", json={"meeting_on": today})
+    assert met.status_code == 200, met.text
+    answers = []
+    for side, answer in (("mentee", mentee), ("mentor", mentor)):
+        body = {"side": side, "answer": answer} | ({"reason": "availability"} if answer == "decline" else {})
+        answers.append(await matching.client.post(f"/proposals/{proposal_id}/answers", json=body))
+        if answer == "decline":
+            break
+    return answers
+
+
+async def test_a_round_proposes_both_accept_after_the_first_meeting_and_the_duo_is_on_kafka(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    [mentee_id], [mentor_id] = await register(intake, 1, 1)
+    await matching.in_pool(1, 1)
+    suggestions = (await matching.client.get(f"/suggestions/mentees/{mentee_id}")).json()
+    assert suggestions["config_version"] == CURRENT.version
+    [best] = suggestions["items"]
+    assert best["person_id"] == mentor_id and best["feasible"] and best["reasons"]
+
+    round_ = await matching.client.post("/rounds", json={"office": "be-antwerpen"})
+    assert round_.status_code == 201, round_.text
+    [proposal] = round_.json()["proposals"]
+    assert proposal["mentee_id"] == mentee_id and proposal["mentor_id"] == mentor_id
+    assert proposal["config_version"] == CURRENT.version and set(proposal["terms"]) >= {"sector"}
+
+    early = await matching.client.post(
+        f"/proposals/{proposal['proposal_id']}/answers", json={"side": "mentee", "answer": "accept"}
+    )
+    assert early.status_code == 409 and early.json()["errors"][0]["rule"] == "after_first_meeting"
+    accepted_by_mentee, formed = await meet_and_answer(matching, proposal["proposal_id"], "accept", "accept")
+    assert accepted_by_mentee.json()["status"] == "open"
+    assert formed.status_code == 200 and formed.json()["status"] == "formed", formed.text
+
+    # MatchProposed, FirstMeetingScheduled, MatchAccepted twice, DuoFormed
+    records = await read_topic(intake.kafka_bootstrap, matching.topic, 5)
+    [duo] = [r for r in records if dict(r.headers)["ce_type"] == b"DuoFormed"]
+    headers, body = dict(duo.headers), json.loads(duo.value)
+    assert headers["ce_tenant"] == b"BE" and headers["ce_office"] == b"be-antwerpen"
+    assert body["mentee_id"] == mentee_id and body["mentor_id"] == mentor_id
+    assert body["duo_id"] == formed.json()["duo_id"] and body["proposal_id"] == proposal["proposal_id"]
+    assert body["province"] == "Antwerpen" and body["job_target_sector"] == "Q"
+    assert body["formed_on"] == matching.now().date().isoformat() and body["days_to_match"] >= 0
+    assert body["score"] == proposal["score"] and body["config_version"] == CURRENT.version
+    # The mentor had capacity 1: nobody is proposed to them any more; the mentee is in a duo.
+    assert (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"] == []
+
+
+async def test_a_declined_pair_is_never_proposed_again(intake: IntakeHarness, matching: MatchingHarness):
+    [mentee_id], [mentor_id] = await register(intake, 1, 1)
+    await matching.in_pool(1, 1)
+    [proposal] = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
+    [declined] = await meet_and_answer(matching, proposal["proposal_id"], "decline", "accept")
+    assert declined.json()["status"] == "declined"
+    again = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()
+    assert again["proposals"] == [] and again["unmatched_mentees"] == [mentee_id]
+    manual = await matching.client.post("/proposals", json={"mentee_id": mentee_id, "mentor_id": mentor_id})
+    assert manual.status_code == 409 and manual.json()["errors"][0]["rule"] == "declined_before"
+    assert (await matching.client.get(f"/suggestions/mentees/{mentee_id}")).json()["items"] == []
+
+
+async def test_an_unanswered_proposal_expires_and_both_return_to_the_pool(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    [mentee_id], [mentor_id] = await register(intake, 1, 1)
+    await matching.in_pool(1, 1)
+    [proposal] = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
+    assert await expire_overdue_proposals(matching.app.state.runtime, matching.now) == 0
+    matching.days_ahead = CURRENT.proposal_expiry_days + 1
+    assert await expire_overdue_proposals(matching.app.state.runtime, matching.now) == 1
+    expired = (await matching.client.get(f"/proposals/{proposal['proposal_id']}")).json()
+    assert expired["status"] == "expired"
+    late = await matching.client.post(
+        f"/proposals/{proposal['proposal_id']}/first-meeting", json={"meeting_on": matching.now().date().isoformat()}
+    )
+    assert late.status_code == 409
+    # Both are free again: an expired pair is not a declined one, so they may be proposed again.
+    [again] = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
+    assert (again["mentee_id"], again["mentor_id"]) == (mentee_id, mentor_id)
+
+
+async def test_two_coordinators_racing_for_one_mentor_one_wins_the_other_gets_409(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    mentees, [mentor_id, other_mentor] = await register(intake, 2, 2)  # each mentor has capacity 1
+    await matching.in_pool(2, 2)
+    answers = await asyncio.gather(
+        *(matching.client.post("/proposals", json={"mentee_id": m, "mentor_id": mentor_id}) for m in mentees)
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    [refused] = [a for a in answers if a.status_code == 409]
+    assert refused.json()["errors"][0]["rule"] == "no_free_capacity"
+    load = await matching.fetchval(
+        "SELECT open_proposals + active_duos FROM pool_mentors WHERE mentor_id = $1::uuid", mentor_id
+    )
+    assert load == 1
+    # The other mentee proposed twice at the same instant: never in two open proposals.
+    loser = mentees[answers.index(refused)]
+    twice = await asyncio.gather(
+        *(matching.client.post("/proposals", json={"mentee_id": loser, "mentor_id": other_mentor}) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in twice) == [201, 409], [a.text for a in twice]
+    open_of_loser = await matching.fetchval(
+        "SELECT count(*) FROM proposals WHERE mentee_id = $1::uuid AND status = 'open'", loser
+    )
+    assert open_of_loser == 1
+
+
+async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    cases = [
+        ("/rounds", {}, "body", "one_scope"),
+        ("/rounds", {"office": "be-antwerpen", "province": "Antwerpen"}, "body", "one_scope"),
+        ("/rounds", {"office": "fr-paris"}, "office", "office_of_branch"),
+        ("/rounds", {"office": "atlantis"}, "office", "literal_error"),
+        ("/proposals", {"mentee_id": "nope", "mentor_id": "nope"}, "mentee_id", "uuid_parsing"),
+    ]
+    for path, body, field, rule in cases:
+        answer = await matching.client.post(path, json=body)
+        assert answer.status_code == 422, (path, body, answer.text)
+        assert answer.json()["errors"][0]["field"] == field and answer.json()["errors"][0]["rule"] == rule, answer.text
+    assert await matching.fetchval("SELECT count(*) FROM events") == 0
+    answer = await matching.client.post(
+        "/proposals/00000000-0000-0000-0000-000000000000/answers", json={"side": "mentee", "answer": "decline"}
+    )
+    assert answer.status_code == 422 and answer.json()["errors"][0]["rule"] == "reason_required"

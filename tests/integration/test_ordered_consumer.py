@@ -1,0 +1,259 @@
+"""Ordered consumers: each stream's events applied in version order, exactly once, however they arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+
+import asyncpg
+import pytest
+import structlog
+
+from shared.clock import utc_now
+from shared.consuming.consumer import Consumer
+from shared.consuming.idempotent import IdempotentConsumer
+from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
+from shared.events.envelope import EventEnvelope
+from shared.tenancy import Tenant
+
+pytestmark = pytest.mark.integration
+
+# The order effects ran in: a sequence numbers each application, so a repeat or a swap shows.
+EFFECT_DDL = """
+CREATE TABLE applied (
+    seq            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    stream_id      TEXT    NOT NULL,
+    stream_version INTEGER NOT NULL,
+    event_type     TEXT    NOT NULL
+)
+"""
+REGISTERED, CHANGED, NOTED = "MenteeRegistered", "MenteeProfileChanged", "MenteeNoteAdded"
+
+
+async def record(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    await con.execute(
+        "INSERT INTO applied (stream_id, stream_version, event_type) VALUES ($1, $2, $3)",
+        envelope.stream_id,
+        envelope.stream_version,
+        envelope.event_type,
+    )
+
+
+EFFECTS = {REGISTERED: record, CHANGED: record}
+
+
+def stream(n: int, types: list[str] | None = None) -> list[EventEnvelope]:
+    """Versions 1..n of one new stream: a registration, then profile changes (or the given types)."""
+    stream_id = f"mentee-{uuid.uuid4()}"
+    types = types or [REGISTERED] + [CHANGED] * (n - 1)
+    now = utc_now()
+    return [
+        EventEnvelope(
+            event_id=uuid.uuid4(),
+            event_type=types[v - 1],
+            schema_version=1,
+            stream_id=stream_id,
+            stream_version=v,
+            tenant=Tenant.FR,
+            office="fr-lyon",
+            occurred_at=now,
+            recorded_at=now,
+            actor="test",
+            correlation_id=uuid.uuid4(),
+            data={},
+        )
+        for v in range(1, n + 1)
+    ]
+
+
+async def applied(pool: asyncpg.Pool, stream_id: str | None = None) -> list[tuple[str, int]]:
+    async with pool.acquire() as con:
+        rows = await con.fetch(
+            "SELECT stream_id, stream_version FROM applied WHERE $1::text IS NULL OR stream_id = $1 ORDER BY seq",
+            stream_id,
+        )
+    return [(r["stream_id"], r["stream_version"]) for r in rows]
+
+
+async def versions(pool: asyncpg.Pool, stream_id: str) -> list[int]:
+    return [v for _, v in await applied(pool, stream_id)]
+
+
+@pytest.fixture
+async def tables(pool: asyncpg.Pool) -> asyncpg.Pool:
+    async with pool.acquire() as con:
+        await con.execute(ordered_consumer_ddl())
+        await con.execute(ordered_consumer_ddl())  # idempotent, as at every start
+        await con.execute(EFFECT_DDL)
+    return pool
+
+
+async def test_a_later_version_waits_for_its_predecessor(tables):
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    v1, v2, v3 = stream(3)
+    assert await consumer.handle(v1) is True
+    with structlog.testing.capture_logs() as logs:
+        assert await consumer.handle(v3) is False  # held: v2 has not arrived
+    held = [e for e in logs if e["log_level"] == "warning"]
+    assert held == [
+        {
+            "event": "event held until its stream's earlier versions arrive",
+            "log_level": "warning",
+            "consumer": "c",
+            "stream_id": v1.stream_id,
+            "stream_version": 3,
+            "applied_version": 1,
+        }
+    ]  # where and how far behind, never the event's data
+    assert await versions(tables, v1.stream_id) == [1]
+    assert await consumer.held_count() == 1
+    assert await consumer.handle(v2) is True  # applies v2, then the held v3
+    assert await versions(tables, v1.stream_id) == [1, 2, 3]
+    assert await consumer.held_count() == 0
+
+
+async def test_duplicates_of_any_version_change_nothing(tables):
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    events = stream(3)
+    v1, v2, v3 = events
+    await consumer.handle(v1)
+    await consumer.handle(v3)
+    assert await consumer.handle(v3) is False  # a held version delivered again is held once
+    assert await consumer.held_count() == 1
+    await consumer.handle(v2)
+    for envelope in events * 2:
+        assert await consumer.handle(envelope) is False
+    assert await versions(tables, v1.stream_id) == [1, 2, 3]
+    assert await consumer.held_count() == 0
+
+
+async def test_many_streams_interleaved_shuffled_and_redelivered_apply_once_in_order(tables):
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    streams = [stream(5) for _ in range(50)]
+    deliveries = [e for events in streams for e in events] * 2
+    random.Random(20261126).shuffle(deliveries)
+    for envelope in deliveries:
+        await consumer.handle(envelope)
+    everything = await applied(tables)
+    assert len(everything) == 250
+    for events in streams:
+        assert await versions(tables, events[0].stream_id) == [1, 2, 3, 4, 5]
+    assert await consumer.held_count() == 0
+
+
+async def test_concurrent_deliveries_of_one_stream_apply_in_order_once(tables):
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    events = stream(10)
+    # Every version at once, twice, newest first: the deliveries wait on the stream's row for each other.
+    await asyncio.gather(*(consumer.handle(e) for e in list(reversed(events)) * 2))
+    assert await versions(tables, events[0].stream_id) == list(range(1, 11))
+
+    streams = [stream(5) for _ in range(6)]
+    deliveries = [e for events in streams for e in events] * 2
+    random.Random(7).shuffle(deliveries)
+    await asyncio.gather(*(consumer.handle(e) for e in deliveries))
+    for events in streams:
+        assert await versions(tables, events[0].stream_id) == [1, 2, 3, 4, 5]
+    assert await consumer.held_count() == 0
+
+
+async def test_a_parked_event_holds_its_successors_until_replayed(tables):
+    async with tables.acquire() as con:  # a constraint the effect breaks for version 2: no redelivery cures that
+        await con.execute("ALTER TABLE applied ADD CONSTRAINT too_strict CHECK (stream_version <> 2)")
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    v1, v2, v3, v4 = events = stream(4)
+    assert await consumer.handle(v1) is True
+    assert await consumer.handle(v2) is False  # parked
+    assert await consumer.handle(v3) is False  # held, never applied before v2
+    assert await consumer.handle(v4) is False
+    async with tables.acquire() as con:
+        parked = await con.fetch("SELECT event_id, reason FROM parked_events")
+    assert [(r["event_id"], r["reason"]) for r in parked] == [(v2.event_id, "CheckViolationError")]
+    assert await versions(tables, v1.stream_id) == [1]
+    assert await consumer.held_count() == 2
+
+    assert await consumer.replay_parked() == (0, 1)  # still broken: nothing lost, nothing resolved
+    assert await versions(tables, v1.stream_id) == [1]
+    async with tables.acquire() as con:
+        await con.execute("ALTER TABLE applied DROP CONSTRAINT too_strict")  # the operator fixes the cause
+    assert await consumer.replay_parked() == (1, 0)
+    assert await versions(tables, v1.stream_id) == [1, 2, 3, 4]
+    assert await consumer.held_count() == 0
+    assert await consumer.replay_parked() == (0, 0)
+    for envelope in events:  # a republish afterwards changes nothing
+        assert await consumer.handle(envelope) is False
+    assert await versions(tables, v1.stream_id) == [1, 2, 3, 4]
+
+
+async def test_a_held_successor_that_cannot_apply_is_parked_and_replayed_in_turn(tables):
+    async with tables.acquire() as con:
+        await con.execute("ALTER TABLE applied ADD CONSTRAINT too_strict CHECK (stream_version <> 3)")
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    v1, v2, v3, v4 = stream(4)
+    for envelope in (v1, v4, v3):
+        await consumer.handle(envelope)
+    assert await consumer.handle(v2) is True  # applies v2; the held v3 is parked, v4 stays held
+    assert await versions(tables, v1.stream_id) == [1, 2]
+    assert await consumer.held_count() == 1
+    async with tables.acquire() as con:
+        assert await con.fetchval("SELECT event_id FROM parked_events") == v3.event_id
+        await con.execute("ALTER TABLE applied DROP CONSTRAINT too_strict")
+    assert await consumer.replay_parked() == (1, 0)
+    assert await versions(tables, v1.stream_id) == [1, 2, 3, 4]
+    assert await consumer.held_count() == 0
+
+
+async def test_an_event_without_effect_still_advances_its_stream(tables):
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    v1, v2, v3 = stream(3, [REGISTERED, NOTED, CHANGED])
+    assert await consumer.handle(v1) is True
+    assert await consumer.handle(v3) is False  # held behind v2, though v2 is of no interest
+    assert await consumer.handle(v2) is False  # no effect, but it releases v3
+    assert await versions(tables, v1.stream_id) == [1, 3]
+    assert await consumer.held_count() == 0
+
+
+async def test_a_transient_error_rolls_back_and_the_redelivery_applies(tables):
+    failures: list[int] = []
+
+    async def flaky(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await record(con, envelope)
+        if envelope.stream_version == 3 and not failures:
+            failures.append(3)
+            raise ConnectionError("lost the database before commit")
+
+    consumer = OrderedConsumer(tables, "c", {REGISTERED: flaky, CHANGED: flaky})
+    v1, v2, v3 = stream(3)
+    await consumer.handle(v1)
+    await consumer.handle(v3)
+    with pytest.raises(ConnectionError):
+        await consumer.handle(v2)  # v2 and the released v3 share a transaction: both roll back
+    assert await versions(tables, v1.stream_id) == [1]
+    assert await consumer.held_count() == 1
+    assert await consumer.handle(v2) is True  # the redelivery
+    assert await versions(tables, v1.stream_id) == [1, 2, 3]
+
+
+async def test_consumers_keep_their_own_positions(tables):
+    first, second = OrderedConsumer(tables, "a", EFFECTS), OrderedConsumer(tables, "b", {})
+    v1, v2 = stream(2)
+    assert await second.handle(v2) is False
+    assert await first.handle(v1) is True
+    assert await second.held_count() == 1 and await first.held_count() == 0
+
+
+def test_both_consumers_satisfy_the_consumer_protocol():
+    pool: asyncpg.Pool = None  # never used: constructing a consumer touches no database
+    for consumer in (OrderedConsumer(pool, "c", EFFECTS), IdempotentConsumer(pool, "c", EFFECTS)):
+        assert isinstance(consumer, Consumer)
+        assert consumer.event_types == {REGISTERED, CHANGED}
+
+    class Incomplete:
+        name = "c"
+        event_types = frozenset[str]()
+
+        async def handle(self, envelope: EventEnvelope) -> bool:
+            return False
+
+    assert not isinstance(Incomplete(), Consumer)  # no park, no replay_parked
