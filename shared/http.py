@@ -17,6 +17,7 @@ from shared.clock import Clock, utc_now
 from shared.commanding.errors import CommandRefused
 from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
+from shared.openapi_refusals import document_refusals
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
 
@@ -97,6 +98,7 @@ def create_service_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
     app.add_exception_handler(CommandRefused, refusal_answer)
+    document_refusals(app)
     app.state.clock = clock
     # Added before the correlation middleware, so that it runs inside it: refusals carry the id too.
     app.add_middleware(RequestLimits)

@@ -252,38 +252,161 @@ class DuoFormed(DomainEvent):
 
 # --- Tracking (services/tracking) --------------------------------------------------------
 
+# The codes tracking's events use; each list is documented in docs/tracking.md.
+MeetingMode = Literal["in_person", "online", "phone"]
+MeetingTopic = Literal[
+    "job_search",
+    "cv_and_applications",
+    "interview_preparation",
+    "administration",
+    "social",
+    "health",
+    "finance",
+    "digital_skills",
+    "housing",
+    "legal",
+    "training",
+    "network",
+]
+GoalType = Literal[
+    "find_job_in_sector",
+    "improve_language",
+    "get_diploma_recognised",
+    "build_network",
+    "cv_ready",
+    "interview_skills",
+    "digital_skills",
+    "other",
+]
+ContractType = Literal["permanent", "fixed_term", "temporary_agency", "other"]
+EndReason = Literal["completed", "mentee_found_work", "stopped_by_mentee", "stopped_by_mentor", "lost_contact", "other"]
+EmploymentStatus = Literal["employed", "in_training", "job_seeking", "other"]
+FollowUpMonths = Literal[3, 6, 12]
+
+
+@EVENT_REGISTRY.register
+class MeetingLogged(DomainEvent):
+    """A duo met on a date, for a duration, in person, online or by phone, about topics from the fixed list."""
+
+    duo_id: uuid.UUID
+    met_on: date
+    duration_minutes: int = Field(ge=1, le=600)
+    mode: MeetingMode
+    topics: tuple[MeetingTopic, ...] = Field(min_length=1)
+
+
+@EVENT_REGISTRY.register
+class ActionPlanDrawnUp(DomainEvent):
+    """The duo drew up the mentee's career action plan: coded goals only, never free text."""
+
+    duo_id: uuid.UUID
+    drawn_up_on: date
+    goals: tuple[GoalType, ...] = Field(min_length=1)
+
+
+@EVENT_REGISTRY.register
+class ActionPlanGoalReached(DomainEvent):
+    """One goal of the action plan was reached."""
+
+    duo_id: uuid.UUID
+    goal: GoalType
+    reached_on: date
+
+
+@EVENT_REGISTRY.register
+class JobFound(DomainEvent):
+    """The mentee started a job. Whether it counts as sustainable is decided by reporting, under a
+    versioned definition, from the contract type and length: it is never stored here."""
+
+    duo_id: uuid.UUID
+    job_id: uuid.UUID
+    mentee_id: uuid.UUID
+    sector: NaceSection
+    contract_type: ContractType
+    contract_months: int | None = Field(default=None, ge=1, le=120, description="fixed_term only, and then required")
+    hours_per_week: float = Field(gt=0, le=60)
+    started_on: date
+
+
+@EVENT_REGISTRY.register
+class JobEnded(DomainEvent):
+    """A job recorded with JobFound ended."""
+
+    duo_id: uuid.UUID
+    job_id: uuid.UUID
+    mentee_id: uuid.UUID
+    ended_on: date
+
+
+@EVENT_REGISTRY.register
+class ContractExtended(DomainEvent):
+    """A fixed-term job's contract was extended: `contract_months` is its new total length."""
+
+    duo_id: uuid.UUID
+    job_id: uuid.UUID
+    mentee_id: uuid.UUID
+    contract_months: int = Field(ge=1, le=120)
+    extended_on: date
+
+
+@EVENT_REGISTRY.register
+class TrainingStarted(DomainEvent):
+    """The mentee started a training; a qualifying one counts as a positive exit."""
+
+    duo_id: uuid.UUID
+    mentee_id: uuid.UUID
+    started_on: date
+    qualifying: bool
+
+
+@EVENT_REGISTRY.register
+class InternshipStarted(DomainEvent):
+    """The mentee started an internship."""
+
+    duo_id: uuid.UUID
+    mentee_id: uuid.UUID
+    started_on: date
+
+
+@EVENT_REGISTRY.register
+class MenteeSurveyRecorded(DomainEvent):
+    """The mentee's answers to the closing survey (once per duo)."""
+
+    duo_id: uuid.UUID
+    more_self_confidence: bool
+    more_autonomous_job_search: bool
+    mentor_helped_with_problems: bool
+
+
+@EVENT_REGISTRY.register
+class MentorSurveyRecorded(DomainEvent):
+    """The mentor's answers to the closing survey (once per duo)."""
+
+    duo_id: uuid.UUID
+    feels_useful: bool
+    adds_professional_value: bool
+
 
 @EVENT_REGISTRY.register
 class DuoEnded(DomainEvent):
-    """A duo's mentoring ended: completed, or stopped early and why. The mentor may start another duo."""
+    """A duo's mentoring ended, with a coded reason. The mentor may start another duo; the mentee leaves the pool."""
 
     duo_id: uuid.UUID
     mentee_id: uuid.UUID
     mentor_id: uuid.UUID
     ended_on: date
-    outcome: Literal["completed", "stopped_early"]
+    reason: EndReason
 
 
 @EVENT_REGISTRY.register
-class MeetingLogged(DomainEvent):
-    """A duo met (in person or online) on a date, about some topics."""
-
-    duo_id: uuid.UUID
-    met_on: date
-    duration_minutes: int = Field(ge=1, le=24 * 60)
-    mode: Literal["in_person", "online"]
-    topics: tuple[str, ...] = ()
-
-
-@EVENT_REGISTRY.register
-class JobFound(DomainEvent):
-    """A mentee found a job; contract type and length decide whether it counts as sustainable."""
+class FollowUpRecorded(DomainEvent):
+    """The mentee's employment status 3, 6 or 12 months after the duo ended (each once)."""
 
     duo_id: uuid.UUID
     mentee_id: uuid.UUID
-    contract_type: Literal["permanent", "fixed_term", "interim", "other"]
-    contract_months: int | None = Field(default=None, ge=0)
-    started_on: date
+    months: FollowUpMonths
+    status: EmploymentStatus
+    recorded_on: date
 
 
 # The context that publishes each event, and so the topic it travels on (deploy/topics.toml).
@@ -301,5 +424,18 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         PersonalDataErased,
     ),
     "matching": (MatchProposed, FirstMeetingScheduled, MatchAccepted, MatchDeclined, MatchExpired, DuoFormed),
-    "tracking": (DuoEnded, MeetingLogged, JobFound),
+    "tracking": (
+        MeetingLogged,
+        ActionPlanDrawnUp,
+        ActionPlanGoalReached,
+        JobFound,
+        JobEnded,
+        ContractExtended,
+        TrainingStarted,
+        InternshipStarted,
+        MenteeSurveyRecorded,
+        MentorSurveyRecorded,
+        DuoEnded,
+        FollowUpRecorded,
+    ),
 }

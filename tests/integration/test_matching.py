@@ -160,3 +160,53 @@ async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
         "/proposals/00000000-0000-0000-0000-000000000000/answers", json={"side": "mentee", "answer": "decline"}
     )
     assert answer.status_code == 422 and answer.json()["errors"][0]["rule"] == "reason_required"
+
+
+async def test_when_a_duo_ends_the_mentor_returns_to_the_pool_and_the_mentee_leaves_it(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    import uuid
+
+    from shared.clock import utc_now
+    from shared.events.catalog import DuoEnded
+    from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
+    from shared.events.wire import to_kafka
+    from shared.kafka import new_producer
+    from shared.tenancy import Tenant
+    from tests.conftest import eventually
+
+    [mentee_id], [mentor_id] = await register(intake, 1, 1)
+    await matching.in_pool(1, 1)
+    [proposal] = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
+    *_, formed = await meet_and_answer(matching, proposal["proposal_id"], "accept", "accept")
+    duo_id = formed.json()["duo_id"]
+
+    ended = DuoEnded(
+        duo_id=uuid.UUID(duo_id),
+        mentee_id=uuid.UUID(mentee_id),
+        mentor_id=uuid.UUID(mentor_id),
+        ended_on=matching.now().date(),
+        reason="completed",
+    )
+    meta = EventMetadata(tenant=Tenant.BE, office="be-antwerpen", actor="coordinator-1")
+    envelope = EventEnvelope.record(NewEvent(ended, meta), f"duo-{duo_id}", 1, utc_now())
+    producer = new_producer(intake.kafka_bootstrap)
+    await producer.start()
+    try:
+        key, value, headers = to_kafka(envelope, "tracking")
+        await producer.send_and_wait(
+            matching.topic.replace("matching", "tracking"), value=value, key=key, headers=headers
+        )
+    finally:
+        await producer.stop()
+
+    async def mentor_free_again() -> bool:
+        duos = await matching.fetchval("SELECT active_duos FROM pool_mentors WHERE mentor_id = $1::uuid", mentor_id)
+        return duos == 0
+
+    await eventually(mentor_free_again, 60, "the mentor's duo ended in the pool")
+    assert await matching.fetchval("SELECT status FROM pool_mentees WHERE mentee_id = $1::uuid", mentee_id) == "gone"
+    [newcomer], _ = await register(intake, 1, 0)
+    await matching.in_pool(1, 1)
+    [again] = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
+    assert (again["mentee_id"], again["mentor_id"]) == (newcomer, mentor_id)  # retention: the mentor goes on

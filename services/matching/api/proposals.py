@@ -64,7 +64,13 @@ async def run_round(
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 
 
-@router.post("/proposals", status_code=201, openapi_extra=COORDINATORS, response_model=ProposalView)
+@router.post(
+    "/proposals",
+    status_code=201,
+    openapi_extra=COORDINATORS,
+    response_model=ProposalView,
+    responses={404: {"description": "no such mentee or mentor in the caller's branch (or offices)"}},
+)
 async def propose(
     body: ProposalRequest, request: Request, identity: Coordinator, idempotency_key: IdempotencyHeader = None
 ) -> JSONResponse:

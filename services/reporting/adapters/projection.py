@@ -1,18 +1,37 @@
-"""The reporting projection: read-model rows written by idempotent effects, and the queries that read them."""
+"""The reporting projection: the ledger of every consumed fact (written once per event id) and its reads."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from importlib import resources
 
 import asyncpg
 
 from services.reporting.domain.figures import mentee_figures
+from services.reporting.domain.programme import Programme, programme_of
 from shared.consuming.idempotent import IdempotentConsumer
-from shared.events.catalog import MenteeApplicationRejected, MenteeRegistered
+from shared.events import EVENT_REGISTRY
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import Tenant
 
 CONSUMER_NAME = "reporting"
+LEDGER = "ledger"
+_COLUMNS = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "schema_version",
+    "tenant",
+    "office",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "data",
+)
 
 
 def reporting_tables_ddl() -> str:
@@ -20,59 +39,76 @@ def reporting_tables_ddl() -> str:
     return resources.files("services.reporting.adapters").joinpath("schema.sql").read_text()
 
 
-async def on_mentee_registered(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    """One row per registered mentee."""
-    event = envelope.payload()
-    assert isinstance(event, MenteeRegistered)
-    await con.execute(
-        "INSERT INTO registered_mentees (mentee_id, tenant, office, registered_at) VALUES ($1, $2, $3, $4)",
-        event.mentee_id,
-        envelope.tenant.value,
-        envelope.office,
-        envelope.occurred_at,
+def ledger_writer(table: str = LEDGER):
+    """The effect that keeps one fact in `table` (the live ledger, or a rebuild's)."""
+
+    async def keep(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        envelope.payload()  # a fact that does not validate against the catalog is parked, never kept
+        await con.execute(
+            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING",
+            envelope.event_id,
+            envelope.stream_id,
+            envelope.stream_version,
+            envelope.event_type,
+            envelope.schema_version,
+            envelope.tenant.value,
+            envelope.office,
+            envelope.occurred_at,
+            envelope.recorded_at,
+            envelope.actor,
+            envelope.correlation_id,
+            envelope.causation_id,
+            envelope.data,
+        )
+
+    return keep
+
+
+def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = LEDGER) -> IdempotentConsumer:
+    """The reporting consumer: every event type of the catalog goes to the ledger, once."""
+    keep = ledger_writer(table)
+    return IdempotentConsumer(pool, name, dict.fromkeys(EVENT_REGISTRY.models(), keep))
+
+
+async def ledger_envelopes(
+    con: asyncpg.Connection, branch: Tenant | None = None, recorded_by: datetime | None = None, table: str = LEDGER
+) -> list[EventEnvelope]:
+    """The facts of one branch (all when None) recorded up to a moment (all when None)."""
+    rows = await con.fetch(
+        f"SELECT {', '.join(_COLUMNS)} FROM {table} WHERE ($1::text IS NULL OR tenant = $1) "
+        "AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY recorded_at, event_id",
+        branch.value if branch else None,
+        recorded_by,
     )
+    return [EventEnvelope(**dict(row)) for row in rows]
 
 
-async def on_application_refused(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    """One row per refused application: applications = registrations + refusals."""
-    event = envelope.payload()
-    assert isinstance(event, MenteeApplicationRejected)
-    await con.execute(
-        "INSERT INTO refused_applications (application_id, tenant, office, failed_rules, decided_at) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        event.application_id,
-        envelope.tenant.value,
-        envelope.office,
-        list(event.failed_rules),
-        envelope.occurred_at,
-    )
-
-
-def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME) -> IdempotentConsumer:
-    """The reporting consumer with an effect per event type it counts."""
-    return IdempotentConsumer(
-        pool,
-        name,
-        {
-            MenteeRegistered.event_type: on_mentee_registered,
-            MenteeApplicationRejected.event_type: on_application_refused,
-        },
-    )
+async def programme(
+    con: asyncpg.Connection, branch: Tenant | None = None, recorded_by: datetime | None = None, table: str = LEDGER
+) -> Programme:
+    """The programme as the ledger describes it, for one branch or all, up to a moment."""
+    return programme_of(await ledger_envelopes(con, branch, recorded_by, table), recorded_by)
 
 
 async def mentee_counts(con: asyncpg.Connection, branch: Tenant | None) -> dict:
     """Registered mentees and applications (registered + refused) of one branch, by office; with no branch,
     the roll-up across branches (by branch only)."""
-    only = branch.value if branch else None
-    rows = await con.fetch(
-        "SELECT tenant, office, count(*) AS n FROM registered_mentees WHERE $1::text IS NULL OR tenant = $1 "
-        "GROUP BY tenant, office ORDER BY tenant, office",
-        only,
-    )
-    refused = await con.fetchval(
-        "SELECT count(*) FROM refused_applications WHERE $1::text IS NULL OR tenant = $1", only
-    )
-    figures = mentee_figures(((row["tenant"], row["office"], row["n"]) for row in rows), refused)
+    p = await programme(con, branch)
+    rows = [(place.tenant.value, place.office, 1) for place, _ in p.registrations.values()]
+    figures = mentee_figures(rows, len(p.refusals))
     if branch is None:
         del figures["by_office"]  # the roll-up is of branches: office detail stays with each branch
     return figures
+
+
+async def stream_history(con: asyncpg.Connection, branch: Tenant, subject: uuid.UUID) -> list[dict]:
+    """Every fact about one mentee, mentor, duo or proposal, across services, oldest first, without personal data."""
+    rows = await con.fetch(
+        "SELECT event_id, event_type, stream_id, stream_version, office, occurred_at, recorded_at, actor, "
+        "correlation_id, causation_id, data FROM ledger WHERE tenant = $1 AND (stream_id LIKE '%' || $2 "
+        "OR EXISTS (SELECT 1 FROM jsonb_each_text(data) WHERE value = $2)) ORDER BY occurred_at, recorded_at",
+        branch.value,
+        str(subject),
+    )
+    return [dict(row) for row in rows]

@@ -1,19 +1,22 @@
--- Reporting's projection tables, next to its consumer's dedupe and parking tables.
--- Applied at start-up; every statement is idempotent.
-
--- One row per registered mentee (MenteeRegistered).
-CREATE TABLE IF NOT EXISTS registered_mentees (
-    mentee_id     UUID PRIMARY KEY,
-    tenant        TEXT NOT NULL,
-    office        TEXT NOT NULL,
-    registered_at TIMESTAMPTZ NOT NULL
+-- Reporting's projection: the ledger of every fact consumed from every topic, once per event id.
+-- Figures are computed from it (services/reporting/domain/), whatever order the facts arrived
+-- in; "as of" a date is the ledger up to that date's recorded time. Applied at start-up;
+-- every statement is idempotent. No personal data: events carry none (docs/adr/0006).
+CREATE TABLE IF NOT EXISTS ledger (
+    event_id       UUID        PRIMARY KEY,
+    stream_id      TEXT        NOT NULL,
+    stream_version INTEGER     NOT NULL,
+    event_type     TEXT        NOT NULL,
+    schema_version INTEGER     NOT NULL,
+    tenant         TEXT        NOT NULL,
+    office         TEXT        NOT NULL,
+    occurred_at    TIMESTAMPTZ NOT NULL,
+    recorded_at    TIMESTAMPTZ NOT NULL,
+    actor          TEXT        NOT NULL,
+    correlation_id UUID        NOT NULL,
+    causation_id   UUID,
+    data           JSONB       NOT NULL,
+    applied_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
-
--- One row per refused application (MenteeApplicationRejected): applications = registrations + refusals.
-CREATE TABLE IF NOT EXISTS refused_applications (
-    application_id UUID PRIMARY KEY,
-    tenant         TEXT NOT NULL,
-    office         TEXT NOT NULL,
-    failed_rules   TEXT[] NOT NULL,
-    decided_at     TIMESTAMPTZ NOT NULL
-);
+CREATE INDEX IF NOT EXISTS ledger_by_tenant ON ledger (tenant, recorded_at);
+CREATE INDEX IF NOT EXISTS ledger_by_stream ON ledger (stream_id, stream_version);

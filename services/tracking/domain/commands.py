@@ -1,0 +1,122 @@
+"""What a coordinator asks tracking to record about a duo: one frozen dataclass per command. No I/O here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class LogMeeting:
+    """The duo met: when, how long, how, and about which topics (from the fixed list)."""
+
+    duo_id: uuid.UUID
+    met_on: date
+    duration_minutes: int
+    mode: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DrawUpActionPlan:
+    """The career action plan, drawn up at the start: coded goals."""
+
+    duo_id: uuid.UUID
+    drawn_up_on: date
+    goals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MarkGoalReached:
+    """One goal of the action plan was reached."""
+
+    duo_id: uuid.UUID
+    goal: str
+    reached_on: date
+
+
+@dataclass(frozen=True)
+class RecordJobFound:
+    """The mentee started a job; `job_id` names it for its end or extension."""
+
+    duo_id: uuid.UUID
+    job_id: uuid.UUID
+    sector: str
+    contract_type: str
+    contract_months: int | None
+    hours_per_week: float
+    started_on: date
+
+
+@dataclass(frozen=True)
+class RecordJobEnded:
+    """A recorded job ended."""
+
+    duo_id: uuid.UUID
+    job_id: uuid.UUID
+    ended_on: date
+
+
+@dataclass(frozen=True)
+class ExtendContract:
+    """A fixed-term contract was extended to a new total length."""
+
+    duo_id: uuid.UUID
+    job_id: uuid.UUID
+    contract_months: int
+    extended_on: date
+
+
+@dataclass(frozen=True)
+class RecordTrainingStarted:
+    """The mentee started a training (qualifying or not)."""
+
+    duo_id: uuid.UUID
+    started_on: date
+    qualifying: bool
+
+
+@dataclass(frozen=True)
+class RecordInternshipStarted:
+    """The mentee started an internship."""
+
+    duo_id: uuid.UUID
+    started_on: date
+
+
+@dataclass(frozen=True)
+class RecordMenteeSurvey:
+    """The mentee's closing survey."""
+
+    duo_id: uuid.UUID
+    more_self_confidence: bool
+    more_autonomous_job_search: bool
+    mentor_helped_with_problems: bool
+
+
+@dataclass(frozen=True)
+class RecordMentorSurvey:
+    """The mentor's closing survey."""
+
+    duo_id: uuid.UUID
+    feels_useful: bool
+    adds_professional_value: bool
+
+
+@dataclass(frozen=True)
+class EndDuo:
+    """The duo's mentoring ended on a day, for a coded reason."""
+
+    duo_id: uuid.UUID
+    ended_on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordFollowUp:
+    """The mentee's employment status 3, 6 or 12 months after the end."""
+
+    duo_id: uuid.UUID
+    months: int
+    status: str
