@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
 
-from services.reporting.adapters.projection import mentee_counts
+from services.reporting.adapters.projection import mentee_counts, programme, stream_history
+from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUSTAINABLE_WORK
+from services.reporting.domain.plan import PLAN_VERSION, cost_per_duo, overall_cost_per_duo, plan_rows, yearly_return
+from services.reporting.domain.report import Slice, figures
+from services.reporting.domain.rollup import rollup
 from shared.auth.http import authorize, roles_doc
-from shared.auth.identity import FIGURE_READERS, Identity
+from shared.auth.identity import FIGURE_READERS, Identity, Role
+from shared.commanding.errors import InvalidField
+from shared.tenancy import OFFICES, TIMEZONES, Tenant
 
 router = APIRouter(tags=["figures"])
 FigureReader = Annotated[Identity, Depends(authorize(*FIGURE_READERS))]
+Auditor = Annotated[Identity, Depends(authorize(Role.AUDITOR, Role.BRANCH_ADMIN))]
+PROVINCES = sorted({p for _, _, p in OFFICES.values() if p})
+Definition = Annotated[
+    str,
+    Query(description="the sustainable-work definition to use", json_schema_extra={"enum": sorted(SUSTAINABLE_WORK)}),
+]
+
+
+def _definition(key: str) -> str:
+    if key not in SUSTAINABLE_WORK:
+        raise InvalidField("sustainable_work", "known_definition", f"one of {', '.join(sorted(SUSTAINABLE_WORK))}")
+    return key
+
+
+def _cutoff(request: Request, branch: Tenant | None, as_of: date | None) -> tuple[date, datetime]:
+    """The day asked for (today by default, on the app's clock) and the last moment of it in the branch's zone."""
+    zone = TIMEZONES[branch or Tenant.BE]
+    day = as_of or request.app.state.clock().astimezone(zone).date()
+    return day, datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC) - timedelta(microseconds=1)
+
+
+def _slice(identity: Identity, office: str | None, province: str | None, year: int | None) -> Slice:
+    if office is not None and (office not in OFFICES or OFFICES[office][0] != identity.branch):
+        raise InvalidField("office", "office_of_branch", f"office {office} is not an office of the caller's branch")
+    return Slice(identity.branch, office, province, year)
 
 
 @router.get("/stats/mentees", openapi_extra=roles_doc(*FIGURE_READERS))
@@ -20,3 +56,110 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
     the total and each branch's total (no office detail)."""
     async with request.app.state.runtime.pool.acquire() as con:
         return await mentee_counts(con, identity.branch)
+
+
+@router.get("/figures", openapi_extra=roles_doc(*FIGURE_READERS))
+async def get_figures(
+    request: Request,
+    identity: FigureReader,
+    office: str | None = None,
+    province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    as_of: date | None = None,
+    sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
+    format: Literal["json", "csv"] = "json",
+):
+    """The programme's figures for the caller's branch (an office, a province, a year of formation), as they stood
+    at the end of `as_of`, each with the definition it was computed under. The federation gets the roll-up."""
+    day, cutoff = _cutoff(request, identity.branch, as_of)
+    sustainable_work = _definition(sustainable_work)
+    async with request.app.state.runtime.pool.acquire() as con:
+        if identity.branch is None:
+            everything = await programme(con, None, cutoff)
+            by_branch = {
+                t.value: figures(everything, Slice(t, None, province, year), day, sustainable_work) for t in Tenant
+            }
+            answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch)}
+        else:
+            p = await programme(con, identity.branch, cutoff)
+            answer = {
+                "as_of": day.isoformat(),
+                "branch": identity.branch.value,
+                "office": office,
+                "province": province,
+                "year": year,
+                "figures": figures(p, _slice(identity, office, province, year), day, sustainable_work),
+            }
+    return _csv(answer) if format == "csv" else answer
+
+
+@router.get("/plan", openapi_extra=roles_doc(*FIGURE_READERS))
+async def get_plan(
+    request: Request,
+    identity: FigureReader,
+    as_of: date | None = None,
+    sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
+    format: Literal["json", "csv"] = "json",
+):
+    """The memorandum's 2024-27 plan against the duos formed (per province and year; Belgian branch), the cost per
+    duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied."""
+    day, cutoff = _cutoff(request, identity.branch, as_of)
+    sustainable_work = _definition(sustainable_work)
+    async with request.app.state.runtime.pool.acquire() as con:
+        p = await programme(con, Tenant.BE if identity.branch in (None, Tenant.BE) else identity.branch, cutoff)
+    formed: dict[tuple[str, int], int] = {}
+    for duo in p.duos.values():
+        area = duo.place.province if duo.place.region == "Flanders" else duo.place.region
+        if area:
+            formed[(area, duo.formed_on.year)] = formed.get((area, duo.formed_on.year), 0) + 1
+    jobs = figures(p, Slice(Tenant.BE), day, sustainable_work)["sustainable_work"]["numerator"]
+    answer = {
+        "as_of": day.isoformat(),
+        "plan": PLAN_VERSION,
+        "rows": [
+            {"area": r.area, "year": r.year or "2024-2027", "planned": r.planned, "formed": r.formed, "share": r.share}
+            for r in plan_rows(formed)
+        ],
+        "cost_per_duo_eur": {
+            "Flanders": cost_per_duo("Flanders"),
+            "Brussels": cost_per_duo("Brussels"),
+            "overall": overall_cost_per_duo(),
+        },
+        "return": {
+            "sustainable_jobs": jobs,
+            "definition": sustainable_work,
+            "eur_per_year": yearly_return(jobs),
+            "eur_per_job_per_year": 28_000,
+        },
+    }
+    return _csv({"rows": answer["rows"]}) if format == "csv" else answer
+
+
+@router.get("/history/{subject_id}", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))
+async def get_history(subject_id: uuid.UUID, request: Request, identity: Auditor) -> list[dict]:
+    """Every fact about one mentee, mentor, duo or proposal across the services, oldest first: what, when it
+    happened, when it was recorded, by which actor, its correlation and causation. No personal data."""
+    assert identity.branch is not None
+    async with request.app.state.runtime.pool.acquire() as con:
+        return await stream_history(con, identity.branch, subject_id)
+
+
+def _csv(answer: dict) -> PlainTextResponse:
+    """Any answer as CSV: one row per leaf value, its path as the key."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["figure", "value"])
+    for key, value in _leaves(answer):
+        writer.writerow([key, "" if value is None else value])
+    return PlainTextResponse(out.getvalue(), media_type="text/csv")
+
+
+def _leaves(value, prefix: str = ""):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaves(inner, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, f"{prefix}[{index}]")
+    else:
+        yield prefix, value

@@ -1,0 +1,148 @@
+"""The duos tracking knows: the projection of matching's DuoFormed, the rows kept in step with each
+command, and the lists coordinators read (a duo, the duos of an office, inactive duos, due follow-ups)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+
+from services.tracking.domain import rules
+from services.tracking.domain.duo import DuoFacts, DuoState
+from shared.consuming.idempotent import Effect
+from shared.events.catalog import DuoFormed
+from shared.events.envelope import EventEnvelope
+from shared.tenancy import Tenant
+
+# --- Projection: matching's facts -------------------------------------------------------------
+
+
+async def _duo_formed(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, DuoFormed)
+    await con.execute(
+        "INSERT INTO duos (duo_id, tenant, office, proposal_id, mentee_id, mentor_id, province, job_target_sector, "
+        "formed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (duo_id) DO NOTHING",
+        e.duo_id,
+        envelope.tenant.value,
+        envelope.office,
+        e.proposal_id,
+        e.mentee_id,
+        e.mentor_id,
+        e.province,
+        e.job_target_sector,
+        e.formed_on,
+    )
+
+
+DUO_EFFECTS: dict[str, Effect] = {DuoFormed.event_type: _duo_formed}
+
+# --- One duo ----------------------------------------------------------------------------------
+
+
+async def duo(con: asyncpg.Connection, tenant: Tenant, duo_id: uuid.UUID) -> asyncpg.Record | None:
+    """The duo's row in the caller's branch, or None."""
+    return await con.fetchrow("SELECT * FROM duos WHERE duo_id = $1 AND tenant = $2", duo_id, tenant.value)
+
+
+def facts_of(row: asyncpg.Record) -> DuoFacts:
+    """What DuoFormed said, as the domain reads it."""
+    return DuoFacts(
+        duo_id=row["duo_id"],
+        tenant=Tenant(row["tenant"]),
+        office=row["office"],
+        mentee_id=row["mentee_id"],
+        mentor_id=row["mentor_id"],
+        formed_on=row["formed_on"],
+    )
+
+
+async def save_duo(con: asyncpg.Connection, s: DuoState) -> None:
+    """Keep the duo's row (and, once it ended, its follow-ups) in step with its folded state."""
+    await con.execute(
+        "UPDATE duos SET status = $2, meetings = $3, last_met_on = $4, ended_on = $5, end_reason = $6, version = $7 "
+        "WHERE duo_id = $1",
+        s.duo_id,
+        s.status,
+        s.meetings,
+        s.last_met_on,
+        s.ended_on,
+        s.end_reason,
+        s.version,
+    )
+    if s.ended_on is None:
+        return
+    for months in rules.FOLLOW_UP_MONTHS:
+        status, recorded_on = s.follow_ups.get(months, (None, None))
+        await con.execute(
+            "INSERT INTO follow_ups (duo_id, months, due_on, closes_on, status, recorded_on) "
+            "VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (duo_id, months) DO UPDATE SET status = EXCLUDED.status, recorded_on = EXCLUDED.recorded_on",
+            s.duo_id,
+            months,
+            rules.follow_up_due_on(s.ended_on, months),
+            rules.follow_up_closes_on(s.ended_on, months),
+            status,
+            recorded_on,
+        )
+
+
+# --- Lists ------------------------------------------------------------------------------------
+
+
+async def list_duos(
+    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], status: str | None, limit: int, offset: int
+) -> list[dict]:
+    """The duos of some offices, newest first."""
+    rows = await con.fetch(
+        "SELECT duo_id, office, status, mentee_id, mentor_id, formed_on, meetings, last_met_on, ended_on, end_reason, "
+        "version FROM duos WHERE tenant = $1 AND office = ANY($2::text[]) AND ($3::text IS NULL OR status = $3) "
+        "ORDER BY formed_on DESC, duo_id LIMIT $4 OFFSET $5",
+        tenant.value,
+        list(offices),
+        status,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+async def inactive(
+    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], today: date, days: int, limit: int, offset: int
+) -> list[dict]:
+    """Running duos with no meeting (or none since they were formed) for `days` days or more, longest first."""
+    rows = await con.fetch(
+        "SELECT duo_id, office, mentee_id, mentor_id, formed_on, meetings, last_met_on, "
+        "$3::date - coalesce(last_met_on, formed_on) AS days_without_meeting "
+        "FROM duos WHERE tenant = $1 AND office = ANY($2::text[]) AND status = 'active' "
+        "AND coalesce(last_met_on, formed_on) <= $3::date - $4::int "
+        "ORDER BY coalesce(last_met_on, formed_on), duo_id LIMIT $5 OFFSET $6",
+        tenant.value,
+        list(offices),
+        today,
+        days,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+async def due_follow_ups(
+    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], today: date, limit: int, offset: int
+) -> list[dict]:
+    """Follow-ups due today or earlier, not recorded, whose window is still open; the oldest first."""
+    rows = await con.fetch(
+        "SELECT f.duo_id, d.office, d.mentee_id, d.ended_on, f.months, f.due_on, f.closes_on "
+        "FROM follow_ups f JOIN duos d USING (duo_id) "
+        "WHERE d.tenant = $1 AND d.office = ANY($2::text[]) AND f.recorded_on IS NULL "
+        "AND f.due_on <= $3 AND f.closes_on >= $3 "
+        "ORDER BY f.due_on, f.duo_id, f.months LIMIT $4 OFFSET $5",
+        tenant.value,
+        list(offices),
+        today,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
