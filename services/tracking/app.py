@@ -1,18 +1,54 @@
-"""Tracking's wiring. Its store and relay run now; meetings and outcomes come with the tracking issue."""
+"""Tracking's wiring: its store and relay, the duos projected from matching's topic, and the routes."""
 
 from __future__ import annotations
 
+from importlib import resources
+
+import asyncpg
 from fastapi import FastAPI
 
+from services.tracking.adapters.duos import DUO_EFFECTS
+from services.tracking.api import router
+from shared.clock import Clock, utc_now
+from shared.commanding.idempotency import idempotency_ddl
 from shared.config import ServiceSettings, load_service_settings
+from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
 from shared.http import create_service_app
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, Subscription
+from shared.topics import declared_topics
+
+DUOS_CONSUMER = "tracking"
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def tracking_tables_ddl() -> str:
+    """DDL of tracking's own tables (duos, follow-ups)."""
+    return resources.files("services.tracking.adapters").joinpath("schema.sql").read_text()
+
+
+def build_duo_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
+    """The duos' consumer: matching's events per stream in order, exactly once; DuoFormed makes a duo known."""
+    return OrderedConsumer(pool, DUOS_CONSUMER, DUO_EFFECTS)
+
+
+def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """The tracking service's HTTP application."""
-    return create_service_app(
+
+    def runtime() -> ServiceRuntime:
+        resolved = settings or load_service_settings("tracking")
+        consumed = {t.name: t.producer for t in declared_topics(resolved.topic_prefix) if t.producer == "matching"}
+        return ServiceRuntime(
+            resolved,
+            read_model_ddl="\n".join((idempotency_ddl(), ordered_consumer_ddl(), tracking_tables_ddl())),
+            subscriptions=[Subscription(build_duo_consumer, consumed)],
+        )
+
+    app = create_service_app(
         "DUO tracking",
-        lambda: ServiceRuntime(settings or load_service_settings("tracking")),
-        "Meetings, outcomes, surveys and closing of duos.",
+        runtime,
+        "Following each duo formed by matching: meetings, the career action plan, outcomes (jobs, trainings, "
+        "internships), closing surveys, the end and the follow-ups at 3, 6 and 12 months. Every route needs a "
+        "coordinator's bearer token.",
+        clock,
     )
+    app.include_router(router)
+    return app

@@ -137,11 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from shared.infra.cli_audit import add_audit_commands
     from shared.infra.cli_parked import add_parked_commands
+    from shared.infra.cli_report import add_report_commands
     from shared.infra.cli_services import add_service_commands
 
     add_service_commands(sub)
     add_parked_commands(sub)
     add_audit_commands(sub)
+    add_report_commands(sub)
     return parser
 
 

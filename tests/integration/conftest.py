@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from services.intake.app import create_app
 from services.matching.app import create_app as create_matching
+from services.tracking.app import create_app as create_tracking
 from shared.config import ServiceSettings
 from tests.auth import VERIFIER, bearer
 from tests.conftest import unique
@@ -62,6 +63,37 @@ async def matching(infra, intake: IntakeHarness) -> AsyncIterator[MatchingHarnes
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://matching", headers=bearer("BE")) as client,
+    ):
+        harness.client, harness.app = client, app
+        yield harness
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest_asyncio.fixture
+async def tracking(infra, matching: MatchingHarness) -> AsyncIterator[MatchingHarness]:
+    """Tracking in-process on a database of its own, fed by the matching fixture's topic; its clock can move
+    (`days_ahead`) apart from matching's."""
+    name = unique("t")
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    prefix = matching.topic.removesuffix("duo.matching.events")
+    settings = ServiceSettings(
+        "tracking",
+        infra.database_url(name),
+        infra.kafka_bootstrap,
+        topic_prefix=prefix,
+        kafka_session_timeout_ms=2000,
+        token_verifier=VERIFIER,
+    )
+    harness = MatchingHarness(None, None, infra.database_url(name), prefix + "duo.tracking.events")  # type: ignore[arg-type]
+    app = create_tracking(settings, clock=harness.now)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://tracking", headers=bearer("BE")) as client,
     ):
         harness.client, harness.app = client, app
         yield harness

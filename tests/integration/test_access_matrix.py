@@ -52,6 +52,9 @@ def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | N
         ("intake", "GET", "/access-log", None),
         ("intake", "GET", "/access-log/verification", None),
         ("reporting", "GET", "/stats/mentees", None),
+        ("reporting", "GET", "/figures", None),
+        ("reporting", "GET", "/plan", None),
+        ("reporting", "GET", f"/history/{mentee_id}", None),
         ("intake", "POST", f"/mentees/{mentee_id}/withdrawal", {"reason": "other"}),
         ("intake", "POST", f"/mentors/{mentor_id}/withdrawal", {"reason": "health"}),
     ]
@@ -59,7 +62,9 @@ def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | N
 
 def expected(role: Role, branch: str | None, path: str) -> str | int:
     """The answer the roles table gives a caller of `role` in `branch` on a BE person or office."""
-    if path.startswith("/stats"):
+    if path.startswith("/history"):
+        return ALLOWED if role in (Role.AUDITOR, Role.BRANCH_ADMIN) else 403
+    if path.startswith(("/stats", "/figures", "/plan")):
         return ALLOWED  # every role reads figures, each of its own branch (the federation: the roll-up)
     if path.startswith("/access-log"):
         return ALLOWED if role is Role.BRANCH_ADMIN else 403

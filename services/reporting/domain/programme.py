@@ -13,6 +13,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.events.catalog import (
+    ContractExtended,
+    DuoEnded,
+    DuoFormed,
+    FollowUpRecorded,
+    InternshipStarted,
+    JobEnded,
+    JobFound,
+    MeetingLogged,
+    MenteeApplicationRejected,
+    MenteeRegistered,
+    MenteeSurveyRecorded,
+    MentorSurveyRecorded,
+    MentorTrainingCompleted,
+    MentorWithdrawn,
+    PersonalDataErased,
+    TrainingStarted,
+)
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import OFFICES, Tenant, local_date
 
@@ -79,10 +97,10 @@ def _parse(value: str | None) -> date | None:
 
 # Events that say something about a duo, by the key of the duo's list they go to.
 _DUO_FACTS = {
-    "MeetingLogged": "meetings",
-    "JobFound": "jobs",
-    "TrainingStarted": "trainings",
-    "InternshipStarted": "internships",
+    MeetingLogged.event_type: "meetings",
+    JobFound.event_type: "jobs",
+    TrainingStarted.event_type: "trainings",
+    InternshipStarted.event_type: "internships",
 }
 
 
@@ -98,17 +116,17 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
         p.events += 1
         p.by_stream[envelope.stream_id].append(envelope)
         data, kind, place = envelope.data, envelope.event_type, Place(envelope.tenant, envelope.office)
-        if kind == "MenteeRegistered":
+        if kind == MenteeRegistered.event_type:
             p.registrations[uuid.UUID(data["mentee_id"])] = (place, _day(envelope))
-        elif kind == "MenteeApplicationRejected":
+        elif kind == MenteeApplicationRejected.event_type:
             p.refusals.append((place, _day(envelope), tuple(data.get("failed_rules", ()))))
-        elif kind == "MentorTrainingCompleted":
+        elif kind == MentorTrainingCompleted.event_type:
             p.mentors_trained[uuid.UUID(data["mentor_id"])] = (place, _day(envelope))
-        elif kind == "MentorWithdrawn":
+        elif kind == MentorWithdrawn.event_type:
             p.mentors_left[uuid.UUID(data["mentor_id"])] = _day(envelope)
-        elif kind == "PersonalDataErased" and data.get("kind") == "mentor":
+        elif kind == PersonalDataErased.event_type and data.get("kind") == "mentor":
             p.mentors_left.setdefault(uuid.UUID(data["person_id"]), _day(envelope))
-        elif kind == "DuoFormed":
+        elif kind == DuoFormed.event_type:
             duo_id = uuid.UUID(data["duo_id"])
             p.duos[duo_id] = Duo(
                 duo_id,
@@ -122,7 +140,14 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
             )
         else:
             later.append(envelope)  # facts about a duo: applied once every duo is known, whatever the order
-    for envelope in later:
+    # Facts that change an earlier fact (a contract extended, a job ended) go last, in the order they happened,
+    # so that they find the job they change whatever order the log delivered them in.
+    changes = (ContractExtended.event_type, JobEnded.event_type)
+    for envelope in [e for e in later if e.event_type not in changes]:
+        _duo_fact(p, envelope)
+    for envelope in sorted(
+        (e for e in later if e.event_type in changes), key=lambda e: (e.occurred_at, str(e.event_id))
+    ):
         _duo_fact(p, envelope)
     return p
 
@@ -136,19 +161,19 @@ def _duo_fact(p: Programme, envelope: EventEnvelope) -> None:
     duo.event_ids.append(envelope.event_id)
     if kind in _DUO_FACTS:
         getattr(duo, _DUO_FACTS[kind]).append(data)
-    elif kind == "DuoEnded":
-        duo.ended_on, duo.end_reason = _parse(data.get("ended_on")), data.get("reason") or data.get("outcome")
-    elif kind == "ContractExtended":
+    elif kind == DuoEnded.event_type:
+        duo.ended_on, duo.end_reason = _parse(data.get("ended_on")), data.get("reason")
+    elif kind == ContractExtended.event_type:
         for job in duo.jobs:
-            if job.get("job_id") == data.get("job_id") or len(duo.jobs) == 1:
+            if job.get("job_id") == data.get("job_id"):
                 job["contract_months"] = data.get("contract_months", job.get("contract_months"))
-    elif kind == "JobEnded":
+    elif kind == JobEnded.event_type:
         for job in duo.jobs:
-            if job.get("job_id") == data.get("job_id") or len(duo.jobs) == 1:
+            if job.get("job_id") == data.get("job_id"):
                 job["ended_on"] = data.get("ended_on")
-    elif kind == "MenteeSurveyRecorded":
+    elif kind == MenteeSurveyRecorded.event_type:
         duo.mentee_survey = data
-    elif kind == "MentorSurveyRecorded":
+    elif kind == MentorSurveyRecorded.event_type:
         duo.mentor_survey = data
-    elif kind == "FollowUpRecorded":
+    elif kind == FollowUpRecorded.event_type:
         duo.follow_ups[int(data["months"])] = data.get("status", "")

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from services.tracking.api import duos, lists
+from services.tracking.api.duos import router as duo_routes
+from services.tracking.api.lists import router as list_routes
 
 router = APIRouter()
-router.include_router(lists.router)  # before /duos/{duo_id}: /duos/inactive is a list, not a duo
-router.include_router(duos.router)
+router.include_router(list_routes)  # before /duos/{duo_id}: /duos/inactive is a list, not a duo
+router.include_router(duo_routes)
 
 __all__ = ["router"]

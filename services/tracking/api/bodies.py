@@ -23,7 +23,12 @@ class Meeting(BaseModel):
     """A meeting of the duo: when, how long, how, and the topics worked on (from the fixed list)."""
 
     model_config = _examples(
-        {"met_on": "2026-03-10", "duration_minutes": 120, "mode": "in_person", "topics": ["job_search", "cv_and_applications"]}
+        {
+            "met_on": "2026-03-10",
+            "duration_minutes": 120,
+            "mode": "in_person",
+            "topics": ["job_search", "cv_and_applications"],
+        }
     )
 
     met_on: date = Field(examples=["2026-03-10"], description="not in the future, not before the duo was formed")
@@ -35,7 +40,9 @@ class Meeting(BaseModel):
 class ActionPlan(BaseModel):
     """The career action plan, drawn up at the start: coded goals only (no free text)."""
 
-    model_config = _examples({"drawn_up_on": "2026-03-03", "goals": ["find_job_in_sector", "cv_ready", "improve_language"]})
+    model_config = _examples(
+        {"drawn_up_on": "2026-03-03", "goals": ["find_job_in_sector", "cv_ready", "improve_language"]}
+    )
 
     drawn_up_on: date = Field(examples=["2026-03-03"])
     goals: list[GoalType] = Field(min_length=1, max_length=8, examples=[["find_job_in_sector", "cv_ready"]])
@@ -54,7 +61,13 @@ class Job(BaseModel):
     """A job the mentee started. `contract_months` is required for a fixed-term contract and refused otherwise."""
 
     model_config = _examples(
-        {"sector": "Q", "contract_type": "fixed_term", "contract_months": 6, "hours_per_week": 38, "started_on": "2026-05-04"},
+        {
+            "sector": "Q",
+            "contract_type": "fixed_term",
+            "contract_months": 6,
+            "hours_per_week": 38,
+            "started_on": "2026-05-04",
+        },
         {"sector": "H", "contract_type": "permanent", "hours_per_week": 24, "started_on": "2026-05-04"},
     )
 

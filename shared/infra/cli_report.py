@@ -1,0 +1,73 @@
+"""`duo projection rebuild reporting` and `duo report [--branch BE] [--as-of DATE]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import date
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from services.reporting.adapters.rebuild import rebuild
+    from shared.clock import utc_now
+    from shared.config import load_service_settings
+
+    equal = asyncio.run(
+        rebuild(load_service_settings("reporting"), utc_now().date(), lambda line: print(line, flush=True))
+    )
+    return 0 if equal else 1
+
+
+async def _report(branch: str | None, as_of: date | None) -> None:
+    import asyncpg
+
+    from services.reporting.adapters.projection import programme
+    from services.reporting.domain.plan import plan_rows
+    from services.reporting.domain.report import Slice, figures
+    from shared.clock import utc_now
+    from shared.config import load_service_settings
+    from shared.eventstore.postgres import init_connection
+    from shared.tenancy import Tenant
+
+    day = as_of or utc_now().date()
+    con = await asyncpg.connect(load_service_settings("reporting").database_url)
+    try:
+        await init_connection(con)
+        for tenant in [Tenant(branch)] if branch else list(Tenant):
+            p = await programme(con, tenant)
+            f = figures(p, Slice(tenant), day)
+            print(f"\n{tenant.value} as of {day.isoformat()}")
+            for name, value in f.items():
+                print(f"  {name:24} {_short(value)}")
+            if tenant is Tenant.BE:
+                formed: dict[tuple[str, int], int] = {}
+                for duo in p.duos.values():
+                    area = duo.place.province if duo.place.region == "Flanders" else duo.place.region
+                    if area:
+                        formed[(area, duo.formed_on.year)] = formed.get((area, duo.formed_on.year), 0) + 1
+                print(f"\n  {'plan 2024-27':16} {'year':>9} {'planned':>8} {'formed':>7} {'share':>6}")
+                for row in plan_rows(formed):
+                    share = f"{row.share:.0%}" if row.share is not None else "-"
+                    print(f"  {row.area:16} {row.year or '2024-2027':>9} {row.planned:>8} {row.formed:>7} {share:>6}")
+    finally:
+        await con.close()
+
+
+def _short(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if not isinstance(v, dict)) or str(value)
+    return str(value)
+
+
+def add_report_commands(sub: argparse._SubParsersAction) -> None:
+    """Add `duo projection` and `duo report` to the `duo` parser."""
+    projection = sub.add_parser("projection", help="rebuild a projection from the event log")
+    projection_sub = projection.add_subparsers(dest="projection_command", required=True)
+    rebuild = projection_sub.add_parser("rebuild", help="replay the topics into a fresh projection, then switch")
+    rebuild.add_argument("service", choices=["reporting"])
+    rebuild.set_defaults(handler=_rebuild)
+
+    report = sub.add_parser("report", help="print the programme's figures and the plan against the actual")
+    report.add_argument("--branch", choices=["BE", "NL", "FR"])
+    report.add_argument("--as-of", type=date.fromisoformat, help="the figures as they stood on this day (YYYY-MM-DD)")
+    report.set_defaults(handler=lambda args: asyncio.run(_report(args.branch, args.as_of)) or 0)
