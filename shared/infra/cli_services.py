@@ -8,10 +8,12 @@ import importlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 import httpx
 
 from shared.infra.processes import poll_until, port_answers
+from shared.infra.supervise import Part, StopSignal, Supervisor, die_with_parent
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004}
@@ -52,7 +54,6 @@ def wait_healthy(service: str, url: str, deadline_s: float, process: subprocess.
 
 def start_service(service: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     """One service as a child process that dies with us, even if we are killed."""
-    from shared.infra.supervise import die_with_parent
 
     return subprocess.Popen(
         [sys.executable, "-m", "shared.infra.cli", "serve", service, "--port", str(port)],
@@ -62,35 +63,97 @@ def start_service(service: str, port: int, env: dict[str, str] | None = None) ->
     )
 
 
+NOT_ANSWERING_CHECKS = 3  # a server alive but silent this many checks in a row is restarted
+SUPERVISION_POLL_S = 0.5
+
+
+def _server_problem(running: Callable[[], bool], port: int) -> Callable[[], str | None]:
+    """A server's health check for the supervisor: None while its port answers, else why it is down."""
+    misses = 0
+
+    def problem() -> str | None:
+        nonlocal misses
+        if port_answers(port):  # the cheap look first; the process table only when it fails
+            misses = 0
+            return None
+        if not running():
+            misses = 0
+            return "exited (its process is gone)"
+        misses += 1  # alive but silent: maybe only slow, so not at the first miss
+        if misses < NOT_ANSWERING_CHECKS:
+            return None
+        misses = 0
+        return f"is not answering on 127.0.0.1:{port}"
+
+    return problem
+
+
+def _service_parts(children: dict[str, subprocess.Popen], ports: dict[str, int], env: dict[str, str]) -> list[Part]:
+    def part(service: str) -> Part:
+        def problem() -> str | None:
+            code = children[service].poll()
+            return None if code is None else f"exited with code {code}"
+
+        def restart() -> None:
+            children[service] = start_service(service, ports[service], env)
+
+        return Part(service, problem, restart)
+
+    return [part(service) for service in SERVICES]
+
+
+def _say(line: str) -> None:
+    print(f"duo run: {line}", file=sys.stderr, flush=True)
+
+
 def _run(args: argparse.Namespace) -> int:
     from shared.infra import stack
-    from shared.infra.supervise import StopSignal
+    from shared.infra.embedded_postgres_server import postgres_running
+    from shared.infra.tansu_broker import tansu_running
 
     stop = StopSignal()
     home = stack.default_home()
     children: dict[str, subprocess.Popen] = {}
+    ports = {service: DEFAULT_PORTS[service] + args.port_offset for service in SERVICES}
+    env = dict(os.environ)  # a restarted service gets the environment the first one had
     try:
-        busy = [p + args.port_offset for p in DEFAULT_PORTS.values() if port_answers(p + args.port_offset)]
+        busy = [port for port in ports.values() if port_answers(port)]
         if busy:
             print(f"duo run: ports {busy} are taken (another `duo run`?); try --port-offset", file=sys.stderr)
             return 1
         endpoints = stack.up(home)
         for service in SERVICES:
-            children[service] = start_service(service, DEFAULT_PORTS[service] + args.port_offset)
+            children[service] = start_service(service, ports[service], env)
         for service, child in children.items():
-            wait_healthy(service, f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}", 90, child, stop)
+            wait_healthy(service, f"http://127.0.0.1:{ports[service]}", 90, child, stop)
         print("\nDUO platform is running (Ctrl-C stops it):", flush=True)
         for service in SERVICES:
-            url = f"http://127.0.0.1:{DEFAULT_PORTS[service] + args.port_offset}"
+            url = f"http://127.0.0.1:{ports[service]}"
             print(f"  {service:10} {url}   (API docs: {url}/docs)", flush=True)
         print(f"  postgres   {endpoints.shown_database_url('postgres', home)}", flush=True)
         print(f"  kafka      {endpoints.kafka_bootstrap}", flush=True)
         if args.exit_when_ready:
             return 0
-        while not stop.wait(0.5):
-            if crashed := [name for name, child in children.items() if child.poll() is not None]:
-                print(f"duo run: {', '.join(crashed)} stopped unexpectedly; stopping the platform", file=sys.stderr)
-                return 1
+        # One part down is restarted alone, with backoff; everything else keeps running.
+        # PostgreSQL first: a new broker's requeue reads the stores.
+        supervisor = Supervisor(
+            [
+                Part(
+                    "postgres",
+                    _server_problem(lambda: postgres_running(home), endpoints.postgres_port),
+                    lambda: stack.restart_postgres(home),
+                ),
+                Part(
+                    "kafka",
+                    _server_problem(lambda: tansu_running(home), endpoints.kafka_port),
+                    lambda: stack.restart_broker(home),
+                ),
+                *_service_parts(children, ports, env),
+            ],
+            _say,
+        )
+        while not stop.wait(SUPERVISION_POLL_S):
+            supervisor.tick()
         return 0
     except StartupAborted:
         return 0

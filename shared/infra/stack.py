@@ -77,18 +77,97 @@ async def _requeue_stores(endpoints: InfraEndpoints) -> None:
             await con.close()
 
 
+def _postgres_serves(home: Path, endpoints: InfraEndpoints) -> bool:
+    return postgres_running(home) and port_answers(endpoints.postgres_port)
+
+
+def _broker_serves(home: Path, endpoints: InfraEndpoints) -> bool:
+    return tansu_running(home) and port_answers(endpoints.kafka_port)
+
+
+def _recorded(home: Path) -> InfraEndpoints:
+    endpoints = read_endpoints(home)
+    if endpoints is None:
+        raise RuntimeError(f"no servers were ever started for {home}: run `duo infra up`")
+    return endpoints
+
+
+def _port_free_for(port: int, what: str) -> None:
+    if port_answers(port):
+        raise RuntimeError(f"the {what} port 127.0.0.1:{port} is taken by another program")
+
+
+def _start_broker_alone(home: Path, endpoints: InfraEndpoints) -> None:
+    stop_tansu(home)  # one that hangs without answering
+    _port_free_for(endpoints.kafka_port, "Kafka")
+    start_tansu(home, endpoints.kafka_port)
+    try:
+        wait_for_port(endpoints.kafka_port, 15, "the Tansu broker")
+    except BaseException:
+        stop_tansu(home)
+        raise
+
+
+def _start_postgres_alone(home: Path, endpoints: InfraEndpoints) -> None:
+    # What is left of a killed server first: its backends hold the shared memory a new one needs.
+    stop_postgres(home)
+    _port_free_for(endpoints.postgres_port, "PostgreSQL")
+    start_postgres(home, endpoints.postgres_port)
+
+
+def restart_broker(home: Path | None = None) -> InfraEndpoints:
+    """Bring back the broker alone, on its recorded port, and republish every store to it.
+
+    PostgreSQL and the services keep running. Tansu keeps its log in memory, so the new
+    broker is empty: its topics are created and every store is queued for publishing
+    again (the stores are the record; consumers ignore what they already applied).
+    Idempotent: a broker already answering is kept, and only the topics and the requeue
+    are done, so a call that failed halfway (PostgreSQL down) can simply be repeated.
+    """
+    home = home or default_home()
+    endpoints = _recorded(home)
+    if not _broker_serves(home, endpoints):
+        _start_broker_alone(home, endpoints)
+    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
+    asyncio.run(_requeue_stores(endpoints))
+    return endpoints
+
+
+def restart_postgres(home: Path | None = None) -> InfraEndpoints:
+    """Bring back PostgreSQL alone, on its recorded port with its data folder; nothing else is touched.
+
+    Idempotent: a server already answering is kept.
+    """
+    home = home or default_home()
+    endpoints = _recorded(home)
+    if not _postgres_serves(home, endpoints):
+        _start_postgres_alone(home, endpoints)
+    return endpoints
+
+
 def up(home: Path | None = None) -> InfraEndpoints:
-    """Start whatever is not running, create the service databases, their roles and topics; idempotent."""
+    """Start whatever is not running, create the service databases, their roles and topics; idempotent.
+
+    A server that died alone is started alone, on its recorded port: the other one, and
+    whatever uses it, keeps running.
+    """
     home = home or default_home()
     home.mkdir(parents=True, exist_ok=True)
-    status = infra_status(home)
-    recorded = read_endpoints(home) if status["postgres"] and status["kafka"] else None
-    fresh_broker = recorded is None
-    if recorded is not None:
+    recorded = read_endpoints(home)
+    postgres_serves = recorded is not None and _postgres_serves(home, recorded)
+    broker_serves = recorded is not None and _broker_serves(home, recorded)
+    fresh_broker = not broker_serves
+    if recorded is not None and postgres_serves and broker_serves:
         endpoints = recorded
+    elif recorded is not None and postgres_serves and not port_answers(recorded.kafka_port):
+        endpoints = recorded
+        _start_broker_alone(home, endpoints)
+    elif recorded is not None and broker_serves and not port_answers(recorded.postgres_port):
+        endpoints = recorded
+        _start_postgres_alone(home, endpoints)
     else:
         stop_abandoned_servers()
-        down(home)  # a half-running stack (one server died) is restarted whole
+        down(home)  # leftovers, or the one server left when the other's port was taken meanwhile
         endpoints = _choose_endpoints(home)
         (home / STATE_FILE).write_text(
             json.dumps({"postgres_port": endpoints.postgres_port, "kafka_port": endpoints.kafka_port})

@@ -1,4 +1,4 @@
-"""Waiting for Ctrl-C or SIGTERM, and child processes that die with their parent."""
+"""Waiting for Ctrl-C or SIGTERM, child processes that die with their parent, and healing one part at a time."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import ctypes
 import os
 import signal
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 _PR_SET_PDEATHSIG = 1
 
@@ -38,3 +41,68 @@ def die_with_parent(parent_pid: int):
             os._exit(1)
 
     return arrange
+
+
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 30.0
+STABLE_S = 60.0  # a part up this long counts as healed: its next failure is attempt 1 again
+
+
+def backoff_s(attempt: int) -> float:
+    """The pause before restart attempt `attempt` (1, 2, ...): 1 s, 2 s, 4 s ... at most 30 s."""
+    return min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (attempt - 1))
+
+
+@dataclass
+class Part:
+    """One supervised part: how to tell it is down (the cause, or None while well) and how to restart it alone."""
+
+    name: str
+    problem: Callable[[], str | None]
+    restart: Callable[[], object]  # what it returns is ignored
+    attempt: int = 0
+    restart_at: float | None = None  # set while it is down: when the next restart is due
+    up_since: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    """Heals parts one at a time: a part found down is restarted alone, after a backoff that doubles
+    with each attempt, while the others are left running and still watched."""
+
+    def __init__(
+        self,
+        parts: list[Part],
+        say: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.parts = parts
+        self._say = say
+        self._clock = clock
+        for part in parts:
+            part.up_since = clock()
+
+    def tick(self) -> None:
+        """Look at every part once, in order; restart those whose backoff has passed."""
+        for part in self.parts:
+            if part.restart_at is None:
+                cause = part.problem()
+                if cause is None:
+                    continue
+                now = self._clock()
+                part.attempt = 1 if now - part.up_since >= STABLE_S else part.attempt + 1
+                self._say(f"{part.name} {cause}; restarting (attempt {part.attempt})")
+                part.restart_at = now + backoff_s(part.attempt)
+            elif self._clock() >= part.restart_at:
+                try:
+                    part.restart()
+                except Exception as err:
+                    part.attempt += 1
+                    self._say(
+                        f"restarting {part.name} failed ({type(err).__name__}: {err}); "
+                        f"retrying (attempt {part.attempt})"
+                    )
+                    part.restart_at = self._clock() + backoff_s(part.attempt)
+                else:
+                    part.restart_at = None
+                    part.up_since = self._clock()
+                    self._say(f"{part.name} restarted")

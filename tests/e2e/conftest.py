@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import psutil
 import pytest
 
 from shared.infra.cli_services import DEFAULT_PORTS
+from shared.infra.processes import owned_processes
 from tests.cli import duo, start_duo, wait_until
 
 
@@ -24,6 +27,31 @@ class RunningPlatform:
     home: Path
     urls: dict[str, str]
     log: Path  # everything `duo run` and its four services printed
+
+
+def service_processes(running: RunningPlatform) -> dict[str, psutil.Process]:
+    """The service processes `duo run` started, by service name."""
+    children = psutil.Process(running.process.pid).children()
+    return {p.cmdline()[p.cmdline().index("serve") + 1]: p for p in children if "serve" in p.cmdline()}
+
+
+def answers_health(running: RunningPlatform, service: str) -> bool:
+    """Whether the service answers /health as itself."""
+    try:
+        answer = httpx.get(f"{running.urls[service]}/health", timeout=5)
+        return answer.status_code == 200 and answer.json().get("service") == service
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+def postmaster_pid(home: Path) -> int:
+    """The pid of the data folder's PostgreSQL server (its postmaster, not a backend)."""
+    return int((home / "pgdata" / "postmaster.pid").read_text().split()[0])
+
+
+def broker_pids(home: Path) -> set[int]:
+    """The pids of the data folder's Tansu broker."""
+    return {p.pid for p in owned_processes(str(home), "tansu")}
 
 
 def can_bind(port: int) -> bool:

@@ -1,0 +1,139 @@
+"""`duo run` heals one part at a time: a dead broker comes back alone, and the stores are published to it again."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import httpx
+import psutil
+import pytest
+
+from shared.infra.processes import owned_processes, port_answers
+from shared.infra.stack import read_endpoints
+from shared.infra.supervise import Part, Supervisor, backoff_s
+from tests.cli import wait_until
+from tests.e2e.conftest import broker_pids, postmaster_pid, service_processes
+from tests.e2e.test_walking_skeleton import mentee, reporting_total, staff
+from tests.kafka_reading import group_caught_up, read_topic
+
+
+@pytest.mark.e2e
+def test_a_dead_broker_is_restarted_alone_and_the_stores_are_published_again(platform):
+    home = platform.home
+    kafka = read_endpoints(home).kafka_bootstrap
+    coordinator = staff(home, "coordinator")
+    intake, reporting = platform.urls["intake"], platform.urls["reporting"]
+
+    before = httpx.post(f"{intake}/mentees", json=mentee(), headers=coordinator, timeout=10)
+    assert before.status_code == 201, before.text
+    wait_until(lambda: reporting_total(reporting, home) == 1, 60, "reporting counting the first mentee")
+    postmaster = postmaster_pid(home)
+    services = {name: p.pid for name, p in service_processes(platform).items()}
+    [broker] = owned_processes(str(home), "tansu")
+
+    broker.send_signal(signal.SIGKILL)
+    psutil.wait_procs([broker], timeout=10)
+    # Intake takes the application while the broker is down: its store is the record.
+    after = httpx.post(f"{intake}/mentees", json=mentee("be-brussel"), headers=coordinator, timeout=10)
+    assert after.status_code == 201, after.text
+
+    wait_until(
+        lambda: bool(broker_pids(home) - {broker.pid}) and port_answers(int(kafka.rsplit(":", 1)[1])),
+        60,
+        "a new broker answering on the recorded port",
+    )
+    wait_until(lambda: reporting_total(reporting, home) == 2, 90, "reporting counting both mentees")
+
+    assert platform.process.poll() is None
+    assert postmaster_pid(home) == postmaster  # PostgreSQL was not restarted
+    assert psutil.pid_exists(postmaster)
+    assert {name: p.pid for name, p in service_processes(platform).items()} == services  # nor any service
+    logged = platform.log.read_text(errors="replace")
+    assert "duo run: kafka exited (its process is gone); restarting (attempt 1)" in logged
+    assert "duo run: kafka restarted" in logged
+
+    # The new broker holds the whole history, the mentee of before the kill included ...
+    records = asyncio.run(read_topic(kafka, "duo.intake.events", 2))
+    assert len({dict(r.headers)["ce_id"] for r in records}) == 2
+    # ... and reporting, having read it to its end, counted nobody twice.
+    wait_until(
+        lambda: asyncio.run(group_caught_up(kafka, "reporting", "duo.intake.events")),
+        60,
+        "reporting consuming the republished log to its end",
+    )
+    assert reporting_total(reporting, home) == 2
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_backoff_doubles_per_attempt_up_to_30_seconds():
+    assert [backoff_s(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_stayed_up():
+    clock, said, restarted = FakeClock(), [], []
+    down = {"a": False, "b": False}
+
+    def part(name: str) -> Part:
+        def restart() -> None:
+            restarted.append(name)
+            down[name] = False
+
+        return Part(name, lambda: "exited with code 1" if down[name] else None, restart)
+
+    supervisor = Supervisor([part("a"), part("b")], said.append, clock)
+    down["a"] = True
+    supervisor.tick()
+    assert said == ["a exited with code 1; restarting (attempt 1)"] and restarted == []
+    clock.now += 0.5
+    supervisor.tick()
+    assert restarted == []  # the first pause is 1 s
+    clock.now += 0.5
+    supervisor.tick()
+    assert restarted == ["a"] and said[-1] == "a restarted"
+
+    down["a"] = True  # dies again at once: the next pause doubles
+    clock.now += 1
+    supervisor.tick()
+    assert said[-1] == "a exited with code 1; restarting (attempt 2)"
+    clock.now += 1.9
+    supervisor.tick()
+    assert restarted == ["a"]
+    clock.now += 0.1
+    supervisor.tick()
+    assert restarted == ["a", "a"]
+
+    clock.now += 60  # stayed up a minute: healed, the count starts again
+    down["a"] = True
+    supervisor.tick()
+    assert said[-1] == "a exited with code 1; restarting (attempt 1)"
+    assert "b" not in restarted
+
+
+def test_a_restart_that_fails_is_retried_with_a_longer_pause():
+    clock, said = FakeClock(), []
+    tries = []
+
+    def restart() -> None:
+        tries.append(clock.now)
+        if len(tries) == 1:
+            raise RuntimeError("the port is taken")
+
+    supervisor = Supervisor([Part("kafka", lambda: None if len(tries) > 1 else "exited", restart)], said.append, clock)
+    supervisor.tick()
+    clock.now += 1
+    supervisor.tick()
+    assert said[-1] == "restarting kafka failed (RuntimeError: the port is taken); retrying (attempt 2)"
+    clock.now += 1.5
+    supervisor.tick()
+    assert len(tries) == 1
+    clock.now += 0.5
+    supervisor.tick()
+    assert len(tries) == 2 and said[-1] == "kafka restarted"
