@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import asyncpg
@@ -41,62 +42,61 @@ async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
             yield IntakeHarness(client, database_url, infra.kafka_bootstrap, prefix + "duo.intake.events")
 
 
+@asynccontextmanager
+async def service_database(infra, prefix: str) -> AsyncIterator[str]:
+    """A fresh database for one more service of a test, dropped afterwards; its URL."""
+    name = unique(prefix)
+    admin = await asyncpg.connect(infra.postgres_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield infra.database_url(name)
+    finally:
+        admin = await asyncpg.connect(infra.postgres_admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@asynccontextmanager
+async def running_service(infra, service: str, create, topic_prefix: str) -> AsyncIterator[MatchingHarness]:
+    """A service in-process on a database of its own, reading the topics under `topic_prefix`, with a clock the
+    test moves (`days_ahead`) and a client speaking for a Belgian coordinator."""
+    async with service_database(infra, service[0]) as database_url:
+        settings = ServiceSettings(
+            service,
+            database_url,
+            infra.kafka_bootstrap,
+            topic_prefix=topic_prefix,
+            kafka_session_timeout_ms=2000,
+            token_verifier=VERIFIER,
+        )
+        harness = MatchingHarness(None, None, database_url, f"{topic_prefix}duo.{service}.events")  # type: ignore[arg-type]
+        app = create(settings, clock=harness.now)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url=f"http://{service}", headers=bearer("BE")) as client,
+        ):
+            harness.client, harness.app = client, app
+            yield harness
+
+
 @pytest_asyncio.fixture
 async def matching(infra, intake: IntakeHarness) -> AsyncIterator[MatchingHarness]:
     """Matching in-process on a database of its own, fed by the intake fixture's topic; its clock can move."""
-    name = unique("m")
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    prefix = intake.topic.removesuffix("duo.intake.events")
-    settings = ServiceSettings(
-        "matching",
-        infra.database_url(name),
-        infra.kafka_bootstrap,
-        topic_prefix=prefix,
-        kafka_session_timeout_ms=2000,
-        token_verifier=VERIFIER,
-    )
-    harness = MatchingHarness(None, None, infra.database_url(name), prefix + "duo.matching.events")  # type: ignore[arg-type]
-    app = create_matching(settings, clock=harness.now)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://matching", headers=bearer("BE")) as client,
-    ):
-        harness.client, harness.app = client, app
-        yield harness
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with running_service(infra, "matching", create_matching, intake.topic.removesuffix("duo.intake.events")) as h:
+        yield h
 
 
 @pytest_asyncio.fixture
 async def tracking(infra, matching: MatchingHarness) -> AsyncIterator[MatchingHarness]:
     """Tracking in-process on a database of its own, fed by the matching fixture's topic; its clock can move
     (`days_ahead`) apart from matching's."""
-    name = unique("t")
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    prefix = matching.topic.removesuffix("duo.matching.events")
-    settings = ServiceSettings(
-        "tracking",
-        infra.database_url(name),
-        infra.kafka_bootstrap,
-        topic_prefix=prefix,
-        kafka_session_timeout_ms=2000,
-        token_verifier=VERIFIER,
-    )
-    harness = MatchingHarness(None, None, infra.database_url(name), prefix + "duo.tracking.events")  # type: ignore[arg-type]
-    app = create_tracking(settings, clock=harness.now)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://tracking", headers=bearer("BE")) as client,
-    ):
-        harness.client, harness.app = client, app
-        yield harness
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with running_service(
+        infra, "tracking", create_tracking, matching.topic.removesuffix("duo.matching.events")
+    ) as h:
+        yield h

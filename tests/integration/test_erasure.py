@@ -15,7 +15,8 @@ from services.reporting.app import create_app as create_reporting
 from shared.auth.identity import Role
 from shared.config import ServiceSettings
 from tests.auth import VERIFIER, bearer
-from tests.conftest import eventually, unique
+from tests.conftest import eventually
+from tests.integration.conftest import service_database
 from tests.integration.intake_harness import IntakeHarness, mentee_body, mentor_body
 
 pytestmark = pytest.mark.integration
@@ -27,26 +28,20 @@ FUNDER = bearer("BE", Role.FUNDER, subject="funder-1")
 @pytest_asyncio.fixture
 async def reporting(infra, intake: IntakeHarness) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     """Reporting on a database of its own, reading intake's topic."""
-    name = unique("r")
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    prefix = intake.topic.removesuffix("duo.intake.events")
-    settings = ServiceSettings(
-        "reporting",
-        infra.database_url(name),
-        infra.kafka_bootstrap,
-        topic_prefix=prefix,
-        kafka_session_timeout_ms=2000,
-        token_verifier=VERIFIER,
-    )
-    app = create_reporting(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-        yield client, infra.database_url(name)
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with service_database(infra, "r") as database_url:
+        prefix = intake.topic.removesuffix("duo.intake.events")
+        settings = ServiceSettings(
+            "reporting",
+            database_url,
+            infra.kafka_bootstrap,
+            topic_prefix=prefix,
+            kafka_session_timeout_ms=2000,
+            token_verifier=VERIFIER,
+        )
+        app = create_reporting(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as c:
+            yield c, database_url
 
 
 async def every_value_in(database_url: str) -> str:
