@@ -1,4 +1,8 @@
-"""The one reading of the real time; everything else takes a clock so tests can set it."""
+"""The one reading of the real time; everything else takes a clock so tests can set it.
+
+A demo's simulated calendar is in shared/simulated_clock.py (kept apart: it reads files and
+the environment, and this module is imported by pure code).
+"""
 
 from __future__ import annotations
 

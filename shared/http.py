@@ -17,9 +17,11 @@ from shared.clock import Clock, utc_now
 from shared.commanding.errors import CommandRefused
 from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
+from shared.health import checks_json, decide
 from shared.openapi_refusals import document_refusals
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
+from shared.simulated_clock import clock_from_environment
 
 CORRELATION_HEADER = "X-Correlation-Id"
 
@@ -99,7 +101,8 @@ def create_service_app(
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
     app.add_exception_handler(CommandRefused, refusal_answer)
     document_refusals(app)
-    app.state.clock = clock
+    # The real clock by default; a demo's simulated calendar when the process was started for one.
+    app.state.clock = clock_from_environment() if clock is utc_now else clock
     # Added before the correlation middleware, so that it runs inside it: refusals carry the id too.
     app.add_middleware(RequestLimits)
 
@@ -116,11 +119,26 @@ def create_service_app(
         response.headers[CORRELATION_HEADER] = correlation_id
         return response
 
-    @app.get("/health", tags=["operations"])
-    async def health(request: Request) -> dict:
-        """Liveness plus the outbox backlog (events not yet on Kafka)."""
+    @app.get(
+        "/health",
+        tags=["operations"],
+        responses={503: {"description": "failing: the same body, for orchestrators to act on"}},
+    )
+    async def health(request: Request) -> JSONResponse:
+        """`ok`, `degraded` (200) or `failing` (503), the reasons, and what was checked (shared/health.py)."""
         runtime: ServiceRuntime = request.app.state.runtime
-        pending = await runtime.outbox_pending() if runtime.publishes else 0
-        return {"service": runtime.settings.service, "status": "ok", "outbox_pending": pending}
+        checks = await runtime.health_checks()
+        now = utc_now()  # the real time, whatever the service's clock: ages are of real waits
+        status, reasons = decide(checks, now, runtime.stall_after_s)
+        body = {
+            "service": runtime.settings.service,
+            "status": status,
+            "reasons": reasons,
+            # Kept for callers of the earlier /health: events not yet on Kafka (None: not known).
+            "outbox_pending": checks.outbox.pending if checks.outbox else (0 if not runtime.publishes else None),
+            "stall_after_s": runtime.stall_after_s,
+            "checks": checks_json(checks, now),
+        }
+        return JSONResponse(status_code=503 if status == "failing" else 200, content=body)
 
     return app

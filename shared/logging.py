@@ -104,6 +104,18 @@ def ensure_trace_fields(_logger: Any, _method: str, event_dict: dict[str, Any]) 
     return event_dict
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged, not the stream it was when logging was set up
+    (a process that swaps sys.stderr, as a test runner does, must not leave a handler on a closed stream)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(service: str, level: str = "INFO", json_output: bool | None = None) -> None:
     """Set structlog up for one service process; also routes stdlib logging (uvicorn, aiokafka) through it."""
     if json_output is None:
@@ -129,7 +141,7 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool | Non
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared_processors],

@@ -14,8 +14,10 @@ from faststream.kafka import KafkaBroker
 
 from shared.config import ServiceSettings
 from shared.consuming.consumer import Consumer
+from shared.consuming.progress import ConsumerProgress
 from shared.consuming.subscriber import subscribe
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
+from shared.health import BrokerProbe, Checks, gather_checks, stall_after_s
 from shared.kafka import faststream_security
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
@@ -44,6 +46,11 @@ class ServiceRuntime:
     pool: asyncpg.Pool | None = None
     store: PostgresEventStore | None = None
     relay: OutboxRelay | None = None
+    # For /health (shared/health.py): each consumer's progress in this process, the broker probe, and
+    # how long a backlog may go without progress (DUO_STALL_AFTER_S).
+    progress: list[ConsumerProgress] = field(default_factory=list)
+    broker_probe: BrokerProbe | None = None
+    stall_after_s: float = field(default_factory=stall_after_s)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _closers: list = field(default_factory=list)
 
@@ -56,6 +63,9 @@ class ServiceRuntime:
         await apply_schema(self.pool, self.read_model_ddl)
         self.store = PostgresEventStore(self.pool)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix), s.kafka_security)
+        self.broker_probe = BrokerProbe(s.kafka_bootstrap_servers, s.kafka_security)
+        self._closers.append(self.broker_probe.close)
+        await self.broker_probe.check()  # opens its client now, so the first /health does not pay for it
         if self.publishes:
             self.relay = OutboxRelay(
                 s.database_url,
@@ -72,7 +82,7 @@ class ServiceRuntime:
                 security=faststream_security(s.kafka_security),
             )
             for subscription in self.subscriptions:
-                subscribe(broker, s, subscription.build(self.pool), subscription.producers)
+                self.progress.append(subscribe(broker, s, subscription.build(self.pool), subscription.producers))
             await broker.start()
             self._closers.append(broker.stop)
         for job in self.background:
@@ -90,6 +100,10 @@ class ServiceRuntime:
                 await close()
         self._tasks.clear()
         self._closers.clear()
+
+    async def health_checks(self) -> Checks:
+        """What /health looks at: database, broker, outbox and each consumer (shared/health.py)."""
+        return await gather_checks(self.pool, self.broker_probe, self.publishes, self.progress)
 
     async def outbox_pending(self) -> int:
         """Events appended but not yet acknowledged by the broker."""

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.intake.adapters.people import PostgresPeople, intake_tables_ddl
+from services.intake.adapters.rules_files import load_rule_book
 from services.intake.adapters.vault import PostgresVault
 from services.intake.api import router
+from services.intake.domain.rules import RuleBook
 from services.intake.service import IntakeUnit
 from shared.clock import Clock, utc_now
 from shared.commanding.idempotency import idempotency_ddl
@@ -17,17 +19,27 @@ from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
 
-def open_unit(con: Any, store: Any) -> IntakeUnit:
-    """Intake's unit of work on one connection: the store, the vault and the people list share its transaction."""
-    return IntakeUnit(con, store, PostgresVault(con), PostgresPeople(con))
+def unit_opener(rules: RuleBook) -> Any:
+    """Intake's unit of work on one connection: the store, the vault and the people list share its transaction;
+    the rules are the ones loaded at start."""
+
+    def open_unit(con: Any, store: Any) -> IntakeUnit:
+        return IntakeUnit(con, store, PostgresVault(con), PostgresPeople(con), rules)
+
+    return open_unit
 
 
-def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
+def create_app(
+    settings: ServiceSettings | None = None, clock: Clock = utc_now, rules: RuleBook | None = None
+) -> FastAPI:
     """The intake service's HTTP application.
 
     `clock` is the one source of time: each command reads it once, for its events' occurred_at
     and for the branch's today that ages, birth dates and training dates are checked on.
+    `rules` are every branch's eligibility rules, every version; by default read (and validated)
+    from the files shipped in services/intake/rules/, so a broken file stops the service from starting.
     """
+    book = rules if rules is not None else load_rule_book()
     app = create_service_app(
         "DUO intake",
         lambda: ServiceRuntime(
@@ -39,6 +51,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         "every POST and PATCH accepts an Idempotency-Key header.",
         clock,
     )
-    app.state.open_unit = open_unit
+    app.state.rules = book
+    app.state.open_unit = unit_opener(book)
     app.include_router(router)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from services.intake.domain import mentee, mentor
@@ -18,16 +19,21 @@ from services.intake.domain.commands import (
     ChangeMentorProfile,
     EraseMentee,
     EraseMentor,
+    MigrationBackground,
+    RecordInformationSession,
+    RecordIntakeInterview,
     RecordTrainingModule,
     RegisterMentee,
     RegisterMentor,
+    RejoinMentee,
+    RejoinMentor,
     WithdrawMentee,
     WithdrawMentor,
 )
 from services.intake.domain.errors import DuplicatePerson
 from services.intake.domain.mentee import APPLICATION, MENTEE, MenteeState
 from services.intake.domain.mentor import MENTOR, MentorState
-from services.intake.domain.rules import MENTEE_RULES, MENTOR_RULES, require_office_of_branch
+from services.intake.domain.rules import BranchRules, RuleBook, require_office_of_branch
 from shared.commanding.caller import Caller
 from shared.commanding.errors import FieldProblem
 from shared.commanding.unit import Unit, append, load_existing, record
@@ -69,10 +75,16 @@ class PeopleList(Protocol):
 
 @dataclass(frozen=True)
 class IntakeUnit(Unit):
-    """Intake's unit of work: the event store's transaction, and the vault and list written in it."""
+    """Intake's unit of work: the event store's transaction, the vault and list written in it, and the
+    branches' eligibility rules (every version, loaded from their files at start: adapters/rules_files.py)."""
 
     vault: PersonalDataVault
     people: PeopleList
+    rules: RuleBook
+
+    def rules_for(self, caller: Caller) -> BranchRules:
+        """The caller's branch's rules in force on the branch's today: the ones a decision now applies."""
+        return self.rules.in_force(caller.tenant, caller.today)
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,14 @@ class ApplicationOutcome:
     """The registered mentee, or the rules a refused application failed (recorded under its application id)."""
 
     mentee: MenteeState | None = None
+    refused: tuple[FieldProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class MentorApplicationOutcome:
+    """The registered mentor, or the rules a refused application failed (recorded under its application id)."""
+
+    mentor: MentorState | None = None
     refused: tuple[FieldProblem, ...] = ()
 
 
@@ -92,7 +112,7 @@ async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller)
     """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
     require_office_of_branch(cmd.office, caller.tenant)
     caller.require_office(cmd.office)
-    decision = mentee.decide_application(cmd, MENTEE_RULES[caller.tenant], caller.today)
+    decision = mentee.decide_application(cmd, unit.rules_for(caller), caller.today)
     if decision.problems:
         # Decided before the e-mail is looked up: a refusal must not tell whether the address is known.
         await append(unit, APPLICATION.stream(cmd.application_id), NO_STREAM, cmd.office, [decision.event], caller)
@@ -104,23 +124,27 @@ async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller)
     return ApplicationOutcome(mentee=state)
 
 
-async def register_mentor(unit: IntakeUnit, cmd: RegisterMentor, caller: Caller) -> MentorState:
-    """Register an eligible mentor, in training until all modules are done."""
+async def register_mentor(unit: IntakeUnit, cmd: RegisterMentor, caller: Caller) -> MentorApplicationOutcome:
+    """Register an eligible mentor, in training until all modules are done, or record the refused application."""
     require_office_of_branch(cmd.office, caller.tenant)
     caller.require_office(cmd.office)
-    event = mentor.decide_registration(cmd, MENTOR_RULES[caller.tenant], caller.today)  # before the e-mail look-up
+    decision = mentor.decide_registration(cmd, unit.rules_for(caller), caller.today)
+    if decision.problems:
+        # Decided before the e-mail is looked up, as for mentees.
+        await append(unit, APPLICATION.stream(cmd.application), NO_STREAM, cmd.office, [decision.event], caller)
+        return MentorApplicationOutcome(refused=decision.problems)
     await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
     await unit.vault.store(cmd.mentor_id, "mentor", caller.tenant, cmd.personal_data())
-    state = await record(unit, MENTOR, MENTOR.initial, cmd.mentor_id, cmd.office, [event], caller)
+    state = await record(unit, MENTOR, MENTOR.initial, cmd.mentor_id, cmd.office, [decision.event], caller)
     await unit.people.save_mentor(state)
-    return state
+    return MentorApplicationOutcome(mentor=state)
 
 
 async def change_mentee(unit: IntakeUnit, cmd: ChangeMenteeProfile, caller: Caller) -> MenteeState:
     """Change a mentee's profile; the free-text occupation goes to the personal data."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     occupation_now = (await unit.vault.read(cmd.mentee_id, caller.tenant)).get("job_target_occupation")
-    events = mentee.decide_change(state, cmd, MENTEE_RULES[caller.tenant], occupation_now)
+    events = mentee.decide_change(state, cmd, unit.rules_for(caller), occupation_now)
     if events and "job_target_occupation" in events[0].changed_fields:
         await unit.vault.update(cmd.mentee_id, caller.tenant, {"job_target_occupation": cmd.job_target_occupation})
     return await _save_mentee(unit, state, events, caller)
@@ -129,19 +153,54 @@ async def change_mentee(unit: IntakeUnit, cmd: ChangeMenteeProfile, caller: Call
 async def withdraw_mentee(unit: IntakeUnit, cmd: WithdrawMentee, caller: Caller) -> MenteeState:
     """A mentee leaves the programme."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
-    return await _save_mentee(unit, state, mentee.decide_withdrawal(state, cmd), caller)
+    return await _save_mentee(unit, state, mentee.decide_withdrawal(state, cmd, caller.today), caller)
+
+
+async def record_information_session(unit: IntakeUnit, cmd: RecordInformationSession, caller: Caller) -> MenteeState:
+    """The mentee attended the information session; with a suitable interview, they become ready for matching."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    return await _save_mentee(unit, state, mentee.decide_information_session(state, cmd, caller.today), caller)
+
+
+async def record_intake_interview(unit: IntakeUnit, cmd: RecordIntakeInterview, caller: Caller) -> MenteeState:
+    """The intake interview was held; suitable, after the information session, makes the mentee ready."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    return await _save_mentee(unit, state, mentee.decide_intake_interview(state, cmd, caller.today), caller)
+
+
+def _birth_date(personal: dict[str, Any]) -> date | None:
+    return date.fromisoformat(personal["birth_date"]) if personal.get("birth_date") else None
+
+
+async def rejoin_mentee(unit: IntakeUnit, cmd: RejoinMentee, caller: Caller) -> MenteeState:
+    """A withdrawn mentee comes back on the same id, if eligible under the rules in force on the branch's today."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    personal = await unit.vault.read(cmd.mentee_id, caller.tenant)
+    background = MigrationBackground.from_record(personal)
+    events = mentee.decide_rejoin(state, cmd, _birth_date(personal), background, unit.rules_for(caller), caller.today)
+    return await _save_mentee(unit, state, events, caller)
+
+
+async def rejoin_mentor(unit: IntakeUnit, cmd: RejoinMentor, caller: Caller) -> MentorState:
+    """A withdrawn mentor comes back on the same id, if eligible under the rules in force on the branch's today."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    personal = await unit.vault.read(cmd.mentor_id, caller.tenant)
+    events = mentor.decide_rejoin(state, cmd, _birth_date(personal), unit.rules_for(caller), caller.today)
+    return await _save_mentor(unit, state, events, caller)
 
 
 async def change_mentor(unit: IntakeUnit, cmd: ChangeMentorProfile, caller: Caller) -> MentorState:
     """Change a mentor's profile."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
-    return await _save_mentor(unit, state, mentor.decide_change(state, cmd, MENTOR_RULES[caller.tenant]), caller)
+    return await _save_mentor(unit, state, mentor.decide_change(state, cmd, unit.rules_for(caller)), caller)
 
 
 async def record_training_module(unit: IntakeUnit, cmd: RecordTrainingModule, caller: Caller) -> MentorState:
     """Record a completed training module; the last one makes the mentor ready for matching."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
-    return await _save_mentor(unit, state, mentor.decide_training_module(state, cmd, caller.today), caller)
+    return await _save_mentor(
+        unit, state, mentor.decide_training_module(state, cmd, caller.today, unit.rules_for(caller)), caller
+    )
 
 
 async def withdraw_mentor(unit: IntakeUnit, cmd: WithdrawMentor, caller: Caller) -> MentorState:
@@ -210,6 +269,10 @@ HANDLERS: dict[type, Handler] = {
     RecordTrainingModule: record_training_module,
     WithdrawMentee: withdraw_mentee,
     WithdrawMentor: withdraw_mentor,
+    RecordInformationSession: record_information_session,
+    RecordIntakeInterview: record_intake_interview,
+    RejoinMentee: rejoin_mentee,
+    RejoinMentor: rejoin_mentor,
     EraseMentee: erase_mentee,
     EraseMentor: erase_mentor,
 }

@@ -25,6 +25,7 @@ from shared.config import ServiceSettings, load_service_settings
 from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
+from shared.simulated_clock import clock_from_environment
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
 
@@ -71,6 +72,7 @@ def expiry_job(clock: Clock) -> Callable[[ServiceRuntime], Coroutine[Any, Any, N
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """The matching service's HTTP application."""
+    clock = clock_from_environment() if clock is utc_now else clock  # a demo's simulated calendar, when set
 
     def runtime() -> ServiceRuntime:
         resolved = settings or load_service_settings("matching")

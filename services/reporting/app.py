@@ -6,13 +6,14 @@ from fastapi import FastAPI
 
 from services.reporting.adapters.projection import build_consumer, reporting_tables_ddl
 from services.reporting.api import router
+from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
 from shared.topics import declared_topics
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """The reporting service's HTTP application."""
 
     def runtime() -> ServiceRuntime:
@@ -26,6 +27,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             ],
         )
 
-    app = create_service_app("DUO reporting", runtime, "Programme figures projected from the event log.")
+    app = create_service_app(
+        "DUO reporting",
+        runtime,
+        "The programme's figures projected from the whole event log, per branch, against the plan, as of any date. "
+        "Every route needs a bearer token (docs/security.md).",
+        clock,
+    )
     app.include_router(router)
     return app

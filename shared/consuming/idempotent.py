@@ -16,12 +16,42 @@ from shared.consuming.consumer import NOT_REFUSED_ORIGIN
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import UnknownEventType
 
-# Failures a redelivery cannot cure: the event's data or the effect's constraints are wrong.
-PERMANENT_ERRORS = (
+# Failures a redelivery cannot cure: the event's data or the effect's constraints are wrong. Parked at once.
+# The integrity violations are listed one by one: a foreign-key violation is not among them (see below).
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     pydantic.ValidationError,
     UnknownEventType,
-    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.UniqueViolationError,
+    asyncpg.CheckViolationError,
+    asyncpg.NotNullViolationError,
+    asyncpg.ExclusionViolationError,
+    asyncpg.RestrictViolationError,
     asyncpg.DataError,
+)
+
+# The database is out of reach (down, restarting, the connection lost): nothing is wrong with the event.
+# Retried with backoff for as long as it lasts, never parked (parking needs the database too).
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # ConnectionError and refused or reset sockets
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+# Failures a retry is expected to cure: besides the connection, a lost race between transactions, or
+# a row the effect refers to that has not arrived yet (its event comes from another partition or
+# topic). They propagate: the subscriber retries with backoff, and only parks an event that still
+# fails after DUO_MAX_ATTEMPTS attempts (shared/consuming/subscriber.py), so that a row that never
+# arrives cannot block the partition for ever.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    *CONNECTION_ERRORS,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.ForeignKeyViolationError,
 )
 
 Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
@@ -92,6 +122,19 @@ class IdempotentConsumer:
                 envelope.model_dump(mode="json"),
             )
 
+    async def park_message(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        reason: str,
+        headers: list[tuple[str, bytes]],
+        value: bytes | None,
+    ) -> None:
+        """Keep a Kafka message that is not a valid event of the platform, with the reason (`parked_messages`)."""
+        async with self._pool.acquire() as con:
+            await park_message_on(con, self.name, topic, partition, offset, reason, headers, value)
+
     async def replay_parked(self) -> tuple[int, int]:
         """Handle every parked event again, once its cause is fixed; returns (resolved, still parked)."""
         async with self._pool.acquire() as con:
@@ -114,3 +157,41 @@ class IdempotentConsumer:
                 )
             resolved += bool(done)
         return resolved, len(rows) - resolved
+
+
+_PARK_MESSAGE = (
+    'INSERT INTO parked_messages (consumer, topic, partition, "offset", reason, headers, value) '
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    'ON CONFLICT (consumer, topic, partition, "offset") DO UPDATE SET reason = excluded.reason, parked_at = now()'
+)
+
+
+async def park_message_on(
+    con: asyncpg.Connection,
+    consumer: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    reason: str,
+    headers: list[tuple[str, bytes]],
+    value: bytes | None,
+) -> None:
+    """Park a message that is not a valid event of the platform; its value is kept, never logged."""
+    log.error(
+        "message parked: not a valid event of the platform",
+        consumer=consumer,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        reason=reason,
+    )
+    await con.execute(
+        _PARK_MESSAGE,
+        consumer,
+        topic,
+        partition,
+        offset,
+        reason,
+        [[key, raw.decode(errors="replace") if raw is not None else None] for key, raw in headers],
+        value,
+    )

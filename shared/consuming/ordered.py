@@ -19,7 +19,7 @@ import asyncpg
 import structlog
 
 from shared.consuming.consumer import NOT_REFUSED_ORIGIN
-from shared.consuming.idempotent import PERMANENT_ERRORS, Effect
+from shared.consuming.idempotent import PERMANENT_ERRORS, Effect, park_message_on
 from shared.events.envelope import EventEnvelope
 
 log = structlog.get_logger("consumer")
@@ -159,6 +159,19 @@ class OrderedConsumer:
         """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
         async with self._pool.acquire() as con:
             await self._park_on(con, envelope, reason)
+
+    async def park_message(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        reason: str,
+        headers: list[tuple[str, bytes]],
+        value: bytes | None,
+    ) -> None:
+        """Keep a Kafka message that is not a valid event of the platform, with the reason (`parked_messages`)."""
+        async with self._pool.acquire() as con:
+            await park_message_on(con, self.name, topic, partition, offset, reason, headers, value)
 
     async def _park_on(self, con: asyncpg.Connection, envelope: EventEnvelope, reason: str) -> None:
         log.error(

@@ -1,29 +1,103 @@
-"""A FastStream subscriber that feeds CloudEvents from Kafka into a consumer (by event id, or in stream order)."""
+"""A FastStream subscriber that feeds CloudEvents from Kafka into a consumer (by event id, or in stream order).
+
+Every message ends in one of three ways, so that no partition is blocked for ever and nothing is lost:
+- applied (or a duplicate, or of no interest): the offset moves on;
+- parked with its reason: a message that is not a valid event of the platform (`parked_messages`), an
+  event refused for its origin, one whose effect can never succeed, or one that failed DUO_MAX_ATTEMPTS
+  times (`parked_events`); the offset moves on and `duo parked replay` applies them once fixed;
+- redelivered after a pause that grows with each failure: any other error; a lost database connection
+  is retried for as long as it lasts, never counted towards parking.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import dataclasses
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
+import asyncpg
+import pydantic
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
+import shared.events.catalog  # noqa: F401  (registers the catalog's event types)
 from shared.config import ServiceSettings
 from shared.consuming.consumer import Consumer
+from shared.consuming.idempotent import CONNECTION_ERRORS
+from shared.consuming.progress import ConsumerProgress
 from shared.events.envelope import EventEnvelope
+from shared.events.registry import EVENT_REGISTRY
 from shared.events.wire import MalformedMessage, from_kafka, source_of
 from shared.tenancy import OFFICES
 
 log = structlog.get_logger("consumer")
-REDELIVERY_PAUSE_S = 1.0
+FETCH_MAX_WAIT_MS = 100
+REDELIVERY_PAUSE_S = 1.0  # the pause after a first failure; doubled after each further one
+MAX_REDELIVERY_PAUSE_S = 30.0
+MAX_ATTEMPTS = 5  # DUO_MAX_ATTEMPTS
+_TRACKED_FAILURES = 10_000  # events whose failed attempts are counted at once, at most (memory bound)
 
 
-def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Consumer, producers: Mapping[str, str]) -> None:
+def max_attempts(environ: Mapping[str, str] | None = None) -> int:
+    """DUO_MAX_ATTEMPTS: after how many failed attempts an event is parked (default 5, at least 1)."""
+    value = (os.environ if environ is None else environ).get("DUO_MAX_ATTEMPTS", "")
+    try:
+        return max(int(value), 1) if value.strip() else MAX_ATTEMPTS
+    except ValueError:
+        return MAX_ATTEMPTS
+
+
+@runtime_checkable
+class ParksMessages(Protocol):
+    """A consumer that can keep a Kafka message that is not a valid event (both of shared/consuming/ can)."""
+
+    async def park_message(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        reason: str,
+        headers: list[tuple[str, bytes]],
+        value: bytes | None,
+    ) -> None:
+        """Keep the message with the reason (`parked_messages`)."""
+        ...
+
+
+def subscribe(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    consumer: Consumer,
+    producers: Mapping[str, str],
+    progress: ConsumerProgress | None = None,
+    *,
+    attempts: int | None = None,
+    pause_s: float = REDELIVERY_PAUSE_S,
+) -> ConsumerProgress:
     """Register a subscriber for the topics of `producers` (topic -> the one service that may write it);
-    the offset is committed after the effect (or its parking)."""
+    the offset is committed after the effect (or its parking). Returns the consumer's progress, updated
+    per message, for `/health`.
+
+    `attempts`: failed attempts before an event is parked (None: DUO_MAX_ATTEMPTS); `pause_s`: the pause
+    after a first failure, doubled after each further one up to MAX_REDELIVERY_PAUSE_S.
+    """
+    progress = progress or ConsumerProgress(consumer.name)
+    limit = attempts if attempts is not None else max_attempts()
+    # Failed attempts per event id of this consumer, in memory: a restart of the process starts the count
+    # again (an event then gets up to DUO_MAX_ATTEMPTS more attempts), which is acceptable: it only delays
+    # the parking. An entry goes once its event is applied or parked.
+    failed: dict[uuid.UUID, int] = {}
+    outage = [0]  # consecutive failures for a lost database connection, for the backoff only
+
+    def pause(n: int) -> float:
+        return float(min(pause_s * 2 ** max(n - 1, 0), MAX_REDELIVERY_PAUSE_S))
 
     @broker.subscriber(
         *producers,
@@ -33,25 +107,30 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Consumer
         ack_policy=AckPolicy.NACK_ON_ERROR,  # a failed effect is redelivered, never skipped
         session_timeout_ms=settings.kafka_session_timeout_ms,  # Tansu answers a join after half of it
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        # A fact reaches its projection within a tenth of a second: an idle partition's fetch returns after at
+        # most this long (aiokafka's default, 500 ms, would be the floor of every figure's freshness).
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        # FastStream's own reading would refuse (and so redeliver for ever) a message whose headers are
+        # not UTF-8 or whose body is not the JSON its content-type says, before `on_event` could park it.
+        parser=_lenient_parser,
+        decoder=_undecoded,
     )
     async def on_event(message: KafkaMessage) -> None:
         record: ConsumerRecord = message.raw_message  # one record: not a batch subscriber
-        try:
-            envelope = from_kafka(record.value, record.headers)
-        except MalformedMessage as err:
+        client = getattr(message, "consumer", None)
+        progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
+        headers = list(record.headers or ())
+        envelope, invalid = admit(record.topic, headers, record.value, producers)
+        if envelope is None:
             # Not ours to interpret; blocking the partition would stop every later fact.
-            log.error(
-                "skipping malformed message",
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=type(err.__cause__ or err).__name__,
-            )
+            await _park_message(consumer, record, headers, invalid or "invalid")
+            progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
             return
-        if refusal := unauthorised_origin(record, envelope, producers):
+        if invalid is not None:
             # Written by someone other than the topic's producer, or about no office of its branch:
             # never counted, parked with the reason so an operator sees the attempt.
-            await consumer.park(envelope, refusal)
+            await consumer.park(envelope, invalid)
+            progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
             return
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
@@ -59,24 +138,186 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, consumer: Consumer
             try:
                 applied = await consumer.handle(envelope)
             except Exception as err:
-                # Redelivered (NACK), after a pause so a failing database is not hammered.
-                # Only the error's type is logged: its text can quote data.
+                # Only the error's type is logged and kept: its text can quote data.
+                error = type(err).__name__
+                progress.failed(error)
+                if isinstance(err, CONNECTION_ERRORS):
+                    outage[0] += 1
+                    log.error("database out of reach, will be redelivered", event_type=envelope.event_type, error=error)
+                    await asyncio.sleep(pause(outage[0]))
+                    raise
+                outage[0] = 0
+                n = failed.get(envelope.event_id, 0) + 1
+                if n >= limit:
+                    await consumer.park(envelope, f"failed_{n}_times: {error}")  # raises if it cannot: redelivered
+                    failed.pop(envelope.event_id, None)
+                    progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+                    return
+                if envelope.event_id not in failed and len(failed) >= _TRACKED_FAILURES:
+                    failed.pop(next(iter(failed)))  # the oldest count goes; its event only gets more attempts
+                failed[envelope.event_id] = n
                 log.error(
-                    "effect failed, will be redelivered", event_type=envelope.event_type, error=type(err).__name__
+                    "effect failed, will be redelivered",
+                    event_type=envelope.event_type,
+                    error=error,
+                    attempt=n,
+                    parked_after=limit,
                 )
-                await asyncio.sleep(REDELIVERY_PAUSE_S)
+                await asyncio.sleep(pause(n))
                 raise
+            outage[0] = 0
+            failed.pop(envelope.event_id, None)
+            progress.done(record.topic, record.partition, record.offset, applied=applied)
             if applied:
                 log.info("event applied", event_type=envelope.event_type)
+
+    return progress
+
+
+async def _lenient_parser(
+    record: ConsumerRecord, original: Callable[[ConsumerRecord], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream's parser, given readable headers if it cannot read them; `raw_message` stays the record."""
+    try:
+        return await original(record)
+    except Exception:  # a header that is not UTF-8 (or none at all): parked by `on_event`, not refused here
+        readable = [(key, (raw or b"").decode(errors="replace").encode()) for key, raw in record.headers or ()]
+        message = await original(dataclasses.replace(record, headers=readable))
+        message.raw_message = record
+        return message
+
+
+async def _undecoded(message: StreamMessage[Any]) -> Any:
+    """The body as it came: `on_event` reads the record itself, and parks what is not a valid event."""
+    return message.body
+
+
+def _highwater(client: Any, record: ConsumerRecord) -> int | None:
+    """The partition's highwater as of the consumer's last fetch (aiokafka's `highwater`), if it has one."""
+    highwater = getattr(client, "highwater", None)
+    if highwater is None:
+        return None
+    try:
+        seen = highwater(TopicPartition(record.topic, record.partition))
+    except Exception:  # not assigned any more
+        return None
+    return seen if isinstance(seen, int) else None
+
+
+async def _park_message(consumer: Consumer, record: ConsumerRecord, headers: list, reason: str) -> None:
+    if isinstance(consumer, ParksMessages):
+        await consumer.park_message(record.topic, record.partition, record.offset, reason, headers, record.value)
+        return
+    log.error(  # a consumer of another kind: logged (never the value) and skipped, as before
+        "skipping a message that is not a valid event",
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        reason=reason,
+    )
+
+
+def admit(
+    topic: str, headers: Sequence[tuple[str, bytes]], value: bytes | None, producers: Mapping[str, str]
+) -> tuple[EventEnvelope | None, str | None]:
+    """Read a Kafka message as an event of the platform.
+
+    (None, reason): not a valid event of the platform (to park in `parked_messages`);
+    (envelope, reason): a valid event that must not be applied for its origin (to park as an event);
+    (envelope, None): an event to apply.
+    """
+    try:
+        envelope = from_kafka(value, headers)  # type: ignore[arg-type]  # a missing value is malformed
+    except MalformedMessage as err:
+        return None, _malformed(err.__cause__)
+    except Exception as err:  # a header that is not UTF-8, or anything else unreadable: never block the partition
+        return None, _malformed(err)
+    if envelope.event_type not in EVENT_REGISTRY.models():
+        return None, f"unknown_event_type: {envelope.event_type[:100]!r} is not in the catalog"
+    return envelope, _origin_refusal(topic, headers, envelope, producers)
+
+
+def _malformed(cause: BaseException | None) -> str:
+    """Why a message is not a DUO CloudEvent (from the error that showed it), without quoting its data."""
+    if cause is None:
+        return "malformed_envelope: unsupported CloudEvents specversion"
+    if isinstance(cause, KeyError):
+        return f"malformed_envelope: no {cause.args[0]} header"
+    if isinstance(cause, TypeError):
+        return "malformed_envelope: no value"
+    if isinstance(cause, pydantic.ValidationError):
+        fields = sorted({".".join(str(part) for part in e["loc"]) for e in cause.errors()})
+        if fields == ["tenant"]:
+            return "unknown_branch: the tenant is not a branch of the platform"
+        return f"malformed_envelope: invalid {', '.join(fields)}"
+    if isinstance(cause, UnicodeDecodeError):
+        return "malformed_envelope: a header is not UTF-8"
+    if isinstance(cause, ValueError) and type(cause).__name__ == "JSONDecodeError":
+        return "malformed_envelope: the value is not JSON"
+    return f"malformed_envelope: {type(cause).__name__}"
 
 
 def unauthorised_origin(record: ConsumerRecord, envelope: EventEnvelope, producers: Mapping[str, str]) -> str | None:
     """Why an event must not be applied though it is well formed: its CloudEvents source is not the declared
     producer of the topic it came from, or its office is unknown or not of its branch. None when it may."""
-    source = dict(record.headers or ()).get("ce_source", b"").decode(errors="replace")
-    producer = producers.get(record.topic)
+    return _origin_refusal(record.topic, list(record.headers or ()), envelope, producers)
+
+
+def _origin_refusal(
+    topic: str, headers: Sequence[tuple[str, bytes]], envelope: EventEnvelope, producers: Mapping[str, str]
+) -> str | None:
+    source = dict(headers).get("ce_source", b"").decode(errors="replace")
+    producer = producers.get(topic)
     if producer is None or source != source_of(producer):
-        return f"forged_source: {source!r} is not the producer of {record.topic}"
+        return f"forged_source: {source!r} is not the producer of {topic}"
     if envelope.office not in OFFICES or OFFICES[envelope.office][0] != envelope.tenant:
         return f"unknown_office: {envelope.office!r} is not an office of branch {envelope.tenant}"
     return None
+
+
+_ONE_MESSAGE = 'consumer = $1 AND topic = $2 AND partition = $3 AND "offset" = $4'
+
+
+async def replay_parked_messages(
+    pool: asyncpg.Pool, consumer: Consumer, producers: Mapping[str, str]
+) -> tuple[int, int]:
+    """Read every message `consumer` parked as invalid again (after an upgrade that knows it, say).
+
+    A message that is still invalid stays parked (with its reason brought up to date); a valid one goes
+    through the consumer (or is parked as an event, if refused for its origin or its effect can never
+    apply) and leaves `parked_messages`. One whose effect fails otherwise stays. Returns (resolved, still parked).
+    """
+    async with pool.acquire() as con:
+        rows = await con.fetch(
+            'SELECT topic, partition, "offset", reason, headers, value FROM parked_messages WHERE consumer = $1 '
+            'ORDER BY topic, partition, "offset"',
+            consumer.name,
+        )
+    resolved = 0
+    for row in rows:
+        headers = [(key, text.encode() if text is not None else b"") for key, text in row["headers"]]
+        envelope, invalid = admit(row["topic"], headers, row["value"], producers)
+        key = (consumer.name, row["topic"], row["partition"], row["offset"])
+        if envelope is None:
+            async with pool.acquire() as con:
+                await con.execute(
+                    f"UPDATE parked_messages SET reason = $5 WHERE {_ONE_MESSAGE}",
+                    *key,
+                    invalid,
+                )
+            continue
+        try:
+            if invalid is not None:
+                await consumer.park(envelope, invalid)
+            else:
+                await consumer.handle(envelope)  # parks it as an event if its effect can never apply
+        except Exception as err:
+            log.error("parked message still fails", topic=row["topic"], offset=row["offset"], error=type(err).__name__)
+            continue
+        async with pool.acquire() as con:
+            await con.execute(
+                f"DELETE FROM parked_messages WHERE {_ONE_MESSAGE}",
+                *key,
+            )
+        resolved += 1
+    return resolved, len(rows) - resolved

@@ -19,8 +19,30 @@ from shared.nace import NaceSection
 
 # --- Intake (services/intake) ----------------------------------------------------------
 
-# Age at the time of the fact, in bands: exact birth dates stay in intake.
-AgeBand = Literal["under-18", "18-24", "25-29", "30-34", "35-49", "50-54", "55-59", "60-64", "65-69", "70+"]
+# Age at the time of the fact, in bands: exact birth dates stay in intake. The bands are derived from the
+# branch's rules in force (services/intake/domain/rules.py, docs/domain.md): the shared bands under-18, 18-24,
+# 25-29, 30-34, 35-49, 50-54, ..., 70+, split at the branch's own age limits so that no band holds both
+# eligible and ineligible ages (BE, 18 to 33: 30-33 and 34). A one-year band is named by its age ("34").
+AgeBand = Annotated[
+    str,
+    Field(
+        pattern=r"^(under-[0-9]{1,3}|[0-9]{1,3}|[0-9]{1,3}-[0-9]{1,3}|[0-9]{1,3}\+)$",
+        description="an age band: under-N, N, N-M (both included) or N+",
+        examples=["30-33"],
+    ),
+]
+# The rules version of every decision recorded before the rules became versioned data: their values are
+# version "2024.1" of each branch's file (services/intake/rules/), so old events load with it.
+RULES_VERSION_BEFORE_VERSIONING = "2024.1"
+RulesVersion = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        description="the version of the branch's eligibility rules the decision applied (GET /rules)",
+        examples=["2024.1"],
+    ),
+]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, lower case", examples=["nl"])]
 DayPart = Annotated[
     str,
@@ -30,7 +52,14 @@ DayPart = Annotated[
         examples=["tue-evening"],
     ),
 ]
-EligibilityRule = Literal["min_age", "max_age", "non_eu_background", "long_term_residence_permit", "programme_language"]
+EligibilityRule = Literal[
+    "min_age",
+    "max_age",
+    "non_eu_background",
+    "long_term_residence_permit",
+    "programme_language",
+    "professional_experience",
+]
 Consent = Literal["data_processing", "voluntary_participation"]
 WithdrawalReason = Literal[
     "found_work",
@@ -42,6 +71,19 @@ WithdrawalReason = Literal[
     "unreachable",
     "other",
 ]
+# The intake interview's outcome, and the coded reason a mentee is not (yet) taken on (docs/domain.md).
+InterviewOutcome = Literal["suitable", "not_now", "not_suitable"]
+InterviewReason = Literal[
+    "language_level",
+    "not_job_seeking",
+    "needs_other_support_first",
+    "availability",
+    "expectations_mismatch",
+    "personal_circumstances",
+    "other",
+]
+# Shared with tracking's JobFound: a job found before a duo is recorded with the same fields.
+ContractType = Literal["permanent", "fixed_term", "temporary_agency", "other"]
 
 
 class SectorExperience(BaseModel):
@@ -62,11 +104,13 @@ class MenteeApplicationRejected(DomainEvent):
     age_band: AgeBand
     job_target_sector: NaceSection | None = None
     languages: tuple[LanguageCode, ...] = ()
+    rules_version: RulesVersion = RULES_VERSION_BEFORE_VERSIONING
 
 
 @EVENT_REGISTRY.register
 class MenteeRegistered(DomainEvent):
-    """A job seeker was found eligible, consented, and registered as a mentee."""
+    """A job seeker was found eligible, consented, and registered as a mentee: not yet matchable, the
+    information session and the intake interview come first (MenteeReadyForMatching)."""
 
     mentee_id: uuid.UUID
     job_target_sector: NaceSection | None = None
@@ -75,6 +119,7 @@ class MenteeRegistered(DomainEvent):
     available_day_parts: tuple[DayPart, ...] = ()
     age_band: AgeBand | None = None
     consents: tuple[Consent, ...] = ()
+    rules_version: RulesVersion = RULES_VERSION_BEFORE_VERSIONING
 
 
 @EVENT_REGISTRY.register
@@ -94,11 +139,63 @@ class MenteeProfileChanged(DomainEvent):
 
 
 @EVENT_REGISTRY.register
+class InformationSessionAttended(DomainEvent):
+    """A mentee attended the programme's information session: the first step before matching."""
+
+    mentee_id: uuid.UUID
+    attended_on: date
+
+
+@EVENT_REGISTRY.register
+class IntakeInterviewHeld(DomainEvent):
+    """The intake interview with a mentee was held: suitable, not now, or not suitable (with a coded reason).
+    A mentee told "not now" may have another interview later."""
+
+    mentee_id: uuid.UUID
+    held_on: date
+    outcome: InterviewOutcome
+    reason: InterviewReason | None = None
+
+
+@EVENT_REGISTRY.register
+class MenteeReadyForMatching(DomainEvent):
+    """Both steps are done and the interview found the mentee suitable: matching may propose them."""
+
+    mentee_id: uuid.UUID
+
+
+@EVENT_REGISTRY.register
 class MenteeWithdrawn(DomainEvent):
     """A mentee left the programme."""
 
     mentee_id: uuid.UUID
     reason: WithdrawalReason
+
+
+@EVENT_REGISTRY.register
+class MenteeOutcomeBeforeDuo(DomainEvent):
+    """A mentee withdrew because of an outcome reached before any duo: a job (JobFound's fields) or a
+    training (TrainingStarted's fields). Recorded apart from tracking's outcomes, so that reporting can
+    count or exclude it explicitly. Appended just before the MenteeWithdrawn it explains."""
+
+    mentee_id: uuid.UUID
+    kind: Literal["job", "training"]
+    started_on: date
+    sector: NaceSection | None = Field(default=None, description="job only, and then required")
+    contract_type: ContractType | None = Field(default=None, description="job only, and then required")
+    contract_months: int | None = Field(default=None, ge=1, le=120, description="fixed_term only, and then required")
+    hours_per_week: float | None = Field(default=None, gt=0, le=60, description="job only, and then required")
+    qualifying: bool | None = Field(default=None, description="training only, and then required")
+
+
+@EVENT_REGISTRY.register
+class MenteeRejoined(DomainEvent):
+    """A mentee who had withdrawn came back on the same id, eligible again under the rules in force. They go
+    through the intake interview again before matching (the information session they attended still counts)."""
+
+    mentee_id: uuid.UUID
+    age_band: AgeBand
+    rules_version: RulesVersion
 
 
 @EVENT_REGISTRY.register
@@ -114,6 +211,19 @@ class MentorRegistered(DomainEvent):
     capacity: int = Field(default=1, ge=1, le=10)
     age_band: AgeBand | None = None
     consents: tuple[Consent, ...] = ()
+    rules_version: RulesVersion = RULES_VERSION_BEFORE_VERSIONING
+
+
+@EVENT_REGISTRY.register
+class MentorApplicationRejected(DomainEvent):
+    """A volunteer applied as a mentor but failed one or more eligibility rules; counted, never matched."""
+
+    application_id: uuid.UUID
+    failed_rules: tuple[EligibilityRule, ...] = Field(min_length=1)
+    age_band: AgeBand
+    sectors: tuple[NaceSection, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
+    rules_version: RulesVersion
 
 
 @EVENT_REGISTRY.register
@@ -152,6 +262,16 @@ class MentorWithdrawn(DomainEvent):
 
     mentor_id: uuid.UUID
     reason: WithdrawalReason
+
+
+@EVENT_REGISTRY.register
+class MentorRejoined(DomainEvent):
+    """A mentor who had withdrawn came back on the same id, eligible again under the rules in force; their
+    completed training still counts."""
+
+    mentor_id: uuid.UUID
+    age_band: AgeBand
+    rules_version: RulesVersion
 
 
 ErasureReason = Literal["data_subject_request", "consent_withdrawn", "retention_period_ended", "unlawfully_processed"]
@@ -278,7 +398,6 @@ GoalType = Literal[
     "digital_skills",
     "other",
 ]
-ContractType = Literal["permanent", "fixed_term", "temporary_agency", "other"]
 EndReason = Literal["completed", "mentee_found_work", "stopped_by_mentee", "stopped_by_mentor", "lost_contact", "other"]
 EmploymentStatus = Literal["employed", "in_training", "job_seeking", "other"]
 FollowUpMonths = Literal[3, 6, 12]
@@ -415,12 +534,19 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         MenteeApplicationRejected,
         MenteeRegistered,
         MenteeProfileChanged,
+        InformationSessionAttended,
+        IntakeInterviewHeld,
+        MenteeReadyForMatching,
+        MenteeOutcomeBeforeDuo,
         MenteeWithdrawn,
+        MenteeRejoined,
+        MentorApplicationRejected,
         MentorRegistered,
         MentorProfileChanged,
         MentorTrainingModuleCompleted,
         MentorTrainingCompleted,
         MentorWithdrawn,
+        MentorRejoined,
         PersonalDataErased,
     ),
     "matching": (MatchProposed, FirstMeetingScheduled, MatchAccepted, MatchDeclined, MatchExpired, DuoFormed),

@@ -10,9 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from shared.clock import utc_now
+from shared.clock import Clock
 from shared.events.envelope import EventEnvelope, NewEvent
 from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.simulated_clock import clock_from_environment
 from shared.tenancy import Tenant
 
 OUTBOX_CHANNEL = "duo_outbox"
@@ -57,8 +58,11 @@ def row_to_envelope(row: Mapping[str, Any]) -> EventEnvelope:
 class PostgresEventStore:
     """Streams in one `events` table; the outbox row is written in the append's transaction."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock | None = None) -> None:
         self._pool = pool
+        # When an event is recorded: the real time, or a demo's simulated calendar (shared/simulated_clock.py),
+        # so that "as of a date" means the same in a simulated world as in the real one.
+        self._clock = clock or clock_from_environment()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -94,7 +98,7 @@ class PostgresEventStore:
         actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
         if actual != expected_version:
             raise WrongExpectedVersion(stream_id, expected_version, actual)
-        now = utc_now()
+        now = self._clock()
         recorded: list[EventEnvelope] = []
         try:
             # One savepoint for the whole batch: a conflict undoes every event of it, and the

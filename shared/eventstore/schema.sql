@@ -58,3 +58,20 @@ CREATE TABLE IF NOT EXISTS event_chain (
     event_id        UUID   NOT NULL UNIQUE,
     chain_hash      TEXT   NOT NULL
 );
+
+-- Kafka messages a consumer was given that are not valid events of the platform (not a CloudEvent,
+-- an event type or a branch the catalog does not know). Parked with the reason instead of skipped,
+-- so an operator sees them (`duo parked list`) and, after an upgrade that knows them, replays them.
+-- Headers as [name, text] pairs; the value as received. Events carry no personal data; the value is
+-- still never logged.
+CREATE TABLE IF NOT EXISTS parked_messages (
+    consumer  TEXT        NOT NULL,
+    topic     TEXT        NOT NULL,
+    partition INTEGER     NOT NULL,
+    "offset"  BIGINT      NOT NULL,
+    reason    TEXT        NOT NULL,
+    headers   JSONB       NOT NULL,
+    value     BYTEA,
+    parked_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, topic, partition, "offset")
+);

@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.set_defaults(handler=_token_issue)
 
     from shared.infra.cli_audit import add_audit_commands
+    from shared.infra.cli_demo import add_demo_command
     from shared.infra.cli_parked import add_parked_commands
     from shared.infra.cli_report import add_report_commands
     from shared.infra.cli_services import add_service_commands
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parked_commands(sub)
     add_audit_commands(sub)
     add_report_commands(sub)
+    add_demo_command(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`duo parked list | replay SERVICE`: events a consumer could not apply, and applying them once fixed."""
+"""`duo parked list | replay SERVICE`: events and messages a consumer parked, and applying them once fixed."""
 
 from __future__ import annotations
 
@@ -16,25 +16,41 @@ CONSUMERS = {
 
 async def _with_consumer(service: str, action: str) -> int:
     from shared.config import load_service_settings
+    from shared.consuming.subscriber import replay_parked_messages
     from shared.eventstore.postgres import apply_schema, create_pool
+    from shared.topics import declared_topics
 
     module, function = CONSUMERS[service].split(":")
-    pool = await create_pool(load_service_settings(service).database_url, min_size=1, max_size=2)
+    settings = load_service_settings(service)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
         await apply_schema(pool)
         consumer = getattr(importlib.import_module(module), function)(pool)
         if action == "replay":
+            # Invalid messages first: one that is valid now (its event type known since an upgrade, say)
+            # goes through the consumer, or becomes a parked event; then the parked events.
+            producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
+            messages_resolved, messages_still = await replay_parked_messages(pool, consumer, producers)
             resolved, still = await consumer.replay_parked()
+            resolved, still = resolved + messages_resolved, still + messages_still
             print(f"{service}: {resolved} parked events applied, {still} still parked")
             return 0 if still == 0 else 4
         async with pool.acquire() as con:
-            rows = await con.fetch(
+            events = await con.fetch(
                 "SELECT event_id, event_type, reason, parked_at FROM parked_events WHERE consumer = $1 "
                 "ORDER BY parked_at",
                 consumer.name,
             )
-        for row in rows:
-            print(json.dumps({k: str(v) for k, v in dict(row).items()}))
+            # Never the value: only where the message was and why it was parked.
+            messages = await con.fetch(
+                'SELECT topic, partition, "offset", reason, parked_at FROM parked_messages WHERE consumer = $1 '
+                "ORDER BY parked_at",
+                consumer.name,
+            )
+        for row in events:
+            print(json.dumps({"kind": "event", **{k: str(v) for k, v in dict(row).items()}}))
+        for row in messages:
+            print(json.dumps({"kind": "message", **{k: str(v) for k, v in dict(row).items()}}))
         return 0
     finally:
         await pool.close()
@@ -46,7 +62,9 @@ def _parked(args: argparse.Namespace) -> int:
 
 def add_parked_commands(sub: argparse._SubParsersAction) -> None:
     """Add `duo parked` to the `duo` parser."""
-    parked = sub.add_parser("parked", help="events a consumer parked because they could not apply")
+    parked = sub.add_parser(
+        "parked", help="events a consumer parked because they could not apply, and messages that were no valid event"
+    )
     parked.add_argument("action", choices=["list", "replay"], help="list them, or apply them again (after a fix)")
     parked.add_argument("service", choices=sorted(CONSUMERS))
     parked.set_defaults(handler=_parked)

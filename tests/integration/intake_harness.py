@@ -125,3 +125,23 @@ async def complete_training(client: httpx.AsyncClient, mentor_id: str, branch: d
         response = await client.post(f"/mentors/{mentor_id}/training-modules", json={"module": module}, headers=branch)
         assert response.status_code == 200, response.text
     return response
+
+
+async def make_ready(client: httpx.AsyncClient, mentee_id: str, branch: dict[str, str] = BE) -> httpx.Response:
+    """The steps before matching: the information session and a suitable intake interview (on the branch's
+    today); the answer to the interview, which says ready_for_matching."""
+    session = await client.post(f"/mentees/{mentee_id}/information-session", json={}, headers=branch)
+    assert session.status_code == 200, session.text
+    interview = await client.post(
+        f"/mentees/{mentee_id}/intake-interview", json={"outcome": "suitable"}, headers=branch
+    )
+    assert interview.status_code == 200 and interview.json()["ready_for_matching"], interview.text
+    return interview
+
+
+async def register_ready_mentee(client: httpx.AsyncClient, **changes: Any) -> str:
+    """Register an eligible mentee and take them through the steps before matching; their id."""
+    registered = await client.post("/mentees", json=mentee_body(**changes))
+    assert registered.status_code == 201, registered.text
+    await make_ready(client, registered.json()["mentee_id"])
+    return registered.json()["mentee_id"]

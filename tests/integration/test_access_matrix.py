@@ -38,7 +38,8 @@ async def reporting(infra, database_url) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | None]]:
-    """(service, method, path, body) of every route; withdrawals last, since they end a person's changes."""
+    """(service, method, path, body) of every route; withdrawals last, since they end a person's changes, then
+    the rejoins, which need them."""
     return [
         ("intake", "POST", "/mentees", mentee_body()),
         ("intake", "GET", "/mentees?office=be-antwerpen", None),
@@ -49,20 +50,28 @@ def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | N
         ("intake", "GET", f"/mentors/{mentor_id}", None),
         ("intake", "PATCH", f"/mentors/{mentor_id}", {"capacity": 2}),
         ("intake", "POST", f"/mentors/{mentor_id}/training-modules", {"module": "active_listening"}),
+        ("intake", "POST", f"/mentees/{mentee_id}/information-session", {}),
+        ("intake", "POST", f"/mentees/{mentee_id}/intake-interview", {"outcome": "suitable"}),
+        ("intake", "GET", "/rules", None),
         ("intake", "GET", "/access-log", None),
         ("intake", "GET", "/access-log/verification", None),
         ("reporting", "GET", "/stats/mentees", None),
         ("reporting", "GET", "/figures", None),
         ("reporting", "GET", "/plan", None),
         ("reporting", "GET", f"/history/{mentee_id}", None),
+        ("reporting", "GET", "/figures/duos_formed/events", None),
         ("intake", "POST", f"/mentees/{mentee_id}/withdrawal", {"reason": "other"}),
         ("intake", "POST", f"/mentors/{mentor_id}/withdrawal", {"reason": "health"}),
+        ("intake", "POST", f"/mentees/{mentee_id}/rejoin", {}),
+        ("intake", "POST", f"/mentors/{mentor_id}/rejoin", {}),
     ]
 
 
 def expected(role: Role, branch: str | None, path: str) -> str | int:
     """The answer the roles table gives a caller of `role` in `branch` on a BE person or office."""
-    if path.startswith("/history"):
+    if path == "/rules":
+        return 403 if role is Role.FEDERATION else ALLOWED  # every role of a branch reads its own branch's rules
+    if path.startswith("/history") or path.endswith("/events"):
         return ALLOWED if role in (Role.AUDITOR, Role.BRANCH_ADMIN) else 403
     if path.startswith(("/stats", "/figures", "/plan")):
         return ALLOWED  # every role reads figures, each of its own branch (the federation: the roll-up)

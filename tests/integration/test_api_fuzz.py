@@ -68,7 +68,8 @@ def headers_for(service: str, method: str, path: str) -> dict[str, str]:
 
 
 def refused_application_recorded(body: Any, request_headers: Mapping[str, str], changes: Changes) -> bool:
-    """The documented 422 of a mentee application that is not eligible: its one event, under its application_id."""
+    """The documented 422 of an application (a mentee's or a mentor's) that is not eligible: its one event, under its
+    application_id."""
     if not isinstance(body, dict) or not body.get("application_id"):
         return False
     stream = APPLICATION.stream(uuid.UUID(body["application_id"]))
@@ -76,7 +77,7 @@ def refused_application_recorded(body: Any, request_headers: Mapping[str, str], 
     # the branch's secret for request digests, idempotency_secrets): the idempotency bookkeeping.
     keyed = "idempotency-key" in request_headers
     return (
-        changes.new_events == ((stream, "MenteeApplicationRejected"),)
+        changes.new_events in (((stream, "MenteeApplicationRejected"),), ((stream, "MentorApplicationRejected"),))
         and all(keyed and table.startswith("idempotency_") for table in changes.tables)
         and len(changes.new_outbox) <= 1
     )

@@ -122,14 +122,20 @@ BAD_REGISTRATIONS = {
         "no_control_characters",
         "control characters",
     ),
-    "EU code for Greece": ("/mentees", mentee_body(nationality="EL"), "nationality", "iso_country", "use GR"),
-    "UK instead of GB": ("/mentees", mentee_body(nationality="UK"), "nationality", "iso_country", "use GB"),
-    "no year of experience": (
-        "/mentors",
-        mentor_body(experience=[{"sector": "Q", "years": 0}]),
-        "experience",
-        "professional_experience",
-        "1 year(s) of experience",
+    "EU code for Greece": ("/mentees", mentee_body(nationalities=["EL"]), "nationalities.0", "iso_country", "use GR"),
+    "UK instead of GB": (
+        "/mentees",
+        mentee_body(nationalities=["MA", "UK"]),
+        "nationalities.1",
+        "iso_country",
+        "use GB",
+    ),
+    "UK in the older single field": (
+        "/mentees",
+        {k: v for k, v in mentee_body(nationality="UK").items() if k != "nationalities"},
+        "nationality",
+        "iso_country",
+        "use GB",
     ),
     "office of another branch": (
         "/mentees",

@@ -124,18 +124,27 @@ async def test_concurrent_changes_with_the_same_if_match_let_one_win(intake: Int
 
 async def test_withdrawal_is_recorded_with_its_reason_and_ends_changes(intake: IntakeHarness):
     mentee_id = (await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"]
-    response = await intake.client.post(f"/mentees/{mentee_id}/withdrawal", json={"reason": "found_work"})
-    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    training = {"started_on": "2026-11-20", "qualifying": True}
+    response = await intake.client.post(
+        f"/mentees/{mentee_id}/withdrawal", json={"reason": "started_training", "training": training}
+    )
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn", response.text
     assert response.json()["ready_for_matching"] is False
-    [_, record] = await intake.published_stream(f"mentee-{mentee_id}", 2)
+    [_, outcome, record] = await intake.published_stream(f"mentee-{mentee_id}", 3)
+    assert headers_of(outcome)["ce_type"] == "MenteeOutcomeBeforeDuo"
+    assert body_of(outcome)["kind"] == "training" and body_of(outcome)["qualifying"] is True
     assert headers_of(record)["ce_type"] == "MenteeWithdrawn"
-    assert body_of(record) == {"mentee_id": mentee_id, "reason": "found_work"}
+    assert body_of(record) == {"mentee_id": mentee_id, "reason": "started_training"}
 
     later = await intake.client.patch(f"/mentees/{mentee_id}", json={"languages": ["fr"]})
     assert later.status_code == 409 and later.json()["errors"][0]["rule"] == "not_withdrawn"
     twice = await intake.client.post(f"/mentees/{mentee_id}/withdrawal", json={"reason": "other"})
     assert twice.status_code == 409
-    assert await intake.stored_events(f"mentee-{mentee_id}") == ["MenteeRegistered", "MenteeWithdrawn"]
+    assert await intake.stored_events(f"mentee-{mentee_id}") == [
+        "MenteeRegistered",
+        "MenteeOutcomeBeforeDuo",
+        "MenteeWithdrawn",
+    ]
 
 
 async def test_a_mentor_withdraws(intake: IntakeHarness):

@@ -12,6 +12,7 @@ from tests.conftest import eventually
 from tests.integration.intake_harness import (
     IntakeHarness,
     complete_training,
+    make_ready,
     mentee_body,
     mentor_body,
 )
@@ -63,6 +64,9 @@ async def test_lists_by_office_filter_and_page(intake: IntakeHarness):
     ).json()["mentee_id"]
     await intake.client.post("/mentees", json=mentee_body(office="be-gent"))
     await intake.client.post(f"/mentees/{ids[0]}/withdrawal", json={"reason": "moved_away"})
+    for mentee_id in (*ids, other_sector):  # ready for matching only after the steps
+        if mentee_id != ids[0]:
+            await make_ready(intake.client, mentee_id)
 
     page = (await intake.client.get("/mentees", params={"office": "be-antwerpen", "limit": 2})).json()
     assert page["total"] == 4 and page["next_offset"] == 2

@@ -27,7 +27,9 @@ async def test_an_eligible_mentee_is_registered_and_published_without_personal_d
     assert response.status_code == 201, response.text
     created = response.json()
     mentee_id = created["mentee_id"]
-    assert created["status"] == "registered" and created["ready_for_matching"] is True
+    # Registered, not matchable yet: the information session and the intake interview come first.
+    assert created["status"] == "registered" and created["ready_for_matching"] is False
+    assert created["rules_version"] == "2024.1"
     assert created["tenant"] == "BE" and created["age_band"] == "25-29"
     assert "email" not in response.text
 
@@ -45,6 +47,7 @@ async def test_an_eligible_mentee_is_registered_and_published_without_personal_d
         "available_day_parts": ["tue-evening", "sat-morning"],
         "age_band": "25-29",
         "consents": ["data_processing", "voluntary_participation"],
+        "rules_version": "2024.1",
     }
     assert not any(value.encode() in record.value for value in PERSONAL_VALUES)
 
@@ -55,13 +58,13 @@ async def test_an_eligible_mentee_is_registered_and_published_without_personal_d
 
 
 async def test_an_ineligible_application_lists_every_failed_rule_and_is_recorded(intake: IntakeHarness):
-    body = mentee_body(birth_date="1980-01-01", nationality="DE", residence_permit="temporary", languages=["ar"])
+    body = mentee_body(birth_date="1980-01-01", nationalities=["DE"], residence_permit="temporary", languages=["ar"])
     response = await intake.client.post("/mentees", json=body)
     assert response.status_code == 422, response.text
     answer = response.json()
     assert {(e["field"], e["rule"]) for e in answer["errors"]} == {
         ("birth_date", "max_age"),
-        ("nationality", "non_eu_background"),
+        ("nationalities", "non_eu_background"),
         ("residence_permit", "long_term_residence_permit"),
         ("languages", "programme_language"),
     }
@@ -147,14 +150,16 @@ async def test_a_mentor_becomes_ready_for_matching_after_all_eight_modules(intak
     assert b"Peeters" not in records[0].value and b"1958" not in records[0].value
 
 
-async def test_a_mentor_under_fifty_is_refused_and_nothing_is_recorded(intake: IntakeHarness):
+async def test_a_mentor_under_fifty_is_refused_and_only_the_refusal_is_recorded(intake: IntakeHarness):
     response = await intake.client.post("/mentors", json=mentor_body(birth_date="1990-01-01", languages=["de"]))
     assert response.status_code == 422
     assert {(e["field"], e["rule"]) for e in response.json()["errors"]} == {
         ("birth_date", "min_age"),
         ("languages", "programme_language"),
     }
-    assert await intake.counts() == {"events": 0, "personal_data": 0, "people": 0, "idempotency_keys": 0}
+    application_id = response.json()["application_id"]
+    assert await intake.stored_events(f"application-{application_id}") == ["MentorApplicationRejected"]
+    assert await intake.counts() == {"events": 1, "personal_data": 0, "people": 0, "idempotency_keys": 0}
 
 
 async def test_a_mentor_takes_one_duo_at_a_time_unless_told_otherwise(intake: IntakeHarness):

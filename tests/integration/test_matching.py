@@ -11,7 +11,7 @@ import pytest
 
 from services.matching.app import expire_overdue_proposals
 from services.matching.domain.config import CURRENT
-from tests.integration.intake_harness import IntakeHarness, complete_training, mentee_body, mentor_body
+from tests.integration.intake_harness import IntakeHarness, complete_training, mentor_body, register_ready_mentee
 from tests.integration.matching_harness import MatchingHarness
 from tests.kafka_reading import read_topic
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.integration
 
 
 async def register(intake: IntakeHarness, mentees: int, mentors: int, **mentor_changes) -> tuple[list[str], list[str]]:
-    mentee_ids = [
-        (await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"] for _ in range(mentees)
-    ]
+    # Each mentee attends the information session and is found suitable at the intake interview: only then
+    # does matching's pool take them as waiting.
+    mentee_ids = [await register_ready_mentee(intake.client) for _ in range(mentees)]
     mentor_ids = []
     for _ in range(mentors):
         mentor_id = (await intake.client.post("/mentors", json=mentor_body(**mentor_changes))).json()["mentor_id"]

@@ -265,5 +265,8 @@ async def test_as_of_csv_history_and_the_federations_roll_up(infra, reporting):
     timeline = (await client.get(f"/history/{duo_id}", headers=auditor)).json()
     assert timeline[0]["event_type"] == "DuoFormed" and {"actor", "recorded_at", "correlation_id"} <= set(timeline[0])
     assert (await client.get(f"/history/{duo_id}", headers=FUNDER)).status_code == 403
+    trail = (await client.get("/figures/duos_formed/events", headers=auditor)).json()
+    formed_ids = {str(e.event_id) for _, e in events if e.event_type == "DuoFormed"}
+    assert set(trail["event_ids"]) == formed_ids and trail["definition"] == "DuoFormed events"
     bad = await client.get("/figures", params={"sustainable_work": "whatever"}, headers=FUNDER)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sustainable_work"

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from services.intake.adapters.rules_files import load_rule_book
 from services.intake.domain.commands import (
     Availability,
     ChangeMenteeProfile,
@@ -21,7 +22,7 @@ from services.intake.domain.commands import (
     WithdrawMentee,
     WithdrawMentor,
 )
-from services.intake.domain.errors import NotEligible, PersonWithdrawn
+from services.intake.domain.errors import PersonWithdrawn
 from services.intake.domain.mentee import MenteeState
 from services.intake.domain.mentee import decide_application as decide_mentee_application
 from services.intake.domain.mentee import decide_change as decide_mentee_change
@@ -30,13 +31,14 @@ from services.intake.domain.mentor import MentorState, decide_training_module
 from services.intake.domain.mentor import decide_change as decide_mentor_change
 from services.intake.domain.mentor import decide_registration as decide_mentor_registration
 from services.intake.domain.mentor import decide_withdrawal as decide_mentor_withdrawal
-from services.intake.domain.rules import MENTEE_RULES, MENTOR_RULES
 from services.intake.domain.training import TRAINING_MODULES
 from shared.commanding.errors import InvalidField
 from shared.commanding.errors import NotFound as PersonNotFound
 from shared.events.catalog import (
     MenteeApplicationRejected,
     MenteeRegistered,
+    MentorApplicationRejected,
+    MentorRegistered,
     MentorTrainingCompleted,
     MentorTrainingModuleCompleted,
     SectorExperience,
@@ -44,6 +46,8 @@ from shared.events.catalog import (
 from shared.tenancy import Tenant
 
 TODAY = date(2026, 6, 15)
+BOOK = load_rule_book()  # the shipped files, read at the edge: decisions take the rules as data
+RULES = {tenant: BOOK.in_force(tenant, TODAY) for tenant in Tenant}
 BOTH = Consents(True, True)
 
 
@@ -53,7 +57,7 @@ def mentee(**changes) -> RegisterMentee:
         uuid.uuid4(),
         "be-gent",
         PersonalDetails("A", "B", "a@example.org", None, date(2000, 1, 1)),
-        MigrationBackground("CD", False, "international_protection"),
+        MigrationBackground(("CD",), False, "international_protection"),
         ("fr", "ln"),
         "Q",
         "nurse",
@@ -102,7 +106,7 @@ MENTOR_NOW = MentorState(
 
 def test_an_eligible_application_registers_the_mentee_with_an_age_band_and_no_personal_data():
     cmd = mentee()
-    decision = decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], TODAY)
+    decision = decide_mentee_application(cmd, RULES[Tenant.BE], TODAY)
     assert decision.problems == ()
     assert decision.event == MenteeRegistered(
         mentee_id=cmd.mentee_id,
@@ -116,8 +120,8 @@ def test_an_eligible_application_registers_the_mentee_with_an_age_band_and_no_pe
 
 
 def test_an_ineligible_application_is_a_rejection_with_every_failed_rule():
-    cmd = mentee(background=MigrationBackground("CD", False, "asylum_seeker"), languages=("ln",))
-    decision = decide_mentee_application(cmd, MENTEE_RULES[Tenant.BE], TODAY)
+    cmd = mentee(background=MigrationBackground(("CD",), False, "asylum_seeker"), languages=("ln",))
+    decision = decide_mentee_application(cmd, RULES[Tenant.BE], TODAY)
     assert isinstance(decision.event, MenteeApplicationRejected)
     assert decision.event.application_id == cmd.application_id
     assert decision.event.failed_rules == ("long_term_residence_permit", "programme_language")
@@ -127,56 +131,59 @@ def test_an_ineligible_application_is_a_rejection_with_every_failed_rule():
 @pytest.mark.parametrize("consents", [Consents(False, True), Consents(True, False)])
 def test_nobody_is_registered_or_recorded_without_both_consents(consents):
     with pytest.raises(InvalidField) as refused:
-        decide_mentee_application(mentee(consents=consents), MENTEE_RULES[Tenant.BE], TODAY)
+        decide_mentee_application(mentee(consents=consents), RULES[Tenant.BE], TODAY)
     assert refused.value.problems[0].rule == "consent_required"
     with pytest.raises(InvalidField):
-        decide_mentor_registration(mentor(consents=consents), MENTOR_RULES[Tenant.BE], TODAY)
+        decide_mentor_registration(mentor(consents=consents), RULES[Tenant.BE], TODAY)
 
 
 def test_a_mentor_registration_carries_sectors_capacity_and_age_band():
-    event = decide_mentor_registration(mentor(), MENTOR_RULES[Tenant.BE], TODAY)
+    event = decide_mentor_registration(mentor(), RULES[Tenant.BE], TODAY).event
+    assert isinstance(event, MentorRegistered) and event.rules_version == "2024.1"
     assert event.sectors == ("C",) and event.capacity == 2 and event.age_band == "65-69"
 
 
 def test_a_mentor_under_50_is_not_eligible():
     young = mentor(personal=PersonalDetails("C", "D", "c@example.org", None, date(1980, 1, 1)))
-    with pytest.raises(NotEligible) as refused:
-        decide_mentor_registration(young, MENTOR_RULES[Tenant.BE], TODAY)
-    assert [p.rule for p in refused.value.problems] == ["min_age"]
+    refused = decide_mentor_registration(young, RULES[Tenant.BE], TODAY)
+    assert [p.rule for p in refused.problems] == ["min_age"]
+    assert isinstance(refused.event, MentorApplicationRejected)
+    assert refused.event.failed_rules == ("min_age",) and refused.event.rules_version == "2024.1"
+    assert refused.event.application_id == young.application and refused.event.age_band == "35-49"
 
 
 def test_a_mentee_change_names_only_what_changed():
     cmd = ChangeMenteeProfile(
         MENTEE_NOW.mentee_id, languages=("fr",), job_target_sector="I", availability=Availability(3.0, ("sat-morning",))
     )
-    [event] = decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse")
+    [event] = decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], occupation_now="nurse")
     assert event.changed_fields == ("job_target_sector", "available_day_parts")
     assert event.languages is None and event.weekly_availability_hours is None
 
 
 def test_an_occupation_change_is_recorded_without_its_text():
     cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, job_target_sector="Q", job_target_occupation="midwife")
-    [event] = decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse")
+    [event] = decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], occupation_now="nurse")
     assert event.changed_fields == ("job_target_occupation",)
     assert "midwife" not in event.model_dump_json()
 
 
 def test_a_change_that_changes_nothing_appends_nothing():
     cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("fr",), job_target_occupation="nurse")
-    assert decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], occupation_now="nurse") == []
+    assert decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], occupation_now="nurse") == []
 
 
 def test_languages_cannot_change_to_none_of_the_programme_languages():
     cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("ar",))
     with pytest.raises(InvalidField) as refused:
-        decide_mentee_change(MENTEE_NOW, cmd, MENTEE_RULES[Tenant.BE], None)
+        decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], None)
     assert refused.value.problems[0].field == "languages"
 
 
 def test_a_mentor_change_of_experience_also_changes_sectors():
     new = (SectorExperience(sector="F", years=10),)
     [event] = decide_mentor_change(
-        MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=new, capacity=3), MENTOR_RULES[Tenant.BE]
+        MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=new, capacity=3), RULES[Tenant.BE]
     )
     assert (
         event.sectors == ("F",)
@@ -204,15 +211,15 @@ def test_an_unknown_training_module_is_refused():
 
 
 def test_withdrawal_records_the_reason_once():
-    [event] = decide_mentee_withdrawal(MENTEE_NOW, WithdrawMentee(MENTEE_NOW.mentee_id, "found_work"))
-    assert event.reason == "found_work"
+    [event] = decide_mentee_withdrawal(MENTEE_NOW, WithdrawMentee(MENTEE_NOW.mentee_id, "moved_away"))
+    assert event.reason == "moved_away"
     with pytest.raises(PersonWithdrawn):
         decide_mentee_withdrawal(replace(MENTEE_NOW, status="withdrawn"), WithdrawMentee(MENTEE_NOW.mentee_id, "other"))
     with pytest.raises(PersonWithdrawn):
         decide_mentor_change(
             replace(MENTOR_NOW, status="withdrawn"),
             ChangeMentorProfile(MENTOR_NOW.mentor_id, capacity=2),
-            MENTOR_RULES[Tenant.BE],
+            RULES[Tenant.BE],
         )
 
 

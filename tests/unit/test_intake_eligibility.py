@@ -9,8 +9,6 @@ import pytest
 
 from services.intake.domain.commands import MigrationBackground
 from services.intake.domain.rules import (
-    MENTEE_RULES,
-    MENTOR_RULES,
     age_band,
     age_on,
     has_non_eu_background,
@@ -19,10 +17,13 @@ from services.intake.domain.rules import (
 )
 from shared.events.catalog import SectorExperience
 from shared.tenancy import Tenant
+from tests.unit.test_intake_decisions import RULES
 
 TODAY = date(2026, 6, 15)
+MENTEE_RULES = {tenant: rules.mentee for tenant, rules in RULES.items()}
+MENTOR_RULES = {tenant: rules.mentor for tenant, rules in RULES.items()}
 BE = MENTEE_RULES[Tenant.BE]
-MOROCCAN = MigrationBackground("MA", False, "long_term")
+MOROCCAN = MigrationBackground(("MA",), False, "long_term")
 SEASONED = (SectorExperience(sector="C", years=30),)
 
 
@@ -60,10 +61,10 @@ def test_belgian_age_is_18_to_33_inclusive(birth_date, failed):
 @pytest.mark.parametrize(
     ("background", "failed"),
     [
-        (MigrationBackground("MA", False, "long_term"), []),
-        (MigrationBackground("BE", True, "citizen"), []),  # Belgian with a grandparent born outside the EU
-        (MigrationBackground("BE", False, "citizen"), ["non_eu_background"]),
-        (MigrationBackground("FR", False, "eu_citizen"), ["non_eu_background"]),
+        (MigrationBackground(("MA",), False, "long_term"), []),
+        (MigrationBackground(("BE",), True, "citizen"), []),  # Belgian with a grandparent born outside the EU
+        (MigrationBackground(("BE",), False, "citizen"), ["non_eu_background"]),
+        (MigrationBackground(("FR",), False, "eu_citizen"), ["non_eu_background"]),
     ],
 )
 def test_belgian_background_needs_non_eu_nationality_or_ancestry(background, failed):
@@ -82,7 +83,7 @@ def test_belgian_background_needs_non_eu_nationality_or_ancestry(background, fai
     ],
 )
 def test_belgian_residence_must_be_long_term(permit, failed):
-    assert rules_failed(background=MigrationBackground("SY", False, permit)) == failed
+    assert rules_failed(background=MigrationBackground(("SY",), False, permit)) == failed
 
 
 @pytest.mark.parametrize(
@@ -99,10 +100,10 @@ def test_belgian_applicants_speak_french_dutch_or_english(languages, failed):
 
 
 def test_every_failed_rule_is_reported_with_its_field_in_a_stable_order():
-    problems = mentee_problems(born_aged(40), MigrationBackground("DE", False, "temporary"), ("de",), BE, TODAY)
+    problems = mentee_problems(born_aged(40), MigrationBackground(("DE",), False, "temporary"), ("de",), BE, TODAY)
     assert [(p.field, p.rule) for p in problems] == [
         ("birth_date", "max_age"),
-        ("nationality", "non_eu_background"),
+        ("nationalities", "non_eu_background"),
         ("residence_permit", "long_term_residence_permit"),
         ("languages", "programme_language"),
     ]
@@ -155,8 +156,8 @@ def test_age_bands(age, band):
 
 
 def test_non_eu_background():
-    assert has_non_eu_background(MigrationBackground("TR", False, "long_term"))
-    assert not has_non_eu_background(MigrationBackground("NL", False, "eu_citizen"))
+    assert has_non_eu_background(MigrationBackground(("TR",), False, "long_term"))
+    assert not has_non_eu_background(MigrationBackground(("NL",), False, "eu_citizen"))
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,8 @@ def test_personal_fields_are_marked_in_the_request_models_and_absent_from_every_
         "email",
         "phone",
         "birth_date",
+        "nationalities",
+        "stateless",
         "nationality",
         "parent_or_grandparent_born_outside_eu",
         "residence_permit",

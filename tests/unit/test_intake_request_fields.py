@@ -75,13 +75,37 @@ def test_null_is_not_a_change(model, body):
 
 @pytest.mark.parametrize(("code", "hint"), [("EL", "use GR"), ("UK", "use GB"), ("ZZ", "not an ISO 3166-1 alpha-2")])
 def test_nationality_is_an_iso_3166_code(code, hint):
-    [(loc, rule, message)] = refusal(MenteeApplication, MENTEE_EXAMPLE | {"nationality": code})
+    [(loc, rule, message)] = refusal(MenteeApplication, MENTEE_EXAMPLE | {"nationalities": ["MA", code]})
+    assert (loc, rule) == ("nationalities.1", "iso_country") and hint in message
+    [(loc, rule, message)] = refusal(MenteeApplication, OLD_FORM | {"nationality": code})
     assert (loc, rule) == ("nationality", "iso_country") and hint in message
+
+
+OLD_FORM = {k: v for k, v in MENTEE_EXAMPLE.items() if k != "nationalities"}
 
 
 @pytest.mark.parametrize("code", ["GR", "GB", "MA", "SY", "CD", "XK"])
 def test_real_nationalities_are_accepted(code):
-    assert MenteeApplication.model_validate(MENTEE_EXAMPLE | {"nationality": code}).nationality == code
+    assert MenteeApplication.model_validate(MENTEE_EXAMPLE | {"nationalities": [code]}).nationalities == [code]
+    # The older single field is still accepted, as a list of one.
+    assert MenteeApplication.model_validate(OLD_FORM | {"nationality": code}).command().background.nationalities == (
+        code,
+    )
+
+
+def test_several_nationalities_or_stateless_but_never_neither_or_both():
+    both = MenteeApplication.model_validate(MENTEE_EXAMPLE | {"nationalities": ["BE", "MA", "BE"]})
+    assert both.command().background.nationalities == ("BE", "MA")
+    stateless = MenteeApplication.model_validate(OLD_FORM | {"stateless": True}).command().background
+    assert stateless.stateless and stateless.nationalities == ()
+    cases = [
+        (OLD_FORM, "nationality_required"),
+        (MENTEE_EXAMPLE | {"nationalities": []}, "too_short"),
+        (MENTEE_EXAMPLE | {"stateless": True}, "stateless_without_nationality"),
+        (MENTEE_EXAMPLE | {"nationality": "MA"}, "one_nationality_field"),
+    ]
+    for body, expected in cases:
+        assert [rule for _, rule, _ in refusal(MenteeApplication, body)] == [expected], body
 
 
 @pytest.mark.parametrize(

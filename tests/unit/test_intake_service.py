@@ -19,7 +19,7 @@ from services.intake.domain.commands import (
     WithdrawMentee,
     WithdrawMentor,
 )
-from services.intake.domain.errors import DuplicatePerson, NotEligible, PersonErased, PersonWithdrawn
+from services.intake.domain.errors import DuplicatePerson, PersonErased, PersonWithdrawn
 from services.intake.domain.training import TRAINING_MODULES
 from services.intake.service import IntakeUnit
 from shared.commanding.caller import Caller
@@ -27,7 +27,7 @@ from shared.commanding.errors import InvalidField, NotFound, OutsideOffices
 from shared.eventstore.base import WrongExpectedVersion
 from shared.eventstore.memory import InMemoryEventStore
 from shared.tenancy import Tenant
-from tests.unit.test_intake_decisions import mentee, mentor
+from tests.unit.test_intake_decisions import BOOK, mentee, mentor
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 
@@ -61,7 +61,8 @@ class Intake:
 
     async def run(self, command, who: Caller | None = None):
         async with self.store.transaction() as tx:
-            return await service.execute(IntakeUnit(tx, self.store, self.vault, self.people), command, who or caller())
+            unit = IntakeUnit(tx, self.store, self.vault, self.people, BOOK)
+            return await service.execute(unit, command, who or caller())
 
     async def types(self, stream_id: str) -> list[str]:
         return [e.event_type for e in await self.store.read_stream(stream_id)]
@@ -140,7 +141,7 @@ async def test_another_branchs_person_is_not_found():
     with pytest.raises(NotFound):
         await intake.run(WithdrawMentee(cmd.mentee_id, "other"), caller(Tenant.FR))
     async with intake.store.transaction() as tx:
-        unit = IntakeUnit(tx, intake.store, intake.vault, intake.people)
+        unit = IntakeUnit(tx, intake.store, intake.vault, intake.people, BOOK)
         with pytest.raises(NotFound):
             await service.mentee_profile(unit, cmd.mentee_id, caller(Tenant.FR))
         state, personal = await service.mentee_profile(unit, cmd.mentee_id, caller(Tenant.BE))
@@ -149,7 +150,7 @@ async def test_another_branchs_person_is_not_found():
 
 async def test_a_mentor_trains_module_by_module_on_the_branchs_today_and_becomes_ready():
     intake, cmd = Intake(), mentor()
-    state = await intake.run(cmd)
+    state = (await intake.run(cmd)).mentor
     assert state.status == "in_training"
     for module in TRAINING_MODULES:
         state = await intake.run(RecordTrainingModule(cmd.mentor_id, module, NOW.date()))
@@ -160,11 +161,14 @@ async def test_a_mentor_trains_module_by_module_on_the_branchs_today_and_becomes
         await intake.run(RecordTrainingModule(cmd.mentor_id, "active_listening", date(2026, 6, 16)))
 
 
-async def test_an_ineligible_mentor_leaves_no_trace():
+async def test_an_ineligible_mentor_is_recorded_as_a_refused_application_and_keeps_no_personal_data():
     intake = Intake()
-    with pytest.raises(NotEligible):
-        await intake.run(mentor(personal=replace(mentor().personal, birth_date=date(1990, 1, 1))))
+    cmd = mentor(personal=replace(mentor().personal, birth_date=date(1990, 1, 1)), application_id=uuid.uuid4())
+    outcome = await intake.run(cmd)
+    assert outcome.mentor is None and [p.rule for p in outcome.refused] == ["min_age"]
     assert intake.vault.records == {} and intake.people.rows == {}
+    assert await intake.types(f"application-{cmd.application_id}") == ["MentorApplicationRejected"]
+    assert await intake.types(f"mentor-{cmd.mentor_id}") == []
 
 
 async def test_a_withdrawn_mentor_can_no_longer_change():
@@ -222,6 +226,6 @@ def test_every_command_has_a_handler():
         for name, cls in vars(commands).items()
         if isinstance(cls, type)
         and cls.__module__ == commands.__name__
-        and name.startswith(("Register", "Change", "Record", "Withdraw", "Erase"))
+        and name.startswith(("Register", "Change", "Record", "Withdraw", "Erase", "Rejoin"))
     }
     assert declared == set(service.HANDLERS)

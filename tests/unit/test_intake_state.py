@@ -10,6 +10,7 @@ from services.intake.domain.mentor import MENTOR
 from services.intake.domain.training import TRAINING_MODULES
 from shared.events.catalog import (
     MenteeProfileChanged,
+    MenteeReadyForMatching,
     MenteeRegistered,
     MenteeWithdrawn,
     MentorProfileChanged,
@@ -47,9 +48,12 @@ def test_a_mentee_folds_registration_changes_and_withdrawal():
         Tenant.BE,
     )
     assert state.languages == ("fr", "nl") and state.job_target_sector == "Q" and state.weekly_availability_hours == 3
-    assert state.ready_for_matching and state.registered_at == AT
+    assert not state.ready_for_matching and state.registered_at == AT  # the steps before matching come first
+    assert state.rules_version == "2024.1"  # an event from before rules were versioned loads with the first version
+    ready = MENTEE.fold(stream(MenteeReadyForMatching(mentee_id=mid))[0:1], state)
+    assert ready.ready_for_matching
 
-    withdrawn = MENTEE.fold(stream(MenteeWithdrawn(mentee_id=mid, reason="moved_away"))[0:1], state)
+    withdrawn = MENTEE.fold(stream(MenteeWithdrawn(mentee_id=mid, reason="moved_away"))[0:1], ready)
     assert withdrawn.status == "withdrawn" and withdrawn.withdrawal_reason == "moved_away"
     assert not withdrawn.ready_for_matching
 

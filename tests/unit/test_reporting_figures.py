@@ -18,7 +18,7 @@ from services.reporting.domain.plan import (
     planned,
 )
 from services.reporting.domain.programme import programme_of
-from services.reporting.domain.report import Slice, add_months, figures
+from services.reporting.domain.report import Slice, add_months, figures, trail
 from services.reporting.domain.rollup import rollup
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import Tenant
@@ -271,3 +271,24 @@ def test_the_plan_is_computed_from_its_years():
 def test_add_months_keeps_the_day_or_takes_the_months_last():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 11, 15), 12) == date(2027, 11, 15)
+
+
+def test_the_audit_trail_of_a_figure_names_the_events_it_counts_and_its_definition():
+    h = History()
+    counted = h.duo(date(2025, 1, 1), date(2025, 6, 1))
+    h.of(
+        counted,
+        "JobFound",
+        date(2025, 7, 1),
+        job_id=str(uuid.uuid4()),
+        started_on="2025-07-01",
+        contract_type="permanent",
+    )
+    h.duo(date(2025, 1, 1), date(2025, 6, 1))
+    p = programme_of(h.events)
+    formed = trail(p, BELGIUM, AS_OF, "duos_formed")
+    assert len(formed["event_ids"]) == 2 and formed["definition"] == "DuoFormed events"
+    positive = trail(p, BELGIUM, AS_OF, "positive_exit")
+    ids = {str(e) for e in positive["event_ids"]}
+    counted_events = {str(e.event_id) for e in h.events if e.data.get("duo_id") == str(counted)}
+    assert ids == counted_events and positive["definition"] == "positive-exit/v1" and positive["denominator_duos"] == 2

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from services.intake.api import access, erasure, mentees, mentors
+from services.intake.api import access, erasure, mentees, mentors, rules
 
 router = APIRouter()
 router.include_router(mentees.router)
 router.include_router(mentors.router)
 router.include_router(access.router)
 router.include_router(erasure.router)
+router.include_router(rules.router)
 
 __all__ = ["router"]

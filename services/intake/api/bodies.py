@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
@@ -27,13 +28,26 @@ from services.intake.domain.commands import (
     ChangeMenteeProfile,
     ChangeMentorProfile,
     Consents,
+    JobOutcome,
     MigrationBackground,
     PersonalDetails,
+    RecordInformationSession,
+    RecordIntakeInterview,
     RegisterMentee,
     RegisterMentor,
+    TrainingOutcome,
+    WithdrawMentee,
 )
 from services.intake.domain.training import TRAINING_MODULES
-from shared.events.catalog import DayPart, ErasureReason, SectorExperience, WithdrawalReason
+from shared.events.catalog import (
+    ContractType,
+    DayPart,
+    ErasureReason,
+    InterviewOutcome,
+    InterviewReason,
+    SectorExperience,
+    WithdrawalReason,
+)
 from shared.nace import NaceSection
 
 
@@ -100,7 +114,17 @@ class MenteeApplication(PersonBody):
 
     model_config = ConfigDict(json_schema_extra={"examples": [MENTEE_EXAMPLE]})
 
-    nationality: CountryCode = personal()
+    nationalities: list[CountryCode] = personal(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="ISO 3166-1 alpha-2 codes, one or more; or leave out and send stateless: true",
+        examples=[["MA"], ["BE", "MA"]],
+    )
+    stateless: StrictBool = personal(default=False, description="true for a person with no nationality")
+    nationality: CountryCode = personal(
+        default=None, description="deprecated: the older form of `nationalities` with one code; still accepted"
+    )
     parent_or_grandparent_born_outside_eu: StrictBool = personal(default=False)
     residence_permit: Literal[RESIDENCE_PERMITS] = personal(examples=["long_term"])  # type: ignore[valid-type]
     languages: Languages = Field(examples=[["fr", "ar", "en"]])
@@ -109,9 +133,29 @@ class MenteeApplication(PersonBody):
     availability: WeeklyAvailability
     consent: Consent
 
+    @model_validator(mode="after")
+    def _nationalities_or_stateless(self):
+        if self.nationality is not None and self.nationalities is not None:
+            raise PydanticCustomError(
+                "one_nationality_field", "give nationalities (a list) or the older nationality, not both"
+            )
+        if self.nationality is not None:
+            self.nationalities = [self.nationality]
+            self.nationality = None
+        if self.stateless and self.nationalities:
+            raise PydanticCustomError("stateless_without_nationality", "a stateless person has no nationalities")
+        if not self.stateless and not self.nationalities:
+            raise PydanticCustomError(
+                "nationality_required", "give nationalities (at least one ISO code) or stateless: true"
+            )
+        return self
+
     def command(self) -> RegisterMentee:
         background = MigrationBackground(
-            self.nationality, self.parent_or_grandparent_born_outside_eu, self.residence_permit
+            tuple(dict.fromkeys(self.nationalities or ())),
+            self.parent_or_grandparent_born_outside_eu,
+            self.residence_permit,
+            self.stateless,
         )
         return RegisterMentee(
             uuid.uuid4(),
@@ -149,6 +193,7 @@ class MentorApplication(PersonBody):
             self.availability.value(),
             self.capacity,
             self.consent.value(),
+            application_id=uuid.uuid4(),
         )
 
 
@@ -229,10 +274,80 @@ class Erasure(Body):
     reason: ErasureReason = Field(examples=["data_subject_request"])
 
 
+class JobFoundBefore(Body):
+    """The job a mentee found before any duo: the fields of tracking's JobFound."""
+
+    sector: NaceCode
+    contract_type: ContractType = Field(examples=["permanent"])
+    contract_months: StrictInt | None = Field(
+        default=None, ge=1, le=120, description="fixed_term only, and then required"
+    )
+    hours_per_week: StrictFloat = Field(gt=0, le=60, examples=[38])
+    started_on: PlausibleDate
+
+    def value(self) -> JobOutcome:
+        return JobOutcome(
+            cast(NaceSection, self.sector),
+            self.contract_type,
+            self.hours_per_week,
+            self.started_on,
+            self.contract_months,
+        )
+
+
+class TrainingStartedBefore(Body):
+    """The training a mentee started before any duo: the fields of tracking's TrainingStarted."""
+
+    started_on: PlausibleDate
+    qualifying: StrictBool
+
+
 class Withdrawal(Body):
     """Why the person leaves the programme."""
 
     reason: WithdrawalReason = Field(examples=["found_work"])
+
+
+class MenteeWithdrawal(Withdrawal):
+    """Why a mentee leaves; found_work needs `job`, started_training needs `training` (MenteeOutcomeBeforeDuo)."""
+
+    job: JobFoundBefore | None = None
+    training: TrainingStartedBefore | None = None
+
+    @model_validator(mode="after")
+    def _one_outcome(self):
+        if self.job is not None and self.training is not None:
+            raise PydanticCustomError("one_outcome", "give a job or a training, not both")
+        return self
+
+    def command(self, mentee_id: uuid.UUID) -> WithdrawMentee:
+        outcome: JobOutcome | TrainingOutcome | None = None
+        if self.job is not None:
+            outcome = self.job.value()
+        elif self.training is not None:
+            outcome = TrainingOutcome(self.training.started_on, self.training.qualifying)
+        return WithdrawMentee(mentee_id, self.reason, outcome)
+
+
+class InformationSession(Body):
+    """The day the mentee attended the information session (the branch's today if left out)."""
+
+    attended_on: PlausibleDate | None = None
+
+    def command(self, mentee_id: uuid.UUID, today: date) -> RecordInformationSession:
+        return RecordInformationSession(mentee_id, self.attended_on or today)
+
+
+class IntakeInterview(Body):
+    """The intake interview: when (the branch's today if left out), its outcome, and a coded reason unless
+    suitable."""
+
+    held_on: PlausibleDate | None = None
+    outcome: InterviewOutcome = Field(examples=["suitable"])
+    reason: InterviewReason | None = Field(default=None, description="required unless the outcome is suitable")
+
+    def command(self, mentee_id: uuid.UUID, today: date) -> RecordIntakeInterview:
+        return RecordIntakeInterview(mentee_id, self.held_on or today, self.outcome, self.reason)
 
 
 class TrainingModuleAttended(Body):
@@ -240,3 +355,7 @@ class TrainingModuleAttended(Body):
 
     module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])  # type: ignore[valid-type]
     completed_on: PlausibleDate | None = None
+
+
+class Rejoin(Body):
+    """Rejoining takes no fields: the person's data and the rules in force decide."""

@@ -12,7 +12,7 @@ MENTEE_VIEW = {
     "mentee_id": _ID,
     "version": 1,
     "status": "registered",
-    "ready_for_matching": True,
+    "ready_for_matching": False,
     "tenant": "BE",
     "office": "be-antwerpen",
     "job_target_sector": "Q",
@@ -22,6 +22,11 @@ MENTEE_VIEW = {
     "consents": ["data_processing", "voluntary_participation"],
     "registered_at": "2026-11-26T09:30:00Z",
     "withdrawal_reason": None,
+    "rules_version": "2024.1",
+    "information_session_on": None,
+    "interview_on": None,
+    "interview_outcome": None,
+    "interview_reason": None,
 }
 MENTOR_VIEW = {
     "mentor_id": _ID,
@@ -41,6 +46,7 @@ MENTOR_VIEW = {
     "training_completed": False,
     "registered_at": "2026-11-26T09:30:00Z",
     "withdrawal_reason": None,
+    "rules_version": "2024.1",
 }
 PERSONAL = {
     "first_name": "Amina",
@@ -48,7 +54,8 @@ PERSONAL = {
     "email": "amina.elidrissi@example.org",
     "phone": "+32 470 12 34 56",
     "birth_date": "1999-04-12",
-    "nationality": "MA",
+    "nationalities": ["MA"],
+    "stateless": False,
     "parent_or_grandparent_born_outside_eu": False,
     "residence_permit": "long_term",
     "job_target_occupation": "nursing assistant",

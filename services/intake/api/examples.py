@@ -10,7 +10,7 @@ MENTEE_EXAMPLE: dict[str, Any] = {
     "email": "amina.elidrissi@example.org",
     "phone": "+32 470 12 34 56",
     "birth_date": "1999-04-12",
-    "nationality": "MA",
+    "nationalities": ["MA"],
     "parent_or_grandparent_born_outside_eu": False,
     "residence_permit": "long_term",
     "languages": ["fr", "ar", "en"],
@@ -40,7 +40,20 @@ MENTEE_BODY_EXAMPLES = {
     "ineligible": {
         "summary": "too old, EU national, temporary permit, no programme language: 422 listing each rule",
         "value": MENTEE_EXAMPLE
-        | {"birth_date": "1980-01-01", "nationality": "DE", "residence_permit": "temporary", "languages": ["de"]},
+        | {"birth_date": "1980-01-01", "nationalities": ["DE"], "residence_permit": "temporary", "languages": ["de"]},
+    },
+    "several nationalities": {
+        "summary": "Belgian and Moroccan: the Moroccan nationality is a non-EU background",
+        "value": MENTEE_EXAMPLE | {"nationalities": ["BE", "MA"], "residence_permit": "citizen"},
+    },
+    "stateless": {
+        "summary": "stateless, with international protection",
+        "value": {k: v for k, v in MENTEE_EXAMPLE.items() if k != "nationalities"}
+        | {"stateless": True, "residence_permit": "international_protection"},
+    },
+    "old single nationality": {
+        "summary": "the older single `nationality` field is still accepted (as a list of one)",
+        "value": {k: v for k, v in MENTEE_EXAMPLE.items() if k != "nationalities"} | {"nationality": "MA"},
     },
     "duplicate": {
         "summary": "an e-mail already registered in the branch (any case or Unicode form): 409",
@@ -71,7 +84,26 @@ MENTOR_CHANGE_EXAMPLES = {
     "experience": {"summary": "experience in another sector", "value": {"experience": [{"sector": "F", "years": 12}]}},
     "refused": {"summary": "null is not a change: 422", "value": {"languages": None}},
 }
-WITHDRAWAL_EXAMPLES = {"found work": {"summary": "the mentee found a job", "value": {"reason": "found_work"}}}
+WITHDRAWAL_EXAMPLES = {
+    "found work": {
+        "summary": "the mentee found a job before any duo: MenteeOutcomeBeforeDuo, then MenteeWithdrawn",
+        "value": {
+            "reason": "found_work",
+            "job": {
+                "sector": "Q",
+                "contract_type": "fixed_term",
+                "contract_months": 6,
+                "hours_per_week": 30,
+                "started_on": "2026-11-20",
+            },
+        },
+    },
+    "started training": {
+        "summary": "the mentee started a qualifying training",
+        "value": {"reason": "started_training", "training": {"started_on": "2026-11-20", "qualifying": True}},
+    },
+    "moved away": {"summary": "no outcome to record", "value": {"reason": "moved_away"}},
+}
 TRAINING_MODULE_EXAMPLES = {
     "today": {"summary": "completed today (the branch's date)", "value": {"module": "active_listening"}},
     "dated": {
@@ -82,3 +114,17 @@ TRAINING_MODULE_EXAMPLES = {
 ERASURE_EXAMPLES = {
     "request": {"summary": "the person asked to be forgotten", "value": {"reason": "data_subject_request"}},
 }
+INFORMATION_SESSION_EXAMPLES = {
+    "dated": {"summary": "attended on a day after registration", "value": {"attended_on": "2026-11-27"}},
+}
+INTAKE_INTERVIEW_EXAMPLES = {
+    "suitable": {
+        "summary": "suitable: ready once the session is attended",
+        "value": {"held_on": "2026-11-28", "outcome": "suitable"},
+    },
+    "not now": {
+        "summary": "not now, with a coded reason (another interview may follow)",
+        "value": {"held_on": "2026-11-28", "outcome": "not_now", "reason": "language_level"},
+    },
+}
+REJOIN_EXAMPLES = {"rejoin": {"summary": "no body, or an empty object", "value": {}}}

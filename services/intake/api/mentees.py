@@ -11,13 +11,27 @@ from fastapi.responses import JSONResponse
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
 from services.intake.api.access import log_read
-from services.intake.api.bodies import MenteeApplication, MenteeChange, Withdrawal
+from services.intake.api.bodies import (
+    InformationSession,
+    IntakeInterview,
+    MenteeApplication,
+    MenteeChange,
+    MenteeWithdrawal,
+    Rejoin,
+)
 from services.intake.api.documented import MENTEE_VIEW, PAGE, PERSONAL, documented, one
-from services.intake.api.examples import MENTEE_BODY_EXAMPLES, MENTEE_CHANGE_EXAMPLES, WITHDRAWAL_EXAMPLES
+from services.intake.api.examples import (
+    INFORMATION_SESSION_EXAMPLES,
+    INTAKE_INTERVIEW_EXAMPLES,
+    MENTEE_BODY_EXAMPLES,
+    MENTEE_CHANGE_EXAMPLES,
+    REJOIN_EXAMPLES,
+    WITHDRAWAL_EXAMPLES,
+)
 from services.intake.api.fields import NaceCode, Office
 from services.intake.api.listing import Limit, Offset, branch_of, list_page
 from services.intake.api.views import MenteeProfile, MenteeView, PersonalData, PersonPage
-from services.intake.domain.commands import WithdrawMentee
+from services.intake.domain.commands import RejoinMentee
 from services.intake.service import IntakeUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
@@ -49,7 +63,8 @@ async def register_mentee(
     identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    """Apply as a mentee: 201 when eligible (MenteeRegistered), 422 listing every failed rule otherwise."""
+    """Apply as a mentee: 201 when eligible (MenteeRegistered, not yet ready for matching), 422 listing every
+    failed rule otherwise (MenteeApplicationRejected, under application_id)."""
     command, who = body.command(), caller_of(request, identity)
 
     async def work(unit: IntakeUnit) -> Answer:
@@ -152,17 +167,109 @@ async def change_mentee(
 )
 async def withdraw_mentee(
     mentee_id: uuid.UUID,
-    body: Annotated[Withdrawal, Body(openapi_examples=WITHDRAWAL_EXAMPLES)],
+    body: Annotated[MenteeWithdrawal, Body(openapi_examples=WITHDRAWAL_EXAMPLES)],
     request: Request,
     identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    """The mentee leaves the programme (MenteeWithdrawn)."""
+    """The mentee leaves the programme (MenteeWithdrawn). Found work or started a training: `job` or `training`
+    is required and recorded first (MenteeOutcomeBeforeDuo)."""
     who = caller_of(request, identity, if_match)
 
     async def work(unit: IntakeUnit) -> Answer:
-        state = await service.execute(unit, WithdrawMentee(mentee_id, body.reason), who)
+        state = await service.execute(unit, body.command(mentee_id), who)
         return Answer(200, MenteeView.of(state).model_dump(mode="json"))
 
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+    return await run_command(request, who, idempotency_key, body.model_dump(mode="json", exclude_none=True), work)
+
+
+async def _step(request: Request, who, idempotency_key: str | None, body: dict, command) -> JSONResponse:
+    async def work(unit: IntakeUnit) -> Answer:
+        return Answer(200, MenteeView.of(await service.execute(unit, command, who)).model_dump(mode="json"))
+
+    return await run_command(request, who, idempotency_key, body, work)
+
+
+@router.post(
+    "/{mentee_id}/information-session",
+    openapi_extra=COORDINATORS,
+    response_model=MenteeView,
+    responses=documented(
+        200,
+        "attended (InformationSessionAttended; with a suitable interview already held, MenteeReadyForMatching)",
+        one("attended", MENTEE_VIEW | {"version": 2, "information_session_on": "2026-11-27"}),
+        404,
+        409,
+        422,
+    ),
+)
+async def record_information_session(
+    mentee_id: uuid.UUID,
+    body: Annotated[InformationSession, Body(openapi_examples=INFORMATION_SESSION_EXAMPLES)],
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """The mentee attended the information session, dated between registration and today; a second one
+    changes nothing."""
+    who = caller_of(request, identity, if_match)
+    return await _step(request, who, idempotency_key, body.model_dump(mode="json"), body.command(mentee_id, who.today))
+
+
+@router.post(
+    "/{mentee_id}/intake-interview",
+    openapi_extra=COORDINATORS,
+    response_model=MenteeView,
+    responses=documented(
+        200,
+        "held (IntakeInterviewHeld; suitable after the information session adds MenteeReadyForMatching)",
+        one(
+            "ready",
+            MENTEE_VIEW | {"version": 4, "ready_for_matching": True, "interview_outcome": "suitable"},
+        ),
+        404,
+        409,
+        422,
+    ),
+)
+async def record_intake_interview(
+    mentee_id: uuid.UUID,
+    body: Annotated[IntakeInterview, Body(openapi_examples=INTAKE_INTERVIEW_EXAMPLES)],
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """The intake interview was held: suitable, not_now or not_suitable (the last two with a coded reason).
+    "Not now" may be followed by another interview; once ready for matching, another is refused (409)."""
+    who = caller_of(request, identity, if_match)
+    return await _step(request, who, idempotency_key, body.model_dump(mode="json"), body.command(mentee_id, who.today))
+
+
+@router.post(
+    "/{mentee_id}/rejoin",
+    openapi_extra=COORDINATORS,
+    response_model=MenteeView,
+    responses=documented(
+        200,
+        "rejoined on the same id (MenteeRejoined): registered again, the intake interview to be held again",
+        one("rejoined", MENTEE_VIEW | {"version": 5, "ready_for_matching": False}),
+        404,
+        409,
+        422,
+    ),
+)
+async def rejoin_mentee(
+    mentee_id: uuid.UUID,
+    request: Request,
+    identity: Coordinator,
+    body: Annotated[Rejoin | None, Body(openapi_examples=REJOIN_EXAMPLES)] = None,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """A mentee who withdrew comes back on the same id, if eligible under the rules in force on the branch's
+    today (422 listing the rules failed; 409 if they have not withdrawn)."""
+    who = caller_of(request, identity, if_match)
+    return await _step(request, who, idempotency_key, {}, RejoinMentee(mentee_id))

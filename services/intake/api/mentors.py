@@ -11,18 +11,19 @@ from fastapi.responses import JSONResponse
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
 from services.intake.api.access import log_read
-from services.intake.api.bodies import MentorApplication, MentorChange, TrainingModuleAttended, Withdrawal
+from services.intake.api.bodies import MentorApplication, MentorChange, Rejoin, TrainingModuleAttended, Withdrawal
 from services.intake.api.documented import MENTOR_VIEW, PAGE, PERSONAL, documented, one
 from services.intake.api.examples import (
     MENTOR_BODY_EXAMPLES,
     MENTOR_CHANGE_EXAMPLES,
+    REJOIN_EXAMPLES,
     TRAINING_MODULE_EXAMPLES,
     WITHDRAWAL_EXAMPLES,
 )
 from services.intake.api.fields import NaceCode, Office
 from services.intake.api.listing import Limit, Offset, branch_of, list_page
 from services.intake.api.views import MentorProfile, MentorView, PersonalData, PersonPage
-from services.intake.domain.commands import RecordTrainingModule, WithdrawMentor
+from services.intake.domain.commands import RecordTrainingModule, RejoinMentor, WithdrawMentor
 from services.intake.service import IntakeUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
@@ -30,6 +31,7 @@ from shared.commanding.http import (
     IdempotencyHeader,
     IfMatchHeader,
     caller_of,
+    error_body,
     reading,
     run_command,
 )
@@ -38,7 +40,8 @@ from shared.commanding.idempotency import Answer
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
 COORDINATORS = roles_doc(Role.COORDINATOR)
 router = APIRouter(prefix="/mentors", tags=["mentors"])
-_PERSONAL = {k: v for k, v in PERSONAL.items() if k not in ("nationality", "residence_permit", "job_target_occupation")}
+_NOT_KEPT_FOR_MENTORS = ("nationalities", "stateless", "residence_permit", "job_target_occupation")
+_PERSONAL = {k: v for k, v in PERSONAL.items() if k not in _NOT_KEPT_FOR_MENTORS}
 
 
 def _answer(status: int, state) -> Answer:
@@ -58,11 +61,15 @@ async def register_mentor(
     identity: Coordinator,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    """Register a mentor aged 50 or more (MentorRegistered); matchable once the training is completed."""
+    """Register a mentor aged 50 or more (MentorRegistered); matchable once the training is completed. 422 listing
+    every failed rule otherwise (MentorApplicationRejected, under application_id)."""
     command, who = body.command(), caller_of(request, identity)
 
     async def work(unit: IntakeUnit) -> Answer:
-        return _answer(201, await service.execute(unit, command, who))
+        outcome = await service.execute(unit, command, who)
+        if outcome.refused:
+            return Answer(422, error_body("not eligible", outcome.refused, application_id=command.application))
+        return _answer(201, outcome.mentor)
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 
@@ -197,3 +204,34 @@ async def withdraw_mentor(
         return _answer(200, await service.execute(unit, WithdrawMentor(mentor_id, body.reason), who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+
+
+@router.post(
+    "/{mentor_id}/rejoin",
+    openapi_extra=COORDINATORS,
+    response_model=MentorView,
+    responses=documented(
+        200,
+        "rejoined on the same id (MentorRejoined): ready again if trained, else in training",
+        one("rejoined", MENTOR_VIEW | {"version": 3}),
+        404,
+        409,
+        422,
+    ),
+)
+async def rejoin_mentor(
+    mentor_id: uuid.UUID,
+    request: Request,
+    identity: Coordinator,
+    body: Annotated[Rejoin | None, Body(openapi_examples=REJOIN_EXAMPLES)] = None,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """A mentor who withdrew comes back on the same id, if eligible under the rules in force on the branch's
+    today (422 listing the rules failed; 409 if they have not withdrawn)."""
+    who = caller_of(request, identity, if_match)
+
+    async def work(unit: IntakeUnit) -> Answer:
+        return _answer(200, await service.execute(unit, RejoinMentor(mentor_id), who))
+
+    return await run_command(request, who, idempotency_key, {}, work)

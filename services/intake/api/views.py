@@ -4,7 +4,7 @@ replays); only the profile read by id adds the personal data."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -45,6 +45,11 @@ class MenteeView(BaseModel):
     consents: list[str]
     registered_at: datetime
     withdrawal_reason: str | None
+    rules_version: str | None = None
+    information_session_on: date | None = None
+    interview_on: date | None = None
+    interview_outcome: str | None = None
+    interview_reason: str | None = None
 
     @classmethod
     def of(cls, s: MenteeState) -> MenteeView:
@@ -64,6 +69,11 @@ class MenteeView(BaseModel):
             consents=list(s.consents),
             registered_at=_registered_at(s),
             withdrawal_reason=s.withdrawal_reason,
+            rules_version=s.rules_version,
+            information_session_on=s.information_session_on,
+            interview_on=s.interview_on,
+            interview_outcome=s.interview_outcome,
+            interview_reason=s.interview_reason,
         )
 
 
@@ -87,6 +97,7 @@ class MentorView(BaseModel):
     training_completed: bool
     registered_at: datetime
     withdrawal_reason: str | None
+    rules_version: str | None = None
 
     @classmethod
     def of(cls, s: MentorState) -> MentorView:
@@ -110,6 +121,7 @@ class MentorView(BaseModel):
             training_completed=s.training_completed,
             registered_at=_registered_at(s),
             withdrawal_reason=s.withdrawal_reason,
+            rules_version=s.rules_version,
         )
 
 
@@ -121,7 +133,9 @@ class PersonalData(BaseModel):
     email: str | None = None
     phone: str | None = None
     birth_date: str | None = None
-    nationality: str | None = None
+    nationalities: list[str] | None = None
+    stateless: bool | None = None
+    nationality: str | None = None  # records kept before nationalities became a list
     parent_or_grandparent_born_outside_eu: bool | None = None
     residence_permit: str | None = None
     job_target_occupation: str | None = None

@@ -7,7 +7,14 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from shared.events.catalog import ErasureReason, SectorExperience, WithdrawalReason
+from shared.events.catalog import (
+    ContractType,
+    ErasureReason,
+    InterviewOutcome,
+    InterviewReason,
+    SectorExperience,
+    WithdrawalReason,
+)
 from shared.nace import NaceSection
 
 # Residence status as the coordinator records it at intake. "long_term" covers the
@@ -43,9 +50,32 @@ class PersonalDetails:
 class MigrationBackground:
     """The facts the non-EU background and residence rules read; personal data too."""
 
-    nationality: str  # ISO 3166-1 alpha-2
+    nationalities: tuple[str, ...]  # ISO 3166-1 alpha-2, one or more; empty only when stateless
     parent_or_grandparent_born_outside_eu: bool
     residence_permit: str
+    stateless: bool = False
+
+    def as_record(self) -> dict[str, Any]:
+        """As stored in the vault (the single `nationality` of records kept before is read by `from_record`)."""
+        return {
+            "nationalities": list(self.nationalities),
+            "stateless": self.stateless,
+            "parent_or_grandparent_born_outside_eu": self.parent_or_grandparent_born_outside_eu,
+            "residence_permit": self.residence_permit,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> MigrationBackground:
+        """Read back from the vault, records with the older single `nationality` included."""
+        nationalities = data.get("nationalities")
+        if nationalities is None:
+            nationalities = [data["nationality"]] if data.get("nationality") else []
+        return cls(
+            tuple(nationalities),
+            bool(data.get("parent_or_grandparent_born_outside_eu", False)),
+            str(data.get("residence_permit", "none")),
+            bool(data.get("stateless", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -83,14 +113,14 @@ class RegisterMentee:
         """What intake keeps about the mentee in its personal-data vault and publishes nowhere."""
         return {
             **self.personal.as_record(),
-            **asdict(self.background),
+            **self.background.as_record(),
             "job_target_occupation": self.job_target_occupation,
         }
 
 
 @dataclass(frozen=True)
 class RegisterMentor:
-    """A volunteer aged 50 or more registers as a mentor."""
+    """A volunteer aged 50 or more registers as a mentor; a refusal is recorded under `application_id`."""
 
     mentor_id: uuid.UUID
     office: str
@@ -100,6 +130,12 @@ class RegisterMentor:
     availability: Availability
     capacity: int
     consents: Consents
+    application_id: uuid.UUID | None = None  # where a refusal is recorded; the mentor id if not given
+
+    @property
+    def application(self) -> uuid.UUID:
+        """The id a refused application is recorded under."""
+        return self.application_id or self.mentor_id
 
     def personal_data(self) -> dict[str, Any]:
         """What intake keeps about the mentor in its personal-data vault and publishes nowhere."""
@@ -138,11 +174,63 @@ class RecordTrainingModule:
 
 
 @dataclass(frozen=True)
+class RecordInformationSession:
+    """A mentee attended the programme's information session (the first step before matching)."""
+
+    mentee_id: uuid.UUID
+    attended_on: date
+
+
+@dataclass(frozen=True)
+class RecordIntakeInterview:
+    """A coordinator held the intake interview with a mentee; `reason` is required unless suitable."""
+
+    mentee_id: uuid.UUID
+    held_on: date
+    outcome: InterviewOutcome
+    reason: InterviewReason | None = None
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """A job found before any duo: the fields of tracking's JobFound."""
+
+    sector: NaceSection
+    contract_type: ContractType
+    hours_per_week: float
+    started_on: date
+    contract_months: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """A training started before any duo: the fields of tracking's TrainingStarted."""
+
+    started_on: date
+    qualifying: bool
+
+
+@dataclass(frozen=True)
 class WithdrawMentee:
-    """A mentee leaves the programme, for a reason."""
+    """A mentee leaves the programme, for a reason; found_work and started_training bring their outcome."""
 
     mentee_id: uuid.UUID
     reason: WithdrawalReason
+    outcome: JobOutcome | TrainingOutcome | None = None
+
+
+@dataclass(frozen=True)
+class RejoinMentee:
+    """A mentee who withdrew comes back, on the same id; eligibility is checked again."""
+
+    mentee_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class RejoinMentor:
+    """A mentor who withdrew comes back, on the same id; eligibility is checked again."""
+
+    mentor_id: uuid.UUID
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ class DuplicatePerson(CommandRefused):
     def __init__(self, existing_id: uuid.UUID, existing_kind: str, existing_status: str | None) -> None:
         message = f"this e-mail address is already registered in this country branch, for a {existing_kind}"
         if existing_status == "withdrawn":
-            # Rejoining is a later feature: until then a coordinator must know why the person is refused.
-            message += " who has withdrawn; rejoining the programme is not possible yet"
+            # The person comes back on their own id, not as somebody new.
+            route = f"POST /{existing_kind}s/{existing_id}/rejoin"
+            message += f" who has withdrawn; to come back they rejoin on the same id: {route}"
         super().__init__(
             message,
             (FieldProblem("email", "unique_email", message),),
@@ -54,3 +55,23 @@ class PersonErased(CommandRefused):
     def __init__(self, kind: str) -> None:
         message = f"this {kind}'s personal data was erased; the record is closed"
         super().__init__(message, (FieldProblem("status", "not_erased", message),))
+
+
+class NotWithdrawn(CommandRefused):
+    """Only a person who withdrew can rejoin."""
+
+    status = 409
+
+    def __init__(self, kind: str) -> None:
+        message = f"this {kind} has not withdrawn: only a person who withdrew can rejoin"
+        super().__init__(message, (FieldProblem("status", "withdrawn", message),))
+
+
+class AlreadyReady(CommandRefused):
+    """The mentee is ready for matching: the intake interview is behind them."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        message = "this mentee is already ready for matching; the intake interview is behind them"
+        super().__init__(message, (FieldProblem("status", "not_ready_for_matching", message),))

@@ -9,18 +9,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import cast
 
 from services.intake.domain.commands import (
     ChangeMentorProfile,
     EraseMentor,
     RecordTrainingModule,
     RegisterMentor,
+    RejoinMentor,
     WithdrawMentor,
 )
-from services.intake.domain.errors import NotEligible, PersonErased
+from services.intake.domain.errors import NotEligible, NotWithdrawn, PersonErased
 from services.intake.domain.rules import (
-    MentorRules,
-    age_band,
+    BranchRules,
     age_on,
     availability_changes,
     changed_values,
@@ -34,10 +35,13 @@ from services.intake.domain.rules import (
 )
 from services.intake.domain.training import TRAINING_MODULES
 from shared.commanding.aggregate import Aggregate
-from shared.commanding.errors import InvalidField, NotFound
+from shared.commanding.errors import FieldProblem, InvalidField, NotFound
 from shared.events.catalog import (
+    EligibilityRule,
+    MentorApplicationRejected,
     MentorProfileChanged,
     MentorRegistered,
+    MentorRejoined,
     MentorTrainingCompleted,
     MentorTrainingModuleCompleted,
     MentorWithdrawn,
@@ -68,6 +72,7 @@ class MentorState:
     training_completed: bool = False
     registered_at: datetime | None = None
     withdrawal_reason: str | None = None
+    rules_version: str | None = None
 
     @property
     def sectors(self) -> tuple[str, ...]:
@@ -105,6 +110,16 @@ def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
                 age_band=event.age_band,
                 consents=event.consents,
                 registered_at=envelope.occurred_at,
+                rules_version=event.rules_version,
+            )
+        case MentorRejoined():
+            # Back where they were: ready if their training was completed, else still in training.
+            return replace(
+                state,
+                status="ready" if state.training_completed else "in_training",
+                withdrawal_reason=None,
+                age_band=event.age_band,
+                rules_version=event.rules_version,
             )
         case MentorProfileChanged():
             return replace(
@@ -129,13 +144,31 @@ def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
 MENTOR = Aggregate("mentor", MentorState(), evolve)
 
 
-def decide_registration(cmd: RegisterMentor, rules: MentorRules, today: date) -> MentorRegistered:
-    """A consenting volunteer of 50 or more, with work experience and a programme language: a mentor in training."""
+@dataclass(frozen=True)
+class MentorApplicationDecision:
+    """The fact to record for a mentor's application, and the rules it failed (none when registered)."""
+
+    event: MentorRegistered | MentorApplicationRejected
+    problems: tuple[FieldProblem, ...]
+
+
+def decide_registration(cmd: RegisterMentor, rules: BranchRules, today: date) -> MentorApplicationDecision:
+    """A consenting volunteer of 50 or more, with work experience and a programme language: a mentor in training.
+    Not eligible: MentorApplicationRejected, recorded under the application id like a mentee's."""
     consents = require_consents(cmd.consents)
     require_birth_date_not_in_future(cmd.personal.birth_date, today)
-    if problems := mentor_problems(cmd.personal.birth_date, cmd.experience, cmd.languages, rules, today):
-        raise NotEligible(problems)
-    return MentorRegistered(
+    band = rules.age_band(age_on(cmd.personal.birth_date, today))
+    if problems := mentor_problems(cmd.personal.birth_date, cmd.experience, cmd.languages, rules.mentor, today):
+        rejected = MentorApplicationRejected(
+            application_id=cmd.application,
+            failed_rules=tuple(cast(EligibilityRule, p.rule) for p in problems),
+            age_band=band,
+            sectors=tuple(e.sector for e in cmd.experience),
+            languages=cmd.languages,
+            rules_version=rules.version,
+        )
+        return MentorApplicationDecision(rejected, problems)
+    registered = MentorRegistered(
         mentor_id=cmd.mentor_id,
         sectors=tuple(e.sector for e in cmd.experience),
         experience=cmd.experience,
@@ -143,17 +176,19 @@ def decide_registration(cmd: RegisterMentor, rules: MentorRules, today: date) ->
         weekly_availability_hours=cmd.availability.hours_per_week,
         available_day_parts=cmd.availability.day_parts,
         capacity=cmd.capacity,
-        age_band=age_band(age_on(cmd.personal.birth_date, today)),
+        age_band=band,
         consents=consents,
+        rules_version=rules.version,
     )
+    return MentorApplicationDecision(registered, ())
 
 
-def decide_change(state: MentorState, cmd: ChangeMentorProfile, rules: MentorRules) -> list[MentorProfileChanged]:
+def decide_change(state: MentorState, cmd: ChangeMentorProfile, rules: BranchRules) -> list[MentorProfileChanged]:
     """One MentorProfileChanged naming what really changed; nothing when the request changes nothing."""
     require_active(state, "mentor")
-    changes = language_changes(cmd.languages, state.languages, rules.programme_languages)
+    changes = language_changes(cmd.languages, state.languages, rules.mentor.programme_languages)
     if cmd.experience is not None and cmd.experience != state.experience:
-        if problem := has_professional_experience(cmd.experience, rules):
+        if problem := has_professional_experience(cmd.experience, rules.mentor):
             raise InvalidField(problem.field, problem.rule, problem.message)
         changes |= {"experience": cmd.experience, "sectors": tuple(e.sector for e in cmd.experience)}
     if cmd.capacity is not None and cmd.capacity != state.capacity:
@@ -162,9 +197,13 @@ def decide_change(state: MentorState, cmd: ChangeMentorProfile, rules: MentorRul
     return [MentorProfileChanged(mentor_id=state.id, changed_fields=tuple(changes), **changes)] if changes else []
 
 
-def decide_training_module(state: MentorState, cmd: RecordTrainingModule, today: date) -> list[DomainEvent]:
-    """Record a module once, dated between registration and the branch's `today`; the eighth completes the training."""
+def decide_training_module(
+    state: MentorState, cmd: RecordTrainingModule, today: date, rules: BranchRules | None = None
+) -> list[DomainEvent]:
+    """Record a module once, dated between registration and the branch's `today`; the last of the modules the
+    branch's rules in force require (all eight unless the rules say otherwise) completes the training."""
     require_active(state, "mentor")
+    required = rules.mentor.training_modules if rules is not None else tuple(TRAINING_MODULES)
     if cmd.module not in TRAINING_MODULES:
         raise InvalidField("module", "known_module", f"must be one of {', '.join(TRAINING_MODULES)}")
     assert state.tenant is not None and state.registered_at is not None  # an active mentor is registered
@@ -174,7 +213,7 @@ def decide_training_module(state: MentorState, cmd: RecordTrainingModule, today:
     events: list[DomainEvent] = [
         MentorTrainingModuleCompleted(mentor_id=state.id, module=cmd.module, completed_on=cmd.completed_on)
     ]
-    if set(TRAINING_MODULES) <= {*state.modules_completed, cmd.module}:
+    if not state.training_completed and set(required) <= {*state.modules_completed, cmd.module}:
         events.append(MentorTrainingCompleted(mentor_id=state.id))
     return events
 
@@ -183,6 +222,24 @@ def decide_withdrawal(state: MentorState, cmd: WithdrawMentor) -> list[MentorWit
     """A mentor leaves; leaving twice is refused."""
     require_active(state, "mentor")
     return [MentorWithdrawn(mentor_id=state.id, reason=cmd.reason)]
+
+
+def decide_rejoin(
+    state: MentorState, cmd: RejoinMentor, birth_date: date | None, rules: BranchRules, today: date
+) -> list[MentorRejoined]:
+    """A withdrawn mentor comes back on the same id if still eligible under `rules`, those in force on the
+    branch's `today` (422 listing the rules failed)."""
+    if state.version == 0:
+        raise NotFound("mentor")
+    if state.status == "erased":
+        raise PersonErased("mentor")
+    if state.status != "withdrawn":
+        raise NotWithdrawn("mentor")
+    assert birth_date is not None, "a withdrawn mentor's personal data is kept"
+    if problems := mentor_problems(birth_date, state.experience, state.languages, rules.mentor, today):
+        raise NotEligible(problems)
+    band = rules.age_band(age_on(birth_date, today))
+    return [MentorRejoined(mentor_id=state.id, age_band=band, rules_version=rules.version)]
 
 
 def decide_erasure(state: MentorState, cmd: EraseMentor) -> list[PersonalDataErased]:

@@ -6,13 +6,15 @@ value comes from, and which are placeholders, is written down in docs/domain.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 from services.intake.domain.commands import Availability, Consents, MigrationBackground
 from services.intake.domain.errors import PersonErased, PersonWithdrawn
-from shared.commanding.errors import FieldProblem, InvalidField, NotFound
+from services.intake.domain.training import TRAINING_MODULES
+from shared.commanding.errors import CommandRefused, FieldProblem, InvalidField, NotFound
 from shared.events.catalog import AgeBand, Consent, SectorExperience
 from shared.tenancy import Tenant, UnknownOffice, tenant_of_office
 
@@ -66,7 +68,8 @@ class MenteeRules:
 
 @dataclass(frozen=True)
 class MentorRules:
-    """One branch's mentor eligibility: a minimum age, professional experience, a language the duo can speak."""
+    """One branch's mentor eligibility: a minimum age, professional experience, a language the duo can speak,
+    and the training modules to complete before matching."""
 
     programme_languages: frozenset[str]
     min_age: int = 50
@@ -74,19 +77,85 @@ class MentorRules:
     # years of work in some sector. Assumption (docs/domain.md): the programme says "over 50 with
     # professional experience" and sets no number of years.
     min_experience_years: int = 1
+    training_modules: tuple[str, ...] = tuple(TRAINING_MODULES)
 
 
-# BE as DUO for a JOB publishes it (18 to 33, French, Dutch or English: docs/domain.md).
-# Placeholder: the NL and FR values are not published by the branches and are assumptions
-# until they confirm them (docs/domain.md lists them as such).
-MENTEE_RULES: dict[Tenant, MenteeRules] = {
-    Tenant.BE: MenteeRules(18, 33, frozenset({"fr", "nl", "en"})),
-    Tenant.NL: MenteeRules(18, 35, frozenset({"nl", "en"})),
-    Tenant.FR: MenteeRules(18, 30, frozenset({"fr", "en"})),
-}
-MENTOR_RULES: dict[Tenant, MentorRules] = {
-    tenant: MentorRules(rules.programme_languages) for tenant, rules in MENTEE_RULES.items()
-}
+@dataclass(frozen=True)
+class RuleSource:
+    """Where one value of a rules version comes from; a placeholder awaits the branch's confirmation."""
+
+    source: str
+    placeholder: bool = False
+
+
+# The lower ages of the reporting bands every branch shares ("under-18", "18-24", ..., "70+"). A branch's
+# own limits are added to them (age_band_limits), so that no band holds both eligible and ineligible ages.
+BASE_BAND_LIMITS: tuple[int, ...] = (18, 25, 30, 35, 50, 55, 60, 65, 70)
+
+
+@dataclass(frozen=True)
+class BranchRules:
+    """One version of one branch's rules, in force from `valid_from` until the next version's date.
+
+    Loaded from the branch's file at the edge (adapters/rules_files.py) and passed in: nothing here reads it.
+    """
+
+    branch: Tenant
+    version: str
+    valid_from: date
+    mentee: MenteeRules
+    mentor: MentorRules
+    note: str = ""
+    sources: Mapping[str, RuleSource] = field(default_factory=dict)
+
+    @property
+    def band_limits(self) -> tuple[int, ...]:
+        """The bands' lower ages: the shared ones plus this version's age limits (docs/domain.md)."""
+        return age_band_limits(self)
+
+    def age_band(self, age: int) -> AgeBand:
+        """The band of an age under these rules: entirely eligible or entirely not, never both."""
+        return age_band(age, self.band_limits)
+
+
+class NoRulesInForce(CommandRefused):
+    """No version of the branch's rules is in force on the day: nobody can be decided on."""
+
+    status = 422
+
+    def __init__(self, branch: Tenant, day: date) -> None:
+        message = f"no rules of the {branch.value} branch are in force on {day.isoformat()}"
+        super().__init__(message, (FieldProblem("on", "rules_in_force", message),))
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Every version of every branch's rules. A decision takes the version in force on the branch's today,
+    so a new version changes decisions from its date on and never a past one."""
+
+    versions: tuple[BranchRules, ...]
+
+    def history(self, branch: Tenant) -> tuple[BranchRules, ...]:
+        """The branch's versions, oldest first."""
+        return tuple(sorted((v for v in self.versions if v.branch == branch), key=lambda v: v.valid_from))
+
+    def in_force(self, branch: Tenant, day: date) -> BranchRules:
+        """The version of the branch's rules in force on `day` (the latest that started on or before it)."""
+        started = [v for v in self.history(branch) if v.valid_from <= day]
+        if not started:
+            raise NoRulesInForce(branch, day)
+        return started[-1]
+
+    def version(self, branch: Tenant, version: str) -> BranchRules | None:
+        """A version by its id, if the branch has it."""
+        return next((v for v in self.history(branch) if v.version == version), None)
+
+
+def age_band_limits(rules: BranchRules) -> tuple[int, ...]:
+    """The shared band limits plus the branch's own: the mentee's minimum age, the first age past the maximum,
+    and the mentor's minimum age. Each derived band lies inside one shared band, so bands roll up."""
+    own = {rules.mentee.min_age, rules.mentee.max_age + 1, rules.mentor.min_age}
+    return tuple(sorted(set(BASE_BAND_LIMITS) | own))
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -94,20 +163,19 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def age_band(age: int) -> AgeBand:
-    """The band an age falls in; events carry the band, never the birth date."""
-    bands: tuple[tuple[int, AgeBand], ...] = (
-        (18, "under-18"),
-        (25, "18-24"),
-        (30, "25-29"),
-        (35, "30-34"),
-        (50, "35-49"),
-        (55, "50-54"),
-        (60, "55-59"),
-        (65, "60-64"),
-        (70, "65-69"),
-    )
-    return next((band for limit, band in bands if age < limit), "70+")
+def age_band(age: int, limits: Iterable[int] = BASE_BAND_LIMITS) -> AgeBand:
+    """The band an age falls in; events carry the band, never the birth date.
+
+    `limits` are the bands' lower ages: "under-<first>", then "<lo>-<hi>" ("<lo>" for a one-year band),
+    and "<last>+".
+    """
+    bounds = sorted(set(limits))
+    if age < bounds[0]:
+        return f"under-{bounds[0]}"
+    for low, next_low in zip(bounds, bounds[1:], strict=False):
+        if age < next_low:
+            return str(low) if next_low - 1 == low else f"{low}-{next_low - 1}"
+    return f"{bounds[-1]}+"
 
 
 def speaks_programme_language(languages: tuple[str, ...], accepted: frozenset[str]) -> FieldProblem | None:
@@ -132,7 +200,7 @@ def mentee_problems(
         None
         if not rules.requires_non_eu_background or has_non_eu_background(background)
         else FieldProblem(
-            "nationality",
+            "nationalities",
             "non_eu_background",
             "needs a non-EU nationality or a parent or grandparent born outside the EU",
         ),
@@ -178,8 +246,13 @@ def mentor_problems(
 
 
 def has_non_eu_background(background: MigrationBackground) -> bool:
-    """A non-EU nationality, or a parent or grandparent born outside the EU."""
-    return background.nationality not in EU_MEMBER_STATES or background.parent_or_grandparent_born_outside_eu
+    """A non-EU nationality (one of several is enough), statelessness, or a parent or grandparent born outside
+    the EU. A stateless person holds no EU nationality: they count as of non-EU background."""
+    return (
+        background.stateless
+        or any(code not in EU_MEMBER_STATES for code in background.nationalities)
+        or background.parent_or_grandparent_born_outside_eu
+    )
 
 
 CONSENTS: tuple[Consent, ...] = ("data_processing", "voluntary_participation")
@@ -223,15 +296,18 @@ def require_birth_date_not_in_future(birth_date: date, today: date) -> None:
         raise InvalidField("birth_date", "not_in_future", f"must not be in the future (today is {today.isoformat()})")
 
 
-def require_completed_between(completed_on: date, registered_on: date, today: date) -> None:
-    """A module is completed after the mentor registered and no later than the branch's today."""
+def require_completed_between(
+    completed_on: date, registered_on: date, today: date, field: str = "completed_on", kind: str = "mentor"
+) -> None:
+    """A step (a training module, an information session, an interview) happens after the person registered
+    and no later than the branch's today."""
     if completed_on > today:
-        raise InvalidField("completed_on", "not_in_future", f"must not be in the future (today is {today.isoformat()})")
+        raise InvalidField(field, "not_in_future", f"must not be in the future (today is {today.isoformat()})")
     if completed_on < registered_on:
         raise InvalidField(
-            "completed_on",
+            field,
             "not_before_registration",
-            f"must not be before the mentor registered ({registered_on.isoformat()})",
+            f"must not be before the {kind} registered ({registered_on.isoformat()})",
         )
 
 

@@ -13,10 +13,13 @@ from shared.consuming.idempotent import Effect
 from shared.events.catalog import (
     DuoEnded,
     MenteeProfileChanged,
+    MenteeReadyForMatching,
     MenteeRegistered,
+    MenteeRejoined,
     MenteeWithdrawn,
     MentorProfileChanged,
     MentorRegistered,
+    MentorRejoined,
     MentorTrainingCompleted,
     MentorWithdrawn,
     PersonalDataErased,
@@ -28,11 +31,13 @@ from shared.tenancy import OFFICES, Tenant
 
 
 async def _mentee_registered(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    # A registered mentee is not matchable yet: 'registered' until intake says MenteeReadyForMatching
+    # (information session attended, intake interview suitable). Only 'waiting' mentees are read below.
     e = envelope.payload()
     assert isinstance(e, MenteeRegistered)
     await con.execute(
-        "INSERT INTO pool_mentees (mentee_id, tenant, office, sector, languages, day_parts, registered_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mentee_id) DO NOTHING",
+        "INSERT INTO pool_mentees (mentee_id, tenant, office, sector, languages, day_parts, registered_at, status) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, 'registered') ON CONFLICT (mentee_id) DO NOTHING",
         e.mentee_id,
         envelope.tenant.value,
         envelope.office,
@@ -53,6 +58,23 @@ async def _mentee_changed(con: asyncpg.Connection, envelope: EventEnvelope) -> N
         e.job_target_sector,
         list(e.languages) if e.languages is not None else None,
         list(e.available_day_parts) if e.available_day_parts is not None else None,
+    )
+
+
+async def _mentee_ready(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    e = envelope.payload()
+    assert isinstance(e, MenteeReadyForMatching)
+    await con.execute(
+        "UPDATE pool_mentees SET status = 'waiting' WHERE mentee_id = $1 AND status = 'registered'", e.mentee_id
+    )
+
+
+async def _mentee_rejoined(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    # Back in intake, not yet matchable: the intake interview comes again, then MenteeReadyForMatching.
+    e = envelope.payload()
+    assert isinstance(e, MenteeRejoined)
+    await con.execute(
+        "UPDATE pool_mentees SET status = 'registered' WHERE mentee_id = $1 AND status = 'gone'", e.mentee_id
     )
 
 
@@ -111,6 +133,13 @@ async def _mentor_withdrawn(con: asyncpg.Connection, envelope: EventEnvelope) ->
     await con.execute("UPDATE pool_mentors SET active = false WHERE mentor_id = $1", e.mentor_id)
 
 
+async def _mentor_rejoined(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    # Back as before they withdrew: matchable again if trained (the query reads `trained AND active`).
+    e = envelope.payload()
+    assert isinstance(e, MentorRejoined)
+    await con.execute("UPDATE pool_mentors SET active = true WHERE mentor_id = $1", e.mentor_id)
+
+
 async def _erased(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
     e = envelope.payload()
     assert isinstance(e, PersonalDataErased)
@@ -133,11 +162,14 @@ async def _duo_ended(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
 POOL_EFFECTS: dict[str, Effect] = {
     MenteeRegistered.event_type: _mentee_registered,
     MenteeProfileChanged.event_type: _mentee_changed,
+    MenteeReadyForMatching.event_type: _mentee_ready,
     MenteeWithdrawn.event_type: _mentee_withdrawn,
+    MenteeRejoined.event_type: _mentee_rejoined,
     MentorRegistered.event_type: _mentor_registered,
     MentorProfileChanged.event_type: _mentor_changed,
     MentorTrainingCompleted.event_type: _mentor_trained,
     MentorWithdrawn.event_type: _mentor_withdrawn,
+    MentorRejoined.event_type: _mentor_rejoined,
     PersonalDataErased.event_type: _erased,
     DuoEnded.event_type: _duo_ended,
 }

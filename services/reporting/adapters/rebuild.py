@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import date
 
 import asyncpg
+import pydantic
 from aiokafka import AIOKafkaConsumer
 
 from services.reporting.adapters.projection import LEDGER, ledger_writer, programme
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
-from shared.consuming.subscriber import unauthorised_origin
-from shared.events.wire import MalformedMessage, from_kafka
+from shared.consuming.subscriber import admit
 from shared.kafka import aiokafka_options
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
@@ -80,13 +80,13 @@ async def _replay(con: asyncpg.Connection, settings: ServiceSettings, live: set,
             async with con.transaction():
                 for records in batches.values():
                     for record in records:
+                        envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
+                        if envelope is None or refusal:
+                            continue  # parked live, never counted: not counted here either
                         try:
-                            envelope = from_kafka(record.value, record.headers)
-                        except MalformedMessage:
-                            continue
-                        if unauthorised_origin(record, envelope, producers):
-                            continue  # never counted live either
-                        await keep(con, envelope)
+                            await keep(con, envelope)
+                        except pydantic.ValidationError:
+                            continue  # its data does not fit the catalog: parked live, not counted
                         count += 1
                         if envelope.event_id not in seen:
                             seen.add(envelope.event_id)

@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from services.reporting.adapters.projection import mentee_counts, programme, stream_history
 from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUSTAINABLE_WORK
 from services.reporting.domain.plan import PLAN_VERSION, cost_per_duo, overall_cost_per_duo, plan_rows, yearly_return
-from services.reporting.domain.report import Slice, figures
+from services.reporting.domain.report import TRAILS, Slice, figures, trail
 from services.reporting.domain.rollup import rollup
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
@@ -40,6 +40,8 @@ def _definition(key: str) -> str:
 def _cutoff(request: Request, branch: Tenant | None, as_of: date | None) -> tuple[date, datetime]:
     """The day asked for (today by default, on the app's clock) and the last moment of it in the branch's zone."""
     zone = TIMEZONES[branch or Tenant.BE]
+    if as_of is not None and not date(2000, 1, 1) <= as_of <= date(2100, 12, 31):
+        raise InvalidField("as_of", "plausible_date", "must be a day between 2000-01-01 and 2100-12-31")
     day = as_of or request.app.state.clock().astimezone(zone).date()
     return day, datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC) - timedelta(microseconds=1)
 
@@ -58,7 +60,15 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
         return await mentee_counts(con, identity.branch)
 
 
-@router.get("/figures", openapi_extra=roles_doc(*FIGURE_READERS))
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        "description": "the figures as JSON, or as CSV (`format=csv`): one row per value, its path as the key",
+    }
+}
+
+
+@router.get("/figures", openapi_extra=roles_doc(*FIGURE_READERS), responses=CSV)
 async def get_figures(
     request: Request,
     identity: FigureReader,
@@ -93,7 +103,27 @@ async def get_figures(
     return _csv(answer) if format == "csv" else answer
 
 
-@router.get("/plan", openapi_extra=roles_doc(*FIGURE_READERS))
+@router.get("/figures/{figure}/events", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))
+async def get_trail(
+    figure: Literal[TRAILS],  # type: ignore[valid-type]
+    request: Request,
+    identity: Auditor,
+    office: str | None = None,
+    province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    as_of: date | None = None,
+    sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
+) -> dict:
+    """The audit trail of a figure: the ids of the events it counts, and the definition it was computed under;
+    read each with GET /history of its subject."""
+    day, cutoff = _cutoff(request, identity.branch, as_of)
+    async with request.app.state.runtime.pool.acquire() as con:
+        p = await programme(con, identity.branch, cutoff)
+    where = _slice(identity, office, province, year)
+    return {"as_of": day.isoformat(), **trail(p, where, day, figure, _definition(sustainable_work))}
+
+
+@router.get("/plan", openapi_extra=roles_doc(*FIGURE_READERS), responses=CSV)
 async def get_plan(
     request: Request,
     identity: FigureReader,

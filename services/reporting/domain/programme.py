@@ -79,6 +79,7 @@ class Programme:
     """Every fact of the log up to a moment, indexed for the figures."""
 
     registrations: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)
+    application_events: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)  # by event id
     refusals: list[tuple[Place, date, tuple[str, ...]]] = field(default_factory=list)
     mentors_trained: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)
     mentors_left: dict[uuid.UUID, date] = field(default_factory=dict)
@@ -118,8 +119,10 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
         data, kind, place = envelope.data, envelope.event_type, Place(envelope.tenant, envelope.office)
         if kind == MenteeRegistered.event_type:
             p.registrations[uuid.UUID(data["mentee_id"])] = (place, _day(envelope))
+            p.application_events[envelope.event_id] = (place, _day(envelope))
         elif kind == MenteeApplicationRejected.event_type:
             p.refusals.append((place, _day(envelope), tuple(data.get("failed_rules", ()))))
+            p.application_events[envelope.event_id] = (place, _day(envelope))
         elif kind == MentorTrainingCompleted.event_type:
             p.mentors_trained[uuid.UUID(data["mentor_id"])] = (place, _day(envelope))
         elif kind == MentorWithdrawn.event_type:

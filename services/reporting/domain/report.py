@@ -191,3 +191,47 @@ def _follow_ups(ended: list[Duo], as_of: date) -> dict:
             elif add_months(duo.ended_on, months) <= as_of:
                 due += 1
     return {"done": done, "due": due}
+
+
+TRAILS = ("applications", "duos_formed", "positive_exit", "sustainable_work")
+
+
+def trail(p: Programme, where: Slice, as_of: date, figure: str, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> dict:
+    """The audit trail of a figure: the events it counts (their ids), and the definition it was computed under."""
+    work = SUSTAINABLE_WORK[sustainable]
+    duos = [d for d in p.duos.values() if where.holds(d.place, d.formed_on)]
+    ended = [d for d in duos if d.ended_on is not None and d.ended_on <= as_of]
+    if figure == "applications":
+        ids = [e for e, (place, day) in p.application_events.items() if where.holds(place, day)]
+        return {"figure": figure, "definition": "registrations and refused applications", "event_ids": sorted(ids)}
+    if figure == "duos_formed":
+        return {"figure": figure, "definition": "DuoFormed events", "event_ids": sorted(d.event_ids[0] for d in duos)}
+    if figure == "positive_exit":
+        counted = [
+            d
+            for d in ended
+            if any(_within_window(d, o.get("started_on")) for o in (*d.jobs, *d.trainings, *d.internships))
+        ]
+        return {
+            "figure": figure,
+            "definition": POSITIVE_EXIT.key,
+            "denominator_duos": len(ended),
+            "event_ids": sorted(e for d in counted for e in d.event_ids),
+        }
+    if figure == "sustainable_work":
+        counted = [
+            d
+            for d in ended
+            if any(
+                _within_window(d, j.get("started_on"))
+                and work.counts(j.get("contract_type", ""), j.get("contract_months"))
+                for j in d.jobs
+            )
+        ]
+        return {
+            "figure": figure,
+            "definition": work.key,
+            "denominator_duos": len(ended),
+            "event_ids": sorted(e for d in counted for e in d.event_ids),
+        }
+    raise KeyError(figure)

@@ -1,0 +1,188 @@
+"""`duo demo`: the platform on its own data folder and a simulated calendar, a whole programme run through
+the four services' HTTP APIs, and the memorandum's plan given back from the event log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+DEMO_HOME = ".duo-demo"  # its own data folder: a demo never mixes with the data of `duo run`
+PORT_OFFSET = 100  # 8101..8104: a demo can run next to `duo run`
+SERVICES = ("intake", "matching", "tracking", "reporting")
+
+
+def _bar(what: str, share: float) -> None:
+    done = int(share * 30)
+    print(f"\r  [{'#' * done}{'.' * (30 - done)}] {share:4.0%}  {what}", end="", file=sys.stderr, flush=True)
+
+
+def _tokens(home: Path) -> dict[str, str]:
+    from shared.auth.identity import Identity, Role
+    from shared.auth.keys import ensure_key_pair
+    from shared.auth.tokens import issue_token
+    from shared.tenancy import Tenant
+
+    key, now = ensure_key_pair(home).private_pem, datetime.now(UTC)
+    # Valid in real time for a day: the simulated calendar moves the events' dates, not the tokens' validity.
+    return {
+        role.value: issue_token(
+            key, Identity(f"demo-{role.value.replace('_', '-')}", role, Tenant.BE), timedelta(days=1), now
+        )
+        for role in (Role.COORDINATOR, Role.FUNDER, Role.AUDITOR)
+    }
+
+
+def _wait_ready(urls: dict[str, str], platform: subprocess.Popen, deadline_s: float = 180) -> None:
+    deadline = time.monotonic() + deadline_s
+    for service, url in urls.items():
+        while True:
+            if platform.poll() is not None:
+                raise RuntimeError(f"the platform stopped while starting (exit code {platform.returncode})")
+            try:
+                if httpx.get(f"{url}/health", timeout=2).json().get("service") == service:
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{service} did not start within {deadline_s} s")
+            time.sleep(0.3)
+
+
+async def _settled(urls: dict[str, str], tokens: dict[str, str], result, deadline_s: float = 300) -> dict:
+    """Reporting's figures once it counted every duo formed and ended (it reads Kafka a moment behind)."""
+    headers = {"Authorization": f"Bearer {tokens['funder']}"}
+    deadline = time.monotonic() + deadline_s
+    async with httpx.AsyncClient(timeout=120) as client:
+        while True:
+            figures = (await client.get(f"{urls['reporting']}/figures", headers=headers)).json()["figures"]
+            formed, ended = figures["duos_formed"], figures["positive_exit"]["denominator"]
+            if formed == sum(result.formed.values()) and ended == result.duos_ended:
+                plan = (await client.get(f"{urls['reporting']}/plan", headers=headers)).json()
+                return {"figures": figures, "plan": plan}
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"reporting counted {formed} duos formed and {ended} ended, not "
+                    f"{sum(result.formed.values())} and {result.duos_ended}"
+                )
+            await asyncio.sleep(1)
+
+
+def _print_report(report: dict, result, seconds: float) -> None:
+    f, plan = report["figures"], report["plan"]
+    print(
+        f"\nThe programme, given back by reporting from the event log ({result.requests} API calls, {seconds:.0f} s):\n"
+    )
+    print(f"  {'area':16} {'year':>9} {'planned':>8} {'formed':>7}  {'scenario':>8}")
+    for row in plan["rows"]:
+        year = row["year"]
+        wanted = (
+            result.target.get((row["area"], year))
+            if isinstance(year, int)
+            else sum(v for (a, _), v in result.target.items() if a == row["area"])
+        )
+        if row["area"] == "Flanders":
+            wanted = sum(
+                v for (a, y), v in result.target.items() if a != "Brussels" and (y == year or not isinstance(year, int))
+            )
+        print(f"  {row['area']:16} {year!s:>9} {row['planned']:>8} {row['formed']:>7}  {wanted!s:>8}")
+    print("\n  outcomes (definitions as stated by reporting):")
+    for name in ("positive_exit", "sustainable_work", "mentor_retention"):
+        item = f[name]
+        rate = f"{item['rate']:.0%}" if item["rate"] is not None else "-"
+        print(f"    {name:18} {rate:>5}  ({item['numerator']} of {item['denominator']}; {item['definition']})")
+    print(f"    {'time to match':18} median {f['time_to_match']['median_days']} days")
+    for question, answer in f["surveys"].items():
+        print(f"    {question:45} {answer['rate']:.0%}")
+    cost = plan["cost_per_duo_eur"]["overall"]
+    print(
+        f"\n  cost per duo (plan): EUR {cost['cost_per_duo_eur']:,} ({cost['budget_eur']:,} / {cost['planned_duos']:,})"
+    )
+    jobs, euros = plan["return"]["sustainable_jobs"], plan["return"]["eur_per_year"]
+    print(f"  yearly return of {jobs} sustainable jobs: EUR {euros:,}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from shared.infra.demo.scenario import ScenarioError, load
+    from shared.infra.demo.simulator import Simulator
+    from shared.simulated_clock import SIMULATED_CLOCK_VARIABLE
+
+    try:
+        scenario = load(Path(args.scenario) if args.scenario else None)
+    except (ScenarioError, OSError) as err:
+        print(f"duo demo: {err}", file=sys.stderr)
+        return 2
+    home = Path(os.environ.get("DUO_DEMO_HOME", DEMO_HOME)).resolve()
+    shutil.rmtree(home, ignore_errors=True)  # a demo starts from an empty programme
+    home.mkdir(parents=True)
+    clock_file = home / "simulated-clock"
+    clock_file.write_text(datetime(scenario.first_year, 1, 1, 9, tzinfo=UTC).isoformat())
+    env = {**os.environ, "DUO_HOME": str(home), SIMULATED_CLOCK_VARIABLE: str(clock_file), "LOG_LEVEL": "WARNING"}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    urls = {s: f"http://127.0.0.1:{8001 + i + args.port_offset}" for i, s in enumerate(SERVICES)}
+    print(f"duo demo: starting the platform (data in {home}) ...", file=sys.stderr, flush=True)
+    platform = subprocess.Popen(
+        [sys.executable, "-m", "shared.infra.cli", "run", "--port-offset", str(args.port_offset)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_ready(urls, platform)
+        tokens = _tokens(home)
+        print(
+            f"duo demo: running '{scenario.name}' at scale {args.scale} (seed {args.seed or scenario.seed})",
+            file=sys.stderr,
+            flush=True,
+        )
+        started = time.monotonic()
+        simulator = Simulator(scenario, args.scale, urls, tokens, clock_file, _bar, args.seed)
+        result = asyncio.run(simulator.run())
+        print(file=sys.stderr)
+        report = asyncio.run(_settled(urls, tokens, result))
+        _print_report(report, result, time.monotonic() - started)
+        rebuilt = subprocess.run(
+            [sys.executable, "-m", "shared.infra.cli", "projection", "rebuild", "reporting"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        verdict = [line for line in rebuilt.stdout.splitlines() if "rebuilt figures" in line]
+        print(f"\n  projection rebuild: {verdict[-1] if verdict else rebuilt.stderr.strip()[-300:]}")
+        if args.no_serve:
+            return 0 if rebuilt.returncode == 0 else 1
+        print("\nThe platform stays up with the demo's data (Ctrl-C stops it):")
+        for service, url in urls.items():
+            print(f"  {service:10} {url}/docs")
+        print(f"  a token:   DUO_HOME={home} ./duo token issue --branch BE --role funder")
+        platform.wait()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if platform.poll() is None:
+            platform.send_signal(signal.SIGTERM)
+            try:
+                platform.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                platform.kill()
+
+
+def add_demo_command(sub: argparse._SubParsersAction) -> None:
+    """Add `duo demo` to the `duo` parser."""
+    demo = sub.add_parser("demo", help="run a realistic programme through the services and report it back")
+    demo.add_argument("--scenario", help="a scenario file (TOML; default: the memorandum's 2024-27 plan)")
+    demo.add_argument("--scale", type=float, default=1.0, help="fewer or more duos: 0.05 is a quick run")
+    demo.add_argument("--seed", type=int, help="another random seed (default: the scenario's)")
+    demo.add_argument("--port-offset", type=int, default=PORT_OFFSET, help="services on 8001+N .. 8004+N")
+    demo.add_argument("--no-serve", action="store_true", help="stop everything when the report is printed")
+    demo.set_defaults(handler=_demo)

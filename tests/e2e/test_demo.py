@@ -1,0 +1,88 @@
+"""`duo demo` end to end: a small scenario driven through the four services as separate processes, over
+their HTTP APIs; the formed duos equal the scenario's exactly, the rates land near its probabilities."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli import environment
+from tests.e2e.conftest import free_port_offset
+
+pytestmark = pytest.mark.e2e
+
+SCENARIO = """
+name = "small"
+seed = 7
+first_year = 2025
+
+[duos]
+Antwerpen = [8]
+Oost-Vlaanderen = [6]
+Vlaams-Brabant = [2]
+Brussels = [14]
+
+[probabilities]
+positive_exit = 0.70
+sustainable_work = 0.50
+mentor_continues = 0.90
+more_self_confidence = 0.91
+more_autonomous_job_search = 0.91
+mentor_helped_with_problems = 0.70
+mentor_feels_useful = 0.96
+mentor_professional_value = 0.55
+mentee_accepts = 0.93
+mentor_accepts = 0.95
+meeting_missed = 0.20
+stopped_early = 0.10
+
+[mentoring]
+months = 2
+"""
+
+
+def within(rate: float, p: float, n: int) -> bool:
+    """The stated tolerance: four standard deviations of a binomial share of n."""
+    return abs(rate - p) <= 4 * math.sqrt(p * (1 - p) / n)
+
+
+@pytest.mark.timeout(900)
+def test_a_small_scenario_forms_exactly_its_duos_and_reports_its_rates(tmp_path: Path):
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(SCENARIO)
+    home = tmp_path / "demo"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.infra.cli",
+            "demo",
+            "--scenario",
+            str(scenario),
+            "--no-serve",
+            "--port-offset",
+            str(free_port_offset()),
+        ],
+        env=environment(tmp_path / "unused", DUO_DEMO_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # "  area  year  planned  formed  scenario": the plan's rows, with what the scenario asked for.
+    rows = re.finditer(r"^  (\S+)\s+(\S+)\s+\d+\s+(\d+)\s+(\d+)$", run.stdout, re.M)
+    table = {(m[1], m[2]): (int(m[3]), int(m[4])) for m in rows}
+    assert table[("Antwerpen", "2025")] == (8, 8) and table[("Brussels", "2025")] == (14, 14)
+    assert table[("Flanders", "2025")] == (16, 16)
+    lines = re.finditer(r"^    (\w+)\s+\d+%\s+\((\d+) of (\d+);", run.stdout, re.M)
+    rates = {m[1]: (int(m[2]), int(m[3])) for m in lines}
+    positive, ended = rates["positive_exit"]
+    sustainable, _ = rates["sustainable_work"]
+    assert ended == 30
+    assert within(positive / ended, 0.70, ended) and within(sustainable / ended, 0.50, ended)
+    assert "rebuilt figures equal the live ones" in run.stdout
