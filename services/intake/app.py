@@ -6,14 +6,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.intake.adapters.people import PostgresPeople, intake_tables_ddl
+from services.intake.adapters.people import PostgresPeople
 from services.intake.adapters.rules_files import load_rule_book
 from services.intake.adapters.vault import PostgresVault
 from services.intake.api import router
+from services.intake.api.replay import replay_answer
 from services.intake.domain.rules import RuleBook
+from services.intake.migrations import MIGRATIONS
 from services.intake.service import IntakeUnit
 from shared.clock import Clock, utc_now
-from shared.commanding.idempotency import idempotency_ddl
 from shared.config import ServiceSettings, load_service_settings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
@@ -42,9 +43,7 @@ def create_app(
     book = rules if rules is not None else load_rule_book()
     app = create_service_app(
         "DUO intake",
-        lambda: ServiceRuntime(
-            settings or load_service_settings("intake"), read_model_ddl=idempotency_ddl() + "\n" + intake_tables_ddl()
-        ),
+        lambda: ServiceRuntime(settings or load_service_settings("intake"), migrations=MIGRATIONS),
         "Registers mentees and mentors: eligibility per country branch, consent, mentor training, profile changes. "
         "Personal data stays in intake; events carry ids, office, sector, languages, availability and age band. "
         "Every route needs X-Tenant (the coordinator's branch); "
@@ -53,5 +52,6 @@ def create_app(
     )
     app.state.rules = book
     app.state.open_unit = unit_opener(book)
+    app.state.replay_answer = replay_answer  # answers are kept as ids only and rendered again from the log
     app.include_router(router)
     return app

@@ -97,6 +97,16 @@ def caller_of(request: Request, identity: Identity, if_match: str | None = None)
 
 
 Work = Callable[[Any], Awaitable[Answer]]
+# Renders a kept answer (ids and version) again as the first answer was, from the record's events.
+Replayer = Callable[[Any, Caller, Answer], Awaitable[Answer]]
+
+
+def ids_only(answer: Answer) -> Answer:
+    """What an idempotency record keeps of a success: the ids and the version, nothing about a person.
+    A refusal (4xx) is kept whole: its body names fields and rules, never a person's values."""
+    if answer.status >= 300:
+        return answer
+    return Answer(answer.status, {k: v for k, v in answer.body.items() if k.endswith("_id") or k == "version"})
 
 
 async def run_command(request: Request, who: Caller, key: str | None, body: Any, work: Work) -> JSONResponse:
@@ -108,6 +118,9 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
         if key is not None:
             request_print = await fingerprint(con, who.tenant, request.method, request.url.path, body)
             if (first := await claim_or_replay(con, who.tenant, check_key(key), request_print)) is not None:
+                replayer: Replayer | None = getattr(request.app.state, "replay_answer", None)
+                if replayer is not None and first.status < 300:
+                    first = await replayer(open_unit(con, runtime.store), who, first)
                 return JSONResponse(
                     first.body, first.status, headers={**_etag(first.body), "Idempotent-Replayed": "true"}
                 )
@@ -122,7 +135,10 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
                 if who.expected_version is not None or attempt == ATTEMPTS:
                     raise
         if key is not None:
-            await remember(con, who.tenant, key, answer)
+            # A service that can render its answer again from the log keeps only the ids (no personal data
+            # in the idempotency table, ADR 0006); the others keep the answer as it was.
+            kept = answer if getattr(request.app.state, "replay_answer", None) is None else ids_only(answer)
+            await remember(con, who.tenant, key, kept)
     return JSONResponse(answer.body, answer.status, headers=_etag(answer.body))
 
 

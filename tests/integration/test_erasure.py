@@ -3,6 +3,7 @@ a retried old request answers 410 instead of replaying, and the figures do not c
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -157,3 +158,18 @@ async def test_a_mentor_is_erased_too_and_an_unknown_person_is_not_found(intake:
     ).status_code == 404
     bad = await intake.client.post(f"/mentees/{mentee_id}/erasure", json={"reason": "because"}, headers=ADMIN)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
+
+
+async def test_a_kept_answer_holds_ids_only_and_a_retry_gets_the_first_answer_from_the_log(intake: IntakeHarness):
+    body, key = mentee_body(), {"Idempotency-Key": uuid.uuid4().hex}
+    first = await intake.client.post("/mentees", json=body, headers=key)
+    con = await asyncpg.connect(intake.database_url)
+    try:
+        [kept] = await con.fetch("SELECT fingerprint, body FROM idempotency_keys")
+    finally:
+        await con.close()
+    assert set(json.loads(kept["body"])) == {"mentee_id", "version"}  # nothing about the person kept with the key
+    assert len(kept["fingerprint"]) == 64 and body["email"] not in str(dict(kept))
+    await intake.client.patch(f"/mentees/{first.json()['mentee_id']}", json={"languages": ["nl"]})
+    retried = await intake.client.post("/mentees", json=body, headers=key)
+    assert retried.json() == first.json() and retried.headers["Idempotent-Replayed"] == "true"  # as first answered
