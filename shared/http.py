@@ -1,8 +1,9 @@
-"""What every service's HTTP API shares: lifespan, health, correlation ids, and 4xx errors that name the field."""
+"""What every service's HTTP API shares: lifespan, health, metrics, correlation ids, 4xx errors naming the field."""
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shared.auth.keys import configured_verifier
 from shared.clock import Clock, utc_now
@@ -18,6 +19,7 @@ from shared.commanding.errors import CommandRefused
 from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
 from shared.health import checks_json, decide
+from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.openapi_refusals import document_refusals
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
@@ -119,6 +121,16 @@ def create_service_app(
         response.headers[CORRELATION_HEADER] = correlation_id
         return response
 
+    # Outermost: every answer is counted, the correlation and size refusals too (shared/metrics.py).
+    metrics = app.state.metrics = ServiceMetrics()
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        metrics.observe(request, response.status_code, started)
+        return response
+
     @app.get(
         "/health",
         tags=["operations"],
@@ -140,5 +152,14 @@ def create_service_app(
             "checks": checks_json(checks, now),
         }
         return JSONResponse(status_code=503 if status == "failing" else 200, content=body)
+
+    @app.get("/metrics", tags=["operations"], response_class=Response, include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus text format: requests, latency, outbox, consumers (shared/metrics.py). No token: never publish."""
+        runtime: ServiceRuntime = request.app.state.runtime
+        checks = await runtime.health_checks()
+        now = utc_now()
+        status, _reasons = decide(checks, now, runtime.stall_after_s)
+        return Response(metrics.exposition(checks, status, now), media_type=CONTENT_TYPE)
 
     return app

@@ -19,6 +19,7 @@ from shared.consuming.subscriber import subscribe
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
 from shared.health import BrokerProbe, Checks, gather_checks, stall_after_s
 from shared.kafka import faststream_security
+from shared.migrations import MigrationSet
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
 
@@ -39,10 +40,13 @@ class ServiceRuntime:
 
     settings: ServiceSettings
     publishes: bool = True
+    # Idempotent DDL run after the migrations, for tables not under them (tests pass their own).
     read_model_ddl: str | None = None
     subscriptions: Sequence[Subscription] = ()
     # Periodic jobs of the service (such as expiring overdue proposals), run until `stop`.
     background: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
+    # The service's database, version by version (shared/migrations.py; the event store's come first anyway).
+    migrations: Sequence[MigrationSet] = ()
     pool: asyncpg.Pool | None = None
     store: PostgresEventStore | None = None
     relay: OutboxRelay | None = None
@@ -59,8 +63,8 @@ class ServiceRuntime:
         s = self.settings
         self.pool = await create_pool(s.database_url, min_size=1, max_size=10)
         self._closers.append(self.pool.close)
-        # Under one lock: replicas starting together must not race on CREATE TABLE IF NOT EXISTS.
-        await apply_schema(self.pool, self.read_model_ddl)
+        # Under one lock: replicas starting together (and the migrations Job) take turns.
+        await apply_schema(self.pool, self.read_model_ddl, self.migrations)
         self.store = PostgresEventStore(self.pool)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix), s.kafka_security)
         self.broker_probe = BrokerProbe(s.kafka_bootstrap_servers, s.kafka_security)

@@ -16,6 +16,8 @@
 #   DUO_TOPICS_FILE            deploy/topics.toml as mounted (default /opt/duo/topics.toml)
 #   DUO_TOPIC_PREFIX           prefixes topics and consumer groups, as the services do (default none)
 #   DUO_TOPIC_REPLICATION_FACTOR  overrides the declared factor, as shared/topics.py does
+#   DUO_TOPIC_MIN_INSYNC_REPLICAS sets min.insync.replicas on the topics it creates (production: 2 with a
+#                              factor of 3, so an acknowledged write is on two brokers; unset locally)
 set -euo pipefail
 
 BOOTSTRAP="${KAFKA_SETUP_BOOTSTRAP:-127.0.0.1:9094}"
@@ -165,6 +167,9 @@ for name in "${ALL_TOPICS[@]}"; do
   for pair in "${pairs[@]}"; do
     config_args+=(--config "$pair")
   done
+  if [[ -n "${DUO_TOPIC_MIN_INSYNC_REPLICAS:-}" ]]; then
+    config_args+=(--config "min.insync.replicas=$DUO_TOPIC_MIN_INSYNC_REPLICAS")
+  fi
   kafka kafka-topics.sh --create --if-not-exists --topic "$name" --partitions "${PARTITIONS[$name]}" \
     --replication-factor "${REPLICATION[$name]}" "${config_args[@]}"
   echo "topic $name (${PARTITIONS[$name]} partitions, replication factor ${REPLICATION[$name]})"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Coroutine
-from importlib import resources
 from typing import Any
 
 import asyncpg
@@ -16,13 +15,13 @@ from fastapi import FastAPI
 from services.matching.adapters.pool import POOL_EFFECTS
 from services.matching.api import router
 from services.matching.domain.commands import ExpireProposals
+from services.matching.migrations import MIGRATIONS
 from services.matching.service import execute
 from shared.clock import Clock, utc_now
 from shared.commanding.caller import Caller
-from shared.commanding.idempotency import idempotency_ddl
 from shared.commanding.unit import Unit
 from shared.config import ServiceSettings, load_service_settings
-from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
+from shared.consuming.ordered import OrderedConsumer
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
 from shared.simulated_clock import clock_from_environment
@@ -32,11 +31,6 @@ from shared.topics import declared_topics
 POOL_CONSUMER = "matching"
 EXPIRY_INTERVAL_S = 60.0
 log = structlog.get_logger("matching")
-
-
-def matching_tables_ddl() -> str:
-    """DDL of matching's own tables (pool, declined pairs, proposals)."""
-    return resources.files("services.matching.adapters").joinpath("schema.sql").read_text()
 
 
 def build_pool_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
@@ -79,7 +73,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         consumed = {t.name: t.producer for t in declared_topics(resolved.topic_prefix) if t.producer != "matching"}
         return ServiceRuntime(
             resolved,
-            read_model_ddl="\n".join((idempotency_ddl(), ordered_consumer_ddl(), matching_tables_ddl())),
+            migrations=MIGRATIONS,
             subscriptions=[Subscription(build_pool_consumer, consumed)],
             background=[expiry_job(clock)],
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting.adapters.projection import build_consumer, reporting_tables_ddl
+from services.reporting.adapters.projection import build_consumer
 from services.reporting.api import router
+from services.reporting.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
 from shared.http import create_service_app
@@ -21,7 +22,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         return ServiceRuntime(
             resolved,
             publishes=False,
-            read_model_ddl=reporting_tables_ddl(),
+            migrations=MIGRATIONS,
             subscriptions=[
                 Subscription(build_consumer, {t.name: t.producer for t in declared_topics(resolved.topic_prefix)})
             ],

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import asyncpg
 from fastapi import FastAPI
 
 from services.tracking.adapters.duos import DUO_EFFECTS
 from services.tracking.api import router
+from services.tracking.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
-from shared.commanding.idempotency import idempotency_ddl
 from shared.config import ServiceSettings, load_service_settings
-from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
+from shared.consuming.ordered import OrderedConsumer
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
 from shared.topics import declared_topics
 
 DUOS_CONSUMER = "tracking"
-
-
-def tracking_tables_ddl() -> str:
-    """DDL of tracking's own tables (duos, follow-ups)."""
-    return resources.files("services.tracking.adapters").joinpath("schema.sql").read_text()
 
 
 def build_duo_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
@@ -38,7 +31,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         consumed = {t.name: t.producer for t in declared_topics(resolved.topic_prefix) if t.producer == "matching"}
         return ServiceRuntime(
             resolved,
-            read_model_ddl="\n".join((idempotency_ddl(), ordered_consumer_ddl(), tracking_tables_ddl())),
+            migrations=MIGRATIONS,
             subscriptions=[Subscription(build_duo_consumer, consumed)],
         )
 

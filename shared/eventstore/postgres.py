@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import Any
 
 import asyncpg
@@ -13,30 +12,82 @@ import asyncpg
 from shared.clock import Clock
 from shared.events.envelope import EventEnvelope, NewEvent
 from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.migrations import EVENT_STORE, LOCK_KEY, MigrationSet, migrate
 from shared.simulated_clock import clock_from_environment
 from shared.tenancy import Tenant
 
 OUTBOX_CHANNEL = "duo_outbox"
-_SCHEMA_LOCK = 7_246_001  # advisory lock key: two services starting at once must not race on DDL
+_SCHEMA_LOCK = LOCK_KEY  # advisory lock key: two services starting at once must not race on DDL
 
-_INSERT_EVENT = """
-INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
-                    occurred_at, recorded_at, actor, correlation_id, causation_id, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-RETURNING global_position
+# $1 stream, $2 expected version, $3 recorded at, then one array per column, one element per event.
+_APPEND = f"""
+WITH current AS (
+    SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
+), appended AS (
+    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
+                        occurred_at, recorded_at, actor, correlation_id, causation_id, data)
+    SELECT $1, $2 + e.n, e.event_id, e.event_type, e.schema_version, e.tenant, e.office,
+           e.occurred_at, $3, e.actor, e.correlation_id, e.causation_id, e.data::jsonb
+    FROM unnest($4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
+                $11::uuid[], $12::uuid[], $13::text[])
+         WITH ORDINALITY AS e(event_id, event_type, schema_version, tenant, office, occurred_at, actor,
+                              correlation_id, causation_id, data, n)
+    WHERE (SELECT version FROM current) = $2
+    ON CONFLICT DO NOTHING
+    RETURNING global_position, stream_version
+), outboxed AS (
+    INSERT INTO outbox (global_position) SELECT global_position FROM appended
+)
+SELECT (SELECT version FROM current) AS version,
+       (SELECT array_agg(global_position ORDER BY stream_version) FROM appended) AS positions,
+       (SELECT count(*) FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM appended LIMIT 1) AS n) AS notified
 """
+
+
+class _Conflict(Exception):
+    """Inside the batch's savepoint: fewer events were inserted than asked (undone with the savepoint)."""
+
+
+def _complete(row: asyncpg.Record | None, envelopes: list[EventEnvelope]) -> bool:
+    return row is not None and len(row["positions"] or ()) == len(envelopes)
+
+
+async def _raise_conflict(
+    con: asyncpg.Connection,
+    stream_id: str,
+    expected_version: int,
+    row: asyncpg.Record | None,
+    envelopes: list[EventEnvelope],
+) -> None:
+    """Why an append inserted nothing: a stale expected version, an event id already stored, or a lost race."""
+    actual = row["version"] if row is not None else None
+    if actual is not None and actual != expected_version:
+        raise WrongExpectedVersion(stream_id, expected_version, actual)
+    if await con.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE event_id = ANY($1::uuid[]))", [e.event_id for e in envelopes]
+    ):
+        raise DuplicateEventId(stream_id)
+    # A concurrent writer committed the same stream version first.
+    raise WrongExpectedVersion(stream_id, expected_version, None)
+
+
 # The one column list an envelope is read from (the store's reads and the outbox relay's).
 COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
              occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
 
 
-async def apply_schema(pool: asyncpg.Pool, service_ddl: str | None = None) -> None:
-    """Create the store's tables, and the service's own (`service_ddl`), if they are missing."""
-    ddl = resources.files("shared.eventstore").joinpath("schema.sql").read_text()
-    async with pool.acquire() as con, con.transaction():
-        await con.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-        await con.execute(ddl)
-        if service_ddl:
+async def apply_schema(
+    pool: asyncpg.Pool, service_ddl: str | None = None, migrations: Sequence[MigrationSet] = ()
+) -> None:
+    """Bring the store's tables, and the service's own (`migrations`), to their latest version (shared/migrations.py).
+
+    `service_ddl`, idempotent DDL of tables not under migrations (tests build such tables), runs afterwards
+    under the same lock.
+    """
+    await migrate(pool, [EVENT_STORE, *migrations])
+    if service_ddl:
+        async with pool.acquire() as con, con.transaction():
+            await con.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
             await con.execute(service_ddl)
 
 
@@ -95,43 +146,47 @@ class PostgresEventStore:
         # Outside a transaction the event and its outbox row would commit separately: a crash
         # between them would leave an event that is never published.
         assert con.is_in_transaction(), "append_in needs a transaction owned by the caller"
-        actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
-        if actual != expected_version:
-            raise WrongExpectedVersion(stream_id, expected_version, actual)
+        if not events:
+            actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
+            if actual != expected_version:
+                raise WrongExpectedVersion(stream_id, expected_version, actual)
+            return []
         now = self._clock()
-        recorded: list[EventEnvelope] = []
-        try:
-            # One savepoint for the whole batch: a conflict undoes every event of it, and the
-            # caller's transaction stays usable (all or nothing, never half a decision).
-            async with con.transaction():
-                for offset, new in enumerate(events, start=1):
-                    envelope = EventEnvelope.record(new, stream_id, expected_version + offset, now)
-                    position = await con.fetchval(
-                        _INSERT_EVENT,
-                        stream_id,
-                        envelope.stream_version,
-                        envelope.event_id,
-                        envelope.event_type,
-                        envelope.schema_version,
-                        envelope.tenant.value,
-                        envelope.office,
-                        envelope.occurred_at,
-                        envelope.recorded_at,
-                        envelope.actor,
-                        envelope.correlation_id,
-                        envelope.causation_id,
-                        envelope.data,
-                    )
-                    await con.execute("INSERT INTO outbox (global_position) VALUES ($1)", position)
-                    recorded.append(envelope.model_copy(update={"global_position": position}))
-                # Delivered at commit only, so the relay never wakes for an event it cannot see yet.
-                await con.execute(f"NOTIFY {OUTBOX_CHANNEL}")
-        except asyncpg.UniqueViolationError as err:
-            if err.constraint_name == "events_event_id_key":
-                raise DuplicateEventId(stream_id) from None
-            # A concurrent writer committed the same stream version first.
-            raise WrongExpectedVersion(stream_id, expected_version, None) from None
-        return recorded
+        envelopes = [
+            EventEnvelope.record(new, stream_id, expected_version + offset, now)
+            for offset, new in enumerate(events, start=1)
+        ]
+        columns = (
+            [e.event_id for e in envelopes],
+            [e.event_type for e in envelopes],
+            [e.schema_version for e in envelopes],
+            [e.tenant.value for e in envelopes],
+            [e.office for e in envelopes],
+            [e.occurred_at for e in envelopes],
+            [e.actor for e in envelopes],
+            [e.correlation_id for e in envelopes],
+            [e.causation_id for e in envelopes],
+            [json.dumps(e.data) for e in envelopes],
+        )
+        # One statement, one round trip: the version check, the events, their outbox rows and the NOTIFY
+        # (delivered at commit only, so the relay never wakes for an event it cannot see yet). A conflict
+        # (a concurrent writer's version, or an event id already stored) inserts nothing in its place.
+        if len(envelopes) == 1:
+            # A single row is inserted or not: nothing to undo, so no savepoint (two more round trips).
+            row = await con.fetchrow(_APPEND, stream_id, expected_version, now, *columns)
+        else:
+            try:
+                # One savepoint for the whole batch: a conflict undoes every event of it, and the
+                # caller's transaction stays usable (all or nothing, never half a decision).
+                async with con.transaction():
+                    row = await con.fetchrow(_APPEND, stream_id, expected_version, now, *columns)
+                    if not _complete(row, envelopes):
+                        raise _Conflict()
+            except _Conflict:
+                pass
+        if not _complete(row, envelopes):
+            await _raise_conflict(con, stream_id, expected_version, row, envelopes)
+        return [e.model_copy(update={"global_position": p}) for e, p in zip(envelopes, row["positions"], strict=True)]
 
     async def read_stream(self, stream_id: str) -> list[EventEnvelope]:
         async with self._pool.acquire() as con:

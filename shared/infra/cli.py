@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.set_defaults(handler=_token_issue)
 
     from shared.infra.cli_audit import add_audit_commands
+    from shared.infra.cli_bench import add_bench_commands
     from shared.infra.cli_demo import add_demo_command
     from shared.infra.cli_parked import add_parked_commands
     from shared.infra.cli_report import add_report_commands
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(sub)
     add_report_commands(sub)
     add_demo_command(sub)
+    add_bench_commands(sub)
     return parser
 
 

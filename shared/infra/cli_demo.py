@@ -163,6 +163,7 @@ def _demo(args: argparse.Namespace) -> int:
         print("\nThe platform stays up with the demo's data (Ctrl-C stops it):")
         for service, url in urls.items():
             print(f"  {service:10} {url}/docs")
+        print(f"  dashboard  {urls['reporting']}/dashboard#token={tokens['funder']}")
         print(f"  a token:   DUO_HOME={home} ./duo token issue --branch BE --role funder")
         platform.wait()
         return 0

@@ -116,6 +116,8 @@ def _run(args: argparse.Namespace) -> int:
     children: dict[str, subprocess.Popen] = {}
     ports = {service: DEFAULT_PORTS[service] + args.port_offset for service in SERVICES}
     env = dict(os.environ)  # a restarted service gets the environment the first one had
+    # Where the others answer, for the coordinators' view of the platform's health (reporting's dashboard).
+    env.setdefault("DUO_SERVICE_URLS", ",".join(f"{s}=http://127.0.0.1:{p}" for s, p in ports.items()))
     try:
         busy = [port for port in ports.values() if port_answers(port)]
         if busy:

@@ -60,6 +60,8 @@ def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | N
         ("reporting", "GET", "/plan", None),
         ("reporting", "GET", f"/history/{mentee_id}", None),
         ("reporting", "GET", "/figures/duos_formed/events", None),
+        ("reporting", "GET", "/coordination", None),
+        ("reporting", "GET", "/definitions", None),
         ("intake", "POST", f"/mentees/{mentee_id}/withdrawal", {"reason": "other"}),
         ("intake", "POST", f"/mentors/{mentor_id}/withdrawal", {"reason": "health"}),
         ("intake", "POST", f"/mentees/{mentee_id}/rejoin", {}),
@@ -69,6 +71,10 @@ def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | N
 
 def expected(role: Role, branch: str | None, path: str) -> str | int:
     """The answer the roles table gives a caller of `role` in `branch` on a BE person or office."""
+    if path == "/definitions":
+        return ALLOWED  # the words of the definitions: every reader of figures
+    if path == "/coordination":
+        return ALLOWED if role is Role.COORDINATOR else 403  # a coordinator's own branch (or offices)
     if path == "/rules":
         return 403 if role is Role.FEDERATION else ALLOWED  # every role of a branch reads its own branch's rules
     if path.startswith("/history") or path.endswith("/events"):

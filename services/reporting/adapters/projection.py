@@ -39,28 +39,41 @@ def reporting_tables_ddl() -> str:
     return resources.files("services.reporting.adapters").joinpath("schema.sql").read_text()
 
 
+LEDGER_COLUMNS = _COLUMNS
+
+
+def ledger_row(envelope: EventEnvelope) -> tuple:
+    """One fact as a ledger row (in LEDGER_COLUMNS order), once it validates against the catalog.
+
+    Raises pydantic.ValidationError (or UnknownEventType) for a fact that does not: parked, never kept.
+    """
+    envelope.payload()
+    return (
+        envelope.event_id,
+        envelope.stream_id,
+        envelope.stream_version,
+        envelope.event_type,
+        envelope.schema_version,
+        envelope.tenant.value,
+        envelope.office,
+        envelope.occurred_at,
+        envelope.recorded_at,
+        envelope.actor,
+        envelope.correlation_id,
+        envelope.causation_id,
+        envelope.data,
+    )
+
+
 def ledger_writer(table: str = LEDGER):
     """The effect that keeps one fact in `table` (the live ledger, or a rebuild's)."""
+    insert = (
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING"
+    )
 
     async def keep(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        envelope.payload()  # a fact that does not validate against the catalog is parked, never kept
-        await con.execute(
-            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING",
-            envelope.event_id,
-            envelope.stream_id,
-            envelope.stream_version,
-            envelope.event_type,
-            envelope.schema_version,
-            envelope.tenant.value,
-            envelope.office,
-            envelope.occurred_at,
-            envelope.recorded_at,
-            envelope.actor,
-            envelope.correlation_id,
-            envelope.causation_id,
-            envelope.data,
-        )
+        await con.execute(insert, *ledger_row(envelope))
 
     return keep
 

@@ -7,18 +7,24 @@ rebuild ran are carried into the new ledger at the switch (a fact is a fact: the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
 import pydantic
 from aiokafka import AIOKafkaConsumer
 
-from services.reporting.adapters.projection import LEDGER, ledger_writer, programme
+from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, ledger_row, programme
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
 from shared.consuming.subscriber import admit
+from shared.events.registry import UnknownEventType
 from shared.kafka import aiokafka_options
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
@@ -40,8 +46,7 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
 
         await init_connection(con)
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
-        live = {r["event_id"] for r in await con.fetch(f"SELECT event_id FROM {LEDGER}")}
-        replayed = await _replay(con, settings, live, say)
+        replayed = (await replay(con, settings, REBUILD, say)).events
         rebuilt_figures = await _all_figures(con, REBUILD, today)
         live_figures = await _all_figures(con, LEDGER, today)
         equal = rebuilt_figures == live_figures
@@ -59,7 +64,27 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         await con.close()
 
 
-async def _replay(con: asyncpg.Connection, settings: ServiceSettings, live: set, say: Callable[[str], None]) -> int:
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay read: facts kept (redeliveries included), and the seconds from its start to its last new fact."""
+
+    events: int
+    seconds: float
+
+
+async def replay(
+    con: asyncpg.Connection,
+    settings: ServiceSettings,
+    table: str,
+    say: Callable[[str], None] = print,
+    idle_s: float = IDLE_S,
+) -> Replayed:
+    """Read every topic from its beginning into `table` (shaped like the ledger), until every fact of the live
+    ledger is in it and nothing new came for `idle_s`.
+
+    Each fetched batch goes in with one COPY and one INSERT ... ON CONFLICT DO NOTHING, in one transaction; the
+    facts still missing are counted by the database, never held in memory, so memory stays flat as the log grows.
+    """
     producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
     consumer = AIOKafkaConsumer(
         *producers,
@@ -69,34 +94,74 @@ async def _replay(con: asyncpg.Connection, settings: ServiceSettings, live: set,
         enable_auto_commit=False,
         **aiokafka_options(settings.kafka_security),
     )
-    keep = ledger_writer(REBUILD)
+    staging = f"{table}_batch"
+    # COPY speaks binary, and JSONB is decoded as Python objects on our connections (text only): the batch's
+    # data travels as JSON text and is cast on the way into the table.
+    await con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {LEDGER} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS; "
+        f"ALTER TABLE {staging} ALTER COLUMN data TYPE text"
+    )
+    selected = ", ".join("data::jsonb" if c == "data" else c for c in LEDGER_COLUMNS)
+    insert = (
+        f"INSERT INTO {table} ({', '.join(LEDGER_COLUMNS)}) SELECT {selected} FROM {staging} "
+        "ON CONFLICT (event_id) DO NOTHING"
+    )
+    missing = (
+        f"SELECT count(*) FROM {LEDGER} l WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.event_id = l.event_id)"
+    )
     await consumer.start()
-    seen: set = set()
-    count, started, last_new, last_said = 0, time.monotonic(), time.monotonic(), 0.0
+    count, started = 0, time.monotonic()
+    last_new = last_said = last_checked = started
+    writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
+
+    async def write(rows: list[tuple]) -> None:
+        nonlocal last_new
+        async with con.transaction():
+            await con.copy_records_to_table(staging, records=rows, columns=LEDGER_COLUMNS)
+            status = await con.execute(insert)
+        if int(status.split()[-1]) > 0:
+            last_new = time.monotonic()
+
     try:
-        # Not from end offsets, which a broker may under-report: the live ledger says what must be there.
-        while not (live <= seen and time.monotonic() - last_new > IDLE_S):
+        while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            async with con.transaction():
-                for records in batches.values():
-                    for record in records:
-                        envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
-                        if envelope is None or refusal:
-                            continue  # parked live, never counted: not counted here either
-                        try:
-                            await keep(con, envelope)
-                        except pydantic.ValidationError:
-                            continue  # its data does not fit the catalog: parked live, not counted
-                        count += 1
-                        if envelope.event_id not in seen:
-                            seen.add(envelope.event_id)
-                            last_new = time.monotonic()
-            if time.monotonic() - last_said > 2:
-                elapsed = time.monotonic() - started
-                say(f"{count} events, {count / elapsed:.0f} events/s, {len(live - seen)} live facts still to read")
-                last_said = time.monotonic()
-            if time.monotonic() - last_new > 60 and not live <= seen:
-                raise RuntimeError(f"{len(live - seen)} facts of the live ledger are not on the topics any more")
+            rows = []
+            for records in batches.values():
+                for record in records:
+                    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
+                    if envelope is None or refusal:
+                        continue  # parked live, never counted: not counted here either
+                    try:
+                        *row, data = ledger_row(envelope)
+                        rows.append((*row, json.dumps(data)))
+                    except (pydantic.ValidationError, UnknownEventType):
+                        continue  # its data does not fit the catalog: parked live, not counted
+            if writing is not None:
+                await writing  # one batch in flight at most: the database writes while Python decodes
+                writing = None
+            if rows:
+                writing = asyncio.create_task(write(rows))
+                count += len(rows)
+            now = time.monotonic()
+            if now - last_said > 2:
+                say(f"{count} events, {count / (now - started):.0f} events/s")
+                last_said = now
+            if not rows and now - last_new > idle_s and now - last_checked > min(idle_s, 1.0):
+                # Not from end offsets, which a broker may under-report: the live ledger says what must be there.
+                last_checked = now
+                still = await con.fetchval(missing)
+                if not still:
+                    break
+                say(f"{still} live facts still to read")
+                if now - last_new > 60:
+                    raise RuntimeError(f"{still} facts of the live ledger are not on the topics any more")
     finally:
+        if writing is not None:
+            if sys.exc_info()[0] is None:
+                await writing
+            else:
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
         await consumer.stop()
-    return count
+    return Replayed(count, last_new - started)

@@ -17,14 +17,22 @@ from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
     DuoFormed,
+    FirstMeetingScheduled,
     FollowUpRecorded,
     InternshipStarted,
     JobEnded,
     JobFound,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    MatchProposed,
     MeetingLogged,
     MenteeApplicationRejected,
+    MenteeReadyForMatching,
     MenteeRegistered,
+    MenteeRejoined,
     MenteeSurveyRecorded,
+    MenteeWithdrawn,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -74,6 +82,64 @@ class Duo:
     event_ids: list[uuid.UUID] = field(default_factory=list)
 
 
+# Where a mentee stands after each fact of their journey (the facts come from intake, matching and tracking).
+MENTEE_STATUS_AFTER = {
+    MenteeRegistered.event_type: "registered",  # the steps before matching are still to do
+    MenteeReadyForMatching.event_type: "waiting",  # information session and suitable interview: matchable
+    MenteeWithdrawn.event_type: "gone",
+    PersonalDataErased.event_type: "gone",
+    MenteeRejoined.event_type: "registered",  # the intake interview comes again before matching
+    DuoFormed.event_type: "in_duo",
+    DuoEnded.event_type: "gone",
+}
+
+
+@dataclass
+class MenteeJourney:
+    """A mentee's place and the facts that moved them between registered, waiting, in a duo and gone."""
+
+    mentee_id: uuid.UUID
+    place: Place | None = None
+    registered_on: date | None = None
+    steps: list[tuple[datetime, str, str, date]] = field(default_factory=list)  # (occurred_at, event id, status, day)
+
+    def status(self) -> tuple[str, date | None]:
+        """The status after the last fact (in the order they happened, whatever order they arrived in), and the
+        day it began."""
+        if not self.steps:
+            return "unknown", None
+        _, _, status, day = max(self.steps)
+        return status, day
+
+
+@dataclass
+class Proposal:
+    """A proposal of a mentee and a mentor, and how it ended (if it did): formed, declined or expired."""
+
+    proposal_id: uuid.UUID
+    place: Place | None = None
+    mentee_id: uuid.UUID | None = None
+    mentor_id: uuid.UUID | None = None
+    proposed_on: date | None = None
+    expires_on: date | None = None
+    first_meeting_on: date | None = None
+    accepted_by: set[str] = field(default_factory=set)
+    closed_as: str | None = None  # formed | declined | expired
+    closed_on: date | None = None
+
+    @property
+    def open(self) -> bool:
+        """Proposed, and neither formed, declined nor expired (yet)."""
+        return self.proposed_on is not None and self.closed_as is None
+
+
+_PROPOSAL_CLOSED_AS = {
+    DuoFormed.event_type: "formed",
+    MatchDeclined.event_type: "declined",
+    MatchExpired.event_type: "expired",
+}
+
+
 @dataclass
 class Programme:
     """Every fact of the log up to a moment, indexed for the figures."""
@@ -84,6 +150,8 @@ class Programme:
     mentors_trained: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)
     mentors_left: dict[uuid.UUID, date] = field(default_factory=dict)
     duos: dict[uuid.UUID, Duo] = field(default_factory=dict)
+    mentees: dict[uuid.UUID, MenteeJourney] = field(default_factory=dict)
+    proposals: dict[uuid.UUID, Proposal] = field(default_factory=dict)
     by_stream: dict[str, list[EventEnvelope]] = field(default_factory=lambda: defaultdict(list))
     events: int = 0
 
@@ -117,6 +185,7 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
         p.events += 1
         p.by_stream[envelope.stream_id].append(envelope)
         data, kind, place = envelope.data, envelope.event_type, Place(envelope.tenant, envelope.office)
+        _journeys(p, envelope, place)
         if kind == MenteeRegistered.event_type:
             p.registrations[uuid.UUID(data["mentee_id"])] = (place, _day(envelope))
             p.application_events[envelope.event_id] = (place, _day(envelope))
@@ -153,6 +222,38 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
     ):
         _duo_fact(p, envelope)
     return p
+
+
+def _journeys(p: Programme, envelope: EventEnvelope, place: Place) -> None:
+    """A fact's part in a mentee's journey and in a proposal's life (each kept whatever order they arrive in)."""
+    data, kind = envelope.data, envelope.event_type
+    if kind in MENTEE_STATUS_AFTER and not (kind == PersonalDataErased.event_type and data.get("kind") != "mentee"):
+        mentee_id = uuid.UUID(data["person_id"] if kind == PersonalDataErased.event_type else data["mentee_id"])
+        journey = p.mentees.setdefault(mentee_id, MenteeJourney(mentee_id))
+        if kind == MenteeRegistered.event_type or journey.place is None:
+            journey.place = place
+        if kind == MenteeRegistered.event_type:
+            journey.registered_on = _day(envelope)
+        day = _day(envelope)
+        if kind == DuoFormed.event_type:
+            day = date.fromisoformat(data["formed_on"])
+        elif kind == DuoEnded.event_type and data.get("ended_on"):
+            day = date.fromisoformat(data["ended_on"])
+        journey.steps.append((envelope.occurred_at, str(envelope.event_id), MENTEE_STATUS_AFTER[kind], day))
+    if kind == MatchProposed.event_type or kind == MatchAccepted.event_type or kind in _PROPOSAL_CLOSED_AS:
+        proposal_id = uuid.UUID(data["proposal_id"])
+        proposal = p.proposals.setdefault(proposal_id, Proposal(proposal_id))
+        if kind == MatchProposed.event_type:
+            proposal.place, proposal.proposed_on = place, _day(envelope)
+            proposal.mentee_id, proposal.mentor_id = uuid.UUID(data["mentee_id"]), uuid.UUID(data["mentor_id"])
+            proposal.expires_on = _parse(data.get("expires_on"))
+        elif kind == MatchAccepted.event_type:
+            proposal.accepted_by.add(str(data.get("side")))
+        else:
+            proposal.closed_as, proposal.closed_on = _PROPOSAL_CLOSED_AS[kind], _day(envelope)
+    if kind == FirstMeetingScheduled.event_type:
+        proposal_id = uuid.UUID(data["proposal_id"])
+        p.proposals.setdefault(proposal_id, Proposal(proposal_id)).first_meeting_on = _parse(data.get("meeting_on"))
 
 
 def _duo_fact(p: Programme, envelope: EventEnvelope) -> None:

@@ -1,3 +1,7 @@
+-- Event store: events, outbox, processed and parked events.
+-- Version 1: the schema as it was applied at start-up before versioned migrations; every statement is
+-- idempotent, so a database made by that start-up path takes this version without change.
+
 -- One service's event store. Applied at start-up; every statement is idempotent.
 
 CREATE TABLE IF NOT EXISTS events (

@@ -1,3 +1,7 @@
+-- Tracking's own tables.
+-- Version 1: the schema as it was applied at start-up before versioned migrations; every statement is
+-- idempotent, so a database made by that start-up path takes this version without change.
+
 -- Tracking's own tables, next to its event store. Applied at start-up; every statement is idempotent.
 -- No personal data: ids, office, dates, counts and codes.
 

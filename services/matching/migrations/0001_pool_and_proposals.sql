@@ -1,3 +1,7 @@
+-- Matching's own tables: the candidate pool, declined pairs, proposals.
+-- Version 1: the schema as it was applied at start-up before versioned migrations; every statement is
+-- idempotent, so a database made by that start-up path takes this version without change.
+
 -- Matching's own tables, next to its event store. Applied at start-up; every statement is idempotent.
 
 -- The candidate pool, projected from intake's (and tracking's) events, in stream order, exactly

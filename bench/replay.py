@@ -1,0 +1,224 @@
+"""Replay: reporting's projection rebuild from the log against a raw aiokafka read of the same topics.
+
+N CloudEvents (scale 1: 1,000,000) are written straight to the platform's topics under a fresh prefix by one
+fast producer (shared/events/wire.py to_kafka, shared/kafka.py new_producer), as the relays would have: a mix
+of intake's registrations, matching's duos and tracking's meetings. Then, each in a fresh child process (so
+its peak resident memory is its own):
+- ours: `services.reporting.adapters.rebuild.replay` into a fresh table shaped like the ledger (what
+  `duo projection rebuild reporting` does before comparing figures and switching over);
+- raw: an AIOKafkaConsumer reading every record of the same topics and doing nothing with them.
+Both first at N/4 events, then at N (the log grown by 3N/4): the peak memory at both sizes says whether it is
+flat as the log grows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bench.common import Result, Servers, at_least, at_most, fresh_database, in_child, peak_rss_mb, scaled, unique
+from shared.events.catalog import DuoFormed, MeetingLogged, MenteeRegistered, MentorRegistered, SectorExperience
+from shared.events.envelope import EventEnvelope
+from shared.events.wire import to_kafka
+from shared.kafka import new_producer
+from shared.tenancy import Tenant
+from shared.topics import declared_topics, ensure_topics, topic_of
+
+EVENTS_AT_SCALE_1 = 1_000_000
+RAW_TARGET = 0.5  # our replay rate against the raw read's
+MEMORY_GROWTH_LIMIT = 1.2  # peak memory at N against N/4: "flat" allows 20% (allocator noise, fetch buffers)
+
+
+def _templates() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(service, event type, id field, data) of the mix, in proportion: 4 registrations, 1 mentor, 1 duo, 4
+    meetings in every 10 events."""
+    mentee = MenteeRegistered(
+        mentee_id=uuid.uuid4(),
+        job_target_sector="Q",
+        languages=("nl", "fr", "ar"),
+        weekly_availability_hours=4,
+        available_day_parts=("mon-evening", "sat-morning"),
+        age_band="25-29",
+        consents=("data_processing", "voluntary_participation"),
+    )
+    mentor = MentorRegistered(
+        mentor_id=uuid.uuid4(),
+        sectors=("M",),
+        experience=(SectorExperience(sector="M", years=20),),
+        languages=("nl", "en"),
+        capacity=2,
+        age_band="60-64",
+    )
+    duo = DuoFormed(
+        duo_id=uuid.uuid4(),
+        proposal_id=uuid.uuid4(),
+        mentee_id=uuid.uuid4(),
+        mentor_id=uuid.uuid4(),
+        province="Antwerpen",
+        job_target_sector="Q",
+        formed_on=date(2026, 10, 1),
+        days_to_match=20,
+        score=0.8,
+        config_version="2026.1",
+    )
+    meeting = MeetingLogged(
+        duo_id=uuid.uuid4(), met_on=date(2026, 10, 8), duration_minutes=90, mode="in_person", topics=("job_search",)
+    )
+    one = [
+        ("intake", mentee.event_type, "mentee_id", mentee.model_dump(mode="json")),
+        ("intake", mentor.event_type, "mentor_id", mentor.model_dump(mode="json")),
+        ("matching", duo.event_type, "duo_id", duo.model_dump(mode="json")),
+        ("tracking", meeting.event_type, "duo_id", meeting.model_dump(mode="json")),
+    ]
+    return [one[0]] * 4 + [one[1], one[2]] + [one[3]] * 4
+
+
+async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float:
+    """Write `count` events to the topics under `prefix`; returns the events per second written."""
+    templates = _templates()
+    topics = {service: topic_of(service, prefix) for service in ("intake", "matching", "tracking")}
+    producer = new_producer(kafka)
+    await producer.start()
+    recorded = datetime(2026, 10, 1, tzinfo=UTC)
+    started = time.perf_counter()
+    try:
+        pending = []
+        for n in range(start, start + count):
+            service, event_type, id_field, data = templates[n % len(templates)]
+            subject = uuid.uuid4()
+            moment = recorded + timedelta(seconds=n)
+            envelope = EventEnvelope.model_construct(
+                global_position=None,
+                event_id=uuid.uuid4(),
+                event_type=event_type,
+                schema_version=1,
+                stream_id=f"{id_field.removesuffix('_id')}-{subject}",
+                stream_version=1,
+                tenant=Tenant.BE,
+                office="be-antwerpen",
+                occurred_at=moment,
+                recorded_at=moment,
+                actor="bench",
+                correlation_id=uuid.uuid4(),
+                causation_id=None,
+                chain_hash=None,
+                data=data | {id_field: str(subject)},
+            )
+            key, value, headers = to_kafka(envelope, service)
+            pending.append(await producer.send(topics[service], value=value, key=key, headers=headers))
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return count / (time.perf_counter() - started)
+
+
+def ours_child(database_url: str, kafka: str, prefix: str, idle_s: float) -> dict[str, float]:
+    """In a child process: the rebuild's replay of every topic under `prefix` into a fresh ledger-shaped table."""
+
+    async def main() -> dict[str, float]:
+        from services.reporting.adapters.projection import reporting_tables_ddl
+        from services.reporting.adapters.rebuild import replay
+        from shared.config import ServiceSettings
+        from shared.eventstore.postgres import init_connection
+
+        con = await asyncpg.connect(database_url)
+        try:
+            await init_connection(con)
+            await con.execute(reporting_tables_ddl())
+            table = unique("bench_rebuild")
+            await con.execute(f"CREATE TABLE {table} (LIKE ledger INCLUDING ALL)")
+            settings = ServiceSettings("reporting", database_url, kafka, topic_prefix=prefix)
+            replayed = await replay(con, settings, table, say=lambda _: None, idle_s=idle_s)
+            stored = await con.fetchval(f"SELECT count(*) FROM {table}")
+            await con.execute(f"DROP TABLE {table}")
+        finally:
+            await con.close()
+        return {"events": replayed.events, "stored": stored, "seconds": replayed.seconds}
+
+    cpu = time.process_time()
+    figures = asyncio.run(main())
+    return figures | {"peak_rss_mb": peak_rss_mb(), "cpu_seconds": time.process_time() - cpu}
+
+
+def raw_child(kafka: str, prefix: str, expected: int) -> dict[str, float]:
+    """In a child process: read every record of the topics under `prefix` with aiokafka, doing nothing with them."""
+
+    async def main() -> dict[str, float]:
+        from aiokafka import AIOKafkaConsumer
+
+        consumer = AIOKafkaConsumer(
+            *(t.name for t in declared_topics(prefix)),
+            bootstrap_servers=kafka,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        started = time.monotonic()
+        await consumer.start()
+        count = 0
+        try:
+            while count < expected:
+                batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+                for records in batches.values():
+                    count += len(records)
+                if time.monotonic() - started > 600:
+                    raise RuntimeError(f"read {count} of {expected} records in 10 minutes")
+            return {"events": count, "seconds": time.monotonic() - started}
+        finally:
+            await consumer.stop()
+
+    cpu = time.process_time()
+    figures = asyncio.run(main())
+    return figures | {"peak_rss_mb": peak_rss_mb(), "cpu_seconds": time.process_time() - cpu}
+
+
+async def _prepare(servers: Servers) -> tuple[str, str]:
+    prefix = unique("bench") + "."
+    await ensure_topics(servers.kafka_bootstrap, declared_topics(prefix))
+    return prefix, await fresh_database(servers, "bench_reporting")
+
+
+def measure(servers: Servers, scale: float = 1.0, repeat: int = 3, idle_s: float = 3.0) -> Result:
+    result = Result("replay")
+    total = scaled(EVENTS_AT_SCALE_1, scale, least=400)
+    quarter = total // 4
+    prefix, database_url = asyncio.run(_prepare(servers))
+    written = 0
+    for size in (quarter, total):
+        label = "N/4" if size == quarter else "N"
+        rate = asyncio.run(generate(servers.kafka_bootstrap, prefix, size - written, written))
+        written = size
+        result.figure(f"generation ({label} step)", "events/s").add(rate)
+        for _ in range(repeat):
+            ours = in_child(ours_child, database_url, servers.kafka_bootstrap, prefix, idle_s)
+            raw = in_child(raw_child, servers.kafka_bootstrap, prefix, size)
+            result.figure(f"rebuild replay, {label}", "events/s").add(ours["events"] / ours["seconds"])
+            result.figure(f"raw aiokafka read, {label}", "events/s").add(raw["events"] / raw["seconds"])
+            result.figure(f"ratio replay/raw, {label}", "x").add(
+                (ours["events"] / ours["seconds"]) / (raw["events"] / raw["seconds"])
+            )
+            result.figure(f"rebuild peak RSS, {label}", "MiB", higher_is_better=False).add(ours["peak_rss_mb"])
+            result.figure(f"raw read peak RSS, {label}", "MiB", higher_is_better=False).add(raw["peak_rss_mb"])
+            result.figure(f"rebuild facts stored, {label}", "events").add(ours["stored"])
+            result.figure(f"rebuild CPU per event, {label}", "us", higher_is_better=False).add(
+                ours["cpu_seconds"] / max(ours["events"], 1) * 1e6
+            )
+            result.figure(f"raw read CPU per event, {label}", "us", higher_is_better=False).add(
+                raw["cpu_seconds"] / max(raw["events"], 1) * 1e6
+            )
+    result.targets.append(
+        at_least("replay vs raw aiokafka (N)", result.median("ratio replay/raw, N"), RAW_TARGET, "x", "the raw rate")
+    )
+    growth = result.median("rebuild peak RSS, N") / result.median("rebuild peak RSS, N/4")
+    result.figure("rebuild peak RSS growth N against N/4", "x", higher_is_better=False).add(growth)
+    result.targets.append(at_most("rebuild memory N against N/4", growth, MEMORY_GROWTH_LIMIT, "x"))
+    result.notes = {"events_N": total, "events_N/4": quarter, "topics_prefix": prefix, "idle_s": idle_s}
+    return result

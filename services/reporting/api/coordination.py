@@ -1,0 +1,129 @@
+"""What a coordinator acts on, read from reporting's ledger: waiting mentees, open proposals, inactive duos,
+follow-ups due, the events reporting parked for their branch, and the platform's health."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.reporting.adapters.projection import programme
+from services.reporting.api.figures import _cutoff
+from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices, coordination
+from shared.auth.http import authorize, roles_doc
+from shared.auth.identity import Identity, Role
+from shared.clock import utc_now
+from shared.commanding.errors import InvalidField, OutsideOffices
+from shared.health import decide
+from shared.runtime import ServiceRuntime
+from shared.tenancy import OFFICES
+
+router = APIRouter(tags=["coordination"])
+Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
+# Where the other services answer, for their /health: "intake=http://host:8001,matching=...,tracking=..."
+SERVICE_URLS_VARIABLE = "DUO_SERVICE_URLS"
+HEALTH_TIMEOUT_S = 2.0
+
+
+def service_urls(environ: Mapping[str, str]) -> dict[str, str]:
+    """The other services' base URLs from DUO_SERVICE_URLS (none when unset; malformed entries are ignored)."""
+    urls = {}
+    for entry in environ.get(SERVICE_URLS_VARIABLE, "").split(","):
+        name, _, url = entry.strip().partition("=")
+        if name.strip() and url.strip().startswith(("http://", "https://")):
+            urls[name.strip()] = url.strip().rstrip("/")
+    return urls
+
+
+async def _their_health(client: httpx.AsyncClient, name: str, url: str) -> dict:
+    try:
+        answer = await client.get(f"{url}/health", timeout=HEALTH_TIMEOUT_S)
+        body = answer.json()
+        return {"service": name, "status": body.get("status", "failing"), "reasons": body.get("reasons", [])}
+    except (httpx.HTTPError, ValueError) as err:
+        return {"service": name, "status": "unreachable", "reasons": [f"no answer from /health ({type(err).__name__})"]}
+
+
+async def platform_health(request: Request) -> dict:
+    """Reporting's own health, and the other services' when their URLs are configured."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    status, reasons = decide(await runtime.health_checks(), utc_now(), runtime.stall_after_s)
+    services = [{"service": runtime.settings.service, "status": status, "reasons": reasons}]
+    others = service_urls(os.environ)
+    if others:
+        async with httpx.AsyncClient() as client:
+            services += await asyncio.gather(*(_their_health(client, n, u) for n, u in sorted(others.items())))
+    return {
+        "services": services,
+        "others_configured": bool(others),
+        "note": None if others else f"set {SERVICE_URLS_VARIABLE} to include the other services' health",
+    }
+
+
+async def parked_of_branch(request: Request, where: Offices) -> dict:
+    """The events reporting parked (never counted) of the caller's branch and offices; messages that are not
+    events of the platform belong to no branch and are counted only."""
+    async with request.app.state.runtime.pool.acquire() as con:
+        rows = await con.fetch(
+            "SELECT event_id, event_type, reason, parked_at, envelope->>'office' AS office FROM parked_events "
+            "WHERE envelope->>'tenant' = $1 ORDER BY parked_at DESC LIMIT 1000",
+            where.branch.value,
+        )
+        messages = await con.fetchval("SELECT count(*) FROM parked_messages")
+    events = [
+        {
+            "event_id": str(r["event_id"]),
+            "event_type": r["event_type"],
+            "office": r["office"],
+            "reason": r["reason"],
+            "parked_at": r["parked_at"].isoformat(),
+        }
+        for r in rows
+        if where.offices is None or r["office"] in where.offices
+    ]
+    return {"events": events, "messages_without_branch": messages}
+
+
+@router.get("/coordination", openapi_extra=roles_doc(Role.COORDINATOR))
+async def get_coordination(
+    request: Request,
+    identity: Coordinator,
+    office: Annotated[
+        str | None, Query(description="one office of the caller's branch (and offices); all of them by default")
+    ] = None,
+    as_of: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="items per list at most; each list has its total")] = (
+        DEFAULT_LIMIT
+    ),
+) -> dict:
+    """A coordinator's work for their branch (or the offices of their token) as of a day: mentees waiting for a
+    mentor and since when, open proposals and their expiry, inactive duos, follow-ups due, the events reporting
+    parked, and the platform's health. Ids only: names are in intake, which records every read."""
+    assert identity.branch is not None  # a coordinator always has a branch
+    if office is not None:
+        if office not in OFFICES:
+            raise InvalidField("office", "known_office", f"unknown office {office}")
+        if OFFICES[office][0] != identity.branch:
+            raise InvalidField("office", "office_of_branch", f"office {office} is not an office of the caller's branch")
+        if not identity.may_reach_office(office):
+            raise OutsideOffices(office)
+    where = Offices(identity.branch, frozenset({office}) if office else identity.offices)
+    day, cutoff = _cutoff(request, identity.branch, as_of)
+    async with request.app.state.runtime.pool.acquire() as con:
+        p = await programme(con, identity.branch, cutoff)
+    return {
+        "as_of": day.isoformat(),
+        "branch": identity.branch.value,
+        "offices": sorted(where.offices) if where.offices is not None else None,
+        "offices_of_caller": sorted(
+            o for o, (branch, _, _) in OFFICES.items() if branch == identity.branch and identity.may_reach_office(o)
+        ),
+        **coordination(p, where, day, limit),
+        "parked": await parked_of_branch(request, where),
+        "health": await platform_health(request),
+    }

@@ -1,0 +1,11 @@
+"""Tracking's database, version by version (shared/migrations.py): the library's components it uses,
+then its own tables (duos and follow-ups), in the numbered files of this folder."""
+
+from shared.migrations import EVENT_STORE, IDEMPOTENCY_KEYS, ORDERED_CONSUMER, MigrationSet
+
+MIGRATIONS: tuple[MigrationSet, ...] = (
+    EVENT_STORE,
+    IDEMPOTENCY_KEYS,
+    ORDERED_CONSUMER,
+    MigrationSet("tracking", __name__),
+)

@@ -1,0 +1,1 @@
+"""The OrderedConsumer's tables' migrations (shared/migrations.py)."""

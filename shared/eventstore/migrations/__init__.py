@@ -1,0 +1,1 @@
+"""The event store's migrations (shared/migrations.py): events, outbox, consumer bookkeeping."""

@@ -1,0 +1,75 @@
+"""A small-scale run of every benchmark of bench/: each runs and reports its figures and targets. Never its speed:
+a test never decides on a time (docs/performance.md holds the figures)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench.runner import BENCHMARKS, run_all, table, write
+from shared.infra.cli import build_parser
+
+pytestmark = pytest.mark.integration
+
+SMOKE_SCALE = 0.002  # 40 appends, 2,000 events replayed, 2 s of commands at 5/s and 20/s, 16 commands per run
+
+EXPECTED_FIGURES = {
+    "appends": ["ours, 1 writer(s)", "eventsourcing, 8 writer(s)", "ratio ours/library, 8 writer(s)"],
+    "replay": ["rebuild replay, N", "raw aiokafka read, N", "rebuild peak RSS, N/4", "rebuild peak RSS, N"],
+    "freshness": ["freshness p50 at 20/s", "freshness p99 at 20/s", "freshness max at 20/s"],
+    "commands": [
+        "registration, 8 client(s): rate",
+        "meeting logged, 1 client(s): p99",
+        "relay, full outbox to broker acknowledgement",
+        "relay, one event from commit to ack: p50",
+    ],
+    "matching": ["solve_round", "pairings"],
+}
+
+
+def test_every_benchmark_runs_and_reports_its_figures(infra, tmp_path):
+    document = run_all(infra, scale=SMOKE_SCALE, repeat=1, say=lambda _: None)
+    assert list(document["benchmarks"]) == list(BENCHMARKS)
+    assert document["machine"]["cpus"] and document["machine"]["postgres"]
+    for name, expected in EXPECTED_FIGURES.items():
+        result = document["benchmarks"][name]
+        figures = {f["name"]: f for f in result["figures"]}
+        for figure in expected:
+            assert figure in figures, f"{name} reports no {figure!r}: {sorted(figures)}"
+            f = figures[figure]
+            assert len(f["runs"]) >= 1 and f["unit"]
+            assert all(isinstance(f[k], float | int) and not math.isnan(f[k]) for k in ("min", "median", "max"))
+            assert f["min"] <= f["median"] <= f["max"]
+        for target in result["targets"]:
+            assert target["required"] and target["measured"] and target["met"] in (True, False)
+    commands = {f["name"]: f for f in document["benchmarks"]["commands"]["figures"]}
+    assert all(f["max"] == 0 for n, f in commands.items() if n.endswith("failed")), "every command was accepted"
+    replay = {f["name"]: f for f in document["benchmarks"]["replay"]["figures"]}
+    assert replay["rebuild facts stored, N"]["max"] == document["benchmarks"]["replay"]["notes"]["events_N"]
+    out = tmp_path / "bench.json"
+    write(document, out)
+    assert json.loads(out.read_text())["scale"] == SMOKE_SCALE
+
+
+def test_duo_bench_runs_a_chosen_benchmark_and_writes_its_json(tmp_path, capsys):
+    out = tmp_path / "results" / "bench.json"
+    args = build_parser().parse_args(
+        ["bench", "--scale", "0.001", "--repeat", "1", "--only", "matching", "--out", str(out)]
+    )
+    assert args.handler(args) == 0
+    document = json.loads(out.read_text())
+    assert list(document["benchmarks"]) == ["matching"]
+    printed = capsys.readouterr().out
+    assert "solve_round" in printed and str(out) in printed
+
+
+def test_the_table_names_every_target_and_its_verdict():
+    from bench.common import Result, at_least
+
+    result = Result("appends")
+    result.figure("ours, 1 writer(s)", "events/s").add(1000)
+    result.targets.append(at_least("appends", 1.5, 3.0, "x", "the library's rate"))
+    text = table([result])
+    assert "ours, 1 writer(s)" in text and "MISSED" in text and "0.50 of the target" in text

@@ -1,0 +1,100 @@
+"""docker-compose.yml: the structure an operator relies on, checked from the parsed file (no Docker needed);
+`docker compose config` (or Debian's `docker-compose config`) validates it too where one is installed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+SERVICES = ("intake", "matching", "tracking", "reporting")
+VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?[-?][^}]*)?\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())  # merge keys (<<) resolved by PyYAML
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    return {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+
+
+def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
+    declared = set(compose["volumes"])
+    for name, path in (("postgres", "/var/lib/postgresql"), ("kafka", "/var/lib/kafka/data")):
+        mounts = [m.split(":") for m in compose["services"][name]["volumes"]]
+        named = [(source, target) for source, target, *_ in mounts if not source.startswith((".", "/"))]
+        assert any(target == path and source in declared for source, target in named), f"{name}: no named volume"
+    assert _environment(compose["services"]["kafka"])["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", _environment(compose["services"]["kafka"])["CLUSTER_ID"])
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_has_a_healthcheck_a_restart_policy_and_its_own_credentials(
+    compose: dict[str, Any], name: str
+) -> None:
+    service = compose["services"][name]
+    assert service["restart"] in ("unless-stopped", "always", "on-failure")
+    check = service["healthcheck"]["test"]
+    assert "/health" in " ".join(check) and check[0] in ("CMD", "CMD-SHELL")
+    assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert service["depends_on"]["kafka-setup"]["condition"] == "service_completed_successfully"
+    env = _environment(service)
+    urls = {k: v for k, v in env.items() if k.endswith("_DATABASE_URL")}
+    assert list(urls) == [f"{name.upper()}_DATABASE_URL"]
+    assert urls[f"{name.upper()}_DATABASE_URL"].startswith(f"postgresql://duo_{name}:")
+    assert env["KAFKA_SASL_USERNAME"] == name
+    # Unauthenticated /health and /metrics: published on the host's loopback only.
+    assert all(str(port).startswith("127.0.0.1:") for port in service["ports"])
+
+
+def test_the_infrastructure_restarts_and_the_setup_runs_once(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["postgres"]["restart"] == services["kafka"]["restart"] == "unless-stopped"
+    assert services["kafka-setup"]["restart"] == "no"
+    assert all("healthcheck" in services[name] for name in ("postgres", "kafka"))
+    assert services["kafka"]["ports"] == ["127.0.0.1:19092:9095"]  # the operators' SASL listener, loopback only
+
+
+def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for key, value in _environment(service).items():
+            if "PASSWORD" in key:
+                assert VARIABLE.fullmatch(value), f"{name}.{key} is written in the file"
+            if key.endswith("_DATABASE_URL"):
+                password = value.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+                assert VARIABLE.fullmatch(password), f"{name}.{key} holds a written password"
+
+
+def test_every_variable_is_documented_in_the_example_env_file() -> None:
+    used = {m["name"] for m in VARIABLE.finditer(COMPOSE.read_text())}
+    example = (ROOT / "deploy" / "compose.env.example").read_text()
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.MULTILINE))
+    assert used == documented
+
+
+def _compose_command() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+@pytest.mark.skipif(_compose_command() is None, reason="neither `docker compose` nor `docker-compose` is installed")
+def test_docker_compose_config_accepts_the_file() -> None:
+    command = _compose_command()
+    assert command is not None
+    result = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
