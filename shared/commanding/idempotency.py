@@ -34,7 +34,7 @@ MAX_KEY_LENGTH = 200
 
 def idempotency_ddl() -> str:
     """DDL of the idempotency_keys table, for every service that takes commands."""
-    return resources.files("shared.commanding").joinpath("idempotency.sql").read_text()
+    return resources.files("shared.commanding.migrations").joinpath("0001_idempotency_keys.sql").read_text()
 
 
 @dataclass(frozen=True)

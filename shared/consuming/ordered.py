@@ -6,7 +6,7 @@ even when a redelivery or `duo outbox republish` puts a later version before an 
 One row per (consumer, stream) in `stream_positions` holds the last version applied, written in the
 transaction of the effect: it is the dedupe record and the order at once, and grows with streams, not
 events. An event that arrives before its predecessor is held in `held_events`, and applied in the
-transaction of that predecessor as soon as it arrives. Tables: shared/consuming/ordered.sql.
+transaction of that predecessor as soon as it arrives. Tables: shared/consuming/migrations/.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _PARK = (
 
 def ordered_consumer_ddl() -> str:
     """DDL of the OrderedConsumer's tables (`stream_positions`, `held_events`), to apply with the service's own."""
-    return resources.files("shared.consuming").joinpath("ordered.sql").read_text()
+    return resources.files("shared.consuming.migrations").joinpath("0001_stream_positions.sql").read_text()
 
 
 class _Outcome(enum.Enum):

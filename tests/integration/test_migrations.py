@@ -15,11 +15,9 @@ import pytest
 from services.intake.adapters.people import intake_tables_ddl
 from services.intake.migrations import MIGRATIONS as INTAKE
 from services.matching.migrations import MIGRATIONS as MATCHING
-from services.reporting.adapters.projection import reporting_tables_ddl
 from services.reporting.migrations import MIGRATIONS as REPORTING
 from services.tracking.migrations import MIGRATIONS as TRACKING
 from shared.commanding.idempotency import idempotency_ddl
-from shared.consuming.ordered import ordered_consumer_ddl
 from shared.migrations import EVENT_STORE, LOCK_KEY, MigrationError, MigrationSet, applied_versions, migrate
 
 pytestmark = pytest.mark.integration
@@ -162,33 +160,6 @@ async def test_replicas_starting_together_apply_each_migration_once(database_url
     finally:
         for con in connections:
             await con.close()
-
-
-async def test_the_migrations_make_the_tables_the_start_up_ddl_made(infra, database_url: str) -> None:
-    """The DDL files still read by the adapters and tests (schema.sql, idempotency.sql, ordered.sql) and the
-    migrations must describe the same tables: a schema change is a new migration and the same change there."""
-    legacy_name = f"{database_url.rsplit('/', 1)[1]}_legacy"
-    legacy_url = infra.database_url(legacy_name)
-    admin = await asyncpg.connect(infra.postgres_admin_url)
-    await admin.execute(f'CREATE DATABASE "{legacy_name}"')
-    try:
-        migrated = await asyncpg.connect(database_url)
-        legacy = await asyncpg.connect(legacy_url)
-        try:
-            sets = [*INTAKE, *MATCHING, *REPORTING]
-            await migrate(
-                migrated, [s for s in sets if s.component in ("idempotency", "ordered_consumer", "intake", "reporting")]
-            )
-            for ddl in (idempotency_ddl(), ordered_consumer_ddl(), intake_tables_ddl(), reporting_tables_ddl()):
-                await legacy.execute(ddl)
-            assert await _tables(migrated) == await _tables(legacy)
-            assert await _indexes(migrated) == await _indexes(legacy)
-        finally:
-            await migrated.close()
-            await legacy.close()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{legacy_name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_the_job_entry_point_migrates_the_service_database(database_url: str) -> None:

@@ -25,7 +25,7 @@ ON CONFLICT (person_id) DO UPDATE SET
 
 def intake_tables_ddl() -> str:
     """DDL of intake's own tables (personal-data vault, people list)."""
-    return resources.files("services.intake.adapters").joinpath("schema.sql").read_text()
+    return resources.files("services.intake.migrations").joinpath("0001_vault_and_people.sql").read_text()
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ _COLUMNS = (
 
 def reporting_tables_ddl() -> str:
     """DDL of the projection's tables."""
-    return resources.files("services.reporting.adapters").joinpath("schema.sql").read_text()
+    return resources.files("services.reporting.migrations").joinpath("0001_ledger.sql").read_text()
 
 
 LEDGER_COLUMNS = _COLUMNS
