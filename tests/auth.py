@@ -18,7 +18,7 @@ def token(
     role: Role = Role.COORDINATOR,
     offices: set[str] | None = None,
     subject: str = "coordinator-17",
-    ttl: timedelta = timedelta(hours=1),
+    ttl: timedelta = timedelta(hours=12),
     private_pem: str = KEYS.private_pem,
     now: datetime | None = None,
 ) -> str:
