@@ -120,7 +120,16 @@ def test_the_platform_heals_from_a_dead_broker_and_a_dead_service_under_load(tmp
             return all(seen.get(m) == parts for m, parts in answered.items())
 
         # A change applied before its registration would be lost: matching's pool shows each answered one.
-        wait_until(applied_in_order, 120, "matching's pool holding every answered availability")
+        try:
+            wait_until(applied_in_order, 240, "matching's pool holding every answered availability")
+        except AssertionError:
+            seen = asyncio.run(pool())
+            wrong = {m: (parts, seen.get(m)) for m, parts in answered.items() if seen.get(m) != parts}
+            health = httpx.get(f"{platform.urls['matching']}/health", timeout=10).json()
+            raise AssertionError(
+                f"{len(wrong)} of {len(answered)} differ, e.g. {list(wrong.items())[:3]}; "
+                f"matching's health: {json.dumps(health)[:3000]}"
+            ) from None
         log = platform.log.read_text(errors="replace")
         assert "restarting" in log and "kafka" in log and "intake" in log  # each restart said, with its cause
     finally:
