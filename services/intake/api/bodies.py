@@ -126,7 +126,7 @@ class MenteeApplication(PersonBody):
         default=None, description="deprecated: the older form of `nationalities` with one code; still accepted"
     )
     parent_or_grandparent_born_outside_eu: StrictBool = personal(default=False)
-    residence_permit: Literal[RESIDENCE_PERMITS] = personal(examples=["long_term"])  # type: ignore[valid-type]
+    residence_permit: Literal[RESIDENCE_PERMITS] = personal(examples=["long_term"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     languages: Languages = Field(examples=[["fr", "ar", "en"]])
     office: Office
     job_target: JobTarget
@@ -253,6 +253,7 @@ class MentorChange(ProfileChange):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"capacity": 2}]})
 
+    # Not Optional, for the reason MenteeChange gives: null is refused, left out means unchanged.
     languages: Languages = None  # type: ignore[assignment]
     experience: list[Experience] = Field(default=None, min_length=1, max_length=21)  # type: ignore[arg-type]
     availability: WeeklyAvailability = None  # type: ignore[assignment]
@@ -353,7 +354,7 @@ class IntakeInterview(Body):
 class TrainingModuleAttended(Body):
     """A training module the mentor completed: on `completed_on`, or today (the branch's) if none is given."""
 
-    module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])  # type: ignore[valid-type]
+    module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     completed_on: PlausibleDate | None = None
 
 

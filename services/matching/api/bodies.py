@@ -24,8 +24,8 @@ class RoundRequest(Body):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"office": "be-antwerpen"}]})
 
-    office: Literal[tuple(sorted(OFFICES))] | None = Field(default=None, examples=["be-antwerpen"])  # type: ignore[valid-type]
-    province: Literal[tuple(PROVINCES)] | None = Field(default=None, examples=["Antwerpen"])  # type: ignore[valid-type]
+    office: Literal[tuple(sorted(OFFICES))] | None = Field(default=None, examples=["be-antwerpen"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
+    province: Literal[tuple(PROVINCES)] | None = Field(default=None, examples=["Antwerpen"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
 
     @model_validator(mode="after")
     def _one_scope(self):

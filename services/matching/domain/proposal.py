@@ -25,6 +25,7 @@ from shared.events.catalog import (
     Side,
 )
 from shared.events.envelope import EventEnvelope
+from shared.nace import NaceSection
 from shared.tenancy import OFFICES, Tenant, local_date
 
 
@@ -95,7 +96,7 @@ class MenteeFacts:
     """What the duo's record needs to know of the mentee, from matching's pool."""
 
     registered_on: date
-    job_target_sector: str
+    job_target_sector: NaceSection
 
 
 def propose(
@@ -179,7 +180,7 @@ def answer(
                 mentee_id=state.mentee_id,
                 mentor_id=state.mentor_id,
                 province=OFFICES[state.office][2],
-                job_target_sector=mentee.job_target_sector,  # type: ignore[arg-type]
+                job_target_sector=mentee.job_target_sector,
                 formed_on=today,
                 days_to_match=max(0, (today - mentee.registered_on).days),
                 score=state.score,

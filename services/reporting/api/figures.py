@@ -73,7 +73,7 @@ async def get_figures(
     request: Request,
     identity: FigureReader,
     office: str | None = None,
-    province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]
+    province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     as_of: date | None = None,
     sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
@@ -105,11 +105,11 @@ async def get_figures(
 
 @router.get("/figures/{figure}/events", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))
 async def get_trail(
-    figure: Literal[TRAILS],  # type: ignore[valid-type]
+    figure: Literal[TRAILS],  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     request: Request,
     identity: Auditor,
     office: str | None = None,
-    province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]
+    province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     as_of: date | None = None,
     sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,

@@ -214,8 +214,8 @@ def log_meeting(state: DuoState, cmd: LogMeeting, today: date) -> list[MeetingLo
             duo_id=state.duo_id,
             met_on=cmd.met_on,
             duration_minutes=cmd.duration_minutes,
-            mode=cmd.mode,  # type: ignore[arg-type]
-            topics=topics,  # type: ignore[arg-type]
+            mode=cmd.mode,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            topics=topics,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
         )
     ]
 
@@ -233,6 +233,7 @@ def draw_up_action_plan(state: DuoState, cmd: DrawUpActionPlan, today: date) -> 
     for index, goal in enumerate(cmd.goals):
         rules.check_known(f"goals.{index}", goal, rules.GOALS, "known_goal")
     goals = tuple(g for g in rules.GOALS if g in cmd.goals)
+    # goals come from rules.GOALS, the list the event's Literal is built from; mypy cannot narrow str to it
     return [ActionPlanDrawnUp(duo_id=state.duo_id, drawn_up_on=cmd.drawn_up_on, goals=goals)]  # type: ignore[arg-type]
 
 
@@ -255,6 +256,7 @@ def mark_goal_reached(state: DuoState, cmd: MarkGoalReached, today: date) -> lis
             "not_before_action_plan",
             f"must not be before the plan was drawn up ({state.plan_drawn_up_on.isoformat()})",
         )
+    # the goal was checked above against rules.GOALS; mypy cannot narrow str to the event's Literal
     return [ActionPlanGoalReached(duo_id=state.duo_id, goal=cmd.goal, reached_on=cmd.reached_on)]  # type: ignore[arg-type]
 
 
@@ -287,8 +289,8 @@ def record_job_found(state: DuoState, cmd: RecordJobFound, today: date) -> list[
             duo_id=state.duo_id,
             job_id=cmd.job_id,
             mentee_id=state.facts.mentee_id,
-            sector=cmd.sector,  # type: ignore[arg-type]
-            contract_type=cmd.contract_type,  # type: ignore[arg-type]
+            sector=cmd.sector,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            contract_type=cmd.contract_type,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
             contract_months=cmd.contract_months,
             hours_per_week=cmd.hours_per_week,
             started_on=cmd.started_on,
@@ -416,7 +418,7 @@ def end_duo(state: DuoState, cmd: EndDuo, today: date) -> list[DuoEnded]:
             mentee_id=state.facts.mentee_id,
             mentor_id=state.facts.mentor_id,
             ended_on=cmd.ended_on,
-            reason=cmd.reason,  # type: ignore[arg-type]
+            reason=cmd.reason,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
         )
     ]
 
@@ -447,8 +449,8 @@ def record_follow_up(state: DuoState, cmd: RecordFollowUp, today: date) -> list[
         FollowUpRecorded(
             duo_id=state.duo_id,
             mentee_id=state.facts.mentee_id,
-            months=cmd.months,  # type: ignore[arg-type]
-            status=cmd.status,  # type: ignore[arg-type]
+            months=cmd.months,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            status=cmd.status,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
             recorded_on=today,
         )
     ]
