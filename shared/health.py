@@ -193,6 +193,8 @@ class BrokerProbe:
         self._timeout_s = timeout_s
         self._admin: AIOKafkaAdminClient | None = None
         self._lock = asyncio.Lock()
+        # The broker's cluster id as of the last answer: a new one means a new log (shared/consuming/rewind.py).
+        self.cluster_id: str | None = None
 
     async def check(self) -> Reachability:
         """Reachable when the broker answered a metadata request within the timeout."""
@@ -213,7 +215,8 @@ class BrokerProbe:
                     **aiokafka_options(self._security),
                 )
                 await self._admin.start()
-            await self._admin.describe_cluster()
+            cluster = await self._admin.describe_cluster()
+            self.cluster_id = cluster.get("cluster_id") or self.cluster_id
 
     async def close(self) -> None:
         """Close the cached client, if any."""

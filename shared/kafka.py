@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiokafka.admin.client
+import aiokafka.client
 from aiokafka import AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.metadata import MetadataRequest
 from faststream.security import SASLScram256, SASLScram512
 
 SecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -76,3 +79,26 @@ def new_producer(bootstrap_servers: str, security: KafkaSecurity | None = None) 
         enable_idempotence=False,
         **aiokafka_options(security),
     )
+
+
+class _MetadataRequestThatCreatesNothing(MetadataRequest):
+    """A metadata request that asks the broker not to create the topics it names."""
+
+    def __init__(self, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = False) -> None:
+        super().__init__(topics, allow_auto_topic_creation)
+
+
+def never_create_topics_by_asking() -> None:
+    """Make every aiokafka client of this process (ours and FastStream's) ask for metadata without creating topics.
+
+    aiokafka always allows the broker to create a topic a client merely asks about, with the broker's default
+    partition count (Tansu: 4). A freshly restarted broker is asked by the running services before `duo` has
+    created the declared topics (deploy/topics.toml: 6 partitions), and the topics came back with the wrong
+    partition count. Topics are created only by `ensure_topics`, with their declared settings; aiokafka has no
+    option for this, so the two modules that build the request get one that says no.
+    """
+    aiokafka.client.MetadataRequest = _MetadataRequestThatCreatesNothing
+    aiokafka.admin.client.MetadataRequest = _MetadataRequestThatCreatesNothing
+
+
+never_create_topics_by_asking()

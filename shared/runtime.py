@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from shared.config import ServiceSettings
 from shared.consuming.consumer import Consumer
 from shared.consuming.progress import ConsumerProgress
+from shared.consuming.rewind import RewindOnNewLog
 from shared.consuming.subscriber import subscribe
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
 from shared.health import BrokerProbe, Checks, gather_checks, stall_after_s
@@ -23,6 +24,7 @@ from shared.migrations import MigrationSet
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
 
+LOG_WATCH_INTERVAL_S = 1.0
 ConsumerFactory = Callable[[asyncpg.Pool], Consumer]
 
 
@@ -85,12 +87,28 @@ class ServiceRuntime:
                 logger=logging.getLogger("duo.kafka"),
                 security=faststream_security(s.kafka_security),
             )
+            rewinders: list[RewindOnNewLog] = []
             for subscription in self.subscriptions:
-                self.progress.append(subscribe(broker, s, subscription.build(self.pool), subscription.producers))
+                progress, rewind = subscribe(broker, s, subscription.build(self.pool), subscription.producers)
+                self.progress.append(progress)
+                rewinders.append(rewind)
             await broker.start()
             self._closers.append(broker.stop)
+            self._tasks.append(
+                asyncio.create_task(self._watch_the_log(rewinders), name=f"{s.service}-broker-log-watch")
+            )
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(self), name=f"{s.service}-{getattr(job, '__name__', 'job')}"))
+
+    async def _watch_the_log(self, rewinders: Sequence[RewindOnNewLog]) -> None:
+        """Tell the consumers the broker's cluster id, as it was at start and then every second: a new one is
+        a new log, read again from its beginning (shared/consuming/rewind.py)."""
+        assert self.broker_probe is not None
+        while True:
+            for rewind in rewinders:
+                await rewind.cluster_seen(self.broker_probe.cluster_id)
+            await asyncio.sleep(LOG_WATCH_INTERVAL_S)
+            await self.broker_probe.check()  # records the cluster id; an unreachable broker keeps the last one
 
     async def stop(self) -> None:
         """Close in reverse order of opening; the outbox keeps whatever was not yet published."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int, deadline_s: float = 30) -> list[ConsumerRecord]:
@@ -43,3 +44,14 @@ async def group_caught_up(bootstrap: str, group: str, topic: str) -> bool:
         return bool(partitions)
     finally:
         await reader.stop()
+
+
+async def partition_counts(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    """How many partitions the broker has for each topic (0 for one it does not have)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return {t["topic"]: len(t["partitions"]) for t in described}

@@ -32,6 +32,7 @@ from shared.config import ServiceSettings
 from shared.consuming.consumer import Consumer
 from shared.consuming.idempotent import CONNECTION_ERRORS
 from shared.consuming.progress import ConsumerProgress
+from shared.consuming.rewind import RewindOnNewLog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import EVENT_REGISTRY
 from shared.events.wire import MalformedMessage, from_kafka, source_of
@@ -80,10 +81,10 @@ def subscribe(
     *,
     attempts: int | None = None,
     pause_s: float = REDELIVERY_PAUSE_S,
-) -> ConsumerProgress:
+) -> tuple[ConsumerProgress, RewindOnNewLog]:
     """Register a subscriber for the topics of `producers` (topic -> the one service that may write it);
     the offset is committed after the effect (or its parking). Returns the consumer's progress, updated
-    per message, for `/health`.
+    per message, for `/health`, and its rewinder, to be told the broker's cluster id as it is seen.
 
     `attempts`: failed attempts before an event is parked (None: DUO_MAX_ATTEMPTS); `pause_s`: the pause
     after a first failure, doubled after each further one up to MAX_REDELIVERY_PAUSE_S.
@@ -99,7 +100,8 @@ def subscribe(
     def pause(n: int) -> float:
         return float(min(pause_s * 2 ** max(n - 1, 0), MAX_REDELIVERY_PAUSE_S))
 
-    @broker.subscriber(
+    rewind = RewindOnNewLog(consumer.name, lambda: subscriber.consumer)
+    subscriber = broker.subscriber(
         *producers,
         # Prefixed like the topics, so runs sharing a broker never join each other's group.
         group_id=settings.topic_prefix + consumer.name,
@@ -114,7 +116,10 @@ def subscribe(
         # not UTF-8 or whose body is not the JSON its content-type says, before `on_event` could park it.
         parser=_lenient_parser,
         decoder=_undecoded,
+        listener=rewind,
     )
+
+    @subscriber
     async def on_event(message: KafkaMessage) -> None:
         record: ConsumerRecord = message.raw_message  # one record: not a batch subscriber
         client = getattr(message, "consumer", None)
@@ -171,7 +176,7 @@ def subscribe(
             if applied:
                 log.info("event applied", event_type=envelope.event_type)
 
-    return progress
+    return progress, rewind
 
 
 async def _lenient_parser(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
@@ -31,6 +32,10 @@ def start_tansu(home: Path, port: int) -> int:
                 url,
                 "--storage-engine",
                 "memory://tansu/",
+                # A new id for each start: the log is new too (memory), and the consumers read it again from
+                # its beginning when they see the id change (shared/consuming/rewind.py).
+                "--cluster-id",
+                f"duo-{uuid.uuid4().hex[:12]}",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -12,10 +12,11 @@ import pytest
 from shared.infra.processes import owned_processes, port_answers
 from shared.infra.stack import read_endpoints
 from shared.infra.supervise import Part, Supervisor, backoff_s
+from shared.topics import declared_topics
 from tests.cli import wait_until
 from tests.e2e.conftest import broker_pids, postmaster_pid, service_processes
 from tests.e2e.test_walking_skeleton import mentee, reporting_total, staff
-from tests.kafka_reading import group_caught_up, read_topic
+from tests.kafka_reading import group_caught_up, partition_counts, read_topic
 
 
 @pytest.mark.e2e
@@ -53,7 +54,10 @@ def test_a_dead_broker_is_restarted_alone_and_the_stores_are_published_again(pla
     assert "duo run: kafka exited (its process is gone); restarting (attempt 1)" in logged
     assert "duo run: kafka restarted" in logged
 
-    # The new broker holds the whole history, the mentee of before the kill included ...
+    # The topics came back as declared, not as the services' first questions to the new broker would make them ...
+    declared = {t.name: t.partitions for t in declared_topics()}
+    assert asyncio.run(partition_counts(kafka, list(declared))) == declared
+    # ... the new broker holds the whole history, the mentee of before the kill included ...
     records = asyncio.run(read_topic(kafka, "duo.intake.events", 2))
     assert len({dict(r.headers)["ce_id"] for r in records}) == 2
     # ... and reporting, having read it to its end, counted nobody twice.

@@ -79,7 +79,7 @@ async def consuming(
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    progress = subscribe(broker, settings, consumer, {topic: "intake"}, **options)
+    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"}, **options)
     await broker.start()
     try:
         await eventually(check, 60, what)
@@ -268,7 +268,7 @@ async def test_a_consumer_with_waiting_messages_and_no_progress_is_failing(pool,
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    progress = subscribe(broker, settings, consumer, {topic: "intake"})
+    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"})
     await broker.start()
     try:
         await eventually(stalled, 60, "the stalled consumer reported failing")
