@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.auth.tokens import TokenVerifier
 from shared.endpoints import read_endpoints
 from shared.kafka import KafkaSecurity
 
 
-class PlatformEnvironment(BaseModel):
-    """Settings shared by every service, from environment variables of the same names in upper case."""
+class PlatformEnvironment(BaseSettings):
+    """Settings shared by every service, from environment variables of the same names in upper case
+    (pydantic-settings: `PlatformEnvironment()` reads the process's environment, and refuses a bad value
+    naming the variable)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     kafka_bootstrap_servers: str | None = None
     duo_home: Path = Path(".duo")
@@ -38,9 +41,13 @@ class PlatformEnvironment(BaseModel):
         return value.strip().upper() if isinstance(value, str) else value
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> PlatformEnvironment:
-        """Read only the mapping given (not os.environ behind it), so callers and tests stay hermetic."""
-        return cls.model_validate({k.lower(): v for k, v in environ.items() if k.lower() in cls.model_fields})
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> PlatformEnvironment:
+        """The process's environment (None), or only the mapping given, so callers and tests stay hermetic."""
+        if environ is None:
+            return cls()
+        return _GivenMappingOnly.model_validate(
+            {k.lower(): v for k, v in environ.items() if k.lower() in cls.model_fields}
+        )
 
     def kafka_security(self, service: str = "") -> KafkaSecurity | None:
         """The SASL settings of KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_*, or None for PLAINTEXT."""
@@ -55,6 +62,23 @@ class PlatformEnvironment(BaseModel):
                 f"needs {' and '.join(missing)}"
             )
         return KafkaSecurity(self.kafka_security_protocol, self.kafka_sasl_mechanism, username, password)
+
+
+class _GivenMappingOnly(PlatformEnvironment):
+    """The settings of a given mapping: the process's environment behind it is not read."""
+
+    model_config = SettingsConfigDict(title="PlatformEnvironment")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 class ConfigurationError(RuntimeError):
@@ -85,7 +109,7 @@ def database_env_var(service: str) -> str:
 def load_service_settings(service: str, environ: dict[str, str] | None = None) -> ServiceSettings:
     """Resolve a service's endpoints: explicit environment variables win over the embedded defaults."""
     env = dict(os.environ if environ is None else environ)
-    platform = PlatformEnvironment.from_environ(env)
+    platform = PlatformEnvironment.from_environ(environ)
     embedded = read_endpoints(platform.duo_home.resolve())
     # The embedded default is the service's own role, never the superuser (docs/adr/0007).
     database_url = env.get(database_env_var(service)) or (embedded and embedded.service_database_url(service))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from shared.events.envelope import EventEnvelope
@@ -31,6 +32,13 @@ class Consumer(Protocol):
 
     async def handle(self, envelope: EventEnvelope) -> bool:
         """Apply the event; True only when its effect ran now. Errors a retry can cure propagate."""
+        ...
+
+    async def handle_batch(self, envelopes: Sequence[EventEnvelope]) -> list[bool]:
+        """Apply a batch in one transaction, positions included; for each event, whether its effect ran now.
+
+        Any error rolls the batch back and propagates; the caller then handles the events one by one.
+        """
         ...
 
     async def park(self, envelope: EventEnvelope, reason: str) -> None:

@@ -6,7 +6,7 @@ same event a new offset, and must still change nothing (docs/adr/0005).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import asyncpg
 import pydantic
@@ -86,6 +86,34 @@ class IdempotentConsumer:
         except PERMANENT_ERRORS as err:
             await self.park(envelope, type(err).__name__)
             return False
+
+    async def handle_batch(self, envelopes: Sequence[EventEnvelope]) -> list[bool]:
+        """Apply a batch in one transaction: one dedupe statement for all, then each new event's effect in order.
+
+        True for each event whose effect ran now. Any error rolls the whole batch back and propagates: the
+        subscriber then applies the batch one event at a time, where each error is sorted (parked or retried).
+        """
+        wanted = [e.event_id for e in envelopes if e.event_type in self._effects]
+        if not wanted:
+            return [False] * len(envelopes)
+        applied = []
+        async with self._pool.acquire() as con, con.transaction():
+            fresh = {
+                row["event_id"]
+                for row in await con.fetch(
+                    "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+                    "ON CONFLICT DO NOTHING RETURNING event_id",
+                    self.name,
+                    wanted,
+                )
+            }
+            for envelope in envelopes:
+                first_time = envelope.event_id in fresh
+                fresh.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
+                if first_time:
+                    await self._effects[envelope.event_type](con, envelope)
+                applied.append(first_time)
+        return applied
 
     async def _apply(self, effect: Effect, envelope: EventEnvelope) -> bool:
         async with self._pool.acquire() as con, con.transaction():

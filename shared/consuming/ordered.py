@@ -12,7 +12,7 @@ transaction of that predecessor as soon as it arrives. Tables: shared/consuming/
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 
 import asyncpg
@@ -66,25 +66,37 @@ class OrderedConsumer:
         (the stream stays before it, so its successors are held); any other error propagates and rolls
         everything back, so the message is redelivered.
         """
-        version = envelope.stream_version
         async with self._pool.acquire() as con, con.transaction():
-            last = await self._lock_stream(con, envelope.stream_id)
-            if version <= last:
-                log.debug("duplicate event ignored", event_id=str(envelope.event_id), stream_id=envelope.stream_id)
-                return False
-            if version > last + 1:
-                await self._hold(con, envelope, last)
-                return False
-            outcome = await self._step(con, envelope)
-            if outcome is _Outcome.PARKED:
-                return False
-            position = await self._release_held(con, envelope.stream_id, version)
-            await con.execute(
-                "UPDATE stream_positions SET version = $3 WHERE consumer = $1 AND stream_id = $2",
-                self.name,
-                envelope.stream_id,
-                position,
-            )
+            return await self._handle_on(con, envelope)
+
+    async def handle_batch(self, envelopes: Sequence[EventEnvelope]) -> list[bool]:
+        """Handle a batch in one transaction, each event as `handle` does; True for each whose effect ran now.
+
+        An event that can never apply is parked inside the batch, as alone. Any other error rolls the whole
+        batch back and propagates: the subscriber then handles the batch one event at a time.
+        """
+        async with self._pool.acquire() as con, con.transaction():
+            return [await self._handle_on(con, envelope) for envelope in envelopes]
+
+    async def _handle_on(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
+        version = envelope.stream_version
+        last = await self._lock_stream(con, envelope.stream_id)
+        if version <= last:
+            log.debug("duplicate event ignored", event_id=str(envelope.event_id), stream_id=envelope.stream_id)
+            return False
+        if version > last + 1:
+            await self._hold(con, envelope, last)
+            return False
+        outcome = await self._step(con, envelope)
+        if outcome is _Outcome.PARKED:
+            return False
+        position = await self._release_held(con, envelope.stream_id, version)
+        await con.execute(
+            "UPDATE stream_positions SET version = $3 WHERE consumer = $1 AND stream_id = $2",
+            self.name,
+            envelope.stream_id,
+            position,
+        )
         return outcome is _Outcome.APPLIED
 
     async def _lock_stream(self, con: asyncpg.Connection, stream_id: str) -> int:

@@ -44,7 +44,7 @@ class RewindOnNewLog(ConsumerRebalanceListener):
         )
         consumer = self._consumer()
         if consumer is not None:
-            self._rewind(consumer, consumer.assignment())
+            await self._rewind(consumer, consumer.assignment())
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Nothing to do: positions live in the consumer's own tables."""
@@ -53,10 +53,11 @@ class RewindOnNewLog(ConsumerRebalanceListener):
         """A partition first held since the new log was seen starts at its beginning."""
         consumer = self._consumer()
         if self._rewound is not None and consumer is not None:
-            self._rewind(consumer, set(assigned) - self._rewound)
+            await self._rewind(consumer, set(assigned) - self._rewound)
 
-    def _rewind(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+    async def _rewind(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
         assert self._rewound is not None
+        seeked = []
         for partition in partitions:
             try:
                 # Offset 0, not `seek_to_beginning`, which waits on the fetcher inside a rebalance: a log that
@@ -64,4 +65,16 @@ class RewindOnNewLog(ConsumerRebalanceListener):
                 consumer.seek(partition, 0)
             except IllegalStateError:  # taken away meanwhile: rewound when it is assigned again
                 continue
-            self._rewound.add(partition)
+            seeked.append(partition)
+        if not seeked:
+            return
+        try:
+            # Committed at once: an offset committed to the new broker before the change was seen (from the old
+            # log) would otherwise be where the next rebalance puts the consumer, past what it never read.
+            await consumer.commit(dict.fromkeys(seeked, 0))
+        except Exception as err:  # in a rebalance, say: rewound (and committed) again when next assigned
+            log.warning(
+                "rewind not committed, repeated at the next assignment", consumer=self._name, error=type(err).__name__
+            )
+            return
+        self._rewound.update(seeked)

@@ -1,5 +1,9 @@
 """A FastStream subscriber that feeds CloudEvents from Kafka into a consumer (by event id, or in stream order).
 
+What one fetch brings (up to BATCH_MAX_RECORDS messages, across partitions) is applied in one database
+transaction with the consumer's positions; the Kafka offsets are committed after it, as a hint. If the batch
+fails, it changed nothing, and its events are applied one by one, where each error is sorted out.
+
 Every message ends in one of three ways, so that no partition is blocked for ever and nothing is lost:
 - applied (or a duplicate, or of no interest): the offset moves on;
 - parked with its reason: a message that is not a valid event of the platform (`parked_messages`), an
@@ -40,6 +44,7 @@ from shared.tenancy import OFFICES
 
 log = structlog.get_logger("consumer")
 FETCH_MAX_WAIT_MS = 100
+BATCH_MAX_RECORDS = 500  # events applied in one transaction, at most
 REDELIVERY_PAUSE_S = 1.0  # the pause after a first failure; doubled after each further one
 MAX_REDELIVERY_PAUSE_S = 30.0
 MAX_ATTEMPTS = 5  # DUO_MAX_ATTEMPTS
@@ -117,26 +122,14 @@ def subscribe(
         parser=_lenient_parser,
         decoder=_undecoded,
         listener=rewind,
+        # What one fetch brings (up to BATCH_MAX_RECORDS, across partitions) is applied in one transaction.
+        batch=True,
+        max_records=BATCH_MAX_RECORDS,
+        batch_timeout_ms=FETCH_MAX_WAIT_MS,
     )
 
-    @subscriber
-    async def on_event(message: KafkaMessage) -> None:
-        record: ConsumerRecord = message.raw_message  # one record: not a batch subscriber
-        client = getattr(message, "consumer", None)
-        progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
-        headers = list(record.headers or ())
-        envelope, invalid = admit(record.topic, headers, record.value, producers)
-        if envelope is None:
-            # Not ours to interpret; blocking the partition would stop every later fact.
-            await _park_message(consumer, record, headers, invalid or "invalid")
-            progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
-            return
-        if invalid is not None:
-            # Written by someone other than the topic's producer, or about no office of its branch:
-            # never counted, parked with the reason so an operator sees the attempt.
-            await consumer.park(envelope, invalid)
-            progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
-            return
+    async def apply_one(record: ConsumerRecord, envelope: EventEnvelope) -> None:
+        """One event on its own: its errors sorted (parked, or raised after a pause, so the batch is redelivered)."""
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
         ):
@@ -174,21 +167,69 @@ def subscribe(
             failed.pop(envelope.event_id, None)
             progress.done(record.topic, record.partition, record.offset, applied=applied)
             if applied:
-                log.info("event applied", event_type=envelope.event_type)
+                log.debug("event applied", event_type=envelope.event_type)
+
+    @subscriber
+    async def on_batch(message: KafkaMessage) -> None:
+        """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
+        records: tuple[ConsumerRecord, ...] = message.raw_message  # a batch subscriber: the fetched records
+        client = getattr(message, "consumer", None)
+        admitted: list[tuple[ConsumerRecord, EventEnvelope]] = []
+        for record in records:
+            progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
+            headers = list(record.headers or ())
+            envelope, invalid = admit(record.topic, headers, record.value, producers)
+            if envelope is None:
+                # Not ours to interpret; blocking the partition would stop every later fact.
+                await _park_message(consumer, record, headers, invalid or "invalid")
+                progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+            elif invalid is not None:
+                # Written by someone other than the topic's producer, or about no office of its branch:
+                # never counted, parked with the reason so an operator sees the attempt.
+                await consumer.park(envelope, invalid)
+                progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+            else:
+                admitted.append((record, envelope))
+        if not admitted:
+            return
+        if any(envelope.event_id in failed for _, envelope in admitted):
+            # An event that failed before goes alone, so that its failures are counted towards parking it.
+            for record, envelope in admitted:
+                await apply_one(record, envelope)
+            return
+        try:
+            applied = await consumer.handle_batch([envelope for _, envelope in admitted])
+        except Exception as err:
+            # The batch changed nothing: each event again on its own, where its error is sorted out.
+            log.debug("batch failed, applying its events one by one", error=type(err).__name__, size=len(admitted))
+            for record, envelope in admitted:
+                await apply_one(record, envelope)
+            return
+        outage[0] = 0
+        for (record, envelope), effect_ran in zip(admitted, applied, strict=True):
+            failed.pop(envelope.event_id, None)
+            progress.done(record.topic, record.partition, record.offset, applied=effect_ran)
+        log.info("batch applied", size=len(admitted), applied=sum(applied))  # one line per fetch, not per event
 
     return progress, rewind
 
 
 async def _lenient_parser(
-    record: ConsumerRecord, original: Callable[[ConsumerRecord], Awaitable[StreamMessage[Any]]]
+    records: tuple[ConsumerRecord, ...],
+    original: Callable[[tuple[ConsumerRecord, ...]], Awaitable[StreamMessage[Any]]],
 ) -> StreamMessage[Any]:
-    """FastStream's parser, given readable headers if it cannot read them; `raw_message` stays the record."""
+    """FastStream's batch parser, given readable headers if it cannot read them; `raw_message` stays the records."""
     try:
-        return await original(record)
-    except Exception:  # a header that is not UTF-8 (or none at all): parked by `on_event`, not refused here
-        readable = [(key, (raw or b"").decode(errors="replace").encode()) for key, raw in record.headers or ()]
-        message = await original(dataclasses.replace(record, headers=readable))
-        message.raw_message = record
+        return await original(records)
+    except Exception:  # a header that is not UTF-8 (or none at all): parked by `on_batch`, not refused here
+        readable = tuple(
+            dataclasses.replace(
+                r, headers=[(key, (raw or b"").decode(errors="replace").encode()) for key, raw in r.headers or ()]
+            )
+            for r in records
+        )
+        message = await original(readable)
+        message.raw_message = records
         return message
 
 

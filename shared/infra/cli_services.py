@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.config import PlatformEnvironment
     from shared.logging import configure_logging
 
-    configure_logging(args.service, PlatformEnvironment.from_environ(os.environ).log_level)
+    configure_logging(args.service, PlatformEnvironment.from_environ().log_level)
     app = importlib.import_module(f"services.{args.service}.app").create_app()
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0

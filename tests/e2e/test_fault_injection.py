@@ -1,6 +1,7 @@
 """Faults under a steady load, with nobody typing a command: the broker and then a service are killed (-9)
 while coordinators register mentees and change their availability right after. Every answered command is in
-the store once, on the topic, and counted once by reporting; each restart is said with its cause."""
+the store once, on the topic, counted once by reporting, and applied in stream order by matching's pool (which
+read the new broker's log from its beginning); each restart is said with its cause."""
 
 from __future__ import annotations
 
@@ -107,10 +108,31 @@ def test_the_platform_heals_from_a_dead_broker_and_a_dead_service_under_load(tmp
         }
         assert on_topic >= registered  # the new broker got every store republished by itself
 
-        # Not checked here: that matching's pool holds every change in order. After the embedded broker lost its
-        # log, a consumer can resume past events the republish put at lower offsets (seen: 1 mentee of 104 missing
-        # from the pool); stream order itself is proven in tests/integration/test_ordered_consumer.py, and the
-        # limitation is in docs/adr/0012-stream-ordered-consumers.md.
+        async def pool() -> dict[str, list[str]]:
+            con = await asyncpg.connect(endpoints.database_url("duo_matching"))
+            try:
+                rows = await con.fetch("SELECT mentee_id::text AS id, day_parts FROM pool_mentees")
+                return {r["id"]: list(r["day_parts"]) for r in rows}
+            finally:
+                await con.close()
+
+        def applied_in_order() -> bool:
+            seen = asyncio.run(pool())
+            return all(seen.get(m) == parts for m, parts in answered.items())
+
+        # A change applied before its registration would be lost, and a consumer resuming the new log at its old
+        # offsets would miss what the republish put lower: matching's pool shows each answered availability.
+        try:
+            wait_until(applied_in_order, 240, "matching's pool holding every answered availability")
+        except AssertionError:
+            seen = asyncio.run(pool())
+            wrong = {m: (parts, seen.get(m)) for m, parts in answered.items() if seen.get(m) != parts}
+            health = httpx.get(f"{platform.urls['matching']}/health", timeout=10).json()
+            raise AssertionError(
+                f"{len(wrong)} of {len(answered)} differ, e.g. {list(wrong.items())[:3]}; "
+                f"matching's health: {json.dumps(health)[:3000]}"
+            ) from None
+        assert "the broker's log started again" in platform.log.read_text(errors="replace")
         log = platform.log.read_text(errors="replace")
         assert "restarting" in log and "kafka" in log and "intake" in log  # each restart said, with its cause
     finally:

@@ -78,7 +78,7 @@ def test_a_registered_mentee_is_counted_by_reporting(platform):
 
     # What the four services really logged while handling all that: no personal data in it.
     logged = platform.log.read_text(errors="replace")
-    assert "event applied" in logged  # the log is the real one, with the consumer's lines in it
+    assert "batch applied" in logged  # the log is the real one, with the consumer's lines in it
     for personal in (MENTEE["first_name"], MENTEE["last_name"], MENTEE["phone"], MENTEE["birth_date"], "@example.org"):
         assert personal not in logged
     assert (platform.home / "postgres.password").read_text().strip() not in logged

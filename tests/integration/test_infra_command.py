@@ -10,6 +10,8 @@ import asyncpg
 import psutil
 import pytest
 
+from shared.endpoints import read_endpoints
+from shared.infra.processes import port_answers
 from tests.cli import duo, servers_of, start_duo, wait_until
 
 pytestmark = pytest.mark.integration
@@ -39,9 +41,20 @@ def test_up_status_down(tmp_path):
 
 
 def start_foreground_infra(home):
-    """`duo infra up --foreground` in the background, once both servers run."""
+    """`duo infra up --foreground` in the background, once both servers run and answer (not while initdb's
+    own short-lived postgres is what `status` sees)."""
     up = start_duo(home, "infra", "up", "--foreground")
-    wait_until(lambda: duo(home, "infra", "status").returncode == 0, 60, "both servers running")
+
+    def both_answer() -> bool:
+        endpoints = read_endpoints(home)
+        return (
+            endpoints is not None
+            and port_answers(endpoints.postgres_port)
+            and port_answers(endpoints.kafka_port)
+            and duo(home, "infra", "status").returncode == 0
+        )
+
+    wait_until(both_answer, 60, "both servers running and answering")
     return up
 
 

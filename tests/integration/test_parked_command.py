@@ -10,6 +10,7 @@ import pytest
 
 from services.reporting.adapters.projection import build_consumer, reporting_tables_ddl
 from shared.clock import utc_now
+from shared.consuming.ordered import ordered_consumer_ddl
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.tenancy import Tenant
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.integration
 async def test_an_operator_lists_and_replays_parked_events(pool, database_url, infra, tmp_path):
     async with pool.acquire() as con:
         await con.execute(reporting_tables_ddl())
+        await con.execute(ordered_consumer_ddl())
         # A schema fault to fix: a constraint the ledger should never have had refuses the Gent office.
         await con.execute("ALTER TABLE ledger ADD CONSTRAINT no_gent CHECK (office <> 'be-gent')")
     meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="test")

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -171,7 +170,7 @@ def history(rng: random.Random) -> list[tuple[str, EventEnvelope]]:
                 stream,
                 office,
                 ended,
-                5,
+                5 if i % 4 == 1 else 4,  # a stream's versions have no gap
             )
     add(
         "intake",
@@ -215,16 +214,12 @@ async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_re
     assert expected["duos_formed"] == 12 and expected["positive_exit"]["numerator"] == 3
     # Every event again, in another order: nothing counts twice.
     await publish(infra.kafka_bootstrap, settings.topic_prefix, rng.sample(events, len(events)))
-    con = await asyncpg.connect(settings.database_url)
-    try:
 
-        async def redelivered_seen() -> bool:
-            return await con.fetchval("SELECT count(*) FROM processed_events") == len(events)
+    async def redelivered_seen() -> bool:
+        [consumer] = (await client.get("/health")).json()["checks"]["consumers"]
+        return consumer["processed_since_start"] >= 2 * len(events)
 
-        await eventually(redelivered_seen, 30, "the history consumed")
-        await asyncio.sleep(0)  # the redelivery is on the topics; figures must still be the same
-    finally:
-        await con.close()
+    await eventually(redelivered_seen, 30, "the redelivered history consumed")
     assert await current() == expected
 
     env = {

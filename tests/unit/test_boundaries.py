@@ -34,7 +34,7 @@ IO_MODULES = frozenset(
     }
 )
 # numpy and scipy compute (matching's assignment problem, services/matching/domain/rounds.py); they do no I/O.
-DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "numpy", "scipy"})
+DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "numpy", "scipy", "idna"})
 CLOCK_AND_RANDOMNESS = frozenset(
     {
         ("datetime", "now"),

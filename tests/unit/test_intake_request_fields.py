@@ -122,6 +122,14 @@ def test_one_address_in_different_forms_normalises_to_one_form(one, other):
     assert normalize_email(one) == normalize_email(other)
 
 
+def test_domains_follow_idna_2008_so_eszett_is_not_folded_into_ss():
+    # IDNA 2003 (the standard library's codec) made both of these strasse.de: two domains, one mailbox.
+    assert normalize_email("amina@stra\u00dfe.de") == "amina@xn--strae-oqa.de"
+    assert normalize_email("amina@stra\u00dfe.de") != normalize_email("amina@strasse.de")
+    with pytest.raises(ValueError, match="valid internationalised domain"):
+        normalize_email("amina@\u2764.example")  # a symbol IDNA 2003 let through, 2008 disallows
+
+
 def test_an_address_whose_domain_is_not_idna_is_refused_rather_than_a_500():
     [(loc, rule, _)] = refusal(MentorApplication, MENTOR_EXAMPLE | {"email": "marc@bad..example.org"})
     assert (loc, rule) == ("email", "email_format")

@@ -18,6 +18,8 @@ class FakeConsumer:
     def __init__(self, held: set[TopicPartition]) -> None:
         self.held = set(held)
         self.seeks: list[tuple[TopicPartition, int]] = []
+        self.commits: list[dict[TopicPartition, int]] = []
+        self.commit_fails = False
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.held)
@@ -26,6 +28,11 @@ class FakeConsumer:
         if partition not in self.held:
             raise IllegalStateError(f"{partition} is not assigned")
         self.seeks.append((partition, offset))
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.commit_fails:
+            raise RuntimeError("rebalance in progress")
+        self.commits.append(offsets)
 
 
 def test_the_log_the_process_started_on_is_never_rewound():
@@ -74,5 +81,23 @@ def test_a_partition_taken_away_before_its_seek_is_rewound_when_it_comes_back():
         consumer.held = {A}
         await rewind.on_partitions_assigned({A})
         assert consumer.seeks == [(A, 0)]
+
+    asyncio.run(run())
+
+
+def test_the_rewind_is_committed_and_repeated_at_the_next_assignment_when_the_commit_failed():
+    consumer = FakeConsumer({A, B})
+    rewind = RewindOnNewLog("reporting", lambda: consumer)
+
+    async def run() -> None:
+        await rewind.cluster_seen("duo-1")
+        consumer.commit_fails = True  # the group is rebalancing: a stale commit from the old log would win
+        await rewind.cluster_seen("duo-2")
+        assert sorted(consumer.seeks) == [(A, 0), (B, 0)] and consumer.commits == []
+        consumer.commit_fails = False
+        await rewind.on_partitions_assigned({A, B})  # so the rewind is done again, and committed
+        assert consumer.commits == [{A: 0, B: 0}]
+        await rewind.on_partitions_assigned({A, B})
+        assert len(consumer.seeks) == 4 and len(consumer.commits) == 1
 
     asyncio.run(run())

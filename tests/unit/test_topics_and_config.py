@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.config import ConfigurationError, load_service_settings
+from shared.config import ConfigurationError, PlatformEnvironment, load_service_settings
 from shared.topics import declared_topics, topic_of
 
 
@@ -46,3 +46,17 @@ def test_the_replication_factor_can_be_raised_for_a_real_cluster(monkeypatch):
     assert {t.replication_factor for t in declared_topics()} == {1}
     monkeypatch.setenv("DUO_TOPIC_REPLICATION_FACTOR", "3")
     assert {t.replication_factor for t in declared_topics()} == {3}
+
+
+def test_settings_come_from_the_environment_through_pydantic_settings_and_a_given_mapping_stays_hermetic(
+    monkeypatch,
+):
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("kafka_session_timeout_ms", "9000")  # the names are not case-sensitive
+    read = PlatformEnvironment.from_environ()
+    assert (read.log_level, read.kafka_session_timeout_ms) == ("DEBUG", 9000)
+    given = PlatformEnvironment.from_environ({"DUO_TOPIC_PREFIX": "t1."})
+    assert (given.log_level, given.kafka_session_timeout_ms, given.duo_topic_prefix) == ("INFO", 6000, "t1.")
+    monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "soon")
+    with pytest.raises(ValueError, match="kafka_session_timeout_ms"):
+        PlatformEnvironment.from_environ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import idna
+
 # Categories that print nothing a person can see or type on purpose: control (Cc), format (Cf:
 # soft hyphen, zero-width joiner and space, direction overrides, tag characters), surrogate
 # (Cs), private use (Co), unassigned (Cn), and the line and paragraph separators (Zl, Zp).
@@ -46,13 +48,13 @@ def normalize_email(email: str) -> str:
     "a\\u00adb@example.org" and "ab@example.org" are one mailbox: the request fields refuse them,
     and this keeps an address stored before they did from making one mailbox two people.
     NFKC folds what looks the same but is encoded differently (a decomposed "é",
-    fullwidth letters); the domain goes to its punycode form so "münchen.de" and
+    fullwidth letters); the domain goes to its IDNA 2008 punycode form so "münchen.de" and
     "xn--mnchen-3ya.de" are one domain. Folding the local part's case is looser than
     RFC 5321, but no provider hands out addresses that differ only in case, and a
     false duplicate is a 409 a coordinator can see while a missed one is a person twice.
 
     Syntax is checked where the address enters (the request field, with the email-validator
-    library); this module stays free of dependencies, as the domain must, and only decides
+    library); this module needs only the pure `idna` library, and only decides
     which spellings are one address.
     """
     text = email.strip()
@@ -65,9 +67,10 @@ def normalize_email(email: str) -> str:
     if not at or not local or not domain:
         raise ValueError(f"{email!r} is not an e-mail address: it needs a part before and after one @")
     try:
-        # The standard library's codec (IDNA 2003 nameprep) needs no dependency; it maps
-        # "ß" to "ss", erring towards a duplicate rather than a second registration.
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as err:
+        # IDNA 2008 with the UTS 46 mapping (lower case, width), as browsers and mail servers resolve names
+        # today: "straße.de" is its own domain (xn--strae-oqa.de), not "strasse.de" as the standard library's
+        # IDNA 2003 codec would have it, and a name IDNA 2008 disallows is refused.
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (UnicodeError, idna.IDNAError) as err:
         raise ValueError(f"domain {domain!r} is not a valid internationalised domain name") from err
     return f"{local.casefold()}@{ascii_domain.lower()}"

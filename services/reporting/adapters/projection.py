@@ -10,7 +10,7 @@ import asyncpg
 
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.programme import Programme, programme_of
-from shared.consuming.idempotent import IdempotentConsumer
+from shared.consuming.ordered import OrderedConsumer
 from shared.events import EVENT_REGISTRY
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import Tenant
@@ -78,10 +78,14 @@ def ledger_writer(table: str = LEDGER):
     return keep
 
 
-def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = LEDGER) -> IdempotentConsumer:
-    """The reporting consumer: every event type of the catalog goes to the ledger, once."""
+def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = LEDGER) -> OrderedConsumer:
+    """The reporting consumer: every event type of the catalog goes to the ledger, once, in stream order.
+
+    Ordered rather than deduplicated by event id: its record is one row per stream (the last version kept),
+    not one per event, so it does not grow with the log (the ledger's own key catches any copy anyway).
+    """
     keep = ledger_writer(table)
-    return IdempotentConsumer(pool, name, dict.fromkeys(EVENT_REGISTRY.models(), keep))
+    return OrderedConsumer(pool, name, dict.fromkeys(EVENT_REGISTRY.models(), keep))
 
 
 async def ledger_envelopes(

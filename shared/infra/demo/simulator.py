@@ -4,6 +4,12 @@ like any client, one simulated month at a time, and moves the platform's simulat
 Each month: mentees and mentors register (mentors train), every office runs matching rounds until the
 month's duos are formed (declined pairs are re-matched), the first meeting decides, duos meet weekly
 (some weeks missed), reach an outcome, answer the surveys, end, and are followed up 3, 6 and 12 months on.
+
+Repeatable: every random decision about a person is drawn from a generator of its own, seeded with the run's
+seed and the person's number in the run (mentees and mentors are numbered in the order the scenario makes
+them), never from one generator shared by concurrent requests, whose order of draws would follow the
+network's timing. So a seed gives the same people, the same answers at first meetings, the same meetings,
+outcomes and surveys; which mentor a mentee is matched with is the matching service's decision.
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ TOPICS = (
     "network",
 )
 DECLINES = ("no_personal_click", "availability", "expectations", "personal_circumstances")
-CONCURRENCY = 8
+CONCURRENCY = 12  # requests in flight at once: the two cores stay busy, no service is flooded
+POLL_S = 0.05  # between reads of what another service learns over Kafka (a tenth of a second at most)
 
 
 def area_offices() -> dict[str, list[str]]:
@@ -75,6 +82,7 @@ class Duo:
     duo_id: str
     office: str
     mentor_id: str
+    mentee: int  # the mentee's number in the run: the key of every draw about this duo
     formed_on: date
     ends_on: date
     outcome: str  # sustainable_job | other_job | training | internship | none
@@ -89,8 +97,10 @@ class Mentor:
     mentor_id: str
     office: str
     capacity: int
+    number: int  # its number in the run: the key of its draws
     busy: int = 0
     active: bool = True
+    duos_ended: int = 0
 
 
 @dataclass
@@ -120,14 +130,20 @@ class Simulator:
     ) -> None:
         self.scenario, self.urls, self.tokens, self.clock_file = scenario, urls, tokens, clock_file
         self.targets = scenario.scaled(scale)
-        self.rng = random.Random(scenario.seed if seed is None else seed)
+        self.seed = scenario.seed if seed is None else seed
         self.progress = progress
         self.areas = area_offices()
         self.mentors: dict[str, Mentor] = {}
         self.duos: dict[str, Duo] = {}
         self.result = Result()
-        self.serial = 0
+        self.numbers: dict[str, int] = {}
+        self.number_of: dict[str, int] = {}  # mentee id -> its number in the run
+        self.proposals_of: dict[int, int] = {}  # mentee number -> proposals answered so far
         self._gate = asyncio.Semaphore(CONCURRENCY)
+
+    def rng(self, *key: object) -> random.Random:
+        """The generator of one decision (or one person), from the seed and its key: the same in every run."""
+        return random.Random(":".join(map(str, (self.seed, *key))))
 
     # --- HTTP, as any client -------------------------------------------------------------------------
 
@@ -143,7 +159,7 @@ class Simulator:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         if method != "GET":
             # A retry after a dropped connection must not do the thing twice: the platform's Idempotency-Key.
-            headers["Idempotency-Key"] = str(uuid.UUID(int=self.rng.getrandbits(128)))
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         for attempt in range(1, 6):
             try:
                 async with self._gate:
@@ -168,7 +184,7 @@ class Simulator:
         while (found := await self.call(service, "GET", path, missing_ok=True)) is None:
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"{service} did not learn of {path} within {deadline_s} s")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(POLL_S)
         return found
 
     def set_clock(self, day: date, hour: int = 10) -> None:
@@ -215,23 +231,30 @@ class Simulator:
         await self.follow_duos()
 
     async def register(self, quota: dict[str, int]) -> dict[str, list[str]]:
-        """The month's mentees, and mentors enough for them (trained the same day)."""
+        """The month's mentees, and at the same time mentors enough for them (trained the same day)."""
         waiting: dict[str, list[str]] = {}
 
-        async def one_mentee(office: str) -> None:
-            self.serial += 1
-            body = people.mentee(self.rng, office, self.today, self.serial)
+        async def one_mentee(office: str, number: int) -> None:
+            body = people.mentee(self.rng("mentee", number), office, self.today, number)
             answer = await self.call("intake", "POST", "/mentees", body)
             assert answer is not None
             mentee_id = answer["mentee_id"]
+            self.number_of[mentee_id] = number
             # The steps before matching: the information session, then the intake interview.
             await self.call("intake", "POST", f"/mentees/{mentee_id}/information-session", {})
             await self.call("intake", "POST", f"/mentees/{mentee_id}/intake-interview", {"outcome": "suitable"})
             waiting.setdefault(office, []).append(mentee_id)
 
-        await asyncio.gather(*(one_mentee(o) for o, n in quota.items() for _ in range(n)))
-        await asyncio.gather(*(self.recruit(office, n) for office, n in quota.items()))
+        mentees = [one_mentee(o, self.next_number("mentee")) for o, n in quota.items() for _ in range(n)]
+        mentors = [self.recruit(office, n) for office, n in quota.items()]
+        await asyncio.gather(*mentees, *mentors)
         return waiting
+
+    def next_number(self, kind: str) -> int:
+        """Mentees and mentors are numbered apart: an extra mentor (recruited when Kafka was slow to tell
+        matching about a mentor) never shifts the numbers, and so the draws, of the mentees."""
+        self.numbers[kind] = self.numbers.get(kind, 0) + 1
+        return self.numbers[kind]
 
     async def recruit(self, office: str, needed: int) -> None:
         """New mentors until the office's free places cover what it needs (continuing mentors come first)."""
@@ -239,18 +262,18 @@ class Simulator:
         await asyncio.gather(*(self.new_mentor(office) for _ in range(max(0, needed - free))))
 
     async def new_mentor(self, office: str) -> None:
-        self.serial += 1
-        body = people.mentor(self.rng, office, self.today, self.serial)
+        number = self.next_number("mentor")
+        body = people.mentor(self.rng("mentor", number), office, self.today, number)
         answer = await self.call("intake", "POST", "/mentors", body)
         assert answer is not None
         for module in TRAINING:
             await self.call("intake", "POST", f"/mentors/{answer['mentor_id']}/training-modules", {"module": module})
-        self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"])
+        self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"], number)
 
     async def match(self, waiting: dict[str, list[str]]) -> None:
         """Rounds at every office with waiting mentees, until each is in a duo; declines are matched again."""
         left = {office: set(ids) for office, ids in waiting.items() if ids}
-        for attempt in range(200):
+        for attempt in range(800):
             if not left:
                 return
             rounds = await asyncio.gather(*(self.call("matching", "POST", "/rounds", {"office": o}) for o in left))
@@ -262,44 +285,57 @@ class Simulator:
             left = {o: ids for o, ids in left.items() if ids}
             if not proposals:
                 # Not in matching's pool yet (Kafka is a moment behind), or every free mentor was declined.
-                await asyncio.sleep(0.2)
-                if attempt % 10 == 9:
+                await asyncio.sleep(POLL_S)
+                if attempt % 40 == 39:
                     await asyncio.gather(*(self.new_mentor(o) for o in left))
-        raise RuntimeError(f"mentees still unmatched after 200 rounds: {left}")
+        raise RuntimeError(f"mentees still unmatched after 800 rounds: {left}")
 
     async def first_meeting(self, proposal: dict) -> bool:
         pid, p = proposal["proposal_id"], self.scenario.probabilities
+        number = self.number_of[proposal["mentee_id"]]
+        tried = self.proposals_of[number] = self.proposals_of.get(number, 0) + 1
+        rng = self.rng("first-meeting", number, tried)  # drawn before any request: no timing in it
+        mentee_says, mentor_says = rng.random() < p.mentee_accepts, rng.random() < p.mentor_accepts
+        reason = rng.choice(DECLINES)
         await self.call("matching", "POST", f"/proposals/{pid}/first-meeting", {"meeting_on": self.today.isoformat()})
-        for side, accepts in (("mentee", p.mentee_accepts), ("mentor", p.mentor_accepts)):
-            if self.rng.random() >= accepts:
+        for side, accepts in (("mentee", mentee_says), ("mentor", mentor_says)):
+            if not accepts:
                 await self.call(
                     "matching",
                     "POST",
                     f"/proposals/{pid}/answers",
-                    {"side": side, "answer": "decline", "reason": self.rng.choice(DECLINES)},
+                    {"side": side, "answer": "decline", "reason": reason},
                 )
                 return False
             answer = await self.call(
                 "matching", "POST", f"/proposals/{pid}/answers", {"side": side, "answer": "accept"}
             )
         assert answer is not None and answer["status"] == "formed"
-        self.duo_formed(answer)
+        self.duo_formed(answer, number)
         return True
 
-    def duo_formed(self, proposal: dict) -> None:
+    def duo_formed(self, proposal: dict, mentee: int) -> None:
         p, months = self.scenario.probabilities, self.scenario.mentoring.months
-        stopped = self.rng.random() < p.stopped_early
-        ends_on = add_months(self.today, self.rng.randint(1, months - 1) if stopped and months > 1 else months)
-        draw = self.rng.random()
+        rng = self.rng("fate", mentee)
+        stopped = rng.random() < p.stopped_early
+        ends_on = add_months(self.today, rng.randint(1, months - 1) if stopped and months > 1 else months)
+        draw = rng.random()
         outcome = (
             "sustainable_job"
             if draw < p.sustainable_work
-            else self.rng.choice(("other_job", "training", "internship"))
+            else rng.choice(("other_job", "training", "internship"))
             if draw < p.positive_exit
             else "none"
         )
         self.duos[proposal["duo_id"]] = Duo(
-            proposal["duo_id"], proposal["office"], proposal["mentor_id"], self.today, ends_on, outcome, stopped
+            proposal["duo_id"],
+            proposal["office"],
+            proposal["mentor_id"],
+            mentee,
+            self.today,
+            ends_on,
+            outcome,
+            stopped,
         )
         self.mentors[proposal["mentor_id"]].busy += 1
         area = next(a for a, offices in self.areas.items() if proposal["office"] in offices)
@@ -307,13 +343,32 @@ class Simulator:
         self.result.formed[key] = self.result.formed.get(key, 0) + 1
 
     async def follow_duos(self) -> None:
-        """The month in tracking: plans for new duos, weekly meetings, endings, follow-ups."""
+        """The month in tracking, each duo on its own: the plan for a new duo, the weekly meetings, then its end
+        if it is due; and the follow-ups of ended duos, all at once."""
+
+        async def month_of(duo: Duo) -> None:
+            await self.meet(duo)
+            if duo.ends_on <= self.today:
+                await self.end(duo)
+
         running = [d for d in self.duos.values() if d.ended_on is None]
-        await asyncio.gather(*(self.meet(d) for d in running))
-        await asyncio.gather(*(self.end(d) for d in running if d.ends_on <= self.today))
-        await asyncio.gather(*(self.follow_up(d) for d in self.duos.values() if d.ended_on is not None))
+        ended = [d for d in self.duos.values() if d.ended_on is not None]
+        await asyncio.gather(*(month_of(d) for d in running), *(self.follow_up(d) for d in ended))
 
     async def meet(self, duo: Duo) -> None:
+        rng = self.rng("meetings", duo.mentee, self.today.year, self.today.month)
+        meetings = []
+        for day in (7, 14, 21, 28):
+            met_on = self.today.replace(day=day)
+            missed = rng.random() < self.scenario.probabilities.meeting_missed
+            meeting = {
+                "met_on": met_on.isoformat(),
+                "duration_minutes": rng.choice((60, 90, 120, 150)),
+                "mode": rng.choices(("in_person", "online", "phone"), (6, 3, 1))[0],
+                "topics": rng.sample(TOPICS, k=rng.randint(1, 3)),
+            }
+            if not missed and duo.formed_on < met_on <= duo.ends_on:
+                meetings.append(meeting)
         if not duo.known_to_tracking:
             await self.until_known("tracking", f"/duos/{duo.duo_id}")
             await self.call(
@@ -323,35 +378,28 @@ class Simulator:
                 {"drawn_up_on": duo.formed_on.isoformat(), "goals": ["find_job_in_sector", "cv_ready"]},
             )
             duo.known_to_tracking = True
-        for day in (7, 14, 21, 28):
-            met_on = self.today.replace(day=day)
-            if (
-                met_on <= duo.formed_on
-                or met_on > duo.ends_on
-                or self.rng.random() < self.scenario.probabilities.meeting_missed
-            ):
-                continue
-            await self.call(
-                "tracking",
-                "POST",
-                f"/duos/{duo.duo_id}/meetings",
-                {
-                    "met_on": met_on.isoformat(),
-                    "duration_minutes": self.rng.choice((60, 90, 120, 150)),
-                    "mode": self.rng.choices(("in_person", "online", "phone"), (6, 3, 1))[0],
-                    "topics": self.rng.sample(TOPICS, k=self.rng.randint(1, 3)),
-                },
-            )
+        for meeting in meetings:
+            await self.call("tracking", "POST", f"/duos/{duo.duo_id}/meetings", meeting)
 
     async def end(self, duo: Duo) -> None:
         p, path, day = self.scenario.probabilities, f"/duos/{duo.duo_id}", self.today
+        rng = self.rng("end", duo.mentee)
+        mentee_survey = {
+            "more_self_confidence": rng.random() < p.more_self_confidence,
+            "more_autonomous_job_search": rng.random() < p.more_autonomous_job_search,
+            "mentor_helped_with_problems": rng.random() < p.mentor_helped_with_problems,
+        }
+        mentor_survey = {
+            "feels_useful": rng.random() < p.mentor_feels_useful,
+            "adds_professional_value": rng.random() < p.mentor_professional_value,
+        }
         started = max(duo.formed_on + timedelta(days=1), day - timedelta(days=3)).isoformat()
         job = {"sector": "Q", "hours_per_week": 32.0, "started_on": started}
         if duo.outcome == "sustainable_job":
-            contract = self.rng.choice(
+            contract = rng.choice(
                 (
                     {"contract_type": "permanent"},
-                    {"contract_type": "fixed_term", "contract_months": self.rng.choice((6, 12))},
+                    {"contract_type": "fixed_term", "contract_months": rng.choice((6, 12))},
                 )
             )
             await self.call("tracking", "POST", f"{path}/jobs", job | contract)
@@ -363,25 +411,8 @@ class Simulator:
             await self.call("tracking", "POST", f"{path}/trainings", {"started_on": started, "qualifying": True})
         elif duo.outcome == "internship":
             await self.call("tracking", "POST", f"{path}/internships", {"started_on": started})
-        await self.call(
-            "tracking",
-            "POST",
-            f"{path}/surveys/mentee",
-            {
-                "more_self_confidence": self.rng.random() < p.more_self_confidence,
-                "more_autonomous_job_search": self.rng.random() < p.more_autonomous_job_search,
-                "mentor_helped_with_problems": self.rng.random() < p.mentor_helped_with_problems,
-            },
-        )
-        await self.call(
-            "tracking",
-            "POST",
-            f"{path}/surveys/mentor",
-            {
-                "feels_useful": self.rng.random() < p.mentor_feels_useful,
-                "adds_professional_value": self.rng.random() < p.mentor_professional_value,
-            },
-        )
+        await self.call("tracking", "POST", f"{path}/surveys/mentee", mentee_survey)
+        await self.call("tracking", "POST", f"{path}/surveys/mentor", mentor_survey)
         reason = (
             "lost_contact" if duo.stopped_early else "mentee_found_work" if duo.outcome.endswith("job") else "completed"
         )
@@ -392,7 +423,9 @@ class Simulator:
         self.result.sustainable += duo.outcome == "sustainable_job"
         mentor = self.mentors[duo.mentor_id]
         mentor.busy -= 1
-        if self.rng.random() >= p.mentor_continues and mentor.busy == 0:
+        mentor.duos_ended += 1
+        continues = self.rng("mentor-continues", mentor.number, mentor.duos_ended).random() < p.mentor_continues
+        if not continues and mentor.busy == 0:
             mentor.active = False
             await self.call(
                 "intake", "POST", f"/mentors/{mentor.mentor_id}/withdrawal", {"reason": "personal_circumstances"}
