@@ -20,6 +20,7 @@ import asyncpg
 import pydantic
 from aiokafka import AIOKafkaConsumer
 
+from services.reporting.adapters.fast_rows import fast_row
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, ledger_row, programme
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
@@ -128,6 +129,10 @@ async def replay(
             rows = []
             for records in batches.values():
                 for record in records:
+                    fast = fast_row(record, producers)
+                    if fast is not None:
+                        rows.append(fast)
+                        continue
                     envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
                     if envelope is None or refusal:
                         continue  # parked live, never counted: not counted here either
