@@ -89,6 +89,8 @@ class ConsumerCheck:
     parked_events: int | None = None  # None: not known (database not read)
     parked_messages: int | None = None
     partitions: tuple[PartitionCheck, ...] = ()
+    held_events: int | None = None  # waiting for their stream's earlier versions (ordered consumers)
+    oldest_held_at: datetime | None = None
 
     @property
     def waiting(self) -> int:
@@ -135,6 +137,13 @@ def decide(checks: Checks, now: datetime, stall_after_s: float) -> tuple[Status,
         parked = (consumer.parked_events or 0) + (consumer.parked_messages or 0)
         if parked:
             degraded.append(f"consumer {consumer.name} has {parked} parked (see `duo parked list`)")
+        if consumer.held_events and consumer.oldest_held_at is not None:
+            held_for = (now - consumer.oldest_held_at).total_seconds()
+            if held_for > stall_after_s:  # a moment's hold is normal: a republish puts versions out of order
+                degraded.append(
+                    f"consumer {consumer.name} holds {consumer.held_events} events whose stream's earlier versions "
+                    f"have not arrived for {held_for:.0f} s"
+                )
         idle = consumer.idle_s(now)
         if consumer.waiting > 0 and idle > stall_after_s:
             failing.append(
@@ -175,6 +184,10 @@ def checks_json(checks: Checks, now: datetime) -> dict[str, Any]:
                 "last_failure": c.last_failure,
                 "parked_events": c.parked_events,
                 "parked_messages": c.parked_messages,
+                "held_events": c.held_events,
+                "oldest_held_age_s": None
+                if c.oldest_held_at is None
+                else round((now - c.oldest_held_at).total_seconds(), 3),
                 "partitions": [vars(p) for p in c.partitions],
             }
             for c in checks.consumers
@@ -233,11 +246,16 @@ SELECT c.consumer,
        (SELECT count(*) FROM parked_messages m WHERE m.consumer = c.consumer) AS messages
 FROM unnest($1::text[]) AS c(consumer)
 """
+_HELD = """
+SELECT consumer, count(*) AS held, min(held_at) AS oldest FROM held_events
+WHERE consumer = ANY($1::text[]) GROUP BY consumer
+"""
+Parked = tuple[int, int, int | None, datetime | None]  # events, messages, held (None: no such table), oldest held
 
 
 async def _read_database(
     pool: asyncpg.Pool | None, publishes: bool, consumers: Sequence[str], timeout_s: float
-) -> tuple[Reachability, OutboxBacklog | None, dict[str, tuple[int, int]], tuple[str, ...]]:
+) -> tuple[Reachability, OutboxBacklog | None, dict[str, Parked], tuple[str, ...]]:
     if pool is None:
         return Reachability(False, "NotStarted"), None, {}, ()
     started = time.monotonic()
@@ -255,7 +273,20 @@ async def _read_database(
             if consumers:
                 try:
                     rows = await con.fetch(_PARKED, list(consumers), timeout=timeout_s)
-                    parked = {r["consumer"]: (r["events"], r["messages"]) for r in rows}
+                    held: dict[str, tuple[int, datetime]] = {}
+                    ordered = await con.fetchval("SELECT to_regclass('held_events') IS NOT NULL", timeout=timeout_s)
+                    if ordered:
+                        held_rows = await con.fetch(_HELD, list(consumers), timeout=timeout_s)
+                        held = {r["consumer"]: (r["held"], r["oldest"]) for r in held_rows}
+                    parked = {
+                        r["consumer"]: (
+                            r["events"],
+                            r["messages"],
+                            held.get(r["consumer"], (0, None))[0] if ordered else None,
+                            held.get(r["consumer"], (0, None))[1],
+                        )
+                        for r in rows
+                    }
                 except (asyncpg.PostgresError, TimeoutError) as err:
                     unread.append(f"the parked messages ({type(err).__name__})")
     except Exception as err:  # refused, timed out, pool closed: unreachable all the same
@@ -263,7 +294,7 @@ async def _read_database(
     return reachable, outbox, parked, tuple(unread)
 
 
-def _consumer_check(progress: ConsumerProgress, parked: tuple[int, int] | None) -> ConsumerCheck:
+def _consumer_check(progress: ConsumerProgress, parked: Parked | None) -> ConsumerCheck:
     progress.refresh_highwaters()
     partitions = tuple(
         PartitionCheck(p.topic, p.partition, p.offset, p.lag_hint, progress.assigned(p.topic, p.partition))
@@ -280,6 +311,8 @@ def _consumer_check(progress: ConsumerProgress, parked: tuple[int, int] | None) 
         last_failure=progress.last_failure,
         parked_events=parked[0] if parked else None,
         parked_messages=parked[1] if parked else None,
+        held_events=parked[2] if parked else None,
+        oldest_held_at=parked[3] if parked else None,
         partitions=partitions,
     )
 

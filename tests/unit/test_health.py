@@ -81,6 +81,17 @@ def test_parked_events_or_messages_are_degraded():
         assert "reporting-ledger" in reason and "parked" in reason
 
 
+def test_events_held_longer_than_the_stall_time_are_degraded_a_moments_hold_is_not():
+    held = consumer(held_events=3, oldest_held_at=ago(STALL + 5))
+    status, [reason] = decide(checks(consumers=(held,)), NOW, STALL)
+    assert status == "degraded"
+    assert "holds 3 events" in reason and "earlier versions" in reason
+    moment = consumer(held_events=3, oldest_held_at=ago(2))  # a republish put a later version first
+    assert decide(checks(consumers=(moment,)), NOW, STALL) == ("ok", [])
+    body = checks_json(checks(consumers=(held,)), NOW)
+    assert body["consumers"][0]["held_events"] == 3 and body["consumers"][0]["oldest_held_age_s"] == STALL + 5
+
+
 def test_waiting_messages_without_progress_for_too_long_are_failing():
     waiting = (PartitionCheck("duo.intake.events", 1, 10, 5, True),)
     slow_but_moving = consumer(partitions=waiting, last_processed_at=ago(STALL - 1), last_applied_at=ago(STALL * 10))
