@@ -44,7 +44,9 @@ def test_a_plain_record_gives_the_careful_paths_row():
     rec = record()
     fast, slow = fast_row(rec, PRODUCERS), careful(rec)
     assert fast is not None and slow is not None
-    assert fast[:-1] == slow[:-1]
+    ids = (0, 10, 11)  # event, correlation and causation ids: text for COPY, which asyncpg parses
+    assert [uuid.UUID(fast[i]) for i in ids] == [slow[i] for i in ids]
+    assert [v for i, v in enumerate(fast[:-1]) if i not in ids] == [v for i, v in enumerate(slow[:-1]) if i not in ids]
     assert json.loads(fast[-1]) == slow[-1]  # the data: the body's text, the same JSON
 
 
@@ -61,6 +63,8 @@ def test_a_plain_record_gives_the_careful_paths_row():
         record(ce_specversion=b"0.3"),
         record(ce_streamversion=b"0"),
         record(ce_id=None),
+        record(ce_id=b"urn:uuid:" + str(uuid.uuid4()).encode()),  # pydantic reads it; COPY's parser would not
+        record(ce_correlationid=str(uuid.uuid4()).upper().encode()),
         record(value=b'{"mentee_id": "not a uuid"}'),
         record(value=b"[1, 2]"),
         record(value=b"{not json"),
