@@ -1,0 +1,116 @@
+"""The demo's scenarios: the default one is the memorandum's annex, a bad file is refused naming the field, the
+monthly quotas add up to each year exactly, and a seed gives the same draws."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.reporting.domain.plan import PLANNED_DUOS, YEARS
+from shared.infra.demo.scenario import ScenarioError, load
+from shared.infra.demo.simulator import Simulator, area_offices
+from tests.cli import environment
+
+GOOD = """
+name = "small"
+seed = 7
+first_year = 2025
+
+[duos]
+Antwerpen = [8, 9]
+Oost-Vlaanderen = [6, 6]
+Vlaams-Brabant = [2, 3]
+Brussels = [14, 13]
+
+[probabilities]
+positive_exit = 0.70
+sustainable_work = 0.50
+mentor_continues = 0.90
+more_self_confidence = 0.91
+more_autonomous_job_search = 0.91
+mentor_helped_with_problems = 0.70
+mentor_feels_useful = 0.96
+mentor_professional_value = 0.55
+mentee_accepts = 0.93
+mentor_accepts = 0.95
+meeting_missed = 0.20
+stopped_early = 0.10
+
+[mentoring]
+months = 6
+"""
+
+
+def test_the_default_scenario_is_the_memorandums_annex_4801_duos():
+    scenario = load()
+    assert scenario.years == list(YEARS)
+    assert {area: tuple(years) for area, years in scenario.duos.items()} == PLANNED_DUOS
+    assert sum(sum(years) for years in scenario.duos.values()) == 4801
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (("Antwerpen = [8, 9]", "Limburg = [8, 9]"), "duos: Value error, unknown areas ['Limburg']"),
+        (("Brussels = [14, 13]", "Brussels = [14]"), "same number of years"),
+        (("Brussels = [14, 13]", "Brussels = [14, -1]"), "cannot be negative"),
+        (("positive_exit = 0.70", "positive_exit = 1.5"), "probabilities.positive_exit"),
+        (("sustainable_work = 0.50", "sustainable_work = 0.80"), "probabilities.sustainable_work"),
+        (("mentee_accepts = 0.93", "mentee_accepts = 0"), "probabilities.mentee_accepts"),
+        (("months = 6", "months = 0"), "mentoring.months"),
+        (("seed = 7", 'seed = "seven"'), "seed"),
+        (("seed = 7", "seed = 7\nduration = 3"), "duration: Extra inputs are not permitted"),
+        (("[mentoring]", "[mentoring"), "not valid TOML"),
+    ],
+)
+def test_a_bad_scenario_is_refused_naming_the_field(tmp_path: Path, change: tuple[str, str], named: str):
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace(*change))
+    with pytest.raises(ScenarioError, match="bad.toml") as refused:
+        load(path)
+    assert named in str(refused.value)
+
+
+def test_duo_demo_refuses_a_bad_scenario_before_starting_anything(tmp_path: Path):
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace("months = 6", "months = 99"))
+    run = subprocess.run(
+        [sys.executable, "-m", "shared.infra.cli", "demo", "--scenario", str(path), "--no-serve"],
+        env=environment(tmp_path / "duo", DUO_DEMO_HOME=str(tmp_path / "demo")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "mentoring.months" in run.stderr
+    assert not (tmp_path / "demo").exists()  # nothing was started or created
+
+
+def simulator(tmp_path: Path, scale: float = 1.0, seed: int | None = None) -> Simulator:
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD)
+    return Simulator(load(path), scale, {}, {}, tmp_path / "clock", seed=seed)
+
+
+def test_the_months_quotas_add_up_to_each_years_target_exactly_in_the_areas_offices(tmp_path: Path):
+    sim = simulator(tmp_path, scale=3.0)
+    offices = area_offices()
+    for year in sim.scenario.years:
+        months = [sim.quota(year, month) for month in range(1, 13)]
+        for area, targets in sim.targets.items():
+            target = targets[year - sim.scenario.first_year]
+            assert sim.result.target[(area, year)] == target
+            formed = sum(n for quota in months for office, n in quota.items() if office in offices[area])
+            assert formed == target
+    assert sim.targets["Brussels"] == [42, 39] and sim.targets["Vlaams-Brabant"] == [6, 9]
+
+
+def test_a_seed_gives_the_same_draws_whatever_order_they_are_asked_in(tmp_path: Path):
+    one, two, other = simulator(tmp_path), simulator(tmp_path), simulator(tmp_path, seed=8)
+    keys = [("fate", n) for n in range(1, 50)]
+    first = [one.rng(*k).random() for k in keys]
+    second = [two.rng(*k).random() for k in reversed(keys)][::-1]
+    assert first == second
+    assert first != [other.rng(*k).random() for k in keys]
