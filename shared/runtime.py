@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import structlog
 from faststream.kafka import KafkaBroker
 
 from shared.config import ServiceSettings
@@ -24,7 +25,9 @@ from shared.migrations import MigrationSet
 from shared.outbox.relay import OutboxRelay
 from shared.topics import declared_topics, ensure_topics, topic_of
 
+log = structlog.get_logger("runtime")
 LOG_WATCH_INTERVAL_S = 1.0
+METADATA_MAX_AGE_MS = 5_000
 ConsumerFactory = Callable[[asyncpg.Pool], Consumer]
 
 
@@ -86,6 +89,9 @@ class ServiceRuntime:
                 s.kafka_bootstrap_servers,
                 logger=logging.getLogger("duo.kafka"),
                 security=faststream_security(s.kafka_security),
+                # Topics are never created by asking (shared/kafka.py): a consumer that looked while a restarted
+                # broker's topics were still being made sees them within seconds, not aiokafka's 5 minutes.
+                metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
             rewinders: list[RewindOnNewLog] = []
             for subscription in self.subscriptions:
@@ -105,8 +111,11 @@ class ServiceRuntime:
         a new log, read again from its beginning (shared/consuming/rewind.py)."""
         assert self.broker_probe is not None
         while True:
-            for rewind in rewinders:
-                await rewind.cluster_seen(self.broker_probe.cluster_id)
+            try:
+                for rewind in rewinders:
+                    await rewind.cluster_seen(self.broker_probe.cluster_id)
+            except Exception as err:  # never the end of the watch: the next look tries again
+                log.error("watching the broker's log failed", error=type(err).__name__)
             await asyncio.sleep(LOG_WATCH_INTERVAL_S)
             await self.broker_probe.check()  # records the cluster id; an unreachable broker keeps the last one
 

@@ -8,6 +8,7 @@ the consumer's own last fetch of the partition saw.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,6 +88,11 @@ class ConsumerProgress:
             self.last_applied_at = now
         if parked:
             self.parked += 1
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        """These partitions are read again from their beginning (a new log): what was shown of them is gone."""
+        for partition in partitions:
+            self.partitions.pop((partition.topic, partition.partition), None)
 
     def failed(self, error_type: str) -> None:
         """An attempt failed; the message is redelivered (or parked after too many attempts)."""

@@ -6,28 +6,45 @@ offsets a consumer held for the old log, or committed to the new broker before i
 the new one, past events the republish placed lower. Reading each partition from its beginning is safe: the
 consumers skip what they already applied (ADR 5 and 12). Apache Kafka keeps its cluster id, so there this never
 happens.
+
+The seek is never made under a batch being handled: that batch's failure would seek its partitions back to
+its own first offsets (FastStream's nack) and undo the rewind, and its acknowledgement could commit the old
+offsets after ours. While a batch is handled, the rewind waits, and the subscriber makes it when the batch
+ends, before the batch is acknowledged (`after_batch`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError
 
 log = structlog.get_logger("consumer")
+COMMIT_TIMEOUT_S = 10.0  # a commit the broker does not answer is given up: the rewind is repeated later
 
 
 class RewindOnNewLog(ConsumerRebalanceListener):
     """A rebalance listener that, after `cluster_seen` reported a new cluster id, starts each partition of the
     consumer at its beginning the first time it holds it in the new log (now, or when it is assigned later)."""
 
-    def __init__(self, name: str, consumer: Callable[[], AIOKafkaConsumer | None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        consumer: Callable[[], AIOKafkaConsumer | None],
+        forget: Callable[[Iterable[TopicPartition]], None] = lambda partitions: None,
+    ) -> None:
         self._name = name
         self._consumer = consumer  # FastStream builds the consumer when the broker starts
+        self._forget = forget  # the progress shown for these partitions belongs to the old log
         self._cluster_id: str | None = None
         self._rewound: set[TopicPartition] | None = None  # None until a new log was seen
+        self._pending = False  # a new log was seen while a batch was being handled
+        self._handling = 0
+        self.generation = 0  # counts the new logs seen: a batch that saw it change is abandoned, not nacked
 
     async def cluster_seen(self, cluster_id: str | None) -> None:
         """The broker answered with this cluster id; the first one seen is the log this process started on."""
@@ -38,13 +55,42 @@ class RewindOnNewLog(ConsumerRebalanceListener):
         if first:
             return
         self._rewound = set()
+        self.generation += 1
+        self._pending = True
         log.warning(
             "the broker's log started again (new cluster id): reading every partition from its beginning",
             consumer=self._name,
         )
+        if not self._handling:
+            await self._rewind_pending()
+
+    @contextlib.contextmanager
+    def handling(self) -> Iterator[int]:
+        """Around the handling of one batch; yields the generation it started in."""
+        self._handling += 1
+        try:
+            yield self.generation
+        finally:
+            self._handling -= 1
+
+    async def after_batch(self) -> None:
+        """Called by the subscriber once a batch was handled, before it is acknowledged: the rewind that waited."""
+        if self._pending and not self._handling:
+            await self._rewind_pending()
+
+    async def rewind_again(self) -> None:
+        """Every held partition to its beginning again, now (the subscriber left a batch it cannot trust)."""
         consumer = self._consumer()
-        if consumer is not None:
+        if consumer is not None and self._rewound is not None:
+            self._pending = False
             await self._rewind(consumer, consumer.assignment())
+
+    async def _rewind_pending(self) -> None:
+        consumer = self._consumer()
+        if consumer is None:
+            return
+        self._pending = False
+        await self._rewind(consumer, consumer.assignment())
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Nothing to do: positions live in the consumer's own tables."""
@@ -68,10 +114,11 @@ class RewindOnNewLog(ConsumerRebalanceListener):
             seeked.append(partition)
         if not seeked:
             return
+        self._forget(seeked)
         try:
             # Committed at once: an offset committed to the new broker before the change was seen (from the old
             # log) would otherwise be where the next rebalance puts the consumer, past what it never read.
-            await consumer.commit(dict.fromkeys(seeked, 0))
+            await asyncio.wait_for(consumer.commit(dict.fromkeys(seeked, 0)), COMMIT_TIMEOUT_S)
         except Exception as err:  # in a rebalance, say: rewound (and committed) again when next assigned
             log.warning(
                 "rewind not committed, repeated at the next assignment", consumer=self._name, error=type(err).__name__

@@ -105,7 +105,7 @@ def subscribe(
     def pause(n: int) -> float:
         return float(min(pause_s * 2 ** max(n - 1, 0), MAX_REDELIVERY_PAUSE_S))
 
-    rewind = RewindOnNewLog(consumer.name, lambda: subscriber.consumer)
+    rewind = RewindOnNewLog(consumer.name, lambda: subscriber.consumer, progress.forget)
     subscriber = broker.subscriber(
         *producers,
         # Prefixed like the topics, so runs sharing a broker never join each other's group.
@@ -169,47 +169,85 @@ def subscribe(
             if applied:
                 log.debug("event applied", event_type=envelope.event_type)
 
-    @subscriber
-    async def on_batch(message: KafkaMessage) -> None:
-        """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
-        records: tuple[ConsumerRecord, ...] = message.raw_message  # a batch subscriber: the fetched records
-        client = getattr(message, "consumer", None)
+    async def one_by_one(admitted: list[tuple[ConsumerRecord, EventEnvelope]]) -> None:
+        """Each event alone. A partition whose event fails stops there (its later events wait for the redelivery,
+        in order); the other partitions go on; then the first failure is raised, so the batch is redelivered."""
+        stopped: set[tuple[str, int]] = set()
+        first_failure: Exception | None = None
+        for record, envelope in admitted:
+            if (record.topic, record.partition) in stopped:
+                continue
+            try:
+                await apply_one(record, envelope)
+            except Exception as err:
+                stopped.add((record.topic, record.partition))
+                first_failure = first_failure or err
+        if first_failure is not None:
+            raise first_failure
+
+    async def handle(records: tuple[ConsumerRecord, ...], client: Any) -> None:
         admitted: list[tuple[ConsumerRecord, EventEnvelope]] = []
+        parked: list[ConsumerRecord] = []  # shown as processed once the whole batch went through
         for record in records:
             progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
             headers = list(record.headers or ())
-            envelope, invalid = admit(record.topic, headers, record.value, producers)
+            try:
+                envelope, invalid = admit(record.topic, headers, record.value, producers)
+            except Exception as err:  # whatever a stranger's message holds, it never stops the partitions
+                envelope, invalid = None, _malformed(err)
             if envelope is None:
                 # Not ours to interpret; blocking the partition would stop every later fact.
                 await _park_message(consumer, record, headers, invalid or "invalid")
-                progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+                parked.append(record)
             elif invalid is not None:
                 # Written by someone other than the topic's producer, or about no office of its branch:
                 # never counted, parked with the reason so an operator sees the attempt.
                 await consumer.park(envelope, invalid)
-                progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+                parked.append(record)
             else:
                 admitted.append((record, envelope))
-        if not admitted:
-            return
-        if any(envelope.event_id in failed for _, envelope in admitted):
+        if admitted and any(envelope.event_id in failed for _, envelope in admitted):
             # An event that failed before goes alone, so that its failures are counted towards parking it.
-            for record, envelope in admitted:
-                await apply_one(record, envelope)
+            await one_by_one(admitted)
+        elif admitted:
+            try:
+                applied = await consumer.handle_batch([envelope for _, envelope in admitted])
+            except Exception as err:
+                # The batch changed nothing: each event again on its own, where its error is sorted out.
+                log.debug("batch failed, applying its events one by one", error=type(err).__name__, size=len(admitted))
+                await one_by_one(admitted)
+            else:
+                outage[0] = 0
+                for (record, envelope), effect_ran in zip(admitted, applied, strict=True):
+                    failed.pop(envelope.event_id, None)
+                    progress.done(record.topic, record.partition, record.offset, applied=effect_ran)
+                log.info("batch applied", size=len(admitted), applied=sum(applied))  # one line per fetch
+        for record in parked:
+            progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+
+    generation_seen = [rewind.generation]
+
+    @subscriber
+    async def on_batch(message: KafkaMessage) -> None:
+        """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
+        records: tuple[ConsumerRecord, ...] = message.raw_message  # a batch subscriber: the fetched records
+        if rewind.generation != generation_seen[0]:
+            # Fetched, perhaps, before the log started again and the partitions were rewound: left unhandled,
+            # and the partitions rewound again (the acknowledgement then commits offset 0, not this batch's end).
+            generation_seen[0] = rewind.generation
+            await rewind.rewind_again()
             return
-        try:
-            applied = await consumer.handle_batch([envelope for _, envelope in admitted])
-        except Exception as err:
-            # The batch changed nothing: each event again on its own, where its error is sorted out.
-            log.debug("batch failed, applying its events one by one", error=type(err).__name__, size=len(admitted))
-            for record, envelope in admitted:
-                await apply_one(record, envelope)
-            return
-        outage[0] = 0
-        for (record, envelope), effect_ran in zip(admitted, applied, strict=True):
-            failed.pop(envelope.event_id, None)
-            progress.done(record.topic, record.partition, record.offset, applied=effect_ran)
-        log.info("batch applied", size=len(admitted), applied=sum(applied))  # one line per fetch, not per event
+        with rewind.handling() as generation:
+            try:
+                await handle(records, getattr(message, "consumer", None))
+            except Exception:
+                if rewind.generation == generation:
+                    raise  # redelivered from the batch's first offsets
+                # The log started again meanwhile: a redelivery of this batch would undo the rewind. Its events
+                # are read again from the beginning of the new log anyway.
+                log.warning("a batch of the old log abandoned: its partitions are read again from the beginning")
+        generation_seen[0] = rewind.generation  # this batch's own rewind is done in `after_batch`
+        await rewind.after_batch()  # before FastStream acknowledges the batch: it then commits the rewind's offsets
 
     return progress, rewind
 
@@ -312,7 +350,7 @@ def unauthorised_origin(record: ConsumerRecord, envelope: EventEnvelope, produce
 def _origin_refusal(
     topic: str, headers: Sequence[tuple[str, bytes]], envelope: EventEnvelope, producers: Mapping[str, str]
 ) -> str | None:
-    source = dict(headers).get("ce_source", b"").decode(errors="replace")
+    source = (dict(headers).get("ce_source") or b"").decode(errors="replace")
     producer = producers.get(topic)
     if producer is None or source != source_of(producer):
         return f"forged_source: {source!r} is not the producer of {topic}"

@@ -181,3 +181,28 @@ async def test_the_job_entry_point_migrates_the_service_database(database_url: s
         text=True,
     )
     assert missing.returncode == 2 and "REPORTING_DATABASE_URL" in missing.stderr
+
+
+async def test_reporting_upgraded_to_ordered_consumption_gets_the_positions_its_ledger_implies(
+    database_url: str,
+) -> None:
+    con = await asyncpg.connect(database_url)
+    try:
+        # Reporting as the idempotent consumer left it: the event store and the ledger, no positions.
+        await migrate(con, [EVENT_STORE, REPORTING[-1]], upto={"reporting": 1})
+        facts = [("mentee-a", 1), ("mentee-a", 2), ("mentee-a", 3), ("duo-b", 1), ("duo-b", 3), ("duo-c", 2)]
+        for stream, version in facts:
+            await con.execute(
+                "INSERT INTO ledger (event_id, stream_id, stream_version, event_type, schema_version, tenant, office, "
+                "occurred_at, recorded_at, actor, correlation_id, data) VALUES (gen_random_uuid(), $1, $2, 'X', 1, "
+                "'BE', 'be-gent', now(), now(), 'a', gen_random_uuid(), '{}')",
+                stream,
+                version,
+            )
+        applied = await migrate(con, REPORTING)
+        assert [(m.component, m.version) for m in applied] == [("ordered_consumer", 1), ("reporting", 2)]
+        rows = await con.fetch("SELECT consumer, stream_id, version FROM stream_positions ORDER BY stream_id")
+        # The unbroken run from 1: duo-b's version 3 waits for its 2; duo-c has no version 1 in the ledger.
+        assert [tuple(r) for r in rows] == [("reporting", "duo-b", 1), ("reporting", "mentee-a", 3)]
+    finally:
+        await con.close()

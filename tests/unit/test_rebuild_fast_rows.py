@@ -19,6 +19,7 @@ from shared.tenancy import Tenant
 
 TOPIC = "duo.intake.events"
 PRODUCERS = {TOPIC: "intake", "duo.matching.events": "matching"}
+ABSENT = b"(the header is left out)"
 
 
 def record(topic: str = TOPIC, value: bytes | None = None, **header_changes: bytes | None) -> ConsumerRecord:
@@ -26,7 +27,7 @@ def record(topic: str = TOPIC, value: bytes | None = None, **header_changes: byt
     event = MenteeRegistered(mentee_id=uuid.uuid4())
     envelope = EventEnvelope.record(NewEvent(event, meta), f"mentee-{event.mentee_id}", 1, utc_now())
     key, body, headers = to_kafka(envelope, "intake")
-    changed = [(k, header_changes.get(k, v)) for k, v in headers if header_changes.get(k, v) is not None]
+    changed = [(k, header_changes.get(k, v)) for k, v in headers if header_changes.get(k, v) is not ABSENT]
     return ConsumerRecord(topic, 0, 0, 0, 0, key, body if value is None else value, None, 0, 0, changed)
 
 
@@ -62,12 +63,18 @@ def test_a_plain_record_gives_the_careful_paths_row():
         record(ce_type=b"MenteeTeleported"),
         record(ce_specversion=b"0.3"),
         record(ce_streamversion=b"0"),
-        record(ce_id=None),
+        record(ce_id=ABSENT),
+        record(ce_id=None),  # present, with no value
         record(ce_id=b"urn:uuid:" + str(uuid.uuid4()).encode()),  # pydantic reads it; COPY's parser would not
         record(ce_correlationid=str(uuid.uuid4()).upper().encode()),
         record(value=b'{"mentee_id": "not a uuid"}'),
         record(value=b"[1, 2]"),
         record(value=b"{not json"),
+        record(**{"content-type": b"\xff\xfe"}),  # a header it does not need, yet not UTF-8: parked live
+        record(ce_recordedtime=b"20240101T101010+0000"),  # fromisoformat reads it, the envelope model does not
+        record(ce_streamversion=b"1_0"),
+        record(ce_type=None),  # no value at all
+        record(ce_source=None),
     ],
 )
 def test_anything_unusual_is_left_to_the_careful_path(rec):

@@ -101,3 +101,22 @@ def test_the_rewind_is_committed_and_repeated_at_the_next_assignment_when_the_co
         assert len(consumer.seeks) == 4 and len(consumer.commits) == 1
 
     asyncio.run(run())
+
+
+def test_a_new_log_seen_while_a_batch_is_handled_is_rewound_after_it_and_its_progress_forgotten():
+    consumer, forgotten = FakeConsumer({A, B}), []
+    rewind = RewindOnNewLog("reporting", lambda: consumer, forgotten.extend)
+
+    async def run() -> None:
+        await rewind.cluster_seen("duo-1")
+        with rewind.handling() as generation:
+            await rewind.cluster_seen("duo-2")
+            # Not under the batch: its failure would seek back to its own offsets and undo the rewind.
+            assert consumer.seeks == [] and rewind.generation == generation + 1
+        await rewind.after_batch()
+        assert sorted(consumer.seeks) == [(A, 0), (B, 0)] and consumer.commits == [{A: 0, B: 0}]
+        assert sorted(forgotten) == [A, B]
+        await rewind.after_batch()  # nothing more waits
+        assert len(consumer.seeks) == 2
+
+    asyncio.run(run())
