@@ -274,3 +274,32 @@ def test_each_list_gives_its_total_and_at_most_the_limit():
     assert waiting["total"] == 10 and len(waiting["items"]) == 3
     assert [m["waiting_since"] for m in waiting["items"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert lists(h)["definitions"]["waiting-for-a-mentor/v1"].startswith("mentees ready for matching")
+
+
+def test_facts_of_one_moment_take_their_causal_order_not_their_random_ids():
+    # A simulated calendar stamps a whole step with one instant: the registration and the readiness it led to
+    # share it, and their random ids must not decide which came last.
+    moment = datetime.combine(AS_OF, time(10), UTC)
+    mentee_id = uuid.uuid4()
+
+    def fact(event_type: str, version: int, event_id: str) -> EventEnvelope:
+        return EventEnvelope(
+            event_id=uuid.UUID(event_id),
+            event_type=event_type,
+            schema_version=1,
+            stream_id=f"mentee-{mentee_id}",
+            stream_version=version,
+            tenant=Tenant.BE,
+            office="be-antwerpen",
+            occurred_at=moment,
+            recorded_at=moment,
+            actor="staff-1",
+            correlation_id=uuid.uuid4(),
+            data={"mentee_id": str(mentee_id)},
+        )
+
+    registered = fact("MenteeRegistered", 1, "ffffffff-0000-4000-8000-000000000000")  # sorts last by id
+    ready = fact("MenteeReadyForMatching", 4, "00000000-0000-4000-8000-000000000000")
+    for order in ([registered, ready], [ready, registered]):
+        journey = programme_of(order).mentees[mentee_id]
+        assert journey.status() == ("waiting", AS_OF)

@@ -94,7 +94,7 @@ async def ledger_envelopes(
     """The facts of one branch (all when None) recorded up to a moment (all when None)."""
     rows = await con.fetch(
         f"SELECT {', '.join(_COLUMNS)} FROM {table} WHERE ($1::text IS NULL OR tenant = $1) "
-        "AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY recorded_at, event_id",
+        "AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY recorded_at, stream_id, stream_version, event_id",
         branch.value if branch else None,
         recorded_by,
     )

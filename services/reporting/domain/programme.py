@@ -94,6 +94,12 @@ MENTEE_STATUS_AFTER = {
 }
 
 
+# Facts of one moment (a simulated calendar stamps a whole step with one instant) in the order they can only
+# have happened: intake's facts (in their stream's order), then the duo formed, then its end. The event id,
+# random, would otherwise decide, and put a registration after the readiness it led to.
+_CAUSAL_RANK = {DuoFormed.event_type: 1, DuoEnded.event_type: 2}
+
+
 @dataclass
 class MenteeJourney:
     """A mentee's place and the facts that moved them between registered, waiting, in a duo and gone."""
@@ -101,14 +107,15 @@ class MenteeJourney:
     mentee_id: uuid.UUID
     place: Place | None = None
     registered_on: date | None = None
-    steps: list[tuple[datetime, str, str, date]] = field(default_factory=list)  # (occurred_at, event id, status, day)
+    # (occurred_at, the fact's place among facts of the same moment, event id, status, day)
+    steps: list[tuple[datetime, tuple[int, int], str, str, date]] = field(default_factory=list)
 
     def status(self) -> tuple[str, date | None]:
         """The status after the last fact (in the order they happened, whatever order they arrived in), and the
         day it began."""
         if not self.steps:
             return "unknown", None
-        _, _, status, day = max(self.steps)
+        _, _, _, status, day = max(self.steps)
         return status, day
 
 
@@ -239,7 +246,10 @@ def _journeys(p: Programme, envelope: EventEnvelope, place: Place) -> None:
             day = date.fromisoformat(data["formed_on"])
         elif kind == DuoEnded.event_type and data.get("ended_on"):
             day = date.fromisoformat(data["ended_on"])
-        journey.steps.append((envelope.occurred_at, str(envelope.event_id), MENTEE_STATUS_AFTER[kind], day))
+        same_moment = (_CAUSAL_RANK.get(kind, 0), envelope.stream_version)
+        journey.steps.append(
+            (envelope.occurred_at, same_moment, str(envelope.event_id), MENTEE_STATUS_AFTER[kind], day)
+        )
     if kind == MatchProposed.event_type or kind == MatchAccepted.event_type or kind in _PROPOSAL_CLOSED_AS:
         proposal_id = uuid.UUID(data["proposal_id"])
         proposal = p.proposals.setdefault(proposal_id, Proposal(proposal_id))
