@@ -179,6 +179,8 @@ def subscribe(
                 continue
             try:
                 await apply_one(record, envelope)
+            except CONNECTION_ERRORS:
+                raise  # the database is out of reach for every partition: one pause, not one per partition
             except Exception as err:
                 stopped.add((record.topic, record.partition))
                 first_failure = first_failure or err

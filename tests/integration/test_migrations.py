@@ -4,6 +4,7 @@ start-up made before migrations existed, and from one version to the next."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,9 @@ from services.matching.migrations import MIGRATIONS as MATCHING
 from services.reporting.migrations import MIGRATIONS as REPORTING
 from services.tracking.migrations import MIGRATIONS as TRACKING
 from shared.commanding.idempotency import idempotency_ddl
+from shared.events.envelope import EventEnvelope
 from shared.migrations import EVENT_STORE, LOCK_KEY, MigrationError, MigrationSet, applied_versions, migrate
+from shared.tenancy import Tenant
 
 pytestmark = pytest.mark.integration
 
@@ -200,9 +203,18 @@ async def test_reporting_upgraded_to_ordered_consumption_gets_the_positions_its_
                 version,
             )
         applied = await migrate(con, REPORTING)
-        assert [(m.component, m.version) for m in applied] == [("ordered_consumer", 1), ("reporting", 2)]
+        assert [(m.component, m.version) for m in applied] == [
+            ("ordered_consumer", 1),
+            ("reporting", 2),
+            ("reporting", 3),
+        ]
         rows = await con.fetch("SELECT consumer, stream_id, version FROM stream_positions ORDER BY stream_id")
         # The unbroken run from 1: duo-b's version 3 waits for its 2; duo-c has no version 1 in the ledger.
         assert [tuple(r) for r in rows] == [("reporting", "duo-b", 1), ("reporting", "mentee-a", 3)]
+        # What lies above the run is held, as if it had arrived before its predecessor, with a valid envelope.
+        held = await con.fetch("SELECT stream_id, stream_version, envelope FROM held_events ORDER BY stream_id")
+        assert [(r["stream_id"], r["stream_version"]) for r in held] == [("duo-b", 3), ("duo-c", 2)]
+        envelope = EventEnvelope.model_validate(json.loads(held[0]["envelope"]))
+        assert (envelope.stream_id, envelope.stream_version, envelope.tenant) == ("duo-b", 3, Tenant.BE)
     finally:
         await con.close()
