@@ -46,7 +46,6 @@ from shared.events.catalog import (
     TrainingStarted,
 )
 from shared.events.envelope import EventEnvelope
-from shared.nace import is_nace_section
 from shared.tenancy import Tenant
 
 
@@ -207,15 +206,15 @@ def log_meeting(state: DuoState, cmd: LogMeeting, today: date) -> list[MeetingLo
     _require_active(state)
     _past("met_on", cmd.met_on, state, today)
     rules.check_duration(cmd.duration_minutes)
-    rules.check_known("mode", cmd.mode, rules.MODES, "known_mode")
+    mode = rules.check_known("mode", cmd.mode, rules.MODES, "known_mode")
     topics = rules.check_topics(cmd.topics)
     return [
         MeetingLogged(
             duo_id=state.duo_id,
             met_on=cmd.met_on,
             duration_minutes=cmd.duration_minutes,
-            mode=cmd.mode,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
-            topics=topics,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            mode=mode,
+            topics=topics,
         )
     ]
 
@@ -233,8 +232,7 @@ def draw_up_action_plan(state: DuoState, cmd: DrawUpActionPlan, today: date) -> 
     for index, goal in enumerate(cmd.goals):
         rules.check_known(f"goals.{index}", goal, rules.GOALS, "known_goal")
     goals = tuple(g for g in rules.GOALS if g in cmd.goals)
-    # goals come from rules.GOALS, the list the event's Literal is built from; mypy cannot narrow str to it
-    return [ActionPlanDrawnUp(duo_id=state.duo_id, drawn_up_on=cmd.drawn_up_on, goals=goals)]  # type: ignore[arg-type]
+    return [ActionPlanDrawnUp(duo_id=state.duo_id, drawn_up_on=cmd.drawn_up_on, goals=goals)]
 
 
 def mark_goal_reached(state: DuoState, cmd: MarkGoalReached, today: date) -> list[ActionPlanGoalReached]:
@@ -242,7 +240,7 @@ def mark_goal_reached(state: DuoState, cmd: MarkGoalReached, today: date) -> lis
     _require_active(state)
     if state.plan_drawn_up_on is None:
         raise NotYet("goal", "action_plan_first", "draw up the action plan first")
-    rules.check_known("goal", cmd.goal, rules.GOALS, "known_goal")
+    goal = rules.check_known("goal", cmd.goal, rules.GOALS, "known_goal")
     if cmd.goal not in state.goals:
         raise InvalidField("goal", "goal_in_plan", f"{cmd.goal} is not a goal of the plan: {', '.join(state.goals)}")
     if cmd.goal in state.goals_reached:
@@ -256,8 +254,7 @@ def mark_goal_reached(state: DuoState, cmd: MarkGoalReached, today: date) -> lis
             "not_before_action_plan",
             f"must not be before the plan was drawn up ({state.plan_drawn_up_on.isoformat()})",
         )
-    # the goal was checked above against rules.GOALS; mypy cannot narrow str to the event's Literal
-    return [ActionPlanGoalReached(duo_id=state.duo_id, goal=cmd.goal, reached_on=cmd.reached_on)]  # type: ignore[arg-type]
+    return [ActionPlanGoalReached(duo_id=state.duo_id, goal=goal, reached_on=cmd.reached_on)]
 
 
 def _check_contract_months(months: int) -> None:
@@ -270,10 +267,9 @@ def record_job_found(state: DuoState, cmd: RecordJobFound, today: date) -> list[
     _require_aftercare(state, today)
     if any(j.job_id == cmd.job_id for j in state.jobs):
         raise AlreadyRecorded("job_id", "job_once", "this job was already recorded")
-    if not is_nace_section(cmd.sector):
-        raise InvalidField("sector", "known_sector", "must be a NACE Rev. 2 section, A to U")
-    rules.check_known("contract_type", cmd.contract_type, rules.CONTRACT_TYPES, "known_contract_type")
-    if cmd.contract_type == "fixed_term":
+    sector = rules.check_known("sector", cmd.sector, rules.SECTORS, "known_sector")  # a NACE Rev. 2 section
+    contract_type = rules.check_known("contract_type", cmd.contract_type, rules.CONTRACT_TYPES, "known_contract_type")
+    if contract_type == "fixed_term":
         if cmd.contract_months is None:
             raise InvalidField("contract_months", "contract_months_required", "a fixed-term contract needs its length")
         _check_contract_months(cmd.contract_months)
@@ -289,8 +285,8 @@ def record_job_found(state: DuoState, cmd: RecordJobFound, today: date) -> list[
             duo_id=state.duo_id,
             job_id=cmd.job_id,
             mentee_id=state.facts.mentee_id,
-            sector=cmd.sector,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
-            contract_type=cmd.contract_type,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            sector=sector,
+            contract_type=contract_type,
             contract_months=cmd.contract_months,
             hours_per_week=cmd.hours_per_week,
             started_on=cmd.started_on,
@@ -411,29 +407,30 @@ def end_duo(state: DuoState, cmd: EndDuo, today: date) -> list[DuoEnded]:
             "not_before_last_meeting",
             f"must not be before the last meeting ({state.last_met_on.isoformat()})",
         )
-    rules.check_known("reason", cmd.reason, rules.END_REASONS, "known_reason")
+    reason = rules.check_known("reason", cmd.reason, rules.END_REASONS, "known_reason")
     return [
         DuoEnded(
             duo_id=state.duo_id,
             mentee_id=state.facts.mentee_id,
             mentor_id=state.facts.mentor_id,
             ended_on=cmd.ended_on,
-            reason=cmd.reason,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            reason=reason,
         )
     ]
 
 
 def record_follow_up(state: DuoState, cmd: RecordFollowUp, today: date) -> list[FollowUpRecorded]:
     """The follow-up at 3, 6 or 12 months after the end: each once, from its due day until its window closes."""
-    if cmd.months not in rules.FOLLOW_UP_MONTHS:
-        raise InvalidField("months", "follow_up_months", "must be 3, 6 or 12")
-    rules.check_known("status", cmd.status, rules.EMPLOYMENT_STATUSES, "known_status")
+    months = rules.check_known("months", cmd.months, rules.FOLLOW_UP_MONTHS, "follow_up_months")
+    status = rules.check_known("status", cmd.status, rules.EMPLOYMENT_STATUSES, "known_status")
     if state.ended_on is None:
         raise NotYet("months", "duo_ended_first", "follow-ups come after the duo ended")
     if cmd.months in state.follow_ups:
-        status, on = state.follow_ups[cmd.months]
+        kind, on = state.follow_ups[cmd.months]
         raise AlreadyRecorded(
-            "months", "follow_up_once", f"the {cmd.months}-month follow-up was recorded on {on.isoformat()} ({status})"
+            "months",
+            "follow_up_once",
+            f"the {cmd.months}-month follow-up was recorded on {on.isoformat()} ({kind})",
         )
     due = rules.follow_up_due_on(state.ended_on, cmd.months)
     if today < due:
@@ -449,8 +446,8 @@ def record_follow_up(state: DuoState, cmd: RecordFollowUp, today: date) -> list[
         FollowUpRecorded(
             duo_id=state.duo_id,
             mentee_id=state.facts.mentee_id,
-            months=cmd.months,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
-            status=cmd.status,  # type: ignore[arg-type]  # checked above; mypy cannot narrow str
+            months=months,
+            status=status,
             recorded_on=today,
         )
     ]

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from typing import get_args
+from typing import TypeVar, get_args
 
 from shared.commanding.errors import InvalidField
-from shared.events.catalog import ContractType, EmploymentStatus, EndReason, GoalType, MeetingMode, MeetingTopic
+from shared.events.catalog import (
+    ContractType,
+    EmploymentStatus,
+    EndReason,
+    FollowUpMonths,
+    GoalType,
+    MeetingMode,
+    MeetingTopic,
+)
+from shared.nace import NaceSection
 
 # What a meeting can be about: one fixed list, never free text (it could hold personal data).
-TOPICS: tuple[str, ...] = get_args(MeetingTopic)
-MODES: tuple[str, ...] = get_args(MeetingMode)
+TOPICS: tuple[MeetingTopic, ...] = get_args(MeetingTopic)
+MODES: tuple[MeetingMode, ...] = get_args(MeetingMode)
 # The goals of a career action plan, coded for the same reason.
-GOALS: tuple[str, ...] = get_args(GoalType)
-CONTRACT_TYPES: tuple[str, ...] = get_args(ContractType)
-END_REASONS: tuple[str, ...] = get_args(EndReason)
-EMPLOYMENT_STATUSES: tuple[str, ...] = get_args(EmploymentStatus)
+GOALS: tuple[GoalType, ...] = get_args(GoalType)
+CONTRACT_TYPES: tuple[ContractType, ...] = get_args(ContractType)
+END_REASONS: tuple[EndReason, ...] = get_args(EndReason)
+EMPLOYMENT_STATUSES: tuple[EmploymentStatus, ...] = get_args(EmploymentStatus)
+SECTORS: tuple[NaceSection, ...] = get_args(NaceSection)
+Code = TypeVar("Code", bound=str | int)  # one of the catalog's Literal code types
 
 MIN_MEETING_MINUTES = 1
 MAX_MEETING_MINUTES = 10 * 60
@@ -28,7 +39,7 @@ MAX_MEETING_MINUTES = 10 * 60
 # long after the duo ended: a positive exit counts "within 12 months after the duo ends".
 AFTERCARE_MONTHS = 12
 # Follow-ups after the end, each recorded once, from its due day until the window closes.
-FOLLOW_UP_MONTHS: tuple[int, ...] = (3, 6, 12)
+FOLLOW_UP_MONTHS: tuple[FollowUpMonths, ...] = get_args(FollowUpMonths)
 FOLLOW_UP_WINDOW_MONTHS = 3
 # A duo with no meeting for this many days is listed as inactive (GET /duos/inactive?days= overrides it).
 INACTIVE_AFTER_DAYS = 21
@@ -66,7 +77,7 @@ def check_past_date(field: str, day: date, today: date, formed_on: date) -> None
         )
 
 
-def check_topics(topics: tuple[str, ...]) -> tuple[str, ...]:
+def check_topics(topics: tuple[str, ...]) -> tuple[MeetingTopic, ...]:
     """At least one topic, each from the fixed list; the topics in the list's order, each once."""
     if not topics:
         raise InvalidField("topics", "topics_required", "name at least one topic the duo worked on")
@@ -87,7 +98,9 @@ def check_duration(minutes: int) -> None:
         )
 
 
-def check_known(field: str, value: str, allowed: tuple[str, ...], rule: str) -> None:
-    """A coded value from its fixed list."""
-    if value not in allowed:
-        raise InvalidField(field, rule, f"unknown value {value!r}: one of {', '.join(allowed)}")
+def check_known(field: str, value: object, allowed: tuple[Code, ...], rule: str) -> Code:
+    """A coded value from its fixed list, returned as the list's own value (so typed as one of its codes)."""
+    for code in allowed:
+        if code == value:
+            return code
+    raise InvalidField(field, rule, f"unknown value {value!r}: one of {', '.join(map(str, allowed))}")
