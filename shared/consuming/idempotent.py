@@ -6,13 +6,14 @@ same event a new offset, and must still change nothing (docs/adr/0005).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 import pydantic
 import structlog
 
 from shared.consuming.consumer import NOT_REFUSED_ORIGIN
+from shared.consuming.parking import Effect, ParkingConsumer
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import UnknownEventType
 
@@ -54,23 +55,12 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.ForeignKeyViolationError,
 )
 
-Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
 
 log = structlog.get_logger("consumer")
 
 
-class IdempotentConsumer:
+class IdempotentConsumer(ParkingConsumer):
     """Runs the effect registered for an event type, once per event id, in one transaction with its record."""
-
-    def __init__(self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect]) -> None:
-        self._pool = pool
-        self.name = name
-        self._effects = dict(effects)
-
-    @property
-    def event_types(self) -> frozenset[str]:
-        """The event types this consumer has an effect for."""
-        return frozenset(self._effects)
 
     async def handle(self, envelope: EventEnvelope) -> bool:
         """Apply the event; False when it was seen before, parked, or of no interest to this consumer.
@@ -130,39 +120,6 @@ class IdempotentConsumer:
             await effect(con, envelope)
         return True
 
-    async def park(self, envelope: EventEnvelope, reason: str) -> None:
-        """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
-        log.error(
-            "event parked: its effect can never succeed as it is",
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            reason=reason,
-        )
-        async with self._pool.acquire() as con:
-            await con.execute(
-                "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) "
-                "VALUES ($1, $2, $3, $4, $5) "
-                "ON CONFLICT (consumer, event_id) DO UPDATE SET reason = excluded.reason, parked_at = now()",
-                self.name,
-                envelope.event_id,
-                envelope.event_type,
-                reason,
-                envelope.model_dump(mode="json"),
-            )
-
-    async def park_message(
-        self,
-        topic: str,
-        partition: int,
-        offset: int,
-        reason: str,
-        headers: list[tuple[str, bytes]],
-        value: bytes | None,
-    ) -> None:
-        """Keep a Kafka message that is not a valid event of the platform, with the reason (`parked_messages`)."""
-        async with self._pool.acquire() as con:
-            await park_message_on(con, self.name, topic, partition, offset, reason, headers, value)
-
     async def replay_parked(self) -> tuple[int, int]:
         """Handle every parked event again, once its cause is fixed; returns (resolved, still parked)."""
         async with self._pool.acquire() as con:
@@ -185,41 +142,3 @@ class IdempotentConsumer:
                 )
             resolved += bool(done)
         return resolved, len(rows) - resolved
-
-
-_PARK_MESSAGE = (
-    'INSERT INTO parked_messages (consumer, topic, partition, "offset", reason, headers, value) '
-    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-    'ON CONFLICT (consumer, topic, partition, "offset") DO UPDATE SET reason = excluded.reason, parked_at = now()'
-)
-
-
-async def park_message_on(
-    con: asyncpg.Connection,
-    consumer: str,
-    topic: str,
-    partition: int,
-    offset: int,
-    reason: str,
-    headers: list[tuple[str, bytes]],
-    value: bytes | None,
-) -> None:
-    """Park a message that is not a valid event of the platform; its value is kept, never logged."""
-    log.error(
-        "message parked: not a valid event of the platform",
-        consumer=consumer,
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        reason=reason,
-    )
-    await con.execute(
-        _PARK_MESSAGE,
-        consumer,
-        topic,
-        partition,
-        offset,
-        reason,
-        [[key, raw.decode(errors="replace") if raw is not None else None] for key, raw in headers],
-        value,
-    )

@@ -12,22 +12,18 @@ transaction of that predecessor as soon as it arrives. Tables: shared/consuming/
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib import resources
 
 import asyncpg
 import structlog
 
 from shared.consuming.consumer import NOT_REFUSED_ORIGIN
-from shared.consuming.idempotent import PERMANENT_ERRORS, Effect, park_message_on
+from shared.consuming.idempotent import PERMANENT_ERRORS
+from shared.consuming.parking import ParkingConsumer, park_event_on
 from shared.events.envelope import EventEnvelope
 
 log = structlog.get_logger("consumer")
-
-_PARK = (
-    "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) VALUES ($1, $2, $3, $4, $5) "
-    "ON CONFLICT (consumer, event_id) DO UPDATE SET reason = excluded.reason, parked_at = now()"
-)
 
 
 def ordered_consumer_ddl() -> str:
@@ -41,22 +37,12 @@ class _Outcome(enum.Enum):
     PARKED = "parked"  # its effect can never succeed as it is: the stream stays before it
 
 
-class OrderedConsumer:
+class OrderedConsumer(ParkingConsumer):
     """Runs the effect registered for an event type, once per event, in stream-version order per stream.
 
     Same interface as IdempotentConsumer (the `Consumer` protocol, shared/consuming/consumer.py).
     Events of types without an effect still advance their stream: they are part of its order.
     """
-
-    def __init__(self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect]) -> None:
-        self._pool = pool
-        self.name = name
-        self._effects = dict(effects)
-
-    @property
-    def event_types(self) -> frozenset[str]:
-        """The event types this consumer has an effect for."""
-        return frozenset(self._effects)
 
     async def handle(self, envelope: EventEnvelope) -> bool:
         """Apply the event if it is the next of its stream, then any held successors; True when its effect ran.
@@ -142,7 +128,7 @@ class OrderedConsumer:
             async with con.transaction():  # a savepoint: the stream's lock and earlier steps survive a failure
                 await effect(con, envelope)
         except PERMANENT_ERRORS as err:
-            await self._park_on(con, envelope, type(err).__name__)
+            await park_event_on(con, self.name, envelope, type(err).__name__)
             return _Outcome.PARKED
         return _Outcome.APPLIED
 
@@ -166,37 +152,6 @@ class OrderedConsumer:
         if released:
             log.info("held events released", consumer=self.name, stream_id=stream_id, count=released, version=last)
         return last
-
-    async def park(self, envelope: EventEnvelope, reason: str) -> None:
-        """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
-        async with self._pool.acquire() as con:
-            await self._park_on(con, envelope, reason)
-
-    async def park_message(
-        self,
-        topic: str,
-        partition: int,
-        offset: int,
-        reason: str,
-        headers: list[tuple[str, bytes]],
-        value: bytes | None,
-    ) -> None:
-        """Keep a Kafka message that is not a valid event of the platform, with the reason (`parked_messages`)."""
-        async with self._pool.acquire() as con:
-            await park_message_on(con, self.name, topic, partition, offset, reason, headers, value)
-
-    async def _park_on(self, con: asyncpg.Connection, envelope: EventEnvelope, reason: str) -> None:
-        log.error(
-            "event parked: its effect can never succeed as it is",
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            stream_id=envelope.stream_id,
-            stream_version=envelope.stream_version,
-            reason=reason,
-        )
-        await con.execute(
-            _PARK, self.name, envelope.event_id, envelope.event_type, reason, envelope.model_dump(mode="json")
-        )
 
     async def replay_parked(self) -> tuple[int, int]:
         """Handle every parked event again, in stream order, once its cause is fixed; its held successors follow.

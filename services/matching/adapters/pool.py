@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from shared.consuming.idempotent import Effect
+from shared.consuming.parking import Effect
 from shared.events.catalog import (
     DuoEnded,
     MenteeProfileChanged,

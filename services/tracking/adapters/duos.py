@@ -11,7 +11,7 @@ import asyncpg
 
 from services.tracking.domain import rules
 from services.tracking.domain.duo import DuoFacts, DuoState
-from shared.consuming.idempotent import Effect
+from shared.consuming.parking import Effect
 from shared.events.catalog import DuoFormed
 from shared.events.envelope import EventEnvelope
 from shared.tenancy import Tenant

@@ -1,0 +1,110 @@
+"""What both consumers share: their effects by event type, and parking what cannot be applied.
+
+An event whose effect can never succeed as it is goes to `parked_events` (with its envelope, for `duo parked
+replay`); a Kafka message that is not a valid event of the platform goes to `parked_messages` (its value kept,
+never logged). Tables: shared/eventstore/migrations/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import asyncpg
+import structlog
+
+from shared.events.envelope import EventEnvelope
+
+Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
+
+log = structlog.get_logger("consumer")
+
+_PARK_EVENT = (
+    "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (consumer, event_id) DO UPDATE SET reason = excluded.reason, parked_at = now()"
+)
+
+
+class ParkingConsumer:
+    """A consumer's name, its effects, and where it parks what it cannot apply."""
+
+    def __init__(self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect]) -> None:
+        self._pool = pool
+        self.name = name
+        self._effects = dict(effects)
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types this consumer has an effect for."""
+        return frozenset(self._effects)
+
+    async def park(self, envelope: EventEnvelope, reason: str) -> None:
+        """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
+        async with self._pool.acquire() as con:
+            await park_event_on(con, self.name, envelope, reason)
+
+    async def park_message(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        reason: str,
+        headers: list[tuple[str, bytes]],
+        value: bytes | None,
+    ) -> None:
+        """Keep a Kafka message that is not a valid event of the platform, with the reason (`parked_messages`)."""
+        async with self._pool.acquire() as con:
+            await park_message_on(con, self.name, topic, partition, offset, reason, headers, value)
+
+
+async def park_event_on(con: asyncpg.Connection, consumer: str, envelope: EventEnvelope, reason: str) -> None:
+    """Park an event on `con` (inside the caller's transaction, when it has one)."""
+    log.error(
+        "event parked: its effect can never succeed as it is",
+        consumer=consumer,
+        event_id=str(envelope.event_id),
+        event_type=envelope.event_type,
+        stream_id=envelope.stream_id,
+        stream_version=envelope.stream_version,
+        reason=reason,
+    )
+    await con.execute(
+        _PARK_EVENT, consumer, envelope.event_id, envelope.event_type, reason, envelope.model_dump(mode="json")
+    )
+
+
+_PARK_MESSAGE = (
+    'INSERT INTO parked_messages (consumer, topic, partition, "offset", reason, headers, value) '
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    'ON CONFLICT (consumer, topic, partition, "offset") DO UPDATE SET reason = excluded.reason, parked_at = now()'
+)
+
+
+async def park_message_on(
+    con: asyncpg.Connection,
+    consumer: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    reason: str,
+    headers: list[tuple[str, bytes]],
+    value: bytes | None,
+) -> None:
+    """Park a message that is not a valid event of the platform; its value is kept, never logged."""
+    log.error(
+        "message parked: not a valid event of the platform",
+        consumer=consumer,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        reason=reason,
+    )
+    await con.execute(
+        _PARK_MESSAGE,
+        consumer,
+        topic,
+        partition,
+        offset,
+        reason,
+        [[key, raw.decode(errors="replace") if raw is not None else None] for key, raw in headers],
+        value,
+    )
