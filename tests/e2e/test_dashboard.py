@@ -31,40 +31,21 @@ from shared.infra.demo.simulator import TRAINING, Simulator
 from shared.simulated_clock import SIMULATED_CLOCK_VARIABLE
 from shared.tenancy import OFFICES, Tenant
 from tests.cli import duo, start_duo, wait_until
+from tests.demo_scenarios import scenario
 from tests.e2e.conftest import RunningPlatform, free_port_offset, stop_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BRUSSELS = ZoneInfo("Europe/Brussels")
-SCENARIO = """
-name = "dashboard"
-seed = 5
-first_year = 2025
-
-[duos]
-Antwerpen = [3]
-Oost-Vlaanderen = [2]
-Vlaams-Brabant = [1]
-Brussels = [3]
-
-[probabilities]
-positive_exit = 0.70
-sustainable_work = 0.50
-mentor_continues = 0.90
-more_self_confidence = 0.91
-more_autonomous_job_search = 0.91
-mentor_helped_with_problems = 0.70
-mentor_feels_useful = 0.96
-mentor_professional_value = 0.55
-mentee_accepts = 1.0
-mentor_accepts = 1.0
-meeting_missed = 0.20
-stopped_early = 0.10
-
-[mentoring]
-months = 2
-"""
+SCENARIO = scenario(
+    "dashboard",
+    5,
+    {"Antwerpen": [3], "Oost-Vlaanderen": [2], "Vlaams-Brabant": [1], "Brussels": [3]},
+    months=2,
+    mentee_accepts=1.0,
+    mentor_accepts=1.0,
+)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",

@@ -12,38 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.cli import environment
+from tests.demo_scenarios import scenario
 from tests.e2e.conftest import free_port_offset
 
 pytestmark = pytest.mark.e2e
 
-SCENARIO = """
-name = "small"
-seed = 7
-first_year = 2025
-
-[duos]
-Antwerpen = [8]
-Oost-Vlaanderen = [6]
-Vlaams-Brabant = [2]
-Brussels = [14]
-
-[probabilities]
-positive_exit = 0.70
-sustainable_work = 0.50
-mentor_continues = 0.90
-more_self_confidence = 0.91
-more_autonomous_job_search = 0.91
-mentor_helped_with_problems = 0.70
-mentor_feels_useful = 0.96
-mentor_professional_value = 0.55
-mentee_accepts = 0.93
-mentor_accepts = 0.95
-meeting_missed = 0.20
-stopped_early = 0.10
-
-[mentoring]
-months = 2
-"""
+SCENARIO = scenario(
+    "small", 7, {"Antwerpen": [8], "Oost-Vlaanderen": [6], "Vlaams-Brabant": [2], "Brussels": [14]}, months=2
+)
 
 
 def within(rate: float, p: float, n: int) -> bool:

@@ -13,35 +13,14 @@ from services.reporting.domain.plan import PLANNED_DUOS, YEARS
 from shared.infra.demo.scenario import ScenarioError, load
 from shared.infra.demo.simulator import Simulator, area_offices
 from tests.cli import environment
+from tests.demo_scenarios import scenario
 
-GOOD = """
-name = "small"
-seed = 7
-first_year = 2025
-
-[duos]
-Antwerpen = [8, 9]
-Oost-Vlaanderen = [6, 6]
-Vlaams-Brabant = [2, 3]
-Brussels = [14, 13]
-
-[probabilities]
-positive_exit = 0.70
-sustainable_work = 0.50
-mentor_continues = 0.90
-more_self_confidence = 0.91
-more_autonomous_job_search = 0.91
-mentor_helped_with_problems = 0.70
-mentor_feels_useful = 0.96
-mentor_professional_value = 0.55
-mentee_accepts = 0.93
-mentor_accepts = 0.95
-meeting_missed = 0.20
-stopped_early = 0.10
-
-[mentoring]
-months = 6
-"""
+GOOD = scenario(
+    "small",
+    7,
+    {"Antwerpen": [8, 9], "Oost-Vlaanderen": [6, 6], "Vlaams-Brabant": [2, 3], "Brussels": [14, 13]},
+    months=6,
+)
 
 
 def test_the_default_scenario_is_the_memorandums_annex_4801_duos():
@@ -57,8 +36,8 @@ def test_the_default_scenario_is_the_memorandums_annex_4801_duos():
         (("Antwerpen = [8, 9]", "Limburg = [8, 9]"), "duos: Value error, unknown areas ['Limburg']"),
         (("Brussels = [14, 13]", "Brussels = [14]"), "same number of years"),
         (("Brussels = [14, 13]", "Brussels = [14, -1]"), "cannot be negative"),
-        (("positive_exit = 0.70", "positive_exit = 1.5"), "probabilities.positive_exit"),
-        (("sustainable_work = 0.50", "sustainable_work = 0.80"), "probabilities.sustainable_work"),
+        (("positive_exit = 0.7", "positive_exit = 1.5"), "probabilities.positive_exit"),
+        (("sustainable_work = 0.5", "sustainable_work = 0.8"), "probabilities.sustainable_work"),
         (("mentee_accepts = 0.93", "mentee_accepts = 0"), "probabilities.mentee_accepts"),
         (("months = 6", "months = 0"), "mentoring.months"),
         (("seed = 7", 'seed = "seven"'), "seed"),
