@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from shared.events.catalog import MeetingTopic
 from shared.infra.demo import people
 from shared.infra.demo.scenario import Scenario
 from shared.tenancy import OFFICES
@@ -40,20 +42,7 @@ TRAINING = (
     "career_action_plan",
     "code_of_conduct",
 )
-TOPICS = (
-    "job_search",
-    "cv_and_applications",
-    "interview_preparation",
-    "administration",
-    "social",
-    "health",
-    "finance",
-    "digital_skills",
-    "housing",
-    "legal",
-    "training",
-    "network",
-)
+TOPICS: tuple[str, ...] = get_args(MeetingTopic)  # the catalog's fixed list of what a meeting is about
 DECLINES = ("no_personal_click", "availability", "expectations", "personal_circumstances")
 CONCURRENCY = 12  # requests in flight at once: the two cores stay busy, no service is flooded
 POLL_S = 0.05  # between reads of what another service learns over Kafka (a tenth of a second at most)
