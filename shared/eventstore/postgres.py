@@ -96,8 +96,21 @@ async def init_connection(con: asyncpg.Connection) -> None:
     await con.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def keep_session(con: asyncpg.Connection) -> None:
+    """Hand a connection back to the pool without asyncpg's reset statement (one round trip per release).
+
+    asyncpg still rolls back a transaction left open and forgets the connection's listeners before this runs.
+    The reset statement would also release session advisory locks, close cursors, UNLISTEN and RESET ALL: the
+    platform keeps none of that on pooled connections (the relay LISTENs and holds its leader lock on a
+    connection of its own; the migrations' session lock is released in a `finally`; nothing SETs a session
+    variable), so it would be a round trip for nothing on every command (docs/adr/0015).
+    """
+    del con
+
+
 async def create_pool(dsn: str, **kwargs) -> asyncpg.Pool:
-    """A pool whose connections speak JSONB as Python objects."""
+    """A pool whose connections speak JSONB as Python objects and are released without a reset statement."""
+    kwargs.setdefault("reset", keep_session)
     return await asyncpg.create_pool(dsn, init=init_connection, **kwargs)
 
 
@@ -136,16 +149,28 @@ class PostgresEventStore:
         return [row_to_envelope(row) for row in rows]
 
     async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
-        async with self.transaction() as con:
-            return await self.append_in(con, stream_id, expected_version, events)
+        if len(events) != 1:
+            async with self.transaction() as con:
+                return await self.append_in(con, stream_id, expected_version, events)
+        # One event: the append is one statement, and a statement is a transaction of its own (the event, its
+        # outbox row and the NOTIFY commit together or not at all): no BEGIN and COMMIT round trips.
+        async with self._pool.acquire() as con:
+            return await self._append_one_statement(con, stream_id, expected_version, events)
 
     async def append_in(
         self, con: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[EventEnvelope]:
         """Append inside a transaction the caller owns (to write a read model or dedupe row with it)."""
-        # Outside a transaction the event and its outbox row would commit separately: a crash
-        # between them would leave an event that is never published.
+        # The caller's transaction commits the events with what it wrote beside them (a read model, a dedupe
+        # row); without it, a batch's events could be half stored by a conflict (no savepoint to undo it).
         assert con.is_in_transaction(), "append_in needs a transaction owned by the caller"
+        return await self._append_one_statement(con, stream_id, expected_version, events)
+
+    async def _append_one_statement(
+        self, con: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[EventEnvelope]:
+        """The append's one statement, on `con`: inside the caller's transaction, or as a transaction of its own
+        for a single event (a row is inserted or not: nothing half done to undo)."""
         if not events:
             actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
             if actual != expected_version:
