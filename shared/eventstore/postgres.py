@@ -19,20 +19,19 @@ from shared.tenancy import Tenant
 OUTBOX_CHANNEL = "duo_outbox"
 _SCHEMA_LOCK = LOCK_KEY  # advisory lock key: two services starting at once must not race on DDL
 
-# $1 stream, $2 expected version, $3 recorded at, then one array per column, one element per event.
-_APPEND = f"""
+_COLUMNS_WRITTEN = """stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
+                      occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
+
+
+def _append_statement(rows: str) -> str:
+    """The append as one statement: the version check, the events (`rows`, a SELECT of the columns written),
+    their outbox rows and one NOTIFY. $1 is the stream, $2 the expected version, $3 the recorded time."""
+    return f"""
 WITH current AS (
     SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
 ), appended AS (
-    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
-                        occurred_at, recorded_at, actor, correlation_id, causation_id, data)
-    SELECT $1, $2 + e.n, e.event_id, e.event_type, e.schema_version, e.tenant, e.office,
-           e.occurred_at, $3, e.actor, e.correlation_id, e.causation_id, e.data::jsonb
-    FROM unnest($4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
-                $11::uuid[], $12::uuid[], $13::text[])
-         WITH ORDINALITY AS e(event_id, event_type, schema_version, tenant, office, occurred_at, actor,
-                              correlation_id, causation_id, data, n)
-    WHERE (SELECT version FROM current) = $2
+    INSERT INTO events ({_COLUMNS_WRITTEN})
+    {rows}
     ON CONFLICT DO NOTHING
     RETURNING global_position, stream_version
 ), outboxed AS (
@@ -42,6 +41,22 @@ SELECT (SELECT version FROM current) AS version,
        (SELECT array_agg(global_position ORDER BY stream_version) FROM appended) AS positions,
        (SELECT count(*) FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM appended LIMIT 1) AS n) AS notified
 """
+
+
+# Several events: one array per column, one element per event ($4 to $13).
+_APPEND = _append_statement("""SELECT $1, $2 + e.n, e.event_id, e.event_type, e.schema_version, e.tenant, e.office,
+           e.occurred_at, $3, e.actor, e.correlation_id, e.causation_id, e.data::jsonb
+    FROM unnest($4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
+                $11::uuid[], $12::uuid[], $13::text[])
+         WITH ORDINALITY AS e(event_id, event_type, schema_version, tenant, office, occurred_at, actor,
+                              correlation_id, causation_id, data, n)
+    WHERE (SELECT version FROM current) = $2""")
+
+# One event (what nearly every command appends): the same columns as plain parameters, which asyncpg encodes
+# with less work than ten one-element arrays (about 10% more appends per second with one writer).
+_APPEND_ONE = _append_statement("""SELECT $1, $2 + 1, $4::uuid, $5::text, $6::int, $7::text, $8::text,
+           $9::timestamptz, $3, $10::text, $11::uuid, $12::uuid, $13::text::jsonb
+    WHERE (SELECT version FROM current) = $2""")
 
 
 class _Conflict(Exception):
@@ -181,6 +196,31 @@ class PostgresEventStore:
             EventEnvelope.record(new, stream_id, expected_version + offset, now)
             for offset, new in enumerate(events, start=1)
         ]
+        # One statement, one round trip: the version check, the events, their outbox rows and the NOTIFY
+        # (delivered at commit only, so the relay never wakes for an event it cannot see yet). A conflict
+        # (a concurrent writer's version, or an event id already stored) inserts nothing in its place.
+        if len(envelopes) == 1:
+            # A single row is inserted or not: nothing to undo, so no savepoint (two more round trips).
+            [e] = envelopes
+            row = await con.fetchrow(
+                _APPEND_ONE,
+                stream_id,
+                expected_version,
+                now,
+                e.event_id,
+                e.event_type,
+                e.schema_version,
+                e.tenant.value,
+                e.office,
+                e.occurred_at,
+                e.actor,
+                e.correlation_id,
+                e.causation_id,
+                json.dumps(e.data),
+            )
+            if not _complete(row, envelopes):
+                await _raise_conflict(con, stream_id, expected_version, row, envelopes)
+            return [e.model_copy(update={"global_position": row["positions"][0]})]
         columns = (
             [e.event_id for e in envelopes],
             [e.event_type for e in envelopes],
@@ -193,22 +233,15 @@ class PostgresEventStore:
             [e.causation_id for e in envelopes],
             [json.dumps(e.data) for e in envelopes],
         )
-        # One statement, one round trip: the version check, the events, their outbox rows and the NOTIFY
-        # (delivered at commit only, so the relay never wakes for an event it cannot see yet). A conflict
-        # (a concurrent writer's version, or an event id already stored) inserts nothing in its place.
-        if len(envelopes) == 1:
-            # A single row is inserted or not: nothing to undo, so no savepoint (two more round trips).
-            row = await con.fetchrow(_APPEND, stream_id, expected_version, now, *columns)
-        else:
-            try:
-                # One savepoint for the whole batch: a conflict undoes every event of it, and the
-                # caller's transaction stays usable (all or nothing, never half a decision).
-                async with con.transaction():
-                    row = await con.fetchrow(_APPEND, stream_id, expected_version, now, *columns)
-                    if not _complete(row, envelopes):
-                        raise _Conflict()
-            except _Conflict:
-                pass
+        try:
+            # One savepoint for the whole batch: a conflict undoes every event of it, and the
+            # caller's transaction stays usable (all or nothing, never half a decision).
+            async with con.transaction():
+                row = await con.fetchrow(_APPEND, stream_id, expected_version, now, *columns)
+                if not _complete(row, envelopes):
+                    raise _Conflict()
+        except _Conflict:
+            pass
         if not _complete(row, envelopes):
             await _raise_conflict(con, stream_id, expected_version, row, envelopes)
         return [e.model_copy(update={"global_position": p}) for e, p in zip(envelopes, row["positions"], strict=True)]
