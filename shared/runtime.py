@@ -18,7 +18,8 @@ from shared.consuming.consumer import Consumer
 from shared.consuming.progress import ConsumerProgress
 from shared.consuming.rewind import RewindOnNewLog
 from shared.consuming.subscriber import subscribe
-from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
+from shared.eventstore.postgres import OUTBOX_CHANNEL, PostgresEventStore, apply_schema, create_pool
+from shared.eventstore.wakeup import OutboxWakeup
 from shared.health import BrokerProbe, Checks, gather_checks, stall_after_s
 from shared.kafka import faststream_security
 from shared.migrations import MigrationSet
@@ -70,7 +71,11 @@ class ServiceRuntime:
         self._closers.append(self.pool.close)
         # Under one lock: replicas starting together (and the migrations Job) take turns.
         await apply_schema(self.pool, self.read_model_ddl, self.migrations)
-        self.store = PostgresEventStore(self.pool)
+        # The relay is told of commits after them, not by a NOTIFY inside each (shared/eventstore/wakeup.py).
+        wakeup = OutboxWakeup(s.database_url, OUTBOX_CHANNEL) if self.publishes else None
+        if wakeup is not None:
+            self._closers.append(wakeup.close)
+        self.store = PostgresEventStore(self.pool, wakeup=wakeup)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix), s.kafka_security)
         self.broker_probe = BrokerProbe(s.kafka_bootstrap_servers, s.kafka_security)
         self._closers.append(self.broker_probe.close)

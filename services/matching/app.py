@@ -44,7 +44,7 @@ async def expire_overdue_proposals(runtime: ServiceRuntime, clock: Clock) -> int
     expired = 0
     for tenant in Tenant:
         caller = Caller("matching-expiry", tenant, uuid.uuid4(), clock())
-        async with runtime.pool.acquire() as con, con.transaction():
+        async with runtime.store.transaction() as con:
             expired += len(await execute(Unit(con, runtime.store), ExpireProposals(), caller))
     return expired
 

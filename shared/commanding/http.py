@@ -114,7 +114,8 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
     in that transaction or replay the first one. `app.state.open_unit(con, store)` builds the service's unit."""
     runtime = request.app.state.runtime
     open_unit: Callable[[Any, Any], Unit] = getattr(request.app.state, "open_unit", Unit)
-    async with runtime.pool.acquire() as con, con.transaction():
+    # The store's transaction: the relay hears of the events after the commit (shared/eventstore/wakeup.py).
+    async with runtime.store.transaction() as con:
         if key is not None:
             request_print = await fingerprint(con, who.tenant, request.method, request.url.path, body)
             if (first := await claim_or_replay(con, who.tenant, check_key(key), request_print)) is not None:

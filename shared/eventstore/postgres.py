@@ -12,6 +12,7 @@ import asyncpg
 from shared.clock import Clock
 from shared.events.envelope import EventEnvelope, NewEvent
 from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.eventstore.wakeup import OutboxWakeup
 from shared.migrations import EVENT_STORE, LOCK_KEY, MigrationSet, migrate
 from shared.simulated_clock import clock_from_environment
 from shared.tenancy import Tenant
@@ -23,9 +24,11 @@ _COLUMNS_WRITTEN = """stream_id, stream_version, event_id, event_type, schema_ve
                       occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
 
 
-def _append_statement(rows: str) -> str:
+def _append_statement(rows: str, notify: bool) -> str:
     """The append as one statement: the version check, the events (`rows`, a SELECT of the columns written),
-    their outbox rows and one NOTIFY. $1 is the stream, $2 the expected version, $3 the recorded time."""
+    their outbox rows and, with `notify`, one NOTIFY (delivered at commit). $1 is the stream, $2 the expected
+    version, $3 the recorded time."""
+    notified = f"(SELECT count(*) FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM appended LIMIT 1) AS n)"
     return f"""
 WITH current AS (
     SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
@@ -39,24 +42,32 @@ WITH current AS (
 )
 SELECT (SELECT version FROM current) AS version,
        (SELECT array_agg(global_position ORDER BY stream_version) FROM appended) AS positions,
-       (SELECT count(*) FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM appended LIMIT 1) AS n) AS notified
+       {notified if notify else 0} AS notified
 """
 
 
 # Several events: one array per column, one element per event ($4 to $13).
-_APPEND = _append_statement("""SELECT $1, $2 + e.n, e.event_id, e.event_type, e.schema_version, e.tenant, e.office,
+_SEVERAL = """SELECT $1, $2 + e.n, e.event_id, e.event_type, e.schema_version, e.tenant, e.office,
            e.occurred_at, $3, e.actor, e.correlation_id, e.causation_id, e.data::jsonb
     FROM unnest($4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
                 $11::uuid[], $12::uuid[], $13::text[])
          WITH ORDINALITY AS e(event_id, event_type, schema_version, tenant, office, occurred_at, actor,
                               correlation_id, causation_id, data, n)
-    WHERE (SELECT version FROM current) = $2""")
+    WHERE (SELECT version FROM current) = $2"""
 
 # One event (what nearly every command appends): the same columns as plain parameters, which asyncpg encodes
 # with less work than ten one-element arrays (about 10% more appends per second with one writer).
-_APPEND_ONE = _append_statement("""SELECT $1, $2 + 1, $4::uuid, $5::text, $6::int, $7::text, $8::text,
+_ONE = """SELECT $1, $2 + 1, $4::uuid, $5::text, $6::int, $7::text, $8::text,
            $9::timestamptz, $3, $10::text, $11::uuid, $12::uuid, $13::text::jsonb
-    WHERE (SELECT version FROM current) = $2""")
+    WHERE (SELECT version FROM current) = $2"""
+
+# By (one event, NOTIFY inside): the NOTIFY stays out of the statement when the store tells the relay itself
+# after the commit (shared/eventstore/wakeup.py).
+_APPEND = {
+    (one, notify): _append_statement(_ONE if one else _SEVERAL, notify)
+    for one in (True, False)
+    for notify in (True, False)
+}
 
 
 class _Conflict(Exception):
@@ -137,16 +148,30 @@ def row_to_envelope(row: Mapping[str, Any]) -> EventEnvelope:
 class PostgresEventStore:
     """Streams in one `events` table; the outbox row is written in the append's transaction."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock | None = None, wakeup: OutboxWakeup | None = None) -> None:
         self._pool = pool
+        # Without a wake-up, each append NOTIFYs the relay inside its own transaction.
+        self._wakeup = wakeup
+        # The transactions opened by `transaction()` (by connection) and whether they appended: the relay is
+        # told after their commit.
+        self._appending: dict[int, bool] = {}
         # When an event is recorded: the real time, or a demo's simulated calendar (shared/simulated_clock.py),
         # so that "as of a date" means the same in a simulated world as in the real one.
         self._clock = clock or clock_from_environment()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as con, con.transaction():
-            yield con
+        """A transaction on a pooled connection; what it appends is told to the relay after its commit."""
+        async with self._pool.acquire() as con:
+            async with con.transaction():
+                self._appending[id(con)] = False
+                try:
+                    yield con
+                finally:
+                    appended = self._appending.pop(id(con))
+            # Reached only once committed: an exception above rolled back and skips this.
+            if appended and self._wakeup is not None:
+                self._wakeup.committed()
 
     async def read_stream_in(self, tx: asyncpg.Connection, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
         """A stream's events in version order, read on `tx`; empty if the stream belongs to another branch.
@@ -170,7 +195,10 @@ class PostgresEventStore:
         # One event: the append is one statement, and a statement is a transaction of its own (the event, its
         # outbox row and the NOTIFY commit together or not at all): no BEGIN and COMMIT round trips.
         async with self._pool.acquire() as con:
-            return await self._append_one_statement(con, stream_id, expected_version, events)
+            appended = await self._append_one_statement(con, stream_id, expected_version, events, notify=False)
+        if self._wakeup is not None:
+            self._wakeup.committed()
+        return appended
 
     async def append_in(
         self, con: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
@@ -179,13 +207,26 @@ class PostgresEventStore:
         # The caller's transaction commits the events with what it wrote beside them (a read model, a dedupe
         # row); without it, a batch's events could be half stored by a conflict (no savepoint to undo it).
         assert con.is_in_transaction(), "append_in needs a transaction owned by the caller"
-        return await self._append_one_statement(con, stream_id, expected_version, events)
+        told_after_commit = id(con) in self._appending
+        appended = await self._append_one_statement(
+            con, stream_id, expected_version, events, notify=not told_after_commit
+        )
+        if told_after_commit:
+            self._appending[id(con)] = True
+        return appended
 
     async def _append_one_statement(
-        self, con: asyncpg.Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+        self,
+        con: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        notify: bool,
     ) -> list[EventEnvelope]:
         """The append's one statement, on `con`: inside the caller's transaction, or as a transaction of its own
-        for a single event (a row is inserted or not: nothing half done to undo)."""
+        for a single event (a row is inserted or not: nothing half done to undo). `notify`: the NOTIFY goes in
+        the statement, or (False) whoever commits tells the wake-up; without a wake-up it always goes in."""
+        notify = notify or self._wakeup is None
         if not events:
             actual = await con.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id) or 0
             if actual != expected_version:
@@ -203,7 +244,7 @@ class PostgresEventStore:
             # A single row is inserted or not: nothing to undo, so no savepoint (two more round trips).
             [e] = envelopes
             row = await con.fetchrow(
-                _APPEND_ONE,
+                _APPEND[True, notify],
                 stream_id,
                 expected_version,
                 now,
@@ -237,7 +278,7 @@ class PostgresEventStore:
             # One savepoint for the whole batch: a conflict undoes every event of it, and the
             # caller's transaction stays usable (all or nothing, never half a decision).
             async with con.transaction():
-                row = await con.fetchrow(_APPEND, stream_id, expected_version, now, *columns)
+                row = await con.fetchrow(_APPEND[False, notify], stream_id, expected_version, now, *columns)
                 if not _complete(row, envelopes):
                     raise _Conflict()
         except _Conflict:

@@ -1,5 +1,6 @@
-"""The event store's pool releases connections without a reset statement (docs/adr/0015), and a single event's
-append is one statement that commits with its outbox row."""
+"""How the event store commits: a single event's append is one statement with its outbox row, pooled
+connections go back without a reset statement (docs/adr/0015), and the relay is told after the commit from a
+connection of its own (docs/adr/0016)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
 from shared.eventstore.base import WrongExpectedVersion
-from shared.eventstore.postgres import PostgresEventStore, create_pool
+from shared.eventstore.postgres import OUTBOX_CHANNEL, PostgresEventStore, create_pool
+from shared.eventstore.wakeup import OutboxWakeup
 from shared.tenancy import Tenant
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +59,68 @@ async def test_a_single_event_append_commits_with_its_outbox_row_without_a_trans
         events = await con.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream)
         outboxed = await con.fetchval("SELECT count(*) FROM outbox WHERE global_position = $1", stored.global_position)
     assert (events, outboxed) == (1, 1)
+
+
+class Listener:
+    """Who sent each NOTIFY on the outbox channel (the backend's process id)."""
+
+    def __init__(self) -> None:
+        self.senders: list[int] = []
+
+    def __call__(self, _con, pid: int, _channel: str, _payload: str) -> None:
+        self.senders.append(pid)
+
+    def heard(self, count: int):
+        async def check() -> bool:
+            return len(self.senders) >= count
+
+        return check
+
+
+async def test_with_a_wakeup_the_relay_is_told_after_the_commit_from_another_connection(
+    pool: asyncpg.Pool, database_url: str
+):
+    listening = await asyncpg.connect(database_url)
+    listener = Listener()
+    await listening.add_listener(OUTBOX_CHANNEL, listener)
+    wakeup = OutboxWakeup(database_url, OUTBOX_CHANNEL)
+    store = PostgresEventStore(pool, wakeup=wakeup)
+    try:
+        async with store.transaction() as con:
+            appender = con.get_server_pid()
+            await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(listener.heard(1), what="a NOTIFY after the commit")
+        assert len(listener.senders) == 1
+        # Not from the appending transaction: a NOTIFY there would hold the notification queue's lock through
+        # its commit, and concurrent commits could not share a WAL flush.
+        assert listener.senders[0] != appender
+        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(listener.heard(2), what="a NOTIFY after a single append")
+        # Rolled back: nothing committed, nothing told.
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as con:
+                await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
+                raise RuntimeError("the command failed after its append")
+        # A committed append after it is told; had the rolled-back one been told too, there would be four.
+        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(listener.heard(3), what="a NOTIFY after the next append")
+        await listening.execute("SELECT 1")  # delivers anything still in flight
+        assert len(listener.senders) == 3
+    finally:
+        await wakeup.close()
+        await listening.close()
+
+
+async def test_without_a_wakeup_the_append_notifies_inside_its_own_transaction(pool: asyncpg.Pool, database_url: str):
+    listening = await asyncpg.connect(database_url)
+    listener = Listener()
+    await listening.add_listener(OUTBOX_CHANNEL, listener)
+    store = PostgresEventStore(pool)
+    try:
+        async with store.transaction() as con:
+            appender = con.get_server_pid()
+            await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(listener.heard(1), what="the append's own NOTIFY")
+        assert listener.senders == [appender]
+    finally:
+        await listening.close()
