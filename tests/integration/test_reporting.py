@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -195,6 +196,9 @@ async def publish(bootstrap: str, prefix: str, events: list[tuple[str, EventEnve
         await producer.stop()
 
 
+LEDGER_INDEXES = "SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'ledger'::regclass"
+
+
 async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_rebuild_the_same(
     infra, reporting, tmp_path
 ):
@@ -232,6 +236,13 @@ async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_re
     assert "rebuilt figures equal the live ones" in rebuilt.stdout
     assert "switched over" in rebuilt.stdout
     assert await current() == expected
+    # The replay builds the ledger's other indexes once at the end: the switched-in ledger has them all.
+    con = await asyncpg.connect(settings.database_url)
+    try:
+        indexes = {row["def"].split(" USING btree ")[1] for row in await con.fetch(LEDGER_INDEXES)}
+    finally:
+        await con.close()
+    assert indexes == {"(event_id)", "(tenant, recorded_at)", "(stream_id, stream_version)"}
 
     report = await asyncio.to_thread(duo, tmp_path, "report", "--branch", "BE", **env)
     assert report.returncode == 0 and "duos_formed              12" in report.stdout and "Flanders" in report.stdout

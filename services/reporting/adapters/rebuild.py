@@ -21,6 +21,7 @@ import pydantic
 from aiokafka import AIOKafkaConsumer
 
 from services.reporting.adapters.fast_rows import fast_row
+from services.reporting.adapters.prefetch import ThreadedFetcher
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, ledger_row, programme
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
@@ -65,6 +66,21 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         await con.close()
 
 
+async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[str]:
+    """Drop an empty table's non-unique indexes and return their definitions, to build each once at the end:
+    one sort is far cheaper than an index entry per row, and the unique key stays (it dedupes the log)."""
+    if await con.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+        return []
+    rows = await con.fetch(
+        "SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass AND NOT x.indisunique",
+        table,
+    )
+    for row in rows:
+        await con.execute(f'DROP INDEX "{row["name"]}"')
+    return [row["definition"] for row in rows]
+
+
 @dataclass(frozen=True)
 class Replayed:
     """What a replay read: facts kept (redeliveries included), and the seconds from its start to its last new fact."""
@@ -83,49 +99,61 @@ async def replay(
     """Read every topic from its beginning into `table` (shaped like the ledger), until every fact of the live
     ledger is in it and nothing new came for `idle_s`.
 
-    Each fetched batch goes in with one COPY and one INSERT ... ON CONFLICT DO NOTHING, in one transaction; the
-    facts still missing are counted by the database, never held in memory, so memory stays flat as the log grows.
+    Kafka is read on a thread of its own (prefetch.py) while batches are decoded here and written by the
+    database. Each batch goes in with one COPY, or, when it holds a fact already there, through a staging table
+    and INSERT ... ON CONFLICT DO NOTHING; the table's non-unique indexes are built once at the end. The facts
+    still missing are counted by the database, never held in memory, so memory stays flat as the log grows.
     """
     producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
-    consumer = AIOKafkaConsumer(
-        *producers,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        **aiokafka_options(settings.kafka_security),
+    consumer = ThreadedFetcher(
+        lambda: AIOKafkaConsumer(
+            *producers,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **aiokafka_options(settings.kafka_security),
+        )
     )
+    # The replay writes on a connection of its own: plain JSONB codecs (COPY speaks binary; our pooled connections
+    # decode JSONB as Python objects, in text) and no wait for each batch's WAL flush: the rebuilt table is read
+    # by no one until the switch, whose own commit is flushed (every earlier one with it, the WAL being written
+    # in order). A crash before it means rebuilding again, as it would anyway.
+    writer = await asyncpg.connect(settings.database_url, server_settings={"synchronous_commit": "off"})
     staging = f"{table}_batch"
-    # COPY speaks binary, and JSONB is decoded as Python objects on our connections (text only): the batch's
-    # data travels as JSON text and is cast on the way into the table.
-    await con.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {LEDGER} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS; "
-        f"ALTER TABLE {staging} ALTER COLUMN data TYPE text"
+    await writer.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {LEDGER} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
-    selected = ", ".join("data::jsonb" if c == "data" else c for c in LEDGER_COLUMNS)
-    insert = (
-        f"INSERT INTO {table} ({', '.join(LEDGER_COLUMNS)}) SELECT {selected} FROM {staging} "
-        "ON CONFLICT (event_id) DO NOTHING"
-    )
+    columns = ", ".join(LEDGER_COLUMNS)
+    deduped = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT (event_id) DO NOTHING"
     missing = (
         f"SELECT count(*) FROM {LEDGER} l WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.event_id = l.event_id)"
     )
-    await consumer.start()
+    deferred = await _defer_secondary_indexes(con, table)
+    consumer.start()
     count, started = 0, time.monotonic()
     last_new = last_said = last_checked = started
     writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
 
     async def write(rows: list[tuple]) -> None:
         nonlocal last_new
-        async with con.transaction():
-            await con.copy_records_to_table(staging, records=rows, columns=LEDGER_COLUMNS)
-            status = await con.execute(insert)
+        try:
+            # Nearly every batch is new facts only: one COPY straight into the table.
+            async with writer.transaction():
+                await writer.copy_records_to_table(table, records=rows, columns=LEDGER_COLUMNS)
+            last_new = time.monotonic()
+            return
+        except asyncpg.UniqueViolationError:
+            pass  # a fact delivered again (a relay's retry, a republish): this batch goes in deduplicated
+        async with writer.transaction():
+            await writer.copy_records_to_table(staging, records=rows, columns=LEDGER_COLUMNS)
+            status = await writer.execute(deduped)
         if int(status.split()[-1]) > 0:
             last_new = time.monotonic()
 
     try:
         while True:
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            batches = await consumer.getmany(timeout_ms=500)
             rows = []
             for records in batches.values():
                 for record in records:
@@ -160,6 +188,14 @@ async def replay(
                 say(f"{still} live facts still to read")
                 if now - last_new > 60:
                     raise RuntimeError(f"{still} facts of the live ledger are not on the topics any more")
+        if writing is not None:
+            await writing
+            writing = None
+        # Counted in the replay's time: the table is not rebuilt until its indexes are.
+        building = time.monotonic()
+        for definition in deferred:
+            await con.execute(definition)
+        last_new += time.monotonic() - building
     finally:
         if writing is not None:
             if sys.exc_info()[0] is None:
@@ -169,4 +205,5 @@ async def replay(
                 with contextlib.suppress(BaseException):
                     await writing
         await consumer.stop()
+        await writer.close()
     return Replayed(count, last_new - started)
