@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -30,10 +30,11 @@ class _Failed:
 class ThreadedFetcher:
     """`getmany` answered from batches a consumer on another thread fetched ahead.
 
-    `new_consumer` is called on that thread (an aiokafka client belongs to the event loop it was made on).
+    `new_consumer` makes and starts the consumer on that thread (an aiokafka client belongs to the event loop it
+    was made on).
     """
 
-    def __init__(self, new_consumer: Callable[[], AIOKafkaConsumer], max_records: int = 5000) -> None:
+    def __init__(self, new_consumer: Callable[[], Awaitable[AIOKafkaConsumer]], max_records: int = 5000) -> None:
         self._new_consumer = new_consumer
         self._max_records = max_records
         self._ready: queue.Queue[Batches | _Failed] = queue.Queue(maxsize=READY_BATCHES)
@@ -58,9 +59,9 @@ class ThreadedFetcher:
         await asyncio.to_thread(self._thread.join)
 
     async def _fetch(self) -> None:
-        consumer = self._new_consumer()
+        consumer: AIOKafkaConsumer | None = None
         try:
-            await consumer.start()
+            consumer = await self._new_consumer()
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
                 if batches:
@@ -68,8 +69,9 @@ class ThreadedFetcher:
         except Exception as err:  # handed to the replay, which stops
             self._hand_over(_Failed(err))
         finally:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
+            if consumer is not None:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
 
     def _hand_over(self, item: Batches | _Failed) -> None:
         # Blocks this thread's loop while the replay is behind: the consumer fetches no more than it keeps.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import dataclasses
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,16 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
-import pydantic
 from aiokafka import AIOKafkaConsumer
 
-from services.reporting.adapters.fast_rows import fast_row
-from services.reporting.adapters.prefetch import ThreadedFetcher
-from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, ledger_row, programme
+from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
+from services.reporting.adapters.replay_worker import Orders
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
-from shared.consuming.subscriber import admit
-from shared.events.registry import UnknownEventType
 from shared.kafka import aiokafka_options
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
@@ -83,10 +80,55 @@ async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[
 
 @dataclass(frozen=True)
 class Replayed:
-    """What a replay read: facts kept (redeliveries included), and the seconds from its start to its last new fact."""
+    """What a replay read: facts kept (redeliveries included), the seconds from its start to its last new fact
+    (its indexes built), and the peak resident memory of its worker processes together."""
 
     events: int
     seconds: float
+    workers_peak_rss_mb: float = 0.0
+
+
+class _Worker:
+    """One replay_worker process: its stdout read as it comes, its end awaited."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.facts = 0
+        self.peak_rss_mb = 0.0
+        self.last_new = time.monotonic()
+        self.reading = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for line in self.process.stdout:
+            kind, *numbers = line.decode().split()
+            if kind == "progress":
+                self.facts += int(numbers[0])
+                if int(numbers[1]) > 0:
+                    self.last_new = time.monotonic()
+            elif kind == "done":
+                self.peak_rss_mb = float(numbers[0])
+
+    def failed(self) -> bool:
+        return self.process.returncode not in (None, 0)
+
+    async def stop(self) -> None:
+        """Ask it to finish its batch and end; wait for it (killed if it does not end within a minute)."""
+        stdin = self.process.stdin
+        assert stdin is not None
+        with contextlib.suppress(ConnectionError):
+            stdin.write(b"stop\n")
+            await stdin.drain()
+            stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 60)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        await self.reading
+
+
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # one Python process decodes on one core
 
 
 async def replay(
@@ -95,91 +137,50 @@ async def replay(
     table: str,
     say: Callable[[str], None] = print,
     idle_s: float = IDLE_S,
+    workers: int = WORKERS,
 ) -> Replayed:
     """Read every topic from its beginning into `table` (shaped like the ledger), until every fact of the live
     ledger is in it and nothing new came for `idle_s`.
 
-    Kafka is read on a thread of its own (prefetch.py) while batches are decoded here and written by the
-    database. Each batch goes in with one COPY, or, when it holds a fact already there, through a staging table
-    and INSERT ... ON CONFLICT DO NOTHING; the table's non-unique indexes are built once at the end. The facts
+    The partitions are shared among `workers` processes (replay_worker.py), each decoding and writing its share.
+    The table's non-unique indexes are built once at the end (one sort instead of an entry per row). The facts
     still missing are counted by the database, never held in memory, so memory stays flat as the log grows.
     """
+    started = time.monotonic()
     producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
-    consumer = ThreadedFetcher(
-        lambda: AIOKafkaConsumer(
-            *producers,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            **aiokafka_options(settings.kafka_security),
-        )
-    )
-    # The replay writes on a connection of its own: plain JSONB codecs (COPY speaks binary; our pooled connections
-    # decode JSONB as Python objects, in text) and no wait for each batch's WAL flush: the rebuilt table is read
-    # by no one until the switch, whose own commit is flushed (every earlier one with it, the WAL being written
-    # in order). A crash before it means rebuilding again, as it would anyway.
-    writer = await asyncpg.connect(settings.database_url, server_settings={"synchronous_commit": "off"})
-    staging = f"{table}_batch"
-    await writer.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {LEDGER} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-    )
-    columns = ", ".join(LEDGER_COLUMNS)
-    deduped = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT (event_id) DO NOTHING"
+    deferred = await _defer_secondary_indexes(con, table)
+    partitions = await _partitions(settings, list(producers))
+    security = settings.kafka_security
+    shares = [partitions[n::workers] for n in range(workers) if partitions[n::workers]]
     missing = (
         f"SELECT count(*) FROM {LEDGER} l WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.event_id = l.event_id)"
     )
-    deferred = await _defer_secondary_indexes(con, table)
-    consumer.start()
-    count, started = 0, time.monotonic()
-    last_new = last_said = last_checked = started
-    writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
-
-    async def write(rows: list[tuple]) -> None:
-        nonlocal last_new
-        try:
-            # Nearly every batch is new facts only: one COPY straight into the table.
-            async with writer.transaction():
-                await writer.copy_records_to_table(table, records=rows, columns=LEDGER_COLUMNS)
-            last_new = time.monotonic()
-            return
-        except asyncpg.UniqueViolationError:
-            pass  # a fact delivered again (a relay's retry, a republish): this batch goes in deduplicated
-        async with writer.transaction():
-            await writer.copy_records_to_table(staging, records=rows, columns=LEDGER_COLUMNS)
-            status = await writer.execute(deduped)
-        if int(status.split()[-1]) > 0:
-            last_new = time.monotonic()
-
+    running: list[_Worker] = []
     try:
+        for share in shares:
+            orders = Orders(
+                database_url=settings.database_url,
+                bootstrap=settings.kafka_bootstrap_servers,
+                security=dataclasses.asdict(security) if security else None,
+                table=table,
+                ledger=LEDGER,
+                columns=list(LEDGER_COLUMNS),
+                partitions=share,
+                producers=producers,
+            )
+            running.append(_Worker(await _start_worker(orders)))
+        last_said = last_checked = time.monotonic()
         while True:
-            batches = await consumer.getmany(timeout_ms=500)
-            rows = []
-            for records in batches.values():
-                for record in records:
-                    fast = fast_row(record, producers)
-                    if fast is not None:
-                        rows.append(fast)
-                        continue
-                    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
-                    if envelope is None or refusal:
-                        continue  # parked live, never counted: not counted here either
-                    try:
-                        *row, data = ledger_row(envelope)
-                        rows.append((*row, json.dumps(data)))
-                    except (pydantic.ValidationError, UnknownEventType):
-                        continue  # its data does not fit the catalog: parked live, not counted
-            if writing is not None:
-                await writing  # one batch in flight at most: the database writes while Python decodes
-                writing = None
-            if rows:
-                writing = asyncio.create_task(write(rows))
-                count += len(rows)
+            await asyncio.sleep(0.05)
+            if failed := [w for w in running if w.failed()]:
+                raise RuntimeError(f"a replay worker failed (exit code {failed[0].process.returncode}); see its log")
             now = time.monotonic()
+            count = sum(w.facts for w in running)
             if now - last_said > 2:
                 say(f"{count} events, {count / (now - started):.0f} events/s")
                 last_said = now
-            if not rows and now - last_new > idle_s and now - last_checked > min(idle_s, 1.0):
+            last_new = max((w.last_new for w in running), default=started)
+            if now - last_new > idle_s and now - last_checked > min(idle_s, 1.0):
                 # Not from end offsets, which a broker may under-report: the live ledger says what must be there.
                 last_checked = now
                 still = await con.fetchval(missing)
@@ -188,22 +189,41 @@ async def replay(
                 say(f"{still} live facts still to read")
                 if now - last_new > 60:
                     raise RuntimeError(f"{still} facts of the live ledger are not on the topics any more")
-        if writing is not None:
-            await writing
-            writing = None
-        # Counted in the replay's time: the table is not rebuilt until its indexes are.
-        building = time.monotonic()
-        for definition in deferred:
-            await con.execute(definition)
-        last_new += time.monotonic() - building
     finally:
-        if writing is not None:
-            if sys.exc_info()[0] is None:
-                await writing
-            else:
-                writing.cancel()
-                with contextlib.suppress(BaseException):
-                    await writing
+        for worker in running:
+            await worker.stop()
+    if failed := [w for w in running if w.failed()]:
+        raise RuntimeError(f"a replay worker failed (exit code {failed[0].process.returncode}); see its log")
+    # Counted in the replay's time: the table is not rebuilt until its indexes are.
+    building = time.monotonic()
+    for definition in deferred:
+        await con.execute(definition)
+    seconds = last_new - started + time.monotonic() - building
+    return Replayed(sum(w.facts for w in running), seconds, sum(w.peak_rss_mb for w in running))
+
+
+async def _partitions(settings: ServiceSettings, topics: list[str]) -> list[tuple[str, int]]:
+    """Every partition of `topics` that exists (a topic not made yet has no facts)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, **aiokafka_options(settings.kafka_security)
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # the cluster's metadata, every topic
+        return [(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+    finally:
         await consumer.stop()
-        await writer.close()
-    return Replayed(count, last_new - started)
+
+
+async def _start_worker(orders: Orders) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.reporting.adapters.replay_worker",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    process.stdin.write(orders.to_line().encode())  # on stdin: the broker's credentials never on a command line
+    await process.stdin.drain()
+    return process

@@ -1,0 +1,178 @@
+"""One process of the rebuild's replay: its share of the topics' partitions, from their beginning, into the table.
+
+Started by `rebuild.replay` as `python -m services.reporting.adapters.replay_worker`, one per core: a Python process
+decodes on one core, and the replay was bound by it while the machine's other core stood partly idle. Its
+orders come as one JSON line on stdin (the broker's credentials never on a command line), then `stop` (or the
+end of stdin) ends it; it writes `progress <facts> <new facts>` after each batch and `done <peak RSS in MiB>`
+last, on stdout.
+
+Kafka is read on a thread of its own (prefetch.py) while batches are decoded here and written by the database.
+Each batch goes in with one COPY, or, when it holds a fact already there (a relay's retry, a republish),
+through a staging table and INSERT ... ON CONFLICT DO NOTHING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import resource
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.reporting.adapters.fast_rows import fast_row
+from services.reporting.adapters.prefetch import Batches, ThreadedFetcher
+from shared.kafka import KafkaSecurity, aiokafka_options
+
+
+@dataclass(frozen=True)
+class Orders:
+    """What one worker replays, and where to."""
+
+    database_url: str
+    bootstrap: str
+    security: dict[str, str] | None  # a KafkaSecurity's fields
+    table: str
+    ledger: str  # the live ledger: the staging table's shape
+    columns: list[str]
+    partitions: list[tuple[str, int]]
+    producers: dict[str, str]  # topic -> the service producing it
+
+    def to_line(self) -> str:
+        return json.dumps(self.__dict__) + "\n"
+
+    @classmethod
+    def from_line(cls, line: str) -> Orders:
+        fields = json.loads(line)
+        fields["partitions"] = [tuple(p) for p in fields["partitions"]]
+        return cls(**fields)
+
+
+def decode(batches: Batches, producers: dict[str, str]) -> list[tuple]:
+    """The ledger rows of a fetched batch; what the live consumer would park is left out, as it is uncounted there."""
+    rows = []
+    for records in batches.values():
+        for record in records:
+            row = fast_row(record, producers)
+            if row is None:
+                row = _careful_row(record, producers)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def _careful_row(record: Any, producers: dict[str, str]) -> tuple | None:
+    """The live consumer's own path, for anything unusual (imported here only: it is rarely needed)."""
+    import pydantic
+
+    from services.reporting.adapters.projection import ledger_row
+    from shared.consuming.subscriber import admit
+    from shared.events.registry import UnknownEventType
+
+    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
+    if envelope is None or refusal:
+        return None  # parked live, never counted: not counted here either
+    try:
+        *row, data = ledger_row(envelope)
+    except (pydantic.ValidationError, UnknownEventType):
+        return None  # its data does not fit the catalog: parked live, not counted
+    return (*row, json.dumps(data))
+
+
+async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, int], None]) -> None:
+    """Replay the orders' partitions until `stopping` is set, reporting (facts, new facts) after each batch."""
+    # Plain JSONB codecs (COPY speaks binary) and no wait for each batch's WAL flush: the rebuilt table is read by
+    # no one until the switch, whose own commit is flushed (every earlier one with it, the WAL being written in
+    # order). A crash before it means rebuilding again, as it would anyway.
+    writer = await asyncpg.connect(orders.database_url, server_settings={"synchronous_commit": "off"})
+    staging = f"{orders.table}_batch"
+    await writer.execute(f"CREATE TEMP TABLE {staging} (LIKE {orders.ledger} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    columns = ", ".join(orders.columns)
+    deduped = (
+        f"INSERT INTO {orders.table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT (event_id) DO NOTHING"
+    )
+
+    async def write(rows: list[tuple]) -> None:
+        try:
+            # Nearly every batch is new facts only: one COPY straight into the table.
+            async with writer.transaction():
+                await writer.copy_records_to_table(orders.table, records=rows, columns=orders.columns)
+            report(len(rows), len(rows))
+            return
+        except asyncpg.UniqueViolationError:
+            pass  # a fact delivered again: this batch goes in deduplicated
+        async with writer.transaction():
+            await writer.copy_records_to_table(staging, records=rows, columns=orders.columns)
+            status = await writer.execute(deduped)
+        report(len(rows), int(status.split()[-1]))
+
+    fetcher = ThreadedFetcher(lambda: _consumer(orders))
+    fetcher.start()
+    writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
+    try:
+        while not stopping.is_set():
+            rows = decode(await fetcher.getmany(timeout_ms=200), orders.producers)
+            if writing is not None:
+                await writing
+                writing = None
+            if rows:
+                writing = asyncio.create_task(write(rows))
+        if writing is not None:
+            await writing
+            writing = None
+    finally:
+        if writing is not None:
+            writing.cancel()
+            with contextlib.suppress(BaseException):
+                await writing
+        await fetcher.stop()
+        await writer.close()
+
+
+async def _consumer(orders: Orders) -> AIOKafkaConsumer:
+    security = KafkaSecurity(**orders.security) if orders.security else None  # type: ignore[arg-type]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=orders.bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **aiokafka_options(security),
+    )
+    await consumer.start()
+    consumer.assign([TopicPartition(topic, partition) for topic, partition in orders.partitions])
+    return consumer
+
+
+async def _main(orders: Orders) -> None:
+    stopping = asyncio.Event()
+
+    async def listen() -> None:
+        # `stop`, or the end of stdin (the replay that started this worker is gone): finish the batch and end.
+        while (await asyncio.to_thread(sys.stdin.readline)).strip() not in ("stop", ""):
+            pass
+        stopping.set()
+
+    def report(facts: int, new: int) -> None:
+        print(f"progress {facts} {new}", flush=True)
+
+    listening = asyncio.create_task(listen())
+    try:
+        await work(orders, stopping, report)
+    finally:
+        listening.cancel()
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    del argv
+    asyncio.run(_main(Orders.from_line(sys.stdin.readline())))
+    print(f"done {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
