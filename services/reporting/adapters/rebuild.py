@@ -91,6 +91,13 @@ class Replayed:
 class _Worker:
     """One replay_worker process: its stdout read as it comes, its end awaited."""
 
+    @classmethod
+    async def given(cls, process: asyncio.subprocess.Process, orders: Orders) -> _Worker:
+        assert process.stdin is not None
+        process.stdin.write(orders.to_line().encode())  # on stdin: the broker's credentials never on a command line
+        await process.stdin.drain()
+        return cls(process)
+
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.facts = 0
@@ -148,16 +155,19 @@ async def replay(
     """
     started = time.monotonic()
     producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
-    deferred = await _defer_secondary_indexes(con, table)
-    partitions = await _partitions(settings, list(producers))
-    security = settings.kafka_security
-    shares = [partitions[n::workers] for n in range(workers) if partitions[n::workers]]
     missing = (
         f"SELECT count(*) FROM {LEDGER} l WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.event_id = l.event_id)"
     )
+    processes: list[asyncio.subprocess.Process] = []
     running: list[_Worker] = []
     try:
-        for share in shares:
+        # Started first: the processes load their modules while the partitions are listed.
+        for _ in range(workers):
+            processes.append(await _start_worker())
+        deferred = await _defer_secondary_indexes(con, table)
+        partitions = await _partitions(settings, list(producers))
+        security = settings.kafka_security
+        for n, process in enumerate(processes):
             orders = Orders(
                 database_url=settings.database_url,
                 bootstrap=settings.kafka_bootstrap_servers,
@@ -165,10 +175,10 @@ async def replay(
                 table=table,
                 ledger=LEDGER,
                 columns=list(LEDGER_COLUMNS),
-                partitions=share,
+                partitions=partitions[n::workers],  # a worker given none waits for the stop
                 producers=producers,
             )
-            running.append(_Worker(await _start_worker(orders)))
+            running.append(await _Worker.given(process, orders))
         last_said = last_checked = time.monotonic()
         while True:
             await asyncio.sleep(0.05)
@@ -192,6 +202,9 @@ async def replay(
     finally:
         for worker in running:
             await worker.stop()
+        for process in processes[len(running) :]:  # started, never given their orders
+            process.kill()
+            await process.wait()
     if failed := [w for w in running if w.failed()]:
         raise RuntimeError(f"a replay worker failed (exit code {failed[0].process.returncode}); see its log")
     # Counted in the replay's time: the table is not rebuilt until its indexes are.
@@ -215,15 +228,11 @@ async def _partitions(settings: ServiceSettings, topics: list[str]) -> list[tupl
         await consumer.stop()
 
 
-async def _start_worker(orders: Orders) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
+async def _start_worker() -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "services.reporting.adapters.replay_worker",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    assert process.stdin is not None
-    process.stdin.write(orders.to_line().encode())  # on stdin: the broker's credentials never on a command line
-    await process.stdin.drain()
-    return process

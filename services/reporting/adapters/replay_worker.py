@@ -86,6 +86,9 @@ def _careful_row(record: Any, producers: dict[str, str]) -> tuple | None:
 
 async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, int], None]) -> None:
     """Replay the orders' partitions until `stopping` is set, reporting (facts, new facts) after each batch."""
+    if not orders.partitions:  # more workers than partitions
+        await stopping.wait()
+        return
     # Plain JSONB codecs (COPY speaks binary) and no wait for each batch's WAL flush: the rebuilt table is read by
     # no one until the switch, whose own commit is flushed (every earlier one with it, the WAL being written in
     # order). A crash before it means rebuilding again, as it would anyway.
