@@ -34,7 +34,7 @@ class ThreadedFetcher:
     was made on).
     """
 
-    def __init__(self, new_consumer: Callable[[], Awaitable[AIOKafkaConsumer]], max_records: int = 5000) -> None:
+    def __init__(self, new_consumer: Callable[[], Awaitable[AIOKafkaConsumer]], max_records: int = 2500) -> None:
         self._new_consumer = new_consumer
         self._max_records = max_records
         self._ready: queue.Queue[Batches | _Failed] = queue.Queue(maxsize=READY_BATCHES)
