@@ -120,8 +120,9 @@ async def migrate(
     con = target
     unique = list({s.component: s for s in sets}.values())
     plans = {s.component: s.migrations() for s in unique}  # read every file before touching the database
-    await con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
     try:
+        # Inside the `try`: a lock granted just as the wait was cancelled is released too.
+        await con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         await con.execute(TABLE)
         recorded = {
             (row["component"], row["version"]): row["checksum"]
@@ -158,7 +159,17 @@ async def migrate(
                 applied.append(migration)
         return applied
     finally:
+        await _unlock(con)
+
+
+async def _unlock(con: asyncpg.Connection) -> None:
+    """Release the migrations' session lock; a connection that cannot is closed, which releases it (a pooled
+    connection goes back without a reset statement, docs/adr/0015, so it must not keep the lock)."""
+    try:
         await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+    except BaseException:
+        con.terminate()
+        raise
 
 
 def main(service: str, sets: Sequence[MigrationSet]) -> int:

@@ -192,8 +192,8 @@ class PostgresEventStore:
         if len(events) != 1:
             async with self.transaction() as con:
                 return await self.append_in(con, stream_id, expected_version, events)
-        # One event: the append is one statement, and a statement is a transaction of its own (the event, its
-        # outbox row and the NOTIFY commit together or not at all): no BEGIN and COMMIT round trips.
+        # One event: the append is one statement, and a statement is a transaction of its own (the event and its
+        # outbox row commit together or not at all): no BEGIN and COMMIT round trips.
         async with self._pool.acquire() as con:
             appended = await self._append_one_statement(con, stream_id, expected_version, events, notify=False)
         if self._wakeup is not None:
@@ -237,8 +237,8 @@ class PostgresEventStore:
             EventEnvelope.record(new, stream_id, expected_version + offset, now)
             for offset, new in enumerate(events, start=1)
         ]
-        # One statement, one round trip: the version check, the events, their outbox rows and the NOTIFY
-        # (delivered at commit only, so the relay never wakes for an event it cannot see yet). A conflict
+        # One statement, one round trip: the version check, the events, their outbox rows and, without a wake-up,
+        # the NOTIFY (delivered at commit only, so the relay never wakes for an event it cannot see yet). A conflict
         # (a concurrent writer's version, or an event id already stored) inserts nothing in its place.
         if len(envelopes) == 1:
             # A single row is inserted or not: nothing to undo, so no savepoint (two more round trips).

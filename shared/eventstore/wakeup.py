@@ -3,7 +3,7 @@
 PostgreSQL serialises the commits of transactions that sent a NOTIFY (each holds one lock on the notification
 queue through its commit, WAL flush included), so a NOTIFY in every append kept concurrent commands from
 sharing a WAL flush: with 8 writers the store appended about half as fast as without it (docs/adr/0016).
-Sent after the commit, in a transaction that writes nothing, a NOTIFY costs no flush; a burst of commits is
+Sent after the commit, in a transaction that writes no WAL, a NOTIFY costs no flush; a burst of commits is
 told in one NOTIFY. A lost NOTIFY (a crash between the commit and it, a broken connection) only delays the
 event until the relay's safety poll: the outbox row is committed, never lost.
 """
@@ -21,6 +21,11 @@ log = structlog.get_logger("eventstore")
 # Commits within this long of a NOTIFY are told by the next one: under load, a NOTIFY per commit would cost the
 # server more than the relay (draining anyway) gains.
 COALESCE_S = 0.001
+# A NOTIFY is a round trip of a fraction of a millisecond: one that takes seconds is on a dead connection.
+TIMEOUT_S = 2.0
+# Server-side keepalives for the store's long-lived connections (this one, the relay's): PostgreSQL notices a
+# vanished client within about 25 s instead of the kernel's two hours.
+SERVER_KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 
 
 class OutboxWakeup:
@@ -45,10 +50,12 @@ class OutboxWakeup:
             self._pending = False
             try:
                 if self._con is None or self._con.is_closed():
-                    self._con = await asyncpg.connect(self._database_url)
-                await self._con.execute(self._statement)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-                # The relay's safety poll publishes the events; the next commit tries a new connection.
+                    self._con = await asyncpg.connect(
+                        self._database_url, timeout=TIMEOUT_S, server_settings=SERVER_KEEPALIVES
+                    )
+                await self._con.execute(self._statement, timeout=TIMEOUT_S)
+            except Exception as err:  # whatever it is, the next commit tries again on a new connection
+                # The relay's safety poll publishes the events meanwhile: late, never lost.
                 log.warning("outbox wake-up not sent", error=type(err).__name__)
                 await self._drop_connection()
                 return
@@ -57,12 +64,14 @@ class OutboxWakeup:
     async def _drop_connection(self) -> None:
         con, self._con = self._con, None
         if con is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await con.close(timeout=1)
+            except Exception:  # a connection that cannot close cleanly is dropped
+                con.terminate()
 
     async def close(self) -> None:
-        """Send what is pending, then close the connection."""
+        """Send what is pending (for a few seconds at most), then close the connection."""
         if self._task is not None:
             with contextlib.suppress(Exception):
-                await self._task
+                await asyncio.wait_for(self._task, 2 * TIMEOUT_S)
         await self._drop_connection()

@@ -20,9 +20,9 @@ from shared.events.envelope import EventEnvelope
 from shared.events.wire import to_kafka
 from shared.eventstore.chain import seal
 from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
+from shared.eventstore.wakeup import SERVER_KEEPALIVES
 from shared.kafka import KafkaSecurity, new_producer
 
-_KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
 _PENDING = f"""
 SELECT {COLUMNS} FROM outbox JOIN events USING (global_position)
@@ -73,7 +73,7 @@ class OutboxRelay:
     async def _run_as_leader(self) -> None:
         # Server-side keepalives: if this process vanishes, PostgreSQL notices within ~30 s and
         # frees the leader lock for a standby, instead of after the kernel's two hours.
-        con = await asyncpg.connect(self._database_url, server_settings=_KEEPALIVES)
+        con = await asyncpg.connect(self._database_url, server_settings=SERVER_KEEPALIVES)
         await init_connection(con)
         # A fresh producer per leadership: after a failed send, a batch still retried inside an
         # old producer could otherwise land after the re-sent events and reorder a stream.

@@ -124,3 +124,32 @@ async def test_without_a_wakeup_the_append_notifies_inside_its_own_transaction(p
         assert listener.senders == [appender]
     finally:
         await listening.close()
+
+
+async def test_a_wakeup_whose_connection_died_reconnects_at_the_next_commit(pool: asyncpg.Pool, database_url: str):
+    listening = await asyncpg.connect(database_url)
+    listener = Listener()
+    await listening.add_listener(OUTBOX_CHANNEL, listener)
+    wakeup = OutboxWakeup(database_url, OUTBOX_CHANNEL)
+    store = PostgresEventStore(pool, wakeup=wakeup)
+    try:
+        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(listener.heard(1), what="the first NOTIFY")
+        await listening.execute("SELECT pg_terminate_backend($1)", listener.senders[0])
+        # This commit's NOTIFY is lost with the connection (the relay's safety poll covers it)...
+        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(wakeup_idle(wakeup), what="the failed NOTIFY given up")
+        # ...and the next commit's goes out on a new connection.
+        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+        await eventually(listener.heard(2), what="a NOTIFY on a new connection")
+        assert listener.senders[-1] != listener.senders[0]
+    finally:
+        await wakeup.close()
+        await listening.close()
+
+
+def wakeup_idle(wakeup: OutboxWakeup):
+    async def check() -> bool:
+        return wakeup._task is not None and wakeup._task.done()
+
+    return check

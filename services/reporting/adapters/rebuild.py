@@ -130,7 +130,8 @@ class _Worker:
         try:
             await asyncio.wait_for(self.process.wait(), 60)
         except TimeoutError:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
             await self.process.wait()
         await self.reading
 
@@ -150,8 +151,9 @@ async def replay(
     ledger is in it and nothing new came for `idle_s`.
 
     The partitions are shared among `workers` processes (replay_worker.py), each decoding and writing its share.
-    The table's non-unique indexes are built once at the end (one sort instead of an entry per row). The facts
-    still missing are counted by the database, never held in memory, so memory stays flat as the log grows.
+    The table's non-unique indexes are built once at the end (one sort instead of an entry per row): a replay that
+    fails leaves the table without them (a rebuild starts from a new table each time). The facts still missing are
+    counted by the database, never held in memory, so memory stays flat as the log grows.
     """
     started = time.monotonic()
     producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
@@ -203,7 +205,8 @@ async def replay(
         for worker in running:
             await worker.stop()
         for process in processes[len(running) :]:  # started, never given their orders
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
             await process.wait()
     if failed := [w for w in running if w.failed()]:
         raise RuntimeError(f"a replay worker failed (exit code {failed[0].process.returncode}); see its log")
@@ -222,7 +225,9 @@ async def _partitions(settings: ServiceSettings, topics: list[str]) -> list[tupl
     )
     await consumer.start()
     try:
-        await consumer.topics()  # the cluster's metadata, every topic
+        # The partitions as the cluster's metadata says at the start: facts on a topic or partition made during the
+        # replay are not read (the switch carries over what the live consumer applied meanwhile).
+        await consumer.topics()
         return [(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
     finally:
         await consumer.stop()

@@ -18,6 +18,7 @@ import contextlib
 import json
 import resource
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from services.reporting.adapters.fast_rows import fast_row
 from services.reporting.adapters.prefetch import Batches, ThreadedFetcher
 from shared.kafka import KafkaSecurity, aiokafka_options
+
+DEADLOCK_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,19 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
                 await writer.copy_records_to_table(orders.table, records=rows, columns=orders.columns)
             report(len(rows), len(rows))
             return
-        except asyncpg.UniqueViolationError:
-            pass  # a fact delivered again: this batch goes in deduplicated
-        async with writer.transaction():
-            await writer.copy_records_to_table(staging, records=rows, columns=orders.columns)
-            status = await writer.execute(deduped)
+        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+            # A fact delivered again (a relay's retry, a republish): this batch goes in deduplicated. A deadlock:
+            # another worker was writing the same fact (one republished to another partition); tried again.
+            pass
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                async with writer.transaction():
+                    await writer.copy_records_to_table(staging, records=rows, columns=orders.columns)
+                    status = await writer.execute(deduped)
+                break
+            except asyncpg.DeadlockDetectedError:
+                if attempt == DEADLOCK_ATTEMPTS:
+                    raise
         report(len(rows), int(status.split()[-1]))
 
     fetcher = ThreadedFetcher(lambda: _consumer(orders))
@@ -153,21 +164,20 @@ async def _consumer(orders: Orders) -> AIOKafkaConsumer:
 
 async def _main(orders: Orders) -> None:
     stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
 
-    async def listen() -> None:
+    def listen() -> None:
         # `stop`, or the end of stdin (the replay that started this worker is gone): finish the batch and end.
-        while (await asyncio.to_thread(sys.stdin.readline)).strip() not in ("stop", ""):
+        while sys.stdin.readline().strip() not in ("stop", ""):
             pass
-        stopping.set()
+        loop.call_soon_threadsafe(stopping.set)
 
     def report(facts: int, new: int) -> None:
         print(f"progress {facts} {new}", flush=True)
 
-    listening = asyncio.create_task(listen())
-    try:
-        await work(orders, stopping, report)
-    finally:
-        listening.cancel()
+    # A daemon thread: a worker that fails exits at once (its exit code tells the replay), not when told to stop.
+    threading.Thread(target=listen, name="replay-worker-stdin", daemon=True).start()
+    await work(orders, stopping, report)
 
 
 def main(argv: Sequence[str] = ()) -> int:
