@@ -72,6 +72,7 @@ class OutboxWakeup:
     async def close(self) -> None:
         """Send what is pending (for a few seconds at most), then close the connection."""
         if self._task is not None:
+            # A NOTIFY that cannot go out in time is given up: the relay's safety poll publishes the events.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 2 * TIMEOUT_S)
         await self._drop_connection()

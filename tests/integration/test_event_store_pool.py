@@ -5,9 +5,11 @@ connection of its own (docs/adr/0016)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+import pytest_asyncio
 
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
@@ -62,9 +64,10 @@ async def test_a_single_event_append_commits_with_its_outbox_row_without_a_trans
 
 
 class Listener:
-    """Who sent each NOTIFY on the outbox channel (the backend's process id)."""
+    """Who sent each NOTIFY on the outbox channel (the backend's process id), heard on `con`."""
 
-    def __init__(self) -> None:
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self.con = con
         self.senders: list[int] = []
 
     def __call__(self, _con, pid: int, _channel: str, _payload: str) -> None:
@@ -77,75 +80,71 @@ class Listener:
         return check
 
 
+@pytest_asyncio.fixture
+async def listener(database_url: str) -> AsyncIterator[Listener]:
+    con = await asyncpg.connect(database_url)
+    heard = Listener(con)
+    await con.add_listener(OUTBOX_CHANNEL, heard)
+    yield heard
+    await con.close()
+
+
+@pytest_asyncio.fixture
+async def wakeup(database_url: str) -> AsyncIterator[OutboxWakeup]:
+    wakeup = OutboxWakeup(database_url, OUTBOX_CHANNEL)
+    yield wakeup
+    await wakeup.close()
+
+
 async def test_with_a_wakeup_the_relay_is_told_after_the_commit_from_another_connection(
-    pool: asyncpg.Pool, database_url: str
+    pool: asyncpg.Pool, listener: Listener, wakeup: OutboxWakeup
 ):
-    listening = await asyncpg.connect(database_url)
-    listener = Listener()
-    await listening.add_listener(OUTBOX_CHANNEL, listener)
-    wakeup = OutboxWakeup(database_url, OUTBOX_CHANNEL)
     store = PostgresEventStore(pool, wakeup=wakeup)
-    try:
+    async with store.transaction() as con:
+        appender = con.get_server_pid()
+        await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(listener.heard(1), what="a NOTIFY after the commit")
+    assert len(listener.senders) == 1
+    # Not from the appending transaction: a NOTIFY there would hold the notification queue's lock through
+    # its commit, and concurrent commits could not share a WAL flush.
+    assert listener.senders[0] != appender
+    await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(listener.heard(2), what="a NOTIFY after a single append")
+    # Rolled back: nothing committed, nothing told.
+    with pytest.raises(RuntimeError):
         async with store.transaction() as con:
-            appender = con.get_server_pid()
             await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(listener.heard(1), what="a NOTIFY after the commit")
-        assert len(listener.senders) == 1
-        # Not from the appending transaction: a NOTIFY there would hold the notification queue's lock through
-        # its commit, and concurrent commits could not share a WAL flush.
-        assert listener.senders[0] != appender
-        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(listener.heard(2), what="a NOTIFY after a single append")
-        # Rolled back: nothing committed, nothing told.
-        with pytest.raises(RuntimeError):
-            async with store.transaction() as con:
-                await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
-                raise RuntimeError("the command failed after its append")
-        # A committed append after it is told; had the rolled-back one been told too, there would be four.
-        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(listener.heard(3), what="a NOTIFY after the next append")
-        await listening.execute("SELECT 1")  # delivers anything still in flight
-        assert len(listener.senders) == 3
-    finally:
-        await wakeup.close()
-        await listening.close()
+            raise RuntimeError("the command failed after its append")
+    # A committed append after it is told; had the rolled-back one been told too, there would be four.
+    await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(listener.heard(3), what="a NOTIFY after the next append")
+    await listener.con.execute("SELECT 1")  # delivers anything still in flight
+    assert len(listener.senders) == 3
 
 
-async def test_without_a_wakeup_the_append_notifies_inside_its_own_transaction(pool: asyncpg.Pool, database_url: str):
-    listening = await asyncpg.connect(database_url)
-    listener = Listener()
-    await listening.add_listener(OUTBOX_CHANNEL, listener)
+async def test_without_a_wakeup_the_append_notifies_inside_its_own_transaction(pool: asyncpg.Pool, listener: Listener):
     store = PostgresEventStore(pool)
-    try:
-        async with store.transaction() as con:
-            appender = con.get_server_pid()
-            await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(listener.heard(1), what="the append's own NOTIFY")
-        assert listener.senders == [appender]
-    finally:
-        await listening.close()
+    async with store.transaction() as con:
+        appender = con.get_server_pid()
+        await store.append_in(con, f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(listener.heard(1), what="the append's own NOTIFY")
+    assert listener.senders == [appender]
 
 
-async def test_a_wakeup_whose_connection_died_reconnects_at_the_next_commit(pool: asyncpg.Pool, database_url: str):
-    listening = await asyncpg.connect(database_url)
-    listener = Listener()
-    await listening.add_listener(OUTBOX_CHANNEL, listener)
-    wakeup = OutboxWakeup(database_url, OUTBOX_CHANNEL)
+async def test_a_wakeup_whose_connection_died_reconnects_at_the_next_commit(
+    pool: asyncpg.Pool, listener: Listener, wakeup: OutboxWakeup
+):
     store = PostgresEventStore(pool, wakeup=wakeup)
-    try:
-        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(listener.heard(1), what="the first NOTIFY")
-        await listening.execute("SELECT pg_terminate_backend($1)", listener.senders[0])
-        # This commit's NOTIFY is lost with the connection (the relay's safety poll covers it)...
-        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(wakeup_idle(wakeup), what="the failed NOTIFY given up")
-        # ...and the next commit's goes out on a new connection.
-        await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
-        await eventually(listener.heard(2), what="a NOTIFY on a new connection")
-        assert listener.senders[-1] != listener.senders[0]
-    finally:
-        await wakeup.close()
-        await listening.close()
+    await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(listener.heard(1), what="the first NOTIFY")
+    await listener.con.execute("SELECT pg_terminate_backend($1)", listener.senders[0])
+    # This commit's NOTIFY is lost with the connection (the relay's safety poll covers it)...
+    await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(wakeup_idle(wakeup), what="the failed NOTIFY given up")
+    # ...and the next commit's goes out on a new connection.
+    await store.append(f"mentee-{uuid.uuid4()}", 0, one_registration())
+    await eventually(listener.heard(2), what="a NOTIFY on a new connection")
+    assert listener.senders[-1] != listener.senders[0]
 
 
 def wakeup_idle(wakeup: OutboxWakeup):

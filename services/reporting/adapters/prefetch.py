@@ -70,6 +70,7 @@ class ThreadedFetcher:
             self._hand_over(_Failed(err))
         finally:
             if consumer is not None:
+                # A consumer whose broker went away may fail to stop too: the error that matters was handed over.
                 with contextlib.suppress(Exception):
                     await consumer.stop()
 

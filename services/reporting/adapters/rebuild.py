@@ -136,6 +136,7 @@ class _Worker:
         await self.reading
 
 
+WATCH_S = 0.05  # how often the replay looks at its workers' progress and exit codes
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # one Python process decodes on one core
 
 
@@ -183,7 +184,7 @@ async def replay(
             running.append(await _Worker.given(process, orders))
         last_said = last_checked = time.monotonic()
         while True:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(WATCH_S)  # the workers report on their stdout; this loop only looks
             if failed := [w for w in running if w.failed()]:
                 raise RuntimeError(f"a replay worker failed (exit code {failed[0].process.returncode}); see its log")
             now = time.monotonic()

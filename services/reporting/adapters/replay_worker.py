@@ -25,12 +25,14 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import TypeAdapter
 
 from services.reporting.adapters.fast_rows import fast_row
 from services.reporting.adapters.prefetch import Batches, ThreadedFetcher
 from shared.kafka import KafkaSecurity, aiokafka_options
 
 DEADLOCK_ATTEMPTS = 5
+_SECURITY = TypeAdapter(KafkaSecurity)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class Orders:
     columns: list[str]
     partitions: list[tuple[str, int]]
     producers: dict[str, str]  # topic -> the service producing it
+
+    def kafka_security(self) -> KafkaSecurity | None:
+        """The broker's credentials, validated back into their typed form (protocol and mechanism are Literals)."""
+        return _SECURITY.validate_python(self.security) if self.security else None
 
     def to_line(self) -> str:
         return json.dumps(self.__dict__) + "\n"
@@ -142,6 +148,7 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
     finally:
         if writing is not None:
             writing.cancel()
+            # Its cancellation (or its own failure) is not the error to report: the one that got us here is.
             with contextlib.suppress(BaseException):
                 await writing
         await fetcher.stop()
@@ -149,7 +156,7 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
 
 
 async def _consumer(orders: Orders) -> AIOKafkaConsumer:
-    security = KafkaSecurity(**orders.security) if orders.security else None  # type: ignore[arg-type]
+    security = orders.kafka_security()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=orders.bootstrap,
         group_id=None,

@@ -1,0 +1,38 @@
+"""A replay worker's orders survive the trip over stdin, the broker's credentials typed and checked again."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pydantic
+import pytest
+
+from services.reporting.adapters.replay_worker import Orders
+from shared.kafka import KafkaSecurity
+
+
+def orders(security: dict | None) -> Orders:
+    return Orders(
+        database_url="postgresql://reporting@db/reporting",
+        bootstrap="kafka:9092",
+        security=security,
+        table="ledger_rebuild",
+        ledger="ledger",
+        columns=["event_id", "data"],
+        partitions=[("duo.intake.events", 0), ("duo.tracking.events", 3)],
+        producers={"duo.intake.events": "intake"},
+    )
+
+
+def test_orders_and_credentials_come_back_as_they_were_sent():
+    security = KafkaSecurity("SASL_SSL", "SCRAM-SHA-512", "reporting", "secret")
+    sent = orders(dataclasses.asdict(security))
+    received = Orders.from_line(sent.to_line())
+    assert received == sent
+    assert received.kafka_security() == security
+    assert orders(None).kafka_security() is None
+
+
+def test_credentials_that_do_not_fit_are_refused():
+    with pytest.raises(pydantic.ValidationError):
+        orders({"protocol": "SASL_SSL", "mechanism": "MD5", "username": "u", "password": "p"}).kafka_security()
