@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from shared.auth.identity import Identity, Role
 from shared.tenancy import OFFICES, Tenant, tenant_of_office
@@ -19,10 +21,15 @@ EMBEDDED_ISSUER = "duo-embedded"
 # The algorithms a token may be signed with: EdDSA for the embedded keys, RS256 and ES256 for
 # identity providers (Keycloak's default is RS256). "none" and HMAC are never accepted.
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]
-LEEWAY_S = 30
-_STAFF_ID = re.compile(
-    r"^[a-z0-9][a-z0-9._-]{0,63}$"
-)  # clocks of the identity provider and the services drift a little
+# Each key verifies exactly one algorithm, the one of its type: a token naming another one is refused
+# before PyJWT tries to use the key for it (which raises InvalidKeyError, not a token error).
+_ALGORITHM_OF_KEY: dict[type, str] = {
+    ed25519.Ed25519PublicKey: "EdDSA",
+    rsa.RSAPublicKey: "RS256",
+    ec.EllipticCurvePublicKey: "ES256",
+}
+LEEWAY_S = 30  # clocks of the identity provider and the services drift a little
+_STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class InvalidToken(Exception):
@@ -66,15 +73,29 @@ class TokenVerifier:
         # One client per verifier: it caches the provider's keys instead of fetching them per request.
         return jwt.PyJWKClient(self.jwks_url) if self.jwks_url else None
 
+    @cached_property
+    def _public_key(self) -> tuple[Any, str] | None:
+        if self.public_pem is None:
+            return None
+        key = serialization.load_pem_public_key(self.public_pem.encode())
+        return key, _algorithm_of(key)
+
+    def _key_and_algorithm(self, token: str) -> tuple[Any, str]:
+        if self._jwks:
+            signing_key = self._jwks.get_signing_key_from_jwt(token)
+            return signing_key.key, _algorithm_of(signing_key.key)
+        if self._public_key is None:
+            raise InvalidToken("no key to verify tokens with is configured")
+        return self._public_key
+
     def verify(self, token: str) -> Identity:
+        """The identity `token` proves; InvalidToken for every token that does not, whatever is wrong with it."""
         try:
-            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self.public_pem
-            if key is None:
-                raise InvalidToken("no key to verify tokens with is configured")
+            key, algorithm = self._key_and_algorithm(token)
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=ALGORITHMS,
+                algorithms=[algorithm],
                 audience=AUDIENCE,
                 issuer=self.issuer,
                 leeway=LEEWAY_S,
@@ -88,11 +109,20 @@ class TokenVerifier:
             raise InvalidToken("the token was issued by an unknown issuer") from None
         except jwt.InvalidSignatureError:
             raise InvalidToken("the token's signature does not verify") from None
-        except jwt.PyJWKClientError:
+        except jwt.InvalidAlgorithmError:
+            raise InvalidToken("the token is signed with an algorithm its key does not verify") from None
+        except (jwt.PyJWKClientError, jwt.PyJWKError):
             raise InvalidToken("the token's signing key is not known to the identity provider") from None
-        except jwt.InvalidTokenError as err:
+        except jwt.PyJWTError as err:  # InvalidTokenError, and InvalidKeyError, which is not one
             raise InvalidToken(f"the token is not valid: {type(err).__name__}") from None
         return identity_of(claims)
+
+
+def _algorithm_of(key: object) -> str:
+    for key_type, algorithm in _ALGORITHM_OF_KEY.items():
+        if isinstance(key, key_type):
+            return algorithm
+    raise InvalidToken(f"the verifying key is of an unsupported type; keys verify {', '.join(ALGORITHMS)}")
 
 
 def identity_of(claims: dict) -> Identity:
@@ -111,13 +141,14 @@ def identity_of(claims: dict) -> Identity:
     subject = claims["sub"]
     # The subject is the actor of every event, which Kafka keeps for ever (docs/adr/0006): an
     # e-mail address or a name there could never be erased, an opaque staff id can be unlinked.
-    if not isinstance(subject, str) or not _STAFF_ID.match(subject):
+    if not isinstance(subject, str) or not _STAFF_ID.fullmatch(subject):
         raise InvalidToken("the token's subject must be an opaque staff id (lower-case letters, digits, '.', '_', '-')")
     return Identity(subject=subject, role=role, branch=tenant, offices=offices)
 
 
-def _offices(offices: Iterable, tenant: Tenant | None) -> frozenset[str]:
-    if isinstance(offices, str) or not all(isinstance(o, str) and o in OFFICES for o in offices):
+def _offices(offices: object, tenant: Tenant | None) -> frozenset[str]:
+    # A claim is whatever the token's signer wrote: a list of known office names, or refused.
+    if not isinstance(offices, list) or not all(isinstance(o, str) and o in OFFICES for o in offices):
         raise InvalidToken("the token's offices are not known offices")
     if any(tenant_of_office(o) != tenant for o in offices):
         raise InvalidToken("the token's offices are not all of its branch")

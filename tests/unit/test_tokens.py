@@ -55,12 +55,12 @@ def test_a_token_signed_with_another_key_is_refused():
 
 def test_an_unsigned_token_is_refused():
     unsigned = jwt.encode(claims(), key=None, algorithm="none")
-    assert "not valid" in refusal(unsigned)
+    assert "algorithm" in refusal(unsigned)
 
 
 def test_a_token_signed_with_a_shared_secret_is_refused():
     # The classic confusion attack: HMAC keyed with the public key. HMAC is never an accepted algorithm.
-    assert "not valid" in refusal(
+    assert "algorithm" in refusal(
         jwt.encode(claims(), "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256")
     )
 
