@@ -41,7 +41,7 @@ def _serve(service: str, database_url: str, kafka: str, prefix: str, public_pem:
     import uvicorn
 
     from shared.auth.tokens import TokenVerifier
-    from shared.config import ServiceSettings
+    from shared.config import PlatformEnvironment, ServiceSettings
     from shared.logging import configure_logging
 
     configure_logging(service, "INFO", json_output=True)
@@ -59,7 +59,8 @@ def _serve(service: str, database_url: str, kafka: str, prefix: str, public_pem:
         app = create_app(settings, clock=lambda: datetime.now(UTC) - shift)
     else:
         app = create_app(settings)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    keep_alive = PlatformEnvironment.from_environ().duo_http_keep_alive_s  # as `duo serve` runs it
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Running:
     prefix: str
     token: str
     kafka: str
+    logs: Path = Path()  # the folder of each service's log file, <service>.log
 
     @property
     def headers(self) -> dict[str, str]:
@@ -117,7 +119,7 @@ async def running(servers: Servers, services: tuple[str, ...] = SERVICES) -> Asy
             processes.append(process)
         for service in services:
             await _healthy(urls[service], 60)
-        yield Running(urls, databases, prefix, token, servers.kafka_bootstrap)
+        yield Running(urls, databases, prefix, token, servers.kafka_bootstrap, folder)
     finally:
         for process in processes:
             process.terminate()

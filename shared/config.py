@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.auth.tokens import TokenVerifier
@@ -34,6 +34,9 @@ class PlatformEnvironment(BaseSettings):
     kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
+    # How long uvicorn keeps an idle connection open: longer than any client's or proxy's idle timeout (httpx 5 s,
+    # ingress-nginx 60 s), so the server never closes a connection at the moment a client sends on it (a reset).
+    duo_http_keep_alive_s: int = Field(default=75, ge=1)
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod

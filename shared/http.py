@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -19,13 +16,12 @@ from shared.commanding.errors import CommandRefused
 from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
 from shared.health import checks_json, decide
+from shared.http_middleware import Correlate, Measure
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.openapi_refusals import document_refusals
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
 from shared.simulated_clock import clock_from_environment
-
-CORRELATION_HEADER = "X-Correlation-Id"
 
 
 def _field_path(loc: tuple) -> str:
@@ -64,17 +60,6 @@ async def version_conflict(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _bad_correlation_id() -> JSONResponse:
-    message = "must be a UUID, such as 3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6c"
-    return JSONResponse(
-        status_code=422,
-        content={
-            "detail": f"invalid request: {CORRELATION_HEADER}: {message}",
-            "errors": [{"field": CORRELATION_HEADER, "rule": "uuid_format", "message": message}],
-        },
-    )
-
-
 def create_service_app(
     title: str, runtime_factory: Callable[[], ServiceRuntime], description: str = "", clock: Clock = utc_now
 ) -> FastAPI:
@@ -105,31 +90,12 @@ def create_service_app(
     document_refusals(app)
     # The real clock by default; a demo's simulated calendar when the process was started for one.
     app.state.clock = clock_from_environment() if clock is utc_now else clock
-    # Added before the correlation middleware, so that it runs inside it: refusals carry the id too.
+    # Pure ASGI middlewares (shared/http_middleware.py), the last added outermost: the size limits run inside the
+    # correlation id, so refusals carry it; every answer is counted, the correlation and size refusals too.
     app.add_middleware(RequestLimits)
-
-    @app.middleware("http")
-    async def correlate(request: Request, call_next):
-        correlation_id = request.headers.get(CORRELATION_HEADER)
-        try:
-            correlation_id = str(uuid.UUID(correlation_id)) if correlation_id else str(uuid.uuid4())
-        except ValueError:
-            return _bad_correlation_id()
-        request.state.correlation_id = uuid.UUID(correlation_id)
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
-            response = await call_next(request)
-        response.headers[CORRELATION_HEADER] = correlation_id
-        return response
-
-    # Outermost: every answer is counted, the correlation and size refusals too (shared/metrics.py).
+    app.add_middleware(Correlate)
     metrics = app.state.metrics = ServiceMetrics()
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        metrics.observe(request, response.status_code, started)
-        return response
+    app.add_middleware(Measure, metrics=metrics)
 
     @app.get(
         "/health",

@@ -21,7 +21,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.requests import Request
+from starlette.types import Scope
 
 from shared.health import Checks, Status
 
@@ -32,9 +32,9 @@ UNMATCHED = "<unmatched>"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def route_of(request: Request) -> str:
+def route_of(scope: Scope) -> str:
     """The template of the route that answered (FastAPI puts it in the scope), or `<unmatched>`."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return getattr(route, "path", None) or UNMATCHED
 
 
@@ -64,13 +64,13 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
-    def observe(self, request: Request, status: int, started: float) -> None:
-        """Count one answered request; `started` is its time.perf_counter() at arrival."""
+    def observe(self, scope: Scope, status: int, started: float) -> None:
+        """Count one answered request (an ASGI HTTP scope); `started` is its time.perf_counter() at arrival."""
         elapsed = time.perf_counter() - started
-        route = route_of(request)
-        self.requests.labels(request.method, route, str(status)).inc()
-        self.request_seconds.labels(request.method, route).observe(elapsed)
-        if request.method in COMMAND_METHODS:
+        route, method = route_of(scope), scope["method"]
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_seconds.labels(method, route).observe(elapsed)
+        if method in COMMAND_METHODS:
             self.command_seconds.labels(route, f"{status // 100}xx").observe(elapsed)
 
     def exposition(self, checks: Checks, status: Status, now: datetime) -> bytes:

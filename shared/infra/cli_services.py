@@ -25,9 +25,11 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.config import PlatformEnvironment
     from shared.logging import configure_logging
 
-    configure_logging(args.service, PlatformEnvironment.from_environ().log_level)
+    platform = PlatformEnvironment.from_environ()
+    configure_logging(args.service, platform.log_level)
     app = importlib.import_module(f"services.{args.service}.app").create_app()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    keep_alive = platform.duo_http_keep_alive_s
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
     return 0
 
 
