@@ -18,10 +18,10 @@ from pathlib import Path
 
 import httpx
 
+from devtool import stack
 from services.intake.api.examples import MENTEE_EXAMPLE
 from services.intake.app import create_app
 from shared.config import ServiceSettings
-from shared.infra import stack
 
 EXAMPLE_DAY = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the example's applicant is eligible on this day
 

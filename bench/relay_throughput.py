@@ -12,11 +12,11 @@ import time
 import uuid
 from pathlib import Path
 
+from devtool import stack
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
-from shared.infra import stack
 from shared.outbox.relay import OutboxRelay
 from shared.tenancy import Tenant
 from shared.topics import TopicSpec, ensure_topics

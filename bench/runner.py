@@ -1,7 +1,7 @@
 """Run the benchmarks on one server (the embedded stack in a temporary folder unless given one), print a table,
 and write the results as JSON.
 
-`duo bench [--scale S] [--repeat R] [--only NAME ...] [--out PATH]` (shared/infra/cli_bench.py), or
+`duo bench [--scale S] [--repeat R] [--only NAME ...] [--out PATH]` (devtool/cli_bench.py), or
 `.venv/bin/python -m bench.runner` with the same options. Figures are printed and recorded; nothing is judged.
 """
 
@@ -28,7 +28,7 @@ DEFAULT_OUT = Path(".duo/bench.json")
 @contextlib.contextmanager
 def embedded_servers() -> Iterator[Servers]:
     """The embedded PostgreSQL and Tansu in a temporary data folder, stopped afterwards."""
-    from shared.infra import stack
+    from devtool import stack
 
     with tempfile.TemporaryDirectory(prefix="duo-bench-") as home:
         endpoints = stack.up(Path(home))

@@ -1,1 +1,1 @@
-"""The platform library every DUO service uses: events, event store, outbox, consumers, infra."""
+"""The platform library every DUO service uses: events, event store, outbox, consumers, commands, HTTP."""

@@ -1,7 +1,7 @@
 """Where the embedded stack listens, as `duo infra up` recorded it under its data folder.
 
 Services read this record to find their defaults; the stack that writes it lives in
-`shared/infra/` (a development tool), which the library itself never imports.
+`devtool/` (a development tool), which the library itself never imports.
 """
 
 from __future__ import annotations

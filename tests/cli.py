@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from shared.infra.processes import owned_processes, poll_until
+from devtool.processes import owned_processes, poll_until
 
 
 def environment(home: Path, **env: str) -> dict[str, str]:
@@ -25,7 +25,7 @@ def environment(home: Path, **env: str) -> dict[str, str]:
 def duo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """Run `duo ARGS` to completion with DUO_HOME=home."""
     return subprocess.run(
-        [sys.executable, "-m", "shared.infra.cli", *args],
+        [sys.executable, "-m", "devtool.cli", *args],
         env=environment(home, **env),
         capture_output=True,
         text=True,
@@ -39,7 +39,7 @@ def start_duo(home: Path, *args: str, log: Path | None = None, **env: str) -> su
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "shared.infra.cli", *args],
+            [sys.executable, "-m", "devtool.cli", *args],
             env=environment(home, **env),
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The memorandum's probabilities (shared/infra/demo/scenarios/memorandum-2024-2027.toml), as the tests use them.
+# The memorandum's probabilities (devtool/demo/scenarios/memorandum-2024-2027.toml), as the tests use them.
 PROBABILITIES = {
     "positive_exit": 0.70,
     "sustainable_work": 0.50,

@@ -48,7 +48,7 @@ def _containers() -> Iterator[StackEndpoints]:
 
 @contextlib.contextmanager
 def _embedded(home: Path) -> Iterator[StackEndpoints]:
-    from shared.infra import stack
+    from devtool import stack
 
     endpoints = stack.up(home)
     try:

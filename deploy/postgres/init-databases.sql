@@ -1,7 +1,7 @@
 -- One database per service: no service reads another's tables (docs/adr/0001). Each is owned
 -- by its service's own login role, the only role let in (docs/adr/0007): reporting's login
 -- cannot even connect to intake's personal data. The embedded stack does the same in
--- shared/infra/database_roles.py.
+-- devtool/database_roles.py.
 --
 -- The postgres image runs this file once, through psql, on an empty data directory; the
 -- passwords come from the postgres container's environment (see docker-compose.yml).

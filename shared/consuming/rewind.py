@@ -1,7 +1,7 @@
 """Read every partition again from its beginning, once, when the broker's log started again.
 
 A broker that answers with a new cluster id holds a new log: the embedded broker keeps its log in memory and
-comes back empty after a restart, and the stores are then published to it again (shared/infra/stack.py). The
+comes back empty after a restart, and the stores are then published to it again (devtool/stack.py). The
 offsets a consumer held for the old log, or committed to the new broker before it noticed, point anywhere in
 the new one, past events the republish placed lower. Reading each partition from its beginning is safe: the
 consumers skip what they already applied (ADR 5 and 12). Apache Kafka keeps its cluster id, so there this never

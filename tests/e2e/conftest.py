@@ -14,8 +14,8 @@ import httpx
 import psutil
 import pytest
 
-from shared.infra.cli_services import DEFAULT_PORTS
-from shared.infra.processes import owned_processes
+from devtool.cli_services import DEFAULT_PORTS
+from devtool.processes import owned_processes
 from tests.cli import duo, start_duo, wait_until
 
 

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from shared.infra.cli_services import DEFAULT_PORTS
-from shared.infra.demo import people
-from shared.infra.demo.scenario import load
-from shared.infra.demo.simulator import TRAINING, Simulator
+from devtool.cli_services import DEFAULT_PORTS
+from devtool.demo import people
+from devtool.demo.scenario import load
+from devtool.demo.simulator import TRAINING, Simulator
 from shared.simulated_clock import SIMULATED_CLOCK_VARIABLE
 from shared.tenancy import OFFICES, Tenant
 from tests.cli import duo, start_duo, wait_until

@@ -35,7 +35,7 @@ def run_demo(tmp_path: Path, name: str) -> str:
         [
             sys.executable,
             "-m",
-            "shared.infra.cli",
+            "devtool.cli",
             "demo",
             "--scenario",
             str(scenario),

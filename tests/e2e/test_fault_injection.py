@@ -14,8 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
+from devtool.processes import owned_processes
 from shared.endpoints import read_endpoints
-from shared.infra.processes import owned_processes
 from tests.cli import wait_until
 from tests.e2e.conftest import service_processes, start_platform, stop_platform
 from tests.e2e.test_walking_skeleton import mentee, staff

@@ -9,9 +9,9 @@ import httpx
 import psutil
 import pytest
 
-from shared.infra.processes import owned_processes, port_answers
-from shared.infra.stack import read_endpoints
-from shared.infra.supervise import Part, Supervisor, backoff_s
+from devtool.processes import owned_processes, port_answers
+from devtool.stack import read_endpoints
+from devtool.supervise import Part, Supervisor, backoff_s
 from shared.topics import declared_topics
 from tests.cli import wait_until
 from tests.e2e.conftest import broker_pids, postmaster_pid, service_processes

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.infra.stack import read_endpoints
+from devtool.stack import read_endpoints
 from tests.cli import duo, wait_until
 from tests.kafka_reading import consumed_through, read_topic
 

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from bench.runner import BENCHMARKS, run_all, table, write
-from shared.infra.cli import build_parser
+from devtool.cli import build_parser
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """Least privilege in the data layer: each service's role reaches its own database and nothing else.
 
-The roles are made by the very function `duo infra up` runs (shared.infra.database_roles), on
+The roles are made by the very function `duo infra up` runs (devtool.database_roles), on
 databases and roles of the test's own, so a real stack's duo_* databases are never touched.
 """
 
@@ -16,9 +16,9 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from devtool.database_roles import ServiceLogin, ensure_service_roles
+from devtool.embedded_postgres_server import SERVICES, ensure_role_passwords
 from shared.config import load_service_settings
-from shared.infra.database_roles import ServiceLogin, ensure_service_roles
-from shared.infra.embedded_postgres_server import SERVICES, ensure_role_passwords
 from tests.conftest import unique
 from tests.infrastructure import StackEndpoints
 

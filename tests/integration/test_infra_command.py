@@ -10,8 +10,8 @@ import asyncpg
 import psutil
 import pytest
 
+from devtool.processes import port_answers
 from shared.endpoints import read_endpoints
-from shared.infra.processes import port_answers
 from tests.cli import duo, servers_of, start_duo, wait_until
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(__file__).resolve().parent / "bad_examples"
-PROJECT = ("shared", "services")
+PROJECT = ("shared", "services", "devtool", "bench")
+# Each top-level package is a layer and imports only its own layer or those below: the development tool (the
+# `duo` command, embedded stack, demo, benchmarks) wires the services, which use the library.
+LAYERS = {"shared": 0, "services": 1, "devtool": 2, "bench": 2}
 Sources = Mapping[str, str | Path]
 
 IO_MODULES = frozenset(
@@ -35,6 +38,9 @@ IO_MODULES = frozenset(
 )
 # numpy and scipy compute (matching's assignment problem, services/matching/domain/rounds.py); they do no I/O.
 DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "numpy", "scipy", "idna"})
+DATABASE_DRIVERS = frozenset({"asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlite3", "aiosqlite"})
+# Services whose handlers still query PostgreSQL themselves, until they get ports like intake's (docs/adr/0009).
+HANDLERS_STILL_ON_A_DRIVER = frozenset({"services.matching", "services.tracking"})
 CLOCK_AND_RANDOMNESS = frozenset(
     {
         ("datetime", "now"),
@@ -47,7 +53,7 @@ CLOCK_AND_RANDOMNESS = frozenset(
 
 
 def project_sources(root: Path = ROOT) -> dict[str, Path]:
-    """Every module under shared/ and services/, named from its path (a package by its __init__.py)."""
+    """Every module of the project's packages, named from its path (a package by its __init__.py)."""
     sources = {}
     for top in PROJECT:
         for path in sorted((root / top).rglob("*.py")):
@@ -104,10 +110,6 @@ def reachable(graph: Mapping[str, set[str]], start: str) -> dict[str, list[str]]
     return chains
 
 
-def _within(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
-
-
 def _service(module: str) -> str | None:
     parts = module.split(".")
     return parts[1] if parts[0] == "services" and len(parts) > 1 else None
@@ -117,12 +119,16 @@ def domain_modules(sources: Sources) -> list[str]:
     return sorted(m for m in sources if m.split(".")[0] == "services" and m.split(".")[2:3] == ["domain"])
 
 
+def runtime_graph(graph: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Importing a module first runs each parent package's __init__, so those are imported too."""
+    return {m: targets | ({m.rpartition(".")[0]} & graph.keys()) for m, targets in graph.items()}
+
+
 def domain_violations(sources: Sources) -> list[str]:
     """The domain decides; the edges do I/O. A domain that imports no driver, clock, process or logger can be
     tested with plain values and replayed from events with the same result, and cannot leak into the wire."""
     graph = import_graph(sources)
-    # Importing a module first runs each parent package's __init__, so those are imported too.
-    runtime = {m: targets | ({m.rpartition(".")[0]} & graph.keys()) for m, targets in graph.items()}
+    runtime = runtime_graph(graph)
     allowed = (sys.stdlib_module_names | DOMAIN_THIRD_PARTY) - IO_MODULES
     found: dict[tuple[str, str], str] = {}  # one report per offending import, however many domain modules reach it
     clock: list[str] = []
@@ -159,21 +165,37 @@ def cross_service_violations(sources: Sources) -> list[str]:
     ]
 
 
-def library_violations(sources: Sources) -> list[str]:
-    """shared/ is a library every service deploys; shared/infra/ is the embedded development stack (Postgres,
-    broker, the `duo` CLI). Library code must work without the dev stack, so it never reaches shared.infra,
-    not even through other modules; and only the CLI under shared/infra/ may know the services it wires."""
-    graph = import_graph(sources)
-    library = {m: t for m, t in graph.items() if m.split(".")[0] == "shared" and not _within(m, "shared.infra")}
+def layer_violations(sources: Sources) -> list[str]:
+    """shared/ is a library every service deploys, and the services deploy without the development tool, so
+    no import points up a layer (LAYERS). Checking every module's own imports is enough: a chain that climbs
+    somewhere has one import that climbs."""
     found = []
-    for module in sorted(library):
-        found += [f"{module} imports {t}" for t in sorted(graph[module]) if t.split(".")[0] == "services"]
-        for reached, chain in reachable(library, module).items():
-            bad = sorted(t for t in graph[reached] if _within(t, "shared.infra"))
-            if bad:
-                found.append(f"{' -> '.join(chain)} imports {bad[0]}")
-                break
+    for module, targets in sorted(import_graph(sources).items()):
+        rank = LAYERS.get(module.split(".")[0], 0)
+        found += [f"{module} imports {t}" for t in sorted(targets) if LAYERS.get(t.split(".")[0], 0) > rank]
     return found
+
+
+def handler_modules(sources: Sources) -> list[str]:
+    """Each service's handlers (service.py) and the domain they decide with."""
+    return sorted(
+        m for m in sources if m.split(".")[0] == "services" and m.split(".")[2:3] in (["service"], ["domain"])
+    )
+
+
+def driver_violations(sources: Sources) -> list[str]:
+    """Handlers reach their tables only through ports declared in service.py (docs/adr/0009), so that each runs
+    in memory in its unit tests and the database stays an adapter; neither they nor anything they import at
+    run time may import a database driver."""
+    graph = import_graph(sources)
+    runtime = runtime_graph(graph)
+    found: dict[tuple[str, str], str] = {}
+    for module in handler_modules(sources):
+        for reached, chain in reachable(runtime, module).items():
+            for target in sorted(graph[reached]):
+                if target.split(".")[0] in DATABASE_DRIVERS:
+                    found.setdefault((reached, target), f"{' -> '.join(chain)} imports {target}")
+    return list(found.values())
 
 
 def import_cycles(sources: Sources) -> list[list[str]]:
@@ -209,8 +231,8 @@ def import_cycles(sources: Sources) -> list[list[str]]:
 TREE = project_sources()
 
 
-def test_the_tree_is_read_from_both_packages():
-    assert {"shared", "services"} <= TREE.keys() and len(TREE) > 20, sorted(TREE)
+def test_the_tree_is_read_from_every_layer():
+    assert set(LAYERS) <= TREE.keys() and len(TREE) > 20, sorted(TREE)
 
 
 def test_domain_packages_do_no_io_and_read_no_clock():
@@ -224,9 +246,18 @@ def test_no_service_imports_another():
     assert not violations, "services must not import each other:\n" + "\n".join(violations)
 
 
-def test_library_code_never_reaches_the_dev_stack_or_the_services():
-    violations = library_violations(TREE)
-    assert not violations, "shared/ outside shared/infra/ crosses its boundary:\n" + "\n".join(violations)
+def test_imports_only_point_down_the_layers():
+    violations = layer_violations(TREE)
+    assert not violations, "imports up a layer (tool -> services -> shared):\n" + "\n".join(violations)
+
+
+def test_handlers_reach_no_database_driver():
+    assert handler_modules(TREE), "no services/*/service.py exists, so the driver rule would pass vacuously"
+    violations = driver_violations(TREE)
+    waiting = [v for v in violations if any(v.startswith(f"{s}.") for s in HANDLERS_STILL_ON_A_DRIVER)]
+    assert violations == waiting, "handlers must use ports, not a driver:\n" + "\n".join(violations)
+    for service in HANDLERS_STILL_ON_A_DRIVER:  # so that the list only shrinks
+        assert any(v.startswith(f"{service}.") for v in waiting), f"{service} has ports now: take it off the list"
 
 
 def test_there_are_no_import_cycles():
@@ -256,18 +287,36 @@ def test_the_cross_service_check_catches_absolute_and_relative_imports():
     ]
 
 
-def test_the_library_check_follows_imports_to_the_dev_stack_and_lets_the_cli_wire_services():
-    found = library_violations(
+def test_the_layer_check_catches_imports_up_and_lets_the_tool_wire_services():
+    found = layer_violations(
         {
-            "shared.settings": EXAMPLES / "library_imports_infra.py",
-            "shared.runtime": "from shared.settings import endpoints\n",
-            "shared.infra.cli": "from services.intake import app\nfrom shared.infra import stack\n",
+            "shared.settings": EXAMPLES / "upward_imports.py",
+            "shared.runtime": "from shared.settings import endpoints\nimport asyncpg\n",
+            "services.intake.app": "from shared import settings\nfrom devtool.cli import main\n",
+            "devtool.cli": "from services.intake import app\nfrom shared import runtime\nfrom bench import runner\n",
+            "bench.runner": "from devtool import stack\n",
         }
     )
     assert found == [
-        "shared.runtime -> shared.settings imports shared.infra.stack",
-        "shared.settings imports services.intake",
-        "shared.settings imports shared.infra.stack",
+        "services.intake.app imports devtool.cli",
+        "shared.settings imports devtool.stack",
+        "shared.settings imports services.intake.app",
+    ]
+
+
+def test_the_driver_check_follows_a_handler_into_its_adapters_but_not_type_checking_imports():
+    found = driver_violations(
+        {
+            "services.matching.service": "from services.matching.adapters import pool\n",
+            "services.matching.adapters.pool": EXAMPLES / "handler_on_a_driver.py",
+            "services.matching.domain.proposal": "import psycopg\n",
+            "services.tracking.service": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import asyncpg\n",
+            "services.tracking.adapters.duos": "import asyncpg\n",
+        }
+    )
+    assert found == [
+        "services.matching.domain.proposal imports psycopg",
+        "services.matching.service -> services.matching.adapters.pool imports asyncpg",
     ]
 
 

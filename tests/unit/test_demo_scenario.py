@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devtool.demo.scenario import ScenarioError, load
+from devtool.demo.simulator import Simulator, area_offices
 from services.reporting.domain.plan import PLANNED_DUOS, YEARS
-from shared.infra.demo.scenario import ScenarioError, load
-from shared.infra.demo.simulator import Simulator, area_offices
 from tests.cli import environment
 from tests.demo_scenarios import scenario
 
@@ -57,7 +57,7 @@ def test_duo_demo_refuses_a_bad_scenario_before_starting_anything(tmp_path: Path
     path = tmp_path / "bad.toml"
     path.write_text(GOOD.replace("months = 6", "months = 99"))
     run = subprocess.run(
-        [sys.executable, "-m", "shared.infra.cli", "demo", "--scenario", str(path), "--no-serve"],
+        [sys.executable, "-m", "devtool.cli", "demo", "--scenario", str(path), "--no-serve"],
         env=environment(tmp_path / "duo", DUO_DEMO_HOME=str(tmp_path / "demo")),
         capture_output=True,
         text=True,

@@ -82,7 +82,7 @@ class ScenarioError(ValueError):
 
 def load(path: Path | None = None) -> Scenario:
     """A scenario from a file (the default one when None)."""
-    text = path.read_text() if path else resources.files("shared.infra.demo").joinpath("scenarios", DEFAULT).read_text()
+    text = path.read_text() if path else resources.files("devtool.demo").joinpath("scenarios", DEFAULT).read_text()
     where = str(path or DEFAULT)
     try:
         return Scenario.model_validate(tomllib.loads(text))

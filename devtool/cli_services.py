@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import httpx
 
-from shared.infra.processes import poll_until, port_answers
-from shared.infra.supervise import Part, StopSignal, Supervisor, die_with_parent
+from devtool.processes import poll_until, port_answers
+from devtool.supervise import Part, StopSignal, Supervisor, die_with_parent
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004}
@@ -58,7 +58,7 @@ def start_service(service: str, port: int, env: dict[str, str] | None = None) ->
     """One service as a child process that dies with us, even if we are killed."""
 
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.infra.cli", "serve", service, "--port", str(port)],
+        [sys.executable, "-m", "devtool.cli", "serve", service, "--port", str(port)],
         env=env,
         preexec_fn=die_with_parent(os.getpid()),
         stdin=subprocess.DEVNULL,
@@ -109,9 +109,9 @@ def _say(line: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from shared.infra import stack
-    from shared.infra.embedded_postgres_server import postgres_running
-    from shared.infra.tansu_broker import tansu_running
+    from devtool import stack
+    from devtool.embedded_postgres_server import postgres_running
+    from devtool.tansu_broker import tansu_running
 
     stop = StopSignal()
     home = stack.default_home()

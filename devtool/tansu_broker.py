@@ -7,7 +7,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
+from devtool.processes import OWNER_ENV, owned_processes, stop_processes
 
 
 def tansu_binary() -> str:

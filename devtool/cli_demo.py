@@ -112,8 +112,8 @@ def _print_report(report: dict, result, seconds: float) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from shared.infra.demo.scenario import ScenarioError, load
-    from shared.infra.demo.simulator import Simulator
+    from devtool.demo.scenario import ScenarioError, load
+    from devtool.demo.simulator import Simulator
     from shared.simulated_clock import SIMULATED_CLOCK_VARIABLE
 
     try:
@@ -131,7 +131,7 @@ def _demo(args: argparse.Namespace) -> int:
     urls = {s: f"http://127.0.0.1:{8001 + i + args.port_offset}" for i, s in enumerate(SERVICES)}
     print(f"duo demo: starting the platform (data in {home}) ...", file=sys.stderr, flush=True)
     platform = subprocess.Popen(
-        [sys.executable, "-m", "shared.infra.cli", "run", "--port-offset", str(args.port_offset)],
+        [sys.executable, "-m", "devtool.cli", "run", "--port-offset", str(args.port_offset)],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -151,7 +151,7 @@ def _demo(args: argparse.Namespace) -> int:
         report = asyncio.run(_settled(urls, tokens, result))
         _print_report(report, result, time.monotonic() - started)
         rebuilt = subprocess.run(
-            [sys.executable, "-m", "shared.infra.cli", "projection", "rebuild", "reporting"],
+            [sys.executable, "-m", "devtool.cli", "projection", "rebuild", "reporting"],
             env=env,
             capture_output=True,
             text=True,

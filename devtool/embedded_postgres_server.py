@@ -15,8 +15,8 @@ import subprocess
 import warnings
 from pathlib import Path
 
+from devtool.processes import OWNER_ENV, owned_processes, stop_processes
 from shared.endpoints import PASSWORD_FILE, ROLES_DIR, role_password, role_password_file, service_database
-from shared.infra.processes import OWNER_ENV, owned_processes, stop_processes
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
 SERVICE_DATABASES = tuple(service_database(service) for service in SERVICES)  # duo_intake, ...; and their roles

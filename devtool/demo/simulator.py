@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from devtool.demo import people
+from devtool.demo.scenario import Scenario
 from shared.events.catalog import MeetingTopic
-from shared.infra.demo import people
-from shared.infra.demo.scenario import Scenario
 from shared.tenancy import OFFICES
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

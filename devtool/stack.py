@@ -9,22 +9,22 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, service_database
-from shared.infra.database_roles import ServiceLogin, ensure_service_roles
-from shared.infra.embedded_postgres_server import (
+from devtool.database_roles import ServiceLogin, ensure_service_roles
+from devtool.embedded_postgres_server import (
     SERVICE_DATABASES,
     ensure_role_passwords,
     postgres_running,
     start_postgres,
     stop_postgres,
 )
-from shared.infra.processes import (
+from devtool.processes import (
     free_port,
     port_answers,
     stop_abandoned_servers,
     wait_for_port,
 )
-from shared.infra.tansu_broker import start_tansu, stop_tansu, tansu_running
+from devtool.tansu_broker import start_tansu, stop_tansu, tansu_running
+from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, service_database
 from shared.topics import declared_topics, ensure_topics
 
 

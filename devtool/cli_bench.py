@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[2]  # bench/ lives beside shared/ in a checkout, not in the package
+CHECKOUT = Path(__file__).resolve().parents[1]  # bench/ lives beside devtool/ in a checkout, not in the package
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shared.infra import stack
+from devtool import stack
 
 
 def _infra(args: argparse.Namespace) -> int:
@@ -13,7 +13,7 @@ def _infra(args: argparse.Namespace) -> int:
     if args.action == "up":
         stop = None
         if args.foreground:
-            from shared.infra.supervise import StopSignal
+            from devtool.supervise import StopSignal
 
             stop = StopSignal()
         endpoints = stack.up(home)
@@ -135,12 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--ttl", default="8h", type=_checked_ttl, help="how long it is valid: 30m, 8h, 2d")
     issue.set_defaults(handler=_token_issue)
 
-    from shared.infra.cli_audit import add_audit_commands
-    from shared.infra.cli_bench import add_bench_commands
-    from shared.infra.cli_demo import add_demo_command
-    from shared.infra.cli_parked import add_parked_commands
-    from shared.infra.cli_report import add_report_commands
-    from shared.infra.cli_services import add_service_commands
+    from devtool.cli_audit import add_audit_commands
+    from devtool.cli_bench import add_bench_commands
+    from devtool.cli_demo import add_demo_command
+    from devtool.cli_parked import add_parked_commands
+    from devtool.cli_report import add_report_commands
+    from devtool.cli_services import add_service_commands
 
     add_service_commands(sub)
     add_parked_commands(sub)
