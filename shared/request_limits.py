@@ -1,5 +1,5 @@
 """Limits on what one request can cost before any handler parses it: size, media type, encoding, nesting;
-and one rule of JSON no parser enforces: each key at most once in an object.
+and two rules of JSON no parser enforces: each key at most once in an object, no lone surrogate in a string.
 
 A pure ASGI middleware (`app.add_middleware(RequestLimits)`): it reads the body of a POST, PUT
 or PATCH itself, counting bytes as they arrive, refuses what breaks a limit in the one 4xx
@@ -84,6 +84,40 @@ def duplicate_key(body: bytes) -> str | None:
     return None
 
 
+def _has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def lone_surrogate_field(body: bytes) -> str | None:
+    """The field (dotted path, "body" for the body itself) of the first string, key or value, holding a lone
+    surrogate, or None (also for what is not JSON).
+
+    JSON may escape half of a UTF-16 pair ("\\ud800"), which is no character: it cannot be stored,
+    logged or answered in UTF-8, so a body with one is refused before any handler sees it. Parse only
+    a body whose nesting is known to be bounded (json_too_deep).
+    """
+    if b"\\u" not in body:  # a lone surrogate can only arrive escaped: the body is valid UTF-8
+        return None
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    pending: list[tuple[tuple[str, ...], Any]] = [((), parsed)]
+    while pending:
+        path, value = pending.pop(0)
+        field = ".".join(path) or "body"
+        if isinstance(value, str) and _has_lone_surrogate(value):
+            return field
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _has_lone_surrogate(key):
+                    return field
+                pending.append(((*path, key), item))
+        elif isinstance(value, list):
+            pending.extend(((*path, str(index)), item) for index, item in enumerate(value))
+    return None
+
+
 def _quoted(key: str) -> str:
     # ASCII escapes: a key may hold a lone surrogate, which an answer in UTF-8 cannot carry.
     quoted = json.dumps(key)
@@ -104,8 +138,8 @@ def content_type_problem(content_type: str, method: str) -> str | None:
 
 
 class RequestLimits:
-    """Refuses a request body that is too large (413), not JSON (415), not UTF-8, nested too deep or repeating
-    a key in one object (422)."""
+    """Refuses a request body that is too large (413), not JSON (415), not UTF-8, nested too deep, repeating
+    a key in one object or holding a lone surrogate (422)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES, max_json_depth: int = MAX_JSON_DEPTH):
         self.app, self.max_body_bytes, self.max_json_depth = app, max_body_bytes, max_json_depth
@@ -143,6 +177,9 @@ class RequestLimits:
         if (key := duplicate_key(body)) is not None:
             message = f"must not repeat the key {_quoted(key)} in one object: which value would count is ambiguous"
             raise Refused(422, "body", "duplicate_key", message)
+        if (field := lone_surrogate_field(body)) is not None:
+            message = "must be Unicode text: a lone surrogate (an escaped half of a UTF-16 pair) is no character"
+            raise Refused(422, field, "unicode_text", message)
         return body
 
     async def _read(self, receive: Receive) -> bytes:

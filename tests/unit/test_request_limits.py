@@ -310,3 +310,26 @@ def test_duplicate_key_finds_the_first_repeated_key_and_nothing_in_what_is_not_j
     assert duplicate_key(b"") is None
     assert duplicate_key(b"not json") is None
     assert duplicate_key(b"[1, 2, 1]") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"a": "\\ud800"}', "a"),
+        ('{"a": {"sector": "Q\\udfff"}}', "a.sector"),
+        ('{"a": [{"sector": "ok"}, {"sector": "\\udc00"}]}', "a.1.sector"),
+        ('{"a": {"\\ud800": 1}}', "a"),  # a key holding one: named by the object it is in
+        ('"\\ud800"', "body"),
+    ],
+    ids=["field", "nested field", "array item", "key", "the body itself"],
+)
+async def test_a_lone_surrogate_anywhere_is_refused_naming_its_field(body: str, field: str) -> None:
+    async with client() as c:
+        response = await c.post("/items", content=body, headers=JSON)
+    assert_refused(response, 422, field, "unicode_text")
+
+
+async def test_a_surrogate_pair_is_a_character_and_passes() -> None:
+    async with client() as c:
+        response = await c.post("/items", content=b'{"a": "\\ud83d\\ude00"}', headers=JSON)
+    assert response.status_code == 200 and response.json() == {"received": "\U0001f600"}, response.text
