@@ -9,10 +9,10 @@ component changes once, in one file, for every service that uses it.
 `schema_migrations (component, version, name, checksum, applied_at)` records what was applied. A file is
 named `NNNN_what_it_does.sql`; versions start at 1 and have no gaps; a file once applied is never edited
 (its checksum is checked): a change is a new file. Everything runs under one session advisory lock, so
-replicas starting together and the migrations Job (deploy/k8s/base/migrations.yaml) take turns.
+replicas starting together (and an operator's `python -m services.<service>.migrations`) take turns.
 
-The services apply their migrations at start-up (ServiceRuntime); production runs them first as a Job:
-`python -m services.<name>.migrations`, with `<NAME>_DATABASE_URL` set.
+The services apply their migrations at start-up (ServiceRuntime, docs/adr/0017); an operator may run them before a
+rollout with `python -m services.<name>.migrations`, `<NAME>_DATABASE_URL` set.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ async def _unlock(con: asyncpg.Connection) -> None:
 
 
 def main(service: str, sets: Sequence[MigrationSet]) -> int:
-    """The migrations Job's entry point: migrate `<SERVICE>_DATABASE_URL` and print what was applied."""
+    """An operator's entry point (`python -m services.<service>.migrations`): migrate `<SERVICE>_DATABASE_URL` and print what was applied."""
     variable = f"{service.upper()}_DATABASE_URL"
     url = os.environ.get(variable)
     if not url:

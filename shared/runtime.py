@@ -69,7 +69,7 @@ class ServiceRuntime:
         s = self.settings
         self.pool = await create_pool(s.database_url, min_size=1, max_size=10)
         self._closers.append(self.pool.close)
-        # Under one lock: replicas starting together (and the migrations Job) take turns.
+        # Under one lock: replicas starting together take turns (docs/adr/0017: no migration Job).
         await apply_schema(self.pool, self.read_model_ddl, self.migrations)
         # The relay is told of commits after them, not by a NOTIFY inside each (shared/eventstore/wakeup.py).
         wakeup = OutboxWakeup(s.database_url, OUTBOX_CHANNEL) if self.publishes else None

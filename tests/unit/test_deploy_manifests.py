@@ -2,13 +2,15 @@
 then held to what an operator expects of every workload (docs/operations.md).
 
 Rendering: kustomize is not on PyPI, so `render` below implements the part of it these kustomizations use
-(resources, namespace, images, JSON 6902 patches) and refuses anything else. Where `kubectl` is installed,
+(resources, components, namespace, images, JSON 6902 patches, secretGenerator without hash suffixes) and refuses
+anything else. Where `kubectl` is installed,
 its `kubectl kustomize` renders too and must agree. Validation: kubernetes-validate (pip), strict, so an
 unknown or misspelt field fails as well as a wrong type.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import shutil
@@ -89,7 +91,42 @@ def _set_image(document: Manifest, images: list[dict[str, str]]) -> None:
                 container["image"] = reference
 
 
-KNOWN_KEYS = {"apiVersion", "kind", "resources", "namespace", "images", "patches"}
+KNOWN_KEYS = {"apiVersion", "kind", "resources", "components", "namespace", "images", "patches"}
+KNOWN_KEYS |= {"secretGenerator", "generatorOptions"}
+
+
+def _generated_secrets(directory: Path, kustomization: dict[str, Any]) -> list[Manifest]:
+    """secretGenerator's Secrets: `envs` files of KEY=value lines and `files` whose name is the key."""
+    options = kustomization.get("generatorOptions", {})
+    generators = kustomization.get("secretGenerator", [])
+    if generators and not options.get("disableNameSuffixHash"):
+        raise NotImplementedError(f"{directory}: this test's renderer does not add hash suffixes")
+    secrets = []
+    for generator in generators:
+        data: dict[str, str] = {}
+        for env in generator.get("envs", []):
+            for line in (directory / env).read_text().splitlines():  # a missing file fails, as in kustomize
+                if line.strip() and not line.lstrip().startswith("#"):
+                    key, _, value = line.partition("=")
+                    data[key.strip()] = value
+        for file in generator.get("files", []):
+            data[Path(file).name] = (directory / file).read_text()
+        metadata: dict[str, Any] = {"name": generator["name"]}
+        for field in ("annotations", "labels"):
+            if field in options:
+                metadata[field] = dict(options[field])
+        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in sorted(data.items())}
+        secrets.append({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "data": encoded})
+    return secrets
+
+
+def _apply_patches(directory: Path, kustomization: dict[str, Any], documents: list[Manifest]) -> None:
+    for patch in kustomization.get("patches", []):
+        operations = yaml.safe_load(patch["patch"])
+        targets = [d for d in documents if _matches(patch["target"], d)]
+        assert targets, f"{directory}: patch target {patch['target']} matches nothing"
+        for document in targets:
+            _json_patch(document, operations)
 
 
 def render(directory: Path) -> list[Manifest]:
@@ -102,6 +139,14 @@ def render(directory: Path) -> list[Manifest]:
     for resource in kustomization.get("resources", []):
         path = (directory / resource).resolve()
         documents += render(path) if path.is_dir() else _load_documents(path)
+    documents += _generated_secrets(directory, kustomization)
+    for component in kustomization.get("components", []):  # after the resources, before the patches
+        path = (directory / component).resolve()
+        declared = yaml.safe_load((path / "kustomization.yaml").read_text())
+        assert declared["kind"] == "Component", f"{path} is not a kustomize Component"
+        documents += [d for r in declared.get("resources", []) for d in _load_documents(path / r)]
+        documents += _generated_secrets(path, declared)
+        _apply_patches(path, declared, documents)
     for patch in kustomization.get("patches", []):
         operations = yaml.safe_load(patch["patch"])
         targets = [d for d in documents if _matches(patch["target"], d)]
@@ -229,24 +274,100 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
     assert default_deny["podSelector"] == {} and sorted(default_deny["policyTypes"]) == ["Egress", "Ingress"]
 
 
-def test_jobs_create_topics_for_production_and_migrate_each_database(rendered: tuple[str, list[Manifest]]) -> None:
+def test_no_replicas_where_an_autoscaler_owns_the_scale(rendered: tuple[str, list[Manifest]]) -> None:
+    """An applied spec.replicas would reset the HorizontalPodAutoscaler's scale on every apply (or GitOps sync)."""
+    overlay, documents = rendered
+    scaled = {h["spec"]["scaleTargetRef"]["name"] for h in _by_kind(documents, "HorizontalPodAutoscaler").values()}
+    assert scaled == set(SERVICES)
+    for name, deployment in _by_kind(documents, "Deployment").items():
+        assert "replicas" not in deployment["spec"], f"{overlay}: {name} sets replicas beside its autoscaler"
+
+
+def _wave(document: Manifest) -> int:
+    return int(document["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
+
+
+def test_every_release_applies_as_is_under_gitops(rendered: tuple[str, list[Manifest]]) -> None:
+    """docs/adr/0017: no migration Job (the services migrate at start, under a lock); the one Job, the topic setup,
+    is replaced on every sync by Argo CD (a Sync hook deleted before it is created) and Flux (force), after what
+    it reads and the network policies that let it out."""
     overlay, documents = rendered
     jobs = _by_kind(documents, "Job")
-    for name in SERVICES:
-        (container,) = jobs[f"migrate-{name}"]["spec"]["template"]["spec"]["containers"]
-        assert container["command"] == ["python", "-m", f"services.{name}.migrations"]
-        assert [e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e] == [
-            f"duo-{name}-database"
-        ]
-    (setup,) = jobs["kafka-setup"]["spec"]["template"]["spec"]["containers"]
+    assert list(jobs) == ["kafka-setup"], f"{overlay}: Jobs {sorted(jobs)}"
+    job = jobs["kafka-setup"]
+    annotations = job["metadata"]["annotations"]
+    assert annotations["argocd.argoproj.io/hook"] == "Sync"
+    assert annotations["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
+    assert annotations["kustomize.toolkit.fluxcd.io/force"] == "enabled"
+    pod = job["spec"]["template"]
+    (setup,) = pod["spec"]["containers"]
     env = {e["name"]: e.get("value") for e in setup["env"]}
     assert env["DUO_TOPIC_REPLICATION_FACTOR"] == "3" and env["DUO_TOPIC_MIN_INSYNC_REPLICAS"] == "2"
-    for job in jobs.values():
-        pod = job["spec"]["template"]["spec"]
-        assert pod["automountServiceAccountToken"] is False
-        for container in pod["containers"]:
-            assert container["securityContext"]["readOnlyRootFilesystem"] is True
-            assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    assert setup["securityContext"]["readOnlyRootFilesystem"] is True
+    assert setup["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    needs = [_by_kind(documents, "ServiceAccount")[pod["spec"]["serviceAccountName"]]]
+    needs += [
+        _by_kind(documents, "ConfigMap")[v["configMap"]["name"]] for v in pod["spec"]["volumes"] if "configMap" in v
+    ]
+    needs += [
+        _by_kind(documents, "ConfigMap")[e["valueFrom"]["configMapKeyRef"]["name"]]
+        for e in setup["env"]
+        if "configMapKeyRef" in e.get("valueFrom", {})
+    ]
+    needs += [
+        p
+        for p in _by_kind(documents, "NetworkPolicy").values()
+        if _pod_selected(p["spec"]["podSelector"].get("matchLabels", {}), pod["metadata"]["labels"])
+    ]
+    assert all(_wave(n) < _wave(job) for n in needs), [n["metadata"]["name"] for n in needs if _wave(n) >= _wave(job)]
+    for name in SERVICES:  # each service migrates its own database at start (shared/runtime.py, apply_schema)
+        (container,) = _by_kind(documents, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+        assert container["args"][:2] == ["serve", name]
+
+
+def _api_paths(service: str) -> list[str]:
+    import importlib
+
+    from shared.config import ServiceSettings
+
+    settings = ServiceSettings(service, "postgresql://unused/unused", "unused:9092")
+    app = importlib.import_module(f"services.{service}.app").create_app(settings)
+    return [p.split("{")[0].rstrip("/") or "/" for p in app.openapi()["paths"]]
+
+
+def _routed(paths: list[Manifest], path: str) -> bool:
+    for rule in paths:
+        if rule["pathType"] == "Exact" and path == rule["path"]:
+            return True
+        if rule["pathType"] == "Prefix" and (path == rule["path"] or path.startswith(rule["path"].rstrip("/") + "/")):
+            return True
+    return False
+
+
+def test_the_ingress_serves_each_api_over_tls_and_never_health_or_metrics(rendered: tuple[str, list[Manifest]]) -> None:
+    overlay, documents = rendered
+    (ingress,) = _by_kind(documents, "Ingress").values()
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+    assert ingress["spec"]["ingressClassName"] == "nginx"  # the controller the NetworkPolicies let in
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+    (tls,) = ingress["spec"]["tls"]
+    assert sorted(tls["hosts"]) == sorted(hosts) and tls["secretName"]
+    services = _by_kind(documents, "Service")
+    for rule in ingress["spec"]["rules"]:
+        paths = rule["http"]["paths"]
+        (name,) = {p["backend"]["service"]["name"] for p in paths}
+        assert rule["host"].startswith(f"{name}."), rule["host"]
+        ports = {p["name"] for p in services[name]["spec"]["ports"]}
+        assert all(p["backend"]["service"]["port"]["name"] in ports for p in paths)
+        for path in _api_paths(name):
+            if path != "/health":
+                assert _routed(paths, path), f"{overlay}: {name} {path} is not routed"
+        for private in ("/metrics", "/health", "/health/ready", "/"):
+            assert not _routed(paths, private), f"{overlay}: {name} publishes {private}"
+        assert _routed(paths, "/docs") and _routed(paths, "/openapi.json")
+    assert sorted(services) == sorted(name.split(".")[0] for name in hosts)
 
 
 def test_the_kafka_setup_configmap_is_a_copy_of_the_script_and_the_topics() -> None:
@@ -278,3 +399,78 @@ def test_the_alert_rules_use_only_metrics_the_services_expose() -> None:
         assert used <= names, f"{alert['alert']} uses {sorted(used - names)}"
     config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def _with_components(tmp_path: Path, overlay: str, *, secret_files: bool = True) -> Path:
+    """A copy of deploy/k8s whose overlay lists both optional components, with made-up inputs for the secrets."""
+    copied = tmp_path / "k8s"
+    shutil.copytree(K8S, copied)
+    secrets = copied / "components" / "secrets"
+    generators = yaml.safe_load((secrets / "kustomization.yaml").read_text())["secretGenerator"]
+    for generator in generators if secret_files else []:
+        for env in generator.get("envs", []):
+            key = "url=postgresql://duo_x:made-up@db:5432/duo_x" if "database" in env else "password=made-up"
+            (secrets / env).write_text(key + "\n")
+        for file in generator.get("files", []):
+            (secrets / file).write_text("sasl.mechanism=SCRAM-SHA-512\n")
+    kustomization = copied / "overlays" / overlay / "kustomization.yaml"
+    components = "components:\n  - ../../components/secrets\n  - ../../components/prometheus-operator\n"
+    kustomization.write_text(kustomization.read_text() + components)
+    return copied / "overlays" / overlay
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_path: Path, overlay: str) -> None:
+    documents = render(_with_components(tmp_path, overlay))
+    secrets = _by_kind(documents, "Secret")
+    for secret in secrets.values():
+        kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
+    wanted = set()
+    for document in documents:
+        if document["kind"] in ("Deployment", "Job"):
+            pod = document["spec"]["template"]["spec"]
+            for container in pod["containers"]:
+                for env in container.get("env", []):
+                    if ref := env.get("valueFrom", {}).get("secretKeyRef"):
+                        wanted.add((ref["name"], ref["key"]))
+            for volume in pod.get("volumes", []):
+                if "secret" in volume:
+                    wanted |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
+    assert len(wanted) == 10
+    for name, key in wanted:
+        assert key in secrets[name]["data"], f"{overlay}: the workloads read {name}/{key}, which is not generated"
+
+
+def test_the_secrets_component_refuses_to_render_without_its_files_and_git_ignores_them(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        render(_with_components(tmp_path, "prod", secret_files=False))
+    ignored = ["deploy/k8s/components/secrets/intake-database.env", "deploy/k8s/components/secrets/client.properties"]
+    for path in [*ignored, ".env"]:
+        assert subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0, f"{path} not ignored"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_prometheus_operator_component_scrapes_each_service_and_carries_the_rules(
+    tmp_path: Path, overlay: str
+) -> None:
+    documents = render(_with_components(tmp_path, overlay))
+    (monitor,) = _by_kind(documents, "ServiceMonitor").values()
+    (rule,) = _by_kind(documents, "PrometheusRule").values()
+    assert monitor["apiVersion"] == rule["apiVersion"] == "monitoring.coreos.com/v1"
+    services = _by_kind(documents, "Service")
+    selected = [
+        s
+        for s in services.values()
+        if _pod_selected(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
+    ]
+    assert sorted(s["metadata"]["name"] for s in selected) == sorted(SERVICES)
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["path"] == "/metrics"
+    assert all(endpoint["port"] in {p["name"] for p in s["spec"]["ports"]} for s in selected)
+    # The alert rules select job "duo" (deploy/prometheus/alerts.yml): the operator's job label is part-of's value.
+    assert all(s["metadata"]["labels"][monitor["spec"]["jobLabel"]] == "duo" for s in selected)
+    assert (
+        rule["spec"]["groups"] == yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())["groups"]
+    )
+    namespace = yaml.safe_load((K8S / "overlays" / overlay / "kustomization.yaml").read_text())["namespace"]
+    assert monitor["metadata"]["namespace"] == rule["metadata"]["namespace"] == namespace
