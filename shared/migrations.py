@@ -173,7 +173,7 @@ async def _unlock(con: asyncpg.Connection) -> None:
 
 
 def main(service: str, sets: Sequence[MigrationSet]) -> int:
-    """An operator's entry point (`python -m services.<service>.migrations`): migrate `<SERVICE>_DATABASE_URL` and print what was applied."""
+    """An operator's entry point: migrate `<SERVICE>_DATABASE_URL` and print what was applied."""
     variable = f"{service.upper()}_DATABASE_URL"
     url = os.environ.get(variable)
     if not url:
