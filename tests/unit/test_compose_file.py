@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +94,45 @@ def _compose_command() -> list[str] | None:
     return None
 
 
-def test_docker_compose_config_accepts_the_file() -> None:
+def _config(env_file: Path) -> subprocess.CompletedProcess[str]:
     command = _compose_command()
     # Never skipped: `./duo test` installs Debian's docker-compose when neither is there.
     assert command is not None, "neither `docker compose` nor `docker-compose` is here: apt-get install docker-compose"
-    result = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], capture_output=True, text=True)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DUO_")}  # only the file's values
+    return subprocess.run(
+        [*command, "--env-file", str(env_file), "-f", str(COMPOSE), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+
+
+def _example_with(tmp_path: Path, value: Callable[[str], str]) -> Path:
+    """deploy/compose.env.example with each variable set to value(name) ("" leaves it empty, as copied)."""
+    lines = []
+    for line in (ROOT / "deploy" / "compose.env.example").read_text().splitlines():
+        name = re.match(r"^([A-Z0-9_]+)=", line)
+        lines.append(f"{name[1]}={value(name[1])}" if name else line)
+    env_file = tmp_path / ".env"
+    env_file.write_text("\n".join(lines) + "\n")
+    return env_file
+
+
+def test_docker_compose_config_accepts_the_file_with_every_secret_set(tmp_path: Path) -> None:
+    result = _config(_example_with(tmp_path, lambda name: f"{name.lower()}-made-up"))
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_refuses_to_start_without_its_secrets(tmp_path: Path) -> None:
+    """The example copied as it is (every value empty), or one value missing: no default password is used."""
+    copied = _config(_example_with(tmp_path, lambda _name: ""))
+    assert copied.returncode != 0 and "in .env, see deploy/compose.env.example" in copied.stderr, copied.stderr
+    one_missing = _config(_example_with(tmp_path, lambda n: "" if n == "DUO_TRACKING_DB_PASSWORD" else "made-up"))
+    assert one_missing.returncode != 0 and "DUO_TRACKING_DB_PASSWORD" in one_missing.stderr, one_missing.stderr
+
+
+def test_every_secret_is_required(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for key, value in _environment(service).items():
+            for variable in VARIABLE.finditer(value):
+                assert ":?" in variable[0], f"{name}.{key}: {variable[0]} has a default or may be empty"
