@@ -114,7 +114,7 @@ def _print_report(report: dict, result, seconds: float) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from devtool.demo.scenario import ScenarioError, load
     from devtool.demo.simulator import Simulator
-    from shared.simulated_clock import SIMULATED_CLOCK_VARIABLE
+    from devtool.simulated_clock import SIMULATED_CLOCK_VARIABLE
 
     try:
         scenario = load(Path(args.scenario) if args.scenario else None)

@@ -27,7 +27,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     platform = PlatformEnvironment.from_environ()
     configure_logging(args.service, platform.log_level)
-    app = importlib.import_module(f"services.{args.service}.app").create_app()
+    from devtool.simulated_clock import clock_from_environment
+
+    # The real clock, or a demo's simulated calendar when `duo demo` started this process for one.
+    app = importlib.import_module(f"services.{args.service}.app").create_app(clock=clock_from_environment())
     keep_alive = platform.duo_http_keep_alive_s
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
     return 0

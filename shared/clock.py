@@ -1,7 +1,7 @@
 """The one reading of the real time; everything else takes a clock so tests can set it.
 
-A demo's simulated calendar is in shared/simulated_clock.py (kept apart: it reads files and
-the environment, and this module is imported by pure code).
+A demo's simulated calendar is made by the development tool (devtool/simulated_clock.py) and
+passed in like any other clock: nothing here or in the services reads the environment for it.
 """
 
 from __future__ import annotations

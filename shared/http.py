@@ -21,7 +21,6 @@ from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.openapi_refusals import document_refusals
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
-from shared.simulated_clock import clock_from_environment
 
 
 def _field_path(loc: tuple) -> str:
@@ -88,8 +87,7 @@ def create_service_app(
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
     app.add_exception_handler(CommandRefused, refusal_answer)
     document_refusals(app)
-    # The real clock by default; a demo's simulated calendar when the process was started for one.
-    app.state.clock = clock_from_environment() if clock is utc_now else clock
+    app.state.clock = clock
     # Pure ASGI middlewares (shared/http_middleware.py), the last added outermost: the size limits run inside the
     # correlation id, so refusals carry it; every answer is counted, the correlation and size refusals too.
     app.add_middleware(RequestLimits)

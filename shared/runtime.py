@@ -13,6 +13,7 @@ import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 
+from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings
 from shared.consuming.consumer import Consumer
 from shared.consuming.progress import ConsumerProgress
@@ -51,6 +52,8 @@ class ServiceRuntime:
     subscriptions: Sequence[Subscription] = ()
     # Periodic jobs of the service (such as expiring overdue proposals), run until `stop`.
     background: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
+    # When its events are recorded (the service's clock: a demo's simulated calendar in a demo).
+    clock: Clock = utc_now
     # The service's database, version by version (shared/migrations.py; the event store's come first anyway).
     migrations: Sequence[MigrationSet] = ()
     pool: asyncpg.Pool | None = None
@@ -75,7 +78,7 @@ class ServiceRuntime:
         wakeup = OutboxWakeup(s.database_url, OUTBOX_CHANNEL) if self.publishes else None
         if wakeup is not None:
             self._closers.append(wakeup.close)
-        self.store = PostgresEventStore(self.pool, wakeup=wakeup)
+        self.store = PostgresEventStore(self.pool, self.clock, wakeup)
         await ensure_topics(s.kafka_bootstrap_servers, declared_topics(s.topic_prefix), s.kafka_security)
         self.broker_probe = BrokerProbe(s.kafka_bootstrap_servers, s.kafka_security)
         self._closers.append(self.broker_probe.close)

@@ -43,7 +43,7 @@ def create_app(
     book = rules if rules is not None else load_rule_book()
     app = create_service_app(
         "DUO intake",
-        lambda: ServiceRuntime(settings or load_service_settings("intake"), migrations=MIGRATIONS),
+        lambda: ServiceRuntime(settings or load_service_settings("intake"), clock=clock, migrations=MIGRATIONS),
         "Registers mentees and mentors: eligibility per country branch, consent, mentor training, profile changes. "
         "Personal data stays in intake; events carry ids, office, sector, languages, availability and age band. "
         "Every route needs X-Tenant (the coordinator's branch); "

@@ -24,7 +24,6 @@ from shared.config import ServiceSettings, load_service_settings
 from shared.consuming.ordered import OrderedConsumer
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
-from shared.simulated_clock import clock_from_environment
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
 
@@ -66,7 +65,6 @@ def expiry_job(clock: Clock) -> Callable[[ServiceRuntime], Coroutine[Any, Any, N
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """The matching service's HTTP application."""
-    clock = clock_from_environment() if clock is utc_now else clock  # a demo's simulated calendar, when set
 
     def runtime() -> ServiceRuntime:
         resolved = settings or load_service_settings("matching")
@@ -76,6 +74,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
             migrations=MIGRATIONS,
             subscriptions=[Subscription(build_pool_consumer, consumed)],
             background=[expiry_job(clock)],
+            clock=clock,
         )
 
     app = create_service_app(

@@ -33,6 +33,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
             resolved,
             migrations=MIGRATIONS,
             subscriptions=[Subscription(build_duo_consumer, consumed)],
+            clock=clock,
         )
 
     app = create_service_app(

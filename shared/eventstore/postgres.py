@@ -9,12 +9,11 @@ from typing import Any
 
 import asyncpg
 
-from shared.clock import Clock
+from shared.clock import Clock, utc_now
 from shared.events.envelope import EventEnvelope, NewEvent
 from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
 from shared.eventstore.wakeup import OutboxWakeup
 from shared.migrations import EVENT_STORE, LOCK_KEY, MigrationSet, migrate
-from shared.simulated_clock import clock_from_environment
 from shared.tenancy import Tenant
 
 OUTBOX_CHANNEL = "duo_outbox"
@@ -148,16 +147,16 @@ def row_to_envelope(row: Mapping[str, Any]) -> EventEnvelope:
 class PostgresEventStore:
     """Streams in one `events` table; the outbox row is written in the append's transaction."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock | None = None, wakeup: OutboxWakeup | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock = utc_now, wakeup: OutboxWakeup | None = None) -> None:
         self._pool = pool
         # Without a wake-up, each append NOTIFYs the relay inside its own transaction.
         self._wakeup = wakeup
         # The transactions opened by `transaction()` (by connection) and whether they appended: the relay is
         # told after their commit.
         self._appending: dict[int, bool] = {}
-        # When an event is recorded: the real time, or a demo's simulated calendar (shared/simulated_clock.py),
-        # so that "as of a date" means the same in a simulated world as in the real one.
-        self._clock = clock or clock_from_environment()
+        # When an event is recorded: the service's clock (a demo passes its simulated calendar), so that
+        # "as of a date" means the same in a simulated world as in the real one.
+        self._clock = clock
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:

@@ -28,7 +28,7 @@ from devtool.cli_services import DEFAULT_PORTS
 from devtool.demo import people
 from devtool.demo.scenario import load
 from devtool.demo.simulator import TRAINING, Simulator
-from shared.simulated_clock import SIMULATED_CLOCK_VARIABLE
+from devtool.simulated_clock import SIMULATED_CLOCK_VARIABLE
 from shared.tenancy import OFFICES, Tenant
 from tests.cli import duo, start_duo, wait_until
 from tests.demo_scenarios import scenario

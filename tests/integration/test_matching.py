@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -103,6 +104,9 @@ async def test_an_unanswered_proposal_expires_and_both_return_to_the_pool(
     assert await expire_overdue_proposals(matching.app.state.runtime, matching.now) == 0
     matching.days_ahead = CURRENT.proposal_expiry_days + 1
     assert await expire_overdue_proposals(matching.app.state.runtime, matching.now) == 1
+    # Recorded on the service's clock (the one the app was given, as a demo's simulated calendar is), not the real one.
+    recorded = await matching.fetchval("SELECT recorded_at FROM events WHERE event_type = 'MatchExpired'")
+    assert recorded > datetime.now(UTC) + timedelta(days=CURRENT.proposal_expiry_days)
     expired = (await matching.client.get(f"/proposals/{proposal['proposal_id']}")).json()
     assert expired["status"] == "expired"
     late = await matching.client.post(

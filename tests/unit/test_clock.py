@@ -1,13 +1,14 @@
-"""The simulated calendar of a demo is read only by a process started for one."""
+"""The simulated calendar of a demo: `duo serve` reads it only when started for one, and passes it on."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from devtool.simulated_clock import clock_from_environment, file_clock
 from shared.clock import utc_now
-from shared.simulated_clock import clock_from_environment, file_clock
 
 
 def test_without_the_variable_the_clock_is_the_real_one():
@@ -31,3 +32,14 @@ def test_a_naive_moment_is_refused(tmp_path):
     path.write_text("2025-03-01T09:00:00")
     with pytest.raises(ValueError, match="time zone"):
         file_clock(path)()
+
+
+def test_only_the_development_tool_knows_the_simulated_calendar():
+    root = Path(__file__).resolve().parents[2]
+    readers = [
+        str(path.relative_to(root))
+        for top in ("shared", "services")
+        for path in sorted((root / top).rglob("*.py"))
+        if "SIMULATED_CLOCK" in path.read_text() or "clock_from_environment" in path.read_text()
+    ]
+    assert not readers, f"core code must take a clock, not read the demo's: {readers}"

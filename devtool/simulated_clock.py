@@ -2,8 +2,9 @@
 
 `duo demo` runs the platform on a simulated calendar: it starts the services with
 DUO_SIMULATED_CLOCK_FILE naming a file that holds the simulated moment, which the
-simulator moves on. Only a process started with that variable reads it; a deployment
-never sets it (docs/demo.md).
+simulator moves on. `duo serve` reads it and hands the clock to the service it starts
+(devtool/cli_services.py); the services and the library only ever take a clock. A
+deployment never sets it (docs/demo.md).
 """
 
 from __future__ import annotations
