@@ -8,6 +8,7 @@ from importlib import resources
 
 import asyncpg
 
+from services.reporting.adapters.read_models import keep_read_models
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.programme import Programme, programme_of
 from shared.consuming.ordered import OrderedConsumer
@@ -35,8 +36,9 @@ _COLUMNS = (
 
 
 def reporting_tables_ddl() -> str:
-    """DDL of the projection's tables."""
-    return resources.files("services.reporting.migrations").joinpath("0001_ledger.sql").read_text()
+    """DDL of the projection's tables: the ledger and its read models."""
+    folder = resources.files("services.reporting.migrations")
+    return "\n".join(folder.joinpath(name).read_text() for name in ("0001_ledger.sql", "0004_read_models.sql"))
 
 
 LEDGER_COLUMNS = _COLUMNS
@@ -66,14 +68,16 @@ def ledger_row(envelope: EventEnvelope) -> tuple:
 
 
 def ledger_writer(table: str = LEDGER):
-    """The effect that keeps one fact in `table` (the live ledger, or a rebuild's)."""
+    """The effect that keeps one fact in `table` (the live ledger, or a rebuild's), and its read-model rows in the
+    same transaction (read_models.py): a fact is in both or in neither."""
     insert = (
         f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING"
     )
 
     async def keep(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        await con.execute(insert, *ledger_row(envelope))
+        if await con.execute(insert, *ledger_row(envelope)) == "INSERT 0 1":  # a copy of a kept fact adds nothing
+            await keep_read_models(con, envelope.event_id, envelope.event_type, table)
 
     return keep
 

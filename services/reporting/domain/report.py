@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -70,8 +69,39 @@ def _within_window(duo: Duo, started: str | None) -> bool:
     return date.fromisoformat(started) <= add_months(duo.ended_on, OUTCOME_WINDOW_MONTHS)
 
 
+@dataclass(frozen=True)
+class FigureCounts:
+    """The counts every figure of a slice is made from, as of a date: what the fold of the ledger (`counts`) and
+    the read models' SQL (adapters/read_figures.py) both produce, so that `figures_from` states them alike."""
+
+    registered: int
+    refused: int
+    refused_by_rule: dict[str, int]
+    duos_formed: int
+    ended: int
+    positive: int
+    sustainable: int
+    first_duos_ended: int
+    mentors_retained: int
+    active_mentors: int
+    meetings: int
+    meeting_minutes: int
+    topics: dict[str, int]
+    surveys: dict[str, tuple[int, int]]  # question -> (yes, answered)
+    days_to_match: dict[int, int]  # days -> duos
+    early_endings: dict[str, int]
+    inactive_duos: int
+    follow_ups_done: int
+    follow_ups_due: int
+
+
 def figures(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> dict:
     """Every figure of the slice as of `as_of` (the programme holds only the events recorded by then)."""
+    return figures_from(counts(p, where, as_of, sustainable), sustainable)
+
+
+def counts(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> FigureCounts:
+    """The counts behind the figures, folded from the programme: the oracle of the read models."""
     work = SUSTAINABLE_WORK[sustainable]
     registrations = [pid for pid, (place, day) in p.registrations.items() if where.holds(place, day)]
     refusals = [rules for place, day, rules in p.refusals if where.holds(place, day)]
@@ -89,42 +119,82 @@ def figures(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_
         )
     ]
     meetings = [m for d in duos for m in d.meetings]
-    days_to_match = sorted(d.days_to_match for d in duos)
+    first_ended, retained = _mentor_retention(p, where, as_of)
+    done, due = _follow_ups(ended, as_of)
+    return FigureCounts(
+        registered=len(registrations),
+        refused=len(refusals),
+        refused_by_rule=dict(Counter(r for rules in refusals for r in rules)),
+        duos_formed=len(duos),
+        ended=len(ended),
+        positive=len(positive),
+        sustainable=len(sustainable_jobs),
+        first_duos_ended=first_ended,
+        mentors_retained=retained,
+        active_mentors=_active_mentors(p, where, as_of),
+        meetings=len(meetings),
+        meeting_minutes=sum(int(m.get("duration_minutes", 0)) for m in meetings),
+        topics=dict(Counter(t for m in meetings for t in m.get("topics", ()))),
+        surveys=_surveys(ended),
+        days_to_match=dict(Counter(d.days_to_match for d in duos)),
+        early_endings=dict(Counter(d.end_reason for d in ended if d.end_reason not in (None, "completed"))),
+        inactive_duos=len(_inactive(duos, as_of)),
+        follow_ups_done=done,
+        follow_ups_due=due,
+    )
+
+
+def figures_from(c: FigureCounts, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> dict:
+    """The figures as stated, each under its definition, from their counts."""
+    work = SUSTAINABLE_WORK[sustainable]
     return {
         "applications": {
-            "total": len(registrations) + len(refusals),
-            "registered": len(registrations),
-            "refused": len(refusals),
-            "refused_by_rule": dict(Counter(r for rules in refusals for r in rules)),
+            "total": c.registered + c.refused,
+            "registered": c.registered,
+            "refused": c.refused,
+            "refused_by_rule": dict(sorted(c.refused_by_rule.items())),
         },
-        "duos_formed": len(duos),
-        "positive_exit": {**_rate(len(positive), len(ended)), "definition": POSITIVE_EXIT.key},
-        "sustainable_work": {**_rate(len(sustainable_jobs), len(ended)), "definition": work.key},
-        "mentor_retention": {**_mentor_retention(p, where, as_of), "definition": MENTOR_RETENTION.key},
-        "active_mentors": {"count": _active_mentors(p, where, as_of), "definition": ACTIVE_MENTORS.key},
+        "duos_formed": c.duos_formed,
+        "positive_exit": {**_rate(c.positive, c.ended), "definition": POSITIVE_EXIT.key},
+        "sustainable_work": {**_rate(c.sustainable, c.ended), "definition": work.key},
+        "mentor_retention": {**_rate(c.mentors_retained, c.first_duos_ended), "definition": MENTOR_RETENTION.key},
+        "active_mentors": {"count": c.active_mentors, "definition": ACTIVE_MENTORS.key},
         "meetings": {
-            "total": len(meetings),
-            "per_duo": round(len(meetings) / len(duos), 2) if duos else None,
-            "hours_per_duo": round(sum(int(m.get("duration_minutes", 0)) for m in meetings) / 60 / len(duos), 2)
-            if duos
-            else None,
+            "total": c.meetings,
+            "per_duo": round(c.meetings / c.duos_formed, 2) if c.duos_formed else None,
+            "hours_per_duo": round(c.meeting_minutes / 60 / c.duos_formed, 2) if c.duos_formed else None,
         },
-        "topics": dict(Counter(t for m in meetings for t in m.get("topics", ()))),
-        "surveys": _surveys(ended),
+        "topics": dict(sorted(c.topics.items())),
+        "surveys": {
+            q: {"yes": yes, "answered": answered, "rate": round(yes / answered, 4)}
+            for q, (yes, answered) in sorted(c.surveys.items())
+        },
         "time_to_match": {
-            "median_days": statistics.median(days_to_match) if days_to_match else None,
-            "distribution": _buckets(days_to_match),
+            "median_days": _median(c.days_to_match),
+            "distribution": _buckets(c.days_to_match),
             "definition": TIME_TO_MATCH.key,
         },
-        "early_endings_by_reason": dict(
-            Counter(d.end_reason for d in ended if d.end_reason not in (None, "completed"))
-        ),
-        "inactive_duos": {"count": len(_inactive(duos, as_of)), "definition": INACTIVE_DUO.key},
-        "follow_ups": {**_follow_ups(ended, as_of), "definition": FOLLOW_UP_DUE.key},
+        "early_endings_by_reason": dict(sorted(c.early_endings.items())),
+        "inactive_duos": {"count": c.inactive_duos, "definition": INACTIVE_DUO.key},
+        "follow_ups": {"done": c.follow_ups_done, "due": c.follow_ups_due, "definition": FOLLOW_UP_DUE.key},
     }
 
 
-def _mentor_retention(p: Programme, where: Slice, as_of: date) -> dict:
+def _median(histogram: dict[int, int]) -> float | int | None:
+    """statistics.median of the values a histogram counts, without expanding it."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    wanted = (n - 1) // 2, n // 2  # the middle value's index, or the two middle ones'
+    found: list[int] = []
+    seen = 0
+    for value, times in sorted(histogram.items()):
+        found += [value for index in wanted if seen <= index < seen + times]
+        seen += times
+    return found[0] if n % 2 else (found[0] + found[1]) / 2
+
+
+def _mentor_retention(p: Programme, where: Slice, as_of: date) -> tuple[int, int]:
     by_mentor: dict = {}
     for duo in sorted(p.duos.values(), key=lambda d: (d.formed_on, str(d.duo_id))):
         by_mentor.setdefault(duo.mentor_id, []).append(duo)
@@ -135,7 +205,7 @@ def _mentor_retention(p: Programme, where: Slice, as_of: date) -> dict:
             continue
         first_ended += 1
         retained += any(d.formed_on >= first.formed_on and d is not first for d in duos)
-    return _rate(retained, first_ended)
+    return first_ended, retained
 
 
 def _active_mentors(p: Programme, where: Slice, as_of: date) -> int:
@@ -148,22 +218,20 @@ def _active_mentors(p: Programme, where: Slice, as_of: date) -> int:
     )
 
 
-def _surveys(ended: list[Duo]) -> dict:
+def _surveys(ended: list[Duo]) -> dict[str, tuple[int, int]]:
     questions: dict[str, list[bool]] = {}
     for duo in ended:
         for side, answers in (("mentee", duo.mentee_survey), ("mentor", duo.mentor_survey)):
             for question, value in (answers or {}).items():
                 if isinstance(value, bool):
                     questions.setdefault(f"{side}.{question}", []).append(value)
-    return {
-        q: {"yes": sum(v), "answered": len(v), "rate": round(sum(v) / len(v), 4)} for q, v in sorted(questions.items())
-    }
+    return {q: (sum(v), len(v)) for q, v in questions.items()}
 
 
-def _buckets(days: list[int]) -> dict[str, int]:
+def _buckets(days: dict[int, int]) -> dict[str, int]:
     return {
         (f"{low}-{high}" if high is not None else f"{low}+"): sum(
-            1 for d in days if d >= low and (high is None or d <= high)
+            times for d, times in days.items() if d >= low and (high is None or d <= high)
         )
         for low, high in TIME_TO_MATCH_BUCKETS
     }
@@ -181,7 +249,7 @@ def _inactive(duos: list[Duo], as_of: date) -> list[Duo]:
     return inactive
 
 
-def _follow_ups(ended: list[Duo], as_of: date) -> dict:
+def _follow_ups(ended: list[Duo], as_of: date) -> tuple[int, int]:
     done = due = 0
     for duo in ended:
         assert duo.ended_on is not None
@@ -190,7 +258,7 @@ def _follow_ups(ended: list[Duo], as_of: date) -> dict:
                 done += 1
             elif add_months(duo.ended_on, months) <= as_of:
                 due += 1
-    return {"done": done, "due": due}
+    return done, due
 
 
 TRAILS = ("applications", "duos_formed", "positive_exit", "sustainable_work")

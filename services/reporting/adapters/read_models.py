@@ -1,0 +1,286 @@
+"""Reporting's read models: which facts of the ledger go to which typed table, with which columns.
+
+One statement per table, written once here, runs two ways: for one fact just kept in the ledger (the live
+consumer, in the same transaction), and for a whole ledger at once (a rebuild, set-based, after its replay).
+So the live and rebuilt read models cannot disagree on what a fact means. Each row is keyed by the fact's event
+id (a duo by its id): a fact delivered again changes nothing, and facts that arrive in any order each land in
+their own row; figures join them at read time (read_figures.py), under the definitions asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.events.catalog import (
+    ContractExtended,
+    DuoEnded,
+    DuoFormed,
+    FirstMeetingScheduled,
+    FollowUpRecorded,
+    InternshipStarted,
+    JobFound,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    MatchProposed,
+    MeetingLogged,
+    MenteeApplicationRejected,
+    MenteeReadyForMatching,
+    MenteeRegistered,
+    MenteeRejoined,
+    MenteeSurveyRecorded,
+    MenteeWithdrawn,
+    MentorSurveyRecorded,
+    MentorTrainingCompleted,
+    MentorWithdrawn,
+    PersonalDataErased,
+    TrainingStarted,
+)
+from shared.tenancy import TIMEZONES
+
+_ZONE = "CASE l.tenant " + " ".join(f"WHEN '{t.value}' THEN '{z.key}'" for t, z in TIMEZONES.items()) + " END"
+LOCAL_DAY = f"(l.occurred_at AT TIME ZONE {_ZONE})::date"  # the branch's local date of the fact (tenancy.local_date)
+
+
+def _text(field: str) -> str:
+    return f"(l.data->>'{field}')"
+
+
+def _uuid(field: str) -> str:
+    return f"(l.data->>'{field}')::uuid"
+
+
+def _date(field: str) -> str:
+    return f"(l.data->>'{field}')::date"
+
+
+def _types(*events: type) -> str:
+    return "l.event_type IN (" + ", ".join(f"'{e.event_type}'" for e in events) + ")"  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """A table of facts: which facts (`where`, over the ledger row `l`), their columns, and the row's key."""
+
+    table: str
+    where: str
+    columns: dict[str, str]
+    key: str = "event_id"
+    event_types: frozenset[str] = frozenset()  # the facts it may hold (none named: any fact may hold a row)
+
+    def statement(self, source: str, suffix: str = "", one_fact: bool = False) -> str:
+        """INSERT the rows of `source`'s facts (only the fact $1 when `one_fact`) into the table (+ `suffix`)."""
+        only = " AND l.event_id = $1" if one_fact else ""
+        return (
+            f"INSERT INTO {self.table}{suffix} ({', '.join(self.columns)}) "
+            f"SELECT {', '.join(self.columns.values())} FROM {source} l WHERE {self.where}{only} "
+            f"ON CONFLICT ({self.key}) DO NOTHING"
+        )
+
+
+_PLACE = {"tenant": "l.tenant", "office": "l.office"}
+_LEDGER_ORDER = {"stream_id": "l.stream_id", "stream_version": "l.stream_version"}
+_MENTEE_STATUS = {
+    MenteeRegistered.event_type: "registered",
+    MenteeReadyForMatching.event_type: "waiting",
+    MenteeWithdrawn.event_type: "gone",
+    PersonalDataErased.event_type: "gone",
+    MenteeRejoined.event_type: "registered",
+    DuoFormed.event_type: "in_duo",
+    DuoEnded.event_type: "gone",
+}
+_UUID_TEXT = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
+
+
+def _case(mapping: dict[str, str], otherwise: str = "NULL") -> str:
+    return "CASE l.event_type " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in mapping.items()) + f" ELSE {otherwise} END"
+
+
+READ_MODELS = (
+    ReadModel(
+        "rm_applications",
+        _types(MenteeRegistered, MenteeApplicationRejected),
+        {
+            "event_id": "l.event_id",
+            **_PLACE,
+            "day": LOCAL_DAY,
+            "recorded_at": "l.recorded_at",
+            "mentee_id": _case({MenteeRegistered.event_type: _uuid("mentee_id")}),
+            "failed_rules": _case(
+                {
+                    MenteeApplicationRejected.event_type: (
+                        "ARRAY(SELECT jsonb_array_elements_text(coalesce(l.data->'failed_rules', '[]'::jsonb)))"
+                    )
+                }
+            ),
+        },
+        event_types=frozenset({MenteeRegistered.event_type, MenteeApplicationRejected.event_type}),
+    ),
+    ReadModel(
+        "rm_mentors",
+        f"({_types(MentorTrainingCompleted, MentorWithdrawn)} OR "
+        f"({_types(PersonalDataErased)} AND l.data->>'kind' = 'mentor'))",
+        {
+            "event_id": "l.event_id",
+            "mentor_id": _case({PersonalDataErased.event_type: _uuid("person_id")}, _uuid("mentor_id")),
+            "kind": _case(
+                {
+                    MentorTrainingCompleted.event_type: "'trained'",
+                    MentorWithdrawn.event_type: "'withdrawn'",
+                    PersonalDataErased.event_type: "'erased'",
+                }
+            ),
+            **_PLACE,
+            "day": LOCAL_DAY,
+            "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
+        },
+        event_types=frozenset(
+            {MentorTrainingCompleted.event_type, MentorWithdrawn.event_type, PersonalDataErased.event_type}
+        ),
+    ),
+    ReadModel(
+        "rm_duos",
+        _types(DuoFormed),
+        {
+            "duo_id": _uuid("duo_id"),
+            "event_id": "l.event_id",
+            **_PLACE,
+            "mentee_id": _uuid("mentee_id"),
+            "mentor_id": _uuid("mentor_id"),
+            "formed_on": _date("formed_on"),
+            "days_to_match": "(l.data->>'days_to_match')::int",
+            "recorded_at": "l.recorded_at",
+        },
+        key="duo_id",
+        event_types=frozenset({DuoFormed.event_type}),
+    ),
+    ReadModel(
+        "rm_duo_facts",
+        f"l.data ? 'duo_id' AND l.event_type <> '{DuoFormed.event_type}'",
+        {
+            "event_id": "l.event_id",
+            "duo_id": _uuid("duo_id"),
+            "event_type": "l.event_type",
+            "occurred_at": "l.occurred_at",
+            "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
+            "on_day": _case(
+                {
+                    MeetingLogged.event_type: _date("met_on"),
+                    JobFound.event_type: _date("started_on"),
+                    TrainingStarted.event_type: _date("started_on"),
+                    InternshipStarted.event_type: _date("started_on"),
+                    DuoEnded.event_type: _date("ended_on"),
+                    ContractExtended.event_type: _date("extended_on"),
+                    FollowUpRecorded.event_type: _date("recorded_on"),
+                }
+            ),
+            "minutes": _case({MeetingLogged.event_type: "coalesce((l.data->>'duration_minutes')::int, 0)"}),
+            "topics": _case(
+                {MeetingLogged.event_type: "ARRAY(SELECT jsonb_array_elements_text(coalesce(l.data->'topics', '[]')))"}
+            ),
+            "job_id": _case({JobFound.event_type: _uuid("job_id"), ContractExtended.event_type: _uuid("job_id")}),
+            "contract_type": _case({JobFound.event_type: _text("contract_type")}),
+            "contract_months": _case(
+                {
+                    JobFound.event_type: "(l.data->>'contract_months')::int",
+                    ContractExtended.event_type: "(l.data->>'contract_months')::int",
+                }
+            ),
+            "reason": _case({DuoEnded.event_type: _text("reason")}),
+            "months": _case({FollowUpRecorded.event_type: "(l.data->>'months')::int"}),
+            "answers": _case({MenteeSurveyRecorded.event_type: "l.data", MentorSurveyRecorded.event_type: "l.data"}),
+        },
+    ),
+    ReadModel(
+        "rm_mentee_steps",
+        "(l.event_type IN ("
+        + ", ".join(f"'{k}'" for k in _MENTEE_STATUS if k != PersonalDataErased.event_type)
+        + f") OR (l.event_type = '{PersonalDataErased.event_type}' AND l.data->>'kind' = 'mentee'))",
+        {
+            "event_id": "l.event_id",
+            "mentee_id": _case({PersonalDataErased.event_type: _uuid("person_id")}, _uuid("mentee_id")),
+            "status": _case({k: f"'{v}'" for k, v in _MENTEE_STATUS.items()}),
+            "registered": f"l.event_type = '{MenteeRegistered.event_type}'",
+            **_PLACE,
+            "occurred_at": "l.occurred_at",
+            # Facts of one moment in the order they can only have happened (programme._CAUSAL_RANK).
+            "causal_rank": _case({DuoFormed.event_type: "1", DuoEnded.event_type: "2"}, "0"),
+            **_LEDGER_ORDER,
+            "day": _case(
+                {
+                    DuoFormed.event_type: _date("formed_on"),
+                    DuoEnded.event_type: f"coalesce({_date('ended_on')}, {LOCAL_DAY})",
+                },
+                LOCAL_DAY,
+            ),
+            "recorded_at": "l.recorded_at",
+        },
+        event_types=frozenset(_MENTEE_STATUS),
+    ),
+    ReadModel(
+        "rm_proposal_facts",
+        _types(MatchProposed, MatchAccepted, DuoFormed, MatchDeclined, MatchExpired, FirstMeetingScheduled),
+        {
+            "event_id": "l.event_id",
+            "proposal_id": _uuid("proposal_id"),
+            "event_type": "l.event_type",
+            **_PLACE,
+            "day": LOCAL_DAY,
+            "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
+            "mentee_id": _case({MatchProposed.event_type: _uuid("mentee_id")}),
+            "mentor_id": _case({MatchProposed.event_type: _uuid("mentor_id")}),
+            "expires_on": _case({MatchProposed.event_type: _date("expires_on")}),
+            "meeting_on": _case({FirstMeetingScheduled.event_type: _date("meeting_on")}),
+            "side": _case({MatchAccepted.event_type: _text("side")}),
+        },
+        event_types=frozenset(
+            e.event_type
+            for e in (MatchProposed, MatchAccepted, DuoFormed, MatchDeclined, MatchExpired, FirstMeetingScheduled)
+        ),
+    ),
+)
+
+
+class SubjectIndex:
+    """Which facts name a subject: every id among the fact's values, and the one its stream ends with."""
+
+    table = "rm_subjects"
+    event_types: frozenset[str] = frozenset()
+
+    def statement(self, source: str, suffix: str = "", one_fact: bool = False) -> str:
+        only = " WHERE l.event_id = $1" if one_fact else ""
+        return (
+            f"INSERT INTO {self.table}{suffix} (subject, event_id, tenant) SELECT s.subject, l.event_id, l.tenant "
+            f"FROM {source} l CROSS JOIN LATERAL (SELECT v.value AS subject FROM jsonb_each_text(l.data) v "
+            f"WHERE v.value ~ {_UUID_TEXT} UNION SELECT right(l.stream_id, 36) WHERE right(l.stream_id, 36) ~ {_UUID_TEXT}"
+            f") s{only} ON CONFLICT (subject, event_id) DO NOTHING"
+        )
+
+
+TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table,)
+_ALL = (*READ_MODELS, SubjectIndex())
+
+
+@functools.cache
+def _one_fact_statements(source: str, event_type: str) -> tuple[str, ...]:
+    return tuple(
+        m.statement(source, one_fact=True) for m in _ALL if not m.event_types or event_type in m.event_types
+    )
+
+
+async def keep_read_models(con: asyncpg.Connection, event_id: object, event_type: str, source: str = "ledger") -> None:
+    """The read-model rows of one fact just kept in `source`, in the caller's transaction."""
+    for statement in _one_fact_statements(source, event_type):
+        await con.execute(statement, event_id)
+
+
+async def fill_read_models(con: asyncpg.Connection, source: str, suffix: str = "") -> None:
+    """Every read-model row of a whole ledger, set-based (a rebuild): tables named with `suffix`."""
+    for model in _ALL:
+        await con.execute(model.statement(source, suffix))

@@ -1,0 +1,97 @@
+"""The read models against their oracle, the fold of the ledger: random programmes over two branches, their facts
+applied in any order and some twice, late facts among them, give the same figures, figure by figure, for random
+slices, dates and definitions; and so do read models filled from a whole ledger at once, as a rebuild fills them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.reporting.adapters.projection import ledger_envelopes, ledger_writer, reporting_tables_ddl
+from services.reporting.adapters.read_figures import read_figures
+from services.reporting.adapters.read_models import TABLES, fill_read_models
+from services.reporting.domain.definitions import SUSTAINABLE_WORK
+from services.reporting.domain.programme import programme_of
+from services.reporting.domain.report import Slice, figures
+from shared.eventstore.postgres import init_connection
+from shared.tenancy import TIMEZONES, Tenant
+from tests.reporting_histories import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
+
+pytestmark = pytest.mark.integration
+
+
+@pytest_asyncio.fixture
+async def con(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    await init_connection(connection)
+    await connection.execute(reporting_tables_ddl())
+    yield connection
+    await connection.close()
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of a day in Brussels (every branch here shares its offset), as the API's cutoff."""
+    return datetime.combine(day + timedelta(days=1), time(), TIMEZONES[Tenant.BE]).astimezone(UTC) - timedelta(
+        microseconds=1
+    )
+
+
+async def apply_in_any_order(con: asyncpg.Connection, seed: int, size: int) -> None:
+    """The history's facts through the consumer's effect, shuffled, a fifth of them delivered twice."""
+    rng = random.Random(seed)
+    envelopes = random_history(seed, size)
+    delivered = envelopes + rng.sample(envelopes, len(envelopes) // 5)
+    rng.shuffle(delivered)
+    keep = ledger_writer()
+    async with con.transaction():
+        for envelope in delivered:
+            await keep(con, envelope)
+
+
+def slices(rng: random.Random) -> list[tuple[Tenant, Slice]]:
+    branch = rng.choice(list(OFFICES_BY_BRANCH))
+    return [
+        (branch, Slice(branch)),
+        (branch, Slice(branch, office=rng.choice(OFFICES_BY_BRANCH[branch]))),
+        (Tenant.BE, Slice(Tenant.BE, province=rng.choice(("Antwerpen", "Oost-Vlaanderen", "Vlaams-Brabant")))),
+        (branch, Slice(branch, year=rng.choice((2025, 2026)))),
+    ]
+
+
+async def assert_read_models_equal_the_fold(con: asyncpg.Connection, rng: random.Random, days: list[int]) -> None:
+    for offset in days:
+        day = START + timedelta(days=offset)
+        cutoff = end_of(day)
+        work = rng.choice(sorted(SUSTAINABLE_WORK))
+        for branch, where in slices(rng):
+            oracle = figures(programme_of(await ledger_envelopes(con, branch, cutoff), cutoff), where, day, work)
+            assert await read_figures(con, where, day, cutoff, work, branch) == oracle, (day, where, work)
+        everything = programme_of(await ledger_envelopes(con, None, cutoff), cutoff)
+        for branch in OFFICES_BY_BRANCH:
+            oracle = figures(everything, Slice(branch), day, work)
+            assert await read_figures(con, Slice(branch), day, cutoff, work, None) == oracle, ("federation", day)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**32),
+    size=st.integers(1, 14),
+    days=st.lists(st.integers(0, SPAN_DAYS + 400), min_size=1, max_size=3),
+)
+async def test_read_models_equal_the_fold_of_the_ledger_whatever_the_order(
+    con: asyncpg.Connection, seed: int, size: int, days: list[int]
+) -> None:
+    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
+    await apply_in_any_order(con, seed, size)
+    await assert_read_models_equal_the_fold(con, random.Random(seed), days)
+    # The same read models filled at once from the whole ledger, as a rebuild fills them.
+    await con.execute(f"TRUNCATE {', '.join(TABLES)}")
+    await fill_read_models(con, "ledger")
+    await assert_read_models_equal_the_fold(con, random.Random(seed + 1), days)
