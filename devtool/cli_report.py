@@ -21,9 +21,10 @@ def _rebuild(args: argparse.Namespace) -> int:
 async def _report(branch: str | None, as_of: date | None) -> None:
     import asyncpg
 
-    from services.reporting.adapters.projection import programme
-    from services.reporting.domain.plan import plan_rows
-    from services.reporting.domain.report import Slice, figures
+    from services.reporting.adapters.read_figures import FOREVER, read_figures
+    from services.reporting.adapters.read_lists import read_duos_formed_by_office_and_year
+    from services.reporting.domain.plan import formed_by_area, plan_rows
+    from services.reporting.domain.report import Slice
     from shared.clock import utc_now
     from shared.config import load_service_settings
     from shared.eventstore.postgres import init_connection
@@ -34,17 +35,12 @@ async def _report(branch: str | None, as_of: date | None) -> None:
     try:
         await init_connection(con)
         for tenant in [Tenant(branch)] if branch else list(Tenant):
-            p = await programme(con, tenant)
-            f = figures(p, Slice(tenant), day)
+            f = await read_figures(con, Slice(tenant), day, FOREVER, of_branch=tenant)
             print(f"\n{tenant.value} as of {day.isoformat()}")
             for name, value in f.items():
                 print(f"  {name:24} {_short(value)}")
             if tenant is Tenant.BE:
-                formed: dict[tuple[str, int], int] = {}
-                for duo in p.duos.values():
-                    area = duo.place.province if duo.place.region == "Flanders" else duo.place.region
-                    if area:
-                        formed[(area, duo.formed_on.year)] = formed.get((area, duo.formed_on.year), 0) + 1
+                formed = formed_by_area(await read_duos_formed_by_office_and_year(con, tenant))
                 print(f"\n  {'plan 2024-27':16} {'year':>9} {'planned':>8} {'formed':>7} {'share':>6}")
                 for row in plan_rows(formed):
                     share = f"{row.share:.0%}" if row.share is not None else "-"

@@ -11,6 +11,7 @@ from typing import get_args
 
 from shared.events.catalog import (
     ContractExtended,
+    ContractType,
     DeclineReason,
     DuoEnded,
     DuoFormed,
@@ -18,6 +19,7 @@ from shared.events.catalog import (
     EmploymentStatus,
     EndReason,
     FirstMeetingScheduled,
+    FollowUpMonths,
     FollowUpRecorded,
     InternshipStarted,
     JobEnded,
@@ -66,7 +68,9 @@ class History:
         lag = rng.choice((timedelta(0),) * 6 + (timedelta(days=rng.randrange(1, 40)), timedelta(days=380)))
         self._versions[stream] += 1
         meta = EventMetadata(tenant=branch, office=office, actor="staff-1", occurred_at=occurred)
-        self.envelopes.append(EventEnvelope.record(NewEvent(event, meta), stream, self._versions[stream], occurred + lag))
+        self.envelopes.append(
+            EventEnvelope.record(NewEvent(event, meta), stream, self._versions[stream], occurred + lag)
+        )
 
     def day(self, after: date, most: int) -> date:
         return after + timedelta(days=self.rng.randrange(most + 1))
@@ -84,7 +88,13 @@ def random_history(seed: int, size: int = 10) -> list[EventEnvelope]:
             h.add(MentorTrainingCompleted(mentor_id=mentor), f"mentor-{mentor}", branch, office, trained)
             if rng.random() < 0.25:
                 reason = rng.choice(get_args(WithdrawalReason))
-                h.add(MentorWithdrawn(mentor_id=mentor, reason=reason), f"mentor-{mentor}", branch, office, h.day(trained, 300))
+                h.add(
+                    MentorWithdrawn(mentor_id=mentor, reason=reason),
+                    f"mentor-{mentor}",
+                    branch,
+                    office,
+                    h.day(trained, 300),
+                )
             if rng.random() < 0.1:
                 erased = PersonalDataErased(person_id=mentor, kind="mentor", reason="data_subject_request")
                 h.add(erased, f"mentor-{mentor}", branch, office, h.day(trained, 400))
@@ -130,15 +140,29 @@ def _mentee(h: History, branch: Tenant, office: str, mentor: tuple[uuid.UUID, st
         proposed,
     )
     if rng.random() < 0.7:
-        h.add(FirstMeetingScheduled(proposal_id=proposal, meeting_on=h.day(proposed, 7)), pstream, branch, office, proposed)
+        h.add(
+            FirstMeetingScheduled(proposal_id=proposal, meeting_on=h.day(proposed, 7)),
+            pstream,
+            branch,
+            office,
+            proposed,
+        )
     if rng.random() < 0.6:
-        h.add(MatchAccepted(proposal_id=proposal, side=rng.choice(("mentee", "mentor"))), pstream, branch, office, proposed)
+        h.add(
+            MatchAccepted(proposal_id=proposal, side=rng.choice(("mentee", "mentor"))),
+            pstream,
+            branch,
+            office,
+            proposed,
+        )
     fate = rng.random()
     if fate < 0.15:
         return  # the proposal stays open
     if fate < 0.25:
         reason = rng.choice(get_args(DeclineReason))
-        declined = MatchDeclined(proposal_id=proposal, mentee_id=mentee, mentor_id=mentor_id, side="mentee", reason=reason)
+        declined = MatchDeclined(
+            proposal_id=proposal, mentee_id=mentee, mentor_id=mentor_id, side="mentee", reason=reason
+        )
         h.add(declined, pstream, branch, office, h.day(proposed, 10))
         return
     if fate < 0.3:
@@ -178,12 +202,14 @@ def _duo(
     for _ in range(rng.randrange(6)):
         day = h.day(day, 30)
         topics = tuple(rng.sample(get_args(MeetingTopic), rng.randrange(1, 3)))
-        meeting = MeetingLogged(duo_id=duo, met_on=day, duration_minutes=rng.choice((30, 60, 90)), mode="online", topics=topics)
+        meeting = MeetingLogged(
+            duo_id=duo, met_on=day, duration_minutes=rng.choice((30, 60, 90)), mode="online", topics=topics
+        )
         h.add(meeting, stream, branch, office, day)
     ended = h.day(formed, 240) if rng.random() < 0.7 else None
     if rng.random() < 0.5:
         job, started = uuid.uuid4(), h.day(formed, 420)
-        contract = rng.choice(("permanent", "fixed_term", "fixed_term", "temporary_agency", "other"))
+        contract: ContractType = rng.choice((*get_args(ContractType), "fixed_term"))
         months = rng.choice((2, 3, 4, 6)) if contract == "fixed_term" else None
         found = JobFound(
             duo_id=duo,
@@ -202,17 +228,35 @@ def _duo(
             )
             h.add(extended, stream, branch, office, h.day(started, 90))
         if rng.random() < 0.2:
-            h.add(JobEnded(duo_id=duo, job_id=job, mentee_id=mentee, ended_on=h.day(started, 60)), stream, branch, office, started)
+            h.add(
+                JobEnded(duo_id=duo, job_id=job, mentee_id=mentee, ended_on=h.day(started, 60)),
+                stream,
+                branch,
+                office,
+                started,
+            )
     if rng.random() < 0.2:
         started = h.day(formed, 300)
-        h.add(TrainingStarted(duo_id=duo, mentee_id=mentee, started_on=started, qualifying=True), stream, branch, office, started)
+        h.add(
+            TrainingStarted(duo_id=duo, mentee_id=mentee, started_on=started, qualifying=True),
+            stream,
+            branch,
+            office,
+            started,
+        )
     if rng.random() < 0.1:
         started = h.day(formed, 300)
         h.add(InternshipStarted(duo_id=duo, mentee_id=mentee, started_on=started), stream, branch, office, started)
     if ended is None:
         return
     reason = rng.choice(get_args(EndReason))
-    h.add(DuoEnded(duo_id=duo, mentee_id=mentee, mentor_id=mentor, ended_on=ended, reason=reason), stream, branch, office, ended)
+    h.add(
+        DuoEnded(duo_id=duo, mentee_id=mentee, mentor_id=mentor, ended_on=ended, reason=reason),
+        stream,
+        branch,
+        office,
+        ended,
+    )
     if rng.random() < 0.6:
         survey = MenteeSurveyRecorded(
             duo_id=duo,
@@ -222,11 +266,12 @@ def _duo(
         )
         h.add(survey, stream, branch, office, ended)
     if rng.random() < 0.5:
-        survey = MentorSurveyRecorded(duo_id=duo, feels_useful=rng.random() < 0.8, adds_professional_value=False)
-        h.add(survey, stream, branch, office, ended)
-    for months in (3, 6, 12):
+        mentor_survey = MentorSurveyRecorded(duo_id=duo, feels_useful=rng.random() < 0.8, adds_professional_value=False)
+        h.add(mentor_survey, stream, branch, office, ended)
+    after: FollowUpMonths
+    for after in get_args(FollowUpMonths):
         if rng.random() < 0.4:
-            due = ended + timedelta(days=months * 30)
+            due = ended + timedelta(days=after * 30)
             status = rng.choice(get_args(EmploymentStatus))
-            follow_up = FollowUpRecorded(duo_id=duo, mentee_id=mentee, months=months, status=status, recorded_on=due)
+            follow_up = FollowUpRecorded(duo_id=duo, mentee_id=mentee, months=after, status=status, recorded_on=due)
             h.add(follow_up, stream, branch, office, due)

@@ -5,6 +5,8 @@ slices, dates and definitions; and so do read models filled from a whole ledger 
 from __future__ import annotations
 
 import random
+import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,12 +16,27 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.reporting.adapters.projection import ledger_envelopes, ledger_writer, reporting_tables_ddl
+from services.reporting.adapters.projection import (
+    ledger_envelopes,
+    ledger_writer,
+    mentee_counts,
+    reporting_tables_ddl,
+    stream_history,
+)
 from services.reporting.adapters.read_figures import read_figures
+from services.reporting.adapters.read_lists import (
+    read_coordination,
+    read_duos_formed_by_office_and_year,
+    read_history,
+    read_mentee_counts,
+    read_trail,
+)
 from services.reporting.adapters.read_models import TABLES, fill_read_models
+from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import SUSTAINABLE_WORK
+from services.reporting.domain.plan import formed_by_area
 from services.reporting.domain.programme import programme_of
-from services.reporting.domain.report import Slice, figures
+from services.reporting.domain.report import TRAILS, Slice, figures, trail
 from shared.eventstore.postgres import init_connection
 from shared.tenancy import TIMEZONES, Tenant
 from tests.reporting_histories import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
@@ -77,6 +94,32 @@ async def assert_read_models_equal_the_fold(con: asyncpg.Connection, rng: random
         for branch in OFFICES_BY_BRANCH:
             oracle = figures(everything, Slice(branch), day, work)
             assert await read_figures(con, Slice(branch), day, cutoff, work, None) == oracle, ("federation", day)
+            p = programme_of(await ledger_envelopes(con, branch, cutoff), cutoff)
+            offices = rng.choice((None, frozenset(rng.sample(OFFICES_BY_BRANCH[branch], 1))))
+            limit = rng.choice((1, 3, 200))
+            lists = await read_coordination(con, Offices(branch, offices), day, cutoff, limit)
+            assert lists == coordination(p, Offices(branch, offices), day, limit), ("lists", day, branch, offices)
+            for figure in TRAILS:
+                where = rng.choice(slices(rng))[1]
+                if where.branch == branch:
+                    assert await read_trail(con, where, day, cutoff, figure, work) == trail(p, where, day, figure, work)
+        formed = formed_by_area(await read_duos_formed_by_office_and_year(con, Tenant.BE, cutoff))
+        belgian = programme_of(await ledger_envelopes(con, Tenant.BE, cutoff), cutoff).duos.values()
+        areas = ((d.place.province if d.place.region == "Flanders" else d.place.region, d) for d in belgian)
+        assert formed == dict(Counter((area, d.formed_on.year) for area, d in areas if area))
+    for of in (*OFFICES_BY_BRANCH, None):
+        assert await read_mentee_counts(con, of) == await mentee_counts(con, of)
+
+
+async def assert_histories_equal_the_ledger_scan(con: asyncpg.Connection, rng: random.Random) -> None:
+    subjects = await con.fetch("SELECT tenant, data FROM ledger ORDER BY event_id LIMIT 40")
+    for row in rng.sample(subjects, min(8, len(subjects))):
+        for value in row["data"].values():
+            if isinstance(value, str) and len(value) == 36:
+                branch = Tenant(row["tenant"])
+                read = await read_history(con, branch, uuid.UUID(value))
+                scanned = await stream_history(con, branch, uuid.UUID(value))
+                assert read and sorted(read, key=str) == sorted(scanned, key=str)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -91,6 +134,7 @@ async def test_read_models_equal_the_fold_of_the_ledger_whatever_the_order(
     await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
     await apply_in_any_order(con, seed, size)
     await assert_read_models_equal_the_fold(con, random.Random(seed), days)
+    await assert_histories_equal_the_ledger_scan(con, random.Random(seed))
     # The same read models filled at once from the whole ledger, as a rebuild fills them.
     await con.execute(f"TRUNCATE {', '.join(TABLES)}")
     await fill_read_models(con, "ledger")

@@ -97,11 +97,12 @@ def _facts_of(alias: str, duo: str, kinds: tuple[str, ...], cutoff: str) -> str:
 OUTCOMES = (JobFound.event_type, TrainingStarted.event_type, InternshipStarted.event_type)
 
 
-def _sustainable_job(q: Params, cutoff: str, sustainable: str) -> str:
+def sustainable_job(q: Params, cutoff: str, sustainable: str) -> str:
     """SQL: the job `j` counts as sustainable work under the definition, with its contract as extended by then."""
     work = SUSTAINABLE_WORK[sustainable]
     months = (
-        f"coalesce((SELECT c.contract_months FROM rm_duo_facts c WHERE {_facts_of('c', 'j', (ContractExtended.event_type,), cutoff)} "
+        "coalesce((SELECT c.contract_months FROM rm_duo_facts c WHERE "
+        f"{_facts_of('c', 'j', (ContractExtended.event_type,), cutoff)} "
         "AND c.job_id = j.job_id ORDER BY c.occurred_at DESC, c.event_id DESC LIMIT 1), j.contract_months)"
     )
     more = ">" if work.strictly_more else ">="
@@ -129,11 +130,15 @@ async def figure_counts(
     window = f"make_interval(months => {q(OUTCOME_WINDOW_MONTHS)})"
     duos = duos_as_of(q, c, slice_filter(q, "d", where, "formed_on"))
     ended = f"SELECT * FROM duos WHERE ended_on <= {d}"
-    sustainable_job = _sustainable_job(q, c, sustainable)
-    meetings = f"SELECT m.* FROM rm_duo_facts m JOIN duos USING (duo_id) WHERE m.event_type = '{MeetingLogged.event_type}' AND m.recorded_at <= {c}"
+    job_counts = sustainable_job(q, c, sustainable)
+    meetings = (
+        "SELECT m.* FROM rm_duo_facts m JOIN duos USING (duo_id) "
+        f"WHERE m.event_type = '{MeetingLogged.event_type}' AND m.recorded_at <= {c}"
+    )
     inactive_since = f"({d}::date - {q(INACTIVE_AFTER_DAYS)}::int)"
     surveys = (
-        f"SELECT DISTINCT ON (s.duo_id, s.event_type) s.event_type, s.answers FROM rm_duo_facts s JOIN ended USING (duo_id) "
+        "SELECT DISTINCT ON (s.duo_id, s.event_type) s.event_type, s.answers "
+        "FROM rm_duo_facts s JOIN ended USING (duo_id) "
         f"WHERE s.event_type IN ('{MenteeSurveyRecorded.event_type}', '{MentorSurveyRecorded.event_type}') "
         f"AND s.recorded_at <= {c} ORDER BY s.duo_id, s.event_type, {last_first('s')}"
     )
@@ -147,7 +152,7 @@ async def figure_counts(
              {_facts_of("o", "x", OUTCOMES, c)} AND o.on_day <= x.ended_on + {window})) AS positive,
           (SELECT count(*) FROM ended x WHERE EXISTS (SELECT 1 FROM rm_duo_facts j WHERE
              {_facts_of("j", "x", (JobFound.event_type,), c)} AND j.on_day <= x.ended_on + {window}
-             AND {sustainable_job})) AS sustainable,
+             AND {job_counts})) AS sustainable,
           (SELECT count(*) FROM meetings) AS meetings,
           (SELECT coalesce(sum(minutes), 0) FROM meetings) AS minutes,
           (SELECT coalesce(jsonb_object_agg(t, n), '{{}}') FROM (SELECT t, count(*) AS n FROM meetings, unnest(topics) t
@@ -219,8 +224,8 @@ async def _applications(con: asyncpg.Connection, where: Slice, cutoff: datetime)
           WHERE a.recorded_at <= {q(cutoff)} AND {slice_filter(q, "a", where, "day")})
         SELECT (SELECT count(DISTINCT mentee_id) FROM a) AS registered,
                (SELECT count(*) FROM a WHERE failed_rules IS NOT NULL) AS refused,
-               (SELECT coalesce(jsonb_object_agg(r, n), '{{}}') FROM (SELECT r, count(*) AS n FROM a, unnest(failed_rules) r
-                  GROUP BY r) x) AS by_rule
+               (SELECT coalesce(jsonb_object_agg(r, n), '{{}}') FROM (SELECT r, count(*) AS n
+                  FROM a, unnest(failed_rules) r GROUP BY r) x) AS by_rule
         """,
         *q.values,
     )
@@ -265,7 +270,7 @@ async def _active_mentors(
     count: int = await con.fetchval(
         f"""
         WITH t AS (SELECT DISTINCT ON (mentor_id) * FROM rm_mentors m WHERE m.kind = 'trained' AND m.recorded_at <= {c}
-          AND {place_filter(q, "m", of_branch, None)} ORDER BY m.mentor_id, {last_first('m')})
+          AND {place_filter(q, "m", of_branch, None)} ORDER BY m.mentor_id, {last_first("m")})
         SELECT count(*) FROM t WHERE t.day <= {d} AND {slice_filter(q, "t", where, "day")}
           AND coalesce({left} > {d}, true)
         """,

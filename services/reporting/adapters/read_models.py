@@ -96,7 +96,9 @@ _UUID_TEXT = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
 
 def _case(mapping: dict[str, str], otherwise: str = "NULL") -> str:
-    return "CASE l.event_type " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in mapping.items()) + f" ELSE {otherwise} END"
+    return (
+        "CASE l.event_type " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in mapping.items()) + f" ELSE {otherwise} END"
+    )
 
 
 READ_MODELS = (
@@ -258,7 +260,8 @@ class SubjectIndex:
         return (
             f"INSERT INTO {self.table}{suffix} (subject, event_id, tenant) SELECT s.subject, l.event_id, l.tenant "
             f"FROM {source} l CROSS JOIN LATERAL (SELECT v.value AS subject FROM jsonb_each_text(l.data) v "
-            f"WHERE v.value ~ {_UUID_TEXT} UNION SELECT right(l.stream_id, 36) WHERE right(l.stream_id, 36) ~ {_UUID_TEXT}"
+            f"WHERE v.value ~ {_UUID_TEXT} UNION SELECT right(l.stream_id, 36) "
+            f"WHERE right(l.stream_id, 36) ~ {_UUID_TEXT}"
             f") s{only} ON CONFLICT (subject, event_id) DO NOTHING"
         )
 
@@ -269,9 +272,7 @@ _ALL = (*READ_MODELS, SubjectIndex())
 
 @functools.cache
 def _one_fact_statements(source: str, event_type: str) -> tuple[str, ...]:
-    return tuple(
-        m.statement(source, one_fact=True) for m in _ALL if not m.event_types or event_type in m.event_types
-    )
+    return tuple(m.statement(source, one_fact=True) for m in _ALL if not m.event_types or event_type in m.event_types)
 
 
 async def keep_read_models(con: asyncpg.Connection, event_id: object, event_type: str, source: str = "ledger") -> None:

@@ -12,9 +12,9 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reporting.adapters.projection import programme
+from services.reporting.adapters.read_lists import read_coordination
 from services.reporting.api.figures import _cutoff
-from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices, coordination
+from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.clock import utc_now
@@ -115,7 +115,7 @@ async def get_coordination(
     where = Offices(identity.branch, frozenset({office}) if office else identity.offices)
     day, cutoff = _cutoff(request, identity.branch, as_of)
     async with request.app.state.runtime.pool.acquire() as con:
-        p = await programme(con, identity.branch, cutoff)
+        lists = await read_coordination(con, where, day, cutoff, limit)
     return {
         "as_of": day.isoformat(),
         "branch": identity.branch.value,
@@ -123,7 +123,7 @@ async def get_coordination(
         "offices_of_caller": sorted(
             o for o, (branch, _, _) in OFFICES.items() if branch == identity.branch and identity.may_reach_office(o)
         ),
-        **coordination(p, where, day, limit),
+        **lists,
         "parked": await parked_of_branch(request, where),
         "health": await platform_health(request),
     }

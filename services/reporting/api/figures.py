@@ -11,10 +11,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from services.reporting.adapters.projection import mentee_counts, programme, stream_history
+from services.reporting.adapters.read_figures import read_figures
+from services.reporting.adapters.read_lists import (
+    read_duos_formed_by_office_and_year,
+    read_history,
+    read_mentee_counts,
+    read_trail,
+)
 from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUSTAINABLE_WORK
-from services.reporting.domain.plan import PLAN_VERSION, cost_per_duo, overall_cost_per_duo, plan_rows, yearly_return
-from services.reporting.domain.report import TRAILS, Slice, figures, trail
+from services.reporting.domain.plan import (
+    PLAN_VERSION,
+    cost_per_duo,
+    formed_by_area,
+    overall_cost_per_duo,
+    plan_rows,
+    yearly_return,
+)
+from services.reporting.domain.report import TRAILS, Slice
 from services.reporting.domain.rollup import rollup
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
@@ -57,7 +70,7 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
     """Registered mentees and applications of the caller's branch, in total and by office; for the federation,
     the total and each branch's total (no office detail)."""
     async with request.app.state.runtime.pool.acquire() as con:
-        return await mentee_counts(con, identity.branch)
+        return await read_mentee_counts(con, identity.branch)
 
 
 CSV: dict[int | str, dict[str, Any]] = {
@@ -85,20 +98,20 @@ async def get_figures(
     sustainable_work = _definition(sustainable_work)
     async with request.app.state.runtime.pool.acquire() as con:
         if identity.branch is None:
-            everything = await programme(con, None, cutoff)
             by_branch = {
-                t.value: figures(everything, Slice(t, None, province, year), day, sustainable_work) for t in Tenant
+                t.value: await read_figures(con, Slice(t, None, province, year), day, cutoff, sustainable_work)
+                for t in Tenant
             }
             answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch)}
         else:
-            p = await programme(con, identity.branch, cutoff)
+            where = _slice(identity, office, province, year)
             answer = {
                 "as_of": day.isoformat(),
                 "branch": identity.branch.value,
                 "office": office,
                 "province": province,
                 "year": year,
-                "figures": figures(p, _slice(identity, office, province, year), day, sustainable_work),
+                "figures": await read_figures(con, where, day, cutoff, sustainable_work, identity.branch),
             }
     return _csv(answer) if format == "csv" else answer
 
@@ -117,10 +130,9 @@ async def get_trail(
     """The audit trail of a figure: the ids of the events it counts, and the definition it was computed under;
     read each with GET /history of its subject."""
     day, cutoff = _cutoff(request, identity.branch, as_of)
+    where, work = _slice(identity, office, province, year), _definition(sustainable_work)
     async with request.app.state.runtime.pool.acquire() as con:
-        p = await programme(con, identity.branch, cutoff)
-    where = _slice(identity, office, province, year)
-    return {"as_of": day.isoformat(), **trail(p, where, day, figure, _definition(sustainable_work))}
+        return {"as_of": day.isoformat(), **await read_trail(con, where, day, cutoff, figure, work)}
 
 
 @router.get("/plan", openapi_extra=roles_doc(*FIGURE_READERS), responses=CSV)
@@ -135,14 +147,17 @@ async def get_plan(
     duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied."""
     day, cutoff = _cutoff(request, identity.branch, as_of)
     sustainable_work = _definition(sustainable_work)
+    branch = Tenant.BE if identity.branch in (None, Tenant.BE) else identity.branch
     async with request.app.state.runtime.pool.acquire() as con:
-        p = await programme(con, Tenant.BE if identity.branch in (None, Tenant.BE) else identity.branch, cutoff)
-    formed: dict[tuple[str, int], int] = {}
-    for duo in p.duos.values():
-        area = duo.place.province if duo.place.region == "Flanders" else duo.place.region
-        if area:
-            formed[(area, duo.formed_on.year)] = formed.get((area, duo.formed_on.year), 0) + 1
-    jobs = figures(p, Slice(Tenant.BE), day, sustainable_work)["sustainable_work"]["numerator"]
+        formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, cutoff))
+        # The plan is the Belgian branch's: another branch's sustainable jobs are not held against it.
+        jobs = (
+            (await read_figures(con, Slice(Tenant.BE), day, cutoff, sustainable_work, branch))["sustainable_work"][
+                "numerator"
+            ]
+            if branch is Tenant.BE
+            else 0
+        )
     answer = {
         "as_of": day.isoformat(),
         "plan": PLAN_VERSION,
@@ -171,7 +186,7 @@ async def get_history(subject_id: uuid.UUID, request: Request, identity: Auditor
     happened, when it was recorded, by which actor, its correlation and causation. No personal data."""
     assert identity.branch is not None
     async with request.app.state.runtime.pool.acquire() as con:
-        return await stream_history(con, identity.branch, subject_id)
+        return await read_history(con, identity.branch, subject_id)
 
 
 def _csv(answer: dict) -> PlainTextResponse:

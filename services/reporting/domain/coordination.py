@@ -42,18 +42,34 @@ class Offices:
         )
 
 
-def _listed(items: list[dict], limit: int) -> dict:
-    return {"total": len(items), "items": items[:limit]}
+Listed = tuple[int, list[dict]]  # a list's total, and its first items
+
+
+def _listed(items: list[dict], limit: int) -> Listed:
+    return len(items), items[:limit]
 
 
 def coordination(p: Programme, where: Offices, as_of: date, limit: int = DEFAULT_LIMIT) -> dict:
     """The coordinator's lists for their offices as of `as_of` (the programme holds only facts recorded by then);
     each list has its total and at most `limit` items, the most urgent first. Ids only: reporting holds no names."""
+    return stated_lists(
+        _listed(waiting_mentees(p, where, as_of), limit),
+        _listed(open_proposals(p, where, as_of), limit),
+        _listed(inactive_duos(p, where, as_of), limit),
+        _listed(follow_ups_due(p, where, as_of), limit),
+    )
+
+
+def stated_lists(waiting: Listed, proposals: Listed, inactive: Listed, follow_ups: Listed) -> dict:
+    """The four lists as the API states them, each with its definition (the fold's and the read models' alike)."""
+    lists = {
+        "waiting_mentees": (waiting, WAITING_FOR_A_MENTOR),
+        "open_proposals": (proposals, OPEN_PROPOSAL),
+        "inactive_duos": (inactive, INACTIVE_DUO),
+        "follow_ups_due": (follow_ups, FOLLOW_UP_DUE),
+    }
     return {
-        "waiting_mentees": {**_listed(waiting_mentees(p, where, as_of), limit), "definition": WAITING_FOR_A_MENTOR.key},
-        "open_proposals": {**_listed(open_proposals(p, where, as_of), limit), "definition": OPEN_PROPOSAL.key},
-        "inactive_duos": {**_listed(inactive_duos(p, where, as_of), limit), "definition": INACTIVE_DUO.key},
-        "follow_ups_due": {**_listed(follow_ups_due(p, where, as_of), limit), "definition": FOLLOW_UP_DUE.key},
+        **{name: {"total": total, "items": items, "definition": d.key} for name, ((total, items), d) in lists.items()},
         "definitions": {d.key: d.text for d in (WAITING_FOR_A_MENTOR, OPEN_PROPOSAL, INACTIVE_DUO, FOLLOW_UP_DUE)},
     }
 

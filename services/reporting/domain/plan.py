@@ -6,7 +6,10 @@ Brussels subsidy, while its years add up to 4,979 (docs/domain.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from shared.tenancy import OFFICES
 
 PLAN_VERSION = "memorandum-2024-annex/v1"
 YEARS = (2024, 2025, 2026, 2027)
@@ -51,6 +54,17 @@ def planned(area: str, year: int) -> int:
     if area == "Flanders":
         return sum(PLANNED_DUOS[p][index] for p in FLANDERS)
     return PLANNED_DUOS[area][index]
+
+
+def formed_by_area(by_office: Iterable[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
+    """Duos formed per plan area (a Flemish province, or the region elsewhere) and year, from (office, year, duos)."""
+    formed: dict[tuple[str, int], int] = {}
+    for office, year, duos in by_office:
+        _, region, province = OFFICES.get(office, (None, None, None))
+        area = province if region == "Flanders" else region
+        if area:
+            formed[(area, year)] = formed.get((area, year), 0) + duos
+    return formed
 
 
 def plan_rows(formed: dict[tuple[str, int], int]) -> list[PlanRow]:
