@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reporting.adapters.projection import build_consumer
+from services.reporting.adapters.read_models import fill_once
 from services.reporting.api import router
 from services.reporting.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
@@ -12,6 +13,13 @@ from shared.config import ServiceSettings, load_service_settings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
 from shared.topics import declared_topics
+
+
+async def fill_read_models_once(runtime: ServiceRuntime) -> None:
+    """A ledger kept before the read models existed fills them in once, at start (migration 4)."""
+    assert runtime.pool is not None
+    async with runtime.pool.acquire() as con:
+        await fill_once(con)
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -23,6 +31,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
             resolved,
             publishes=False,
             migrations=MIGRATIONS,
+            background=[fill_read_models_once],
             subscriptions=[
                 Subscription(build_consumer, {t.name: t.producer for t in declared_topics(resolved.topic_prefix)})
             ],

@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.reporting.adapters.projection import (
+    LEDGER_COLUMNS,
     ledger_envelopes,
+    ledger_row,
     ledger_writer,
     mentee_counts,
     reporting_tables_ddl,
@@ -31,13 +33,15 @@ from services.reporting.adapters.read_lists import (
     read_mentee_counts,
     read_trail,
 )
-from services.reporting.adapters.read_models import TABLES, fill_read_models
+from services.reporting.adapters.read_models import TABLES, fill_once, fill_read_models
 from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import SUSTAINABLE_WORK
 from services.reporting.domain.plan import formed_by_area
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.report import TRAILS, Slice, figures, trail
+from services.reporting.migrations import MIGRATIONS
 from shared.eventstore.postgres import init_connection
+from shared.migrations import migrate
 from shared.tenancy import TIMEZONES, Tenant
 from tests.reporting_histories import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
 
@@ -139,3 +143,27 @@ async def test_read_models_equal_the_fold_of_the_ledger_whatever_the_order(
     await con.execute(f"TRUNCATE {', '.join(TABLES)}")
     await fill_read_models(con, "ledger")
     await assert_read_models_equal_the_fold(con, random.Random(seed + 1), days)
+
+
+async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        await init_connection(connection)
+        await migrate(connection, MIGRATIONS, upto={"reporting": 3})
+        envelopes = random_history(7, 8)
+        insert = (
+            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
+            f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
+        )
+        await connection.executemany(insert, [ledger_row(e) for e in envelopes])
+        await migrate(connection, MIGRATIONS)
+        day = START + timedelta(days=SPAN_DAYS)
+        assert (await read_figures(connection, Slice(Tenant.BE), day, end_of(day)))["duos_formed"] == 0
+        assert await fill_once(connection) is True
+        assert await fill_once(connection) is False  # once
+        recorded = await ledger_envelopes(connection, Tenant.BE, end_of(day))
+        oracle = figures(programme_of(recorded), Slice(Tenant.BE), day)
+        assert oracle["duos_formed"] > 0
+        assert await read_figures(connection, Slice(Tenant.BE), day, end_of(day), of_branch=Tenant.BE) == oracle
+    finally:
+        await connection.close()

@@ -285,3 +285,15 @@ async def fill_read_models(con: asyncpg.Connection, source: str, suffix: str = "
     """Every read-model row of a whole ledger, set-based (a rebuild): tables named with `suffix`."""
     for model in _ALL:
         await con.execute(model.statement(source, suffix))
+
+
+async def fill_once(con: asyncpg.Connection) -> bool:
+    """Fill the read models from a ledger kept before they existed, once (migration 4 says whether it must be);
+    True when it did. Replicas starting together take turns on the lock: the first fills, the others find it done."""
+    async with con.transaction():
+        await con.execute("LOCK TABLE rm_filled IN EXCLUSIVE MODE")
+        if await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_filled)"):
+            return False
+        await fill_read_models(con, "ledger")
+        await con.execute("INSERT INTO rm_filled DEFAULT VALUES")
+        return True

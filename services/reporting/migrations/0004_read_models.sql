@@ -111,3 +111,9 @@ CREATE TABLE IF NOT EXISTS rm_subjects (
     tenant         TEXT        NOT NULL,
     PRIMARY KEY (subject, event_id)
 );
+
+-- Whether the read models hold every fact the ledger held when they were made. A new database's ledger is empty:
+-- filled. A ledger kept before this version is filled in once, set-based, by the service when it starts
+-- (read_models.fill_once), while its consumer goes on (each fact is written once whoever writes it first).
+CREATE TABLE IF NOT EXISTS rm_filled (filled_at TIMESTAMPTZ NOT NULL DEFAULT now());
+INSERT INTO rm_filled SELECT now() WHERE NOT EXISTS (SELECT 1 FROM ledger) AND NOT EXISTS (SELECT 1 FROM rm_filled);
