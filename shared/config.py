@@ -100,6 +100,8 @@ class ServiceSettings:
     topic_prefix: str = ""
     # How tokens are verified; None: from the environment at start-up (shared.auth.keys.configured_verifier).
     token_verifier: TokenVerifier | None = None
+    # The token Prometheus sends for /metrics; None: from the environment at start-up (shared.scrape_token).
+    scrape_token: str | None = None
     # How this service authenticates to Kafka; None: PLAINTEXT, no authentication (the embedded broker).
     kafka_security: KafkaSecurity | None = None
 

@@ -21,6 +21,8 @@ from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.openapi_refusals import document_refusals
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
+from shared.scrape_token import check_scrape_token, configured_scrape_token
+from shared.security_headers import SecurityHeaders
 
 
 def _field_path(loc: tuple) -> str:
@@ -94,6 +96,7 @@ def create_service_app(
     app.add_middleware(Correlate)
     metrics = app.state.metrics = ServiceMetrics()
     app.add_middleware(Measure, metrics=metrics)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, the refusals of the others too
 
     @app.get(
         "/health",
@@ -119,8 +122,9 @@ def create_service_app(
 
     @app.get("/metrics", tags=["operations"], response_class=Response, include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
-        """Prometheus text format: requests, latency, outbox, consumers (shared/metrics.py). No token: never publish."""
+        """Prometheus text format (shared/metrics.py): requests, latency, outbox, consumers; scrape token only."""
         runtime: ServiceRuntime = request.app.state.runtime
+        check_scrape_token(request, runtime.settings.scrape_token or configured_scrape_token(os.environ))
         checks = await runtime.health_checks()
         now = utc_now()
         status, _reasons = decide(checks, now, runtime.stall_after_s)

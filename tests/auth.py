@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from shared.auth.identity import Identity, Role
@@ -11,6 +12,7 @@ from shared.tenancy import Tenant
 
 KEYS = new_key_pair()
 VERIFIER = TokenVerifier(public_pem=KEYS.public_pem)
+SCRAPE_TOKEN = secrets.token_urlsafe(16)  # what the tests' Prometheus sends for /metrics
 
 
 def token(

@@ -6,9 +6,6 @@ and has no private key on the platform at all.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth.tokens import EMBEDDED_ISSUER, TokenVerifier
+from shared.local_secrets import duo_home, ensure_secret_file
 
 PRIVATE_KEY_FILE = "token-signing.key"
 PUBLIC_KEY_FILE = "token-signing.pub"
@@ -41,21 +39,9 @@ def new_key_pair() -> KeyPair:
 
 
 def ensure_key_pair(home: Path) -> KeyPair:
-    """The data folder's key pair, made on first use; the private key is readable by its owner only.
-
-    Services starting together may all get here first: the key file is created by one atomic
-    link, so exactly one key wins and every process reads that one (the public key is derived).
-    """
-    private_path = home / PRIVATE_KEY_FILE
-    if not private_path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        candidate = home / f".{PRIVATE_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        candidate.touch(mode=0o600)
-        candidate.write_text(new_key_pair().private_pem)
-        with contextlib.suppress(FileExistsError):
-            os.link(candidate, private_path)
-        candidate.unlink()
-    private_pem = private_path.read_text()
+    """The data folder's key pair, made on first use; the private key is readable by its owner only
+    (one key wins when services start together: shared.local_secrets; the public key is derived)."""
+    private_pem = ensure_secret_file(home / PRIVATE_KEY_FILE, lambda: new_key_pair().private_pem)
     pair = KeyPair(private_pem, _public_pem_of(private_pem))
     public_path = home / PUBLIC_KEY_FILE
     if not public_path.exists():
@@ -77,5 +63,4 @@ def configured_verifier(environ: Mapping[str, str]) -> TokenVerifier:
     DUO_TOKEN_ISSUER), or else against the embedded key pair of DUO_HOME, made on first start."""
     if jwks_url := environ.get("DUO_JWKS_URL"):
         return TokenVerifier(jwks_url=jwks_url, issuer=environ.get("DUO_TOKEN_ISSUER") or EMBEDDED_ISSUER)
-    home = Path(environ.get("DUO_HOME") or ".duo").resolve()
-    return TokenVerifier(public_pem=ensure_key_pair(home).public_pem)
+    return TokenVerifier(public_pem=ensure_key_pair(duo_home(environ)).public_pem)

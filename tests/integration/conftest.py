@@ -14,7 +14,7 @@ from services.intake.app import create_app
 from services.matching.app import create_app as create_matching
 from services.tracking.app import create_app as create_tracking
 from shared.config import ServiceSettings
-from tests.auth import VERIFIER, bearer
+from tests.auth import SCRAPE_TOKEN, VERIFIER, bearer
 from tests.conftest import unique
 from tests.integration.intake_harness import BE, EXAMPLES_DATED, IntakeHarness
 from tests.integration.matching_harness import MatchingHarness
@@ -30,6 +30,7 @@ async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
         kafka_bootstrap_servers=infra.kafka_bootstrap,
         topic_prefix=prefix,
         token_verifier=VERIFIER,
+        scrape_token=SCRAPE_TOKEN,
     )
     # A clock set back to the day the examples were written for, so their birth dates stay
     # eligible whatever year the tests run in; it still runs, so registrations keep their order.

@@ -18,6 +18,7 @@ from services.reporting.app import create_app as create_reporting
 from shared.auth.identity import Role
 from shared.auth.keys import new_key_pair
 from shared.config import ServiceSettings
+from shared.security_headers import SECURITY_HEADERS
 from tests.auth import VERIFIER, bearer, token
 from tests.integration.intake_harness import IntakeHarness, mentee_body, mentor_body
 
@@ -109,6 +110,7 @@ async def test_every_route_answers_every_role_of_every_branch_as_the_roles_table
             answer = await clients[service].request(method, path, json=body, headers=headers)
             want = expected(role, branch, path)
             got = ALLOWED if answer.status_code in (200, 201) else answer.status_code
+            assert {h: answer.headers.get(h) for h in SECURITY_HEADERS} == SECURITY_HEADERS, (path, answer.headers)
             assert got == want, (role.value, branch, method, path, answer.status_code, answer.text)
             if got != ALLOWED:
                 assert answer.json()["errors"], answer.text  # every refusal names its field and rule

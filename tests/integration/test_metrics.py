@@ -8,9 +8,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.reporting.app import create_app as create_reporting
+from shared.auth.identity import Role
 from shared.config import ServiceSettings
 from shared.tenancy import Tenant
-from tests.auth import VERIFIER
+from tests.auth import SCRAPE_TOKEN, VERIFIER, bearer
 from tests.conftest import eventually, unique
 from tests.integration.intake_harness import IntakeHarness, mentee_body
 from tests.integration.test_health_and_errors import message, registered, send
@@ -21,7 +22,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 async def scrape(client: httpx.AsyncClient) -> Samples:
-    answer = await client.get("/metrics")
+    answer = await client.get("/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
     return {
@@ -74,6 +75,7 @@ async def test_reporting_shows_lag_per_partition_and_parked_messages(infra, data
         kafka_session_timeout_ms=2000,
         topic_prefix=prefix,
         token_verifier=VERIFIER,
+        scrape_token=SCRAPE_TOKEN,
     )
     app = create_reporting(settings)
     async with (
@@ -98,3 +100,16 @@ async def test_reporting_shows_lag_per_partition_and_parked_messages(infra, data
         lags = {labels: v for (name, labels), v in samples.items() if name == "duo_consumer_lag_hint_messages"}
         assert lags and all(dict(labels)["topic"] == topic and v == 0 for labels, v in lags.items())
         assert value(samples, "duo_health_status", status="degraded") == 1  # parked: someone should look
+
+
+async def test_metrics_answer_only_the_scrape_token_not_a_staff_token_nor_anyone(intake: IntakeHarness) -> None:
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Bearer not-the-scrape-token"},
+        {"Authorization": f"Basic {SCRAPE_TOKEN}"},
+        bearer("BE", Role.BRANCH_ADMIN),  # a member of staff is no Prometheus
+    ):
+        answer = await intake.client.get("/metrics", headers=headers)
+        assert answer.status_code == 401, (headers, answer.text)
+        assert answer.json()["errors"][0]["field"] == "Authorization" and "duo_" not in answer.text
+    assert (await scrape(intake.client))[("duo_health_status", (("status", "ok"),))] == 1

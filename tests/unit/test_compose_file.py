@@ -55,7 +55,8 @@ def test_each_service_has_a_healthcheck_a_restart_policy_and_its_own_credentials
     assert list(urls) == [f"{name.upper()}_DATABASE_URL"]
     assert urls[f"{name.upper()}_DATABASE_URL"].startswith(f"postgresql://duo_{name}:")
     assert env["KAFKA_SASL_USERNAME"] == name
-    # Unauthenticated /health and /metrics: published on the host's loopback only.
+    # /metrics answers only the scrape token; /health, unauthenticated, on the host's loopback only.
+    assert VARIABLE.fullmatch(env["DUO_METRICS_TOKEN"])
     assert all(str(port).startswith("127.0.0.1:") for port in service["ports"])
 
 
@@ -70,7 +71,7 @@ def test_the_infrastructure_restarts_and_the_setup_runs_once(compose: dict[str, 
 def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for key, value in _environment(service).items():
-            if "PASSWORD" in key:
+            if "PASSWORD" in key or "TOKEN" in key:
                 assert VARIABLE.fullmatch(value), f"{name}.{key} is written in the file"
             if key.endswith("_DATABASE_URL"):
                 password = value.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]

@@ -266,7 +266,9 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
             for e in container.get("env", [])
             if "secretKeyRef" in e.get("valueFrom", {})
         }
-        assert secrets == {f"duo-{name}-database", f"duo-{name}-kafka"}, name
+        assert secrets == {f"duo-{name}-database", f"duo-{name}-kafka", "duo-metrics-scrape"}, name
+        scrape_token = next(e for e in container["env"] if e["name"] == "DUO_METRICS_TOKEN")
+        assert scrape_token["valueFrom"]["secretKeyRef"] == {"name": "duo-metrics-scrape", "key": "token"}
         assert not any("secretRef" in source for source in container.get("envFrom", []))
         selecting = [p for p in policies if _pod_selected(p["spec"]["podSelector"].get("matchLabels", {}), labels)]
         assert any(p["metadata"]["name"] == name for p in selecting), f"{name}: no NetworkPolicy of its own"
@@ -399,6 +401,9 @@ def test_the_alert_rules_use_only_metrics_the_services_expose() -> None:
         assert used <= names, f"{alert['alert']} uses {sorted(used - names)}"
     config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     assert config["rule_files"] == ["alerts.yml"]
+    # /metrics answers only the scrape token: every job sends it.
+    for job in config["scrape_configs"]:
+        assert job["authorization"]["credentials_file"].endswith("duo-metrics-scrape/token"), job["job_name"]
 
 
 def _with_components(tmp_path: Path, overlay: str, *, secret_files: bool = True) -> Path:
@@ -410,6 +415,7 @@ def _with_components(tmp_path: Path, overlay: str, *, secret_files: bool = True)
     for generator in generators if secret_files else []:
         for env in generator.get("envs", []):
             key = "url=postgresql://duo_x:made-up@db:5432/duo_x" if "database" in env else "password=made-up"
+            key = "token=made-up" if "metrics" in env else key
             (secrets / env).write_text(key + "\n")
         for file in generator.get("files", []):
             (secrets / file).write_text("sasl.mechanism=SCRAM-SHA-512\n")
@@ -436,7 +442,7 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
             for volume in pod.get("volumes", []):
                 if "secret" in volume:
                     wanted |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
-    assert len(wanted) == 10
+    assert len(wanted) == 11
     for name, key in wanted:
         assert key in secrets[name]["data"], f"{overlay}: the workloads read {name}/{key}, which is not generated"
 
@@ -466,6 +472,7 @@ def test_the_prometheus_operator_component_scrapes_each_service_and_carries_the_
     assert sorted(s["metadata"]["name"] for s in selected) == sorted(SERVICES)
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"
+    assert endpoint["authorization"]["credentials"] == {"name": "duo-metrics-scrape", "key": "token"}
     assert all(endpoint["port"] in {p["name"] for p in s["spec"]["ports"]} for s in selected)
     # The alert rules select job "duo" (deploy/prometheus/alerts.yml): the operator's job label is part-of's value.
     assert all(s["metadata"]["labels"][monitor["spec"]["jobLabel"]] == "duo" for s in selected)

@@ -8,10 +8,7 @@ services: the token is checked before anything else runs, so no database is need
 from __future__ import annotations
 
 import base64
-import importlib
 import json
-import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -20,14 +17,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from fastapi import FastAPI
 
 from shared.auth.tokens import AUDIENCE, EMBEDDED_ISSUER, InvalidToken
-from shared.config import ServiceSettings
 from tests.auth import KEYS, VERIFIER
-
-SERVICES = ("intake", "matching", "tracking", "reporting")
-PUBLIC_ROUTES = {("get", "/health")}
+from tests.service_apps import SERVICES, guarded_routes, service_apps
 
 
 def _pem(key) -> str:
@@ -135,30 +128,6 @@ def test_the_verifier_refuses_every_bad_token_with_a_reason_and_nothing_else(cas
     assert refused.value.reason, case
 
 
-def _apps() -> dict[str, FastAPI]:
-    apps = {}
-    for service in SERVICES:
-        create_app = importlib.import_module(f"services.{service}.app").create_app
-        app = create_app(ServiceSettings(service, "postgresql://unused/unused", "unused:9092"))
-        app.state.token_verifier = VERIFIER  # what the lifespan sets; the token is refused before the store is used
-        apps[service] = app
-    return apps
-
-
-def _placeholder(match: re.Match) -> str:
-    return "duos_formed" if match.group(1) == "figure" else str(uuid.uuid4())
-
-
-def _routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every documented operation but the public ones, placeholders filled with an id."""
-    routes = []
-    for path, operations in app.openapi()["paths"].items():
-        for method in operations:
-            if (method, path) not in PUBLIC_ROUTES:
-                routes.append((method, re.sub(r"\{(\w+)\}", _placeholder, path)))
-    return routes
-
-
 # One bad token of each kind: the probe's (a foreign RS256 key, `offices: 5`), unsigned, and not a JWT at all.
 KINDS = {"alg=RS256", "alg=PS256", "alg=none", "offices=5", "payload is a list"}
 
@@ -170,14 +139,14 @@ def _requests() -> Iterator[tuple[str, str, str, str]]:
     a minute); what is swept per route is that it has the check at all.
     """
     for service, app in APPS.items():
-        routes = _routes(app)
+        routes = guarded_routes(app)
         for index, (method, path) in enumerate(routes):
             for case, _ in CASES:
                 if index == 0 or case in KINDS:
                     yield service, method, path, case
 
 
-APPS = _apps()
+APPS = service_apps()
 TOKENS = dict(CASES)
 
 
