@@ -112,4 +112,4 @@ async def test_metrics_answer_only_the_scrape_token_not_a_staff_token_nor_anyone
         answer = await intake.client.get("/metrics", headers=headers)
         assert answer.status_code == 401, (headers, answer.text)
         assert answer.json()["errors"][0]["field"] == "Authorization" and "duo_" not in answer.text
-    assert (await scrape(intake.client))[("duo_health_status", (("status", "ok"),))] == 1
+    assert any(name == "duo_http_requests_total" for name, _labels in await scrape(intake.client))
