@@ -29,6 +29,7 @@ from typing import Any, Literal
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.consuming.group_lag import GroupLag
 from shared.consuming.progress import ConsumerProgress
 from shared.kafka import KafkaSecurity, aiokafka_options
 
@@ -111,6 +112,8 @@ class Checks:
     outbox: OutboxBacklog | None = None  # None: the service publishes nothing, or the database was not read
     consumers: tuple[ConsumerCheck, ...] = ()
     unread: tuple[str, ...] = field(default=())  # what could not be read although the database answered
+    # The broker's view of each consumer group's lag (shared/consuming/group_lag.py); None: not read.
+    group_lag: tuple[GroupLag, ...] | None = None
 
 
 def decide(checks: Checks, now: datetime, stall_after_s: float) -> tuple[Status, list[str]]:

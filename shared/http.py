@@ -125,7 +125,7 @@ def create_service_app(
         """Prometheus text format (shared/metrics.py): requests, latency, outbox, consumers; scrape token only."""
         runtime: ServiceRuntime = request.app.state.runtime
         check_scrape_token(request, runtime.settings.scrape_token or configured_scrape_token(os.environ))
-        checks = await runtime.health_checks()
+        checks = await runtime.health_checks(group_lag=True)
         now = utc_now()
         status, _reasons = decide(checks, now, runtime.stall_after_s)
         return Response(metrics.exposition(checks, status, now), media_type=CONTENT_TYPE)

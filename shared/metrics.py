@@ -18,7 +18,15 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import Scope
@@ -43,6 +51,11 @@ class ServiceMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # The process's CPU, memory, open files and start time, the interpreter's version and its garbage
+        # collections: prometheus-client's default collectors, in this app's registry.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.requests = Counter(
             "duo_http_requests",
             "HTTP requests answered, by method, route template and status code.",
@@ -108,6 +121,8 @@ class _ChecksCollector(Collector):
                 "Age of the oldest event still waiting in the outbox (0: none waits).",
                 max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
             )
+        if checks.group_lag is not None:
+            yield from _group_lag(checks)
         if not checks.consumers:
             return
         labels = ["consumer"]
@@ -157,3 +172,28 @@ class _ChecksCollector(Collector):
             applied.add_metric(name, float(consumer.applied_since_start))
             failures.add_metric(name, float(consumer.failures_since_start))
         yield from (lag, offset, parked_events, parked_messages, idle, processed, applied, failures)
+
+
+def _group_lag(checks: Checks) -> Iterable[Metric]:
+    labels = ["group", "topic", "partition"]
+    lag = GaugeMetricFamily(
+        "duo_consumer_group_lag_messages",
+        "Messages a consumer group has still to read on a partition: the broker's end offset minus the group's "
+        "committed offset (the same on every replica).",
+        labels=labels,
+    )
+    committed = GaugeMetricFamily(
+        "duo_consumer_group_committed_offset",
+        "The offset a consumer group committed on a partition, as the broker reports it.",
+        labels=labels,
+    )
+    end = GaugeMetricFamily(
+        "duo_topic_end_offset", "The next offset the broker will assign on a partition.", labels=labels
+    )
+    for partition in checks.group_lag or ():
+        where = [partition.group, partition.topic, str(partition.partition)]
+        lag.add_metric(where, float(partition.lag))
+        end.add_metric(where, float(partition.end))
+        if partition.committed is not None:
+            committed.add_metric(where, float(partition.committed))
+    yield from (lag, committed, end)

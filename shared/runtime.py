@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings
 from shared.consuming.consumer import Consumer
+from shared.consuming.group_lag import GroupLagReader
 from shared.consuming.progress import ConsumerProgress
 from shared.consuming.rewind import RewindOnNewLog
 from shared.consuming.subscriber import subscribe
@@ -63,6 +64,7 @@ class ServiceRuntime:
     # how long a backlog may go without progress (DUO_STALL_AFTER_S).
     progress: list[ConsumerProgress] = field(default_factory=list)
     broker_probe: BrokerProbe | None = None
+    group_lag: GroupLagReader | None = None  # the broker's view of the consumer groups' lag, for /metrics
     stall_after_s: float = field(default_factory=stall_after_s)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _closers: list = field(default_factory=list)
@@ -102,10 +104,14 @@ class ServiceRuntime:
                 metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
             rewinders: list[RewindOnNewLog] = []
+            groups: dict[str, tuple[str, ...]] = {}
             for subscription in self.subscriptions:
                 progress, rewind = subscribe(broker, s, subscription.build(self.pool), subscription.producers)
                 self.progress.append(progress)
                 rewinders.append(rewind)
+                groups[s.topic_prefix + progress.consumer] = tuple(subscription.producers)  # as subscribe names it
+            self.group_lag = GroupLagReader(s.kafka_bootstrap_servers, groups, s.kafka_security)
+            self._closers.append(self.group_lag.close)
             await broker.start()
             self._closers.append(broker.stop)
             self._tasks.append(
@@ -140,9 +146,16 @@ class ServiceRuntime:
         self._tasks.clear()
         self._closers.clear()
 
-    async def health_checks(self) -> Checks:
-        """What /health looks at: database, broker, outbox and each consumer (shared/health.py)."""
-        return await gather_checks(self.pool, self.broker_probe, self.publishes, self.progress)
+    async def health_checks(self, group_lag: bool = False) -> Checks:
+        """What /health looks at: database, broker, outbox and each consumer (shared/health.py); with `group_lag`,
+        also the consumer groups' lag from the broker (for /metrics: absent when the broker does not answer)."""
+        checks = await gather_checks(self.pool, self.broker_probe, self.publishes, self.progress)
+        if group_lag and self.group_lag is not None and checks.broker.reachable:
+            try:
+                checks = replace(checks, group_lag=await self.group_lag.read())
+            except Exception as err:  # a scrape without the figure; the next one asks again
+                log.warning("could not read the consumer groups' lag", error=type(err).__name__)
+        return checks
 
     async def outbox_pending(self) -> int:
         """Events appended but not yet acknowledged by the broker."""

@@ -55,6 +55,11 @@ async def test_intake_counts_requests_by_route_template_and_commands_by_latency(
     assert value(samples, "duo_dependency_up", dependency="database") == 1
     assert value(samples, "duo_outbox_pending_events") is not None
     assert value(samples, "duo_outbox_oldest_age_seconds") is not None
+    # The process and the interpreter (prometheus-client's default collectors).
+    names = {name for name, _labels in samples}
+    assert {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds"} <= names
+    assert {"python_info", "python_gc_collections_total"} <= names
+    assert value(samples, "process_resident_memory_bytes") > 0
 
     async def relayed() -> bool:
         return value(await scrape(intake.client), "duo_outbox_pending_events") == 0
@@ -99,6 +104,24 @@ async def test_reporting_shows_lag_per_partition_and_parked_messages(infra, data
         samples = await scrape(client)
         lags = {labels: v for (name, labels), v in samples.items() if name == "duo_consumer_lag_hint_messages"}
         assert lags and all(dict(labels)["topic"] == topic and v == 0 for labels, v in lags.items())
+
+        # The broker's view: both messages are at or behind the group's committed offsets, on whichever partition.
+        async def committed() -> bool:
+            samples = await scrape(client)
+            ours = {"group": prefix + "reporting", "topic": topic}
+            lag, ends = [], []
+            for (name, labels), v in samples.items():
+                if ours.items() <= dict(labels).items():
+                    (
+                        lag
+                        if name == "duo_consumer_group_lag_messages"
+                        else ends
+                        if name == "duo_topic_end_offset"
+                        else []
+                    ).append(v)
+            return len(lag) == 6 and sum(lag) == 0 and sum(ends) == 2  # six partitions, two messages
+
+        await eventually(committed, 30, "the group's committed offsets at the end offsets")
         assert value(samples, "duo_health_status", status="degraded") == 1  # parked: someone should look
 
 
