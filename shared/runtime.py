@@ -106,10 +106,11 @@ class ServiceRuntime:
             rewinders: list[RewindOnNewLog] = []
             groups: dict[str, tuple[str, ...]] = {}
             for subscription in self.subscriptions:
-                progress, rewind = subscribe(broker, s, subscription.build(self.pool), subscription.producers)
+                consumer = subscription.build(self.pool)
+                progress, rewind = subscribe(broker, s, consumer, subscription.producers)
                 self.progress.append(progress)
                 rewinders.append(rewind)
-                groups[s.topic_prefix + progress.consumer] = tuple(subscription.producers)  # as subscribe names it
+                groups[s.topic_prefix + consumer.name] = tuple(subscription.producers)  # the group subscribe joins
             self.group_lag = GroupLagReader(s.kafka_bootstrap_servers, groups, s.kafka_security)
             self._closers.append(self.group_lag.close)
             await broker.start()

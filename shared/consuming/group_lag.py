@@ -51,7 +51,7 @@ class GroupLagReader:
         security: KafkaSecurity | None = None,
         timeout_s: float = LOOK_TIMEOUT_S,
     ) -> None:
-        self._bootstrap_servers, self._security, self._timeout_s = bootstrap_servers, security, timeout_s
+        self._bootstrap_servers, self.security, self._timeout_s = bootstrap_servers, security, timeout_s
         self.groups = {group: tuple(topics) for group, topics in groups.items()}
         self._admin: AIOKafkaAdminClient | None = None
         self._offsets: AIOKafkaConsumer | None = None
@@ -89,7 +89,7 @@ class GroupLagReader:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._offsets is None:
-            options = aiokafka_options(self._security)
+            options = aiokafka_options(self.security)
             timeout_ms = int(self._timeout_s * 1000)
             self._admin = AIOKafkaAdminClient(
                 bootstrap_servers=self._bootstrap_servers, request_timeout_ms=timeout_ms, **options

@@ -290,8 +290,12 @@ async def test_the_runtime_hands_the_settings_security_to_every_client(monkeypat
     }.items():
         monkeypatch.setattr(runtime_module, name, fake)
     settings = ServiceSettings("matching", "postgresql://u@db/matching", "kafka:9092", kafka_security=scram())
-    runtime = ServiceRuntime(settings, subscriptions=[Subscription(lambda pool: None, {"duo.intake.events": "intake"})])  # type: ignore[arg-type,return-value]
+    consumer = SimpleNamespace(name="matching")
+    runtime = ServiceRuntime(
+        settings, subscriptions=[Subscription(lambda pool: consumer, {"duo.intake.events": "intake"})]
+    )  # type: ignore[arg-type,return-value]
     await runtime.start()
     await runtime.stop()
     assert seen["ensure_topics"] == seen["relay"] == scram()
+    assert runtime.group_lag is not None and runtime.group_lag.security == scram()
     assert isinstance(seen["broker"], SASLScram512) and seen["broker"].username == "intake"
