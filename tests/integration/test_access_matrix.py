@@ -20,6 +20,8 @@ from shared.auth.keys import new_key_pair
 from shared.config import ServiceSettings
 from shared.security_headers import SECURITY_HEADERS
 from tests.auth import VERIFIER, bearer, token
+from tests.conftest import eventually
+from tests.integration.conftest import service_database
 from tests.integration.intake_harness import IntakeHarness, mentee_body, mentor_body
 
 pytestmark = pytest.mark.integration
@@ -28,14 +30,20 @@ ALLOWED = "allowed"
 
 
 @pytest_asyncio.fixture
-async def reporting(infra, database_url) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ServiceSettings(
-        "reporting", database_url, infra.kafka_bootstrap, topic_prefix="matrix.", token_verifier=VERIFIER
-    )
-    app = create_reporting(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-        yield client
+async def reporting(infra, intake: IntakeHarness) -> AsyncIterator[httpx.AsyncClient]:
+    """Reporting on a database of its own, reading the intake fixture's topic (so that histories exist)."""
+    prefix = intake.topic.removesuffix("duo.intake.events")
+    async with service_database(infra, "r") as database_url:
+        settings = ServiceSettings(
+            "reporting", database_url, infra.kafka_bootstrap, topic_prefix=prefix, token_verifier=VERIFIER
+        )
+        app = create_reporting(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://r") as client,
+        ):
+            yield client
 
 
 def routes(mentee_id: str, mentor_id: str) -> list[tuple[str, str, str, dict | None]]:
@@ -78,7 +86,11 @@ def expected(role: Role, branch: str | None, path: str) -> str | int:
         return ALLOWED if role is Role.COORDINATOR else 403  # a coordinator's own branch (or offices)
     if path == "/rules":
         return 403 if role is Role.FEDERATION else ALLOWED  # every role of a branch reads its own branch's rules
-    if path.startswith("/history") or path.endswith("/events"):
+    if path.startswith("/history"):
+        if role not in (Role.AUDITOR, Role.BRANCH_ADMIN):
+            return 403
+        return ALLOWED if branch == "BE" else 404  # another branch's subject does not exist for this caller
+    if path.endswith("/events"):
         return ALLOWED if role in (Role.AUDITOR, Role.BRANCH_ADMIN) else 403
     if path.startswith(("/stats", "/figures", "/plan")):
         return ALLOWED  # every role reads figures, each of its own branch (the federation: the roll-up)
@@ -102,6 +114,12 @@ async def test_every_route_answers_every_role_of_every_branch_as_the_roles_table
     mentee_id = (await intake.client.post("/mentees", json=mentee_body())).json()["mentee_id"]
     mentor_id = (await intake.client.post("/mentors", json=mentor_body())).json()["mentor_id"]
     clients = {"intake": intake.client, "reporting": reporting}
+    auditor = bearer("BE", Role.AUDITOR, subject="auditor-1")
+
+    async def history_arrived() -> bool:
+        return (await reporting.get(f"/history/{mentee_id}", headers=auditor)).status_code == 200
+
+    await eventually(history_arrived, 60, "the mentee's history at reporting")
     seen = []
     # The BE coordinator last: its calls change the people the others are refused.
     for role, branch in sorted(CALLERS, key=lambda c: (c == (Role.COORDINATOR, "BE"), c[0].value, c[1] or "")):

@@ -31,7 +31,7 @@ from services.reporting.domain.report import TRAILS, Slice
 from services.reporting.domain.rollup import rollup
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
-from shared.commanding.errors import InvalidField
+from shared.commanding.errors import InvalidField, NotFound
 from shared.tenancy import OFFICES, TIMEZONES, Tenant
 
 router = APIRouter(tags=["figures"])
@@ -183,10 +183,14 @@ async def get_plan(
 @router.get("/history/{subject_id}", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))
 async def get_history(subject_id: uuid.UUID, request: Request, identity: Auditor) -> list[dict]:
     """Every fact about one mentee, mentor, duo or proposal across the services, oldest first: what, when it
-    happened, when it was recorded, by which actor, its correlation and causation. No personal data."""
+    happened, when it was recorded, by which actor, its correlation and causation. No personal data.
+    404 for a subject of another branch, as for one never seen: a branch cannot learn that an id exists."""
     assert identity.branch is not None
     async with request.app.state.runtime.pool.acquire() as con:
-        return await read_history(con, identity.branch, subject_id)
+        history = await read_history(con, identity.branch, subject_id)
+    if not history:
+        raise NotFound("subject")
+    return history
 
 
 def _csv(answer: dict) -> PlainTextResponse:
