@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from services.matching.domain.config import CURRENT, MatchingConfig
 from services.matching.domain.rounds import RoundResult, greedy_round, solve_round
 from services.matching.domain.scoring import MenteeCandidate, MentorCandidate
+from shared.nace import NaceSection
 from shared.tenancy import OFFICES, Tenant
 
 TODAY = date(2026, 11, 27)
@@ -43,7 +44,19 @@ OFFICE_SHARES = {
 REGION_LANGUAGE = {"Flanders": "nl", "Brussels": "fr", "Wallonia": "fr"}
 MOTHER_TONGUES = ["ar", "tr", "ps", "ti", "so", "fa", "ru", "uk", "es", "pt", "am", "ff"]
 # Job targets: many in trade, hospitality, logistics, support services and care; fewer in offices.
-TARGET_SHARES = {"G": 14, "I": 10, "H": 10, "N": 10, "Q": 14, "C": 7, "F": 7, "J": 7, "M": 6, "P": 5, "K": 3}
+TARGET_SHARES: dict[NaceSection, int] = {
+    "G": 14,
+    "I": 10,
+    "H": 10,
+    "N": 10,
+    "Q": 14,
+    "C": 7,
+    "F": 7,
+    "J": 7,
+    "M": 6,
+    "P": 5,
+    "K": 3,
+}
 TARGET_SHARES |= {"O": 3, "S": 2, "R": 2}
 # Mentors' careers lean towards offices, industry, education and the public sector.
 CAREER_SHARES = {"M": 12, "K": 10, "C": 10, "O": 9, "P": 9, "Q": 9, "J": 8, "G": 8, "H": 6, "N": 5, "F": 5}

@@ -3,33 +3,28 @@ a periodic expiry of overdue proposals, and the routes."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import structlog
 from fastapi import FastAPI
 
-from services.matching.adapters.pool import POOL_EFFECTS
+from services.matching.adapters.pool import POOL_EFFECTS, PostgresPool
+from services.matching.adapters.proposals import PostgresProposals
 from services.matching.api import router
-from services.matching.domain.commands import ExpireProposals
 from services.matching.migrations import MIGRATIONS
-from services.matching.service import execute
+from services.matching.service import MatchingUnit, Units, expire_periodically
 from shared.clock import Clock, utc_now
-from shared.commanding.caller import Caller
-from shared.commanding.unit import Unit
 from shared.config import ServiceSettings, load_service_settings
 from shared.consuming.ordered import OrderedConsumer
+from shared.eventstore.base import EventStore
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
-from shared.tenancy import Tenant
 from shared.topics import declared_topics
 
 POOL_CONSUMER = "matching"
 EXPIRY_INTERVAL_S = 60.0
-log = structlog.get_logger("matching")
 
 
 def build_pool_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
@@ -37,28 +32,28 @@ def build_pool_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
     return OrderedConsumer(pool, POOL_CONSUMER, POOL_EFFECTS)
 
 
-async def expire_overdue_proposals(runtime: ServiceRuntime, clock: Clock) -> int:
-    """Expire every branch's overdue proposals once; both people of each return to the pool."""
-    assert runtime.pool is not None and runtime.store is not None
-    expired = 0
-    for tenant in Tenant:
-        caller = Caller("matching-expiry", tenant, uuid.uuid4(), clock())
+def open_unit(con: asyncpg.Connection, store: EventStore) -> MatchingUnit:
+    """Matching's unit of work on one connection: the store, the pool and the proposals share its transaction."""
+    return MatchingUnit(con, store, PostgresPool(con), PostgresProposals(con))
+
+
+def units_of(runtime: ServiceRuntime) -> Units:
+    """A unit of work in a transaction of its own on the runtime's store, for work no request starts."""
+
+    @asynccontextmanager
+    async def unit() -> AsyncIterator[MatchingUnit]:
+        assert runtime.store is not None
         async with runtime.store.transaction() as con:
-            expired += len(await execute(Unit(con, runtime.store), ExpireProposals(), caller))
-    return expired
+            yield open_unit(con, runtime.store)
+
+    return unit
 
 
 def expiry_job(clock: Clock) -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
-    """The periodic expiry: every minute; a failure is logged (its type only) and tried again next time."""
+    """The periodic expiry of overdue proposals (services/matching/service.py), every minute."""
 
     async def expire_overdue(runtime: ServiceRuntime) -> None:
-        while True:
-            try:
-                if expired := await expire_overdue_proposals(runtime, clock):
-                    log.info("proposals expired", count=expired)
-            except Exception as err:
-                log.warning("expiring proposals failed", error=type(err).__name__)
-            await asyncio.sleep(EXPIRY_INTERVAL_S)
+        await expire_periodically(units_of(runtime), clock, EXPIRY_INTERVAL_S)
 
     return expire_overdue
 
@@ -84,5 +79,6 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         "the first meeting where both decide, DuoFormed. Every route needs a coordinator's bearer token.",
         clock,
     )
+    app.state.open_unit = open_unit
     app.include_router(router)
     return app

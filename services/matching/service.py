@@ -8,14 +8,16 @@ other, and the second is told (409) that the person is no longer free.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
-import asyncpg
+import structlog
 
-from services.matching.adapters import pool, proposals
 from services.matching.domain import proposal
 from services.matching.domain.commands import (
     AnswerProposal,
@@ -26,37 +28,87 @@ from services.matching.domain.commands import (
 )
 from services.matching.domain.config import CURRENT, MatchingConfig
 from services.matching.domain.errors import NotMatchable
+from services.matching.domain.offices import offices_in
 from services.matching.domain.proposal import PROPOSAL, MenteeFacts, ProposalState
 from services.matching.domain.rounds import solve_round
-from services.matching.domain.scoring import MenteeCandidate, MentorCandidate, PairScore, score
+from services.matching.domain.scoring import Declined, MenteeCandidate, MentorCandidate, PairScore, score
+from shared.clock import Clock
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
 from shared.commanding.unit import Unit, load_existing, record
-from shared.tenancy import Tenant, local_date
+from shared.tenancy import Tenant
+
+log = structlog.get_logger("matching")
 
 
-def mentee_candidate(row: asyncpg.Record) -> MenteeCandidate:
-    """A pool row as the scoring sees a mentee (registered on the branch's local date)."""
-    return MenteeCandidate(
-        mentee_id=row["mentee_id"],
-        office=row["office"],
-        sector=row["sector"],
-        languages=frozenset(row["languages"]),
-        day_parts=frozenset(row["day_parts"]),
-        registered_on=local_date(Tenant(row["tenant"]), row["registered_at"]),
-    )
+@dataclass(frozen=True)
+class PoolMentee:
+    """A mentee of the candidate pool: as the scoring sees them, and where they stand."""
+
+    candidate: MenteeCandidate
+    status: str  # registered, waiting, proposed, in_duo, gone
 
 
-def mentor_candidate(row: asyncpg.Record) -> MentorCandidate:
-    """A pool row as the scoring sees a mentor."""
-    return MentorCandidate(
-        mentor_id=row["mentor_id"],
-        office=row["office"],
-        experience=pool.experience_of(row),
-        languages=frozenset(row["languages"]),
-        day_parts=frozenset(row["day_parts"]),
-        free_capacity=max(0, row["capacity"] - row["open_proposals"] - row["active_duos"]),
-    )
+@dataclass(frozen=True)
+class PoolMentor:
+    """A mentor of the candidate pool: as the scoring sees them, and whether they may be proposed."""
+
+    candidate: MentorCandidate
+    trained: bool
+    active: bool
+
+
+class CandidatePool(Protocol):
+    """The pool projected from intake's and tracking's events, and the bookkeeping each proposal implies.
+
+    `lock=True` holds the rows until the transaction ends; every handler locks mentees before mentors,
+    each in id order, so two handlers never wait on each other in a circle."""
+
+    async def mentee(self, tenant: Tenant, mentee_id: uuid.UUID, lock: bool = False) -> PoolMentee | None: ...
+
+    async def mentor(self, tenant: Tenant, mentor_id: uuid.UUID, lock: bool = False) -> PoolMentor | None: ...
+
+    async def waiting_mentees(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentee]:
+        """Mentees waiting for a mentor at these offices (with a sector), by id."""
+        ...
+
+    async def available_mentors(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentor]:
+        """Trained, active mentors with free capacity at these offices, by id."""
+        ...
+
+    async def declined_among(self, mentee_ids: Sequence[uuid.UUID]) -> Declined:
+        """The declined (mentee, mentor) pairs of these mentees: never proposed again."""
+        ...
+
+    async def hold(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
+        """The mentee is proposed; the mentor has one more open proposal."""
+        ...
+
+    async def release(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID, declined: bool) -> None:
+        """A declined or expired proposal: both return to the pool; a declined pair is remembered."""
+        ...
+
+    async def form_duo(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
+        """The mentee leaves the waiting pool; the mentor's open proposal becomes an active duo."""
+        ...
+
+
+class ProposalList(Protocol):
+    """The read model of proposals: one row per proposal, written with each append."""
+
+    async def save(self, state: ProposalState) -> None: ...
+
+    async def overdue(self, tenant: Tenant, today: date) -> list[uuid.UUID]:
+        """Open proposals of the branch whose answer day has passed, oldest answer day first."""
+        ...
+
+
+@dataclass(frozen=True)
+class MatchingUnit(Unit):
+    """Matching's unit of work: the event store's transaction, and the pool and proposals written in it."""
+
+    pool: CandidatePool
+    proposals: ProposalList
 
 
 @dataclass(frozen=True)
@@ -70,19 +122,19 @@ class RoundOutcome:
 
 
 async def _propose(
-    unit: Unit,
+    unit: MatchingUnit,
     caller: Caller,
     proposal_id: uuid.UUID,
-    mentee_row,
-    mentor_row,
+    mentee: MenteeCandidate,
+    mentor: MentorCandidate,
     pair: PairScore,
     round_id: uuid.UUID | None,
     config: MatchingConfig,
 ) -> ProposalState:
     event = proposal.propose(
         proposal_id,
-        mentee_row["mentee_id"],
-        mentor_row["mentor_id"],
+        mentee.mentee_id,
+        mentor.mentor_id,
         round_id,
         pair.total,
         pair.terms,
@@ -90,50 +142,46 @@ async def _propose(
         caller.today,
         config.proposal_expiry_days,
     )
-    state = await record(unit, PROPOSAL, PROPOSAL.initial, proposal_id, mentee_row["office"], [event], caller)
-    await proposals.hold_for_proposal(unit.tx, mentee_row["mentee_id"], mentor_row["mentor_id"])
-    await proposals.save_proposal(unit.tx, state)
+    state = await record(unit, PROPOSAL, PROPOSAL.initial, proposal_id, mentee.office, [event], caller)
+    await unit.pool.hold(mentee.mentee_id, mentor.mentor_id)
+    await unit.proposals.save(state)
     return state
 
 
 async def propose_match(
-    unit: Unit, cmd: ProposeMatch, caller: Caller, config: MatchingConfig = CURRENT
+    unit: MatchingUnit, cmd: ProposeMatch, caller: Caller, config: MatchingConfig = CURRENT
 ) -> ProposalState:
     """Propose one pair (a coordinator's pick from the suggestions); 409 if either is no longer free."""
-    mentee_row = await pool.mentee(unit.tx, caller.tenant, cmd.mentee_id, lock=True)
-    if mentee_row is None or not caller.may_reach(mentee_row["office"]):
+    mentee = await unit.pool.mentee(caller.tenant, cmd.mentee_id, lock=True)
+    if mentee is None or not caller.may_reach(mentee.candidate.office):
         raise NotFound("mentee")
-    mentor_row = await pool.mentor(unit.tx, caller.tenant, cmd.mentor_id, lock=True)
-    if mentor_row is None:
+    mentor = await unit.pool.mentor(caller.tenant, cmd.mentor_id, lock=True)
+    if mentor is None:
         raise NotFound("mentor")
-    if mentee_row["status"] != "waiting":
-        raise NotMatchable("mentee_waiting", f"the mentee is {mentee_row['status']}, not waiting", "mentee_id")
-    if not mentor_row["trained"] or not mentor_row["active"]:
+    if mentee.status != "waiting":
+        raise NotMatchable("mentee_waiting", f"the mentee is {mentee.status}, not waiting", "mentee_id")
+    if not mentor.trained or not mentor.active:
         raise NotMatchable("mentor_available", "the mentor has not completed the training or has left")
-    declined = await pool.declined_among(unit.tx, [cmd.mentee_id])
-    pair = score(mentee_candidate(mentee_row), mentor_candidate(mentor_row), config, caller.today, declined)
+    declined = await unit.pool.declined_among([cmd.mentee_id])
+    pair = score(mentee.candidate, mentor.candidate, config, caller.today, declined)
     if not pair.feasible:
         raise NotMatchable(pair.refusals[0], "a hard rule is broken: " + ", ".join(pair.refusals))
-    return await _propose(unit, caller, cmd.proposal_id, mentee_row, mentor_row, pair, cmd.round_id, config)
+    return await _propose(unit, caller, cmd.proposal_id, mentee.candidate, mentor.candidate, pair, cmd.round_id, config)
 
 
-async def run_round(unit: Unit, cmd: RunRound, caller: Caller, config: MatchingConfig = CURRENT) -> RoundOutcome:
+async def run_round(
+    unit: MatchingUnit, cmd: RunRound, caller: Caller, config: MatchingConfig = CURRENT
+) -> RoundOutcome:
     """Match the whole waiting pool of an office (or a province) at once, with the best total score."""
     await expire_overdue(unit, ExpireProposals(), caller)
-    offices = [o for o in pool.offices_in(caller.tenant, cmd.office, cmd.province) if caller.may_reach(o)]
+    offices = [o for o in offices_in(caller.tenant, cmd.office, cmd.province) if caller.may_reach(o)]
     # Locked in the one order every handler uses: mentees, then mentors, each by id.
-    mentee_rows = await pool.waiting_mentees(unit.tx, caller.tenant, offices, lock=True)
-    mentor_rows = await pool.available_mentors(unit.tx, caller.tenant, offices, lock=True)
-    declined = await pool.declined_among(unit.tx, [r["mentee_id"] for r in mentee_rows])
-    result = solve_round(
-        [mentee_candidate(r) for r in mentee_rows],
-        [mentor_candidate(r) for r in mentor_rows],
-        config,
-        caller.today,
-        declined,
-    )
-    mentees = {r["mentee_id"]: r for r in mentee_rows}
-    mentors = {r["mentor_id"]: r for r in mentor_rows}
+    waiting = [m.candidate for m in await unit.pool.waiting_mentees(caller.tenant, offices, lock=True)]
+    available = [m.candidate for m in await unit.pool.available_mentors(caller.tenant, offices, lock=True)]
+    declined = await unit.pool.declined_among([m.mentee_id for m in waiting])
+    result = solve_round(waiting, available, config, caller.today, declined)
+    mentees = {m.mentee_id: m for m in waiting}
+    mentors = {m.mentor_id: m for m in available}
     made = []
     for pairing in result.pairings:
         proposal_id = uuid.uuid5(cmd.round_id, f"{pairing.mentee_id}/{pairing.mentor_id}")
@@ -152,7 +200,7 @@ async def run_round(unit: Unit, cmd: RunRound, caller: Caller, config: MatchingC
     return RoundOutcome(cmd.round_id, made, list(result.unmatched_mentees), config.version)
 
 
-async def schedule_first_meeting(unit: Unit, cmd: ScheduleFirstMeeting, caller: Caller) -> ProposalState:
+async def schedule_first_meeting(unit: MatchingUnit, cmd: ScheduleFirstMeeting, caller: Caller) -> ProposalState:
     """Set the day of the first meeting, where both decide."""
     state = await load_existing(unit, PROPOSAL, cmd.proposal_id, caller)
     state = await record(
@@ -164,42 +212,42 @@ async def schedule_first_meeting(unit: Unit, cmd: ScheduleFirstMeeting, caller: 
         proposal.schedule_first_meeting(state, cmd.meeting_on),
         caller,
     )
-    await proposals.save_proposal(unit.tx, state)
+    await unit.proposals.save(state)
     return state
 
 
-async def answer_proposal(unit: Unit, cmd: AnswerProposal, caller: Caller) -> ProposalState:
+async def answer_proposal(unit: MatchingUnit, cmd: AnswerProposal, caller: Caller) -> ProposalState:
     """One side's answer after the first meeting: the second yes forms the duo, a no releases both."""
     state = await load_existing(unit, PROPOSAL, cmd.proposal_id, caller)
     assert state.mentee_id is not None and state.mentor_id is not None
-    mentee_row = await pool.mentee(unit.tx, caller.tenant, state.mentee_id, lock=True)
-    await pool.mentor(unit.tx, caller.tenant, state.mentor_id, lock=True)
-    assert mentee_row is not None
-    facts = MenteeFacts(local_date(caller.tenant, mentee_row["registered_at"]), mentee_row["sector"])
+    mentee = await unit.pool.mentee(caller.tenant, state.mentee_id, lock=True)
+    await unit.pool.mentor(caller.tenant, state.mentor_id, lock=True)
+    assert mentee is not None
+    facts = MenteeFacts(mentee.candidate.registered_on, mentee.candidate.sector)
     events = proposal.answer(
         state, cmd.side, cmd.accept, cmd.reason, caller.today, uuid.uuid5(cmd.proposal_id, "duo"), facts
     )
     state = await record(unit, PROPOSAL, state, cmd.proposal_id, _office(state), events, caller)
     assert state.mentee_id is not None and state.mentor_id is not None
     if state.status == "declined":
-        await proposals.release(unit.tx, state.mentee_id, state.mentor_id, declined=True)
+        await unit.pool.release(state.mentee_id, state.mentor_id, declined=True)
     elif state.status == "formed":
-        await proposals.form_duo(unit.tx, state.mentee_id, state.mentor_id)
-    await proposals.save_proposal(unit.tx, state)
+        await unit.pool.form_duo(state.mentee_id, state.mentor_id)
+    await unit.proposals.save(state)
     return state
 
 
-async def expire_overdue(unit: Unit, cmd: ExpireProposals, caller: Caller) -> list[ProposalState]:
+async def expire_overdue(unit: MatchingUnit, cmd: ExpireProposals, caller: Caller) -> list[ProposalState]:
     """Close the branch's open proposals whose answer is overdue; both people return to the pool."""
     expired = []
-    for proposal_id in await proposals.overdue(unit.tx, caller.tenant, caller.today):
+    for proposal_id in await unit.proposals.overdue(caller.tenant, caller.today):
         state = await load_existing(unit, PROPOSAL, proposal_id, caller.unrestricted())
         events = proposal.expire(state, caller.today)
         if events:
             state = await record(unit, PROPOSAL, state, proposal_id, _office(state), events, caller)
             assert state.mentee_id is not None and state.mentor_id is not None
-            await proposals.release(unit.tx, state.mentee_id, state.mentor_id, declined=False)
-            await proposals.save_proposal(unit.tx, state)
+            await unit.pool.release(state.mentee_id, state.mentor_id, declined=False)
+            await unit.proposals.save(state)
             expired.append(state)
     return expired
 
@@ -209,7 +257,7 @@ def _office(state: ProposalState) -> str:
     return state.office
 
 
-Handler = Callable[[Unit, Any, Caller], Awaitable[Any]]
+Handler = Callable[[MatchingUnit, Any, Caller], Awaitable[Any]]
 
 # Every command matching takes, and the handler that carries it out.
 HANDLERS: dict[type, Handler] = {
@@ -221,6 +269,32 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-async def execute(unit: Unit, command: Any, caller: Caller) -> Any:
+async def execute(unit: MatchingUnit, command: Any, caller: Caller) -> Any:
     """Carry out one command with its handler."""
     return await HANDLERS[type(command)](unit, command, caller)
+
+
+# A unit of work in a transaction of its own, committed when the block ends.
+Units = Callable[[], AbstractAsyncContextManager[MatchingUnit]]
+
+
+async def expire_overdue_proposals(units: Units, clock: Clock) -> int:
+    """Expire every branch's overdue proposals once, a transaction per branch; both people of each return to
+    the pool."""
+    expired = 0
+    for tenant in Tenant:
+        caller = Caller("matching-expiry", tenant, uuid.uuid4(), clock())
+        async with units() as unit:
+            expired += len(await execute(unit, ExpireProposals(), caller))
+    return expired
+
+
+async def expire_periodically(units: Units, clock: Clock, interval_s: float) -> None:
+    """The periodic expiry, until cancelled: a failure is logged (its type only) and tried again next time."""
+    while True:
+        try:
+            if expired := await expire_overdue_proposals(units, clock):
+                log.info("proposals expired", count=expired)
+        except Exception as err:
+            log.warning("expiring proposals failed", error=type(err).__name__)
+        await asyncio.sleep(interval_s)

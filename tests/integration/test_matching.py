@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.matching.app import expire_overdue_proposals
+from services.matching.app import units_of
 from services.matching.domain.config import CURRENT
+from services.matching.service import expire_overdue_proposals
 from tests.integration.intake_harness import IntakeHarness, complete_training, mentor_body, register_ready_mentee
 from tests.integration.matching_harness import MatchingHarness
 from tests.kafka_reading import read_topic
@@ -101,9 +102,9 @@ async def test_an_unanswered_proposal_expires_and_both_return_to_the_pool(
     [mentee_id], [mentor_id] = await register(intake, 1, 1)
     await matching.in_pool(1, 1)
     [proposal] = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
-    assert await expire_overdue_proposals(matching.app.state.runtime, matching.now) == 0
+    assert await expire_overdue_proposals(units_of(matching.app.state.runtime), matching.now) == 0
     matching.days_ahead = CURRENT.proposal_expiry_days + 1
-    assert await expire_overdue_proposals(matching.app.state.runtime, matching.now) == 1
+    assert await expire_overdue_proposals(units_of(matching.app.state.runtime), matching.now) == 1
     # Recorded on the service's clock (the one the app was given, as a demo's simulated calendar is), not the real one.
     recorded = await matching.fetchval("SELECT recorded_at FROM events WHERE event_type = 'MatchExpired'")
     assert recorded > datetime.now(UTC) + timedelta(days=CURRENT.proposal_expiry_days)

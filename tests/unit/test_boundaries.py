@@ -40,7 +40,7 @@ IO_MODULES = frozenset(
 DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "numpy", "scipy", "idna"})
 DATABASE_DRIVERS = frozenset({"asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlite3", "aiosqlite"})
 # Services whose handlers still query PostgreSQL themselves, until they get ports like intake's (docs/adr/0009).
-HANDLERS_STILL_ON_A_DRIVER = frozenset({"services.matching", "services.tracking"})
+HANDLERS_STILL_ON_A_DRIVER = frozenset({"services.tracking"})
 CLOCK_AND_RANDOMNESS = frozenset(
     {
         ("datetime", "now"),

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
+from services.matching.domain.scoring import Declined, MenteeCandidate, MentorCandidate
+from services.matching.service import PoolMentee, PoolMentor
 from shared.consuming.parking import Effect
 from shared.events.catalog import (
     DuoEnded,
@@ -25,7 +28,7 @@ from shared.events.catalog import (
     PersonalDataErased,
 )
 from shared.events.envelope import EventEnvelope
-from shared.tenancy import OFFICES, Tenant
+from shared.tenancy import Tenant, local_date
 
 # --- Projection: intake's and tracking's facts ------------------------------------------------
 
@@ -174,64 +177,117 @@ POOL_EFFECTS: dict[str, Effect] = {
     DuoEnded.event_type: _duo_ended,
 }
 
-# --- Reads: who can be matched ----------------------------------------------------------------
+# --- Reads and the bookkeeping of proposals: the pool as the handlers' port (service.CandidatePool) -------
 
 
-def offices_in(tenant: Tenant, office: str | None, province: str | None) -> list[str]:
-    """The offices a round or a list covers: one office, or every office of a province of the branch."""
-    if office is not None:
-        return [office]
-    return sorted(o for o, (owner, _, prov) in OFFICES.items() if owner == tenant and prov == province)
-
-
-async def waiting_mentees(
-    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], lock: bool = False
-) -> list[asyncpg.Record]:
-    """Mentees waiting for a mentor at these offices, by id (the order rows are locked in)."""
-    return await con.fetch(
-        "SELECT * FROM pool_mentees WHERE tenant = $1 AND office = ANY($2::text[]) AND status = 'waiting' "
-        f"AND sector IS NOT NULL ORDER BY mentee_id{' FOR UPDATE' if lock else ''}",
-        tenant.value,
-        list(offices),
+def _mentee_candidate(row: asyncpg.Record) -> MenteeCandidate:
+    """A pool row as the scoring sees a mentee (registered on the branch's local date)."""
+    return MenteeCandidate(
+        mentee_id=row["mentee_id"],
+        office=row["office"],
+        sector=row["sector"],
+        languages=frozenset(row["languages"]),
+        day_parts=frozenset(row["day_parts"]),
+        registered_on=local_date(Tenant(row["tenant"]), row["registered_at"]),
     )
 
 
-async def available_mentors(
-    con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], lock: bool = False
-) -> list[asyncpg.Record]:
-    """Trained, active mentors with free capacity at these offices, by id (the order rows are locked in)."""
-    return await con.fetch(
-        "SELECT * FROM pool_mentors WHERE tenant = $1 AND office = ANY($2::text[]) AND trained AND active "
-        f"AND open_proposals + active_duos < capacity ORDER BY mentor_id{' FOR UPDATE' if lock else ''}",
-        tenant.value,
-        list(offices),
+def _mentor_candidate(row: asyncpg.Record) -> MentorCandidate:
+    """A pool row as the scoring sees a mentor."""
+    return MentorCandidate(
+        mentor_id=row["mentor_id"],
+        office=row["office"],
+        experience=_experience_of(row),
+        languages=frozenset(row["languages"]),
+        day_parts=frozenset(row["day_parts"]),
+        free_capacity=max(0, row["capacity"] - row["open_proposals"] - row["active_duos"]),
     )
 
 
-async def declined_among(
-    con: asyncpg.Connection, mentee_ids: Sequence[uuid.UUID]
-) -> frozenset[tuple[uuid.UUID, uuid.UUID]]:
-    rows = await con.fetch(
-        "SELECT mentee_id, mentor_id FROM declined_pairs WHERE mentee_id = ANY($1::uuid[])", list(mentee_ids)
-    )
-    return frozenset((r["mentee_id"], r["mentor_id"]) for r in rows)
-
-
-async def mentee(con: asyncpg.Connection, tenant: Tenant, mentee_id: uuid.UUID, lock: bool = False):
-    suffix = " FOR UPDATE" if lock else ""
-    return await con.fetchrow(
-        f"SELECT * FROM pool_mentees WHERE mentee_id = $1 AND tenant = $2{suffix}", mentee_id, tenant.value
-    )
-
-
-async def mentor(con: asyncpg.Connection, tenant: Tenant, mentor_id: uuid.UUID, lock: bool = False):
-    suffix = " FOR UPDATE" if lock else ""
-    return await con.fetchrow(
-        f"SELECT * FROM pool_mentors WHERE mentor_id = $1 AND tenant = $2{suffix}", mentor_id, tenant.value
-    )
-
-
-def experience_of(row: asyncpg.Record) -> tuple[tuple[str, int], ...]:
+def _experience_of(row: asyncpg.Record) -> tuple[tuple[str, int], ...]:
     raw = row["experience"]
     items = json.loads(raw) if isinstance(raw, str) else raw
     return tuple((item["sector"], int(item["years"])) for item in items)
+
+
+def _pool_mentee(row: asyncpg.Record) -> PoolMentee:
+    return PoolMentee(_mentee_candidate(row), row["status"])
+
+
+def _pool_mentor(row: asyncpg.Record) -> PoolMentor:
+    return PoolMentor(_mentor_candidate(row), row["trained"], row["active"])
+
+
+def _locking(lock: bool) -> str:
+    return " FOR UPDATE" if lock else ""
+
+
+@dataclass(frozen=True)
+class PostgresPool:
+    """The candidate pool's tables, on the connection of the command's transaction."""
+
+    con: asyncpg.Connection
+
+    async def mentee(self, tenant: Tenant, mentee_id: uuid.UUID, lock: bool = False) -> PoolMentee | None:
+        row = await self.con.fetchrow(
+            f"SELECT * FROM pool_mentees WHERE mentee_id = $1 AND tenant = $2{_locking(lock)}", mentee_id, tenant.value
+        )
+        return None if row is None else _pool_mentee(row)
+
+    async def mentor(self, tenant: Tenant, mentor_id: uuid.UUID, lock: bool = False) -> PoolMentor | None:
+        row = await self.con.fetchrow(
+            f"SELECT * FROM pool_mentors WHERE mentor_id = $1 AND tenant = $2{_locking(lock)}", mentor_id, tenant.value
+        )
+        return None if row is None else _pool_mentor(row)
+
+    async def waiting_mentees(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentee]:
+        rows = await self.con.fetch(
+            "SELECT * FROM pool_mentees WHERE tenant = $1 AND office = ANY($2::text[]) AND status = 'waiting' "
+            f"AND sector IS NOT NULL ORDER BY mentee_id{_locking(lock)}",
+            tenant.value,
+            list(offices),
+        )
+        return [_pool_mentee(r) for r in rows]
+
+    async def available_mentors(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentor]:
+        rows = await self.con.fetch(
+            "SELECT * FROM pool_mentors WHERE tenant = $1 AND office = ANY($2::text[]) AND trained AND active "
+            f"AND open_proposals + active_duos < capacity ORDER BY mentor_id{_locking(lock)}",
+            tenant.value,
+            list(offices),
+        )
+        return [_pool_mentor(r) for r in rows]
+
+    async def declined_among(self, mentee_ids: Sequence[uuid.UUID]) -> Declined:
+        rows = await self.con.fetch(
+            "SELECT mentee_id, mentor_id FROM declined_pairs WHERE mentee_id = ANY($1::uuid[])", list(mentee_ids)
+        )
+        return frozenset((r["mentee_id"], r["mentor_id"]) for r in rows)
+
+    async def hold(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
+        await self.con.execute("UPDATE pool_mentees SET status = 'proposed' WHERE mentee_id = $1", mentee_id)
+        await self.con.execute(
+            "UPDATE pool_mentors SET open_proposals = open_proposals + 1 WHERE mentor_id = $1", mentor_id
+        )
+
+    async def release(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID, declined: bool) -> None:
+        await self.con.execute(
+            "UPDATE pool_mentees SET status = 'waiting' WHERE mentee_id = $1 AND status = 'proposed'", mentee_id
+        )
+        await self.con.execute(
+            "UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0) WHERE mentor_id = $1", mentor_id
+        )
+        if declined:
+            await self.con.execute(
+                "INSERT INTO declined_pairs (mentee_id, mentor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                mentee_id,
+                mentor_id,
+            )
+
+    async def form_duo(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
+        await self.con.execute("UPDATE pool_mentees SET status = 'in_duo' WHERE mentee_id = $1", mentee_id)
+        await self.con.execute(
+            "UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0), active_duos = active_duos + 1 "
+            "WHERE mentor_id = $1",
+            mentor_id,
+        )

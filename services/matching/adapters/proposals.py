@@ -1,8 +1,10 @@
-"""The proposals' read side and the pool's bookkeeping that each proposal fact implies, in its transaction."""
+"""The proposals' read side: a row per proposal written in its command's transaction, and the lists read from it."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
@@ -18,71 +20,43 @@ ON CONFLICT (proposal_id) DO UPDATE SET status = EXCLUDED.status, meeting_on = E
 """
 
 
-async def save_proposal(con: asyncpg.Connection, s: ProposalState) -> None:
-    """Write a proposal's row from its folded state."""
-    assert s.tenant is not None
-    await con.execute(
-        _UPSERT,
-        s.proposal_id,
-        s.tenant.value,
-        s.office,
-        s.mentee_id,
-        s.mentor_id,
-        s.round_id,
-        s.status,
-        s.score,
-        s.terms,
-        s.config_version,
-        s.proposed_on,
-        s.expires_on,
-        s.meeting_on,
-        sorted(s.accepted_by),
-        s.duo_id,
-        s.version,
-    )
+@dataclass(frozen=True)
+class PostgresProposals:
+    """The proposals' table, on the connection of the command's transaction."""
 
+    con: asyncpg.Connection
 
-async def hold_for_proposal(con: asyncpg.Connection, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
-    """The mentee is proposed; the mentor has one more open proposal."""
-    await con.execute("UPDATE pool_mentees SET status = 'proposed' WHERE mentee_id = $1", mentee_id)
-    await con.execute("UPDATE pool_mentors SET open_proposals = open_proposals + 1 WHERE mentor_id = $1", mentor_id)
-
-
-async def release(con: asyncpg.Connection, mentee_id: uuid.UUID, mentor_id: uuid.UUID, declined: bool) -> None:
-    """A declined or expired proposal: both return to the pool; a declined pair is never proposed again."""
-    await con.execute(
-        "UPDATE pool_mentees SET status = 'waiting' WHERE mentee_id = $1 AND status = 'proposed'", mentee_id
-    )
-    await con.execute(
-        "UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0) WHERE mentor_id = $1", mentor_id
-    )
-    if declined:
-        await con.execute(
-            "INSERT INTO declined_pairs (mentee_id, mentor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            mentee_id,
-            mentor_id,
+    async def save(self, s: ProposalState) -> None:
+        """Write a proposal's row from its folded state."""
+        assert s.tenant is not None
+        await self.con.execute(
+            _UPSERT,
+            s.proposal_id,
+            s.tenant.value,
+            s.office,
+            s.mentee_id,
+            s.mentor_id,
+            s.round_id,
+            s.status,
+            s.score,
+            s.terms,
+            s.config_version,
+            s.proposed_on,
+            s.expires_on,
+            s.meeting_on,
+            sorted(s.accepted_by),
+            s.duo_id,
+            s.version,
         )
 
-
-async def form_duo(con: asyncpg.Connection, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
-    """The mentee leaves the waiting pool; the mentor's open proposal becomes an active duo."""
-    await con.execute("UPDATE pool_mentees SET status = 'in_duo' WHERE mentee_id = $1", mentee_id)
-    await con.execute(
-        "UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0), active_duos = active_duos + 1 "
-        "WHERE mentor_id = $1",
-        mentor_id,
-    )
-
-
-async def overdue(con: asyncpg.Connection, tenant: Tenant, today) -> list[uuid.UUID]:
-    """Open proposals of the branch whose answer day has passed."""
-    rows = await con.fetch(
-        "SELECT proposal_id FROM proposals WHERE tenant = $1 AND status = 'open' AND expires_on < $2 "
-        "ORDER BY expires_on, proposal_id",
-        tenant.value,
-        today,
-    )
-    return [r["proposal_id"] for r in rows]
+    async def overdue(self, tenant: Tenant, today: date) -> list[uuid.UUID]:
+        rows = await self.con.fetch(
+            "SELECT proposal_id FROM proposals WHERE tenant = $1 AND status = 'open' AND expires_on < $2 "
+            "ORDER BY expires_on, proposal_id",
+            tenant.value,
+            today,
+        )
+        return [r["proposal_id"] for r in rows]
 
 
 async def list_proposals(

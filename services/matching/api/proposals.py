@@ -14,12 +14,13 @@ from services.matching.api.bodies import FirstMeeting, ProposalAnswer, ProposalR
 from services.matching.api.views import ProposalView, RoundView
 from services.matching.domain.commands import AnswerProposal, ProposeMatch, RunRound, ScheduleFirstMeeting
 from services.matching.domain.proposal import PROPOSAL
+from services.matching.service import MatchingUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.commanding.errors import InvalidField, OutsideOffices
 from shared.commanding.http import IdempotencyHeader, IfMatchHeader, caller_of, reading, run_command
 from shared.commanding.idempotency import Answer
-from shared.commanding.unit import Unit, load_existing
+from shared.commanding.unit import load_existing
 from shared.tenancy import OFFICES
 
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
@@ -51,7 +52,7 @@ async def run_round(
     who = caller_of(request, identity)
     command = RunRound(uuid.uuid4(), body.office, body.province)
 
-    async def work(unit: Unit) -> Answer:
+    async def work(unit: MatchingUnit) -> Answer:
         outcome = await service.execute(unit, command, who)
         view = RoundView(
             round_id=outcome.round_id,
@@ -78,7 +79,7 @@ async def propose(
     who = caller_of(request, identity)
     command = ProposeMatch(uuid.uuid4(), body.mentee_id, body.mentor_id)
 
-    async def work(unit: Unit) -> Answer:
+    async def work(unit: MatchingUnit) -> Answer:
         return _proposal(201, await service.execute(unit, command, who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
@@ -123,7 +124,7 @@ async def first_meeting(
     who = caller_of(request, identity, if_match)
     command = ScheduleFirstMeeting(proposal_id, body.meeting_on)
 
-    async def work(unit: Unit) -> Answer:
+    async def work(unit: MatchingUnit) -> Answer:
         return _proposal(200, await service.execute(unit, command, who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
@@ -143,7 +144,7 @@ async def answer(
     who = caller_of(request, identity, if_match)
     command = AnswerProposal(proposal_id, body.side, body.answer == "accept", body.reason)
 
-    async def work(unit: Unit) -> Answer:
+    async def work(unit: MatchingUnit) -> Answer:
         return _proposal(200, await service.execute(unit, command, who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.matching.adapters import pool
 from services.matching.api.views import Suggestion, Suggestions
 from services.matching.domain.config import CURRENT
+from services.matching.domain.offices import offices_in
 from services.matching.domain.scoring import PairScore, suggest_mentees, suggest_mentors
-from services.matching.service import mentee_candidate, mentor_candidate
+from services.matching.service import MatchingUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.commanding.errors import NotFound
@@ -28,7 +28,7 @@ def _area(tenant: Tenant, office: str) -> list[str]:
     """The offices a counterpart may come from: the person's own, or its province's when the option is on."""
     province = OFFICES[office][2]
     if CURRENT.allow_same_province and province:
-        return pool.offices_in(tenant, None, province)
+        return offices_in(tenant, None, province)
     return [office]
 
 
@@ -47,15 +47,14 @@ def _item(person_id: uuid.UUID, score: PairScore) -> Suggestion:
 async def mentors_for(mentee_id: uuid.UUID, request: Request, identity: Coordinator, limit: Limit = 5) -> Suggestions:
     """The best mentors for a waiting mentee, best first, with each term of the score and the reasons."""
     who = caller_of(request, identity)
+    unit: MatchingUnit
     async with reading(request) as unit:
-        row = await pool.mentee(unit.tx, who.tenant, mentee_id)
-        if row is None or not who.may_reach(row["office"]):
+        mentee = await unit.pool.mentee(who.tenant, mentee_id)
+        if mentee is None or not who.may_reach(mentee.candidate.office):
             raise NotFound("mentee")
-        mentors = await pool.available_mentors(unit.tx, who.tenant, _area(who.tenant, row["office"]))
-        declined = await pool.declined_among(unit.tx, [mentee_id])
-    found = suggest_mentors(
-        mentee_candidate(row), [mentor_candidate(m) for m in mentors], CURRENT, who.today, declined, limit
-    )
+        mentors = await unit.pool.available_mentors(who.tenant, _area(who.tenant, mentee.candidate.office))
+        declined = await unit.pool.declined_among([mentee_id])
+    found = suggest_mentors(mentee.candidate, [m.candidate for m in mentors], CURRENT, who.today, declined, limit)
     return Suggestions(config_version=CURRENT.version, items=[_item(s.mentor_id, s.score) for s in found])
 
 
@@ -63,13 +62,12 @@ async def mentors_for(mentee_id: uuid.UUID, request: Request, identity: Coordina
 async def mentees_for(mentor_id: uuid.UUID, request: Request, identity: Coordinator, limit: Limit = 5) -> Suggestions:
     """The best waiting mentees for a mentor, best first (of two equal fits, the one who waited longer)."""
     who = caller_of(request, identity)
+    unit: MatchingUnit
     async with reading(request) as unit:
-        row = await pool.mentor(unit.tx, who.tenant, mentor_id)
-        if row is None or not who.may_reach(row["office"]):
+        mentor = await unit.pool.mentor(who.tenant, mentor_id)
+        if mentor is None or not who.may_reach(mentor.candidate.office):
             raise NotFound("mentor")
-        mentees = await pool.waiting_mentees(unit.tx, who.tenant, _area(who.tenant, row["office"]))
-        declined = await pool.declined_among(unit.tx, [m["mentee_id"] for m in mentees])
-    found = suggest_mentees(
-        mentor_candidate(row), [mentee_candidate(m) for m in mentees], CURRENT, who.today, declined, limit
-    )
+        mentees = await unit.pool.waiting_mentees(who.tenant, _area(who.tenant, mentor.candidate.office))
+        declined = await unit.pool.declined_among([m.candidate.mentee_id for m in mentees])
+    found = suggest_mentees(mentor.candidate, [m.candidate for m in mentees], CURRENT, who.today, declined, limit)
     return Suggestions(config_version=CURRENT.version, items=[_item(s.mentee_id, s.score) for s in found])

@@ -12,7 +12,7 @@ from datetime import date
 from uuid import UUID
 
 from services.matching.domain.config import MatchingConfig
-from shared.nace import NACE_SECTIONS
+from shared.nace import NACE_SECTIONS, NaceSection
 from shared.tenancy import OFFICES
 
 # (mentee_id, mentor_id) pairs that were declined once and are never proposed again.
@@ -29,7 +29,7 @@ class MenteeCandidate:
 
     mentee_id: UUID
     office: str
-    sector: str  # NACE section of the job target
+    sector: NaceSection  # the job target
     languages: frozenset[str]
     day_parts: frozenset[str]  # such as "tue-evening"; empty means not stated (flexible)
     registered_on: date
