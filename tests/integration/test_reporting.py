@@ -234,15 +234,22 @@ async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_re
     rebuilt = await asyncio.to_thread(duo, tmp_path, "projection", "rebuild", "reporting", **env)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert "rebuilt figures equal the live ones" in rebuilt.stdout
+    assert "rebuilt read models equal the fold of the rebuilt ledger" in rebuilt.stdout
     assert "switched over" in rebuilt.stdout
     assert await current() == expected
     # The replay builds the ledger's other indexes once at the end: the switched-in ledger has them all.
     con = await asyncpg.connect(settings.database_url)
     try:
         indexes = {row["def"].split(" USING btree ")[1] for row in await con.fetch(LEDGER_INDEXES)}
+        # The rebuilt read models are live, in the public schema, with their indexes built at the end.
+        read_indexes = await con.fetchval(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'rm_duo_facts'"
+        )
+        schemas = await con.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = 'reporting_rebuild'")
     finally:
         await con.close()
     assert indexes == {"(event_id)", "(tenant, recorded_at)", "(stream_id, stream_version)"}
+    assert (read_indexes, schemas) == (2, 0)
 
     report = await asyncio.to_thread(duo, tmp_path, "report", "--branch", "BE", **env)
     assert report.returncode == 0 and "duos_formed              12" in report.stdout and "Flanders" in report.stdout

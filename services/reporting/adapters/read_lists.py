@@ -258,7 +258,7 @@ async def read_history(con: asyncpg.Connection, branch: Tenant, subject: uuid.UU
     """Every fact about one subject, oldest first, without personal data: one indexed read of the subject index."""
     rows = await con.fetch(
         "SELECT l.event_id, l.event_type, l.stream_id, l.stream_version, l.office, l.occurred_at, l.recorded_at, "
-        "l.actor, l.correlation_id, l.causation_id, l.data FROM rm_subjects s JOIN ledger l ON l.event_id = s.event_id "
+        "l.actor, l.correlation_id, l.causation_id, l.data FROM ledger l JOIN rm_subjects s ON l.event_id = s.event_id "
         "WHERE s.subject = $2 AND s.tenant = $1 ORDER BY l.occurred_at, l.recorded_at",
         branch.value,
         str(subject),

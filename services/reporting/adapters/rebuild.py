@@ -1,5 +1,6 @@
-"""Rebuild the projection from the log: replay every topic from its beginning into a fresh ledger, show
-progress, compare its figures with the live ones, then switch over atomically.
+"""Rebuild the projection from the log: replay every topic from its beginning into a fresh ledger, build its read
+models, show progress, compare their figures with the fold of the rebuilt ledger and that with the live one, then
+switch over atomically.
 
 The live projection keeps answering until the switch. Facts the live consumer applied while the
 rebuild ran are carried into the new ledger at the switch (a fact is a fact: the union is exact).
@@ -21,7 +22,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
+from services.reporting.adapters.read_figures import FOREVER, read_figures
+from services.reporting.adapters.read_models import TABLES, fill_read_models
 from services.reporting.adapters.replay_worker import Orders
+from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
 from shared.kafka import aiokafka_options
@@ -29,6 +33,7 @@ from shared.tenancy import Tenant
 from shared.topics import declared_topics
 
 REBUILD = "ledger_rebuild"
+REBUILT_MODELS = "reporting_rebuild"  # the schema the read models are rebuilt in, until the switch
 PREVIOUS = "ledger_previous"
 IDLE_S = 3.0  # the log is read until every live fact is in the rebuild and nothing new came for this long
 
@@ -37,8 +42,33 @@ async def _all_figures(con: asyncpg.Connection, table: str, today: date) -> dict
     return {t.value: figures(await programme(con, t, None, table), Slice(t), today) for t in Tenant}
 
 
+async def _read_figures_of(con: asyncpg.Connection, schema: str, today: date) -> dict:
+    """Every branch's figures from the read models of `schema` (its tables first, then public's)."""
+    async with con.transaction():
+        await con.execute(f"SET LOCAL search_path TO {schema}, public")
+        return {t.value: await read_figures(con, Slice(t), today, FOREVER, DEFAULT_SUSTAINABLE_WORK, t) for t in Tenant}
+
+
+async def build_read_models(con: asyncpg.Connection, source: str) -> float:
+    """The read models of the ledger `source`, set-based, in a fresh schema REBUILT_MODELS (tables shaped like the
+    live ones, their non-unique indexes built once at the end); the seconds it took."""
+    started = time.monotonic()
+    await con.execute(f"DROP SCHEMA IF EXISTS {REBUILT_MODELS} CASCADE; CREATE SCHEMA {REBUILT_MODELS}")
+    deferred = []
+    for table in TABLES:
+        await con.execute(f"CREATE TABLE {REBUILT_MODELS}.{table} (LIKE public.{table} INCLUDING ALL)")
+        deferred += await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
+    async with con.transaction():
+        await con.execute(f"SET LOCAL search_path TO {REBUILT_MODELS}, public")
+        await fill_read_models(con, f"public.{source}")
+    for definition in deferred:
+        await con.execute(definition)
+    return time.monotonic() - started
+
+
 async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], None] = print) -> bool:
-    """Rebuild reporting's ledger from the topics; True when the rebuilt figures equal the live ones."""
+    """Rebuild reporting's ledger and read models from the topics; True when the rebuilt read models' figures equal
+    the fold of the rebuilt ledger (their oracle) and the fold's figures equal the live ones."""
     con = await asyncpg.connect(settings.database_url)
     try:
         from shared.eventstore.postgres import init_connection
@@ -46,21 +76,40 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         await init_connection(con)
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
         replayed = (await replay(con, settings, REBUILD, say)).events
+        say(f"read models built from the rebuilt ledger in {await build_read_models(con, REBUILD):.1f} s")
         rebuilt_figures = await _all_figures(con, REBUILD, today)
+        read_equal = await _read_figures_of(con, REBUILT_MODELS, today) == rebuilt_figures
+        say(f"rebuilt read models {'equal' if read_equal else 'DIFFER FROM'} the fold of the rebuilt ledger")
         live_figures = await _all_figures(con, LEDGER, today)
         equal = rebuilt_figures == live_figures
         say(f"replayed {replayed} events; rebuilt figures {'equal' if equal else 'DIFFER FROM'} the live ones")
-        async with con.transaction():
-            # One switch: no reader sees half of it; what the live consumer applied meanwhile comes along.
-            await con.execute(f"LOCK TABLE {LEDGER} IN ACCESS EXCLUSIVE MODE")
-            await con.execute(f"INSERT INTO {REBUILD} SELECT * FROM {LEDGER} ON CONFLICT (event_id) DO NOTHING")
-            await con.execute(f"DROP TABLE IF EXISTS {PREVIOUS}")
-            await con.execute(f"ALTER TABLE {LEDGER} RENAME TO {PREVIOUS}")
-            await con.execute(f"ALTER TABLE {REBUILD} RENAME TO {LEDGER}")
-        say(f"switched over: the rebuilt ledger is live (the previous one is kept as {PREVIOUS})")
-        return equal
+        await _switch(con)
+        say(f"switched over: the rebuilt ledger and read models are live (the previous ledger is kept as {PREVIOUS})")
+        return equal and read_equal
     finally:
         await con.close()
+
+
+async def _switch(con: asyncpg.Connection) -> None:
+    """One switch: no reader sees half of it; what the live consumer applied meanwhile comes along, with its rows."""
+    async with con.transaction():
+        # The ledger first, as the live consumer locks it (then its read models): the consumer waits, never deadlocks.
+        await con.execute(f"LOCK TABLE {LEDGER} IN ACCESS EXCLUSIVE MODE")
+        await con.execute("CREATE TEMP TABLE carried (event_id UUID PRIMARY KEY) ON COMMIT DROP")
+        await con.execute(
+            f"WITH c AS (INSERT INTO {REBUILD} SELECT * FROM {LEDGER} ON CONFLICT (event_id) DO NOTHING "
+            "RETURNING event_id) INSERT INTO carried SELECT event_id FROM c"
+        )
+        await con.execute(f"SET LOCAL search_path TO {REBUILT_MODELS}, public")
+        await fill_read_models(con, f"(SELECT r.* FROM public.{REBUILD} r JOIN carried USING (event_id))")
+        await con.execute("SET LOCAL search_path TO public")
+        await con.execute(f"DROP TABLE IF EXISTS {PREVIOUS}")
+        await con.execute(f"ALTER TABLE {LEDGER} RENAME TO {PREVIOUS}")
+        await con.execute(f"ALTER TABLE {REBUILD} RENAME TO {LEDGER}")
+        for table in TABLES:  # derived from the ledger: the previous ledger is the copy worth keeping
+            await con.execute(f"DROP TABLE public.{table}")
+            await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{table} SET SCHEMA public")
+        await con.execute(f"DROP SCHEMA {REBUILT_MODELS}")
 
 
 async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[str]:
@@ -69,12 +118,12 @@ async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[
     if await con.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
         return []
     rows = await con.fetch(
-        "SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition FROM pg_index x "
-        "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass AND NOT x.indisunique",
+        "SELECT x.indexrelid::regclass::text AS name, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x "
+        "WHERE x.indrelid = $1::regclass AND NOT x.indisunique",
         table,
     )
     for row in rows:
-        await con.execute(f'DROP INDEX "{row["name"]}"')
+        await con.execute(f"DROP INDEX {row['name']}")  # as regclass spells it: schema-qualified, quoted if need be
     return [row["definition"] for row in rows]
 
 
