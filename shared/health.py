@@ -343,5 +343,21 @@ async def gather_checks(
     )
 
 
+async def database_reachable(pool: asyncpg.Pool | None, timeout_s: float = PROBE_TIMEOUT_S) -> Reachability:
+    """Readiness (`/health/ready`): whether this replica can serve requests, that is, whether its database answers.
+    Nothing else counts: a stalled consumer or relay, or the broker out of reach, is the same on every replica,
+    and taking them all out of the Service would stop the commands that still work; `/health` and the alerts
+    report those."""
+    if pool is None:
+        return Reachability(False, "NotStarted")
+    started = time.monotonic()
+    try:
+        async with pool.acquire(timeout=timeout_s) as con:
+            await con.fetchval("SELECT 1", timeout=timeout_s)
+    except Exception as err:  # refused, timed out, pool closed: unreachable all the same
+        return Reachability(False, type(err).__name__)
+    return Reachability(True, latency_ms=round((time.monotonic() - started) * 1000, 1))
+
+
 async def _not_probed() -> Reachability:
     return Reachability(False, "NotStarted")

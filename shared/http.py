@@ -15,7 +15,7 @@ from shared.clock import Clock, utc_now
 from shared.commanding.errors import CommandRefused
 from shared.commanding.http import refusal_answer
 from shared.eventstore.base import WrongExpectedVersion
-from shared.health import checks_json, decide
+from shared.health import checks_json, database_reachable, decide
 from shared.http_middleware import Correlate, Measure
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.openapi_refusals import document_refusals
@@ -119,6 +119,19 @@ def create_service_app(
             "checks": checks_json(checks, now),
         }
         return JSONResponse(status_code=503 if status == "failing" else 200, content=body)
+
+    @app.get(
+        "/health/ready",
+        tags=["operations"],
+        responses={503: {"description": "not ready: the database does not answer"}},
+    )
+    async def readiness(request: Request) -> JSONResponse:
+        """The readiness probe: 200 while this replica can serve requests (its database answers), else 503. A
+        stalled consumer makes `/health` fail, never this (shared/health.py, database_reachable)."""
+        runtime: ServiceRuntime = request.app.state.runtime
+        database = await database_reachable(runtime.pool)
+        body = {"service": runtime.settings.service, "ready": database.reachable, "database": vars(database)}
+        return JSONResponse(status_code=200 if database.reachable else 503, content=body)
 
     @app.get("/metrics", tags=["operations"], response_class=Response, include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:

@@ -16,7 +16,7 @@ from shared.config import ServiceSettings
 from tests.auth import VERIFIER
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
-PUBLIC_ROUTES = {("get", "/health")}
+PUBLIC_ROUTES = {("get", "/health"), ("get", "/health/ready")}
 
 
 def service_apps() -> dict[str, FastAPI]:

@@ -366,3 +366,42 @@ async def test_what_one_fetch_brings_is_applied_in_one_transaction(pool, databas
     # One transaction per event would be 200; a fetch brings many (up to 500), applied together.
     assert transactions <= 20, transactions
     assert progress.applied == len(events)
+
+
+async def test_readiness_is_the_database_answering_not_a_stalled_consumer(infra, database_url):
+    """A consumer stalled (its table locked by someone else): /health fails (503), /health/ready stays 200, on every
+    replica alike; only the database out of reach makes the replica unready."""
+    prefix = unique("p") + "."
+    settings = ServiceSettings(
+        "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, topic_prefix=prefix
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting") as client,
+    ):
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200 and ready.json()["ready"] is True, ready.text
+        app.state.runtime.stall_after_s = 1.0
+        locker = await asyncpg.connect(database_url)
+        try:
+            locked = locker.transaction()
+            await locked.start()
+            await locker.execute("LOCK TABLE ledger IN ACCESS EXCLUSIVE MODE")
+            await send(infra.kafka_bootstrap, prefix + "duo.intake.events", [message(registered("be-gent", Tenant.BE))])
+
+            async def failing() -> bool:
+                return (await client.get("/health")).status_code == 503
+
+            await eventually(failing, 60, "the stalled consumer making /health fail")
+            assert "is stalled" in " ".join((await client.get("/health")).json()["reasons"])
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 200, ready.text
+            await locked.rollback()
+        finally:
+            await locker.close()
+
+        await app.state.runtime.pool.close()  # the database out of reach
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503 and ready.json()["ready"] is False
+        assert ready.json()["database"]["reachable"] is False

@@ -256,7 +256,8 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
         assert context["readOnlyRootFilesystem"] is True and context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
         assert context["seccompProfile"] == {"type": "RuntimeDefault"}
-        assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+        # Readiness is "can serve requests", not "a consumer needs attention" (/health): shared/health.py.
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert "livenessProbe" in container and "startupProbe" in container
         assert {"cpu", "memory"} <= set(container["resources"]["requests"])
         assert {"cpu", "memory"} <= set(container["resources"]["limits"])
@@ -364,7 +365,7 @@ def test_the_ingress_serves_each_api_over_tls_and_never_health_or_metrics(render
         ports = {p["name"] for p in services[name]["spec"]["ports"]}
         assert all(p["backend"]["service"]["port"]["name"] in ports for p in paths)
         for path in _api_paths(name):
-            if path != "/health":
+            if path not in ("/health", "/health/ready"):
                 assert _routed(paths, path), f"{overlay}: {name} {path} is not routed"
         for private in ("/metrics", "/health", "/health/ready", "/"):
             assert not _routed(paths, private), f"{overlay}: {name} publishes {private}"
