@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncpg
 from fastapi import FastAPI
 
-from services.tracking.adapters.duos import DUO_EFFECTS
+from services.tracking.adapters.duos import DUO_EFFECTS, PostgresDuos
 from services.tracking.api import router
 from services.tracking.migrations import MIGRATIONS
+from services.tracking.service import TrackingUnit
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
 from shared.consuming.ordered import OrderedConsumer
+from shared.eventstore.base import EventStore
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime, Subscription
 from shared.topics import declared_topics
@@ -21,6 +23,11 @@ DUOS_CONSUMER = "tracking"
 def build_duo_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
     """The duos' consumer: matching's events per stream in order, exactly once; DuoFormed makes a duo known."""
     return OrderedConsumer(pool, DUOS_CONSUMER, DUO_EFFECTS)
+
+
+def open_unit(con: asyncpg.Connection, store: EventStore) -> TrackingUnit:
+    """Tracking's unit of work on one connection: the store and the duos' rows share its transaction."""
+    return TrackingUnit(con, store, PostgresDuos(con))
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -44,5 +51,6 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         "coordinator's bearer token.",
         clock,
     )
+    app.state.open_unit = open_unit
     app.include_router(router)
     return app

@@ -9,11 +9,11 @@ retried on the new state (shared.commanding.http.run_command).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from services.tracking.adapters import duos
 from services.tracking.domain import duo
 from services.tracking.domain.commands import (
     DrawUpActionPlan,
@@ -29,34 +29,62 @@ from services.tracking.domain.commands import (
     RecordMentorSurvey,
     RecordTrainingStarted,
 )
-from services.tracking.domain.duo import DUO, DuoState
+from services.tracking.domain.duo import DUO, DuoFacts, DuoState
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
 from shared.commanding.unit import Unit, record
 from shared.events.envelope import DomainEvent
+from shared.tenancy import Tenant
 
 
-async def load_duo(unit: Unit, duo_id: uuid.UUID, caller: Caller) -> DuoState:
+class DuoList(Protocol):
+    """The duos tracking knows (projected from matching's DuoFormed), one row each, kept in step with each append."""
+
+    async def facts(self, tenant: Tenant, duo_id: uuid.UUID) -> DuoFacts | None:
+        """What DuoFormed said about the duo, if the branch has it."""
+        ...
+
+    async def save(self, state: DuoState) -> None:
+        """Keep the duo's row (and, once it ended, its follow-ups) in step with its folded state."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrackingUnit(Unit):
+    """Tracking's unit of work: the event store's transaction, and the duos' rows written in it."""
+
+    duos: DuoList
+
+
+async def load_duo(unit: TrackingUnit, duo_id: uuid.UUID, caller: Caller) -> DuoState:
     """The duo as it is now: DuoFormed's facts, then tracking's events; NotFound when tracking does not know it
     in the caller's branch, or it is at an office outside the caller's."""
-    row = await duos.duo(unit.tx, caller.tenant, duo_id)
-    if row is None or not caller.may_reach(row["office"]):
+    facts = await unit.duos.facts(caller.tenant, duo_id)
+    if facts is None or not caller.may_reach(facts.office):
         raise NotFound("duo")
     history = await unit.store.read_stream_in(unit.tx, DUO.stream(duo_id), caller.tenant)
-    return DUO.fold(history, DuoState(duos.facts_of(row)))
+    return DUO.fold(history, DuoState(facts))
 
 
-Decision = Callable[[DuoState, Any, date], list[Any]]
+class OnADuo(Protocol):
+    """Every tracking command names its duo."""
+
+    @property
+    def duo_id(self) -> uuid.UUID: ...
 
 
-def _handler(decide: Decision) -> Callable[[Unit, Any, Caller], Awaitable[DuoState]]:
+C = TypeVar("C", bound=OnADuo)
+Decision = Callable[[DuoState, C, date], Sequence[DomainEvent]]
+
+
+def _handler(decide: Decision[C]) -> Callable[[TrackingUnit, C, Caller], Awaitable[DuoState]]:
     """Load the duo, decide on the branch's today, append, keep the row in step."""
 
-    async def handle(unit: Unit, cmd: Any, caller: Caller) -> DuoState:
+    async def handle(unit: TrackingUnit, cmd: C, caller: Caller) -> DuoState:
         state = await load_duo(unit, cmd.duo_id, caller)
-        events: list[DomainEvent] = decide(state, cmd, caller.today)
+        events = decide(state, cmd, caller.today)
         state = await record(unit, DUO, state, state.duo_id, state.office, events, caller)
-        await duos.save_duo(unit.tx, state)
+        await unit.duos.save(state)
         return state
 
     handle.__name__ = decide.__name__
@@ -77,7 +105,7 @@ record_mentor_survey = _handler(duo.record_mentor_survey)
 end_duo = _handler(duo.end_duo)
 record_follow_up = _handler(duo.record_follow_up)
 
-Handler = Callable[[Unit, Any, Caller], Awaitable[Any]]
+Handler = Callable[[TrackingUnit, Any, Caller], Awaitable[DuoState]]
 
 # Every command tracking takes, and the handler that carries it out.
 HANDLERS: dict[type, Handler] = {
@@ -96,6 +124,6 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-async def execute(unit: Unit, command: Any, caller: Caller) -> Any:
+async def execute(unit: TrackingUnit, command: Any, caller: Caller) -> DuoState:
     """Carry out one command with its handler."""
     return await HANDLERS[type(command)](unit, command, caller)

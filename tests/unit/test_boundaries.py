@@ -39,8 +39,6 @@ IO_MODULES = frozenset(
 # numpy and scipy compute (matching's assignment problem, services/matching/domain/rounds.py); they do no I/O.
 DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "numpy", "scipy", "idna"})
 DATABASE_DRIVERS = frozenset({"asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlite3", "aiosqlite"})
-# Services whose handlers still query PostgreSQL themselves, until they get ports like intake's (docs/adr/0009).
-HANDLERS_STILL_ON_A_DRIVER = frozenset({"services.tracking"})
 CLOCK_AND_RANDOMNESS = frozenset(
     {
         ("datetime", "now"),
@@ -254,10 +252,7 @@ def test_imports_only_point_down_the_layers():
 def test_handlers_reach_no_database_driver():
     assert handler_modules(TREE), "no services/*/service.py exists, so the driver rule would pass vacuously"
     violations = driver_violations(TREE)
-    waiting = [v for v in violations if any(v.startswith(f"{s}.") for s in HANDLERS_STILL_ON_A_DRIVER)]
-    assert violations == waiting, "handlers must use ports, not a driver:\n" + "\n".join(violations)
-    for service in HANDLERS_STILL_ON_A_DRIVER:  # so that the list only shrinks
-        assert any(v.startswith(f"{service}.") for v in waiting), f"{service} has ports now: take it off the list"
+    assert not violations, "handlers must use the ports of their service.py, not a driver:\n" + "\n".join(violations)
 
 
 def test_there_are_no_import_cycles():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
@@ -42,12 +43,7 @@ DUO_EFFECTS: dict[str, Effect] = {DuoFormed.event_type: _duo_formed}
 # --- One duo ----------------------------------------------------------------------------------
 
 
-async def duo(con: asyncpg.Connection, tenant: Tenant, duo_id: uuid.UUID) -> asyncpg.Record | None:
-    """The duo's row in the caller's branch, or None."""
-    return await con.fetchrow("SELECT * FROM duos WHERE duo_id = $1 AND tenant = $2", duo_id, tenant.value)
-
-
-def facts_of(row: asyncpg.Record) -> DuoFacts:
+def _facts_of(row: asyncpg.Record) -> DuoFacts:
     """What DuoFormed said, as the domain reads it."""
     return DuoFacts(
         duo_id=row["duo_id"],
@@ -59,34 +55,43 @@ def facts_of(row: asyncpg.Record) -> DuoFacts:
     )
 
 
-async def save_duo(con: asyncpg.Connection, s: DuoState) -> None:
-    """Keep the duo's row (and, once it ended, its follow-ups) in step with its folded state."""
-    await con.execute(
-        "UPDATE duos SET status = $2, meetings = $3, last_met_on = $4, ended_on = $5, end_reason = $6, version = $7 "
-        "WHERE duo_id = $1",
-        s.duo_id,
-        s.status,
-        s.meetings,
-        s.last_met_on,
-        s.ended_on,
-        s.end_reason,
-        s.version,
-    )
-    if s.ended_on is None:
-        return
-    for months in rules.FOLLOW_UP_MONTHS:
-        status, recorded_on = s.follow_ups.get(months, (None, None))
-        await con.execute(
-            "INSERT INTO follow_ups (duo_id, months, due_on, closes_on, status, recorded_on) "
-            "VALUES ($1, $2, $3, $4, $5, $6) "
-            "ON CONFLICT (duo_id, months) DO UPDATE SET status = EXCLUDED.status, recorded_on = EXCLUDED.recorded_on",
+@dataclass(frozen=True)
+class PostgresDuos:
+    """The duos' rows and their follow-ups, on the connection of the command's transaction."""
+
+    con: asyncpg.Connection
+
+    async def facts(self, tenant: Tenant, duo_id: uuid.UUID) -> DuoFacts | None:
+        row = await self.con.fetchrow("SELECT * FROM duos WHERE duo_id = $1 AND tenant = $2", duo_id, tenant.value)
+        return None if row is None else _facts_of(row)
+
+    async def save(self, s: DuoState) -> None:
+        await self.con.execute(
+            "UPDATE duos SET status = $2, meetings = $3, last_met_on = $4, ended_on = $5, end_reason = $6, "
+            "version = $7 WHERE duo_id = $1",
             s.duo_id,
-            months,
-            rules.follow_up_due_on(s.ended_on, months),
-            rules.follow_up_closes_on(s.ended_on, months),
-            status,
-            recorded_on,
+            s.status,
+            s.meetings,
+            s.last_met_on,
+            s.ended_on,
+            s.end_reason,
+            s.version,
         )
+        if s.ended_on is None:
+            return
+        for months in rules.FOLLOW_UP_MONTHS:
+            status, recorded_on = s.follow_ups.get(months, (None, None))
+            await self.con.execute(
+                "INSERT INTO follow_ups (duo_id, months, due_on, closes_on, status, recorded_on) "
+                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (duo_id, months) "
+                "DO UPDATE SET status = EXCLUDED.status, recorded_on = EXCLUDED.recorded_on",
+                s.duo_id,
+                months,
+                rules.follow_up_due_on(s.ended_on, months),
+                rules.follow_up_closes_on(s.ended_on, months),
+                status,
+                recorded_on,
+            )
 
 
 # --- Lists ------------------------------------------------------------------------------------

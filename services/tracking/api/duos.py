@@ -18,11 +18,11 @@ from services.tracking import service
 from services.tracking.api import bodies
 from services.tracking.api.views import DuoView
 from services.tracking.domain import commands
+from services.tracking.service import TrackingUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.commanding.http import IdempotencyHeader, IfMatchHeader, caller_of, reading, run_command
 from shared.commanding.idempotency import Answer
-from shared.commanding.unit import Unit
 
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
 COORDINATORS = roles_doc(Role.COORDINATOR)
@@ -43,7 +43,7 @@ async def _run(
 ) -> JSONResponse:
     who = caller_of(request, identity, if_match)
 
-    async def work(unit: Unit) -> Answer:
+    async def work(unit: TrackingUnit) -> Answer:
         return Answer(status, DuoView.of(await service.execute(unit, command, who)).model_dump(mode="json"))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)

@@ -1,0 +1,133 @@
+"""Tracking's handlers in memory: each loads the duo matching formed, decides, appends and keeps the duo's row in
+step, with no I/O; a duo of another branch or office is not found, and a refusal changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from services.tracking import service
+from services.tracking.adapters.memory import InMemoryDuos
+from services.tracking.domain.commands import (
+    DrawUpActionPlan,
+    EndDuo,
+    ExtendContract,
+    MarkGoalReached,
+    RecordFollowUp,
+    RecordInternshipStarted,
+    RecordJobEnded,
+    RecordMenteeSurvey,
+    RecordMentorSurvey,
+    RecordTrainingStarted,
+)
+from services.tracking.domain.duo import DuoFacts, DuoState
+from services.tracking.domain.errors import AlreadyRecorded
+from services.tracking.service import TrackingUnit
+from shared.commanding.caller import Caller
+from shared.commanding.errors import NotFound
+from shared.eventstore.memory import InMemoryEventStore
+from shared.tenancy import Tenant
+from tests.unit.test_tracking_duo import DUO_ID, FORMED, MENTEE, MENTOR, job, meeting
+
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+JOB_ID = uuid.uuid4()
+
+
+def caller(now: datetime = NOW, tenant: Tenant = Tenant.BE, offices: set[str] | None = None) -> Caller:
+    restricted = frozenset(offices) if offices is not None else None
+    return Caller("coordinator-1", tenant, uuid.uuid4(), now, offices=restricted)
+
+
+@dataclass
+class Tracking:
+    """Tracking's handlers on an in-memory store and duos' rows, with one duo formed at be-antwerpen."""
+
+    store: InMemoryEventStore = field(default_factory=InMemoryEventStore)
+    duos: InMemoryDuos = field(default_factory=InMemoryDuos)
+
+    def __post_init__(self) -> None:
+        self.duos.formed(DuoFacts(DUO_ID, Tenant.BE, "be-antwerpen", MENTEE, MENTOR, FORMED))
+
+    async def run(self, command: Any, who: Caller | None = None) -> DuoState:
+        async with self.store.transaction() as tx:
+            return await service.execute(TrackingUnit(tx, self.store, self.duos), command, who or caller())
+
+    async def types(self) -> list[str]:
+        return [e.event_type for e in await self.store.read_stream(f"duo-{DUO_ID}")]
+
+
+# Every command tracking takes, in an order a duo can live them, and the event each records.
+LIFE: list[tuple[Any, str]] = [
+    (meeting(), "MeetingLogged"),
+    (DrawUpActionPlan(DUO_ID, date(2026, 6, 10), ("find_job_in_sector", "improve_language")), "ActionPlanDrawnUp"),
+    (MarkGoalReached(DUO_ID, "improve_language", date(2026, 6, 12)), "ActionPlanGoalReached"),
+    (job(job_id=JOB_ID, contract_months=6), "JobFound"),
+    (ExtendContract(DUO_ID, JOB_ID, 12, date(2026, 6, 13)), "ContractExtended"),
+    (RecordJobEnded(DUO_ID, JOB_ID, date(2026, 6, 14)), "JobEnded"),
+    (RecordTrainingStarted(DUO_ID, date(2026, 6, 14), True), "TrainingStarted"),
+    (RecordInternshipStarted(DUO_ID, date(2026, 6, 14)), "InternshipStarted"),
+    (RecordMenteeSurvey(DUO_ID, True, True, False), "MenteeSurveyRecorded"),
+    (RecordMentorSurvey(DUO_ID, True, True), "MentorSurveyRecorded"),
+    (EndDuo(DUO_ID, date(2026, 6, 15), "completed"), "DuoEnded"),
+]
+
+
+async def test_every_handler_appends_its_event_and_keeps_the_row_in_step():
+    tracking = Tracking()
+    for version, (command, event_type) in enumerate(LIFE, 1):
+        state = await tracking.run(command)
+        assert state.version == version and (await tracking.types())[-1] == event_type, type(command).__name__
+        assert tracking.duos.saved[DUO_ID] == state
+    assert set(service.HANDLERS) == {type(c) for c, _ in LIFE} | {RecordFollowUp}
+    ended = tracking.duos.saved[DUO_ID]
+    assert ended.status == "ended" and ended.meetings == 1 and ended.end_reason == "completed"
+
+
+async def test_a_follow_up_is_recorded_when_due_and_the_row_holds_it():
+    tracking = Tracking()
+    await tracking.run(EndDuo(DUO_ID, date(2026, 6, 15), "completed"))
+    three_months_on = caller(datetime(2026, 9, 16, 10, tzinfo=UTC))
+    state = await tracking.run(RecordFollowUp(DUO_ID, 3, "employed"), three_months_on)
+    assert (await tracking.types())[-1] == "FollowUpRecorded"
+    assert tracking.duos.saved[DUO_ID].follow_ups[3] == ("employed", date(2026, 9, 16)) == state.follow_ups[3]
+
+
+@pytest.mark.parametrize(
+    "who",
+    [caller(tenant=Tenant.FR), caller(offices={"be-gent"})],
+    ids=["another branch", "an office outside the caller's"],
+)
+async def test_a_duo_the_caller_may_not_reach_is_not_found_and_nothing_changes(who: Caller):
+    tracking = Tracking()
+    with pytest.raises(NotFound, match="duo"):
+        await tracking.run(meeting(), who)
+    with pytest.raises(NotFound, match="duo"):
+        await service.load_duo(TrackingUnit(None, tracking.store, tracking.duos), DUO_ID, who)
+    assert await tracking.types() == [] and tracking.duos.saved == {}
+
+
+async def test_a_duo_matching_never_formed_is_not_found():
+    with pytest.raises(NotFound, match="duo"):
+        await Tracking().run(meeting(duo_id=uuid.uuid4()))
+
+
+async def test_a_refused_decision_appends_nothing_and_leaves_the_row_as_it_was():
+    tracking = Tracking()
+    first = await tracking.run(RecordMenteeSurvey(DUO_ID, True, True, True))
+    with pytest.raises(AlreadyRecorded):
+        await tracking.run(RecordMenteeSurvey(DUO_ID, False, False, False))
+    assert await tracking.types() == ["MenteeSurveyRecorded"] and tracking.duos.saved[DUO_ID] == first
+
+
+async def test_the_duo_is_folded_from_its_facts_and_every_recorded_event():
+    tracking = Tracking()
+    for command, _ in LIFE[:4]:
+        await tracking.run(command)
+    async with tracking.store.transaction() as tx:
+        loaded = await service.load_duo(TrackingUnit(tx, tracking.store, tracking.duos), DUO_ID, caller())
+    assert loaded == tracking.duos.saved[DUO_ID] and loaded.version == 4
+    assert loaded.facts.mentee_id == MENTEE and [j.job_id for j in loaded.jobs] == [JOB_ID]
