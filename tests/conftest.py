@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -17,6 +19,10 @@ import pytest_asyncio
 from shared.eventstore.postgres import apply_schema, create_pool
 from shared.topics import TopicSpec, ensure_topics
 from tests.infrastructure import StackEndpoints, open_test_stack
+
+# Every service the tests run, in this process or as a `duo` process, seals its hash chain with this key
+# (shared/eventstore/chain_key.py), instead of making a key file under the working directory.
+os.environ.setdefault("DUO_CHAIN_KEY", secrets.token_urlsafe(32))
 
 
 def unique(prefix: str) -> str:

@@ -1,15 +1,19 @@
-"""Tamper evidence: a hash chain over a store's events, in the order they were committed and published.
+"""Tamper evidence: a keyed hash chain over a store's events, in the order they were committed and published.
 
 The outbox relay seals each event into the chain just before publishing it (`seal`), and
 the chain's head at that event travels with it to Kafka (CloudEvents attribute
-`chainhash`). `verify` recomputes the chain from the stored events: an event edited or
-deleted by hand breaks it at that event. The relay is the one writer of the chain (it
+`chainhash`): the topic anchors the chain outside the store. Each link is an HMAC-SHA256
+with the service's chain key (shared/eventstore/chain_key.py), so that whoever can write
+the store but does not hold the key cannot recompute the chain after an edit. `verify`
+recomputes the chain from the stored events: an event edited, or deleted with or without
+its chain row, breaks it at that event. The relay is the one writer of the chain (it
 publishes in the order events became visible), so appends stay concurrent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,8 +34,8 @@ ORDER BY c.chain_seq
 """
 
 
-def link(previous_hash: str, envelope: EventEnvelope) -> str:
-    """The chain's hash at an event: its whole content and the hash before it."""
+def link(key: bytes, previous_hash: str, envelope: EventEnvelope) -> str:
+    """The chain's hash at an event: an HMAC of its whole content and the hash before it."""
     content = {
         "event_id": str(envelope.event_id),
         "stream_id": envelope.stream_id,
@@ -48,10 +52,10 @@ def link(previous_hash: str, envelope: EventEnvelope) -> str:
         "data": envelope.data,
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((previous_hash + canonical).encode()).hexdigest()
+    return hmac.new(key, (previous_hash + canonical).encode(), hashlib.sha256).hexdigest()
 
 
-async def seal(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> dict[int, str]:
+async def seal(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope], key: bytes) -> dict[int, str]:
     """The chain hash of each envelope (by global position), adding the ones not yet chained, in the given order."""
     positions = [e.global_position for e in envelopes]
     async with con.transaction():
@@ -67,7 +71,7 @@ async def seal(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> d
             assert envelope.global_position is not None
             if envelope.global_position in hashes:
                 continue
-            seq, previous = seq + 1, link(previous, envelope)
+            seq, previous = seq + 1, link(key, previous, envelope)
             hashes[envelope.global_position] = previous
             new.append((seq, envelope.global_position, envelope.event_id, previous))
         if new:
@@ -85,6 +89,7 @@ class ChainVerification:
     verified: int
     broken_at: str | None = None  # "chain position 7 (event ..., stream ... version ...)"
     reason: str | None = None
+    head: str = GENESIS  # the chain's hash at its last event, when intact: what the topic must agree with
 
     @property
     def intact(self) -> bool:
@@ -96,11 +101,16 @@ class ChainVerification:
         return f"chain broken at {self.broken_at}: {self.reason} ({self.verified} events verified before it)"
 
 
-async def verify(con: asyncpg.Connection) -> ChainVerification:
+async def verify(con: asyncpg.Connection, key: bytes) -> ChainVerification:
     """Recompute the chain from the stored events, in chain order; then look for events left out of it."""
-    previous, verified = GENESIS, 0
+    previous, verified, last_event = GENESIS, 0, None
     async with con.transaction(isolation="repeatable_read", readonly=True):
         async for row in con.cursor(_CHAINED):
+            if row["chain_seq"] != verified + 1:
+                # The event was deleted with its chain row: the chain names the gap, the topic the event.
+                after = f"after event {last_event}" if last_event else "at the start of the chain"
+                where = f"chain position {verified + 1} ({after}, before event {row['chained_event_id']})"
+                return ChainVerification(verified, where, "an event was deleted from the store with its chain row")
             where = f"chain position {row['chain_seq']} (event {row['chained_event_id']})"
             if row["event_id"] is None:
                 return ChainVerification(verified, where, "the event is missing from the store (deleted)")
@@ -111,10 +121,12 @@ async def verify(con: asyncpg.Connection) -> ChainVerification:
             )
             if envelope.event_id != row["chained_event_id"]:
                 return ChainVerification(verified, where, "another event stands at this event's position")
-            expected = link(previous, envelope)
-            if expected != row["chain_hash"]:
-                return ChainVerification(verified, where, "the stored event differs from the one that was chained")
-            previous, verified = expected, verified + 1
+            expected = link(key, previous, envelope)
+            if not hmac.compare_digest(expected, row["chain_hash"]):
+                return ChainVerification(
+                    verified, where, "the stored event or its chain hash differs from the one that was sealed"
+                )
+            previous, verified, last_event = expected, verified + 1, envelope.event_id
         unchained = await con.fetchval(
             "SELECT min(e.global_position) FROM events e LEFT JOIN event_chain c USING (global_position) "
             "LEFT JOIN outbox o USING (global_position) WHERE c.global_position IS NULL AND o.global_position IS NULL"
@@ -125,7 +137,7 @@ async def verify(con: asyncpg.Connection) -> ChainVerification:
             f"global position {unchained}",
             "an event that is neither chained nor waiting to be published (inserted by hand)",
         )
-    return ChainVerification(verified)
+    return ChainVerification(verified, head=previous)
 
 
 def _event_columns(row: asyncpg.Record) -> dict:

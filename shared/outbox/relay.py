@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 
 import asyncpg
 import structlog
@@ -19,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from shared.events.envelope import EventEnvelope
 from shared.events.wire import to_kafka
 from shared.eventstore.chain import seal
+from shared.eventstore.chain_key import configured_chain_key
 from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
 from shared.eventstore.wakeup import SERVER_KEEPALIVES
 from shared.kafka import KafkaSecurity, new_producer
@@ -45,8 +47,11 @@ class OutboxRelay:
         batch_size: int = 500,
         safety_poll_s: float = 5.0,
         security: KafkaSecurity | None = None,
+        chain_key: bytes | None = None,
     ) -> None:
         self._database_url = database_url
+        # The key of the store's hash chain; None: the service's own (shared/eventstore/chain_key.py).
+        self._chain_key = chain_key or configured_chain_key(service, os.environ)
         self._bootstrap_servers = bootstrap_servers
         self._security = security  # None: PLAINTEXT (the embedded broker)
         self._producer: AIOKafkaProducer | None = None
@@ -104,7 +109,7 @@ class OutboxRelay:
         while rows := await con.fetch(_PENDING, self._batch_size):
             envelopes = [row_to_envelope(row) for row in rows]
             # Sealed into the store's hash chain first: the chain's head travels with each event.
-            hashes = await seal(con, envelopes)
+            hashes = await seal(con, envelopes, self._chain_key)
             envelopes = [e.model_copy(update={"chain_hash": hashes[e.global_position or 0]}) for e in envelopes]
             acknowledged = await self._send(envelopes)
             # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.

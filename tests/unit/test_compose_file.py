@@ -71,7 +71,7 @@ def test_the_infrastructure_restarts_and_the_setup_runs_once(compose: dict[str, 
 def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for key, value in _environment(service).items():
-            if "PASSWORD" in key or "TOKEN" in key:
+            if "PASSWORD" in key or "TOKEN" in key or key.endswith("_KEY"):
                 assert VARIABLE.fullmatch(value), f"{name}.{key} is written in the file"
             if key.endswith("_DATABASE_URL"):
                 password = value.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
