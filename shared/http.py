@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from shared.api_docs import serve_docs_offline
 from shared.auth.keys import configured_verifier
 from shared.clock import Clock, utc_now
 from shared.commanding.errors import CommandRefused
@@ -84,7 +85,9 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    # /docs from the service's own assets, never a CDN (shared/api_docs.py).
+    app = FastAPI(title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None)
+    serve_docs_offline(app)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
     app.add_exception_handler(CommandRefused, refusal_answer)
