@@ -26,7 +26,7 @@ from shared.scrape_token import check_scrape_token, configured_scrape_token
 from shared.security_headers import SecurityHeaders
 
 
-def _field_path(loc: tuple) -> str:
+def _field_path(loc: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path", "header"))
 
 

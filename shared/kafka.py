@@ -81,7 +81,7 @@ def new_producer(bootstrap_servers: str, security: KafkaSecurity | None = None) 
     )
 
 
-class _MetadataRequestThatCreatesNothing(MetadataRequest):
+class _MetadataRequestThatCreatesNothing(MetadataRequest):  # type: ignore[misc]  # aiokafka is untyped
     """A metadata request that asks the broker not to create the topics it names."""
 
     def __init__(self, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = False) -> None:

@@ -104,7 +104,7 @@ def ensure_trace_fields(_logger: Any, _method: str, event_dict: dict[str, Any]) 
     return event_dict
 
 
-class _CurrentStderr(logging.StreamHandler):
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]  # its stream is replaced by a property
     """Writes to whatever sys.stderr is when a line is logged, not the stream it was when logging was set up
     (a process that swaps sys.stderr, as a test runner does, must not leave a handler on a closed stream)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -66,8 +66,8 @@ class ServiceRuntime:
     broker_probe: BrokerProbe | None = None
     group_lag: GroupLagReader | None = None  # the broker's view of the consumer groups' lag, for /metrics
     stall_after_s: float = field(default_factory=stall_after_s)
-    _tasks: list[asyncio.Task] = field(default_factory=list)
-    _closers: list = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def start(self) -> None:
         """Open everything; the relay and subscribers run in the background until `stop`."""
@@ -162,4 +162,5 @@ class ServiceRuntime:
         """Events appended but not yet acknowledged by the broker."""
         assert self.pool is not None, "the runtime is started"
         async with self.pool.acquire() as con:
-            return await con.fetchval("SELECT count(*) FROM outbox")
+            pending: int = await con.fetchval("SELECT count(*) FROM outbox")
+            return pending

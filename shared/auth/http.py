@@ -54,7 +54,7 @@ def identify(request: Request, credentials: HTTPAuthorizationCredentials | None)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
     try:
-        identity = request.app.state.token_verifier.verify(credentials.credentials)
+        identity: Identity = request.app.state.token_verifier.verify(credentials.credentials)
     except InvalidToken as err:
         raise Unauthenticated(err.reason) from None
     _check_branch_header(request, identity)

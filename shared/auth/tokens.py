@@ -44,7 +44,7 @@ def issue_token(
     private_pem: str, identity: Identity, ttl: timedelta, now: datetime, issuer: str = EMBEDDED_ISSUER
 ) -> str:
     """A signed token for `identity`, valid from `now` for `ttl`."""
-    claims: dict = {
+    claims: dict[str, Any] = {
         "sub": identity.subject,
         "role": identity.role.value,
         "aud": AUDIENCE,
@@ -125,7 +125,7 @@ def _algorithm_of(key: object) -> str:
     raise InvalidToken(f"the verifying key is of an unsupported type; keys verify {', '.join(ALGORITHMS)}")
 
 
-def identity_of(claims: dict) -> Identity:
+def identity_of(claims: dict[str, Any]) -> Identity:
     """The identity a verified token's claims describe; InvalidToken if they do not make one."""
     role_claim, branch = str(claims.get("role")), str(claims.get("branch"))
     if role_claim not in {r.value for r in Role}:

@@ -143,7 +143,7 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
     return JSONResponse(answer.body, answer.status, headers=_etag(answer.body))
 
 
-def _etag(body: dict) -> dict[str, str]:
+def _etag(body: dict[str, Any]) -> dict[str, str]:
     return {"ETag": f'"{body["version"]}"'} if "version" in body else {}
 
 

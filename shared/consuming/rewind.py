@@ -27,7 +27,7 @@ log = structlog.get_logger("consumer")
 COMMIT_TIMEOUT_S = 10.0  # a commit the broker does not answer is given up: the rewind is repeated later
 
 
-class RewindOnNewLog(ConsumerRebalanceListener):
+class RewindOnNewLog(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
     """A rebalance listener that, after `cluster_seen` reported a new cluster id, starts each partition of the
     consumer at its beginning the first time it holds it in the new log (now, or when it is assigned later)."""
 

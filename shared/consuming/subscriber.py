@@ -290,7 +290,9 @@ def _highwater(client: Any, record: ConsumerRecord) -> int | None:
     return seen if isinstance(seen, int) else None
 
 
-async def _park_message(consumer: Consumer, record: ConsumerRecord, headers: list, reason: str) -> None:
+async def _park_message(
+    consumer: Consumer, record: ConsumerRecord, headers: list[tuple[str, bytes]], reason: str
+) -> None:
     if isinstance(consumer, ParksMessages):
         await consumer.park_message(record.topic, record.partition, record.offset, reason, headers, record.value)
         return

@@ -17,6 +17,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -140,7 +141,7 @@ async def verify(con: asyncpg.Connection, key: bytes) -> ChainVerification:
     return ChainVerification(verified, head=previous)
 
 
-def _event_columns(row: asyncpg.Record) -> dict:
+def _event_columns(row: asyncpg.Record) -> dict[str, Any]:
     names = (
         "global_position",
         "stream_id",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ class InMemoryEventStore:
     def __init__(self) -> None:
         self._streams: dict[str, list[EventEnvelope]] = {}
         self._all: list[EventEnvelope] = []
-        self._ids: set = set()
+        self._ids: set[uuid.UUID] = set()
         self._positions = itertools.count(1)  # like an identity column: a rolled-back append leaves a gap
         self._lock = asyncio.Lock()
 

@@ -133,7 +133,7 @@ async def keep_session(con: asyncpg.Connection) -> None:
     del con
 
 
-async def create_pool(dsn: str, **kwargs) -> asyncpg.Pool:
+async def create_pool(dsn: str, **kwargs: Any) -> asyncpg.Pool:
     """A pool whose connections speak JSONB as Python objects and are released without a reset statement."""
     kwargs.setdefault("reset", keep_session)
     return await asyncpg.create_pool(dsn, init=init_connection, **kwargs)

@@ -36,7 +36,7 @@ class OutboxWakeup:
         self._statement = f"NOTIFY {channel}"
         self._coalesce_s = coalesce_s
         self._pending = False
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._con: asyncpg.Connection | None = None
 
     def committed(self) -> None:

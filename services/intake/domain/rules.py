@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.intake.domain.commands import Availability, Consents, MigrationBackground
 from services.intake.domain.errors import PersonErased, PersonWithdrawn
@@ -321,16 +321,16 @@ def require_active(state: HasStatus, kind: str) -> None:
         raise PersonWithdrawn(kind)
 
 
-def changed_values(event: object, *names: str) -> dict:
+def changed_values(event: object, *names: str) -> dict[str, Any]:
     """The fields a profile change sets (None: left as it was)."""
     return {name: getattr(event, name) for name in names if getattr(event, name) is not None}
 
 
-def availability_changes(hours: float | None, day_parts: tuple[str, ...], asked: Availability | None) -> dict:
+def availability_changes(hours: float | None, day_parts: tuple[str, ...], asked: Availability | None) -> dict[str, Any]:
     """The availability fields a change really changes (mentees and mentors alike)."""
     if asked is None:
         return {}
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if asked.hours_per_week != hours:
         changes["weekly_availability_hours"] = asked.hours_per_week
     if asked.day_parts != day_parts:
@@ -338,7 +338,9 @@ def availability_changes(hours: float | None, day_parts: tuple[str, ...], asked:
     return changes
 
 
-def language_changes(languages: tuple[str, ...] | None, current: tuple[str, ...], accepted: frozenset[str]) -> dict:
+def language_changes(
+    languages: tuple[str, ...] | None, current: tuple[str, ...], accepted: frozenset[str]
+) -> dict[str, Any]:
     """The new languages, if they change and keep a programme language (mentees and mentors alike)."""
     if languages is None or languages == current:
         return {}

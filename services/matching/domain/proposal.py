@@ -15,7 +15,6 @@ from shared.commanding.aggregate import Aggregate
 from shared.commanding.errors import InvalidField
 from shared.events.catalog import (
     DeclineReason,
-    DomainEvent,
     DuoFormed,
     FirstMeetingScheduled,
     MatchAccepted,
@@ -24,7 +23,7 @@ from shared.events.catalog import (
     MatchProposed,
     Side,
 )
-from shared.events.envelope import EventEnvelope
+from shared.events.envelope import DomainEvent, EventEnvelope
 from shared.nace import NaceSection
 from shared.tenancy import OFFICES, Tenant, local_date
 
