@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.common import Result, Servers, machine, server_versions
 
-BENCHMARKS = ("appends", "replay", "freshness", "commands", "matching")
+BENCHMARKS = ("appends", "replay", "freshness", "commands", "matching", "reads")
 DEFAULT_OUT = Path(".duo/bench.json")
 
 
@@ -60,6 +60,10 @@ def run_one(name: str, servers: Servers, scale: float, repeat: int) -> Result:
         from bench import matching
 
         result = matching.measure(scale, repeat)
+    elif name == "reads":
+        from bench import reads
+
+        result = reads.measure(servers, scale, repeat)
     else:
         raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     result.seconds = time.perf_counter() - started

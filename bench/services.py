@@ -15,7 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -73,6 +73,13 @@ class Running:
     token: str
     kafka: str
     logs: Path = Path()  # the folder of each service's log file, <service>.log
+    private_pem: str = field(default="", repr=False)  # to issue tokens of other roles (bench/reads.py)
+    pids: dict[str, int] = field(default_factory=dict)  # each service's process, for its memory
+
+    def token_for(self, identity: Identity) -> dict[str, str]:
+        """Headers with a bearer token of another identity, signed by the services' key."""
+        token = issue_token(self.private_pem, identity, timedelta(hours=12), datetime.now(UTC))
+        return {"Authorization": f"Bearer {token}"}
 
     @property
     def headers(self) -> dict[str, str]:
@@ -119,7 +126,8 @@ async def running(servers: Servers, services: tuple[str, ...] = SERVICES) -> Asy
             processes.append(process)
         for service in services:
             await _healthy(urls[service], 60)
-        yield Running(urls, databases, prefix, token, servers.kafka_bootstrap, folder)
+        pids = {service: p.pid for service, p in zip(services, processes, strict=True) if p.pid is not None}
+        yield Running(urls, databases, prefix, token, servers.kafka_bootstrap, folder, keys.private_pem, pids)
     finally:
         for process in processes:
             process.terminate()

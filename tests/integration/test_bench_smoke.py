@@ -26,6 +26,15 @@ EXPECTED_FIGURES = {
         "relay, one event from commit to ack: p50",
     ],
     "matching": ["solve_round", "pairings"],
+    "reads": [
+        "/stats/mentees, 1 reader(s), 200 facts: p99",
+        "/figures as of a past day, 8 reader(s), 2,000 facts: p99",
+        "/coordination, 8 reader(s), 2,000 facts: p99",
+        "/history/{duo}, 1 reader(s), 2,000 facts: p99",
+        "federation roll-up /figures, 8 reader(s), 2,000 facts: p99",
+        "reporting peak RSS after 2,000 facts",
+        "freshness through the API p99 at 10/s with 2,000 facts",
+    ],
 }
 
 

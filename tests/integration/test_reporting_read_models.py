@@ -16,6 +16,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.programmes import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
 from services.reporting.adapters.projection import (
     LEDGER_COLUMNS,
     ledger_envelopes,
@@ -43,7 +44,6 @@ from services.reporting.migrations import MIGRATIONS
 from shared.eventstore.postgres import init_connection
 from shared.migrations import migrate
 from shared.tenancy import TIMEZONES, Tenant
-from tests.reporting_histories import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
 
 pytestmark = pytest.mark.integration
 
