@@ -37,7 +37,7 @@ async def _report(branch: str | None, as_of: date | None) -> None:
         for tenant in [Tenant(branch)] if branch else list(Tenant):
             f = await read_figures(con, Slice(tenant), day, FOREVER, of_branch=tenant)
             print(f"\n{tenant.value} as of {day.isoformat()}")
-            for name, value in f.items():
+            for name, value in f.model_dump().items():
                 print(f"  {name:24} {_short(value)}")
             if tenant is Tenant.BE:
                 formed = formed_by_area(await read_duos_formed_by_office_and_year(con, tenant))

@@ -205,7 +205,7 @@ async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_re
     client, settings = reporting
     rng = random.Random(27)
     events = history(rng)
-    expected = figures(programme_of(e for _, e in events), Slice(Tenant.BE), datetime.now(UTC).date())
+    expected = figures(programme_of(e for _, e in events), Slice(Tenant.BE), datetime.now(UTC).date()).model_dump()
 
     async def current() -> dict:
         return (await client.get("/figures", headers=FUNDER)).json()["figures"]

@@ -158,12 +158,12 @@ async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url
         await connection.executemany(insert, [ledger_row(e) for e in envelopes])
         await migrate(connection, MIGRATIONS)
         day = START + timedelta(days=SPAN_DAYS)
-        assert (await read_figures(connection, Slice(Tenant.BE), day, end_of(day)))["duos_formed"] == 0
+        assert (await read_figures(connection, Slice(Tenant.BE), day, end_of(day))).duos_formed == 0
         assert await fill_once(connection) is True
         assert await fill_once(connection) is False  # once
         recorded = await ledger_envelopes(connection, Tenant.BE, end_of(day))
         oracle = figures(programme_of(recorded), Slice(Tenant.BE), day)
-        assert oracle["duos_formed"] > 0
+        assert oracle.duos_formed > 0
         assert await read_figures(connection, Slice(Tenant.BE), day, end_of(day), of_branch=Tenant.BE) == oracle
     finally:
         await connection.close()

@@ -250,12 +250,10 @@ def test_inactive_duos_and_follow_ups_due_are_the_figures_ones_listed():
                     h.add("FollowUpRecorded", body, ended + timedelta(days=31 * months), office)
     p = programme_of(h.events)
     counted = figures(p, Slice(Tenant.BE), AS_OF)
-    assert len(inactive_duos(p, BELGIUM, AS_OF)) == counted["inactive_duos"]["count"] > 0
-    assert len(follow_ups_due(p, BELGIUM, AS_OF)) == counted["follow_ups"]["due"] > 0
+    assert len(inactive_duos(p, BELGIUM, AS_OF)) == counted.inactive_duos.count > 0
+    assert len(follow_ups_due(p, BELGIUM, AS_OF)) == counted.follow_ups.due > 0
     gent = Offices(Tenant.BE, frozenset({"be-gent"}))
-    assert (
-        len(inactive_duos(p, gent, AS_OF)) == figures(p, Slice(Tenant.BE, "be-gent"), AS_OF)["inactive_duos"]["count"]
-    )
+    assert len(inactive_duos(p, gent, AS_OF)) == figures(p, Slice(Tenant.BE, "be-gent"), AS_OF).inactive_duos.count
     due = follow_ups_due(p, BELGIUM, AS_OF)
     assert [d["due_on"] for d in due] == sorted(d["due_on"] for d in due)
     assert all(d["days_overdue"] >= 0 and d["months"] in (3, 6, 12) for d in due)

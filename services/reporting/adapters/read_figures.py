@@ -20,6 +20,7 @@ from services.reporting.domain.definitions import (
     OUTCOME_WINDOW_MONTHS,
     SUSTAINABLE_WORK,
 )
+from services.reporting.domain.figures import Figures
 from services.reporting.domain.report import FigureCounts, Slice, figures_from
 from shared.events.catalog import (
     ContractExtended,
@@ -211,7 +212,7 @@ async def read_figures(
     cutoff: datetime,
     sustainable: str = DEFAULT_SUSTAINABLE_WORK,
     of_branch: Tenant | None = None,
-) -> dict:
+) -> Figures:
     """Every figure of the slice as of the end of `as_of`, as report.figures states them."""
     return figures_from(await figure_counts(con, where, as_of, cutoff, sustainable, of_branch), sustainable)
 

@@ -102,7 +102,7 @@ async def get_figures(
                 t.value: await read_figures(con, Slice(t, None, province, year), day, cutoff, sustainable_work)
                 for t in Tenant
             }
-            answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch)}
+            answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch).model_dump()}
         else:
             where = _slice(identity, office, province, year)
             answer = {
@@ -111,7 +111,9 @@ async def get_figures(
                 "office": office,
                 "province": province,
                 "year": year,
-                "figures": await read_figures(con, where, day, cutoff, sustainable_work, identity.branch),
+                "figures": (
+                    await read_figures(con, where, day, cutoff, sustainable_work, identity.branch)
+                ).model_dump(),
             }
     return _csv(answer) if format == "csv" else answer
 
@@ -152,9 +154,9 @@ async def get_plan(
         formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, cutoff))
         # The plan is the Belgian branch's: another branch's sustainable jobs are not held against it.
         jobs = (
-            (await read_figures(con, Slice(Tenant.BE), day, cutoff, sustainable_work, branch))["sustainable_work"][
-                "numerator"
-            ]
+            (
+                await read_figures(con, Slice(Tenant.BE), day, cutoff, sustainable_work, branch)
+            ).sustainable_work.numerator
             if branch is Tenant.BE
             else 0
         )

@@ -1,8 +1,10 @@
-"""The programme's figures from projected counts. Pure: the adapters fetch, these functions add up."""
+"""The programme's figures from projected counts, and their types. Pure: the adapters fetch, these add up."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from pydantic import BaseModel
 
 
 def mentee_figures(registered_by_office: Iterable[tuple[str, str, int]], refused: int) -> dict:
@@ -23,3 +25,66 @@ def mentee_figures(registered_by_office: Iterable[tuple[str, str, int]], refused
         "applications": total + refused,
         "refused_applications": refused,
     }
+
+
+class Rate(BaseModel):
+    """A share: how many of how many, and the definition it is counted under."""
+
+    numerator: int
+    denominator: int
+    rate: float | None
+    definition: str
+
+
+class Applications(BaseModel):
+    total: int
+    registered: int
+    refused: int
+    refused_by_rule: dict[str, int]
+
+
+class Counted(BaseModel):
+    count: int
+    definition: str
+
+
+class Meetings(BaseModel):
+    total: int
+    per_duo: float | None
+    hours_per_duo: float | None
+
+
+class SurveyQuestion(BaseModel):
+    yes: int
+    answered: int
+    rate: float
+
+
+class TimeToMatch(BaseModel):
+    median_days: int | float | None  # a day count, or halfway between two when the duos are even in number
+    distribution: dict[str, int]
+    definition: str
+
+
+class FollowUps(BaseModel):
+    done: int
+    due: int
+    definition: str
+
+
+class Figures(BaseModel):
+    """Every figure of a slice as of a date (report.figures_from): what the API states, typed."""
+
+    applications: Applications
+    duos_formed: int
+    positive_exit: Rate
+    sustainable_work: Rate
+    mentor_retention: Rate
+    active_mentors: Counted
+    meetings: Meetings
+    topics: dict[str, int]
+    surveys: dict[str, SurveyQuestion]
+    time_to_match: TimeToMatch
+    early_endings_by_reason: dict[str, int]
+    inactive_duos: Counted
+    follow_ups: FollowUps

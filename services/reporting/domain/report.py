@@ -19,6 +19,7 @@ from services.reporting.domain.definitions import (
     SUSTAINABLE_WORK,
     TIME_TO_MATCH,
 )
+from services.reporting.domain.figures import Figures
 from services.reporting.domain.programme import Duo, Place, Programme
 from shared.tenancy import Tenant
 
@@ -95,7 +96,7 @@ class FigureCounts:
     follow_ups_due: int
 
 
-def figures(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> dict:
+def figures(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> Figures:
     """Every figure of the slice as of `as_of` (the programme holds only the events recorded by then)."""
     return figures_from(counts(p, where, as_of, sustainable), sustainable)
 
@@ -144,40 +145,42 @@ def counts(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_S
     )
 
 
-def figures_from(c: FigureCounts, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> dict:
+def figures_from(c: FigureCounts, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> Figures:
     """The figures as stated, each under its definition, from their counts."""
     work = SUSTAINABLE_WORK[sustainable]
-    return {
-        "applications": {
-            "total": c.registered + c.refused,
-            "registered": c.registered,
-            "refused": c.refused,
-            "refused_by_rule": dict(sorted(c.refused_by_rule.items())),
-        },
-        "duos_formed": c.duos_formed,
-        "positive_exit": {**_rate(c.positive, c.ended), "definition": POSITIVE_EXIT.key},
-        "sustainable_work": {**_rate(c.sustainable, c.ended), "definition": work.key},
-        "mentor_retention": {**_rate(c.mentors_retained, c.first_duos_ended), "definition": MENTOR_RETENTION.key},
-        "active_mentors": {"count": c.active_mentors, "definition": ACTIVE_MENTORS.key},
-        "meetings": {
-            "total": c.meetings,
-            "per_duo": round(c.meetings / c.duos_formed, 2) if c.duos_formed else None,
-            "hours_per_duo": round(c.meeting_minutes / 60 / c.duos_formed, 2) if c.duos_formed else None,
-        },
-        "topics": dict(sorted(c.topics.items())),
-        "surveys": {
-            q: {"yes": yes, "answered": answered, "rate": round(yes / answered, 4)}
-            for q, (yes, answered) in sorted(c.surveys.items())
-        },
-        "time_to_match": {
-            "median_days": _median(c.days_to_match),
-            "distribution": _buckets(c.days_to_match),
-            "definition": TIME_TO_MATCH.key,
-        },
-        "early_endings_by_reason": dict(sorted(c.early_endings.items())),
-        "inactive_duos": {"count": c.inactive_duos, "definition": INACTIVE_DUO.key},
-        "follow_ups": {"done": c.follow_ups_done, "due": c.follow_ups_due, "definition": FOLLOW_UP_DUE.key},
-    }
+    return Figures.model_validate(
+        {
+            "applications": {
+                "total": c.registered + c.refused,
+                "registered": c.registered,
+                "refused": c.refused,
+                "refused_by_rule": dict(sorted(c.refused_by_rule.items())),
+            },
+            "duos_formed": c.duos_formed,
+            "positive_exit": {**_rate(c.positive, c.ended), "definition": POSITIVE_EXIT.key},
+            "sustainable_work": {**_rate(c.sustainable, c.ended), "definition": work.key},
+            "mentor_retention": {**_rate(c.mentors_retained, c.first_duos_ended), "definition": MENTOR_RETENTION.key},
+            "active_mentors": {"count": c.active_mentors, "definition": ACTIVE_MENTORS.key},
+            "meetings": {
+                "total": c.meetings,
+                "per_duo": round(c.meetings / c.duos_formed, 2) if c.duos_formed else None,
+                "hours_per_duo": round(c.meeting_minutes / 60 / c.duos_formed, 2) if c.duos_formed else None,
+            },
+            "topics": dict(sorted(c.topics.items())),
+            "surveys": {
+                q: {"yes": yes, "answered": answered, "rate": round(yes / answered, 4)}
+                for q, (yes, answered) in sorted(c.surveys.items())
+            },
+            "time_to_match": {
+                "median_days": _median(c.days_to_match),
+                "distribution": _buckets(c.days_to_match),
+                "definition": TIME_TO_MATCH.key,
+            },
+            "early_endings_by_reason": dict(sorted(c.early_endings.items())),
+            "inactive_duos": {"count": c.inactive_duos, "definition": INACTIVE_DUO.key},
+            "follow_ups": {"done": c.follow_ups_done, "due": c.follow_ups_due, "definition": FOLLOW_UP_DUE.key},
+        }
+    )
 
 
 def _median(histogram: dict[int, int]) -> float | int | None:
