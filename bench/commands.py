@@ -24,6 +24,7 @@ from bench.common import Result, Servers, drop_database, fresh_database, percent
 from bench.services import Running, mentee_body, running
 from shared.events.catalog import DuoFormed
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
+from shared.events.keyfiles import event_signer
 from shared.events.wire import to_kafka
 from shared.eventstore.base import NO_STREAM
 from shared.eventstore.postgres import PostgresEventStore, apply_schema, create_pool
@@ -63,6 +64,7 @@ async def _closed_loop(clients: int, count: int, send) -> tuple[float, list[floa
 async def _form_duos(services: Running, count: int) -> list[uuid.UUID]:
     """`count` duos known to tracking: DuoFormed on matching's topic, as matching publishes it."""
     duos = [uuid.uuid4() for _ in range(count)]
+    signer = event_signer("matching").current()
     producer = new_producer(services.kafka)
     await producer.start()
     formed_on = date.today() - timedelta(days=30)
@@ -86,6 +88,7 @@ async def _form_duos(services: Running, count: int) -> list[uuid.UUID]:
                 NewEvent(event, meta), f"proposal-{event.proposal_id}", 1, datetime.now(UTC)
             )
             key, value, headers = to_kafka(envelope, "matching")
+            headers = signer.sign(headers, value)  # as matching's relay would have
             sends.append(await producer.send(topic_of("matching", services.prefix), value, key, headers=headers))
         await asyncio.gather(*sends)
     finally:

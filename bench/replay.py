@@ -1,7 +1,8 @@
 """Replay: reporting's projection rebuild from the log against a raw aiokafka read of the same topics.
 
 N CloudEvents (scale 1: 1,000,000) are written straight to the platform's topics under a fresh prefix by one
-fast producer (shared/events/wire.py to_kafka, shared/kafka.py new_producer), as the relays would have: a mix
+fast producer (shared/events/wire.py to_kafka, shared/kafka.py new_producer), signed with each service's key
+(shared/events/signing.py) as the relays would have: a mix
 of intake's registrations, matching's duos and tracking's meetings. Then, each in a fresh child process (so
 its peak resident memory is its own):
 - ours: `services.reporting.adapters.rebuild.replay` into a fresh table shaped like the ledger (what
@@ -25,6 +26,7 @@ import asyncpg
 from bench.common import Result, Servers, at_least, at_most, fresh_database, in_child, peak_rss_mb, scaled, unique
 from shared.events.catalog import DuoFormed, MeetingLogged, MenteeRegistered, MentorRegistered, SectorExperience
 from shared.events.envelope import EventEnvelope
+from shared.events.keyfiles import event_signer
 from shared.events.wire import to_kafka
 from shared.kafka import new_producer
 from shared.tenancy import Tenant
@@ -83,6 +85,7 @@ async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float
     """Write `count` events to the topics under `prefix`; returns the events per second written."""
     templates = _templates()
     topics = {service: topic_of(service, prefix) for service in ("intake", "matching", "tracking")}
+    signers = {service: event_signer(service).current() for service in ("intake", "matching", "tracking")}
     producer = new_producer(kafka)
     await producer.start()
     recorded = datetime(2026, 10, 1, tzinfo=UTC)
@@ -111,6 +114,7 @@ async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float
                 data=data | {id_field: str(subject)},
             )
             key, value, headers = to_kafka(envelope, service)
+            headers = signers[service].sign(headers, value)  # as the service's relay would have
             pending.append(await producer.send(topics[service], value=value, key=key, headers=headers))
             if len(pending) >= 20_000:
                 await asyncio.gather(*pending)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,8 @@ def embedded_servers() -> Iterator[Servers]:
     from devtool import stack
 
     with tempfile.TemporaryDirectory(prefix="duo-bench-") as home:
+        # The event signing keys of this run: its relays and writers sign with them, its consumers verify.
+        os.environ["DUO_EVENT_KEYS_DIR"] = str(Path(home) / "event-keys")
         endpoints = stack.up(Path(home))
         try:
             yield endpoints

@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     from devtool.cli_audit import add_audit_commands
     from devtool.cli_bench import add_bench_commands
     from devtool.cli_demo import add_demo_command
+    from devtool.cli_keys import add_keys_commands
     from devtool.cli_parked import add_parked_commands
     from devtool.cli_report import add_report_commands
     from devtool.cli_services import add_service_commands
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_service_commands(sub)
     add_parked_commands(sub)
     add_audit_commands(sub)
+    add_keys_commands(sub)
     add_report_commands(sub)
     add_demo_command(sub)
     add_bench_commands(sub)

@@ -2,7 +2,8 @@
 
 The topic is the chain's anchor outside the store: every published event carries the chain's hash at it
 (`ce_chainhash`). An event cut from the end of the store (with its chain row) still stands on the topic,
-sealed with the service's key: the check names it, as it names an event deleted from the middle.
+sealed with the service's key: the check names it, as it names an event deleted from the middle. Every message on
+the topic must also carry the service's signature (shared/events/signing.py): the first that does not is named.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ async def _verify(service: str, store_only: bool) -> int:
 
 
 async def _check_topic(settings, stored: dict[str, str], key: bytes) -> str | None:
-    """The first message whose chain hash disagrees with the store, or that names an event the store lacks
-    (deleted from it, when the service's key sealed it; forged otherwise); None when the topic agrees."""
-    records = await _read_topic(settings, set(stored))
+    """The first message not signed by the service, whose chain hash disagrees with the store, or that names an
+    event the store lacks (deleted from it, when the service's key sealed it; forged otherwise); None when the
+    topic agrees."""
+    records, unsigned = await _read_topic(settings, set(stored))
+    if unsigned is not None:
+        return unsigned
     known_hashes = {"0" * 64, *stored.values(), *(chain_hash for _, chain_hash, _ in records.values() if chain_hash)}
     for event_id, (where, chain_hash, value_and_headers) in records.items():
         if event_id in stored:
@@ -76,14 +80,18 @@ def _sealed_by_key(key: bytes, chain_hash: str | None, value_and_headers, known_
     return any(link(key, previous, envelope) == chain_hash for previous in known_hashes)
 
 
-async def _read_topic(settings, expected: set[str]) -> dict[str, tuple[str, str | None, tuple]]:
-    """Every event on the service's topic: event id -> (where, chain hash, (value, headers))."""
+async def _read_topic(settings, expected: set[str]) -> tuple[dict[str, tuple[str, str | None, tuple]], str | None]:
+    """Every event on the service's topic: event id -> (where, chain hash, (value, headers)); and the first message,
+    of every copy read, that the service's signature does not vouch for (with why), if any."""
     from aiokafka import AIOKafkaConsumer
 
+    from shared.events.keyfiles import event_keyring
     from shared.kafka import aiokafka_options
     from shared.topics import topic_of
 
     topic = topic_of(settings.service, settings.topic_prefix)
+    keyring, producers = event_keyring(), {topic: settings.service}
+    unsigned: str | None = None
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -106,12 +114,15 @@ async def _read_topic(settings, expected: set[str]) -> dict[str, tuple[str, str 
                     headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
                     event_id = headers.get("ce_id", f"without id at offset {record.offset}")
                     where = f"partition {record.partition} offset {record.offset} (event {event_id})"
+                    refusal = keyring.refusal(topic, headers, record.value or b"", producers)
+                    if refusal and unsigned is None:
+                        unsigned = f"{where}: not vouched for by {settings.service}'s signature: {refusal}"
                     if event_id not in records:
                         records[event_id] = (where, headers.get("ce_chainhash"), (record.value, record.headers))
                         last_new = time.monotonic()
     finally:
         await consumer.stop()
-    return records
+    return records, unsigned
 
 
 async def _at_end(consumer) -> bool:

@@ -17,6 +17,7 @@ CONSUMERS = {
 async def _with_consumer(service: str, action: str) -> int:
     from shared.config import load_service_settings
     from shared.consuming.subscriber import replay_parked_messages
+    from shared.events.keyfiles import event_keyring
     from shared.eventstore.postgres import apply_schema, create_pool
     from shared.topics import declared_topics
 
@@ -28,9 +29,10 @@ async def _with_consumer(service: str, action: str) -> int:
         consumer = getattr(importlib.import_module(module), function)(pool)
         if action == "replay":
             # Invalid messages first: one that is valid now (its event type known since an upgrade, say)
-            # goes through the consumer, or becomes a parked event; then the parked events.
+            # goes through the consumer, or becomes a parked event; one refused for its signature is verified
+            # again (against a keyring that now has its key, say); then the parked events.
             producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
-            messages_resolved, messages_still = await replay_parked_messages(pool, consumer, producers)
+            messages_resolved, messages_still = await replay_parked_messages(pool, consumer, producers, event_keyring())
             resolved, still = await consumer.replay_parked()
             resolved, still = resolved + messages_resolved, still + messages_still
             print(f"{service}: {resolved} parked events applied, {still} still parked")

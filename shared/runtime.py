@@ -20,6 +20,7 @@ from shared.consuming.group_lag import GroupLagReader
 from shared.consuming.progress import ConsumerProgress
 from shared.consuming.rewind import RewindOnNewLog
 from shared.consuming.subscriber import subscribe
+from shared.events.keyfiles import event_keyring
 from shared.eventstore.postgres import OUTBOX_CHANNEL, PostgresEventStore, apply_schema, create_pool
 from shared.eventstore.wakeup import OutboxWakeup
 from shared.health import BrokerProbe, Checks, gather_checks, stall_after_s
@@ -105,9 +106,10 @@ class ServiceRuntime:
             )
             rewinders: list[RewindOnNewLog] = []
             groups: dict[str, tuple[str, ...]] = {}
+            keyring = event_keyring()  # the producers' public keys: nothing unsigned by its producer is applied
             for subscription in self.subscriptions:
                 consumer = subscription.build(self.pool)
-                progress, rewind = subscribe(broker, s, consumer, subscription.producers)
+                progress, rewind = subscribe(broker, s, consumer, subscription.producers, keyring=keyring)
                 self.progress.append(progress)
                 rewinders.append(rewind)
                 groups[s.topic_prefix + consumer.name] = tuple(subscription.producers)  # the group subscribe joins

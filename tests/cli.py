@@ -17,7 +17,10 @@ def environment(home: Path, **env: str) -> dict[str, str]:
     inherited = {
         k: v
         for k, v in os.environ.items()
-        if not (k.endswith("_DATABASE_URL") or k in ("KAFKA_BOOTSTRAP_SERVERS", "DUO_TOPIC_PREFIX"))
+        # The test session's event keys too: a `duo` of its own makes and uses its home's.
+        if not (
+            k.endswith("_DATABASE_URL") or k in ("KAFKA_BOOTSTRAP_SERVERS", "DUO_TOPIC_PREFIX", "DUO_EVENT_KEYS_DIR")
+        )
     }
     return {**inherited, "DUO_HOME": str(home), **env}
 

@@ -39,6 +39,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], deadline_s: float = 3
         await asyncio.sleep(0.05)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def event_keys() -> Iterator[Path]:
+    """One folder of event signing keys per session: the relays sign with it, consumers verify with it, and
+    tests sign with it what they write as a producer would (tests/signing.py)."""
+    folder = Path(tempfile.mkdtemp(prefix="duo-test-keys-"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DUO_EVENT_KEYS_DIR", str(folder))
+        yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[StackEndpoints]:
     # Not under pytest's tmp_path: a concurrent pytest session rotates those folders away,

@@ -39,6 +39,7 @@ from shared.consuming.progress import ConsumerProgress
 from shared.consuming.rewind import RewindOnNewLog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import EVENT_REGISTRY
+from shared.events.signing import Verifies
 from shared.events.wire import MalformedMessage, from_kafka, source_of
 from shared.tenancy import OFFICES
 
@@ -84,6 +85,7 @@ def subscribe(
     producers: Mapping[str, str],
     progress: ConsumerProgress | None = None,
     *,
+    keyring: Verifies,
     attempts: int | None = None,
     pause_s: float = REDELIVERY_PAUSE_S,
 ) -> tuple[ConsumerProgress, RewindOnNewLog]:
@@ -91,7 +93,8 @@ def subscribe(
     the offset is committed after the effect (or its parking). Returns the consumer's progress, updated
     per message, for `/health`, and its rewinder, to be told the broker's cluster id as it is seen.
 
-    `attempts`: failed attempts before an event is parked (None: DUO_MAX_ATTEMPTS); `pause_s`: the pause
+    `keyring`: whose signatures make an event authentic (shared/events/signing.py); `attempts`: failed attempts
+    before an event is parked (None: DUO_MAX_ATTEMPTS); `pause_s`: the pause
     after a first failure, doubled after each further one up to MAX_REDELIVERY_PAUSE_S.
     """
     progress = progress or ConsumerProgress(consumer.name)
@@ -194,7 +197,7 @@ def subscribe(
             progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
             headers = list(record.headers or ())
             try:
-                envelope, invalid = admit(record.topic, headers, record.value, producers)
+                envelope, invalid = admit(record.topic, headers, record.value, producers, keyring)
             except Exception as err:  # whatever a stranger's message holds, it never stops the partitions
                 envelope, invalid = None, _malformed(err)
             if envelope is None:
@@ -306,11 +309,17 @@ async def _park_message(
 
 
 def admit(
-    topic: str, headers: Sequence[tuple[str, bytes]], value: bytes | None, producers: Mapping[str, str]
+    topic: str,
+    headers: Sequence[tuple[str, bytes]],
+    value: bytes | None,
+    producers: Mapping[str, str],
+    keyring: Verifies,
 ) -> tuple[EventEnvelope | None, str | None]:
     """Read a Kafka message as an event of the platform.
 
-    (None, reason): not a valid event of the platform (to park in `parked_messages`);
+    (None, reason): not a valid event of the platform, or not vouched for by its producer's signature (to park
+    in `parked_messages`, headers and value kept: `duo parked replay` verifies it again, say once the keyring
+    has a key it lacked);
     (envelope, reason): a valid event that must not be applied for its origin (to park as an event);
     (envelope, None): an event to apply.
     """
@@ -322,7 +331,14 @@ def admit(
         return None, _malformed(err)
     if envelope.event_type not in EVENT_REGISTRY.models():
         return None, f"unknown_event_type: {envelope.event_type[:100]!r} is not in the catalog"
-    return envelope, _origin_refusal(topic, headers, envelope, producers)
+    if refusal := _origin_refusal(topic, headers, envelope, producers):
+        return envelope, refusal
+    # Read as `from_kafka` read them (the last of a repeated header counts), so what is verified is what is applied.
+    # A header without a value reads as an absent one there and here.
+    attributes = {name: raw.decode() for name, raw in headers if raw is not None}
+    if refusal := keyring.refusal(topic, attributes, value or b"", producers):
+        return None, refusal
+    return envelope, None
 
 
 def _malformed(cause: BaseException | None) -> str:
@@ -367,7 +383,7 @@ _ONE_MESSAGE = 'consumer = $1 AND topic = $2 AND partition = $3 AND "offset" = $
 
 
 async def replay_parked_messages(
-    pool: asyncpg.Pool, consumer: Consumer, producers: Mapping[str, str]
+    pool: asyncpg.Pool, consumer: Consumer, producers: Mapping[str, str], keyring: Verifies
 ) -> tuple[int, int]:
     """Read every message `consumer` parked as invalid again (after an upgrade that knows it, say).
 
@@ -384,7 +400,7 @@ async def replay_parked_messages(
     resolved = 0
     for row in rows:
         headers = [(key, text.encode() if text is not None else b"") for key, text in row["headers"]]
-        envelope, invalid = admit(row["topic"], headers, row["value"], producers)
+        envelope, invalid = admit(row["topic"], headers, row["value"], producers, keyring)
         key = (consumer.name, row["topic"], row["partition"], row["offset"])
         if envelope is None:
             async with pool.acquire() as con:

@@ -39,6 +39,8 @@ _HEADER_SCHEMA: dict[str, Any] = {
         "ce_recordedtime",
         "ce_actor",
         "ce_correlationid",
+        "ce_keyid",
+        "ce_signature",
     ],
     "properties": {
         "ce_specversion": {"const": "1.0"},
@@ -57,6 +59,17 @@ _HEADER_SCHEMA: dict[str, Any] = {
         "ce_correlationid": {"type": "string", "format": "uuid"},
         "ce_causationid": {"type": "string", "format": "uuid", "description": "The event or command it followed."},
         "ce_chainhash": {"type": "string", "description": "The store's hash chain at this event (ADR 11)."},
+        "ce_keyid": {
+            "type": "string",
+            "description": "The id of the producer's key that signed the event, in the consumers' keyring "
+            "(docs/security.md); it is signed too.",
+        },
+        "ce_signature": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": "Ed25519 signature over every other ce_* attribute and the body "
+            "(shared/events/signing.py); a consumer parks an event it does not verify.",
+        },
     },
 }
 

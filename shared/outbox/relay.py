@@ -12,18 +12,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
 from shared.events.envelope import EventEnvelope
+from shared.events.keyfiles import event_signer
+from shared.events.signing import SigningKey
 from shared.events.wire import to_kafka
 from shared.eventstore.chain import seal
 from shared.eventstore.chain_key import configured_chain_key
 from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
 from shared.eventstore.wakeup import SERVER_KEEPALIVES
 from shared.kafka import KafkaSecurity, new_producer
+
+SignerSource = Callable[[], SigningKey]
 
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
 _PENDING = f"""
@@ -48,12 +53,16 @@ class OutboxRelay:
         safety_poll_s: float = 5.0,
         security: KafkaSecurity | None = None,
         chain_key: bytes | None = None,
+        signer: SignerSource | None = None,
     ) -> None:
         self._database_url = database_url
         # The key of the store's hash chain; None: the service's own (shared/eventstore/chain_key.py).
         self._chain_key = chain_key or configured_chain_key(service, os.environ)
         self._bootstrap_servers = bootstrap_servers
         self._security = security  # None: PLAINTEXT (the embedded broker)
+        # The service's signing key, asked for each batch (a rotated key signs the next one); None: from the
+        # environment (shared/events/keyfiles.py), resolved when the relay starts.
+        self._signer = signer
         self._producer: AIOKafkaProducer | None = None
         self._topic = topic
         self._service = service
@@ -78,6 +87,8 @@ class OutboxRelay:
     async def _run_as_leader(self) -> None:
         # Server-side keepalives: if this process vanishes, PostgreSQL notices within ~30 s and
         # frees the leader lock for a standby, instead of after the kernel's two hours.
+        if self._signer is None:
+            self._signer = event_signer(self._service).current
         con = await asyncpg.connect(self._database_url, server_settings=SERVER_KEEPALIVES)
         await init_connection(con)
         # A fresh producer per leadership: after a failed send, a batch still retried inside an
@@ -125,11 +136,14 @@ class OutboxRelay:
 
     async def _send(self, envelopes: list[EventEnvelope]) -> int:
         """Send a batch; how many, from the first, the broker acknowledged without a gap."""
-        assert self._producer is not None, "the relay sends only while it leads"
+        assert self._producer is not None and self._signer is not None, "the relay sends only while it leads"
         sends = []
+        # Signed here, from the store (the source), so a republish signs what was published before signing.
+        signing_key = self._signer()
         try:
             for envelope in envelopes:
                 key, value, headers = to_kafka(envelope, self._service)
+                headers = signing_key.sign(headers, value)
                 # One producer sends a partition's batches in order, so a stream's events stay in order.
                 sends.append(await self._producer.send(self._topic, value=value, key=key, headers=headers))
         except Exception as err:  # refused before sending (too large, broker gone): stop at this event

@@ -8,6 +8,7 @@ import asyncio
 import asyncpg
 import pytest
 
+from shared.events.keyfiles import keys_folder
 from shared.eventstore.chain import GENESIS, link
 from shared.eventstore.postgres import init_connection, row_to_envelope
 from tests.cli import duo
@@ -22,6 +23,7 @@ async def audit(intake: IntakeHarness, tmp_path, *args: str):
         "INTAKE_DATABASE_URL": intake.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": intake.kafka_bootstrap,
         "DUO_TOPIC_PREFIX": intake.topic.removesuffix("duo.intake.events"),
+        "DUO_EVENT_KEYS_DIR": str(keys_folder()),  # the keys the intake under test signs with
     }
     return await asyncio.to_thread(duo, tmp_path, "audit", "verify", "intake", *args, **env)
 
@@ -82,23 +84,52 @@ async def test_an_event_deleted_by_hand_is_named(intake: IntakeHarness, tmp_path
     assert f"chain position 3 (event {event_id}): the event is missing from the store (deleted)" in result.stdout
 
 
-async def test_a_message_on_the_topic_that_the_store_never_had_is_named(intake: IntakeHarness, tmp_path):
+def stranger():
+    """A registration intake's store never had."""
     import uuid
 
+    from shared.clock import utc_now
+    from shared.events.catalog import MenteeRegistered
+    from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
+    from shared.tenancy import Tenant
+
+    event = MenteeRegistered(mentee_id=uuid.uuid4(), job_target_sector="Q")
+    meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="coordinator-1")
+    return EventEnvelope.record(NewEvent(event, meta), f"mentee-{event.mentee_id}", 1, utc_now())
+
+
+async def written(intake: IntakeHarness, message: tuple[bytes, bytes, list[tuple[str, bytes]]]) -> None:
     from shared.kafka import new_producer
 
-    await registered_and_published(intake, 2)
-    stranger = str(uuid.uuid4())
+    key, value, headers = message
     producer = new_producer(intake.kafka_bootstrap)
     await producer.start()
     try:
-        headers = [("ce_id", stranger.encode()), ("ce_chainhash", b"0" * 64)]
-        await producer.send_and_wait(intake.topic, value=b"{}", key=b"mentee-x", headers=headers)
+        await producer.send_and_wait(intake.topic, value=value, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+async def test_a_message_on_the_topic_that_its_service_did_not_sign_is_named(intake: IntakeHarness, tmp_path):
+    from shared.events.wire import to_kafka
+
+    await registered_and_published(intake, 2)
+    forged = stranger()
+    await written(intake, to_kafka(forged, "intake"))  # intake's source, without intake's signature
     result = await audit(intake, tmp_path)
     assert result.returncode == 1
-    assert f"(event {stranger}): the topic holds an event the store does not have, not sealed" in result.stdout
+    assert f"(event {forged.event_id}): not vouched for by intake's signature: unsigned" in result.stdout
+
+
+async def test_a_message_on_the_topic_that_the_store_never_had_is_named(intake: IntakeHarness, tmp_path):
+    from tests.signing import signed_kafka
+
+    await registered_and_published(intake, 2)
+    forged = stranger()
+    await written(intake, signed_kafka(forged, "intake"))  # signed with intake's own key: a stolen one
+    result = await audit(intake, tmp_path)
+    assert result.returncode == 1
+    assert f"(event {forged.event_id}): the topic holds an event the store does not have, not sealed" in result.stdout
 
 
 async def execute(intake: IntakeHarness, statement: str, *args) -> object:

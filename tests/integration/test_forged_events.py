@@ -19,6 +19,7 @@ from shared.kafka import new_producer
 from shared.tenancy import Tenant
 from tests.auth import VERIFIER, bearer
 from tests.conftest import eventually, unique
+from tests.signing import signed_kafka
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +59,9 @@ async def test_events_not_from_the_topics_producer_or_of_no_office_of_their_bran
                 (nowhere, "intake"),
                 (elsewhere, "intake"),
             ]:
-                key, value, headers = to_kafka(envelope, source)
+                # Only the genuine one is signed: the others are refused for their origin before their signature.
+                kafka = signed_kafka if envelope is genuine else to_kafka
+                key, value, headers = kafka(envelope, source)
                 await producer.send_and_wait(prefix + "duo.intake.events", value=value, key=key, headers=headers)
         finally:
             await producer.stop()

@@ -22,12 +22,12 @@ from shared.consuming.progress import ConsumerProgress
 from shared.consuming.subscriber import replay_parked_messages, subscribe
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
-from shared.events.wire import to_kafka
 from shared.health import BrokerProbe, decide, gather_checks
 from shared.kafka import new_producer
 from shared.tenancy import Tenant
 from tests.auth import VERIFIER
 from tests.conftest import eventually, unique
+from tests.signing import keyring, signed_kafka
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ Message = tuple[bytes | None, list[tuple[str, bytes]]]
 
 
 def message(envelope: EventEnvelope, **header_changes: bytes) -> Message:
-    _key, value, headers = to_kafka(envelope, "intake")
+    _key, value, headers = signed_kafka(envelope, "intake")
     return value, [(k, header_changes.get(k, v)) for k, v in headers]
 
 
@@ -79,7 +79,7 @@ async def consuming(
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"}, **options)
+    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring(), **options)
     await broker.start()
     try:
         await eventually(check, 60, what)
@@ -133,7 +133,7 @@ async def test_messages_that_are_no_valid_event_are_parked_with_their_reason_and
     assert partition.offset == rows[0]["offset"] + 6 and partition.lag_hint == 0
 
     # Replayed, still invalid: they stay parked, nothing is applied twice.
-    assert await replay_parked_messages(pool, consumer, {topic: "intake"}) == (0, 6)
+    assert await replay_parked_messages(pool, consumer, {topic: "intake"}, keyring()) == (0, 6)
     assert await applied(pool) == {good.event_id: 1}
 
 
@@ -269,7 +269,7 @@ async def test_a_consumer_with_waiting_messages_and_no_progress_is_failing(pool,
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"})
+    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring())
     await broker.start()
     try:
         await eventually(stalled, 60, "the stalled consumer reported failing")

@@ -16,10 +16,10 @@ from shared.consuming.idempotent import IdempotentConsumer
 from shared.consuming.subscriber import subscribe
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
-from shared.events.wire import to_kafka
 from shared.kafka import new_producer
 from shared.tenancy import Tenant
 from tests.conftest import eventually, unique
+from tests.signing import keyring, signed_kafka
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,7 @@ async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, databas
         # Every event twice, newest first, spread over three partitions by key; plus one stranger.
         await producer.send_and_wait(topic, b"not a cloud event", key=b"junk")
         for envelope in list(reversed(batch)) * 2:
-            key, value, headers = to_kafka(envelope, "intake")
+            key, value, headers = signed_kafka(envelope, "intake")
             await producer.send(topic, value=value, key=key, headers=headers)
         await producer.flush()
     finally:
@@ -108,7 +108,13 @@ async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, databas
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    subscribe(broker, settings, IdempotentConsumer(pool, group, {"MenteeRegistered": count_effect}), {topic: "intake"})
+    subscribe(
+        broker,
+        settings,
+        IdempotentConsumer(pool, group, {"MenteeRegistered": count_effect}),
+        {topic: "intake"},
+        keyring=keyring(),
+    )
     await broker.start()
     try:
 
@@ -127,7 +133,7 @@ async def produce(bootstrap: str, topic: str, batch: list[EventEnvelope]) -> Non
     await producer.start()
     try:
         for envelope in batch:
-            key, value, headers = to_kafka(envelope, "intake")
+            key, value, headers = signed_kafka(envelope, "intake")
             await producer.send(topic, value=value, key=key, headers=headers)
         await producer.flush()
     finally:
@@ -139,7 +145,7 @@ async def consume_until(pool, database_url, infra, topic, consumer: IdempotentCo
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    subscribe(broker, settings, consumer, {topic: "intake"})
+    subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring())
     await broker.start()
     try:
         await eventually(check, 60, what)

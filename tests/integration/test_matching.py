@@ -175,10 +175,10 @@ async def test_when_a_duo_ends_the_mentor_returns_to_the_pool_and_the_mentee_lea
     from shared.clock import utc_now
     from shared.events.catalog import DuoEnded
     from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
-    from shared.events.wire import to_kafka
     from shared.kafka import new_producer
     from shared.tenancy import Tenant
     from tests.conftest import eventually
+    from tests.signing import signed_kafka
 
     [mentee_id], [mentor_id] = await register(intake, 1, 1)
     await matching.in_pool(1, 1)
@@ -198,7 +198,7 @@ async def test_when_a_duo_ends_the_mentor_returns_to_the_pool_and_the_mentee_lea
     producer = new_producer(intake.kafka_bootstrap)
     await producer.start()
     try:
-        key, value, headers = to_kafka(envelope, "tracking")
+        key, value, headers = signed_kafka(envelope, "tracking")
         await producer.send_and_wait(
             matching.topic.replace("matching", "tracking"), value=value, key=key, headers=headers
         )

@@ -31,12 +31,13 @@ from shared.events.catalog import (
     MentorTrainingCompleted,
 )
 from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
-from shared.events.wire import to_kafka
+from shared.events.keyfiles import keys_folder
 from shared.kafka import new_producer
 from shared.tenancy import Tenant
 from tests.auth import VERIFIER, bearer
 from tests.cli import duo
 from tests.conftest import eventually, unique
+from tests.signing import signed_kafka
 
 pytestmark = pytest.mark.integration
 
@@ -189,7 +190,7 @@ async def publish(bootstrap: str, prefix: str, events: list[tuple[str, EventEnve
     await producer.start()
     try:
         for source, envelope in events:
-            key, value, headers = to_kafka(envelope, source)
+            key, value, headers = signed_kafka(envelope, source)
             await producer.send(f"{prefix}duo.{source}.events", value=value, key=key, headers=headers)
         await producer.flush()
     finally:
@@ -230,6 +231,7 @@ async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_re
         "REPORTING_DATABASE_URL": settings.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "DUO_TOPIC_PREFIX": settings.topic_prefix,
+        "DUO_EVENT_KEYS_DIR": str(keys_folder()),  # the keys the history was signed with
     }
     rebuilt = await asyncio.to_thread(duo, tmp_path, "projection", "rebuild", "reporting", **env)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr

@@ -92,17 +92,19 @@ def _set_image(document: Manifest, images: list[dict[str, str]]) -> None:
 
 
 KNOWN_KEYS = {"apiVersion", "kind", "resources", "components", "namespace", "images", "patches"}
-KNOWN_KEYS |= {"secretGenerator", "generatorOptions"}
+KNOWN_KEYS |= {"secretGenerator", "configMapGenerator", "generatorOptions"}
 
 
 def _generated_secrets(directory: Path, kustomization: dict[str, Any]) -> list[Manifest]:
-    """secretGenerator's Secrets: `envs` files of KEY=value lines and `files` whose name is the key."""
+    """secretGenerator's Secrets and configMapGenerator's ConfigMaps: `envs` files of KEY=value lines and `files`
+    whose name is the key (or `key=file`)."""
     options = kustomization.get("generatorOptions", {})
-    generators = kustomization.get("secretGenerator", [])
+    generators = [("Secret", g) for g in kustomization.get("secretGenerator", [])]
+    generators += [("ConfigMap", g) for g in kustomization.get("configMapGenerator", [])]
     if generators and not options.get("disableNameSuffixHash"):
         raise NotImplementedError(f"{directory}: this test's renderer does not add hash suffixes")
-    secrets = []
-    for generator in generators:
+    made = []
+    for kind, generator in generators:
         data: dict[str, str] = {}
         for env in generator.get("envs", []):
             for line in (directory / env).read_text().splitlines():  # a missing file fails, as in kustomize
@@ -110,14 +112,18 @@ def _generated_secrets(directory: Path, kustomization: dict[str, Any]) -> list[M
                     key, _, value = line.partition("=")
                     data[key.strip()] = value
         for file in generator.get("files", []):
-            data[Path(file).name] = (directory / file).read_text()
+            key, _, path = file.rpartition("=")
+            data[key or Path(path).name] = (directory / path).read_text()
         metadata: dict[str, Any] = {"name": generator["name"]}
         for field in ("annotations", "labels"):
             if field in options:
                 metadata[field] = dict(options[field])
+        if kind == "ConfigMap":
+            made.append({"apiVersion": "v1", "kind": kind, "metadata": metadata, "data": dict(sorted(data.items()))})
+            continue
         encoded = {k: base64.b64encode(v.encode()).decode() for k, v in sorted(data.items())}
-        secrets.append({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "data": encoded})
-    return secrets
+        made.append({"apiVersion": "v1", "kind": kind, "metadata": metadata, "type": "Opaque", "data": encoded})
+    return made
 
 
 def _apply_patches(directory: Path, kustomization: dict[str, Any], documents: list[Manifest]) -> None:
@@ -421,7 +427,10 @@ def _with_components(tmp_path: Path, overlay: str, *, secret_files: bool = True)
             key = "key=made-up" if "chain" in env else key
             (secrets / env).write_text(key + "\n")
         for file in generator.get("files", []):
-            (secrets / file).write_text("sasl.mechanism=SCRAM-SHA-512\n")
+            name = file.split("=")[-1]  # key=file: the file
+            made_up = "made-up PEM\n" if name.endswith(".pem") else "sasl.mechanism=SCRAM-SHA-512\n"
+            (secrets / name).write_text(made_up)
+    (secrets / "keyring.json").write_text('{"keys": []}\n')
     kustomization = copied / "overlays" / overlay / "kustomization.yaml"
     components = "components:\n  - ../../components/secrets\n  - ../../components/prometheus-operator\n"
     kustomization.write_text(kustomization.read_text() + components)
@@ -445,7 +454,7 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
             for volume in pod.get("volumes", []):
                 if "secret" in volume:
                     wanted |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
-    assert len(wanted) == 14
+    assert len(wanted) == 17  # the chain keys and event signing keys of the three producers among them
     for name, key in wanted:
         assert key in secrets[name]["data"], f"{overlay}: the workloads read {name}/{key}, which is not generated"
 
@@ -453,7 +462,12 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
 def test_the_secrets_component_refuses_to_render_without_its_files_and_git_ignores_them(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         render(_with_components(tmp_path, "prod", secret_files=False))
-    ignored = ["deploy/k8s/components/secrets/intake-database.env", "deploy/k8s/components/secrets/client.properties"]
+    ignored = [
+        "deploy/k8s/components/secrets/intake-database.env",
+        "deploy/k8s/components/secrets/client.properties",
+        "deploy/k8s/components/secrets/intake-event-key.pem",
+        "deploy/k8s/components/secrets/keyring.json",
+    ]
     for path in [*ignored, ".env"]:
         assert subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0, f"{path} not ignored"
 
@@ -484,3 +498,26 @@ def test_the_prometheus_operator_component_scrapes_each_service_and_carries_the_
     )
     namespace = yaml.safe_load((K8S / "overlays" / overlay / "kustomization.yaml").read_text())["namespace"]
     assert monitor["metadata"]["namespace"] == rule["metadata"]["namespace"] == namespace
+
+
+def test_each_producer_mounts_its_own_event_key_and_each_consumer_the_keyring(
+    rendered: tuple[str, list[Manifest]],
+) -> None:
+    _, documents = rendered
+    settings = _by_kind(documents, "ConfigMap")["duo-platform"]["data"]
+    for name, deployment in _by_kind(documents, "Deployment").items():
+        spec = deployment["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        mounted = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+        maps = {v["configMap"]["name"] for v in spec["volumes"] if "configMap" in v}
+        if name == "reporting":
+            assert secrets == set(), "reporting signs nothing: it holds no key"
+        else:
+            assert secrets == {f"duo-{name}-event-key"}, name  # its own key, no other service's
+            assert settings["DUO_EVENT_SIGNING_KEY_FILE"].startswith(mounted["event-key"] + "/")
+        if name == "intake":
+            assert "duo-event-keyring" not in maps  # it consumes nothing
+        else:
+            assert "duo-event-keyring" in maps, name
+            assert settings["DUO_EVENT_KEYRING_FILE"].startswith(mounted["event-keyring"] + "/")

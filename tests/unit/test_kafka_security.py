@@ -286,7 +286,7 @@ async def test_the_runtime_hands_the_settings_security_to_every_client(monkeypat
         "ensure_topics": ensure,
         "OutboxRelay": Relay,
         "KafkaBroker": Broker,
-        "subscribe": lambda *args: (None, None),
+        "subscribe": lambda *args, **kwargs: (None, None),
     }.items():
         monkeypatch.setattr(runtime_module, name, fake)
     settings = ServiceSettings("matching", "postgresql://u@db/matching", "kafka:9092", kafka_security=scram())

@@ -14,6 +14,7 @@ from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.events.schemas import catalog_schemas
 from shared.events.wire import to_kafka
 from shared.tenancy import Tenant
+from tests.unit.signing_keys import signing_key
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 REGENERATE = (
@@ -47,7 +48,7 @@ def test_the_asyncapi_document_says_what_really_travels_one_message_per_event_ty
         assert list(channel["messages"]) == sorted(m.event_type for m in PRODUCERS[producer])
     messages = document["components"]["messages"]
     assert sorted(messages) == sorted(EVENT_REGISTRY.models())
-    # What to_kafka really sends: the correlation id header, every header in the schema, the stream id as key.
+    # What the relay really sends: the correlation id header, every header in the schema, the stream id as key.
     envelope = EventEnvelope.record(
         NewEvent(
             MenteeRegistered(mentee_id=uuid.uuid4()), EventMetadata(tenant=Tenant.BE, office="be-gent", actor="t")
@@ -56,7 +57,8 @@ def test_the_asyncapi_document_says_what_really_travels_one_message_per_event_ty
         1,
         utc_now(),
     )
-    key, _value, headers = to_kafka(envelope, "intake")
+    key, value, headers = to_kafka(envelope, "intake")
+    headers = signing_key("intake").sign(headers, value)  # as the relay sends it
     [location] = {m["correlationId"]["$ref"] for m in messages.values()}
     correlation = document["components"]["correlationIds"][location.rsplit("/", 1)[1]]
     assert correlation["location"] == "$message.header#/ce_correlationid"

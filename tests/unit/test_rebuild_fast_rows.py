@@ -14,25 +14,36 @@ from shared.clock import utc_now
 from shared.consuming.subscriber import admit
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
+from shared.events.signing import KEY_ID, SIGNATURE
 from shared.events.wire import to_kafka
 from shared.tenancy import Tenant
+from tests.unit.signing_keys import KEYRING, signing_key
 
 TOPIC = "duo.intake.events"
 PRODUCERS = {TOPIC: "intake", "duo.matching.events": "matching"}
 ABSENT = b"(the header is left out)"
 
 
-def record(topic: str = TOPIC, value: bytes | None = None, **header_changes: bytes | None) -> ConsumerRecord:
+def record(
+    topic: str = TOPIC, value: bytes | None = None, signed: bool = True, **header_changes: bytes | None
+) -> ConsumerRecord:
+    """A record as intake's relay would send it, with the header changes made before it was signed (unless
+    `signed` is False, or a change names the signature headers themselves)."""
     meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="staff-1", causation_id=uuid.uuid4())
     event = MenteeRegistered(mentee_id=uuid.uuid4())
     envelope = EventEnvelope.record(NewEvent(event, meta), f"mentee-{event.mentee_id}", 1, utc_now())
     key, body, headers = to_kafka(envelope, "intake")
+    body = body if value is None else value
+    if signed:
+        headers = signing_key("intake").sign(headers, body)
     changed = [(k, header_changes.get(k, v)) for k, v in headers if header_changes.get(k, v) is not ABSENT]
-    return ConsumerRecord(topic, 0, 0, 0, 0, key, body if value is None else value, None, 0, 0, changed)
+    if signed and not {KEY_ID, SIGNATURE} & set(header_changes):
+        changed = signing_key("intake").sign(changed, body)
+    return ConsumerRecord(topic, 0, 0, 0, 0, key, body, None, 0, 0, changed)
 
 
 def careful(rec: ConsumerRecord) -> tuple | None:
-    envelope, refusal = admit(rec.topic, list(rec.headers), rec.value, PRODUCERS)
+    envelope, refusal = admit(rec.topic, list(rec.headers), rec.value, PRODUCERS, KEYRING)
     if envelope is None or refusal:
         return None
     try:
@@ -43,7 +54,7 @@ def careful(rec: ConsumerRecord) -> tuple | None:
 
 def test_a_plain_record_gives_the_careful_paths_row():
     rec = record()
-    fast, slow = fast_row(rec, PRODUCERS), careful(rec)
+    fast, slow = fast_row(rec, PRODUCERS, KEYRING), careful(rec)
     assert fast is not None and slow is not None
     ids = (0, 10, 11)  # event, correlation and causation ids: text for COPY, which asyncpg parses
     assert [uuid.UUID(fast[i]) for i in ids] == [slow[i] for i in ids]
@@ -75,7 +86,18 @@ def test_a_plain_record_gives_the_careful_paths_row():
         record(ce_streamversion=b"1_0"),
         record(ce_type=None),  # no value at all
         record(ce_source=None),
+        record(signed=False),  # no signature: parked live
+        record(**{SIGNATURE: b"AAAA"}),  # a signature that does not verify
+        record(**{KEY_ID: b"intake-0000000000000000"}),  # a key the keyring does not know
     ],
 )
 def test_anything_unusual_is_left_to_the_careful_path(rec):
-    assert fast_row(rec, PRODUCERS) is None
+    assert fast_row(rec, PRODUCERS, KEYRING) is None
+
+
+@pytest.mark.parametrize(
+    "rec",
+    [record(signed=False), record(**{SIGNATURE: b"AAAA"}), record(**{KEY_ID: b"intake-0000000000000000"})],
+)
+def test_what_its_producer_did_not_sign_is_not_counted_on_either_path(rec):
+    assert fast_row(rec, PRODUCERS, KEYRING) is None and careful(rec) is None

@@ -21,6 +21,7 @@ def orders(security: dict | None) -> Orders:
         columns=["event_id", "data"],
         partitions=[("duo.intake.events", 0), ("duo.tracking.events", 3)],
         producers={"duo.intake.events": "intake"},
+        keyring_file="/srv/duo/keyring.json",
     )
 
 

@@ -6,9 +6,10 @@ of CPU per event, most of the replay's cost (docs/performance.md). Here, for a r
 version from the topic's own producer, the headers are read as they are, the payload is validated by pydantic
 straight from the JSON bytes (parsed in Rust), and the body goes to the ledger as the text it already is.
 
-Anything unusual (another schema version, a header missing or malformed, an unknown type, office or origin)
-returns None, and the caller takes the careful path, which decides exactly as the live consumer does. So this
-path only ever accepts what the careful one would accept, with the same row.
+Anything unusual (another schema version, a header missing or malformed, an unknown type, office or origin, a
+signature that does not verify: shared/events/signing.py) returns None, and the caller takes the careful path,
+which decides exactly as the live consumer does. So this path only ever accepts what the careful one would
+accept, with the same row.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter
 
 from shared.events.registry import EVENT_REGISTRY
+from shared.events.signing import Verifies
 from shared.events.wire import SPEC_VERSION, source_of
 from shared.tenancy import OFFICES, Tenant
 
@@ -33,7 +35,7 @@ _DATETIME = TypeAdapter(datetime)
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
-def fast_row(record: ConsumerRecord, producers: Mapping[str, str]) -> tuple | None:
+def fast_row(record: ConsumerRecord, producers: Mapping[str, str], keyring: Verifies) -> tuple | None:
     """The ledger row (LEDGER_COLUMNS order; ids and the data as text) of a plain record; None for the careful way."""
     try:
         # Every header decoded, as `from_kafka` does: one that is not UTF-8 (or has no value) is for the careful path.
@@ -54,6 +56,8 @@ def fast_row(record: ConsumerRecord, producers: Mapping[str, str]) -> tuple | No
         event_id, correlation_id, causation_id = h["ce_id"], h["ce_correlationid"], h.get("ce_causationid")
         if not all(_CANONICAL_UUID.match(i) for i in (event_id, correlation_id, causation_id) if i is not None):
             return None
+        if keyring.refusal(record.topic, h, record.value, producers) is not None:
+            return None  # not vouched for by its producer: the careful path refuses it too
         model.model_validate_json(record.value)  # the payload fits the catalog, or the careful path says why not
         return (
             event_id,

@@ -28,6 +28,7 @@ from services.reporting.adapters.replay_worker import Orders
 from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
+from shared.events.keyfiles import event_keyring
 from shared.kafka import aiokafka_options
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
@@ -229,6 +230,7 @@ async def replay(
                 columns=list(LEDGER_COLUMNS),
                 partitions=partitions[n::workers],  # a worker given none waits for the stop
                 producers=producers,
+                keyring_file=str(event_keyring().path),
             )
             running.append(await _Worker.given(process, orders))
         last_said = last_checked = time.monotonic()

@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,6 +30,8 @@ from pydantic import TypeAdapter
 
 from services.reporting.adapters.fast_rows import fast_row
 from services.reporting.adapters.prefetch import Batches, ThreadedFetcher
+from shared.events.keyfiles import KeyringFile
+from shared.events.signing import Verifies
 from shared.kafka import KafkaSecurity, aiokafka_options
 
 DEADLOCK_ATTEMPTS = 5
@@ -47,6 +50,7 @@ class Orders:
     columns: list[str]
     partitions: list[tuple[str, int]]
     producers: dict[str, str]  # topic -> the service producing it
+    keyring_file: str  # the producers' public keys (shared/events/keyfiles.py): what is not signed is not counted
 
     def kafka_security(self) -> KafkaSecurity | None:
         """The broker's credentials, validated back into their typed form (protocol and mechanism are Literals)."""
@@ -62,20 +66,20 @@ class Orders:
         return cls(**fields)
 
 
-def decode(batches: Batches, producers: dict[str, str]) -> list[tuple]:
+def decode(batches: Batches, producers: dict[str, str], keyring: Verifies) -> list[tuple]:
     """The ledger rows of a fetched batch; what the live consumer would park is left out, as it is uncounted there."""
     rows = []
     for records in batches.values():
         for record in records:
-            row = fast_row(record, producers)
+            row = fast_row(record, producers, keyring)
             if row is None:
-                row = _careful_row(record, producers)
+                row = _careful_row(record, producers, keyring)
             if row is not None:
                 rows.append(row)
     return rows
 
 
-def _careful_row(record: Any, producers: dict[str, str]) -> tuple | None:
+def _careful_row(record: Any, producers: dict[str, str], keyring: Verifies) -> tuple | None:
     """The live consumer's own path, for anything unusual (imported here only: it is rarely needed)."""
     import pydantic
 
@@ -83,7 +87,7 @@ def _careful_row(record: Any, producers: dict[str, str]) -> tuple | None:
     from shared.consuming.subscriber import admit
     from shared.events.registry import UnknownEventType
 
-    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers)
+    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers, keyring)
     if envelope is None or refusal:
         return None  # parked live, never counted: not counted here either
     try:
@@ -131,12 +135,13 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
                     raise
         report(len(rows), int(status.split()[-1]))
 
+    keyring = KeyringFile(Path(orders.keyring_file))  # read again when it changes: a rotation during the replay
     fetcher = ThreadedFetcher(lambda: _consumer(orders))
     fetcher.start()
     writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
     try:
         while not stopping.is_set():
-            rows = decode(await fetcher.getmany(timeout_ms=200), orders.producers)
+            rows = decode(await fetcher.getmany(timeout_ms=200), orders.producers, keyring)
             if writing is not None:
                 await writing
                 writing = None

@@ -1,0 +1,146 @@
+"""Signed events: what the relay signs verifies; any change, a missing or unknown or foreign key, or a type its
+producer may not emit is refused with a reason naming it; keys are made, rotated, retired and revoked."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shared.clock import utc_now
+from shared.events.catalog import DuoFormed, JobFound
+from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
+from shared.events.keyfiles import KEYRING_FILE, EmbeddedSigner, KeyringFile, read_keyring, retire, revoke, rotate
+from shared.events.signing import KEY_ID, SIGNATURE, SIGNED_ATTRIBUTES, Keyring
+from shared.events.wire import to_kafka
+from shared.tenancy import Tenant
+from tests.unit.signing_keys import KEYRING, signing_key
+
+PRODUCERS = {"duo.matching.events": "matching", "duo.tracking.events": "tracking"}
+
+
+def formed() -> DuoFormed:
+    return DuoFormed(
+        duo_id=uuid.uuid4(),
+        proposal_id=uuid.uuid4(),
+        mentee_id=uuid.uuid4(),
+        mentor_id=uuid.uuid4(),
+        province=None,
+        job_target_sector="Q",
+        formed_on=utc_now().date(),
+        days_to_match=3,
+        score=0.5,
+        config_version="v1",
+    )
+
+
+def message(event: DomainEvent, service: str, signer: str | None = None) -> tuple[dict[str, str], bytes]:
+    """Headers (as a consumer reads them) and body of `event` as `service` publishes it, signed by `signer`'s key."""
+    meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="staff-1", causation_id=uuid.uuid4())
+    envelope = EventEnvelope.record(NewEvent(event, meta), f"duo-{uuid.uuid4()}", 1, utc_now())
+    envelope = envelope.model_copy(update={"chain_hash": "ab" * 32})
+    _, body, headers = to_kafka(envelope, service)
+    if signer is not None:
+        headers = signing_key(signer).sign(headers, body)
+    return {k: v.decode() for k, v in headers}, body
+
+
+def test_what_the_producer_signed_verifies():
+    headers, body = message(formed(), "matching", "matching")
+    assert KEYRING.refusal("duo.matching.events", headers, body, PRODUCERS) is None
+
+
+# The key id changed names another key (unknown); the type changed names one its producer may not emit.
+@pytest.mark.parametrize("attribute", [a for a in SIGNED_ATTRIBUTES if a not in (KEY_ID, "ce_type")])
+def test_any_changed_attribute_breaks_the_signature(attribute):
+    headers, body = message(formed(), "matching", "matching")
+    changed = {**headers, attribute: (headers.get(attribute) or "") + "0"}
+    reason = KEYRING.refusal("duo.matching.events", changed, body, PRODUCERS)
+    assert reason is not None and reason.startswith("bad_signature:")
+
+
+def test_a_changed_data_field_breaks_the_signature():
+    headers, body = message(formed(), "matching", "matching")
+    forged = body.replace(b'"job_target_sector":"Q"', b'"job_target_sector":"C"')
+    assert forged != body
+    assert KEYRING.refusal("duo.matching.events", headers, forged, PRODUCERS).startswith("bad_signature:")
+
+
+def test_an_absent_attribute_is_not_an_empty_one():
+    headers, body = message(formed(), "matching", "matching")
+    headers.pop("ce_causationid")
+    assert KEYRING.refusal("duo.matching.events", headers, body, PRODUCERS).startswith("bad_signature:")
+
+
+def test_refusals_name_what_is_wrong():
+    unsigned, body = message(formed(), "matching")
+    assert KEYRING.refusal("duo.matching.events", unsigned, body, PRODUCERS).startswith("unsigned:")
+    by_tracking, body = message(formed(), "matching", "tracking")
+    reason = KEYRING.refusal("duo.matching.events", by_tracking, body, PRODUCERS)
+    assert reason.startswith("foreign_key:") and "belongs to tracking, not to matching" in reason
+    # Tracking's own key, on its own topic, for a type only matching may emit.
+    on_tracking, body = message(formed(), "tracking", "tracking")
+    reason = KEYRING.refusal("duo.tracking.events", on_tracking, body, PRODUCERS)
+    assert reason == "forbidden_type: tracking may not emit 'DuoFormed' on duo.tracking.events"
+    unknown, body = message(formed(), "matching", "matching")
+    assert Keyring().refusal("duo.matching.events", unknown, body, PRODUCERS).startswith("unknown_key:")
+    garbled = {**unknown, SIGNATURE: "not base64!"}
+    assert KEYRING.refusal("duo.matching.events", garbled, body, PRODUCERS).startswith("bad_signature:")
+
+
+def test_a_keyring_whose_key_id_is_not_the_keys_fingerprint_is_refused():
+    document = KEYRING.to_document()
+    assert Keyring.from_document(document).keys.keys() == KEYRING.keys.keys()
+    document["keys"][0]["producer"] = "someone"
+    with pytest.raises(ValueError, match="not the fingerprint"):
+        Keyring.from_document(document)
+
+
+def job_found() -> JobFound:
+    return JobFound(
+        duo_id=uuid.uuid4(),
+        job_id=uuid.uuid4(),
+        mentee_id=uuid.uuid4(),
+        sector="C",
+        contract_type="permanent",
+        hours_per_week=38,
+        started_on=utc_now().date(),
+    )
+
+
+def test_keys_are_made_on_first_use_rotated_retired_and_revoked(tmp_path: Path):
+    signer = EmbeddedSigner(tmp_path, "tracking")
+    first = signer.current()
+    keyring = KeyringFile(tmp_path / KEYRING_FILE, look_again_s=0)  # every change seen at once
+    assert (tmp_path / "tracking" / f"{first.key_id}.pem").stat().st_mode & 0o077 == 0
+    assert EmbeddedSigner(tmp_path, "tracking").current().key_id == first.key_id  # made once
+
+    def verdict(key_id: str) -> str | None:
+        _, body, headers = to_kafka(envelope, "tracking")
+        key = first if key_id == first.key_id else signer.current()
+        signed = {k: v.decode() for k, v in key.sign(headers, body)}
+        return keyring.refusal("duo.tracking.events", signed, body, PRODUCERS)
+
+    meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="staff-1")
+    envelope = EventEnvelope.record(NewEvent(job_found(), meta), f"duo-{uuid.uuid4()}", 1, utc_now())
+
+    second = rotate(tmp_path, "tracking")
+    assert signer.current().key_id == second.key_id  # the next batch signs with the new key
+    assert verdict(second.key_id) is None  # a consumer that read the keyring before the rotation reads it again
+    assert verdict(first.key_id) is None  # the old key still verifies
+    with pytest.raises(ValueError, match="rotate first"):
+        retire(tmp_path, second.key_id)
+    retire(tmp_path, first.key_id)
+    assert not (tmp_path / "tracking" / f"{first.key_id}.pem").exists()
+    assert read_keyring(tmp_path / KEYRING_FILE).keys[first.key_id].retired is not None
+    assert verdict(first.key_id) is None  # history it signed still verifies
+    revoke(tmp_path, second.key_id)
+    third = signer.current()
+    assert third.key_id not in (first.key_id, second.key_id)  # revoking the signing key makes a new one
+    _, body, headers = to_kafka(envelope, "tracking")
+    stolen = {k: v.decode() for k, v in headers}
+    stolen[KEY_ID] = second.key_id
+    stolen[SIGNATURE] = base64.b64encode(b"x" * 64).decode()
+    assert keyring.refusal("duo.tracking.events", stolen, body, PRODUCERS).startswith("unknown_key:")
