@@ -11,6 +11,7 @@ import json
 CONSUMERS = {
     "reporting": "services.reporting.adapters.projection:build_consumer",
     "matching": "services.matching.app:build_pool_consumer",
+    "tracking": "services.tracking.app:build_duo_consumer",
 }
 
 

@@ -144,3 +144,19 @@ def test_keys_are_made_on_first_use_rotated_retired_and_revoked(tmp_path: Path):
     stolen[KEY_ID] = second.key_id
     stolen[SIGNATURE] = base64.b64encode(b"x" * 64).decode()
     assert keyring.refusal("duo.tracking.events", stolen, body, PRODUCERS).startswith("unknown_key:")
+
+
+def test_duo_keys_rotates_lists_retires_and_refuses_what_it_cannot_do(tmp_path: Path, monkeypatch, capsys):
+    from shared.infra.cli import main
+
+    monkeypatch.setenv("DUO_EVENT_KEYS_DIR", str(tmp_path))
+    first = EmbeddedSigner(tmp_path, "matching").current().key_id
+    assert main(["keys", "rotate", "matching"]) == 0
+    second = EmbeddedSigner(tmp_path, "matching").current().key_id
+    assert second != first and f"matching signs with {second}" in capsys.readouterr().out
+    assert main(["keys", "retire", second]) == 2 and "rotate first" in capsys.readouterr().out
+    assert main(["keys", "retire", first]) == 0
+    listed = capsys.readouterr().out
+    assert f"{first}  matching  " in listed and "retired" in listed and f"{second}  matching  " in listed
+    assert main(["keys", "revoke", "matching-0000000000000000"]) == 2
+    assert "no key 'matching-0000000000000000'" in capsys.readouterr().out
