@@ -147,7 +147,7 @@ def test_keys_are_made_on_first_use_rotated_retired_and_revoked(tmp_path: Path):
 
 
 def test_duo_keys_rotates_lists_retires_and_refuses_what_it_cannot_do(tmp_path: Path, monkeypatch, capsys):
-    from shared.infra.cli import main
+    from devtool.cli import main
 
     monkeypatch.setenv("DUO_EVENT_KEYS_DIR", str(tmp_path))
     first = EmbeddedSigner(tmp_path, "matching").current().key_id
