@@ -74,6 +74,7 @@ async def running_service(infra, service: str, create, topic_prefix: str) -> Asy
             topic_prefix=topic_prefix,
             kafka_session_timeout_ms=2000,
             token_verifier=VERIFIER,
+            scrape_token=SCRAPE_TOKEN,
         )
         harness = MatchingHarness(None, None, database_url, f"{topic_prefix}duo.{service}.events")  # type: ignore[arg-type]
         app = create(settings, clock=harness.now)
