@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 
 from services.intake.adapters.people import PostgresPeople
@@ -16,6 +17,7 @@ from services.intake.migrations import MIGRATIONS
 from services.intake.service import IntakeUnit
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
+from shared.eventstore.base import EventStore
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
@@ -24,7 +26,7 @@ def unit_opener(rules: RuleBook) -> Any:
     """Intake's unit of work on one connection: the store, the vault and the people list share its transaction;
     the rules are the ones loaded at start."""
 
-    def open_unit(con: Any, store: Any) -> IntakeUnit:
+    def open_unit(con: asyncpg.Connection, store: EventStore[asyncpg.Connection]) -> IntakeUnit[asyncpg.Connection]:
         return IntakeUnit(con, store, PostgresVault(con), PostgresPeople(con), rules)
 
     return open_unit

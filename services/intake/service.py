@@ -37,7 +37,7 @@ from services.intake.domain.rules import BranchRules, RuleBook, require_office_o
 from shared.commanding.caller import Caller
 from shared.commanding.errors import FieldProblem
 from shared.commanding.unit import Unit, append, load_existing, record
-from shared.eventstore.base import NO_STREAM
+from shared.eventstore.base import NO_STREAM, Tx
 from shared.tenancy import Tenant
 
 
@@ -74,7 +74,7 @@ class PeopleList(Protocol):
 
 
 @dataclass(frozen=True)
-class IntakeUnit(Unit):
+class IntakeUnit(Unit[Tx]):
     """Intake's unit of work: the event store's transaction, the vault and list written in it, and the
     branches' eligibility rules (every version, loaded from their files at start: adapters/rules_files.py)."""
 
@@ -103,12 +103,12 @@ class MentorApplicationOutcome:
     refused: tuple[FieldProblem, ...] = ()
 
 
-async def _refuse_known_email(unit: IntakeUnit, tenant: Tenant, email: str) -> None:
+async def _refuse_known_email(unit: IntakeUnit[Tx], tenant: Tenant, email: str) -> None:
     if existing := await unit.vault.find_by_email(tenant, email):
         raise DuplicatePerson(*existing)
 
 
-async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
+async def register_mentee(unit: IntakeUnit[Tx], cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
     """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
     require_office_of_branch(cmd.office, caller.tenant)
     caller.require_office(cmd.office)
@@ -124,7 +124,7 @@ async def register_mentee(unit: IntakeUnit, cmd: RegisterMentee, caller: Caller)
     return ApplicationOutcome(mentee=state)
 
 
-async def register_mentor(unit: IntakeUnit, cmd: RegisterMentor, caller: Caller) -> MentorApplicationOutcome:
+async def register_mentor(unit: IntakeUnit[Tx], cmd: RegisterMentor, caller: Caller) -> MentorApplicationOutcome:
     """Register an eligible mentor, in training until all modules are done, or record the refused application."""
     require_office_of_branch(cmd.office, caller.tenant)
     caller.require_office(cmd.office)
@@ -140,7 +140,7 @@ async def register_mentor(unit: IntakeUnit, cmd: RegisterMentor, caller: Caller)
     return MentorApplicationOutcome(mentor=state)
 
 
-async def change_mentee(unit: IntakeUnit, cmd: ChangeMenteeProfile, caller: Caller) -> MenteeState:
+async def change_mentee(unit: IntakeUnit[Tx], cmd: ChangeMenteeProfile, caller: Caller) -> MenteeState:
     """Change a mentee's profile; the free-text occupation goes to the personal data."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     occupation_now = (await unit.vault.read(cmd.mentee_id, caller.tenant)).get("job_target_occupation")
@@ -150,19 +150,21 @@ async def change_mentee(unit: IntakeUnit, cmd: ChangeMenteeProfile, caller: Call
     return await _save_mentee(unit, state, events, caller)
 
 
-async def withdraw_mentee(unit: IntakeUnit, cmd: WithdrawMentee, caller: Caller) -> MenteeState:
+async def withdraw_mentee(unit: IntakeUnit[Tx], cmd: WithdrawMentee, caller: Caller) -> MenteeState:
     """A mentee leaves the programme."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     return await _save_mentee(unit, state, mentee.decide_withdrawal(state, cmd, caller.today), caller)
 
 
-async def record_information_session(unit: IntakeUnit, cmd: RecordInformationSession, caller: Caller) -> MenteeState:
+async def record_information_session(
+    unit: IntakeUnit[Tx], cmd: RecordInformationSession, caller: Caller
+) -> MenteeState:
     """The mentee attended the information session; with a suitable interview, they become ready for matching."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     return await _save_mentee(unit, state, mentee.decide_information_session(state, cmd, caller.today), caller)
 
 
-async def record_intake_interview(unit: IntakeUnit, cmd: RecordIntakeInterview, caller: Caller) -> MenteeState:
+async def record_intake_interview(unit: IntakeUnit[Tx], cmd: RecordIntakeInterview, caller: Caller) -> MenteeState:
     """The intake interview was held; suitable, after the information session, makes the mentee ready."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     return await _save_mentee(unit, state, mentee.decide_intake_interview(state, cmd, caller.today), caller)
@@ -172,7 +174,7 @@ def _birth_date(personal: dict[str, Any]) -> date | None:
     return date.fromisoformat(personal["birth_date"]) if personal.get("birth_date") else None
 
 
-async def rejoin_mentee(unit: IntakeUnit, cmd: RejoinMentee, caller: Caller) -> MenteeState:
+async def rejoin_mentee(unit: IntakeUnit[Tx], cmd: RejoinMentee, caller: Caller) -> MenteeState:
     """A withdrawn mentee comes back on the same id, if eligible under the rules in force on the branch's today."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     personal = await unit.vault.read(cmd.mentee_id, caller.tenant)
@@ -181,7 +183,7 @@ async def rejoin_mentee(unit: IntakeUnit, cmd: RejoinMentee, caller: Caller) -> 
     return await _save_mentee(unit, state, events, caller)
 
 
-async def rejoin_mentor(unit: IntakeUnit, cmd: RejoinMentor, caller: Caller) -> MentorState:
+async def rejoin_mentor(unit: IntakeUnit[Tx], cmd: RejoinMentor, caller: Caller) -> MentorState:
     """A withdrawn mentor comes back on the same id, if eligible under the rules in force on the branch's today."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
     personal = await unit.vault.read(cmd.mentor_id, caller.tenant)
@@ -189,13 +191,13 @@ async def rejoin_mentor(unit: IntakeUnit, cmd: RejoinMentor, caller: Caller) -> 
     return await _save_mentor(unit, state, events, caller)
 
 
-async def change_mentor(unit: IntakeUnit, cmd: ChangeMentorProfile, caller: Caller) -> MentorState:
+async def change_mentor(unit: IntakeUnit[Tx], cmd: ChangeMentorProfile, caller: Caller) -> MentorState:
     """Change a mentor's profile."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
     return await _save_mentor(unit, state, mentor.decide_change(state, cmd, unit.rules_for(caller)), caller)
 
 
-async def record_training_module(unit: IntakeUnit, cmd: RecordTrainingModule, caller: Caller) -> MentorState:
+async def record_training_module(unit: IntakeUnit[Tx], cmd: RecordTrainingModule, caller: Caller) -> MentorState:
     """Record a completed training module; the last one makes the mentor ready for matching."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
     return await _save_mentor(
@@ -203,13 +205,13 @@ async def record_training_module(unit: IntakeUnit, cmd: RecordTrainingModule, ca
     )
 
 
-async def withdraw_mentor(unit: IntakeUnit, cmd: WithdrawMentor, caller: Caller) -> MentorState:
+async def withdraw_mentor(unit: IntakeUnit[Tx], cmd: WithdrawMentor, caller: Caller) -> MentorState:
     """A mentor leaves the programme."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
     return await _save_mentor(unit, state, mentor.decide_withdrawal(state, cmd), caller)
 
 
-async def erase_mentee(unit: IntakeUnit, cmd: EraseMentee, caller: Caller) -> MenteeState:
+async def erase_mentee(unit: IntakeUnit[Tx], cmd: EraseMentee, caller: Caller) -> MenteeState:
     """Erase a mentee's personal data wherever intake keeps it; PersonalDataErased, which holds none."""
     state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
     events = mentee.decide_erasure(state, cmd)
@@ -217,7 +219,7 @@ async def erase_mentee(unit: IntakeUnit, cmd: EraseMentee, caller: Caller) -> Me
     return await _save_mentee(unit, state, events, caller)
 
 
-async def erase_mentor(unit: IntakeUnit, cmd: EraseMentor, caller: Caller) -> MentorState:
+async def erase_mentor(unit: IntakeUnit[Tx], cmd: EraseMentor, caller: Caller) -> MentorState:
     """Erase a mentor's personal data wherever intake keeps it; PersonalDataErased, which holds none."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
     events = mentor.decide_erasure(state, cmd)
@@ -230,7 +232,7 @@ def _office(state: MenteeState | MentorState) -> str:
     return state.office
 
 
-async def _save_mentee(unit: IntakeUnit, state: MenteeState, events: list, caller: Caller) -> MenteeState:
+async def _save_mentee(unit: IntakeUnit[Tx], state: MenteeState, events: list, caller: Caller) -> MenteeState:
     if not events:
         await record(unit, MENTEE, state, state.id, _office(state), events, caller)  # still checks If-Match
         return state
@@ -239,7 +241,7 @@ async def _save_mentee(unit: IntakeUnit, state: MenteeState, events: list, calle
     return state
 
 
-async def _save_mentor(unit: IntakeUnit, state: MentorState, events: list, caller: Caller) -> MentorState:
+async def _save_mentor(unit: IntakeUnit[Tx], state: MentorState, events: list, caller: Caller) -> MentorState:
     if not events:
         await record(unit, MENTOR, state, state.id, _office(state), events, caller)  # still checks If-Match
         return state
@@ -248,17 +250,21 @@ async def _save_mentor(unit: IntakeUnit, state: MentorState, events: list, calle
     return state
 
 
-async def mentee_profile(unit: IntakeUnit, mentee_id: uuid.UUID, caller: Caller) -> tuple[MenteeState, dict[str, Any]]:
+async def mentee_profile(
+    unit: IntakeUnit[Tx], mentee_id: uuid.UUID, caller: Caller
+) -> tuple[MenteeState, dict[str, Any]]:
     """A mentee of the caller's branch as now, with their personal data; NotFound otherwise."""
     return await load_existing(unit, MENTEE, mentee_id, caller), await unit.vault.read(mentee_id, caller.tenant)
 
 
-async def mentor_profile(unit: IntakeUnit, mentor_id: uuid.UUID, caller: Caller) -> tuple[MentorState, dict[str, Any]]:
+async def mentor_profile(
+    unit: IntakeUnit[Tx], mentor_id: uuid.UUID, caller: Caller
+) -> tuple[MentorState, dict[str, Any]]:
     """A mentor of the caller's branch as now, with their personal data; NotFound otherwise."""
     return await load_existing(unit, MENTOR, mentor_id, caller), await unit.vault.read(mentor_id, caller.tenant)
 
 
-Handler = Callable[[IntakeUnit, Any, Caller], Awaitable[Any]]
+Handler = Callable[[IntakeUnit[Any], Any, Caller], Awaitable[Any]]
 
 # Every command intake takes, and the handler that carries it out.
 HANDLERS: dict[type, Handler] = {
@@ -278,6 +284,6 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-async def execute(unit: IntakeUnit, command: Any, caller: Caller) -> Any:
+async def execute(unit: IntakeUnit[Tx], command: Any, caller: Caller) -> Any:
     """Carry out one command with its handler."""
     return await HANDLERS[type(command)](unit, command, caller)

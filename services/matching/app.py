@@ -32,7 +32,7 @@ def build_pool_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
     return OrderedConsumer(pool, POOL_CONSUMER, POOL_EFFECTS)
 
 
-def open_unit(con: asyncpg.Connection, store: EventStore) -> MatchingUnit:
+def open_unit(con: asyncpg.Connection, store: EventStore[asyncpg.Connection]) -> MatchingUnit[asyncpg.Connection]:
     """Matching's unit of work on one connection: the store, the pool and the proposals share its transaction."""
     return MatchingUnit(con, store, PostgresPool(con), PostgresProposals(con))
 
@@ -41,7 +41,7 @@ def units_of(runtime: ServiceRuntime) -> Units:
     """A unit of work in a transaction of its own on the runtime's store, for work no request starts."""
 
     @asynccontextmanager
-    async def unit() -> AsyncIterator[MatchingUnit]:
+    async def unit() -> AsyncIterator[MatchingUnit[asyncpg.Connection]]:
         assert runtime.store is not None
         async with runtime.store.transaction() as con:
             yield open_unit(con, runtime.store)

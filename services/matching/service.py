@@ -36,6 +36,7 @@ from shared.clock import Clock
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
 from shared.commanding.unit import Unit, load_existing, record
+from shared.eventstore.base import Tx
 from shared.tenancy import Tenant
 
 log = structlog.get_logger("matching")
@@ -104,7 +105,7 @@ class ProposalList(Protocol):
 
 
 @dataclass(frozen=True)
-class MatchingUnit(Unit):
+class MatchingUnit(Unit[Tx]):
     """Matching's unit of work: the event store's transaction, and the pool and proposals written in it."""
 
     pool: CandidatePool
@@ -122,7 +123,7 @@ class RoundOutcome:
 
 
 async def _propose(
-    unit: MatchingUnit,
+    unit: MatchingUnit[Tx],
     caller: Caller,
     proposal_id: uuid.UUID,
     mentee: MenteeCandidate,
@@ -149,7 +150,7 @@ async def _propose(
 
 
 async def propose_match(
-    unit: MatchingUnit, cmd: ProposeMatch, caller: Caller, config: MatchingConfig = CURRENT
+    unit: MatchingUnit[Tx], cmd: ProposeMatch, caller: Caller, config: MatchingConfig = CURRENT
 ) -> ProposalState:
     """Propose one pair (a coordinator's pick from the suggestions); 409 if either is no longer free."""
     mentee = await unit.pool.mentee(caller.tenant, cmd.mentee_id, lock=True)
@@ -170,7 +171,7 @@ async def propose_match(
 
 
 async def run_round(
-    unit: MatchingUnit, cmd: RunRound, caller: Caller, config: MatchingConfig = CURRENT
+    unit: MatchingUnit[Tx], cmd: RunRound, caller: Caller, config: MatchingConfig = CURRENT
 ) -> RoundOutcome:
     """Match the whole waiting pool of an office (or a province) at once, with the best total score."""
     await expire_overdue(unit, ExpireProposals(), caller)
@@ -200,7 +201,7 @@ async def run_round(
     return RoundOutcome(cmd.round_id, made, list(result.unmatched_mentees), config.version)
 
 
-async def schedule_first_meeting(unit: MatchingUnit, cmd: ScheduleFirstMeeting, caller: Caller) -> ProposalState:
+async def schedule_first_meeting(unit: MatchingUnit[Tx], cmd: ScheduleFirstMeeting, caller: Caller) -> ProposalState:
     """Set the day of the first meeting, where both decide."""
     state = await load_existing(unit, PROPOSAL, cmd.proposal_id, caller)
     state = await record(
@@ -216,7 +217,7 @@ async def schedule_first_meeting(unit: MatchingUnit, cmd: ScheduleFirstMeeting, 
     return state
 
 
-async def answer_proposal(unit: MatchingUnit, cmd: AnswerProposal, caller: Caller) -> ProposalState:
+async def answer_proposal(unit: MatchingUnit[Tx], cmd: AnswerProposal, caller: Caller) -> ProposalState:
     """One side's answer after the first meeting: the second yes forms the duo, a no releases both."""
     state = await load_existing(unit, PROPOSAL, cmd.proposal_id, caller)
     assert state.mentee_id is not None and state.mentor_id is not None
@@ -237,7 +238,7 @@ async def answer_proposal(unit: MatchingUnit, cmd: AnswerProposal, caller: Calle
     return state
 
 
-async def expire_overdue(unit: MatchingUnit, cmd: ExpireProposals, caller: Caller) -> list[ProposalState]:
+async def expire_overdue(unit: MatchingUnit[Tx], cmd: ExpireProposals, caller: Caller) -> list[ProposalState]:
     """Close the branch's open proposals whose answer is overdue; both people return to the pool."""
     expired = []
     for proposal_id in await unit.proposals.overdue(caller.tenant, caller.today):
@@ -257,7 +258,7 @@ def _office(state: ProposalState) -> str:
     return state.office
 
 
-Handler = Callable[[MatchingUnit, Any, Caller], Awaitable[Any]]
+Handler = Callable[[MatchingUnit[Any], Any, Caller], Awaitable[Any]]
 
 # Every command matching takes, and the handler that carries it out.
 HANDLERS: dict[type, Handler] = {
@@ -269,13 +270,13 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-async def execute(unit: MatchingUnit, command: Any, caller: Caller) -> Any:
+async def execute(unit: MatchingUnit[Tx], command: Any, caller: Caller) -> Any:
     """Carry out one command with its handler."""
     return await HANDLERS[type(command)](unit, command, caller)
 
 
 # A unit of work in a transaction of its own, committed when the block ends.
-Units = Callable[[], AbstractAsyncContextManager[MatchingUnit]]
+Units = Callable[[], AbstractAsyncContextManager[MatchingUnit[Any]]]
 
 
 async def expire_overdue_proposals(units: Units, clock: Clock) -> int:

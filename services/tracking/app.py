@@ -25,7 +25,7 @@ def build_duo_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
     return OrderedConsumer(pool, DUOS_CONSUMER, DUO_EFFECTS)
 
 
-def open_unit(con: asyncpg.Connection, store: EventStore) -> TrackingUnit:
+def open_unit(con: asyncpg.Connection, store: EventStore[asyncpg.Connection]) -> TrackingUnit[asyncpg.Connection]:
     """Tracking's unit of work on one connection: the store and the duos' rows share its transaction."""
     return TrackingUnit(con, store, PostgresDuos(con))
 

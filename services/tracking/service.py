@@ -34,6 +34,7 @@ from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
 from shared.commanding.unit import Unit, record
 from shared.events.envelope import DomainEvent
+from shared.eventstore.base import Tx
 from shared.tenancy import Tenant
 
 
@@ -50,13 +51,13 @@ class DuoList(Protocol):
 
 
 @dataclass(frozen=True)
-class TrackingUnit(Unit):
+class TrackingUnit(Unit[Tx]):
     """Tracking's unit of work: the event store's transaction, and the duos' rows written in it."""
 
     duos: DuoList
 
 
-async def load_duo(unit: TrackingUnit, duo_id: uuid.UUID, caller: Caller) -> DuoState:
+async def load_duo(unit: TrackingUnit[Tx], duo_id: uuid.UUID, caller: Caller) -> DuoState:
     """The duo as it is now: DuoFormed's facts, then tracking's events; NotFound when tracking does not know it
     in the caller's branch, or it is at an office outside the caller's."""
     facts = await unit.duos.facts(caller.tenant, duo_id)
@@ -77,10 +78,10 @@ C = TypeVar("C", bound=OnADuo)
 Decision = Callable[[DuoState, C, date], Sequence[DomainEvent]]
 
 
-def _handler(decide: Decision[C]) -> Callable[[TrackingUnit, C, Caller], Awaitable[DuoState]]:
+def _handler(decide: Decision[C]) -> Callable[[TrackingUnit[Tx], C, Caller], Awaitable[DuoState]]:
     """Load the duo, decide on the branch's today, append, keep the row in step."""
 
-    async def handle(unit: TrackingUnit, cmd: C, caller: Caller) -> DuoState:
+    async def handle(unit: TrackingUnit[Tx], cmd: C, caller: Caller) -> DuoState:
         state = await load_duo(unit, cmd.duo_id, caller)
         events = decide(state, cmd, caller.today)
         state = await record(unit, DUO, state, state.duo_id, state.office, events, caller)
@@ -105,7 +106,7 @@ record_mentor_survey = _handler(duo.record_mentor_survey)
 end_duo = _handler(duo.end_duo)
 record_follow_up = _handler(duo.record_follow_up)
 
-Handler = Callable[[TrackingUnit, Any, Caller], Awaitable[DuoState]]
+Handler = Callable[[TrackingUnit[Any], Any, Caller], Awaitable[DuoState]]
 
 # Every command tracking takes, and the handler that carries it out.
 HANDLERS: dict[type, Handler] = {
@@ -124,6 +125,6 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-async def execute(unit: TrackingUnit, command: Any, caller: Caller) -> DuoState:
+async def execute(unit: TrackingUnit[Tx], command: Any, caller: Caller) -> DuoState:
     """Carry out one command with its handler."""
     return await HANDLERS[type(command)](unit, command, caller)

@@ -113,7 +113,7 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
     """Run `work` on the service's unit of work in one transaction; with an Idempotency-Key, store its answer
     in that transaction or replay the first one. `app.state.open_unit(con, store)` builds the service's unit."""
     runtime = request.app.state.runtime
-    open_unit: Callable[[Any, Any], Unit] = getattr(request.app.state, "open_unit", Unit)
+    open_unit: Callable[[Any, Any], Unit[Any]] = getattr(request.app.state, "open_unit", Unit)
     # The store's transaction: the relay hears of the events after the commit (shared/eventstore/wakeup.py).
     async with runtime.store.transaction() as con:
         if key is not None:
@@ -157,6 +157,6 @@ async def refusal_answer(_request: Request, exc: Exception) -> JSONResponse:
 async def reading(request: Request) -> AsyncIterator[Any]:
     """The service's unit of work on a pooled connection, for a read that writes nothing."""
     runtime = request.app.state.runtime
-    open_unit: Callable[[Any, Any], Unit] = getattr(request.app.state, "open_unit", Unit)
+    open_unit: Callable[[Any, Any], Unit[Any]] = getattr(request.app.state, "open_unit", Unit)
     async with runtime.pool.acquire() as con:
         yield open_unit(con, runtime.store)

@@ -9,31 +9,31 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
 from shared.commanding.aggregate import Aggregate, Versioned
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
 from shared.events.envelope import DomainEvent, EventEnvelope, NewEvent
-from shared.eventstore.base import EventStore, WrongExpectedVersion
+from shared.eventstore.base import EventStore, Tx, WrongExpectedVersion
 
 S = TypeVar("S", bound=Versioned)
 
 
 @dataclass(frozen=True)
-class Unit:
+class Unit(Generic[Tx]):
     """The transaction a command runs in (`tx`: an asyncpg connection on PostgreSQL) and the store it appends to."""
 
-    tx: Any
-    store: EventStore
+    tx: Tx
+    store: EventStore[Tx]
 
 
-async def load(unit: Unit, aggregate: Aggregate[S], record_id: uuid.UUID, caller: Caller) -> S:
+async def load(unit: Unit[Tx], aggregate: Aggregate[S], record_id: uuid.UUID, caller: Caller) -> S:
     """A record of the caller's branch as it is now; version 0 when the branch has none with this id."""
     return aggregate.fold(await unit.store.read_stream_in(unit.tx, aggregate.stream(record_id), caller.tenant))
 
 
-async def load_existing(unit: Unit, aggregate: Aggregate[S], record_id: uuid.UUID, caller: Caller) -> S:
+async def load_existing(unit: Unit[Tx], aggregate: Aggregate[S], record_id: uuid.UUID, caller: Caller) -> S:
     """A record of the caller's branch as it is now; NotFound when the branch has none with this id."""
     state = await load(unit, aggregate, record_id, caller)
     # A record at an office the caller may not reach is "not found": its existence must not leak.
@@ -43,7 +43,7 @@ async def load_existing(unit: Unit, aggregate: Aggregate[S], record_id: uuid.UUI
 
 
 async def append(
-    unit: Unit, stream_id: str, version: int, office: str, events: Sequence[DomainEvent], caller: Caller
+    unit: Unit[Tx], stream_id: str, version: int, office: str, events: Sequence[DomainEvent], caller: Caller
 ) -> list[EventEnvelope]:
     """Append after `version` (the state the decision saw); WrongExpectedVersion if If-Match named another."""
     if caller.expected_version is not None and caller.expected_version != version:
@@ -55,7 +55,7 @@ async def append(
 
 
 async def record(
-    unit: Unit,
+    unit: Unit[Tx],
     aggregate: Aggregate[S],
     state: S,
     record_id: uuid.UUID,

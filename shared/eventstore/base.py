@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from shared.events.envelope import EventEnvelope, NewEvent
 from shared.tenancy import Tenant
@@ -31,7 +31,12 @@ class DuplicateEventId(Exception):
         super().__init__(f"stream {stream_id!r}: an event with the same id is already stored")
 
 
-class EventStore(Protocol):
+# A store's transaction: an asyncpg connection on PostgreSQL, a MemoryTransaction in memory. What a service's
+# handlers get from `transaction()` they give back to the same store, so the two are typed together.
+Tx = TypeVar("Tx")
+
+
+class EventStore(Protocol[Tx]):
     """An append-only log of streams, each with consecutive versions from 1.
 
     What a service's command handlers call is the first three methods: a transaction the
@@ -40,16 +45,16 @@ class EventStore(Protocol):
     tools and tests: each runs in a transaction of its own.
     """
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]:
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
         """A transaction to read and append in; it commits when the block ends without an error."""
         ...
 
-    async def read_stream_in(self, tx: Any, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
+    async def read_stream_in(self, tx: Tx, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
         """A stream's events in version order, as seen inside `tx`; empty if it belongs to another branch."""
         ...
 
     async def append_in(
-        self, tx: Any, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+        self, tx: Tx, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[EventEnvelope]:
         """Append events after `expected_version` (0 for a new stream) inside `tx`, all or none of them;
         WrongExpectedVersion if another writer owns that version, DuplicateEventId if an event is stored."""
