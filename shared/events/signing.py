@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -137,7 +137,7 @@ class Keyring:
             return f"bad_signature: the event does not match its signature by key {key_id!r}"
         return None
 
-    def to_document(self) -> dict:
+    def to_document(self) -> dict[str, Any]:
         """The keyring as JSON (the ConfigMap's `keyring.json`, the embedded stack's file)."""
         return {
             "keys": [
@@ -153,7 +153,7 @@ class Keyring:
         }
 
     @classmethod
-    def from_document(cls, document: Mapping) -> Keyring:
+    def from_document(cls, document: Mapping[str, Any]) -> Keyring:
         """The keyring of a JSON document (`to_document`); a key whose id is not its fingerprint is refused."""
         keys = {}
         for entry in document.get("keys", ()):
