@@ -22,10 +22,14 @@ DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from shared.config import PlatformEnvironment
+    from shared.config import ConfigurationError, PlatformEnvironment
     from shared.logging import configure_logging
 
-    platform = PlatformEnvironment.from_environ()
+    try:  # every setting checked before anything starts: a bad value stops the service, naming its variable
+        platform = PlatformEnvironment.from_environ()
+    except ConfigurationError as err:
+        print(f"duo serve {args.service}: {err}", file=sys.stderr)
+        return 2
     configure_logging(args.service, platform.log_level)
     from devtool.simulated_clock import clock_from_environment
 

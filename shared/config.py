@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.auth.tokens import TokenVerifier
 from shared.endpoints import read_endpoints
@@ -37,20 +36,70 @@ class PlatformEnvironment(BaseSettings):
     # How long uvicorn keeps an idle connection open: longer than any client's or proxy's idle timeout (httpx 5 s,
     # ingress-nginx 60 s), so the server never closes a connection at the moment a client sends on it (a reset).
     duo_http_keep_alive_s: int = Field(default=75, ge=1)
+    # Each service's own database (its role only); unset: the embedded PostgreSQL of `duo infra up`.
+    intake_database_url: str | None = None
+    matching_database_url: str | None = None
+    tracking_database_url: str | None = None
+    reporting_database_url: str | None = None
+    # Connections of a service's pool, at most (each replica): PostgreSQL's max_connections bounds their sum.
+    duo_db_pool_size: int = Field(default=10, ge=1, le=1000)
+    # Failed attempts of one event before a consumer parks it (shared/consuming/subscriber.py).
+    duo_max_attempts: int = Field(default=5, ge=1)
+    # How long a backlog may go without progress before /health calls it stalled (shared/health.py).
+    duo_stall_after_s: float = Field(default=60.0, gt=0)
+    # The topic declarations (deploy/topics.toml of the source tree when unset) and a replication factor overriding
+    # the declared one (3 on a real cluster).
+    duo_topics_file: Path | None = None
+    duo_topic_replication_factor: int | None = Field(default=None, ge=1)
+    # Tokens verified against an identity provider's JWKS and issuer; unset: the embedded key of DUO_HOME.
+    duo_jwks_url: str | None = Field(default=None, pattern=r"^https?://")
+    duo_token_issuer: str | None = None
+    # The other services' base URLs, for the health panel of reporting's dashboard: "intake=http://intake,...".
+    duo_service_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
     def _upper_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("duo_service_urls", mode="before")
+    @classmethod
+    def _service_urls(cls, value: object) -> object:
+        """`name=url` pairs separated by commas, each url http(s); an entry that is not one is refused."""
+        if not isinstance(value, str):
+            return value
+        urls = {}
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            name, _, url = entry.partition("=")
+            if not name.strip() or not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"{entry!r} is not name=http(s)://host[:port]")
+            urls[name.strip()] = url.strip().rstrip("/")
+        return urls
+
+    @field_validator("intake_database_url", "matching_database_url", "tracking_database_url", "reporting_database_url")
+    @classmethod
+    def _postgresql_url(cls, value: str | None) -> str | None:
+        if value is not None and value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value or None
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PlatformEnvironment:
-        """The process's environment (None), or only the mapping given, so callers and tests stay hermetic."""
-        if environ is None:
-            return cls()
-        return _GivenMappingOnly.model_validate(
-            {k.lower(): v for k, v in environ.items() if k.lower() in cls.model_fields}
-        )
+        """The process's environment (None), or only the mapping given, so callers and tests stay hermetic.
+        A bad value raises ConfigurationError naming its variable, as an operator spells it."""
+        try:
+            if environ is None:
+                return cls()
+            return _GivenMappingOnly.model_validate(
+                {k.lower(): v for k, v in environ.items() if k.lower() in cls.model_fields}
+            )
+        except ValidationError as err:
+            problems = "; ".join(_problem(e) for e in err.errors())
+            raise ConfigurationError(f"invalid settings: {problems}") from None
+
+    def database_url(self, service: str) -> str | None:
+        """<SERVICE>_DATABASE_URL."""
+        return getattr(self, f"{service}_database_url", None)
 
     def kafka_security(self, service: str = "") -> KafkaSecurity | None:
         """The SASL settings of KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_*, or None for PLAINTEXT."""
@@ -65,6 +114,12 @@ class PlatformEnvironment(BaseSettings):
                 f"needs {' and '.join(missing)}"
             )
         return KafkaSecurity(self.kafka_security_protocol, self.kafka_sasl_mechanism, username, password)
+
+
+def _problem(error: Mapping) -> str:
+    """One refused value: the variable's name, what was wrong, never the value (it may be a password)."""
+    variable = str(error["loc"][0]).upper() if error.get("loc") else "?"
+    return f"{variable}: {error['msg']}"
 
 
 class _GivenMappingOnly(PlatformEnvironment):
@@ -104,6 +159,7 @@ class ServiceSettings:
     scrape_token: str | None = None
     # How this service authenticates to Kafka; None: PLAINTEXT, no authentication (the embedded broker).
     kafka_security: KafkaSecurity | None = None
+    db_pool_size: int = 10  # DUO_DB_POOL_SIZE
 
 
 def database_env_var(service: str) -> str:
@@ -113,11 +169,10 @@ def database_env_var(service: str) -> str:
 
 def load_service_settings(service: str, environ: dict[str, str] | None = None) -> ServiceSettings:
     """Resolve a service's endpoints: explicit environment variables win over the embedded defaults."""
-    env = dict(os.environ if environ is None else environ)
     platform = PlatformEnvironment.from_environ(environ)
     embedded = read_endpoints(platform.duo_home.resolve())
     # The embedded default is the service's own role, never the superuser (docs/adr/0007).
-    database_url = env.get(database_env_var(service)) or (embedded and embedded.service_database_url(service))
+    database_url = platform.database_url(service) or (embedded and embedded.service_database_url(service))
     kafka = platform.kafka_bootstrap_servers or (embedded and embedded.kafka_bootstrap)
     if not database_url or not kafka:
         raise ConfigurationError(
@@ -132,4 +187,5 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
         kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,
         topic_prefix=platform.duo_topic_prefix,
         kafka_security=platform.kafka_security(service),
+        db_pool_size=platform.duo_db_pool_size,
     )

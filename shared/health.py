@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,22 +28,19 @@ from typing import Any, Literal
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.config import PlatformEnvironment
 from shared.consuming.group_lag import GroupLag
 from shared.consuming.progress import ConsumerProgress
 from shared.kafka import KafkaSecurity, aiokafka_options
 
 Status = Literal["ok", "degraded", "failing"]
-STALL_AFTER_S = 60.0  # DUO_STALL_AFTER_S
 PROBE_TIMEOUT_S = 2.0  # each look at the database or the broker
 
 
 def stall_after_s(environ: Mapping[str, str] | None = None) -> float:
-    """DUO_STALL_AFTER_S: how long a backlog may go without progress before it counts as stalled (default 60)."""
-    value = (os.environ if environ is None else environ).get("DUO_STALL_AFTER_S", "")
-    try:
-        return float(value) if value.strip() else STALL_AFTER_S
-    except ValueError:
-        return STALL_AFTER_S
+    """DUO_STALL_AFTER_S: how long a backlog may go without progress before it counts as stalled (default 60; a bad
+    value raises ConfigurationError naming it)."""
+    return PlatformEnvironment.from_environ(environ).duo_stall_after_s
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Open everything; the relay and subscribers run in the background until `stop`."""
         s = self.settings
-        self.pool = await create_pool(s.database_url, min_size=1, max_size=10)
+        self.pool = await create_pool(s.database_url, min_size=1, max_size=s.db_pool_size)
         self._closers.append(self.pool.close)
         # Under one lock: replicas starting together take turns (docs/adr/0017: no migration Job).
         await apply_schema(self.pool, self.read_model_ddl, self.migrations)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared.config import PlatformEnvironment
 from shared.kafka import KafkaSecurity, aiokafka_options
 
 _UNKNOWN_TOPIC_OR_PARTITION = 3
@@ -19,7 +19,7 @@ SOURCE_TREE_DECLARATION = Path(__file__).resolve().parent.parent / "deploy" / "t
 
 def declaration_path() -> Path:
     """deploy/topics.toml of the source tree, or DUO_TOPICS_FILE (an image, a plain install)."""
-    return Path(os.environ.get("DUO_TOPICS_FILE") or SOURCE_TREE_DECLARATION)
+    return PlatformEnvironment.from_environ().duo_topics_file or SOURCE_TREE_DECLARATION
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,13 @@ def declared_topics(prefix: str = "", path: Path | None = None) -> list[TopicSpe
         raise FileNotFoundError(f"topic declarations not found at {path}; set DUO_TOPICS_FILE to deploy/topics.toml")
     spec = tomllib.loads(path.read_text())
     defaults = spec["defaults"]
+    replication = PlatformEnvironment.from_environ().duo_topic_replication_factor
     return [
         TopicSpec(
             name=prefix + t["name"],
             producer=t["producer"],
             partitions=t.get("partitions", defaults["partitions"]),
-            replication_factor=int(
-                os.environ.get("DUO_TOPIC_REPLICATION_FACTOR")
-                or t.get("replication_factor", defaults["replication_factor"])
-            ),
+            replication_factor=replication or int(t.get("replication_factor", defaults["replication_factor"])),
             config={**defaults.get("config", {}), **t.get("config", {})},
         )
         for t in spec["topic"]

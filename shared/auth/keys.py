@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth.tokens import EMBEDDED_ISSUER, TokenVerifier
+from shared.config import PlatformEnvironment
 from shared.local_secrets import duo_home, ensure_secret_file
 
 PRIVATE_KEY_FILE = "token-signing.key"
@@ -61,6 +62,7 @@ def _public_pem_of(private_pem: str) -> str:
 def configured_verifier(environ: Mapping[str, str]) -> TokenVerifier:
     """How a service verifies tokens: against DUO_JWKS_URL (an identity provider such as Keycloak, with
     DUO_TOKEN_ISSUER), or else against the embedded key pair of DUO_HOME, made on first start."""
-    if jwks_url := environ.get("DUO_JWKS_URL"):
-        return TokenVerifier(jwks_url=jwks_url, issuer=environ.get("DUO_TOKEN_ISSUER") or EMBEDDED_ISSUER)
+    platform = PlatformEnvironment.from_environ(environ)
+    if platform.duo_jwks_url:
+        return TokenVerifier(jwks_url=platform.duo_jwks_url, issuer=platform.duo_token_issuer or EMBEDDED_ISSUER)
     return TokenVerifier(public_pem=ensure_key_pair(duo_home(environ)).public_pem)

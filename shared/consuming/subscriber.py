@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -32,7 +31,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 import shared.events.catalog  # noqa: F401  (registers the catalog's event types)
-from shared.config import ServiceSettings
+from shared.config import PlatformEnvironment, ServiceSettings
 from shared.consuming.consumer import Consumer
 from shared.consuming.idempotent import CONNECTION_ERRORS
 from shared.consuming.progress import ConsumerProgress
@@ -48,17 +47,13 @@ FETCH_MAX_WAIT_MS = 100
 BATCH_MAX_RECORDS = 500  # events applied in one transaction, at most
 REDELIVERY_PAUSE_S = 1.0  # the pause after a first failure; doubled after each further one
 MAX_REDELIVERY_PAUSE_S = 30.0
-MAX_ATTEMPTS = 5  # DUO_MAX_ATTEMPTS
 _TRACKED_FAILURES = 10_000  # events whose failed attempts are counted at once, at most (memory bound)
 
 
 def max_attempts(environ: Mapping[str, str] | None = None) -> int:
-    """DUO_MAX_ATTEMPTS: after how many failed attempts an event is parked (default 5, at least 1)."""
-    value = (os.environ if environ is None else environ).get("DUO_MAX_ATTEMPTS", "")
-    try:
-        return max(int(value), 1) if value.strip() else MAX_ATTEMPTS
-    except ValueError:
-        return MAX_ATTEMPTS
+    """DUO_MAX_ATTEMPTS: after how many failed attempts an event is parked (default 5, at least 1; a bad value
+    raises ConfigurationError naming it)."""
+    return PlatformEnvironment.from_environ(environ).duo_max_attempts
 
 
 @runtime_checkable

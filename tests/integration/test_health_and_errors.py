@@ -12,6 +12,7 @@ import httpx
 import pytest
 from faststream.kafka import KafkaBroker
 
+from bench.common import free_port
 from services.reporting.app import create_app
 from shared.clock import utc_now
 from shared.config import ServiceSettings
@@ -25,7 +26,7 @@ from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.health import BrokerProbe, decide, gather_checks
 from shared.kafka import new_producer
 from shared.tenancy import Tenant
-from tests.auth import VERIFIER
+from tests.auth import VERIFIER, bearer
 from tests.conftest import eventually, unique
 from tests.signing import keyring, signed_kafka
 
@@ -405,3 +406,25 @@ async def test_readiness_is_the_database_answering_not_a_stalled_consumer(infra,
         ready = await client.get("/health/ready")
         assert ready.status_code == 503 and ready.json()["ready"] is False
         assert ready.json()["database"]["reachable"] is False
+
+
+async def test_the_dashboards_health_panel_lists_the_configured_services_once_each(infra, database_url, monkeypatch):
+    """DUO_SERVICE_URLS as `duo run` sets it (reporting included): reporting once, from its own checks, then the
+    others in the configured order; one out of reach says so."""
+    prefix = unique("p") + "."
+    settings = ServiceSettings(
+        "reporting", database_url, infra.kafka_bootstrap, topic_prefix=prefix, token_verifier=VERIFIER
+    )
+    closed = f"http://127.0.0.1:{free_port()}"
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting") as client,
+    ):
+        monkeypatch.setenv("DUO_SERVICE_URLS", f"tracking={closed},reporting=http://reporting,intake={closed}")
+        answer = await client.get("/coordination", headers=bearer("BE"))
+        assert answer.status_code == 200, answer.text
+        health = answer.json()["health"]
+        assert [s["service"] for s in health["services"]] == ["reporting", "tracking", "intake"]
+        assert health["services"][0]["status"] == "ok" and health["others_configured"] is True
+        assert {s["status"] for s in health["services"][1:]} == {"unreachable"}

@@ -521,3 +521,37 @@ def test_each_producer_mounts_its_own_event_key_and_each_consumer_the_keyring(
         else:
             assert "duo-event-keyring" in maps, name
             assert settings["DUO_EVENT_KEYRING_FILE"].startswith(mounted["event-keyring"] + "/")
+
+
+def test_reporting_reaches_the_health_of_every_service_its_dashboard_lists(
+    rendered: tuple[str, list[Manifest]],
+) -> None:
+    """DUO_SERVICE_URLS names the other three by their Services, and the network policies let reporting's pods
+    reach them (out of reporting, into each)."""
+    from shared.config import PlatformEnvironment
+
+    overlay, documents = rendered
+    config = _by_kind(documents, "ConfigMap")["duo-platform"]["data"]
+    urls = PlatformEnvironment.from_environ(config).duo_service_urls
+    assert sorted(urls) == sorted(set(SERVICES) - {"reporting"})
+    services, deployments = _by_kind(documents, "Service"), _by_kind(documents, "Deployment")
+    policies = _by_kind(documents, "NetworkPolicy")
+    reporting_pod = deployments["reporting"]["spec"]["template"]["metadata"]["labels"]
+    out = [
+        rule for rule in policies["reporting"]["spec"]["egress"] for peer in rule.get("to", []) if "podSelector" in peer
+    ]
+    for name, url in urls.items():
+        assert url == f"http://{name}" and services[name]["spec"]["ports"][0]["port"] == 80
+        pod = deployments[name]["spec"]["template"]
+        container_port = pod["spec"]["containers"][0]["ports"][0]["containerPort"]
+        assert any(
+            _pod_selected(peer["podSelector"]["matchLabels"], pod["metadata"]["labels"])
+            and {"port": container_port, "protocol": "TCP"} in rule["ports"]
+            for rule in out
+            for peer in rule["to"]
+        ), f"{overlay}: reporting may not reach {name}"
+        assert any(
+            _pod_selected(peer.get("podSelector", {}).get("matchLabels", {"-": "-"}), reporting_pod)
+            for rule in policies[name]["spec"]["ingress"]
+            for peer in rule["from"]
+        ), f"{overlay}: {name} does not let reporting in"

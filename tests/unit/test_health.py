@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from shared.config import ConfigurationError
 from shared.consuming.idempotent import CONNECTION_ERRORS, PERMANENT_ERRORS, TRANSIENT_ERRORS
 from shared.consuming.progress import ConsumerProgress
 from shared.health import (
@@ -147,7 +150,8 @@ def test_what_could_not_be_read_is_degraded():
 def test_the_stall_time_comes_from_the_environment():
     assert stall_after_s({}) == 60.0
     assert stall_after_s({"DUO_STALL_AFTER_S": "5"}) == 5.0
-    assert stall_after_s({"DUO_STALL_AFTER_S": "soon"}) == 60.0
+    with pytest.raises(ConfigurationError, match="DUO_STALL_AFTER_S: Input should be a valid number"):
+        stall_after_s({"DUO_STALL_AFTER_S": "soon"})  # refused, never silently the default
 
 
 def test_the_checks_are_plain_json():

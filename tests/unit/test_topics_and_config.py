@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -58,5 +59,67 @@ def test_settings_come_from_the_environment_through_pydantic_settings_and_a_give
     given = PlatformEnvironment.from_environ({"DUO_TOPIC_PREFIX": "t1."})
     assert (given.log_level, given.kafka_session_timeout_ms, given.duo_topic_prefix) == ("INFO", 6000, "t1.")
     monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "soon")
-    with pytest.raises(ValueError, match="kafka_session_timeout_ms"):
+    with pytest.raises(ConfigurationError, match="KAFKA_SESSION_TIMEOUT_MS: Input should be a valid integer"):
         PlatformEnvironment.from_environ()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "why"),
+    [
+        ("DUO_MAX_ATTEMPTS", "abc", "valid integer"),
+        ("DUO_MAX_ATTEMPTS", "0", "greater than or equal to 1"),
+        ("DUO_STALL_AFTER_S", "soon", "valid number"),
+        ("DUO_STALL_AFTER_S", "-1", "greater than 0"),
+        ("DUO_DB_POOL_SIZE", "ten", "valid integer"),
+        ("DUO_HTTP_KEEP_ALIVE_S", "0", "greater than or equal to 1"),
+        ("DUO_TOPIC_REPLICATION_FACTOR", "three", "valid integer"),
+        ("DUO_SERVICE_URLS", "intake=http://intake,matching", "'matching' is not name=http(s)://host[:port]"),
+        ("DUO_JWKS_URL", "login.example.internal/certs", "should match pattern"),
+        ("MATCHING_DATABASE_URL", "mysql://duo:s3cret@db/duo", "must be a postgresql:// URL"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_variable_never_quoting_it(variable: str, value: str, why: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        PlatformEnvironment.from_environ({variable: value})
+    assert f"{variable}: " in str(refused.value) and why in str(refused.value)
+    assert "s3cret" not in str(refused.value)
+
+
+def test_every_setting_is_read_through_pydantic_settings_with_its_default() -> None:
+    read = PlatformEnvironment.from_environ(
+        {
+            "DUO_MAX_ATTEMPTS": "3",
+            "DUO_STALL_AFTER_S": "2.5",
+            "DUO_DB_POOL_SIZE": "25",
+            "DUO_SERVICE_URLS": "intake=http://intake/, matching=http://matching:8000",
+            "DUO_TOPICS_FILE": "/etc/duo/topics.toml",
+            "DUO_JWKS_URL": "https://login.example.internal/certs",
+            "INTAKE_DATABASE_URL": "postgresql://duo_intake@db/duo_intake",
+        }
+    )
+    assert (read.duo_max_attempts, read.duo_stall_after_s, read.duo_db_pool_size) == (3, 2.5, 25)
+    assert read.duo_service_urls == {"intake": "http://intake", "matching": "http://matching:8000"}
+    assert str(read.duo_topics_file) == "/etc/duo/topics.toml" and read.duo_jwks_url.endswith("/certs")
+    assert (
+        read.database_url("intake") == "postgresql://duo_intake@db/duo_intake" and read.database_url("matching") is None
+    )
+    defaults = PlatformEnvironment.from_environ({})
+    assert (defaults.duo_max_attempts, defaults.duo_stall_after_s, defaults.duo_db_pool_size) == (5, 60.0, 10)
+    assert defaults.duo_service_urls == {} and defaults.duo_topics_file is None
+
+
+def test_the_pool_size_reaches_the_service_settings(tmp_path) -> None:
+    environ = {"INTAKE_DATABASE_URL": "postgresql://u@db/intake", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"}
+    assert load_service_settings("intake", {**environ, "DUO_DB_POOL_SIZE": "4"}).db_pool_size == 4
+    assert load_service_settings("intake", environ).db_pool_size == 10
+
+
+def test_every_setting_is_in_the_readmes_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("| variable | default |") :].split("\n\n", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert {name.upper() for name in PlatformEnvironment.model_fields} <= documented, sorted(
+        {name.upper() for name in PlatformEnvironment.model_fields} - documented
+    )

@@ -4,7 +4,6 @@ follow-ups due, the events reporting parked for their branch, and the platform's
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
@@ -19,25 +18,22 @@ from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.clock import utc_now
 from shared.commanding.errors import InvalidField, OutsideOffices
+from shared.config import PlatformEnvironment
 from shared.health import decide
 from shared.runtime import ServiceRuntime
 from shared.tenancy import OFFICES
 
 router = APIRouter(tags=["coordination"])
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
-# Where the other services answer, for their /health: "intake=http://host:8001,matching=...,tracking=..."
+# Where the other services answer, for their /health: DUO_SERVICE_URLS="intake=http://host:8001,matching=...".
 SERVICE_URLS_VARIABLE = "DUO_SERVICE_URLS"
 HEALTH_TIMEOUT_S = 2.0
 
 
-def service_urls(environ: Mapping[str, str]) -> dict[str, str]:
-    """The other services' base URLs from DUO_SERVICE_URLS (none when unset; malformed entries are ignored)."""
-    urls = {}
-    for entry in environ.get(SERVICE_URLS_VARIABLE, "").split(","):
-        name, _, url = entry.strip().partition("=")
-        if name.strip() and url.strip().startswith(("http://", "https://")):
-            urls[name.strip()] = url.strip().rstrip("/")
-    return urls
+def service_urls(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The services' base URLs of DUO_SERVICE_URLS, in its order (none when unset; a malformed one is refused at
+    start, shared/config.py)."""
+    return PlatformEnvironment.from_environ(environ).duo_service_urls
 
 
 async def _their_health(client: httpx.AsyncClient, name: str, url: str) -> dict:
@@ -50,14 +46,17 @@ async def _their_health(client: httpx.AsyncClient, name: str, url: str) -> dict:
 
 
 async def platform_health(request: Request) -> dict:
-    """Reporting's own health, and the other services' when their URLs are configured."""
+    """Reporting's own health, then each other service of DUO_SERVICE_URLS, in its order."""
     runtime: ServiceRuntime = request.app.state.runtime
     status, reasons = decide(await runtime.health_checks(), utc_now(), runtime.stall_after_s)
-    services = [{"service": runtime.settings.service, "status": status, "reasons": reasons}]
-    others = service_urls(os.environ)
+    own = runtime.settings.service
+    services = [{"service": own, "status": status, "reasons": reasons}]
+    # The configured list, reporting itself once: it answers from its own checks, not over HTTP (`duo run` lists
+    # all four services in DUO_SERVICE_URLS).
+    others = {name: url for name, url in service_urls().items() if name != own}
     if others:
         async with httpx.AsyncClient() as client:
-            services += await asyncio.gather(*(_their_health(client, n, u) for n, u in sorted(others.items())))
+            services += await asyncio.gather(*(_their_health(client, n, u) for n, u in others.items()))
     return {
         "services": services,
         "others_configured": bool(others),
