@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.auth.tokens import TokenVerifier
@@ -116,7 +117,7 @@ class PlatformEnvironment(BaseSettings):
         return KafkaSecurity(self.kafka_security_protocol, self.kafka_sasl_mechanism, username, password)
 
 
-def _problem(error: Mapping) -> str:
+def _problem(error: ErrorDetails) -> str:
     """One refused value: the variable's name, what was wrong, never the value (it may be a password)."""
     variable = str(error["loc"][0]).upper() if error.get("loc") else "?"
     return f"{variable}: {error['msg']}"
