@@ -48,7 +48,7 @@ def create_app(
         lambda: ServiceRuntime(settings or load_service_settings("intake"), clock=clock, migrations=MIGRATIONS),
         "Registers mentees and mentors: eligibility per country branch, consent, mentor training, profile changes. "
         "Personal data stays in intake; events carry ids, office, sector, languages, availability and age band. "
-        "Every route needs X-Tenant (the coordinator's branch); "
+        "Every route needs a coordinator's bearer token, whose branch and offices it acts in; "
         "every POST and PATCH accepts an Idempotency-Key header.",
         clock,
     )

@@ -65,3 +65,8 @@ def test_every_intake_operation_requires_a_bearer_token_and_names_its_roles(docu
         assert op["security"] == [{"HTTPBearer": []}], (method, path)
         assert op["x-roles"] == (["branch_admin"] if path.endswith("/erasure") else ["coordinator"]), (method, path)
     assert document["paths"]["/access-log"]["get"]["x-roles"] == ["branch_admin"]
+
+
+def test_the_description_says_the_branch_comes_from_the_token_not_from_x_tenant(document):
+    description = document["info"]["description"]
+    assert "bearer token" in description and "X-Tenant" not in description, description
