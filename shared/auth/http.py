@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth.identity import Identity, Role
 from shared.auth.tokens import InvalidToken
-from shared.commanding.errors import CommandRefused, FieldProblem
+from shared.refusals import CommandRefused, FieldProblem
 
 TENANT_HEADER = "X-Tenant"
 _bearer = HTTPBearer(auto_error=False, description="a token from the identity provider, or `duo token issue`")

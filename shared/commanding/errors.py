@@ -6,27 +6,11 @@ the one 4xx body shape (shared.commanding.http).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from shared.refusals import CommandRefused, FieldProblem
 
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One broken rule: which field, which rule, and a message a coordinator can act on."""
-
-    field: str
-    rule: str
-    message: str
-
-
-class CommandRefused(Exception):
-    """Base of every refusal answered with a 4xx; `ids` are extra fields of the answer (such as existing_id)."""
-
-    status: ClassVar[int] = 409
-
-    def __init__(self, detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any) -> None:
-        super().__init__(detail)
-        self.detail, self.problems, self.ids = detail, problems, ids
+# The base refusal and its problems are in shared/refusals.py, below both this package and shared/auth/ (whose
+# 401 and 403 are refusals too); every refusal is still imported from here.
+__all__ = ["CommandRefused", "FieldProblem", "IdempotencyKeyReused", "InvalidField", "NotFound", "OutsideOffices"]
 
 
 class InvalidField(CommandRefused):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,10 +196,8 @@ def driver_violations(sources: Sources) -> list[str]:
     return list(found.values())
 
 
-def import_cycles(sources: Sources) -> list[list[str]]:
-    """Modules in a cycle cannot be understood, tested or moved apart, and their import order decides whether
-    a name exists yet. Tarjan's algorithm: every strongly connected component larger than one, or a self-import."""
-    graph = {m: sorted(t for t in targets if t in sources) for m, targets in import_graph(sources).items()}
+def cycles_in(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Tarjan's algorithm: every strongly connected component larger than one, or a node reaching itself."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -224,6 +222,29 @@ def import_cycles(sources: Sources) -> list[list[str]]:
         if node not in index:
             visit(node)
     return sorted(cycles)
+
+
+def import_cycles(sources: Sources) -> list[list[str]]:
+    """Modules in a cycle cannot be understood, tested or moved apart, and their import order decides whether
+    a name exists yet."""
+    return cycles_in({m: sorted(t for t in targets if t in sources) for m, targets in import_graph(sources).items()})
+
+
+def package_of(module: str) -> str:
+    """The part a module belongs to: a package of the library (shared.auth) or one of its own modules
+    (shared.tenancy), a layer of a service (services.intake.api), a part of the tool (devtool.demo)."""
+    parts = module.split(".")
+    return ".".join(parts[:3] if parts[0] == "services" else parts[:2])
+
+
+def package_cycles(sources: Sources) -> list[list[str]]:
+    """Parts that import each other (auth's 401 a command refusal, commands reading auth's identity) cannot be
+    understood or moved apart either, even when no two modules import each other."""
+    graph: dict[str, set[str]] = {}
+    for module, targets in import_graph(sources).items():
+        mine = package_of(module)
+        graph.setdefault(mine, set()).update(package_of(t) for t in targets if t in sources and package_of(t) != mine)
+    return cycles_in({p: sorted(targets & graph.keys()) for p, targets in graph.items()})
 
 
 TREE = project_sources()
@@ -258,6 +279,11 @@ def test_handlers_reach_no_database_driver():
 def test_there_are_no_import_cycles():
     cycles = import_cycles(TREE)
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_no_two_packages_import_each_other():
+    cycles = package_cycles(TREE)
+    assert not cycles, "packages in a cycle:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
 def test_the_purity_check_catches_io_clock_and_transitive_imports_but_not_type_checking_ones():
@@ -325,3 +351,15 @@ def test_the_cycle_check_resolves_relative_imports_and_ignores_type_checking_one
             "pkg.d": "from pkg import c\n",
         }
     ) == [["pkg.a", "pkg.b"]]
+
+
+def test_the_package_cycle_check_sees_a_cycle_no_two_modules_make():
+    sources = {
+        "shared.auth.http": "from shared.commanding.errors import CommandRefused\n",
+        "shared.commanding.errors": "",
+        "shared.commanding.http": "from shared.auth.identity import Identity\n",
+        "shared.auth.identity": "from shared.tenancy import Tenant\n",
+        "shared.tenancy": "",
+    }
+    assert import_cycles(sources) == []
+    assert package_cycles(sources) == [["shared.auth", "shared.commanding"]]
