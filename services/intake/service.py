@@ -8,7 +8,7 @@ handlers reach storage only through the ports below, so unit tests run them in m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -56,12 +56,17 @@ class PersonalDataVault(Protocol):
         """A person's data, if the person is the branch's; empty otherwise."""
         ...
 
+    async def read_many(self, person_ids: Sequence[uuid.UUID], tenant: Tenant) -> dict[uuid.UUID, dict[str, Any]]:
+        """The data of each of these people who is the branch's, by id (for a page of a list)."""
+        ...
+
     async def update(self, person_id: uuid.UUID, tenant: Tenant, changes: dict[str, Any]) -> None:
         """Overwrite some keys of a person's data."""
         ...
 
     async def erase(self, person_id: uuid.UUID, tenant: Tenant) -> None:
-        """Remove every personal value kept about the person: their data, and the stored answers naming them."""
+        """Remove every personal value kept about the person: their data (and the key that opens any copy of it
+        left on disk), and the stored answers naming them."""
         ...
 
 

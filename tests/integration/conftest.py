@@ -16,7 +16,7 @@ from services.tracking.app import create_app as create_tracking
 from shared.config import ServiceSettings
 from tests.auth import SCRAPE_TOKEN, VERIFIER, bearer
 from tests.conftest import unique
-from tests.integration.intake_harness import BE, EXAMPLES_DATED, IntakeHarness
+from tests.integration.intake_harness import BE, EXAMPLES_DATED, VAULT_KEY, IntakeHarness
 from tests.integration.matching_harness import MatchingHarness
 
 
@@ -35,7 +35,7 @@ async def intake(infra, database_url: str) -> AsyncIterator[IntakeHarness]:
     # A clock set back to the day the examples were written for, so their birth dates stay
     # eligible whatever year the tests run in; it still runs, so registrations keep their order.
     shift = datetime.now(UTC).date() - EXAMPLES_DATED
-    app = create_app(settings, clock=lambda: datetime.now(UTC) - shift)
+    app = create_app(settings, clock=lambda: datetime.now(UTC) - shift, master_keys=VAULT_KEY)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         # Every request speaks for the Belgian branch unless it says otherwise.

@@ -17,10 +17,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
 from services.intake.domain.training import TRAINING_MODULES
+from shared.shredding import MasterKey, MasterKeyRing
 from tests.auth import bearer
 
 EXAMPLES_DATED = date(2026, 11, 26)  # the day the API examples' ages were written for: the tests' clock says so
 BE, NL, FR = (bearer(tenant) for tenant in ("BE", "NL", "FR"))  # a coordinator of each branch
+VAULT_KEY = MasterKeyRing(MasterKey.generate())  # the in-process intake apps' master key (production: a Secret)
 
 
 def mentee_body(**changes: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from shared.config import ServiceSettings
 from tests.auth import bearer
 from tests.fuzzing import Changes, LiveService, cases_per_operation, fuzz_operation, load_schema, operations
 from tests.infrastructure import StackEndpoints
-from tests.integration.intake_harness import EXAMPLES_DATED, mentee_body, mentor_body
+from tests.integration.intake_harness import EXAMPLES_DATED, VAULT_KEY, mentee_body, mentor_body
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ SEEDED = 4  # mentees and mentors registered before intake's fuzzing, so that co
 def intake_app(settings: ServiceSettings) -> FastAPI:
     # The tests' clock (tests/integration/conftest.py): the documented examples' ages stay eligible.
     shift = datetime.now(UTC).date() - EXAMPLES_DATED
-    return create_intake(settings, clock=lambda: datetime.now(UTC) - shift)
+    return create_intake(settings, clock=lambda: datetime.now(UTC) - shift, master_keys=VAULT_KEY)
 
 
 SERVICES: dict[str, Callable[[ServiceSettings], FastAPI]] = {

@@ -21,6 +21,7 @@ from tests.conftest import eventually, unique
 from tests.integration.intake_harness import (
     BE,
     EXAMPLES_DATED,
+    VAULT_KEY,
     IntakeHarness,
     body_of,
     complete_training,
@@ -235,6 +236,7 @@ async def test_a_rules_change_applies_only_from_its_date(infra, database_url: st
         ),
         clock=lambda: datetime.now(UTC) - shift + timedelta(days=days_ahead[0]),
         rules=RuleBook((*book.versions, stricter)),
+        master_keys=VAULT_KEY,
     )
     aged_27 = (EXAMPLES_DATED - timedelta(days=365 * 27 + 30)).isoformat()
     async with (

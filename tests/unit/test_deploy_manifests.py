@@ -274,7 +274,8 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
             if "secretKeyRef" in e.get("valueFrom", {})
         }
         chain = {f"duo-{name}-chain"} if name != "reporting" else set()  # the publishers' chain keys
-        assert secrets == {f"duo-{name}-database", f"duo-{name}-kafka", "duo-metrics-scrape", *chain}, name
+        vault = {"duo-intake-vault"} if name == "intake" else set()  # the master key of its vault (ADR 0020)
+        assert secrets == {f"duo-{name}-database", f"duo-{name}-kafka", "duo-metrics-scrape", *chain, *vault}, name
         scrape_token = next(e for e in container["env"] if e["name"] == "DUO_METRICS_TOKEN")
         assert scrape_token["valueFrom"]["secretKeyRef"] == {"name": "duo-metrics-scrape", "key": "token"}
         assert not any("secretRef" in source for source in container.get("envFrom", []))
@@ -425,6 +426,7 @@ def _with_components(tmp_path: Path, overlay: str, *, secret_files: bool = True)
             key = "url=postgresql://duo_x:made-up@db:5432/duo_x" if "database" in env else "password=made-up"
             key = "token=made-up" if "metrics" in env else key
             key = "key=made-up" if "chain" in env else key
+            key = "master-key=made-up" if "vault" in env else key
             (secrets / env).write_text(key + "\n")
         for file in generator.get("files", []):
             name = file.split("=")[-1]  # key=file: the file
@@ -454,7 +456,7 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
             for volume in pod.get("volumes", []):
                 if "secret" in volume:
                     wanted |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
-    assert len(wanted) == 17  # the chain keys and event signing keys of the three producers among them
+    assert len(wanted) == 18  # the chain keys and event signing keys of the three producers, intake's vault key
     for name, key in wanted:
         assert key in secrets[name]["data"], f"{overlay}: the workloads read {name}/{key}, which is not generated"
 

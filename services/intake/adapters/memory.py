@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,13 @@ class InMemoryVault:
     async def read(self, person_id: uuid.UUID, tenant: Tenant) -> dict[str, Any]:
         kind, owner, data = self.records.get(person_id, ("", None, {}))
         return copy.deepcopy(data) if owner == tenant else {}
+
+    async def read_many(self, person_ids: Sequence[uuid.UUID], tenant: Tenant) -> dict[uuid.UUID, dict[str, Any]]:
+        return {
+            person_id: copy.deepcopy(self.records[person_id][2])
+            for person_id in person_ids
+            if person_id in self.records and self.records[person_id][1] == tenant
+        }
 
     async def erase(self, person_id: uuid.UUID, tenant: Tenant) -> None:
         if person_id in self.records and self.records[person_id][1] == tenant:

@@ -103,7 +103,8 @@ class PeopleQuery:
 
 
 async def list_people(con: asyncpg.Connection, q: PeopleQuery) -> tuple[list[dict], int]:
-    """One page of the branch's people (with their names, from the personal data) and how many match in all."""
+    """One page of the branch's people and how many match in all. Their names are sealed in the vault
+    (adapters/vault.py `read_many`), not here."""
     where = """p.kind = $1 AND p.tenant = $2 AND p.office = $3 AND ($4::text IS NULL OR p.status = $4)
                AND ($5::text IS NULL OR $5 = ANY (p.sectors))
                AND ($6::boolean IS NULL OR p.ready_for_matching = $6)"""
@@ -114,9 +115,7 @@ async def list_people(con: asyncpg.Connection, q: PeopleQuery) -> tuple[list[dic
     async with con.transaction(isolation="repeatable_read", readonly=True):
         total = await con.fetchval(f"SELECT count(*) FROM people p WHERE {where}", *args)
         rows = await con.fetch(
-            f"""SELECT p.*, d.data ->> 'first_name' AS first_name, d.data ->> 'last_name' AS last_name
-                FROM people p LEFT JOIN personal_data d USING (person_id)
-                WHERE {where} ORDER BY p.registered_at, p.person_id LIMIT $7 OFFSET $8""",
+            f"SELECT p.* FROM people p WHERE {where} ORDER BY p.registered_at, p.person_id LIMIT $7 OFFSET $8",
             *args,
             q.limit,
             q.offset,

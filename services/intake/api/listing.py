@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 
@@ -30,15 +30,20 @@ async def list_page(request: Request, identity: Identity, query: PeopleQuery) ->
         raise OutsideOffices(query.office)
     async with reading(request) as unit:
         rows, total = await list_people(unit.tx, query)
+        personal = await unit.vault.read_many([row["person_id"] for row in rows], query.tenant)
         await log_read(unit, request, identity, f"list_{query.kind}s", [row["person_id"] for row in rows])
     end = query.offset + query.limit
     return PersonPage(
-        items=[PersonSummary(**row) for row in rows],
+        items=[PersonSummary(**row, **_name_of(personal.get(row["person_id"], {}))) for row in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
         next_offset=end if end < total else None,
     )
+
+
+def _name_of(personal: dict[str, Any]) -> dict[str, Any]:
+    return {"first_name": personal.get("first_name"), "last_name": personal.get("last_name")}
 
 
 def branch_of(identity: Identity) -> Tenant:

@@ -1,0 +1,91 @@
+"""Rows of personal data written in clear before sealing (intake migration 0002): read and found as before until
+sealed, sealed at start with a data key each, then gone from the table's files; a change to one seals it first."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services.intake.adapters.sealing import seal_rows_in_clear
+from services.intake.adapters.vault import PostgresVault, WrongMasterKey
+from services.intake.domain.errors import DuplicatePerson
+from services.intake.migrations import MIGRATIONS
+from shared.eventstore.postgres import create_pool
+from shared.migrations import migrate
+from shared.shredding import MasterKey, MasterKeyRing
+from shared.tenancy import Tenant
+
+pytestmark = pytest.mark.integration
+
+MASTER = MasterKeyRing(MasterKey.generate())
+
+
+def written_before(email: str) -> dict:
+    return {"first_name": "Amina", "last_name": f"Legacy{uuid.uuid4().hex[:6]}", "email": email}
+
+
+async def insert_in_clear(con: asyncpg.Connection, person_id: uuid.UUID, data: dict) -> None:
+    await con.execute(
+        "INSERT INTO personal_data (person_id, kind, tenant, email_normalized, data) "
+        "VALUES ($1, 'mentee', 'BE', $2, $3)",
+        person_id,
+        data["email"].lower(),
+        data,
+    )
+
+
+async def table_files_hold(con: asyncpg.Connection, value: str) -> bool:
+    """Whether the files of personal_data or its indexes hold `value`, once every changed page is written."""
+    await con.execute("CHECKPOINT")
+    data_directory = Path(await con.fetchval("SHOW data_directory"))
+    paths = await con.fetch(
+        "SELECT pg_relation_filepath(c.oid) AS path FROM pg_class c WHERE c.oid = 'personal_data'::regclass "
+        "OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'personal_data'::regclass)"
+    )
+    return any(value.encode() in (data_directory / row["path"]).read_bytes() for row in paths)
+
+
+async def test_rows_written_in_clear_are_sealed_at_start_and_leave_the_table_files(database_url: str):
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as con:
+            await migrate(con, MIGRATIONS, upto={"intake": 1})
+            kept, changed = uuid.uuid4(), uuid.uuid4()
+            email = f"Legacy-{uuid.uuid4().hex[:8]}@example.org"
+            await insert_in_clear(con, kept, written_before(email))
+            await insert_in_clear(con, changed, written_before(f"other-{uuid.uuid4().hex[:8]}@example.org"))
+            await migrate(con, MIGRATIONS)
+            vault = PostgresVault(con, MASTER)
+            before = await vault.read(kept, Tenant.BE)
+            assert before["email"] == email  # read in clear until sealed
+            assert (await vault.find_by_email(Tenant.BE, email.upper()))[0] == kept  # type: ignore[index]
+            assert await table_files_hold(con, email.lower())
+
+            # A change to a row still in clear seals it first.
+            await vault.update(changed, Tenant.BE, {"job_target_occupation": "cook"})
+            assert (await vault.read(changed, Tenant.BE))["job_target_occupation"] == "cook"
+
+        assert await seal_rows_in_clear(pool, MASTER.current) == 1
+        assert await seal_rows_in_clear(pool, MASTER.current) == 0  # once
+
+        async with pool.acquire() as con:
+            vault = PostgresVault(con, MASTER)
+            rows = await con.fetch("SELECT data, email_normalized, sealed, email_index FROM personal_data")
+            assert all(r["data"] is None and r["email_normalized"] is None and r["sealed"] for r in rows)
+            assert await con.fetchval("SELECT count(*) FROM data_keys") == 2
+            assert await vault.read(kept, Tenant.BE) == before
+            assert (await vault.find_by_email(Tenant.BE, email.upper()))[0] == kept  # type: ignore[index]
+            async with con.transaction():
+                with pytest.raises(DuplicatePerson):
+                    await vault.store(uuid.uuid4(), "mentee", Tenant.BE, written_before(email.lower()))
+            # VACUUM FULL rewrote the table: its clear copies are no longer in its files, nor in its indexes'.
+            assert not await table_files_hold(con, email.lower())
+            assert not await table_files_hold(con, before["last_name"])
+
+            with pytest.raises(WrongMasterKey):
+                await PostgresVault(con, MasterKeyRing(MasterKey.generate())).read(kept, Tenant.BE)
+    finally:
+        await pool.close()
