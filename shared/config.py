@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-from shared.auth.tokens import TokenVerifier
 from shared.endpoints import read_endpoints
 from shared.kafka import KafkaSecurity
+
+if TYPE_CHECKING:  # only named here: shared/auth/ reads the settings, so importing it back would make a cycle
+    from shared.auth.tokens import TokenVerifier
 
 
 class PlatformEnvironment(BaseSettings):
