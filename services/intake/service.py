@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from services.intake.domain import mentee, mentor
 from services.intake.domain.commands import (
@@ -31,14 +31,17 @@ from services.intake.domain.commands import (
     WithdrawMentor,
 )
 from services.intake.domain.errors import DuplicatePerson
-from services.intake.domain.mentee import APPLICATION, MENTEE, MenteeState
-from services.intake.domain.mentor import MENTOR, MentorState
+from services.intake.domain.mentee import APPLICATION, MENTEE, ApplicationDecision, MenteeState
+from services.intake.domain.mentor import MENTOR, MentorApplicationDecision, MentorState
 from services.intake.domain.rules import BranchRules, RuleBook, require_office_of_branch
+from shared.commanding.aggregate import Aggregate
 from shared.commanding.caller import Caller
 from shared.commanding.errors import FieldProblem
 from shared.commanding.unit import Unit, append, load_existing, record
 from shared.eventstore.base import NO_STREAM, Tx
 from shared.tenancy import Tenant
+
+S = TypeVar("S", MenteeState, MentorState)
 
 
 class PersonalDataVault(Protocol):
@@ -113,34 +116,49 @@ async def _refuse_known_email(unit: IntakeUnit[Tx], tenant: Tenant, email: str) 
         raise DuplicatePerson(*existing)
 
 
-async def register_mentee(unit: IntakeUnit[Tx], cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
-    """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
-    require_office_of_branch(cmd.office, caller.tenant)
-    caller.require_office(cmd.office)
-    decision = mentee.decide_application(cmd, unit.rules_for(caller), caller.today)
+def _rules_at(unit: IntakeUnit[Tx], office: str, caller: Caller) -> BranchRules:
+    """The branch's rules for an application at `office`, an office of the caller's branch they may reach."""
+    require_office_of_branch(office, caller.tenant)
+    caller.require_office(office)
+    return unit.rules_for(caller)
+
+
+async def _register(
+    unit: IntakeUnit[Tx],
+    cmd: RegisterMentee | RegisterMentor,
+    decision: ApplicationDecision | MentorApplicationDecision,
+    aggregate: Aggregate[S],
+    person_id: uuid.UUID,
+    application_id: uuid.UUID,
+    caller: Caller,
+) -> S | tuple[FieldProblem, ...]:
+    """The registered person's state, or the rules their application failed (recorded under its id); a known
+    e-mail is a duplicate."""
     if decision.problems:
         # Decided before the e-mail is looked up: a refusal must not tell whether the address is known.
-        await append(unit, APPLICATION.stream(cmd.application_id), NO_STREAM, cmd.office, [decision.event], caller)
-        return ApplicationOutcome(refused=decision.problems)
+        await append(unit, APPLICATION.stream(application_id), NO_STREAM, cmd.office, [decision.event], caller)
+        return decision.problems
     await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
-    await unit.vault.store(cmd.mentee_id, "mentee", caller.tenant, cmd.personal_data())
-    state = await record(unit, MENTEE, MENTEE.initial, cmd.mentee_id, cmd.office, [decision.event], caller)
+    await unit.vault.store(person_id, aggregate.kind, caller.tenant, cmd.personal_data())
+    return await record(unit, aggregate, aggregate.initial, person_id, cmd.office, [decision.event], caller)
+
+
+async def register_mentee(unit: IntakeUnit[Tx], cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
+    """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
+    decision = mentee.decide_application(cmd, _rules_at(unit, cmd.office, caller), caller.today)
+    state = await _register(unit, cmd, decision, MENTEE, cmd.mentee_id, cmd.application_id, caller)
+    if isinstance(state, tuple):
+        return ApplicationOutcome(refused=state)
     await unit.people.save_mentee(state)
     return ApplicationOutcome(mentee=state)
 
 
 async def register_mentor(unit: IntakeUnit[Tx], cmd: RegisterMentor, caller: Caller) -> MentorApplicationOutcome:
     """Register an eligible mentor, in training until all modules are done, or record the refused application."""
-    require_office_of_branch(cmd.office, caller.tenant)
-    caller.require_office(cmd.office)
-    decision = mentor.decide_registration(cmd, unit.rules_for(caller), caller.today)
-    if decision.problems:
-        # Decided before the e-mail is looked up, as for mentees.
-        await append(unit, APPLICATION.stream(cmd.application), NO_STREAM, cmd.office, [decision.event], caller)
-        return MentorApplicationOutcome(refused=decision.problems)
-    await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
-    await unit.vault.store(cmd.mentor_id, "mentor", caller.tenant, cmd.personal_data())
-    state = await record(unit, MENTOR, MENTOR.initial, cmd.mentor_id, cmd.office, [decision.event], caller)
+    decision = mentor.decide_registration(cmd, _rules_at(unit, cmd.office, caller), caller.today)
+    state = await _register(unit, cmd, decision, MENTOR, cmd.mentor_id, cmd.application, caller)
+    if isinstance(state, tuple):
+        return MentorApplicationOutcome(refused=state)
     await unit.people.save_mentor(state)
     return MentorApplicationOutcome(mentor=state)
 
