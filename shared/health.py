@@ -11,8 +11,9 @@ rules read in one place:
 - parked events or messages: degraded (an operator has something to look at: `duo parked list`);
 - a consumer with messages known to wait and no progress for longer than `stall_after_s`: failing.
 
-Lag is a hint only, from the highwater the consumer's own last fetch saw (shared/consuming/progress.py):
-the broker's end offsets are not relied on (the embedded Tansu broker under-reports them).
+The lag here is a hint, from the highwater the consumer's own last fetch saw (shared/consuming/progress.py): what
+this replica knows without asking the broker. The broker's view, every partition of the group against its end
+offset, is a metric (shared/consuming/group_lag.py), read when /metrics is scraped.
 """
 
 from __future__ import annotations

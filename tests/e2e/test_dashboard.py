@@ -225,8 +225,8 @@ def chromium_paths() -> tuple[str, str]:
     return browser, driver
 
 
-@pytest.fixture
-def browser(tmp_path):
+def open_chromium(profile: Path, *flags: str):
+    """Headless Chromium through its driver, with its console log kept; the caller quits it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -234,12 +234,17 @@ def browser(tmp_path):
     binary, driver_path = chromium_paths()
     options = Options()
     options.binary_location = binary
-    for flag in CHROMIUM_FLAGS:
+    for flag in (*CHROMIUM_FLAGS, *flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(60)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = open_chromium(tmp_path / "chromium-profile")
     try:
         yield driver
     finally:

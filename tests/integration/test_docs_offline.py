@@ -8,7 +8,7 @@ import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 
 from services.matching.app import create_app as create_matching
-from tests.e2e.test_dashboard import CHROMIUM_FLAGS, chromium_paths
+from tests.e2e.test_dashboard import open_chromium
 from tests.fuzzing import LiveService
 
 pytestmark = pytest.mark.integration
@@ -20,17 +20,7 @@ OFFLINE_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loo
 
 @pytest.fixture
 def offline_browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver_path = chromium_paths()
-    options = Options()
-    options.binary_location = binary
-    for flag in (*CHROMIUM_FLAGS, *OFFLINE_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(60)
+    driver = open_chromium(tmp_path / "chromium-profile", *OFFLINE_FLAGS)
     try:
         yield driver
     finally:

@@ -153,12 +153,7 @@ def render(directory: Path) -> list[Manifest]:
         documents += [d for r in declared.get("resources", []) for d in _load_documents(path / r)]
         documents += _generated_secrets(path, declared)
         _apply_patches(path, declared, documents)
-    for patch in kustomization.get("patches", []):
-        operations = yaml.safe_load(patch["patch"])
-        targets = [d for d in documents if _matches(patch["target"], d)]
-        assert targets, f"{directory}: patch target {patch['target']} matches nothing"
-        for document in targets:
-            _json_patch(document, operations)
+    _apply_patches(directory, kustomization, documents)
     for document in documents:
         _set_image(document, kustomization.get("images", []))
         if "namespace" in kustomization:
