@@ -81,6 +81,31 @@ def _templates() -> list[tuple[str, str, str, dict[str, Any]]]:
     return [one[0]] * 4 + [one[1], one[2]] + [one[3]] * 4
 
 
+def _message(templates: list[tuple[str, str, str, dict[str, Any]]], n: int) -> tuple[str, bytes, bytes, list]:
+    """The n-th event of the mix as its service publishes it, unsigned: (service, key, value, headers)."""
+    service, event_type, id_field, data = templates[n % len(templates)]
+    subject = uuid.uuid4()
+    moment = datetime(2026, 10, 1, tzinfo=UTC) + timedelta(seconds=n)
+    envelope = EventEnvelope.model_construct(
+        global_position=None,
+        event_id=uuid.uuid4(),
+        event_type=event_type,
+        schema_version=1,
+        stream_id=f"{id_field.removesuffix('_id')}-{subject}",
+        stream_version=1,
+        tenant=Tenant.BE,
+        office="be-antwerpen",
+        occurred_at=moment,
+        recorded_at=moment,
+        actor="bench",
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        chain_hash=None,
+        data=data | {id_field: str(subject)},
+    )
+    return (service, *to_kafka(envelope, service))
+
+
 async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float:
     """Write `count` events to the topics under `prefix`; returns the events per second written."""
     templates = _templates()
@@ -88,32 +113,11 @@ async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float
     signers = {service: event_signer(service).current() for service in ("intake", "matching", "tracking")}
     producer = new_producer(kafka)
     await producer.start()
-    recorded = datetime(2026, 10, 1, tzinfo=UTC)
     started = time.perf_counter()
     try:
         pending = []
         for n in range(start, start + count):
-            service, event_type, id_field, data = templates[n % len(templates)]
-            subject = uuid.uuid4()
-            moment = recorded + timedelta(seconds=n)
-            envelope = EventEnvelope.model_construct(
-                global_position=None,
-                event_id=uuid.uuid4(),
-                event_type=event_type,
-                schema_version=1,
-                stream_id=f"{id_field.removesuffix('_id')}-{subject}",
-                stream_version=1,
-                tenant=Tenant.BE,
-                office="be-antwerpen",
-                occurred_at=moment,
-                recorded_at=moment,
-                actor="bench",
-                correlation_id=uuid.uuid4(),
-                causation_id=None,
-                chain_hash=None,
-                data=data | {id_field: str(subject)},
-            )
-            key, value, headers = to_kafka(envelope, service)
+            service, key, value, headers = _message(templates, n)
             headers = signers[service].sign(headers, value)  # as the service's relay would have
             pending.append(await producer.send(topics[service], value=value, key=key, headers=headers))
             if len(pending) >= 20_000:
@@ -123,6 +127,41 @@ async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float
     finally:
         await producer.stop()
     return count / (time.perf_counter() - started)
+
+
+def signing_costs(count: int) -> dict[str, float]:
+    """CPU per event (us, this process's CPU time, so the machine's other load counts less than in a wall-clock
+    rate): the relay's signature, a consumer's verification, and the rebuild's fast decode with its verification."""
+    from aiokafka import ConsumerRecord
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from services.reporting.adapters.fast_rows import fast_row
+    from shared.events.signing import Keyring, PublishedKey, SigningKey
+
+    keys = {s: SigningKey(s, Ed25519PrivateKey.generate()) for s in ("intake", "matching", "tracking")}
+    keyring = Keyring({k.key_id: PublishedKey(k.key_id, s, k.private_key.public_key(), "") for s, k in keys.items()})
+    producers = {f"duo.{s}.events": s for s in keys}
+    templates = _templates()
+    messages = [_message(templates, n) for n in range(count)]
+    started = time.process_time()
+    signed = [(service, key, value, keys[service].sign(headers, value)) for service, key, value, headers in messages]
+    sign_s = time.process_time() - started
+    records = [
+        ConsumerRecord(f"duo.{service}.events", 0, n, 0, 0, key, value, None, 0, 0, headers)
+        for n, (service, key, value, headers) in enumerate(signed)
+    ]
+    readable = [(r.topic, {k: v.decode() for k, v in r.headers}, r.value) for r in records]
+    started = time.process_time()
+    refused = sum(
+        keyring.refusal(topic, attributes, value, producers) is not None for topic, attributes, value in readable
+    )
+    verify_s = time.process_time() - started
+    started = time.process_time()
+    decoded = sum(fast_row(record, producers, keyring) is not None for record in records)
+    decode_s = time.process_time() - started
+    if refused or decoded != count:
+        raise RuntimeError(f"signing costs: {refused} refused, {decoded} of {count} decoded")
+    return {"sign": sign_s / count * 1e6, "verify": verify_s / count * 1e6, "decode": decode_s / count * 1e6}
 
 
 def ours_child(database_url: str, kafka: str, prefix: str, idle_s: float) -> dict[str, float]:
@@ -233,6 +272,13 @@ def measure(servers: Servers, scale: float = 1.0, repeat: int = 3, idle_s: float
             result.figure(f"raw read CPU per event, {label}", "us", higher_is_better=False).add(
                 raw["cpu_seconds"] / max(raw["events"], 1) * 1e6
             )
+    for _ in range(repeat):
+        costs = signing_costs(min(total, 5_000))
+        result.figure("relay signature CPU per event", "us", higher_is_better=False).add(costs["sign"])
+        result.figure("consumer verification CPU per event", "us", higher_is_better=False).add(costs["verify"])
+        result.figure("rebuild fast decode CPU per event, verification included", "us", higher_is_better=False).add(
+            costs["decode"]
+        )
     result.targets.append(
         at_least("replay vs raw aiokafka (N)", result.median("ratio replay/raw, N"), RAW_TARGET, "x", "the raw rate")
     )
