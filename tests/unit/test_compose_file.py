@@ -137,3 +137,14 @@ def test_every_secret_is_required(compose: dict[str, Any]) -> None:
         for key, value in _environment(service).items():
             for variable in VARIABLE.finditer(value):
                 assert ":?" in variable[0], f"{name}.{key}: {variable[0]} has a default or may be empty"
+
+
+def test_producers_share_a_folder_of_event_keys_that_reporting_only_reads(compose: dict[str, Any]) -> None:
+    assert "event-keys" in compose["volumes"]
+    for name in SERVICES:
+        service = compose["services"][name]
+        folder = _environment(service)["DUO_EVENT_KEYS_DIR"]
+        [mount] = [m for m in service["volumes"] if m.startswith("event-keys:")]
+        source, target, *mode = mount.split(":")
+        assert target == folder
+        assert mode == (["ro"] if name == "reporting" else []), name
