@@ -24,10 +24,13 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.events.signing import Keyring, PublishedKey, SigningKey, key_id_of
+
+log = structlog.get_logger("event-keys")
 
 KEYRING_FILE = "keyring.json"
 LOOK_AGAIN_S = 1.0  # how often a keyring file is looked at for a change (a revoked key stops verifying within it)
@@ -76,8 +79,15 @@ class KeyringFile:
     def _reload_if_changed(self) -> None:
         self._looked = time.monotonic()
         seen = _identity(self.path)
-        if seen != self._seen:
+        if seen == self._seen:
+            return
+        try:
             self._keyring, self._seen = read_keyring(self.path), seen
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            # A keyring that cannot be read is not an empty one: the last good one stays until it can be read.
+            log.error(
+                "event keyring unreadable, the last one read stays", path=str(self.path), error=type(err).__name__
+            )
 
     def refusal(
         self, topic: str, attributes: Mapping[str, str], body: bytes, producers: Mapping[str, str]

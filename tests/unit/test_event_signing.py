@@ -160,3 +160,13 @@ def test_duo_keys_rotates_lists_retires_and_refuses_what_it_cannot_do(tmp_path: 
     assert f"{first}  matching  " in listed and "retired" in listed and f"{second}  matching  " in listed
     assert main(["keys", "revoke", "matching-0000000000000000"]) == 2
     assert "no key 'matching-0000000000000000'" in capsys.readouterr().out
+
+
+def test_a_keyring_file_that_cannot_be_read_keeps_the_last_one_read(tmp_path: Path):
+    signer = EmbeddedSigner(tmp_path, "matching")
+    keyring = KeyringFile(tmp_path / KEYRING_FILE, look_again_s=0)
+    headers, body = message(formed(), "matching")
+    signed = {k: v.decode() for k, v in signer.current().sign([(k, v.encode()) for k, v in headers.items()], body)}
+    assert keyring.refusal("duo.matching.events", signed, body, PRODUCERS) is None
+    (tmp_path / KEYRING_FILE).write_text("{not json")  # half a file, a bad edit
+    assert keyring.refusal("duo.matching.events", signed, body, PRODUCERS) is None
