@@ -12,7 +12,6 @@ import asyncpg
 import pydantic
 import structlog
 
-from shared.consuming.consumer import NOT_REFUSED_ORIGIN
 from shared.consuming.parking import Effect, ParkingConsumer
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import UnknownEventType
@@ -122,23 +121,16 @@ class IdempotentConsumer(ParkingConsumer):
 
     async def replay_parked(self) -> tuple[int, int]:
         """Handle every parked event again, once its cause is fixed; returns (resolved, still parked)."""
-        async with self._pool.acquire() as con:
-            rows = await con.fetch(
-                f"SELECT envelope FROM parked_events WHERE consumer = $1 AND {NOT_REFUSED_ORIGIN} ORDER BY parked_at",
-                self.name,
-            )
-        resolved = 0
-        for row in rows:
-            envelope = EventEnvelope.model_validate(row["envelope"])
-            await self.handle(envelope)  # parks it again (same row) if it still cannot apply
-            async with self._pool.acquire() as con:
-                # Resolved once its dedupe record exists, whether this replay or an earlier one applied it.
-                done = await con.fetchval(
-                    "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
-                    "(SELECT 1 FROM processed_events d WHERE d.consumer = p.consumer AND d.event_id = p.event_id) "
-                    "RETURNING true",
-                    self.name,
-                    envelope.event_id,
-                )
-            resolved += bool(done)
-        return resolved, len(rows) - resolved
+        resolved, replayed = await self._replay_parked("parked_at")
+        return resolved, replayed - resolved
+
+    async def _applied(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
+        # Resolved once its dedupe record exists, whether this replay or an earlier one applied it.
+        done = await con.fetchval(
+            "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
+            "(SELECT 1 FROM processed_events d WHERE d.consumer = p.consumer AND d.event_id = p.event_id) "
+            "RETURNING true",
+            self.name,
+            envelope.event_id,
+        )
+        return bool(done)

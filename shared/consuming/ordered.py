@@ -18,7 +18,6 @@ from importlib import resources
 import asyncpg
 import structlog
 
-from shared.consuming.consumer import NOT_REFUSED_ORIGIN
 from shared.consuming.idempotent import PERMANENT_ERRORS
 from shared.consuming.parking import ParkingConsumer, park_event_on
 from shared.events.envelope import EventEnvelope
@@ -160,30 +159,24 @@ class OrderedConsumer(ParkingConsumer):
         whether this replay or an earlier delivery applied them; still parked counts every parked event
         of this consumer afterwards (a successor released by this replay may have been parked in turn).
         """
-        async with self._pool.acquire() as con:
-            rows = await con.fetch(
-                f"SELECT envelope FROM parked_events WHERE consumer = $1 AND {NOT_REFUSED_ORIGIN} "
-                "ORDER BY envelope->>'stream_id', (envelope->>'stream_version')::int, parked_at",
-                self.name,
-            )
-        resolved = 0
-        for row in rows:
-            envelope = EventEnvelope.model_validate(row["envelope"])
-            await self.handle(envelope)  # parks it again (same row) if it still cannot apply
-            async with self._pool.acquire() as con:
-                done = await con.fetchval(
-                    "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
-                    "(SELECT 1 FROM stream_positions s WHERE s.consumer = p.consumer AND s.stream_id = $3 "
-                    "AND s.version >= $4) RETURNING true",
-                    self.name,
-                    envelope.event_id,
-                    envelope.stream_id,
-                    envelope.stream_version,
-                )
-            resolved += bool(done)
+        order = "envelope->>'stream_id', (envelope->>'stream_version')::int, parked_at"
+        resolved, _ = await self._replay_parked(order)
         async with self._pool.acquire() as con:
             still: int = await con.fetchval("SELECT count(*) FROM parked_events WHERE consumer = $1", self.name)
         return resolved, still
+
+    async def _applied(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
+        # Resolved once its stream is at or past it.
+        done = await con.fetchval(
+            "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
+            "(SELECT 1 FROM stream_positions s WHERE s.consumer = p.consumer AND s.stream_id = $3 "
+            "AND s.version >= $4) RETURNING true",
+            self.name,
+            envelope.event_id,
+            envelope.stream_id,
+            envelope.stream_version,
+        )
+        return bool(done)
 
     async def held_count(self) -> int:
         """How many events wait for a predecessor; normally 0, growing when a stream's earlier version is lost."""

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import asyncpg
 import structlog
 
+from shared.consuming.consumer import NOT_REFUSED_ORIGIN
 from shared.events.envelope import EventEnvelope
 
 Effect = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
@@ -41,6 +42,30 @@ class ParkingConsumer:
         """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
         async with self._pool.acquire() as con:
             await park_event_on(con, self.name, envelope, reason)
+
+    async def handle(self, envelope: EventEnvelope) -> bool:
+        """Apply one event (each consumer its own way); parks it if it cannot be applied."""
+        raise NotImplementedError
+
+    async def _applied(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
+        """Whether the event is applied now, by this replay or an earlier delivery: then its parked row goes."""
+        raise NotImplementedError
+
+    async def _replay_parked(self, order: str) -> tuple[int, int]:
+        """Handle every parked event again in `order` (an ORDER BY); returns (resolved, replayed). The events
+        parked for their origin (a forged source, an unknown office) stay: a replay cannot make them right."""
+        async with self._pool.acquire() as con:
+            rows = await con.fetch(
+                f"SELECT envelope FROM parked_events WHERE consumer = $1 AND {NOT_REFUSED_ORIGIN} ORDER BY {order}",
+                self.name,
+            )
+        resolved = 0
+        for row in rows:
+            envelope = EventEnvelope.model_validate(row["envelope"])
+            await self.handle(envelope)  # parks it again (same row) if it still cannot apply
+            async with self._pool.acquire() as con:
+                resolved += await self._applied(con, envelope)
+        return resolved, len(rows)
 
     async def park_message(
         self,
