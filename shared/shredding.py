@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +26,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from shared.local_secrets import duo_home, ensure_secret_file
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM's standard nonce; random per seal (2^32 seals per key stay far inside its bound)
@@ -150,21 +150,9 @@ class MasterKeyRing:
 
 
 def ensure_master_key(path: Path) -> MasterKey:
-    """The master key kept in `path`, made on first use, readable by its owner only.
-
-    Processes starting together may all get here first: the file is created by one atomic link, so exactly one
-    key wins and every process reads that one (as the embedded token-signing key, shared/auth/keys.py).
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(MasterKey.generate().encoded() + "\n")
-        with contextlib.suppress(FileExistsError):
-            os.link(candidate, path)
-        candidate.unlink()
-    return MasterKey.decode(path.read_text(), str(path))
+    """The master key kept in `path`, made on first use, readable by its owner only (one atomic link: processes
+    starting together all read the one key that won, shared/local_secrets.py)."""
+    return MasterKey.decode(ensure_secret_file(path, lambda: MasterKey.generate().encoded() + "\n"), str(path))
 
 
 def configured_key_ring(environ: Mapping[str, str], variable: str, file_name: str) -> MasterKeyRing:
@@ -183,5 +171,4 @@ def configured_master_key(environ: Mapping[str, str], variable: str, file_name: 
     folder (DUO_HOME, default .duo) in `file_name`, made there on first use (the embedded stack)."""
     if text := environ.get(variable):
         return MasterKey.decode(text, variable)
-    home = Path(environ.get("DUO_HOME") or ".duo").resolve()
-    return ensure_master_key(home / file_name)
+    return ensure_master_key(duo_home(environ) / file_name)
