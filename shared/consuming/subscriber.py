@@ -94,15 +94,6 @@ def subscribe(
     """
     progress = progress or ConsumerProgress(consumer.name)
     limit = attempts if attempts is not None else max_attempts()
-    # Failed attempts per event id of this consumer, in memory: a restart of the process starts the count
-    # again (an event then gets up to DUO_MAX_ATTEMPTS more attempts), which is acceptable: it only delays
-    # the parking. An entry goes once its event is applied or parked.
-    failed: dict[uuid.UUID, int] = {}
-    outage = [0]  # consecutive failures for a lost database connection, for the backoff only
-
-    def pause(n: int) -> float:
-        return float(min(pause_s * 2 ** max(n - 1, 0), MAX_REDELIVERY_PAUSE_S))
-
     rewind = RewindOnNewLog(consumer.name, lambda: subscriber.consumer, progress.forget)
     subscriber = broker.subscriber(
         *producers,
@@ -126,48 +117,104 @@ def subscribe(
         batch_timeout_ms=FETCH_MAX_WAIT_MS,
     )
 
-    async def apply_one(record: ConsumerRecord, envelope: EventEnvelope) -> None:
+    batches = _Batches(consumer, producers, keyring, progress, rewind, limit, pause_s)
+
+    @subscriber
+    async def on_batch(message: KafkaMessage) -> None:
+        """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
+        await batches.on_batch(message)
+
+    return progress, rewind
+
+
+@dataclasses.dataclass
+class _Batches:
+    """What a consumer's subscriber does with each fetched batch, and what it remembers between batches."""
+
+    consumer: Consumer
+    producers: Mapping[str, str]
+    keyring: Verifies
+    progress: ConsumerProgress
+    rewind: RewindOnNewLog
+    limit: int  # failed attempts before an event is parked
+    pause_s: float
+    # Failed attempts per event id of this consumer, in memory: a restart of the process starts the count
+    # again (an event then gets up to DUO_MAX_ATTEMPTS more attempts), which is acceptable: it only delays
+    # the parking. An entry goes once its event is applied or parked.
+    failed: dict[uuid.UUID, int] = dataclasses.field(default_factory=dict)
+    outage: int = 0  # consecutive failures for a lost database connection, for the backoff only
+    generation_seen: int = 0  # the rewinder's generation when the last batch ended
+
+    def __post_init__(self) -> None:
+        self.generation_seen = self.rewind.generation
+
+    def _pause(self, n: int) -> float:
+        return float(min(self.pause_s * 2 ** max(n - 1, 0), MAX_REDELIVERY_PAUSE_S))
+
+    async def on_batch(self, message: KafkaMessage) -> None:
+        """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
+        records: tuple[ConsumerRecord, ...] = message.raw_message  # a batch subscriber: the fetched records
+        if self.rewind.generation != self.generation_seen:
+            # Fetched, perhaps, before the log started again and the partitions were rewound: left unhandled,
+            # and the partitions rewound again (the acknowledgement then commits offset 0, not this batch's end).
+            self.generation_seen = self.rewind.generation
+            await self.rewind.rewind_again()
+            return
+        with self.rewind.handling() as generation:
+            try:
+                await self._handle(records, getattr(message, "consumer", None))
+            except Exception:
+                if self.rewind.generation == generation:
+                    raise  # redelivered from the batch's first offsets
+                # The log started again meanwhile: a redelivery of this batch would undo the rewind. Its events
+                # are read again from the beginning of the new log anyway.
+                log.warning("a batch of the old log abandoned: its partitions are read again from the beginning")
+        self.generation_seen = self.rewind.generation  # this batch's own rewind is done in `after_batch`
+        # Before FastStream acknowledges the batch: it then commits the rewind's offsets.
+        await self.rewind.after_batch()
+
+    async def _apply_one(self, record: ConsumerRecord, envelope: EventEnvelope) -> None:
         """One event on its own: its errors sorted (parked, or raised after a pause, so the batch is redelivered)."""
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id), correlation_id=str(envelope.correlation_id)
         ):
             try:
-                applied = await consumer.handle(envelope)
+                applied = await self.consumer.handle(envelope)
             except Exception as err:
                 # Only the error's type is logged and kept: its text can quote data.
                 error = type(err).__name__
-                progress.failed(error)
+                self.progress.failed(error)
                 if isinstance(err, CONNECTION_ERRORS):
-                    outage[0] += 1
+                    self.outage += 1
                     log.error("database out of reach, will be redelivered", event_type=envelope.event_type, error=error)
-                    await asyncio.sleep(pause(outage[0]))
+                    await asyncio.sleep(self._pause(self.outage))
                     raise
-                outage[0] = 0
-                n = failed.get(envelope.event_id, 0) + 1
-                if n >= limit:
-                    await consumer.park(envelope, f"failed_{n}_times: {error}")  # raises if it cannot: redelivered
-                    failed.pop(envelope.event_id, None)
-                    progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
+                self.outage = 0
+                n = self.failed.get(envelope.event_id, 0) + 1
+                if n >= self.limit:
+                    await self.consumer.park(envelope, f"failed_{n}_times: {error}")  # raises if it cannot: redelivered
+                    self.failed.pop(envelope.event_id, None)
+                    self.progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
                     return
-                if envelope.event_id not in failed and len(failed) >= _TRACKED_FAILURES:
-                    failed.pop(next(iter(failed)))  # the oldest count goes; its event only gets more attempts
-                failed[envelope.event_id] = n
+                if envelope.event_id not in self.failed and len(self.failed) >= _TRACKED_FAILURES:
+                    self.failed.pop(next(iter(self.failed)))  # the oldest count goes; its event only gets more attempts
+                self.failed[envelope.event_id] = n
                 log.error(
                     "effect failed, will be redelivered",
                     event_type=envelope.event_type,
                     error=error,
                     attempt=n,
-                    parked_after=limit,
+                    parked_after=self.limit,
                 )
-                await asyncio.sleep(pause(n))
+                await asyncio.sleep(self._pause(n))
                 raise
-            outage[0] = 0
-            failed.pop(envelope.event_id, None)
-            progress.done(record.topic, record.partition, record.offset, applied=applied)
+            self.outage = 0
+            self.failed.pop(envelope.event_id, None)
+            self.progress.done(record.topic, record.partition, record.offset, applied=applied)
             if applied:
                 log.debug("event applied", event_type=envelope.event_type)
 
-    async def one_by_one(admitted: list[tuple[ConsumerRecord, EventEnvelope]]) -> None:
+    async def _one_by_one(self, admitted: list[tuple[ConsumerRecord, EventEnvelope]]) -> None:
         """Each event alone. A partition whose event fails stops there (its later events wait for the redelivery,
         in order); the other partitions go on; then the first failure is raised, so the batch is redelivered."""
         stopped: set[tuple[str, int]] = set()
@@ -176,7 +223,7 @@ def subscribe(
             if (record.topic, record.partition) in stopped:
                 continue
             try:
-                await apply_one(record, envelope)
+                await self._apply_one(record, envelope)
             except CONNECTION_ERRORS:
                 raise  # the database is out of reach for every partition: one pause, not one per partition
             except Exception as err:
@@ -185,71 +232,46 @@ def subscribe(
         if first_failure is not None:
             raise first_failure
 
-    async def handle(records: tuple[ConsumerRecord, ...], client: Any) -> None:
+    async def _handle(self, records: tuple[ConsumerRecord, ...], client: Any) -> None:
+        """Each record admitted or parked for what it is; the admitted applied in one transaction, or one by one."""
         admitted: list[tuple[ConsumerRecord, EventEnvelope]] = []
         parked: list[ConsumerRecord] = []  # shown as processed once the whole batch went through
         for record in records:
-            progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
+            self.progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
             headers = list(record.headers or ())
             try:
-                envelope, invalid = admit(record.topic, headers, record.value, producers, keyring)
+                envelope, invalid = admit(record.topic, headers, record.value, self.producers, self.keyring)
             except Exception as err:  # whatever a stranger's message holds, it never stops the partitions
                 envelope, invalid = None, _malformed(err)
             if envelope is None:
                 # Not ours to interpret; blocking the partition would stop every later fact.
-                await _park_message(consumer, record, headers, invalid or "invalid")
+                await _park_message(self.consumer, record, headers, invalid or "invalid")
                 parked.append(record)
             elif invalid is not None:
                 # Written by someone other than the topic's producer, or about no office of its branch:
                 # never counted, parked with the reason so an operator sees the attempt.
-                await consumer.park(envelope, invalid)
+                await self.consumer.park(envelope, invalid)
                 parked.append(record)
             else:
                 admitted.append((record, envelope))
-        if admitted and any(envelope.event_id in failed for _, envelope in admitted):
+        if admitted and any(envelope.event_id in self.failed for _, envelope in admitted):
             # An event that failed before goes alone, so that its failures are counted towards parking it.
-            await one_by_one(admitted)
+            await self._one_by_one(admitted)
         elif admitted:
             try:
-                applied = await consumer.handle_batch([envelope for _, envelope in admitted])
+                applied = await self.consumer.handle_batch([envelope for _, envelope in admitted])
             except Exception as err:
                 # The batch changed nothing: each event again on its own, where its error is sorted out.
                 log.debug("batch failed, applying its events one by one", error=type(err).__name__, size=len(admitted))
-                await one_by_one(admitted)
+                await self._one_by_one(admitted)
             else:
-                outage[0] = 0
+                self.outage = 0
                 for (record, envelope), effect_ran in zip(admitted, applied, strict=True):
-                    failed.pop(envelope.event_id, None)
-                    progress.done(record.topic, record.partition, record.offset, applied=effect_ran)
+                    self.failed.pop(envelope.event_id, None)
+                    self.progress.done(record.topic, record.partition, record.offset, applied=effect_ran)
                 log.info("batch applied", size=len(admitted), applied=sum(applied))  # one line per fetch
         for record in parked:
-            progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
-
-    generation_seen = [rewind.generation]
-
-    @subscriber
-    async def on_batch(message: KafkaMessage) -> None:
-        """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
-        records: tuple[ConsumerRecord, ...] = message.raw_message  # a batch subscriber: the fetched records
-        if rewind.generation != generation_seen[0]:
-            # Fetched, perhaps, before the log started again and the partitions were rewound: left unhandled,
-            # and the partitions rewound again (the acknowledgement then commits offset 0, not this batch's end).
-            generation_seen[0] = rewind.generation
-            await rewind.rewind_again()
-            return
-        with rewind.handling() as generation:
-            try:
-                await handle(records, getattr(message, "consumer", None))
-            except Exception:
-                if rewind.generation == generation:
-                    raise  # redelivered from the batch's first offsets
-                # The log started again meanwhile: a redelivery of this batch would undo the rewind. Its events
-                # are read again from the beginning of the new log anyway.
-                log.warning("a batch of the old log abandoned: its partitions are read again from the beginning")
-        generation_seen[0] = rewind.generation  # this batch's own rewind is done in `after_batch`
-        await rewind.after_batch()  # before FastStream acknowledges the batch: it then commits the rewind's offsets
-
-    return progress, rewind
+            self.progress.done(record.topic, record.partition, record.offset, applied=False, parked=True)
 
 
 async def _lenient_parser(
