@@ -126,11 +126,5 @@ class IdempotentConsumer(ParkingConsumer):
 
     async def _applied(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
         # Resolved once its dedupe record exists, whether this replay or an earlier one applied it.
-        done = await con.fetchval(
-            "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
-            "(SELECT 1 FROM processed_events d WHERE d.consumer = p.consumer AND d.event_id = p.event_id) "
-            "RETURNING true",
-            self.name,
-            envelope.event_id,
-        )
-        return bool(done)
+        dedupe = "SELECT 1 FROM processed_events d WHERE d.consumer = p.consumer AND d.event_id = p.event_id"
+        return await self._unpark_if(con, envelope, dedupe)

@@ -167,16 +167,10 @@ class OrderedConsumer(ParkingConsumer):
 
     async def _applied(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
         # Resolved once its stream is at or past it.
-        done = await con.fetchval(
-            "DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS "
-            "(SELECT 1 FROM stream_positions s WHERE s.consumer = p.consumer AND s.stream_id = $3 "
-            "AND s.version >= $4) RETURNING true",
-            self.name,
-            envelope.event_id,
-            envelope.stream_id,
-            envelope.stream_version,
+        position = (
+            "SELECT 1 FROM stream_positions s WHERE s.consumer = p.consumer AND s.stream_id = $3 AND s.version >= $4"
         )
-        return bool(done)
+        return await self._unpark_if(con, envelope, position, envelope.stream_id, envelope.stream_version)
 
     async def held_count(self) -> int:
         """How many events wait for a predecessor; normally 0, growing when a stream's earlier version is lost."""

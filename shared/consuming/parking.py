@@ -51,6 +51,16 @@ class ParkingConsumer:
         """Whether the event is applied now, by this replay or an earlier delivery: then its parked row goes."""
         raise NotImplementedError
 
+    async def _unpark_if(self, con: asyncpg.Connection, envelope: EventEnvelope, applied: str, *args: object) -> bool:
+        """Delete the event's parked row (`p`) if `applied`, a query, finds a row: True when it did."""
+        done = await con.fetchval(
+            f"DELETE FROM parked_events p WHERE consumer = $1 AND event_id = $2 AND EXISTS ({applied}) RETURNING true",
+            self.name,
+            envelope.event_id,
+            *args,
+        )
+        return bool(done)
+
     async def _replay_parked(self, order: str) -> tuple[int, int]:
         """Handle every parked event again in `order` (an ORDER BY); returns (resolved, replayed). The events
         parked for their origin (a forged source, an unknown office) stay: a replay cannot make them right."""

@@ -22,6 +22,7 @@ from shared.commanding.caller import Caller
 from shared.commanding.errors import CommandRefused, NotFound
 from shared.eventstore.memory import InMemoryEventStore
 from shared.tenancy import Tenant
+from tests.callers import coordinator
 from tests.unit.test_matching_scoring import mentee, mentor
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -29,8 +30,7 @@ TODAY = NOW.date()
 
 
 def caller(now: datetime = NOW, tenant: Tenant = Tenant.BE, offices: set[str] | None = None) -> Caller:
-    restricted = frozenset(offices) if offices is not None else None
-    return Caller("coordinator-1", tenant, uuid.uuid4(), now, offices=restricted)
+    return coordinator(now, tenant, offices)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
 from shared.eventstore.memory import InMemoryEventStore
 from shared.tenancy import Tenant
+from tests.callers import coordinator
 from tests.unit.test_tracking_duo import DUO_ID, FORMED, MENTEE, MENTOR, job, meeting
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
@@ -38,8 +39,7 @@ JOB_ID = uuid.uuid4()
 
 
 def caller(now: datetime = NOW, tenant: Tenant = Tenant.BE, offices: set[str] | None = None) -> Caller:
-    restricted = frozenset(offices) if offices is not None else None
-    return Caller("coordinator-1", tenant, uuid.uuid4(), now, offices=restricted)
+    return coordinator(now, tenant, offices)
 
 
 @dataclass
