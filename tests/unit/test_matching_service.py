@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -29,8 +30,7 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-def caller(now: datetime = NOW, tenant: Tenant = Tenant.BE, offices: set[str] | None = None) -> Caller:
-    return coordinator(now, tenant, offices)
+caller = partial(coordinator, now=NOW)
 
 
 @dataclass
@@ -155,7 +155,7 @@ async def test_a_round_leaves_other_offices_and_branches_alone():
 async def test_a_round_first_expires_overdue_proposals_and_matches_the_freed_people_again():
     matching = with_pair()
     first = await matching.run(propose())
-    later = caller(NOW + timedelta(days=CURRENT.proposal_expiry_days + 1))
+    later = caller(now=NOW + timedelta(days=CURRENT.proposal_expiry_days + 1))
     outcome = await matching.run(RunRound(uuid.uuid4(), office="be-gent"), later)
     assert matching.proposals.rows[first.proposal_id].status == "expired"
     assert [(p.mentee_id, p.mentor_id) for p in outcome.proposals] == [(first.mentee_id, first.mentor_id)]

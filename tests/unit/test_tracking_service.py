@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -38,8 +39,7 @@ NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 JOB_ID = uuid.uuid4()
 
 
-def caller(now: datetime = NOW, tenant: Tenant = Tenant.BE, offices: set[str] | None = None) -> Caller:
-    return coordinator(now, tenant, offices)
+caller = partial(coordinator, now=NOW)
 
 
 @dataclass
@@ -90,7 +90,7 @@ async def test_every_handler_appends_its_event_and_keeps_the_row_in_step():
 async def test_a_follow_up_is_recorded_when_due_and_the_row_holds_it():
     tracking = Tracking()
     await tracking.run(EndDuo(DUO_ID, date(2026, 6, 15), "completed"))
-    three_months_on = caller(datetime(2026, 9, 16, 10, tzinfo=UTC))
+    three_months_on = caller(now=datetime(2026, 9, 16, 10, tzinfo=UTC))
     state = await tracking.run(RecordFollowUp(DUO_ID, 3, "employed"), three_months_on)
     assert (await tracking.types())[-1] == "FollowUpRecorded"
     assert tracking.duos.saved[DUO_ID].follow_ups[3] == ("employed", date(2026, 9, 16)) == state.follow_ups[3]
