@@ -1,4 +1,5 @@
-"""Least privilege in the data layer: one login role per service, owning its database and alone let in.
+"""Least privilege in the data layer: per service, an owner role (its database, schema and tables; the
+migrations) and a runtime role (what serving uses: shared/runtime_privileges.py), the only two let in.
 
 The SQL lives here only: `duo infra up` runs it on the embedded server for the four service
 databases, and the tests run it on databases and roles of their own. (Docker Compose does the
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from shared.endpoints import runtime_role
+
 MAINTENANCE_DATABASE = "postgres"  # where the cluster-wide statements (roles, database owners) run
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -27,6 +30,12 @@ class ServiceLogin:
     role: str
     database: str
     password: str = field(repr=False)  # never in a log line or a traceback
+    # The runtime role's (`<role>_runtime`); "" for none: the service then runs as the owner.
+    runtime_password: str = field(default="", repr=False)
+
+    @property
+    def runtime_role(self) -> str:
+        return runtime_role(self.role)
 
     def __post_init__(self) -> None:
         for name in (self.role, self.database):
@@ -49,7 +58,9 @@ async def ensure_service_roles(admin_dsn_of: Callable[[str], str], logins: Seque
     con = await asyncpg.connect(admin_dsn_of(MAINTENANCE_DATABASE))
     try:
         for login in logins:
-            await _ensure_login_role(con, login)
+            await _ensure_login_role(con, login.role, login.password)
+            if login.runtime_password:
+                await _ensure_login_role(con, login.runtime_role, login.runtime_password)
             await _restrict_database(con, login)
     finally:
         await con.close()
@@ -68,12 +79,12 @@ async def _execute(con: asyncpg.Connection, template: str, *values: str) -> None
     await con.execute(statement)
 
 
-async def _ensure_login_role(con: asyncpg.Connection, login: ServiceLogin) -> None:
-    exists = await con.fetchval("SELECT count(*) > 0 FROM pg_roles WHERE rolname = $1", login.role)
+async def _ensure_login_role(con: asyncpg.Connection, role: str, password: str) -> None:
+    exists = await con.fetchval("SELECT count(*) > 0 FROM pg_roles WHERE rolname = $1", role)
     # Nothing beyond logging in: no superuser, no new databases or roles, no bypassing row security.
     attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
     verb = "ALTER" if exists else "CREATE"
-    await _execute(con, f"{verb} ROLE %I WITH {attributes} PASSWORD %L", login.role, login.password)
+    await _execute(con, f"{verb} ROLE %I WITH {attributes} PASSWORD %L", role, password)
 
 
 async def _restrict_database(con: asyncpg.Connection, login: ServiceLogin) -> None:
@@ -91,6 +102,8 @@ async def _restrict_database(con: asyncpg.Connection, login: ServiceLogin) -> No
     for other in others:
         await _execute(con, "REVOKE ALL ON DATABASE %I FROM %I", login.database, other["rolname"])
     await _execute(con, "GRANT CONNECT ON DATABASE %I TO %I", login.database, login.role)
+    if login.runtime_password:  # its table privileges come from the owner, after each migration run
+        await _execute(con, "GRANT CONNECT ON DATABASE %I TO %I", login.database, login.runtime_role)
 
 
 # Relations and routines of the public schema that the role does not own yet. Indexes and the

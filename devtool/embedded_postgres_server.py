@@ -16,7 +16,14 @@ import warnings
 from pathlib import Path
 
 from devtool.processes import OWNER_ENV, owned_processes, stop_processes
-from shared.endpoints import PASSWORD_FILE, ROLES_DIR, role_password, role_password_file, service_database
+from shared.endpoints import (
+    PASSWORD_FILE,
+    ROLES_DIR,
+    role_password,
+    role_password_file,
+    runtime_role,
+    service_database,
+)
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
 SERVICE_DATABASES = tuple(service_database(service) for service in SERVICES)  # duo_intake, ...; and their roles
@@ -74,15 +81,16 @@ def _write_secret(path: Path, value: str) -> None:
 
 
 def ensure_role_passwords(home: Path) -> dict[str, str]:
-    """Each service role's password, generated once into `roles/<service>.password` (0600) and kept."""
+    """The password of each service's roles, the owner's (`roles/<service>.password`) and the runtime role's
+    (`roles/<service>_runtime.password`), generated once (0600) and kept; keyed by those file names."""
     (home / ROLES_DIR).mkdir(mode=0o700, exist_ok=True)
     passwords = {}
-    for service in SERVICES:
-        password = role_password(home, service)
+    for name in (*SERVICES, *(runtime_role(service) for service in SERVICES)):
+        password = role_password(home, name)
         if not password:
             password = secrets.token_urlsafe(24)
-            _write_secret(role_password_file(home, service), password)
-        passwords[service] = password
+            _write_secret(role_password_file(home, name), password)
+        passwords[name] = password
     return passwords
 
 

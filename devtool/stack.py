@@ -12,6 +12,7 @@ import asyncpg
 from devtool.database_roles import ServiceLogin, ensure_service_roles
 from devtool.embedded_postgres_server import (
     SERVICE_DATABASES,
+    SERVICES,
     ensure_role_passwords,
     postgres_running,
     start_postgres,
@@ -24,7 +25,7 @@ from devtool.processes import (
     wait_for_port,
 )
 from devtool.tansu_broker import start_tansu, stop_tansu, tansu_running
-from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, service_database
+from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, runtime_role, service_database
 from shared.topics import declared_topics, ensure_topics
 
 
@@ -59,8 +60,13 @@ async def _create_databases(endpoints: InfraEndpoints, passwords: dict[str, str]
     finally:
         await con.close()
     logins = [
-        ServiceLogin(role=service_database(service), database=service_database(service), password=password)
-        for service, password in passwords.items()
+        ServiceLogin(
+            role=service_database(service),
+            database=service_database(service),
+            password=passwords[service],
+            runtime_password=passwords[runtime_role(service)],
+        )
+        for service in SERVICES
     ]
     await ensure_service_roles(endpoints.database_url, logins)
 

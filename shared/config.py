@@ -44,6 +44,12 @@ class PlatformEnvironment(BaseSettings):
     matching_database_url: str | None = None
     tracking_database_url: str | None = None
     reporting_database_url: str | None = None
+    # The role owning each service's database, for the migrations at start (shared/runtime_privileges.py); unset:
+    # they run on the service's own URL (the embedded stack: its owner role).
+    intake_owner_database_url: str | None = None
+    matching_owner_database_url: str | None = None
+    tracking_owner_database_url: str | None = None
+    reporting_owner_database_url: str | None = None
     # Connections of a service's pool, at most (each replica): PostgreSQL's max_connections bounds their sum.
     duo_db_pool_size: int = Field(default=10, ge=1, le=1000)
     # Failed attempts of one event before a consumer parks it (shared/consuming/subscriber.py).
@@ -79,7 +85,16 @@ class PlatformEnvironment(BaseSettings):
             urls[name.strip()] = url.strip().rstrip("/")
         return urls
 
-    @field_validator("intake_database_url", "matching_database_url", "tracking_database_url", "reporting_database_url")
+    @field_validator(
+        "intake_database_url",
+        "matching_database_url",
+        "tracking_database_url",
+        "reporting_database_url",
+        "intake_owner_database_url",
+        "matching_owner_database_url",
+        "tracking_owner_database_url",
+        "reporting_owner_database_url",
+    )
     @classmethod
     def _postgresql_url(cls, value: str | None) -> str | None:
         if value is not None and value and not value.startswith(("postgresql://", "postgres://")):
@@ -103,6 +118,10 @@ class PlatformEnvironment(BaseSettings):
     def database_url(self, service: str) -> str | None:
         """<SERVICE>_DATABASE_URL."""
         return getattr(self, f"{service}_database_url", None)
+
+    def owner_database_url(self, service: str) -> str | None:
+        """<SERVICE>_OWNER_DATABASE_URL."""
+        return getattr(self, f"{service}_owner_database_url", None)
 
     def kafka_security(self, service: str = "") -> KafkaSecurity | None:
         """The SASL settings of KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_*, or None for PLAINTEXT."""
@@ -151,13 +170,15 @@ class ServiceSettings:
     """Everything one service process needs to connect to its infrastructure."""
 
     service: str
-    database_url: str
+    database_url: str  # the runtime role's: no DDL (shared/runtime_privileges.py)
     kafka_bootstrap_servers: str
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 500
     topic_prefix: str = ""
     # How tokens are verified; None: from the environment at start-up (shared.auth.keys.configured_verifier).
     token_verifier: TokenVerifier | None = None
+    # The URL of the role owning the database, for the migrations at start; None: they run on `database_url`.
+    owner_database_url: str | None = None
     # The token Prometheus sends for /metrics; None: from the environment at start-up (shared.scrape_token).
     scrape_token: str | None = None
     # How this service authenticates to Kafka; None: PLAINTEXT, no authentication (the embedded broker).
@@ -176,6 +197,9 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
     embedded = read_endpoints(platform.duo_home.resolve())
     # The embedded default is the service's own role, never the superuser (docs/adr/0007).
     database_url = platform.database_url(service) or (embedded and embedded.service_database_url(service))
+    owner_url = platform.owner_database_url(service)
+    if not owner_url and embedded and not platform.database_url(service):
+        owner_url = embedded.service_owner_database_url(service)
     kafka = platform.kafka_bootstrap_servers or (embedded and embedded.kafka_bootstrap)
     if not database_url or not kafka:
         raise ConfigurationError(
@@ -185,6 +209,7 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
     return ServiceSettings(
         service=service,
         database_url=database_url,
+        owner_database_url=owner_url if owner_url != database_url else None,
         kafka_bootstrap_servers=kafka,
         kafka_session_timeout_ms=platform.kafka_session_timeout_ms,
         kafka_heartbeat_interval_ms=platform.kafka_heartbeat_interval_ms,

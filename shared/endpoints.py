@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 STATE_FILE = "infra.json"
 PASSWORD_FILE = "postgres.password"
-ROLES_DIR = "roles"  # one 0600 file per service role: roles/<service>.password
+ROLES_DIR = "roles"  # one 0600 file per role: roles/<service>.password (owner), roles/<service>_runtime.password
 _SERVICE_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 
@@ -29,6 +29,11 @@ def service_database(service: str) -> str:
     if not _SERVICE_NAME.fullmatch(service):
         raise ValueError(f"not a service name: {service!r}")
     return f"duo_{service}"
+
+
+def runtime_role(owner: str) -> str:
+    """The login a service runs as, beside the role that owns its database and runs its migrations."""
+    return f"{owner}_runtime"
 
 
 def role_password_file(home: Path, service: str) -> Path:
@@ -72,10 +77,22 @@ class InfraEndpoints:
         return admin_url(self.postgres_port, database, self.postgres_password)
 
     def service_database_url(self, service: str) -> str:
-        """A service's URL: its own role, which can connect to its own database and no other.
+        """A service's URL as it runs: its runtime role, which may read and write its own tables and do nothing
+        else (no DDL, append-only tables INSERT and SELECT only: shared/runtime_privileges.py).
 
-        A data folder made before per-service roles has no role yet (the next `duo infra up`
-        creates them); its services keep the superuser's URL until then.
+        A data folder made before runtime roles has none yet (the next `duo infra up` creates them); its
+        services keep their owner's URL until then.
+        """
+        password = role_password(self.home, runtime_role(service)) if self.home else ""
+        if not password:
+            return self.service_owner_database_url(service)
+        database = service_database(service)
+        return postgres_url(self.postgres_port, database, runtime_role(database), password)
+
+    def service_owner_database_url(self, service: str) -> str:
+        """The URL of the role that owns a service's database: for its migrations, never for serving.
+
+        A data folder made before per-service roles has no role yet; the superuser's URL until then.
         """
         database = service_database(service)
         password = role_password(self.home, service) if self.home else ""

@@ -123,7 +123,10 @@ async def migrate(
     try:
         # Inside the `try`: a lock granted just as the wait was cancelled is released too.
         await con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
-        await con.execute(TABLE)
+        # Created only when missing: a service's runtime role may not create tables (shared/runtime_privileges.py),
+        # and PostgreSQL checks that before it finds the table of CREATE TABLE IF NOT EXISTS.
+        if await con.fetchval("SELECT to_regclass('schema_migrations')") is None:
+            await con.execute(TABLE)
         recorded = {
             (row["component"], row["version"]): row["checksum"]
             for row in await con.fetch("SELECT component, version, checksum FROM schema_migrations")
@@ -173,9 +176,10 @@ async def _unlock(con: asyncpg.Connection) -> None:
 
 
 def main(service: str, sets: Sequence[MigrationSet]) -> int:
-    """An operator's entry point: migrate `<SERVICE>_DATABASE_URL` and print what was applied."""
+    """An operator's entry point: migrate `<SERVICE>_OWNER_DATABASE_URL` (the owner role's; else
+    `<SERVICE>_DATABASE_URL`) and print what was applied."""
     variable = f"{service.upper()}_DATABASE_URL"
-    url = os.environ.get(variable)
+    url = os.environ.get(f"{service.upper()}_OWNER_DATABASE_URL") or os.environ.get(variable)
     if not url:
         print(f"{service} migrations: set {variable}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from shared.health import BrokerProbe, Checks, gather_checks, stall_after_s
 from shared.kafka import faststream_security
 from shared.migrations import MigrationSet
 from shared.outbox.relay import OutboxRelay
+from shared.runtime_privileges import grant_runtime_privileges
 from shared.topics import declared_topics, ensure_topics, topic_of
 
 log = structlog.get_logger("runtime")
@@ -75,8 +76,12 @@ class ServiceRuntime:
         s = self.settings
         self.pool = await create_pool(s.database_url, min_size=1, max_size=s.db_pool_size)
         self._closers.append(self.pool.close)
-        # Under one lock: replicas starting together take turns (docs/adr/0017: no migration Job).
-        await apply_schema(self.pool, self.read_model_ddl, self.migrations)
+        # Under one lock: replicas starting together take turns (docs/adr/0017: no migration Job). As the owner
+        # when there is one, which then grants the runtime role what serving uses (shared/runtime_privileges.py).
+        if s.owner_database_url:
+            await migrate_as_owner(s.owner_database_url, self.pool, self.read_model_ddl, self.migrations)
+        else:
+            await apply_schema(self.pool, self.read_model_ddl, self.migrations)
         # The relay is told of commits after them, not by a NOTIFY inside each (shared/eventstore/wakeup.py).
         wakeup = OutboxWakeup(s.database_url, OUTBOX_CHANNEL) if self.publishes else None
         if wakeup is not None:
@@ -166,3 +171,17 @@ class ServiceRuntime:
         async with self.pool.acquire() as con:
             pending: int = await con.fetchval("SELECT count(*) FROM outbox")
             return pending
+
+
+async def migrate_as_owner(
+    owner_database_url: str, runtime_pool: asyncpg.Pool, service_ddl: str | None, migrations: Sequence[MigrationSet]
+) -> None:
+    """Apply the migrations as the database's owner, then grant the runtime role (the pool's user) its privileges."""
+    runtime_role = await runtime_pool.fetchval("SELECT current_user")
+    owner = await create_pool(owner_database_url, min_size=1, max_size=1)
+    try:
+        await apply_schema(owner, service_ddl, migrations)
+        async with owner.acquire() as con:
+            await grant_runtime_privileges(con, runtime_role)
+    finally:
+        await owner.close()

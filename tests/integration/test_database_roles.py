@@ -18,7 +18,11 @@ import pytest_asyncio
 
 from devtool.database_roles import ServiceLogin, ensure_service_roles
 from devtool.embedded_postgres_server import SERVICES, ensure_role_passwords
+from services.intake.migrations import MIGRATIONS as INTAKE_MIGRATIONS
 from shared.config import load_service_settings
+from shared.eventstore.postgres import create_pool
+from shared.migrations import applied_versions
+from shared.runtime import migrate_as_owner
 from tests.conftest import unique
 from tests.infrastructure import StackEndpoints
 
@@ -162,14 +166,115 @@ def test_only_plain_names_make_a_login():
 
 def test_role_passwords_are_kept_in_0600_files_and_become_the_services_urls(tmp_path):
     passwords = ensure_role_passwords(tmp_path)
-    assert set(passwords) == set(SERVICES) and len(set(passwords.values())) == len(SERVICES)
+    roles = {*SERVICES, *(f"{service}_runtime" for service in SERVICES)}  # each service's owner and runtime role
+    assert set(passwords) == roles and len(set(passwords.values())) == len(roles)
     assert (tmp_path / "roles").stat().st_mode & 0o077 == 0
-    for service in SERVICES:
-        assert (tmp_path / "roles" / f"{service}.password").stat().st_mode & 0o077 == 0
+    for role in roles:
+        assert (tmp_path / "roles" / f"{role}.password").stat().st_mode & 0o077 == 0
     assert ensure_role_passwords(tmp_path) == passwords  # kept across `up`s, never rotated
     (tmp_path / "infra.json").write_text(json.dumps({"postgres_port": 5999, "kafka_port": 9999}))
     (tmp_path / "postgres.password").write_text("superuser-secret\n")
-    url = load_service_settings("reporting", {"DUO_HOME": str(tmp_path)}).database_url
-    assert url == f"postgresql://duo_reporting:{quote(passwords['reporting'], safe='')}@127.0.0.1:5999/duo_reporting"
+    settings = load_service_settings("reporting", {"DUO_HOME": str(tmp_path)})
+    runtime, owner = quote(passwords["reporting_runtime"], safe=""), quote(passwords["reporting"], safe="")
+    assert settings.database_url == f"postgresql://duo_reporting_runtime:{runtime}@127.0.0.1:5999/duo_reporting"
+    assert settings.owner_database_url == f"postgresql://duo_reporting:{owner}@127.0.0.1:5999/duo_reporting"
     given = {"DUO_HOME": str(tmp_path), "REPORTING_DATABASE_URL": "postgresql://u@db/reporting"}
     assert load_service_settings("reporting", given).database_url == "postgresql://u@db/reporting"
+
+
+@dataclass(frozen=True)
+class RuntimeSplit:
+    """Intake's real schema, migrated by its owner role, and its runtime role granted what serving uses."""
+
+    owner_url: str
+    runtime_url: str
+
+
+@pytest_asyncio.fixture
+async def intake_roles(services: TwoServices) -> AsyncIterator[RuntimeSplit]:
+    login = ServiceLogin(
+        services.intake.role, services.intake.database, services.intake.password, secrets.token_urlsafe(24)
+    )
+    await ensure_service_roles(services.infra.database_url, [login])
+    owner_url = services.url(login)
+    runtime_url = services.url(ServiceLogin(login.runtime_role, login.database, login.runtime_password))
+    runtime = await create_pool(runtime_url, min_size=1, max_size=1)
+    try:
+        await migrate_as_owner(owner_url, runtime, None, INTAKE_MIGRATIONS)
+    finally:
+        await runtime.close()
+    yield RuntimeSplit(owner_url, runtime_url)
+    admin = await asyncpg.connect(services.infra.postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{login.database}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{login.runtime_role}"')
+    finally:
+        await admin.close()
+
+
+# What the probe tried as intake's role (issue 28), each refused to the runtime role: (statement, error).
+REFUSED_TO_THE_RUNTIME_ROLE = [
+    ("ALTER TABLE access_log DISABLE TRIGGER access_log_no_change", "must be owner of table access_log"),
+    ("ALTER TABLE access_log DISABLE TRIGGER ALL", "must be owner of table access_log"),
+    ("DELETE FROM access_log", "permission denied for table access_log"),
+    ("UPDATE access_log SET subject = 'nobody'", "permission denied for table access_log"),
+    ("TRUNCATE access_log", "permission denied for table access_log"),
+    ("DROP TRIGGER access_log_no_change ON access_log", "must be owner of"),
+    ("DROP TABLE access_log", "must be owner of table access_log"),
+    ("UPDATE events SET data = '{}'", "permission denied for table events"),
+    ("DELETE FROM events", "permission denied for table events"),
+    ("DELETE FROM event_chain", "permission denied for table event_chain"),
+    ("UPDATE event_chain SET chain_hash = ''", "permission denied for table event_chain"),
+    ("TRUNCATE events", "permission denied for table events"),
+    ("ALTER TABLE events DISABLE TRIGGER ALL", "must be owner of table events"),
+    ("CREATE TABLE stash (x int)", "permission denied for schema public"),
+    (
+        "CREATE OR REPLACE FUNCTION access_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RETURN NULL; END $$",
+        "permission denied for schema public|must be owner of function",
+    ),
+    ("DELETE FROM schema_migrations", "permission denied for table schema_migrations"),
+    (
+        "INSERT INTO schema_migrations (component, version, name, checksum) VALUES ('x', 1, 'x', 'x')",
+        "permission denied for table schema_migrations",
+    ),
+    ("ALTER ROLE CURRENT_USER SUPERUSER", "permission denied"),
+    ("SET ROLE {owner}", "permission denied to set role"),
+]
+
+
+async def test_the_runtime_role_cannot_rewrite_records_nor_lift_their_protections(intake_roles):
+    owner = urlsplit(intake_roles.owner_url).username
+    con = await asyncpg.connect(intake_roles.runtime_url)
+    try:
+        for statement, error in REFUSED_TO_THE_RUNTIME_ROLE:
+            with pytest.raises(asyncpg.PostgresError, match=error):
+                await con.execute(statement.replace("{owner}", f'"{owner}"'))
+    finally:
+        await con.close()
+    assert len(REFUSED_TO_THE_RUNTIME_ROLE) == 19
+
+
+async def test_the_runtime_role_does_what_serving_needs_and_the_owner_still_migrates(intake_roles):
+    con = await asyncpg.connect(intake_roles.runtime_url)
+    try:
+        assert await con.fetchval("SELECT current_user") != await con.fetchval(
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'access_log'"
+        )
+        await con.execute(
+            "INSERT INTO access_log (accessed_at, tenant, subject, role, action, person_ids, correlation_id, "
+            "previous_hash, entry_hash) VALUES (now(), 'BE', 's', 'coordinator', 'read', '{}', gen_random_uuid(), "
+            "'0', 'h')"
+        )
+        assert await con.fetchval("SELECT count(*) FROM access_log") == 1
+        # The mutable tables are read and written, rows deleted (the outbox, idempotency keys, the vault).
+        for table in ("outbox", "idempotency_keys", "personal_data", "people"):
+            await con.execute(f"DELETE FROM {table} WHERE false")
+        assert await applied_versions(con)  # and it sees that the schema is up to date, without DDL
+    finally:
+        await con.close()
+    owner = await asyncpg.connect(intake_roles.owner_url)
+    try:
+        await owner.execute("ALTER TABLE people ADD COLUMN IF NOT EXISTS note TEXT")  # the owner alone changes it
+    finally:
+        await owner.close()

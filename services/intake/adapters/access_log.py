@@ -1,13 +1,21 @@
-"""The access log: every read of personal data, append-only and hash-chained (tamper-evident).
+"""The access log: every read of personal data, append-only and chained by a keyed hash (tamper-evident).
 
 Written after the read and before the answer, so no personal data leaves intake
 without its row: if the row cannot be written, the request fails and answers nothing.
+Each entry's hash is an HMAC, with a key derived from intake's chain key (never in the
+database), of its content and the previous hash: whoever can write the table but lacks
+the key cannot recompute the chain after an edit. The head (the last entry's id and
+hash, with its own HMAC) is kept outside the log, in `access_log_head`, written with each
+entry: an entry cut from the end leaves the head naming it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +24,7 @@ from datetime import datetime
 import asyncpg
 
 from shared.auth.identity import Identity
+from shared.eventstore.chain_key import configured_chain_key
 from shared.tenancy import Tenant
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
@@ -35,8 +44,18 @@ class Access:
     correlation_id: uuid.UUID
 
 
+@functools.cache
+def access_log_key() -> bytes:
+    """Intake's key for the access log: derived from its chain key, so that one secret is kept, not two."""
+    return hmac.new(configured_chain_key("intake", os.environ), b"access-log", hashlib.sha256).digest()
+
+
+def _head_mac(entry_id: int, entry_hash_: str) -> str:
+    return hmac.new(access_log_key(), f"{entry_id}:{entry_hash_}".encode(), hashlib.sha256).hexdigest()
+
+
 def entry_hash(previous_hash: str, access: Access) -> str:
-    """The hash of an entry: its content and the previous entry's hash."""
+    """The hash of an entry: an HMAC of its content and the previous entry's hash."""
     content = [
         access.accessed_at.isoformat(),
         access.tenant.value,
@@ -46,7 +65,8 @@ def entry_hash(previous_hash: str, access: Access) -> str:
         sorted(str(p) for p in access.person_ids),
         str(access.correlation_id),
     ]
-    return hashlib.sha256((previous_hash + json.dumps(content, separators=(",", ":"))).encode()).hexdigest()
+    message = (previous_hash + json.dumps(content, separators=(",", ":"))).encode()
+    return hmac.new(access_log_key(), message, hashlib.sha256).hexdigest()
 
 
 async def record_access(
@@ -71,9 +91,10 @@ async def record_access(
 
 
 async def _insert(con: asyncpg.Connection, access: Access, previous: str) -> None:
-    await con.execute(
+    digest = entry_hash(previous, access)
+    entry_id = await con.fetchval(
         "INSERT INTO access_log (accessed_at, tenant, subject, role, action, person_ids, correlation_id, "
-        "previous_hash, entry_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "previous_hash, entry_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING entry_id",
         access.accessed_at,
         access.tenant.value,
         access.subject,
@@ -82,7 +103,14 @@ async def _insert(con: asyncpg.Connection, access: Access, previous: str) -> Non
         list(access.person_ids),
         access.correlation_id,
         previous,
-        entry_hash(previous, access),
+        digest,
+    )
+    await con.execute(
+        "INSERT INTO access_log_head (entry_id, entry_hash, head_mac) VALUES ($1, $2, $3) ON CONFLICT (one) "
+        "DO UPDATE SET entry_id = excluded.entry_id, entry_hash = excluded.entry_hash, head_mac = excluded.head_mac",
+        entry_id,
+        digest,
+        _head_mac(entry_id, digest),
     )
 
 
@@ -113,8 +141,9 @@ class ChainCheck:
 
 async def verify_chain(con: asyncpg.Connection) -> ChainCheck:
     """Recompute every entry's hash in order; the first edited, inserted or deleted entry breaks the chain."""
-    previous, verified = GENESIS, 0
+    previous, verified, last_entry = GENESIS, 0, None
     async with con.transaction(isolation="repeatable_read", readonly=True):
+        head = await con.fetchrow("SELECT entry_id, entry_hash, head_mac FROM access_log_head")
         async for row in con.cursor("SELECT * FROM access_log ORDER BY entry_id"):
             access = Access(
                 row["accessed_at"],
@@ -127,7 +156,22 @@ async def verify_chain(con: asyncpg.Connection) -> ChainCheck:
             )
             if row["previous_hash"] != previous:
                 return ChainCheck(verified, row["entry_id"], "the entry before it was changed or deleted")
-            if row["entry_hash"] != entry_hash(previous, access):
-                return ChainCheck(verified, row["entry_id"], "its content was changed")
-            previous, verified = row["entry_hash"], verified + 1
+            if not hmac.compare_digest(row["entry_hash"], entry_hash(previous, access)):
+                return ChainCheck(verified, row["entry_id"], "its content or its hash was changed")
+            previous, verified, last_entry = row["entry_hash"], verified + 1, row["entry_id"]
+    return _check_head(verified, last_entry, previous, head)
+
+
+def _check_head(verified: int, last_entry: int | None, last_hash: str, head: asyncpg.Record | None) -> ChainCheck:
+    """The chain, once it holds, against the head kept outside the log: a cut tail leaves the head naming it."""
+    if head is None:
+        if last_entry is None:
+            return ChainCheck(0)
+        return ChainCheck(verified, last_entry, "the log's head is missing: deleted from outside the log")
+    if not hmac.compare_digest(head["head_mac"], _head_mac(head["entry_id"], head["entry_hash"])):
+        return ChainCheck(verified, head["entry_id"], "the log's head was altered")
+    if last_entry is None or head["entry_id"] > last_entry:
+        return ChainCheck(verified, head["entry_id"], "entries were cut from the end: the head names this one")
+    if head["entry_id"] != last_entry or not hmac.compare_digest(head["entry_hash"], last_hash):
+        return ChainCheck(verified, last_entry, "the log and its head disagree: the head was replaced by an older one")
     return ChainCheck(verified)

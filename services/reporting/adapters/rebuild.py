@@ -15,8 +15,9 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -30,6 +31,7 @@ from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
 from shared.events.keyfiles import event_keyring
 from shared.kafka import aiokafka_options
+from shared.runtime_privileges import grant_runtime_privileges
 from shared.tenancy import Tenant
 from shared.topics import declared_topics
 
@@ -69,7 +71,13 @@ async def build_read_models(con: asyncpg.Connection, source: str) -> float:
 
 async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], None] = print) -> bool:
     """Rebuild reporting's ledger and read models from the topics; True when the rebuilt read models' figures equal
-    the fold of the rebuilt ledger (their oracle) and the fold's figures equal the live ones."""
+    the fold of the rebuilt ledger (their oracle) and the fold's figures equal the live ones.
+
+    As the database's owner when there is one: rebuilding creates, renames and drops tables, which the
+    runtime role may not; the runtime role is then granted its privileges on the new tables."""
+    runtime_role = urlsplit(settings.database_url).username
+    if settings.owner_database_url:
+        settings = replace(settings, database_url=settings.owner_database_url)
     con = await asyncpg.connect(settings.database_url)
     try:
         from shared.eventstore.postgres import init_connection
@@ -85,6 +93,8 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         equal = rebuilt_figures == live_figures
         say(f"replayed {replayed} events; rebuilt figures {'equal' if equal else 'DIFFER FROM'} the live ones")
         await _switch(con)
+        if runtime_role and runtime_role != await con.fetchval("SELECT current_user"):
+            await grant_runtime_privileges(con, runtime_role)
         say(f"switched over: the rebuilt ledger and read models are live (the previous ledger is kept as {PREVIOUS})")
         return equal and read_equal
     finally:
