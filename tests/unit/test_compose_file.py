@@ -52,8 +52,10 @@ def test_each_service_has_a_healthcheck_a_restart_policy_and_its_own_credentials
     assert service["depends_on"]["kafka-setup"]["condition"] == "service_completed_successfully"
     env = _environment(service)
     urls = {k: v for k, v in env.items() if k.endswith("_DATABASE_URL")}
-    assert list(urls) == [f"{name.upper()}_DATABASE_URL"]
-    assert urls[f"{name.upper()}_DATABASE_URL"].startswith(f"postgresql://duo_{name}:")
+    assert sorted(urls) == sorted([f"{name.upper()}_DATABASE_URL", f"{name.upper()}_OWNER_DATABASE_URL"])
+    # It serves as its runtime role, and migrates as its database's owner.
+    assert urls[f"{name.upper()}_DATABASE_URL"].startswith(f"postgresql://duo_{name}_runtime:")
+    assert urls[f"{name.upper()}_OWNER_DATABASE_URL"].startswith(f"postgresql://duo_{name}:")
     assert env["KAFKA_SASL_USERNAME"] == name
     # /metrics answers only the scrape token; /health, unauthenticated, on the host's loopback only.
     assert VARIABLE.fullmatch(env["DUO_METRICS_TOKEN"])

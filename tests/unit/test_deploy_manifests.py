@@ -270,7 +270,8 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
         }
         chain = {f"duo-{name}-chain"} if name != "reporting" else set()  # the publishers' chain keys
         vault = {"duo-intake-vault"} if name == "intake" else set()  # the master key of its vault (ADR 0020)
-        assert secrets == {f"duo-{name}-database", f"duo-{name}-kafka", "duo-metrics-scrape", *chain, *vault}, name
+        own = {f"duo-{name}-database", f"duo-{name}-database-owner", f"duo-{name}-kafka", "duo-metrics-scrape"}
+        assert secrets == own | chain | vault, name
         scrape_token = next(e for e in container["env"] if e["name"] == "DUO_METRICS_TOKEN")
         assert scrape_token["valueFrom"]["secretKeyRef"] == {"name": "duo-metrics-scrape", "key": "token"}
         assert not any("secretRef" in source for source in container.get("envFrom", []))
@@ -451,7 +452,7 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
             for volume in pod.get("volumes", []):
                 if "secret" in volume:
                     wanted |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
-    assert len(wanted) == 18  # the chain keys and event signing keys of the three producers, intake's vault key
+    assert len(wanted) == 22  # the producers' chain and signing keys, intake's vault key, the owners' URLs
     for name, key in wanted:
         assert key in secrets[name]["data"], f"{overlay}: the workloads read {name}/{key}, which is not generated"
 
