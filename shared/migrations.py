@@ -27,9 +27,12 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import structlog
+
+from shared.runtime_privileges import grant_runtime_privileges
 
 # The key start-up DDL has always been applied under (shared/eventstore/postgres.py): an older process
 # applying its DDL and a newer one migrating never overlap.
@@ -184,10 +187,17 @@ def main(service: str, sets: Sequence[MigrationSet]) -> int:
         print(f"{service} migrations: set {variable}", file=sys.stderr)
         return 2
 
+    # Given both URLs, the runtime role (the service's own URL's user) is granted its privileges afterwards.
+    runtime_url = os.environ.get(variable)
+    runtime_role = urlsplit(runtime_url).username if runtime_url and runtime_url != url else None
+
     async def run() -> list[Migration]:
         con = await asyncpg.connect(url)
         try:
-            return await migrate(con, sets)
+            applied = await migrate(con, sets)
+            if runtime_role:
+                await grant_runtime_privileges(con, runtime_role)
+            return applied
         finally:
             await con.close()
 

@@ -6,8 +6,12 @@ databases and roles of the test's own, so a real stack's duo_* databases are nev
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -278,3 +282,30 @@ async def test_the_runtime_role_does_what_serving_needs_and_the_owner_still_migr
         await owner.execute("ALTER TABLE people ADD COLUMN IF NOT EXISTS note TEXT")  # the owner alone changes it
     finally:
         await owner.close()
+
+
+async def test_an_operators_migration_run_with_both_urls_grants_the_runtime_role(services: TwoServices):
+    """`python -m services.intake.migrations` as a step of its own (the owner's credentials out of the serving pods)."""
+    login = ServiceLogin(
+        services.intake.role, services.intake.database, services.intake.password, secrets.token_urlsafe(24)
+    )
+    await ensure_service_roles(services.infra.database_url, [login])
+    runtime_url = services.url(ServiceLogin(login.runtime_role, login.database, login.runtime_password))
+    env = {**os.environ, "INTAKE_OWNER_DATABASE_URL": services.url(login), "INTAKE_DATABASE_URL": runtime_url}
+    ran = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "services.intake.migrations"], env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    con = await asyncpg.connect(runtime_url)
+    try:
+        assert await con.fetchval("SELECT count(*) FROM access_log") == 0  # granted: it reads
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute("DELETE FROM access_log")
+    finally:
+        await con.close()
+    admin = await asyncpg.connect(services.infra.postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{login.database}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{login.runtime_role}"')
+    finally:
+        await admin.close()
