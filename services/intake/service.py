@@ -8,7 +8,7 @@ handlers reach storage only through the ports below, so unit tests run them in m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
@@ -37,6 +37,7 @@ from services.intake.domain.rules import BranchRules, RuleBook, require_office_o
 from shared.commanding.aggregate import Aggregate
 from shared.commanding.caller import Caller
 from shared.commanding.errors import FieldProblem
+from shared.commanding.handlers import Handlers
 from shared.commanding.unit import Unit, append, load_existing, record
 from shared.eventstore.base import NO_STREAM, Tx
 from shared.tenancy import Tenant
@@ -287,26 +288,25 @@ async def mentor_profile(
     return await load_existing(unit, MENTOR, mentor_id, caller), await unit.vault.read(mentor_id, caller.tenant)
 
 
-Handler = Callable[[IntakeUnit[Any], Any, Caller], Awaitable[Any]]
-
-# Every command intake takes, and the handler that carries it out.
-HANDLERS: dict[type, Handler] = {
-    RegisterMentee: register_mentee,
-    RegisterMentor: register_mentor,
-    ChangeMenteeProfile: change_mentee,
-    ChangeMentorProfile: change_mentor,
-    RecordTrainingModule: record_training_module,
-    WithdrawMentee: withdraw_mentee,
-    WithdrawMentor: withdraw_mentor,
-    RecordInformationSession: record_information_session,
-    RecordIntakeInterview: record_intake_interview,
-    RejoinMentee: rejoin_mentee,
-    RejoinMentor: rejoin_mentor,
-    EraseMentee: erase_mentee,
-    EraseMentor: erase_mentor,
-}
+# Every command intake takes, and the handler that carries it out (each pair type-checked).
+HANDLERS = (
+    Handlers[IntakeUnit[Any]]()
+    .on(RegisterMentee, register_mentee)
+    .on(RegisterMentor, register_mentor)
+    .on(ChangeMenteeProfile, change_mentee)
+    .on(ChangeMentorProfile, change_mentor)
+    .on(RecordTrainingModule, record_training_module)
+    .on(WithdrawMentee, withdraw_mentee)
+    .on(WithdrawMentor, withdraw_mentor)
+    .on(RecordInformationSession, record_information_session)
+    .on(RecordIntakeInterview, record_intake_interview)
+    .on(RejoinMentee, rejoin_mentee)
+    .on(RejoinMentor, rejoin_mentor)
+    .on(EraseMentee, erase_mentee)
+    .on(EraseMentor, erase_mentor)
+)
 
 
 async def execute(unit: IntakeUnit[Tx], command: Any, caller: Caller) -> Any:
     """Carry out one command with its handler."""
-    return await HANDLERS[type(command)](unit, command, caller)
+    return await HANDLERS.execute(unit, command, caller)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +35,7 @@ from services.matching.domain.scoring import Declined, MenteeCandidate, MentorCa
 from shared.clock import Clock
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
+from shared.commanding.handlers import Handlers
 from shared.commanding.unit import Unit, load_existing, record
 from shared.eventstore.base import Tx
 from shared.tenancy import Tenant
@@ -258,21 +259,20 @@ def _office(state: ProposalState) -> str:
     return state.office
 
 
-Handler = Callable[[MatchingUnit[Any], Any, Caller], Awaitable[Any]]
-
-# Every command matching takes, and the handler that carries it out.
-HANDLERS: dict[type, Handler] = {
-    ProposeMatch: propose_match,
-    RunRound: run_round,
-    ScheduleFirstMeeting: schedule_first_meeting,
-    AnswerProposal: answer_proposal,
-    ExpireProposals: expire_overdue,
-}
+# Every command matching takes, and the handler that carries it out (each pair type-checked).
+HANDLERS = (
+    Handlers[MatchingUnit[Any]]()
+    .on(ProposeMatch, propose_match)
+    .on(RunRound, run_round)
+    .on(ScheduleFirstMeeting, schedule_first_meeting)
+    .on(AnswerProposal, answer_proposal)
+    .on(ExpireProposals, expire_overdue)
+)
 
 
 async def execute(unit: MatchingUnit[Tx], command: Any, caller: Caller) -> Any:
     """Carry out one command with its handler."""
-    return await HANDLERS[type(command)](unit, command, caller)
+    return await HANDLERS.execute(unit, command, caller)
 
 
 # A unit of work in a transaction of its own, committed when the block ends.

@@ -32,6 +32,7 @@ from services.tracking.domain.commands import (
 from services.tracking.domain.duo import DUO, DuoFacts, DuoState
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
+from shared.commanding.handlers import Handlers
 from shared.commanding.unit import Unit, record
 from shared.events.envelope import DomainEvent
 from shared.eventstore.base import Tx
@@ -106,25 +107,24 @@ record_mentor_survey = _handler(duo.record_mentor_survey)
 end_duo = _handler(duo.end_duo)
 record_follow_up = _handler(duo.record_follow_up)
 
-Handler = Callable[[TrackingUnit[Any], Any, Caller], Awaitable[DuoState]]
-
-# Every command tracking takes, and the handler that carries it out.
-HANDLERS: dict[type, Handler] = {
-    LogMeeting: log_meeting,
-    DrawUpActionPlan: draw_up_action_plan,
-    MarkGoalReached: mark_goal_reached,
-    RecordJobFound: record_job_found,
-    RecordJobEnded: record_job_ended,
-    ExtendContract: extend_contract,
-    RecordTrainingStarted: record_training_started,
-    RecordInternshipStarted: record_internship_started,
-    RecordMenteeSurvey: record_mentee_survey,
-    RecordMentorSurvey: record_mentor_survey,
-    EndDuo: end_duo,
-    RecordFollowUp: record_follow_up,
-}
+# Every command tracking takes, and the handler that carries it out (each pair type-checked).
+HANDLERS = (
+    Handlers[TrackingUnit[Any]]()
+    .on(LogMeeting, log_meeting)
+    .on(DrawUpActionPlan, draw_up_action_plan)
+    .on(MarkGoalReached, mark_goal_reached)
+    .on(RecordJobFound, record_job_found)
+    .on(RecordJobEnded, record_job_ended)
+    .on(ExtendContract, extend_contract)
+    .on(RecordTrainingStarted, record_training_started)
+    .on(RecordInternshipStarted, record_internship_started)
+    .on(RecordMenteeSurvey, record_mentee_survey)
+    .on(RecordMentorSurvey, record_mentor_survey)
+    .on(EndDuo, end_duo)
+    .on(RecordFollowUp, record_follow_up)
+)
 
 
 async def execute(unit: TrackingUnit[Tx], command: Any, caller: Caller) -> DuoState:
     """Carry out one command with its handler."""
-    return await HANDLERS[type(command)](unit, command, caller)
+    return await HANDLERS.execute(unit, command, caller)
