@@ -17,6 +17,7 @@ import pytest_asyncio
 from services.reporting.app import create_app
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.report import Slice, figures
+from services.reporting.domain.rollup import HEADLINES, published_sums
 from shared.auth.identity import Role
 from shared.config import ServiceSettings
 from shared.events.catalog import (
@@ -38,6 +39,7 @@ from tests.auth import VERIFIER, bearer
 from tests.cli import duo
 from tests.conftest import eventually, unique
 from tests.signing import signed_kafka
+from tests.unit.test_disclosure import recoverable
 
 pytestmark = pytest.mark.integration
 
@@ -285,3 +287,59 @@ async def test_as_of_csv_history_and_the_federations_roll_up(infra, reporting):
     assert set(trail["event_ids"]) == formed_ids and trail["definition"] == "DuoFormed events"
     bad = await client.get("/figures", params={"sustainable_work": "whatever"}, headers=FUNDER)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sustainable_work"
+
+
+async def test_the_federation_cannot_subtract_a_small_cell_on_any_route(infra, reporting):
+    """Two NL mentees and duos beside BE's twelve: the federation sees neither NL's counts nor a total, a difference
+    or another route that gives them back; the plan's small area-years are hidden the same way."""
+    client, settings = reporting
+    events = history(random.Random(5))
+    today = datetime.now(UTC).date()
+    for _ in range(2):
+        mentee, duo_id = uuid.uuid4(), uuid.uuid4()
+        meta = EventMetadata(tenant=Tenant.NL, office="nl-rotterdam", actor="staff-9", occurred_at=datetime.now(UTC))
+        registered = MenteeRegistered(mentee_id=mentee, job_target_sector="Q")
+        formed = DuoFormed(
+            duo_id=duo_id,
+            proposal_id=uuid.uuid4(),
+            mentee_id=mentee,
+            mentor_id=uuid.uuid4(),
+            province=None,
+            job_target_sector="Q",
+            formed_on=today,
+            days_to_match=3,
+            score=0.8,
+            config_version="test",
+        )
+        for source, event, stream in (("intake", registered, f"mentee-{mentee}"), ("matching", formed, f"p-{duo_id}")):
+            events.append((source, EventEnvelope.record(NewEvent(event, meta), stream, 1, datetime.now(UTC))))
+    await publish(infra.kafka_bootstrap, settings.topic_prefix, events)
+    federation = bearer(None, Role.FEDERATION, subject="fed-1")
+    nl_funder = bearer("NL", Role.FUNDER, subject="funder-nl")
+
+    async def all_in() -> bool:
+        be = (await client.get("/figures", headers=FUNDER)).json()["figures"]["duos_formed"] == 12
+        return be and (await client.get("/figures", headers=nl_funder)).json()["figures"]["duos_formed"] == 2
+
+    await eventually(all_in, 60, "the history consumed")
+    stats = (await client.get("/stats/mentees", headers=federation)).json()
+    table = (await client.get("/figures", headers=federation)).json()
+    assert stats["by_tenant"]["NL"] is None and table["by_branch"]["NL"]["registered"] is None
+    assert table["by_branch"]["NL"]["duos_formed"] is None
+    # Every subtraction over the published cells, the two routes together (they publish the same table).
+    shown = {
+        (b, name): row[name]
+        for b, row in (*table["by_branch"].items(), ("total", table["total"]))
+        for name in HEADLINES
+    }
+    assert stats["total"] == shown[("total", "registered")]
+    assert stats["by_tenant"] == {b: shown[(b, "registered")] for b in ("BE", "FR", "NL")}
+    assert stats["applications"] == shown[("total", "applications")]
+    published = {cell: (0 if value is None else value) for cell, value in shown.items()}
+    assert recoverable(published, published_sums(["BE", "FR", "NL"]), shown) == set()
+    plan = (await client.get("/plan", headers=federation)).json()
+    formed = {(r["area"], r["year"]): r["formed"] for r in plan["rows"]}
+    assert formed and all(v is None or v == 0 or v >= 5 for v in formed.values()), formed
+    assert any(v is None for v in formed.values())  # twelve duos over three offices and two years: small cells
+    funder_plan = (await client.get("/plan", headers=FUNDER)).json()
+    assert all(r["formed"] is not None for r in funder_plan["rows"])  # the branch itself sees its own plan whole

@@ -18,17 +18,19 @@ from services.reporting.adapters.read_lists import (
     read_mentee_counts,
     read_trail,
 )
-from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUSTAINABLE_WORK
+from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUPPRESS_BELOW, SUSTAINABLE_WORK
+from services.reporting.domain.figures import Figures
 from services.reporting.domain.plan import (
     PLAN_VERSION,
     cost_per_duo,
     formed_by_area,
     overall_cost_per_duo,
     plan_rows,
+    protected_formed,
     yearly_return,
 )
 from services.reporting.domain.report import TRAILS, Slice
-from services.reporting.domain.rollup import rollup
+from services.reporting.domain.rollup import TOTAL, protected_counts, rollup
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
 from shared.commanding.errors import InvalidField, NotFound
@@ -68,9 +70,30 @@ def _slice(identity: Identity, office: str | None, province: str | None, year: i
 @router.get("/stats/mentees", openapi_extra=roles_doc(*FIGURE_READERS))
 async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
     """Registered mentees and applications of the caller's branch, in total and by office; for the federation,
-    the total and each branch's total (no office detail)."""
+    the total and each branch's total (no office detail), from the same protected table as the roll-up of /figures,
+    so that no count hidden there can be worked out here."""
+    if identity.branch is None:
+        day, cutoff = _cutoff(request, None, None)
+        async with request.app.state.runtime.pool.acquire() as con:
+            counts = protected_counts(await _every_branch(con, None, None, day, cutoff, DEFAULT_SUSTAINABLE_WORK))
+        return {
+            "total": counts[(TOTAL, "registered")],
+            "by_tenant": {t.value: counts[(t.value, "registered")] for t in Tenant},
+            "applications": counts[(TOTAL, "applications")],
+            "refused_applications": counts[(TOTAL, "refused")],
+            "suppressed_below": SUPPRESS_BELOW,
+        }
     async with request.app.state.runtime.pool.acquire() as con:
         return await read_mentee_counts(con, identity.branch)
+
+
+async def _every_branch(
+    con: Any, province: str | None, year: int | None, day: date, cutoff: datetime, sustainable_work: str
+) -> dict[str, Figures]:
+    """Each branch's figures of a slice: what the federation's tables are made of."""
+    return {
+        t.value: await read_figures(con, Slice(t, None, province, year), day, cutoff, sustainable_work) for t in Tenant
+    }
 
 
 CSV: dict[int | str, dict[str, Any]] = {
@@ -98,10 +121,7 @@ async def get_figures(
     sustainable_work = _definition(sustainable_work)
     async with request.app.state.runtime.pool.acquire() as con:
         if identity.branch is None:
-            by_branch = {
-                t.value: await read_figures(con, Slice(t, None, province, year), day, cutoff, sustainable_work)
-                for t in Tenant
-            }
+            by_branch = await _every_branch(con, province, year, day, cutoff, sustainable_work)
             answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch).model_dump()}
         else:
             where = _slice(identity, office, province, year)
@@ -160,12 +180,28 @@ async def get_plan(
             if branch is Tenant.BE
             else 0
         )
+        if identity.branch is None:  # the federation: no small cell, nor one that a sum or difference gives back
+            every = await _every_branch(con, None, None, day, cutoff, sustainable_work)
+    rows = plan_rows(formed)
+    shown: dict[tuple[str, int], int | None] = {(r.area, r.year): r.formed for r in rows}
+    shown_jobs: int | None = jobs
+    if identity.branch is None:
+        counts = protected_counts(every)
+        be_formed_hidden = counts[(Tenant.BE.value, "duos_formed")] is None
+        shown = protected_formed(rows, SUPPRESS_BELOW, every[Tenant.BE.value].duos_formed, be_formed_hidden)
+        shown_jobs = counts[(Tenant.BE.value, "sustainable_jobs")]
     answer = {
         "as_of": day.isoformat(),
         "plan": PLAN_VERSION,
         "rows": [
-            {"area": r.area, "year": r.year or "2024-2027", "planned": r.planned, "formed": r.formed, "share": r.share}
-            for r in plan_rows(formed)
+            {
+                "area": r.area,
+                "year": r.year or "2024-2027",
+                "planned": r.planned,
+                "formed": shown[(r.area, r.year)],
+                "share": r.share if shown[(r.area, r.year)] is not None else None,
+            }
+            for r in rows
         ],
         "cost_per_duo_eur": {
             "Flanders": cost_per_duo("Flanders"),
@@ -173,9 +209,9 @@ async def get_plan(
             "overall": overall_cost_per_duo(),
         },
         "return": {
-            "sustainable_jobs": jobs,
+            "sustainable_jobs": shown_jobs,
             "definition": sustainable_work,
-            "eur_per_year": yearly_return(jobs),
+            "eur_per_year": yearly_return(shown_jobs) if shown_jobs is not None else None,
             "eur_per_job_per_year": 28_000,
         },
     }

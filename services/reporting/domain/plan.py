@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from services.reporting.domain.disclosure import Sum, hidden_cells
 from shared.tenancy import OFFICES
 
 PLAN_VERSION = "memorandum-2024-annex/v1"
@@ -107,3 +108,26 @@ def overall_cost_per_duo() -> dict:
 def yearly_return(sustainable_jobs: int) -> int:
     """The estimated yearly return to the state of the sustainable jobs found (EUR)."""
     return sustainable_jobs * RETURN_PER_SUSTAINABLE_JOB_EUR
+
+
+ALL_OF_BRANCH = ("all", 0)  # the branch's duos formed as the roll-up publishes them, when they add up to the plan's
+
+
+def protected_formed(
+    rows: list[PlanRow], threshold: int, branch_formed: int | None, branch_formed_hidden: bool
+) -> dict[tuple[str, int], int | None]:
+    """The plan's formed duos per (area, year) as a reader who must not see small cells may: None where hidden.
+
+    The table publishes its own sums (Flanders = its provinces; an area's 2024-2027 = its years); when the branch's
+    duos formed (published by the roll-up) equal the two regions' totals, that sum is a relation too, and a count the
+    roll-up hides stays hidden here."""
+    cells: dict[tuple[str, int], int] = {(r.area, r.year): r.formed for r in rows}
+    sums = [Sum(("Flanders", year), tuple((p, year) for p in FLANDERS)) for year in (*YEARS, 0)]
+    sums += [Sum((area, 0), tuple((area, y) for y in YEARS)) for area in (*FLANDERS, "Flanders", "Brussels")]
+    hide: list[tuple[str, int]] = []
+    if branch_formed is not None and branch_formed == cells[("Flanders", 0)] + cells[("Brussels", 0)]:
+        cells[ALL_OF_BRANCH] = branch_formed
+        sums.append(Sum(ALL_OF_BRANCH, (("Flanders", 0), ("Brussels", 0))))
+        hide = [ALL_OF_BRANCH] if branch_formed_hidden else []
+    hidden = hidden_cells(cells, sums, threshold, hide)
+    return {(r.area, r.year): None if (r.area, r.year) in hidden else r.formed for r in rows}

@@ -1,4 +1,5 @@
-"""The federation's cross-branch roll-up: each branch's headline counts, small cells suppressed. Pure."""
+"""The federation's cross-branch roll-up: each branch's headline counts, small cells suppressed so that no total or
+difference gives them back (domain/disclosure.py). Pure."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from services.reporting.domain.definitions import SUPPRESS_BELOW
+from services.reporting.domain.disclosure import Sum, hidden_cells
 from services.reporting.domain.figures import Figures
 
 # The counts the roll-up shows per branch, each read from the typed figures.
@@ -43,13 +45,30 @@ class Rollup(BaseModel):
     suppressed_below: int
 
 
-def suppressed(count: int) -> int | None:
-    """A count as the roll-up shows it: None when it is above zero and under the threshold."""
-    return None if 0 < count < SUPPRESS_BELOW else count
+TOTAL = "total"
+# What the table publishes as sums: a headline's total over the branches, and a row's applications.
+APPLICATIONS = ("applications", ("registered", "refused"))
 
 
-def _row(counts: dict[str, int]) -> RollupRow:
-    shown = {name: suppressed(count) for name, count in counts.items()}
+def published_sums(branches: list[str]) -> list[Sum[tuple[str, str]]]:
+    by_headline = [Sum((TOTAL, name), tuple((b, name) for b in branches)) for name in HEADLINES]
+    total, parts = APPLICATIONS
+    by_row = [Sum((row, total), tuple((row, part) for part in parts)) for row in (*branches, TOTAL)]
+    return by_headline + by_row
+
+
+def protected_counts(by_branch: dict[str, Figures]) -> dict[tuple[str, str], int | None]:
+    """Each (branch or "total", headline) count as the federation may see it: None where hidden, small cells and
+    their complements alike, so that no sum or difference over the table gives a hidden cell back."""
+    branches = sorted(by_branch)
+    cells = {(b, name): read(by_branch[b]) for b in branches for name, read in HEADLINES.items()}
+    for name, read in HEADLINES.items():
+        cells[(TOTAL, name)] = sum(read(f) for f in by_branch.values())
+    hidden = hidden_cells(cells, published_sums(branches), SUPPRESS_BELOW)
+    return {cell: None if cell in hidden else count for cell, count in cells.items()}
+
+
+def _row(shown: dict[str, int | None]) -> RollupRow:
     ended, positive, jobs = shown["duos_ended"], shown["positive_exits"], shown["sustainable_jobs"]
     return RollupRow(
         **shown,
@@ -61,10 +80,9 @@ def _row(counts: dict[str, int]) -> RollupRow:
 
 def rollup(by_branch: dict[str, Figures]) -> Rollup:
     """Each branch's headline counts and the total, small cells suppressed; rates only from shown counts."""
+    counts = protected_counts(by_branch)
     return Rollup(
-        by_branch={
-            branch: _row({name: read(f) for name, read in HEADLINES.items()}) for branch, f in sorted(by_branch.items())
-        },
-        total=_row({name: sum(read(f) for f in by_branch.values()) for name, read in HEADLINES.items()}),
+        by_branch={b: _row({name: counts[(b, name)] for name in HEADLINES}) for b in sorted(by_branch)},
+        total=_row({name: counts[(TOTAL, name)] for name in HEADLINES}),
         suppressed_below=SUPPRESS_BELOW,
     )
