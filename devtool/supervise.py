@@ -43,13 +43,16 @@ def die_with_parent(parent_pid: int):
     return arrange
 
 
-FIRST_BACKOFF_S = 1.0
+FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
-STABLE_S = 60.0  # a part up this long counts as healed: its next failure is attempt 1 again
+# A restarted part that stays up this long held: its next failure is a new outage, paused as briefly as the
+# first. Only a part failing again sooner (a crash loop: a bad setting, a port taken) backs off further, so a
+# platform killed again and again, each restart succeeding, is never left down for long pauses.
+HELD_S = 5.0
 
 
 def backoff_s(attempt: int) -> float:
-    """The pause before restart attempt `attempt` (1, 2, ...): 1 s, 2 s, 4 s ... at most 30 s."""
+    """The pause before restart attempt `attempt` (1, 2, ...): 0.5 s, 1 s, 2 s ... at most 30 s."""
     return min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (attempt - 1))
 
 
@@ -66,8 +69,8 @@ class Part:
 
 
 class Supervisor:
-    """Heals parts one at a time: a part found down is restarted alone, after a backoff that doubles
-    with each attempt, while the others are left running and still watched."""
+    """Heals parts one at a time: a part found down is restarted alone, after a backoff that doubles with each
+    attempt that did not hold (HELD_S), while the others are left running and still watched."""
 
     def __init__(
         self,
@@ -89,7 +92,7 @@ class Supervisor:
                 if cause is None:
                     continue
                 now = self._clock()
-                part.attempt = 1 if now - part.up_since >= STABLE_S else part.attempt + 1
+                part.attempt = 1 if now - part.up_since >= HELD_S else part.attempt + 1
                 self._say(f"{part.name} {cause}; restarting (attempt {part.attempt})")
                 part.restart_at = now + backoff_s(part.attempt)
             elif self._clock() >= part.restart_at:

@@ -20,6 +20,7 @@ from shared.health import checks_json, database_reachable, decide
 from shared.http_middleware import Correlate, Measure
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.openapi_refusals import document_refusals
+from shared.outage import OUTAGE_ERRORS, outage_answer
 from shared.request_limits import RequestLimits
 from shared.runtime import ServiceRuntime
 from shared.scrape_token import check_scrape_token, configured_scrape_token
@@ -91,6 +92,8 @@ def create_service_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(WrongExpectedVersion, version_conflict)
     app.add_exception_handler(CommandRefused, refusal_answer)
+    for outage in OUTAGE_ERRORS:
+        app.add_exception_handler(outage, outage_answer)
     document_refusals(app)
     app.state.clock = clock
     # Pure ASGI middlewares (shared/http_middleware.py), the last added outermost: the size limits run inside the

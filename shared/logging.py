@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from shared.log_quieting import QuietOutages
+
 # Keys whose values are personal data of mentees and mentors (docs/adr/0006), compared
 # after normalising: lower case, letters only ("firstName" and "first_name" alike).
 PERSONAL_KEYS = frozenset(
@@ -148,6 +150,7 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool | Non
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.addFilter(QuietOutages())  # one line per outage; no critical line for what recovers by design
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -15,6 +15,7 @@ outcomes and surveys; which mentor a mentee is matched with is the matching serv
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import uuid
 from collections.abc import Callable
@@ -46,6 +47,11 @@ TOPICS: tuple[str, ...] = get_args(MeetingTopic)  # the catalog's fixed list of 
 DECLINES = ("no_personal_click", "availability", "expectations", "personal_circumstances")
 CONCURRENCY = 12  # requests in flight at once: the two cores stay busy, no service is flooded
 POLL_S = 0.05  # between reads of what another service learns over Kafka (a tenth of a second at most)
+RETRIED_STATUSES = frozenset({502, 503, 504})  # the service, or what it needs, is down for a moment
+FIRST_PAUSE_S, MAX_PAUSE_S = 0.1, 2.0  # between tries of one request: doubling, then steady
+MAX_ROUNDS = 800  # rounds of one month before the run gives up
+SUGGESTIONS = 50  # the most suggestions matching gives at once
+RETRY_FOR_S = 180.0  # a part killed under load is back within seconds; a minute more is a real outage
 
 
 def area_offices() -> dict[str, list[str]]:
@@ -99,6 +105,7 @@ class Result:
     formed: dict[tuple[str, int], int] = field(default_factory=dict)
     target: dict[tuple[str, int], int] = field(default_factory=dict)
     requests: int = 0
+    retries: int = 0  # tries again after a dropped connection or a 502/503/504
     duos_ended: int = 0
     positive: int = 0
     sustainable: int = 0
@@ -128,6 +135,7 @@ class Simulator:
         self.numbers: dict[str, int] = {}
         self.number_of: dict[str, int] = {}  # mentee id -> its number in the run
         self.proposals_of: dict[int, int] = {}  # mentee number -> proposals answered so far
+        self.declined: dict[str, set[str]] = {}  # mentee id -> mentors of its declined proposals
         self._gate = asyncio.Semaphore(CONCURRENCY)
 
     def rng(self, *key: object) -> random.Random:
@@ -145,21 +153,29 @@ class Simulator:
         role: str = "coordinator",
         missing_ok: bool = False,
     ) -> dict | None:
+        """One request, retried as a careful client retries: a dropped connection or a service answering
+        502/503/504 (restarting, or its database or broker down) is tried again after a growing pause, up to
+        `RETRY_FOR_S`. A command carries one Idempotency-Key over all its tries, so a retry of a command the
+        service did carry out (its answer lost) is answered from the service's record, never done twice."""
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         if method != "GET":
-            # A retry after a dropped connection must not do the thing twice: the platform's Idempotency-Key.
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        for attempt in range(1, 6):
+        deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
+        for attempt in itertools.count(1):
             try:
                 async with self._gate:
                     answer = await self.client.request(
                         method, f"{self.urls[service]}{path}", json=body, headers=headers
                     )
-                break
-            except httpx.TransportError:
-                if attempt == 5:
-                    raise
-                await asyncio.sleep(0.2 * attempt)  # a kept-alive connection the server had closed, or a restart
+                if answer.status_code not in RETRIED_STATUSES:
+                    break
+                failure = f"{answer.status_code} {answer.text[:300]}"
+            except httpx.TransportError as err:
+                failure = f"{type(err).__name__}: {err}"
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"{service} {method} {path}: still failing after {RETRY_FOR_S:.0f} s: {failure}")
+            self.result.retries += 1
+            await asyncio.sleep(min(MAX_PAUSE_S, FIRST_PAUSE_S * 2 ** min(attempt - 1, 8)))
         self.result.requests += 1
         if missing_ok and answer.status_code == 404:
             return None
@@ -167,7 +183,7 @@ class Simulator:
             raise RuntimeError(f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}")
         return answer.json()
 
-    async def until_known(self, service: str, path: str, deadline_s: float = 60) -> dict:
+    async def until_known(self, service: str, path: str, deadline_s: float = RETRY_FOR_S) -> dict:
         """Poll a read until it answers: what another service learns over Kafka arrives a moment later."""
         deadline = asyncio.get_running_loop().time() + deadline_s
         while (found := await self.call(service, "GET", path, missing_ok=True)) is None:
@@ -240,8 +256,8 @@ class Simulator:
         return waiting
 
     def next_number(self, kind: str) -> int:
-        """Mentees and mentors are numbered apart: an extra mentor (recruited when Kafka was slow to tell
-        matching about a mentor) never shifts the numbers, and so the draws, of the mentees."""
+        """Mentees and mentors are numbered apart: an extra mentor (recruited when the mentees of an office
+        declined every free mentor) never shifts the numbers, and so the draws, of the mentees."""
         self.numbers[kind] = self.numbers.get(kind, 0) + 1
         return self.numbers[kind]
 
@@ -260,24 +276,59 @@ class Simulator:
         self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"], number)
 
     async def match(self, waiting: dict[str, list[str]]) -> None:
-        """Rounds at every office with waiting mentees, until each is in a duo; declines are matched again."""
+        """Rounds at every office with waiting mentees, until each is in a duo; declines are matched again.
+
+        Each round starts once matching knows what the simulator did (its pool lags over Kafka, more so while
+        a part restarts), so a round sees the same pool in every run of the seed, whatever the timing. An
+        office whose round proposes nothing then has mentees who declined every free mentor: it recruits one."""
         left = {office: set(ids) for office, ids in waiting.items() if ids}
-        for attempt in range(800):
+        for _ in range(MAX_ROUNDS):
             if not left:
                 return
-            rounds = await asyncio.gather(*(self.call("matching", "POST", "/rounds", {"office": o}) for o in left))
+            offices = sorted(left)
+            await asyncio.gather(*(self.pool_known(o, left[o]) for o in offices))
+            rounds = await asyncio.gather(*(self.call("matching", "POST", "/rounds", {"office": o}) for o in offices))
             proposals = [p for r in rounds if r for p in r["proposals"]]
             outcomes = await asyncio.gather(*(self.first_meeting(p) for p in proposals))
             for proposal, formed in zip(proposals, outcomes, strict=True):
                 if formed:
                     left[proposal["office"]].discard(proposal["mentee_id"])
+                else:
+                    self.declined.setdefault(proposal["mentee_id"], set()).add(proposal["mentor_id"])
+            proposing = {p["office"] for p in proposals}
+            await asyncio.gather(*(self.new_mentor(o) for o in offices if o not in proposing))
             left = {o: ids for o, ids in left.items() if ids}
-            if not proposals:
-                # Not in matching's pool yet (Kafka is a moment behind), or every free mentor was declined.
-                await asyncio.sleep(POLL_S)
-                if attempt % 40 == 39:
-                    await asyncio.gather(*(self.new_mentor(o) for o in left))
-        raise RuntimeError(f"mentees still unmatched after 800 rounds: {left}")
+        raise RuntimeError(f"mentees still unmatched after {MAX_ROUNDS} rounds: {left}")
+
+    def free_mentors(self, office: str) -> set[str]:
+        """The office's trained, active mentors with room for a duo, as the simulator left them."""
+        return {m.mentor_id for m in self.mentors.values() if m.office == office and m.active and m.busy < m.capacity}
+
+    async def pool_known(self, office: str, mentees: set[str]) -> None:
+        """Wait until matching's pool holds what the simulator did at the office. Matching's suggestions list
+        every feasible counterpart (in the demo: same office, not declined, free, trained and waiting), so each
+        waiting mentee must be offered exactly the free mentors it did not decline, and each free mentor exactly
+        the waiting mentees who did not decline it (this shows the mentees' intake steps arrived too)."""
+        deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
+        free = self.free_mentors(office)
+
+        def not_declined(mentee_id: str, mentor_id: str) -> bool:
+            return mentor_id not in self.declined.get(mentee_id, ())
+
+        checks = [(f"mentees/{m}", {f for f in free if not_declined(m, f)}) for m in sorted(mentees)]
+        checks += [(f"mentors/{f}", {m for m in mentees if not_declined(m, f)}) for f in sorted(free)]
+        await asyncio.gather(*(self.offered(path, expected, deadline) for path, expected in checks))
+
+    async def offered(self, path: str, expected: set[str], deadline: float) -> None:
+        """Poll matching's suggestions at `path` until they are `expected` (all of it, or the most listed)."""
+        while True:
+            found = await self.call("matching", "GET", f"/suggestions/{path}?limit={SUGGESTIONS}", missing_ok=True)
+            offered = {item["person_id"] for item in found["items"]} if found else None
+            if offered is not None and (offered == expected or (len(offered) == SUGGESTIONS and offered <= expected)):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"matching's suggestions for {path} did not catch up within {RETRY_FOR_S:.0f} s")
+            await asyncio.sleep(POLL_S)
 
     async def first_meeting(self, proposal: dict) -> bool:
         pid, p = proposal["proposal_id"], self.scenario.probabilities

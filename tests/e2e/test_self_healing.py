@@ -75,7 +75,7 @@ class FakeClock:
 
 
 def test_the_backoff_doubles_per_attempt_up_to_30_seconds():
-    assert [backoff_s(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+    assert [backoff_s(n) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
 
 
 def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_stayed_up():
@@ -93,10 +93,10 @@ def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_st
     down["a"] = True
     supervisor.tick()
     assert said == ["a exited with code 1; restarting (attempt 1)"] and restarted == []
-    clock.now += 0.5
+    clock.now += 0.25
     supervisor.tick()
-    assert restarted == []  # the first pause is 1 s
-    clock.now += 0.5
+    assert restarted == []  # the first pause is 0.5 s
+    clock.now += 0.25
     supervisor.tick()
     assert restarted == ["a"] and said[-1] == "a restarted"
 
@@ -104,18 +104,36 @@ def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_st
     clock.now += 1
     supervisor.tick()
     assert said[-1] == "a exited with code 1; restarting (attempt 2)"
-    clock.now += 1.9
+    clock.now += 0.9
     supervisor.tick()
     assert restarted == ["a"]
     clock.now += 0.1
     supervisor.tick()
     assert restarted == ["a", "a"]
 
-    clock.now += 60  # stayed up a minute: healed, the count starts again
+    clock.now += 5  # stayed up 5 s: the restart held, the count starts again
     down["a"] = True
     supervisor.tick()
     assert said[-1] == "a exited with code 1; restarting (attempt 1)"
     assert "b" not in restarted
+
+
+def test_a_part_killed_again_and_again_with_each_restart_holding_is_always_paused_briefly():
+    clock, said = FakeClock(), []
+    down = [False]
+
+    def restart() -> None:
+        down[0] = False
+
+    supervisor = Supervisor([Part("kafka", lambda: "exited" if down[0] else None, restart)], said.append, clock)
+    for _ in range(20):  # killed every 8 s, as a chaos run does
+        clock.now += 8
+        down[0] = True
+        supervisor.tick()
+        assert said[-1] == "kafka exited; restarting (attempt 1)"
+        clock.now += 0.5
+        supervisor.tick()
+        assert said[-1] == "kafka restarted"
 
 
 def test_a_restart_that_fails_is_retried_with_a_longer_pause():
@@ -129,12 +147,12 @@ def test_a_restart_that_fails_is_retried_with_a_longer_pause():
 
     supervisor = Supervisor([Part("kafka", lambda: None if len(tries) > 1 else "exited", restart)], said.append, clock)
     supervisor.tick()
-    clock.now += 1
+    clock.now += 0.5
     supervisor.tick()
     assert said[-1] == "restarting kafka failed (RuntimeError: the port is taken); retrying (attempt 2)"
-    clock.now += 1.5
+    clock.now += 0.9
     supervisor.tick()
     assert len(tries) == 1
-    clock.now += 0.5
+    clock.now += 0.1
     supervisor.tick()
     assert len(tries) == 2 and said[-1] == "kafka restarted"
