@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -19,6 +21,7 @@ import httpx
 DEMO_HOME = ".duo-demo"  # its own data folder: a demo never mixes with the data of `duo run`
 PORT_OFFSET = 100  # 8101..8104: a demo can run next to `duo run`
 SERVICES = ("intake", "matching", "tracking", "reporting")
+EVERY_S = (8.0, 15.0)  # a chaos run's pause before each kill, drawn in this range
 
 
 def _bar(what: str, share: float) -> None:
@@ -59,30 +62,35 @@ def _wait_ready(urls: dict[str, str], platform: subprocess.Popen, deadline_s: fl
 
 
 async def _settled(urls: dict[str, str], tokens: dict[str, str], result, deadline_s: float = 300) -> dict:
-    """Reporting's figures once it counted every duo formed and ended (it reads Kafka a moment behind)."""
+    """Reporting's figures once it counted every duo formed and ended (it reads Kafka a moment behind); a
+    reporting restarting (a chaos run's last kill) is waited for like a lag."""
     headers = {"Authorization": f"Bearer {tokens['funder']}"}
     deadline = time.monotonic() + deadline_s
+    seen = "no answer"
     async with httpx.AsyncClient(timeout=120) as client:
-        while True:
-            figures = (await client.get(f"{urls['reporting']}/figures", headers=headers)).json()["figures"]
-            formed, ended = figures["duos_formed"], figures["positive_exit"]["denominator"]
-            if formed == sum(result.formed.values()) and ended == result.duos_ended:
-                plan = (await client.get(f"{urls['reporting']}/plan", headers=headers)).json()
-                return {"figures": figures, "plan": plan}
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"reporting counted {formed} duos formed and {ended} ended, not "
-                    f"{sum(result.formed.values())} and {result.duos_ended}"
-                )
+        while time.monotonic() < deadline:
+            try:
+                answer = await client.get(f"{urls['reporting']}/figures", headers=headers)
+                if answer.status_code == 200:
+                    figures = answer.json()["figures"]
+                    formed, ended = figures["duos_formed"], figures["positive_exit"]["denominator"]
+                    seen = f"{formed} duos formed and {ended} ended"
+                    if formed == sum(result.formed.values()) and ended == result.duos_ended:
+                        plan = await client.get(f"{urls['reporting']}/plan", headers=headers)
+                        if plan.status_code == 200:
+                            return {"figures": figures, "plan": plan.json()}
+            except httpx.TransportError:
+                pass  # restarting
             await asyncio.sleep(1)
-
-
-def _print_report(report: dict, result, seconds: float) -> None:
-    f, plan = report["figures"], report["plan"]
-    print(
-        f"\nThe programme, given back by reporting from the event log ({result.requests} API calls, {seconds:.0f} s):\n"
+    raise RuntimeError(
+        f"reporting counted {seen}, not {sum(result.formed.values())} formed and {result.duos_ended} ended"
     )
-    print(f"  {'area':16} {'year':>9} {'planned':>8} {'formed':>7}  {'scenario':>8}")
+
+
+def _report_lines(report: dict, result) -> list[str]:
+    """The programme as reporting gives it back: the same lines for the same seed, whatever failed underneath."""
+    f, plan = report["figures"], report["plan"]
+    lines = [f"  {'area':16} {'year':>9} {'planned':>8} {'formed':>7}  {'scenario':>8}"]
     for row in plan["rows"]:
         year = row["year"]
         wanted = (
@@ -94,34 +102,38 @@ def _print_report(report: dict, result, seconds: float) -> None:
             wanted = sum(
                 v for (a, y), v in result.target.items() if a != "Brussels" and (y == year or not isinstance(year, int))
             )
-        print(f"  {row['area']:16} {year!s:>9} {row['planned']:>8} {row['formed']:>7}  {wanted!s:>8}")
-    print("\n  outcomes (definitions as stated by reporting):")
+        lines.append(f"  {row['area']:16} {year!s:>9} {row['planned']:>8} {row['formed']:>7}  {wanted!s:>8}")
+    lines += ["", "  outcomes (definitions as stated by reporting):"]
     for name in ("positive_exit", "sustainable_work", "mentor_retention"):
         item = f[name]
         rate = f"{item['rate']:.0%}" if item["rate"] is not None else "-"
-        print(f"    {name:18} {rate:>5}  ({item['numerator']} of {item['denominator']}; {item['definition']})")
-    print(f"    {'time to match':18} median {f['time_to_match']['median_days']} days")
+        lines.append(f"    {name:18} {rate:>5}  ({item['numerator']} of {item['denominator']}; {item['definition']})")
+    lines.append(f"    {'time to match':18} median {f['time_to_match']['median_days']} days")
     for question, answer in f["surveys"].items():
-        print(f"    {question:45} {answer['rate']:.0%}")
+        lines.append(f"    {question:45} {answer['rate']:.0%}")
     cost = plan["cost_per_duo_eur"]["overall"]
-    print(
-        f"\n  cost per duo (plan): EUR {cost['cost_per_duo_eur']:,} ({cost['budget_eur']:,} / {cost['planned_duos']:,})"
-    )
+    lines += [
+        "",
+        f"  cost per duo (plan): EUR {cost['cost_per_duo_eur']:,} ({cost['budget_eur']:,} / {cost['planned_duos']:,})",
+    ]
     jobs, euros = plan["return"]["sustainable_jobs"], plan["return"]["eur_per_year"]
-    print(f"  yearly return of {jobs} sustainable jobs: EUR {euros:,}")
+    lines.append(f"  yearly return of {jobs} sustainable jobs: EUR {euros:,}")
+    return lines
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from devtool.demo.scenario import ScenarioError, load
+def _record_of(home: Path, scenario, scale: float, seed: int) -> Path:
+    """Where a clean run's figures are kept for chaos runs to compare with: next to the demo's data folder,
+    which every run empties, under a name of the scenario's content, the scale and the seed."""
+    digest = hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:12]
+    return home.parent / f"{home.name}-figures" / f"{scenario.name}-{digest}-scale{scale}-seed{seed}.txt"
+
+
+def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int | None, serve: bool) -> tuple:
+    """One whole programme on a fresh platform: (its figure lines, the kills or None, exit code)."""
+    from devtool.demo.chaos import PARTS, Chaos, platform_pids
     from devtool.demo.simulator import Simulator
     from devtool.simulated_clock import SIMULATED_CLOCK_VARIABLE
 
-    try:
-        scenario = load(Path(args.scenario) if args.scenario else None)
-    except (ScenarioError, OSError) as err:
-        print(f"duo demo: {err}", file=sys.stderr)
-        return 2
-    home = Path(os.environ.get("DUO_DEMO_HOME", DEMO_HOME)).resolve()
     shutil.rmtree(home, ignore_errors=True)  # a demo starts from an empty programme
     home.mkdir(parents=True)
     clock_file = home / "simulated-clock"
@@ -139,17 +151,35 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         _wait_ready(urls, platform)
         tokens = _tokens(home)
+        seed = args.seed or scenario.seed
+        what = "clean" if chaos_seed is None else f"killing parts ({args.chaos_parts}; chaos seed {chaos_seed})"
         print(
-            f"duo demo: running '{scenario.name}' at scale {args.scale} (seed {args.seed or scenario.seed})",
+            f"duo demo: running '{scenario.name}' at scale {args.scale} (seed {seed}), {what}",
             file=sys.stderr,
             flush=True,
         )
         started = time.monotonic()
         simulator = Simulator(scenario, args.scale, urls, tokens, clock_file, _bar, args.seed)
-        result = asyncio.run(simulator.run())
+        chaos = None
+        if chaos_seed is not None:
+            chaos = Chaos(
+                chaos_seed, PARTS[args.chaos_parts], lambda: platform_pids(platform.pid, home), args.chaos_every
+            )
+            chaos.start()
+        try:
+            result = asyncio.run(simulator.run())
+        finally:
+            kills = chaos.stop() if chaos is not None else None
         print(file=sys.stderr)
         report = asyncio.run(_settled(urls, tokens, result))
-        _print_report(report, result, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        retried = f", {result.retries} retried" if result.retries else ""
+        print(
+            f"\nThe programme, given back by reporting from the event log ({result.requests} API calls{retried}, "
+            f"{seconds:.0f} s):\n"
+        )
+        lines = _report_lines(report, result)
+        print("\n".join(lines))
         rebuilt = subprocess.run(
             [sys.executable, "-m", "devtool.cli", "projection", "rebuild", "reporting"],
             env=env,
@@ -157,18 +187,21 @@ def _demo(args: argparse.Namespace) -> int:
             text=True,
         )
         verdict = [line for line in rebuilt.stdout.splitlines() if "rebuilt figures" in line]
-        print(f"\n  projection rebuild: {verdict[-1] if verdict else rebuilt.stderr.strip()[-300:]}")
-        if args.no_serve:
-            return 0 if rebuilt.returncode == 0 else 1
+        lines += ["", f"  projection rebuild: {verdict[-1] if verdict else rebuilt.stderr.strip()[-300:]}"]
+        print(lines[-1])
+        if chaos_seed is None:
+            record = _record_of(home, scenario, args.scale, seed)
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text("\n".join(lines) + "\n")
+        if not serve:
+            return lines, kills, 0 if rebuilt.returncode == 0 else 1
         print("\nThe platform stays up with the demo's data (Ctrl-C stops it):")
         for service, url in urls.items():
             print(f"  {service:10} {url}/docs")
         print(f"  dashboard  {urls['reporting']}/dashboard#token={tokens['funder']}")
         print(f"  a token:   DUO_HOME={home} ./duo token issue --branch BE --role funder")
         platform.wait()
-        return 0
-    except KeyboardInterrupt:
-        return 130
+        return lines, kills, 0
     finally:
         if platform.poll() is None:
             platform.send_signal(signal.SIGTERM)
@@ -176,6 +209,49 @@ def _demo(args: argparse.Namespace) -> int:
                 platform.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 platform.kill()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from devtool.demo.chaos import compare, describe
+    from devtool.demo.scenario import ScenarioError, load
+
+    try:
+        scenario = load(Path(args.scenario) if args.scenario else None)
+    except (ScenarioError, OSError) as err:
+        print(f"duo demo: {err}", file=sys.stderr)
+        return 2
+    home = Path(os.environ.get("DUO_DEMO_HOME", DEMO_HOME)).resolve()
+    try:
+        if not args.chaos:
+            return _programme(scenario, args, home, None, not args.no_serve)[2]
+        record = _record_of(home, scenario, args.scale, args.seed or scenario.seed)
+        if not record.exists():
+            print("duo demo --chaos: no clean run of this seed recorded yet: running one first", file=sys.stderr)
+            if _programme(scenario, args, home, None, False)[2] != 0:
+                return 1
+        clean = record.read_text().splitlines()
+        chaos_seed = args.chaos_seed if args.chaos_seed is not None else random.SystemRandom().randrange(10**6)
+        lines, kills, code = _programme(scenario, args, home, chaos_seed, not args.no_serve)
+        print(f"\n  chaos (seed {chaos_seed}): {len(kills)} kills\n{describe(kills)}")
+        differences = compare(clean, lines)
+        if differences:
+            print("\n  figures DIFFER from the clean run's:\n" + "\n".join(f"    {d}" for d in differences))
+            return 1
+        print("\n  figures identical to the clean run's, line for line")
+        return code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _pause_range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    try:
+        pauses = float(low), float(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds as MIN-MAX, such as 8-15") from None
+    if not 0 < pauses[0] <= pauses[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: MIN must be above 0 and at most MAX")
+    return pauses
 
 
 def add_demo_command(sub: argparse._SubParsersAction) -> None:
@@ -186,4 +262,24 @@ def add_demo_command(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--seed", type=int, help="another random seed (default: the scenario's)")
     demo.add_argument("--port-offset", type=int, default=PORT_OFFSET, help="services on 8001+N .. 8004+N")
     demo.add_argument("--no-serve", action="store_true", help="stop everything when the report is printed")
+    demo.add_argument(
+        "--chaos",
+        action="store_true",
+        help="kill parts of the platform (SIGKILL) while the programme runs, then compare the figures with a "
+        "clean run's of the same seed (run first when none is recorded)",
+    )
+    demo.add_argument(
+        "--chaos-every",
+        type=_pause_range,
+        default=EVERY_S,
+        metavar="MIN-MAX",
+        help="seconds between kills, drawn in this range (default 8-15)",
+    )
+    demo.add_argument("--chaos-seed", type=int, help="which parts are killed when (default: a new draw, printed)")
+    demo.add_argument(
+        "--chaos-parts",
+        choices=("services", "all"),
+        default="all",
+        help="the four services, or also broker and PostgreSQL",
+    )
     demo.set_defaults(handler=_demo)

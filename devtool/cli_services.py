@@ -119,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
     from devtool import stack
     from devtool.embedded_postgres_server import postgres_running
     from devtool.tansu_broker import tansu_running
+    from shared.outbox.relay import DELIVERY_TIMEOUT_S
 
     stop = StopSignal()
     home = stack.default_home()
@@ -146,7 +147,6 @@ def _run(args: argparse.Namespace) -> int:
         if args.exit_when_ready:
             return 0
         # One part down is restarted alone, with backoff; everything else keeps running.
-        # PostgreSQL first: a new broker's requeue reads the stores.
         supervisor = Supervisor(
             [
                 Part(
@@ -158,6 +158,9 @@ def _run(args: argparse.Namespace) -> int:
                     "kafka",
                     _server_problem(lambda: tansu_running(home), endpoints.kafka_port),
                     lambda: stack.restart_broker(home),
+                    # A batch sent to the dead broker must have failed before a new, empty one answers: delivered
+                    # to it, that batch would land ahead of the events the relay publishes again (ADR 0023).
+                    min_pause_s=DELIVERY_TIMEOUT_S + 1,
                 ),
                 *_service_parts(children, ports, env),
             ],

@@ -71,18 +71,6 @@ async def _create_databases(endpoints: InfraEndpoints, passwords: dict[str, str]
     await ensure_service_roles(endpoints.database_url, logins)
 
 
-async def _requeue_stores(endpoints: InfraEndpoints) -> None:
-    from shared.outbox.relay import republish_all
-
-    for database in SERVICE_DATABASES:
-        con = await asyncpg.connect(endpoints.database_url(database))
-        try:
-            if await con.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
-                await republish_all(con)
-        finally:
-            await con.close()
-
-
 def _postgres_serves(home: Path, endpoints: InfraEndpoints) -> bool:
     return postgres_running(home) and port_answers(endpoints.postgres_port)
 
@@ -122,20 +110,18 @@ def _start_postgres_alone(home: Path, endpoints: InfraEndpoints) -> None:
 
 
 def restart_broker(home: Path | None = None) -> InfraEndpoints:
-    """Bring back the broker alone, on its recorded port, and republish every store to it.
+    """Bring back the broker alone, on its recorded port, with its topics.
 
     PostgreSQL and the services keep running. Tansu keeps its log in memory, so the new
-    broker is empty: its topics are created and every store is queued for publishing
-    again (the stores are the record; consumers ignore what they already applied).
-    Idempotent: a broker already answering is kept, and only the topics and the requeue
-    are done, so a call that failed halfway (PostgreSQL down) can simply be repeated.
+    broker is empty: each service's relay sees its new cluster id and publishes its whole
+    store to it again, in order, before anything new (shared/outbox/relay.py; consumers
+    ignore what they already applied). Idempotent: a broker already answering is kept.
     """
     home = home or default_home()
     endpoints = _recorded(home)
     if not _broker_serves(home, endpoints):
         _start_broker_alone(home, endpoints)
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
-    asyncio.run(_requeue_stores(endpoints))
     return endpoints
 
 
@@ -162,7 +148,6 @@ def up(home: Path | None = None) -> InfraEndpoints:
     recorded = read_endpoints(home)
     postgres_serves = recorded is not None and _postgres_serves(home, recorded)
     broker_serves = recorded is not None and _broker_serves(home, recorded)
-    fresh_broker = not broker_serves
     if recorded is not None and postgres_serves and broker_serves:
         endpoints = recorded
     elif recorded is not None and postgres_serves and not port_answers(recorded.kafka_port):
@@ -187,11 +172,9 @@ def up(home: Path | None = None) -> InfraEndpoints:
             raise
         endpoints = read_endpoints(home) or endpoints  # now with the password of a freshly made data folder
     asyncio.run(_create_databases(endpoints, ensure_role_passwords(home)))
+    # Tansu keeps its log in memory: a new broker is empty, while the stores on disk still hold every fact.
+    # Each service's relay publishes its whole store to a broker log it never published to (a new cluster id).
     asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
-    if fresh_broker:
-        # Tansu keeps its log in memory: a new broker is empty, while the stores on disk
-        # still hold every fact. Queue them all; consumers dedupe by event id.
-        asyncio.run(_requeue_stores(endpoints))
     return endpoints
 
 

@@ -63,6 +63,7 @@ class Part:
     name: str
     problem: Callable[[], str | None]
     restart: Callable[[], object]  # what it returns is ignored
+    min_pause_s: float = 0.0  # never restarted sooner after it was found down (see the broker's in cli_services)
     attempt: int = 0
     restart_at: float | None = None  # set while it is down: when the next restart is due
     up_since: float = field(default_factory=time.monotonic)
@@ -94,7 +95,7 @@ class Supervisor:
                 now = self._clock()
                 part.attempt = 1 if now - part.up_since >= HELD_S else part.attempt + 1
                 self._say(f"{part.name} {cause}; restarting (attempt {part.attempt})")
-                part.restart_at = now + backoff_s(part.attempt)
+                part.restart_at = now + max(part.min_pause_s, backoff_s(part.attempt))
             elif self._clock() >= part.restart_at:
                 try:
                     part.restart()

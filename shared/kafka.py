@@ -69,14 +69,18 @@ def faststream_security(security: KafkaSecurity | None) -> SASLScram256 | SASLSc
     )
 
 
-def new_producer(bootstrap_servers: str, security: KafkaSecurity | None = None) -> AIOKafkaProducer:
-    """An at-least-once producer: all replicas acknowledge, no Kafka transactions (docs/adr/0002)."""
+def new_producer(
+    bootstrap_servers: str, security: KafkaSecurity | None = None, request_timeout_ms: int = 40_000
+) -> AIOKafkaProducer:
+    """An at-least-once producer: all replicas acknowledge, no Kafka transactions (docs/adr/0002). A batch not
+    acknowledged within `request_timeout_ms` fails (it is retried inside the producer until then)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",
         linger_ms=5,
         max_batch_size=1 << 20,
         enable_idempotence=False,
+        request_timeout_ms=request_timeout_ms,
         **aiokafka_options(security),
     )
 

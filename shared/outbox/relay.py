@@ -5,6 +5,12 @@ poll only covers a lost notification, e.g. across a database restart. Pending
 events are the rows of `outbox`, deleted once the broker acknowledged them, so
 an event whose transaction committed after a higher-numbered one is still
 pending and is published on the next pass: nothing is skipped (docs/adr/0004).
+
+A new broker log stays in stream order (docs/adr/0023): right before each batch is sent, the relay asks the
+broker its cluster id; a new one (a broker that came back empty) has the whole store queued again and published
+from its first event before anything else. A batch handed to the producer before the old broker died is never
+delivered to the new one: the producer gives a batch up after `DELIVERY_TIMEOUT_S`, and `duo run` starts a new
+broker only after a longer pause (devtool/cli_services.py).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Callable
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.events.envelope import EventEnvelope
 from shared.events.keyfiles import event_signer
@@ -26,11 +33,12 @@ from shared.eventstore.chain import seal
 from shared.eventstore.chain_key import configured_chain_key
 from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
 from shared.eventstore.wakeup import SERVER_KEEPALIVES
-from shared.kafka import KafkaSecurity, new_producer
+from shared.kafka import KafkaSecurity, aiokafka_options, new_producer
 
 SignerSource = Callable[[], SigningKey]
 
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
+DELIVERY_TIMEOUT_S = 3.0  # a batch not acknowledged by then fails: the relay starts over with a fresh producer
 _PENDING = f"""
 SELECT {COLUMNS} FROM outbox JOIN events USING (global_position)
 ORDER BY global_position
@@ -64,6 +72,8 @@ class OutboxRelay:
         # environment (shared/events/keyfiles.py), resolved when the relay starts.
         self._signer = signer
         self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self._cluster_id: str | None = None  # the broker log this leadership publishes to
         self._topic = topic
         self._service = service
         self._batch_size = batch_size
@@ -93,9 +103,18 @@ class OutboxRelay:
         await init_connection(con)
         # A fresh producer per leadership: after a failed send, a batch still retried inside an
         # old producer could otherwise land after the re-sent events and reorder a stream.
-        self._producer = new_producer(self._bootstrap_servers, self._security)
+        self._producer = new_producer(
+            self._bootstrap_servers, self._security, request_timeout_ms=int(DELIVERY_TIMEOUT_S * 1000)
+        )
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap_servers,
+            request_timeout_ms=int(DELIVERY_TIMEOUT_S * 1000),
+            **aiokafka_options(self._security),
+        )
+        self._cluster_id = None  # asked again of the broker before the first batch
         try:
             await self._producer.start()
+            await self._admin.start()
             while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
                 await asyncio.sleep(1.0)  # another relay publishes this store; take over if it dies
             await con.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
@@ -112,12 +131,19 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
             with contextlib.suppress(Exception):
+                await self._admin.close()
+            with contextlib.suppress(Exception):
                 await con.close()
 
     async def publish_pending(self, con: asyncpg.Connection) -> int:
         """Publish every pending event, oldest first; returns how many were published."""
         total = 0
-        while rows := await con.fetch(_PENDING, self._batch_size):
+        while True:
+            # Before every batch, and on an idle pass too: a new log gets the whole store, even with nothing new.
+            await self._new_broker_log(con)
+            rows = await con.fetch(_PENDING, self._batch_size)
+            if not rows:
+                break
             envelopes = [row_to_envelope(row) for row in rows]
             # Sealed into the store's hash chain first: the chain's head travels with each event.
             hashes = await seal(con, envelopes, self._chain_key)
@@ -133,6 +159,31 @@ class OutboxRelay:
             if acknowledged < len(envelopes):
                 raise RelayStalled(envelopes[acknowledged].global_position or 0)
         return total
+
+    async def _new_broker_log(self, con: asyncpg.Connection) -> bool:
+        """Whether the broker holds a log this store was never published to; if so, queue the whole store.
+
+        Asked right before each batch, so nothing new reaches a new log ahead of the events before it."""
+        assert self._admin is not None, "the relay asks only while it leads"
+        cluster_id = (await self._admin.describe_cluster()).get("cluster_id")
+        if cluster_id is None or cluster_id == self._cluster_id:
+            return False
+        self._cluster_id = cluster_id
+        async with con.transaction():
+            known = await con.fetchval("SELECT cluster_id FROM outbox_broker WHERE topic = $1 FOR UPDATE", self._topic)
+            if known == cluster_id:
+                return False
+            await con.execute(
+                "INSERT INTO outbox_broker (topic, cluster_id) VALUES ($1, $2) "
+                "ON CONFLICT (topic) DO UPDATE SET cluster_id = EXCLUDED.cluster_id, seen_at = now()",
+                self._topic,
+                cluster_id,
+            )
+            queued = await _queue_everything(con)
+        log.warning(
+            "a new broker log: the whole store is published to it again, in order", topic=self._topic, events=queued
+        )
+        return True
 
     async def _send(self, envelopes: list[EventEnvelope]) -> int:
         """Send a batch; how many, from the first, the broker acknowledged without a gap."""
@@ -167,10 +218,15 @@ class RelayStalled(RuntimeError):
 
 
 async def republish_all(con: asyncpg.Connection) -> int:
-    """Queue the whole store for publishing again, e.g. for a broker that lost its log."""
+    """Queue the whole store for publishing again (`duo outbox republish`)."""
     async with con.transaction():
-        status = await con.execute(
-            "INSERT INTO outbox (global_position) SELECT global_position FROM events ON CONFLICT DO NOTHING"
-        )
+        queued = await _queue_everything(con)
         await con.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+    return queued
+
+
+async def _queue_everything(con: asyncpg.Connection) -> int:
+    status = await con.execute(
+        "INSERT INTO outbox (global_position) SELECT global_position FROM events ON CONFLICT DO NOTHING"
+    )
     return int(status.split()[-1])
