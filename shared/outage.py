@@ -27,6 +27,7 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.CrashShutdownError,  # another backend crashed: the server restarts every connection
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,  # "connection is closed": a pooled connection the dead server had
+    asyncpg.InternalClientError,  # a connection left mid-protocol by the server's death
 )
 
 log = structlog.get_logger("http")

@@ -276,56 +276,88 @@ class Simulator:
         self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"], number)
 
     async def match(self, waiting: dict[str, list[str]]) -> None:
-        """Rounds at every office with waiting mentees, until each is in a duo; declines are matched again.
+        """Proposals at every office with waiting mentees, until each is in a duo; declines are matched again.
 
-        Each round starts once matching knows what the simulator did (its pool lags over Kafka, more so while
-        a part restarts), so a round sees the same pool in every run of the seed, whatever the timing. An
-        office whose round proposes nothing then has mentees who declined every free mentor: it recruits one."""
+        The coordinator proposes, for each waiting mentee in the order they registered, the mentor matching
+        scores best among those still free (of equal scores, the one recruited first), once matching's pool
+        holds what the simulator did (it lags over Kafka, more so while a part restarts). So the pairs are the
+        same in every run of the seed, whatever the timing: a round would break equal scores by record id, and
+        ids are new in every run. An office with no pair to propose has mentees who declined every free mentor:
+        it recruits one."""
         left = {office: set(ids) for office, ids in waiting.items() if ids}
         for _ in range(MAX_ROUNDS):
             if not left:
                 return
             offices = sorted(left)
-            await asyncio.gather(*(self.pool_known(o, left[o]) for o in offices))
-            rounds = await asyncio.gather(*(self.call("matching", "POST", "/rounds", {"office": o}) for o in offices))
-            proposals = [p for r in rounds if r for p in r["proposals"]]
-            outcomes = await asyncio.gather(*(self.first_meeting(p) for p in proposals))
+            picked = await asyncio.gather(*(self.pick(o, left[o]) for o in offices))
+            pairs = [pair for office_pairs in picked for pair in office_pairs]
+            proposals = await asyncio.gather(
+                *(self.call("matching", "POST", "/proposals", {"mentee_id": m, "mentor_id": f}) for m, f in pairs)
+            )
+            outcomes = await asyncio.gather(*(self.first_meeting(p) for p in proposals if p is not None))
             for proposal, formed in zip(proposals, outcomes, strict=True):
+                assert proposal is not None
                 if formed:
                     left[proposal["office"]].discard(proposal["mentee_id"])
                 else:
                     self.declined.setdefault(proposal["mentee_id"], set()).add(proposal["mentor_id"])
-            proposing = {p["office"] for p in proposals}
-            await asyncio.gather(*(self.new_mentor(o) for o in offices if o not in proposing))
+            await asyncio.gather(
+                *(self.new_mentor(o) for o, office_pairs in zip(offices, picked, strict=True) if not office_pairs)
+            )
             left = {o: ids for o, ids in left.items() if ids}
         raise RuntimeError(f"mentees still unmatched after {MAX_ROUNDS} rounds: {left}")
+
+    async def pick(self, office: str, mentees: set[str]) -> list[tuple[str, str]]:
+        """The pairs to propose at the office: (mentee id, mentor id), from matching's suggestions."""
+        suggested = await self.pool_known(office, mentees)
+        room = {f: self.mentors[f].capacity - self.mentors[f].busy for f in self.free_mentors(office)}
+        pairs = []
+        for mentee_id in sorted(mentees, key=self.number_of.__getitem__):
+            options = [
+                (-item["score"], self.mentors[item["person_id"]].number, item["person_id"])
+                for item in suggested[mentee_id]
+                if room.get(item["person_id"], 0) > 0
+            ]
+            if options:
+                mentor_id = min(options)[2]
+                room[mentor_id] -= 1
+                pairs.append((mentee_id, mentor_id))
+        return pairs
 
     def free_mentors(self, office: str) -> set[str]:
         """The office's trained, active mentors with room for a duo, as the simulator left them."""
         return {m.mentor_id for m in self.mentors.values() if m.office == office and m.active and m.busy < m.capacity}
 
-    async def pool_known(self, office: str, mentees: set[str]) -> None:
-        """Wait until matching's pool holds what the simulator did at the office. Matching's suggestions list
-        every feasible counterpart (in the demo: same office, not declined, free, trained and waiting), so each
-        waiting mentee must be offered exactly the free mentors it did not decline, and each free mentor exactly
-        the waiting mentees who did not decline it (this shows the mentees' intake steps arrived too)."""
+    async def pool_known(self, office: str, mentees: set[str]) -> dict[str, list[dict]]:
+        """Matching's suggestions for each waiting mentee of the office, once its pool holds what the simulator
+        did. Suggestions list every feasible counterpart (in the demo: same office, not declined, free, trained
+        and waiting), so each waiting mentee must be offered exactly the free mentors it did not decline, and
+        each free mentor exactly the waiting mentees who did not decline it (the mentees' intake steps arrived)."""
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
         free = self.free_mentors(office)
 
         def not_declined(mentee_id: str, mentor_id: str) -> bool:
             return mentor_id not in self.declined.get(mentee_id, ())
 
-        checks = [(f"mentees/{m}", {f for f in free if not_declined(m, f)}) for m in sorted(mentees)]
+        by_mentee = sorted(mentees)
+        checks = [(f"mentees/{m}", {f for f in free if not_declined(m, f)}) for m in by_mentee]
         checks += [(f"mentors/{f}", {m for m in mentees if not_declined(m, f)}) for f in sorted(free)]
-        await asyncio.gather(*(self.offered(path, expected, deadline) for path, expected in checks))
+        found = await asyncio.gather(*(self.offered(path, expected, deadline) for path, expected in checks))
+        return dict(zip(by_mentee, found, strict=False))
 
-    async def offered(self, path: str, expected: set[str], deadline: float) -> None:
+    async def offered(self, path: str, expected: set[str], deadline: float) -> list[dict]:
         """Poll matching's suggestions at `path` until they are `expected` (all of it, or the most listed)."""
         while True:
             found = await self.call("matching", "GET", f"/suggestions/{path}?limit={SUGGESTIONS}", missing_ok=True)
-            offered = {item["person_id"] for item in found["items"]} if found else None
-            if offered is not None and (offered == expected or (len(offered) == SUGGESTIONS and offered <= expected)):
-                return
+            offered = {item["person_id"] for item in found["items"]} if found is not None else set()
+            if (
+                found
+                and offered is not None
+                and (offered == expected or (len(offered) == SUGGESTIONS and offered <= expected))
+            ):
+                return found["items"]
+            if found is not None and not expected and not offered:
+                return []
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"matching's suggestions for {path} did not catch up within {RETRY_FOR_S:.0f} s")
             await asyncio.sleep(POLL_S)
