@@ -16,7 +16,7 @@ from tests.e2e.conftest import free_port_offset
 
 pytestmark = pytest.mark.e2e
 
-# Three months of formations and three of mentoring: every duo ends, mentors are recruited and continue.
+# A year of formations and two months of mentoring: every duo ends, mentors are recruited and continue.
 SCENARIO = scenario(
     "chaos", 5, {"Antwerpen": [24], "Oost-Vlaanderen": [12], "Vlaams-Brabant": [6], "Brussels": [24]}, months=2
 )
@@ -39,7 +39,7 @@ def test_a_programme_killed_under_its_feet_gives_the_clean_runs_figures_line_for
             "--chaos-seed",
             "4",
             "--chaos-every",
-            "4-7",
+            "6-9",
             "--port-offset",
             str(free_port_offset()),
         ],
