@@ -24,8 +24,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from shared.endpoints import read_endpoints
 from devtool.processes import owned_processes
+from shared.endpoints import read_endpoints
 
 TOPIC = "duo.intake.events"
 CHANGES = 3  # availability changes after each registration: streams of four events
