@@ -233,7 +233,7 @@ async def test_the_relay_makes_its_producers_with_its_security(monkeypatch):
     async def init_connection(_con):
         pass
 
-    def producer(bootstrap, security=None):
+    def producer(bootstrap, security=None, **_options):
         made.append((bootstrap, security))
         raise Stop
 
