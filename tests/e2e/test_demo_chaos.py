@@ -17,8 +17,7 @@ from tests.e2e.conftest import free_port_offset
 pytestmark = pytest.mark.e2e
 
 # A year of formations and two months of mentoring: every duo ends, mentors are recruited and continue.
-SCENARIO = scenario(
-    "chaos", 5, {"Antwerpen": [24], "Oost-Vlaanderen": [12], "Vlaams-Brabant": [6], "Brussels": [24]}, months=2
+SCENARIO = scenario("chaos", 5, {"Antwerpen": [12], "Brussels": [12]}, months=2)
 )
 
 
