@@ -18,7 +18,6 @@ pytestmark = pytest.mark.e2e
 
 # A year of formations and two months of mentoring: every duo ends, mentors are recruited and continue.
 SCENARIO = scenario("chaos", 5, {"Antwerpen": [12], "Brussels": [12]}, months=2)
-)
 
 
 @pytest.mark.timeout(1500)
