@@ -105,5 +105,6 @@ class GroupLagReader:
         admin, offsets, self._admin, self._offsets = self._admin, self._offsets, None, None
         for client in (admin, offsets):
             if client is not None:
-                with contextlib.suppress(Exception):
-                    await client.close() if isinstance(client, AIOKafkaAdminClient) else await client.stop()
+                with contextlib.suppress(Exception):  # a broker gone or slow never holds a shutdown up
+                    closing = client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop()
+                    await asyncio.wait_for(closing, self._timeout_s)
