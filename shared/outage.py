@@ -20,7 +20,8 @@ from shared.commanding.http import error_body
 RETRY_AFTER_S = 2  # a killed PostgreSQL is back within seconds under `duo run`'s supervisor
 # The errors of a database that cannot be reached, or dropped the connection mid-request.
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (
-    OSError,  # connection refused or reset (ConnectionError), and a connect that timed out
+    ConnectionError,  # refused while the server restarts, or reset when it died
+    TimeoutError,  # a connect that did not complete
     asyncpg.PostgresConnectionError,  # the server closed the connection mid-request
     asyncpg.CannotConnectNowError,  # starting up or shutting down
     asyncpg.AdminShutdownError,
