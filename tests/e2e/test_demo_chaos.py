@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 SCENARIO = scenario("chaos", 5, {"Antwerpen": [12], "Brussels": [12]}, months=2)
 
 
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_a_programme_killed_under_its_feet_gives_the_clean_runs_figures_line_for_line(tmp_path: Path):
     small = tmp_path / "small.toml"
     small.write_text(SCENARIO)
@@ -44,7 +44,7 @@ def test_a_programme_killed_under_its_feet_gives_the_clean_runs_figures_line_for
         env=environment(tmp_path / "unused", DUO_DEMO_HOME=str(tmp_path / "demo")),
         capture_output=True,
         text=True,
-        timeout=1400,
+        timeout=2300,
     )
     output = run.stdout + run.stderr[-3000:]
     assert "no clean run of this seed recorded yet" in run.stderr  # the clean run came first, and was recorded
