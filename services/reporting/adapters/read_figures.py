@@ -244,9 +244,9 @@ async def _mentor_retention(
         f"""
         WITH b AS MATERIALIZED ({every}),
           firsts AS (SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY mentor_id ORDER BY formed_on, duo_id)
-            AS n FROM b) x WHERE n = 1)
-        SELECT count(*) AS first_ended, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM b o WHERE o.mentor_id = f.mentor_id
-          AND o.duo_id <> f.duo_id AND o.formed_on >= f.formed_on)) AS retained
+            AS n, count(*) OVER (PARTITION BY mentor_id) AS duos FROM b) x WHERE n = 1)
+        -- Every other duo of a mentor formed on or after their first (the first is the earliest): retained.
+        SELECT count(*) AS first_ended, count(*) FILTER (WHERE f.duos > 1) AS retained
         FROM firsts f WHERE f.ended_on <= {d} AND {slice_filter(q, "f", where, "formed_on")}
         """,
         *q.values,
