@@ -337,6 +337,9 @@ async def test_the_federation_cannot_subtract_a_small_cell_on_any_route(infra, r
     assert stats["applications"] == shown[("total", "applications")]
     published = {cell: (0 if value is None else value) for cell, value in shown.items()}
     assert recoverable(published, published_sums(["BE", "FR", "NL"]), shown) == set()
+    for slice_ in ({"year": 2026}, {"province": "Antwerpen"}):  # a slice minus the whole would give a cell back
+        refused = await client.get("/figures", params=slice_, headers=federation)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == next(iter(slice_)), refused.text
     plan = (await client.get("/plan", headers=federation)).json()
     formed = {(r["area"], r["year"]): r["formed"] for r in plan["rows"]}
     assert formed and all(v is None or v == 0 or v >= 5 for v in formed.values()), formed

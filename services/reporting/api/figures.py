@@ -87,6 +87,16 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
         return await read_mentee_counts(con, identity.branch)
 
 
+def _whole_branches_only(**slices: object) -> None:
+    """The federation reads whole branches: a slice's protected table subtracted from the whole's would give back a
+    small cell that each table hides (docs/security.md)."""
+    for name, value in slices.items():
+        if value is not None:
+            raise InvalidField(
+                name, "whole_branches_for_the_federation", "the federation's roll-up is of whole branches"
+            )
+
+
 async def _every_branch(
     con: Any, province: str | None, year: int | None, day: date, cutoff: datetime, sustainable_work: str
 ) -> dict[str, Figures]:
@@ -121,7 +131,8 @@ async def get_figures(
     sustainable_work = _definition(sustainable_work)
     async with request.app.state.runtime.pool.acquire() as con:
         if identity.branch is None:
-            by_branch = await _every_branch(con, province, year, day, cutoff, sustainable_work)
+            _whole_branches_only(province=province, year=year)
+            by_branch = await _every_branch(con, None, None, day, cutoff, sustainable_work)
             answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch).model_dump()}
         else:
             where = _slice(identity, office, province, year)
