@@ -12,6 +12,7 @@ import os
 import secrets
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -22,13 +23,16 @@ import pytest_asyncio
 
 from devtool.database_roles import ServiceLogin, ensure_service_roles
 from devtool.embedded_postgres_server import SERVICES, ensure_role_passwords
+from services.intake.adapters.sealing import seal_rows_in_clear
 from services.intake.migrations import MIGRATIONS as INTAKE_MIGRATIONS
 from shared.config import load_service_settings
 from shared.eventstore.postgres import create_pool
 from shared.migrations import applied_versions
 from shared.runtime import migrate_as_owner
+from shared.shredding import MasterKey, MasterKeyRing
 from tests.conftest import unique
 from tests.infrastructure import StackEndpoints
+from tests.integration.test_sealing_rows_in_clear import table_files_hold
 
 pytestmark = pytest.mark.integration
 
@@ -308,4 +312,31 @@ async def test_an_operators_migration_run_with_both_urls_grants_the_runtime_role
         await admin.execute(f'DROP DATABASE IF EXISTS "{login.database}" WITH (FORCE)')
         await admin.execute(f'DROP ROLE IF EXISTS "{login.runtime_role}"')
     finally:
+        await admin.close()
+
+
+async def test_rows_in_clear_sealed_by_the_runtime_role_leave_the_files_through_the_owner(intake_roles, services):
+    """PostgreSQL answers a non-owner's VACUUM FULL with a warning, not an error: the runtime role's sealing must
+    rewrite the table as its owner, or the clear copies would stay in the files while the docs say they are gone."""
+    master = MasterKeyRing(MasterKey.generate())
+    email = f"legacy-{uuid.uuid4().hex[:8]}@example.org"
+    owner = await asyncpg.connect(intake_roles.owner_url)
+    try:
+        await owner.execute(
+            "INSERT INTO personal_data (person_id, kind, tenant, email_normalized, data) VALUES ($1, 'mentee', 'BE', "
+            "$2, $3)",
+            uuid.uuid4(),
+            email,
+            json.dumps({"first_name": "Amina", "last_name": "Legacy", "email": email}),
+        )
+    finally:
+        await owner.close()
+    admin = await asyncpg.connect(services.infra.database_url(urlsplit(intake_roles.owner_url).path.lstrip("/")))
+    runtime = await create_pool(intake_roles.runtime_url, min_size=1, max_size=1)
+    try:
+        assert await table_files_hold(admin, email)
+        assert await seal_rows_in_clear(runtime, master.current, intake_roles.owner_url) == 1
+        assert not await table_files_hold(admin, email)
+    finally:
+        await runtime.close()
         await admin.close()

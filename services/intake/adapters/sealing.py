@@ -26,8 +26,9 @@ BATCH = 500
 log = structlog.get_logger("intake.sealing")
 
 
-async def seal_rows_in_clear(pool: asyncpg.Pool, master: MasterKey) -> int:
-    """Seal every row still in clear, a batch per transaction; then rewrite the table. How many were sealed."""
+async def seal_rows_in_clear(pool: asyncpg.Pool, master: MasterKey, owner_url: str | None = None) -> int:
+    """Seal every row still in clear, a batch per transaction; then rewrite the table (as its owner: `owner_url`
+    when the pool's role is not). How many were sealed."""
     sealed, after = 0, uuid.UUID(int=0)
     async with pool.acquire() as con:
         while ids := await con.fetch(
@@ -46,19 +47,37 @@ async def seal_rows_in_clear(pool: asyncpg.Pool, master: MasterKey) -> int:
                     # personal value).
                     log.error("personal_data_left_in_clear_duplicate_email", person_id=str(after))
         if sealed:
-            await _rewrite_table(con)
+            await _rewrite_table(con, owner_url)
     if sealed:
         log.info("personal_data_sealed", rows=sealed)
     return sealed
 
 
-async def _rewrite_table(con: asyncpg.Connection) -> None:
+async def _rewrite_table(con: asyncpg.Connection, owner_url: str | None) -> None:
     # Plain VACUUM only marks the clear copies' space free (their bytes stay in the pages until overwritten);
-    # VACUUM FULL writes the live rows, sealed, to new files and drops the old ones, indexes included.
-    try:
+    # VACUUM FULL writes the live rows, sealed, to new files and drops the old ones, indexes included. Only the
+    # table's owner may, and PostgreSQL answers anyone else with a mere warning ("skipping it"), not an error:
+    # so the owner is asked for first, never inferred from a VACUUM that seemed to succeed.
+    if await _owns_personal_data(con):
         await con.execute("VACUUM FULL personal_data")
-    except asyncpg.InsufficientPrivilegeError:
+        return
+    if owner_url is None:
         log.error("personal_data_not_rewritten", hint="run VACUUM FULL personal_data as the table's owner")
+        return
+    owner = await asyncpg.connect(owner_url)
+    try:
+        await owner.execute("VACUUM FULL personal_data")
+    finally:
+        await owner.close()
+
+
+async def _owns_personal_data(con: asyncpg.Connection) -> bool:
+    return bool(
+        await con.fetchval(
+            "SELECT pg_has_role(current_user, relowner, 'USAGE') OR (SELECT rolsuper FROM pg_roles "
+            "WHERE rolname = current_user) FROM pg_class WHERE oid = 'personal_data'::regclass"
+        )
+    )
 
 
 async def wrap_again(con: asyncpg.Connection, keys: MasterKeyRing, person_id: uuid.UUID) -> bool:
@@ -116,5 +135,5 @@ async def _count_left(pool: asyncpg.Pool, keys: MasterKeyRing) -> int:
 
 async def at_start(runtime: Any, keys: MasterKeyRing) -> None:
     """The background job of intake's start: seal what an older version wrote in clear, then finish a rotation."""
-    await seal_rows_in_clear(runtime.pool, keys.current)
+    await seal_rows_in_clear(runtime.pool, keys.current, runtime.settings.owner_database_url)
     await wrap_again_by_the_current_key(runtime.pool, keys)

@@ -20,7 +20,8 @@ def seal_rows_in_clear() -> int:
         keys = intake_master_keys()
         pool = await create_pool(os.environ["INTAKE_DATABASE_URL"], min_size=1, max_size=1)
         try:
-            return await seal(pool, keys.current), await wrap_again_by_the_current_key(pool, keys)
+            owner = os.environ.get("INTAKE_OWNER_DATABASE_URL")
+            return await seal(pool, keys.current, owner), await wrap_again_by_the_current_key(pool, keys)
         finally:
             await pool.close()
 

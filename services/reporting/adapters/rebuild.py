@@ -92,17 +92,22 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         live_figures = await _all_figures(con, LEDGER, today)
         equal = rebuilt_figures == live_figures
         say(f"replayed {replayed} events; rebuilt figures {'equal' if equal else 'DIFFER FROM'} the live ones")
-        await _switch(con)
-        if runtime_role and runtime_role != await con.fetchval("SELECT current_user"):
-            await grant_runtime_privileges(con, runtime_role)
+        if not read_equal:
+            # Read models that disagree with their oracle never go live: the live ones stay as they are.
+            await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE; DROP TABLE {REBUILD}")
+            say("not switched over: the live ledger and read models are unchanged")
+            return False
+        grantee = runtime_role if runtime_role != await con.fetchval("SELECT current_user") else None
+        await _switch(con, grantee)
         say(f"switched over: the rebuilt ledger and read models are live (the previous ledger is kept as {PREVIOUS})")
         return equal and read_equal
     finally:
         await con.close()
 
 
-async def _switch(con: asyncpg.Connection) -> None:
-    """One switch: no reader sees half of it; what the live consumer applied meanwhile comes along, with its rows."""
+async def _switch(con: asyncpg.Connection, runtime_role: str | None) -> None:
+    """One switch: no reader sees half of it; what the live consumer applied meanwhile comes along, with its rows;
+    the runtime role gets its privileges on the new tables in the same transaction, so it never meets them bare."""
     async with con.transaction():
         # The ledger first, as the live consumer locks it (then its read models): the consumer waits, never deadlocks.
         await con.execute(f"LOCK TABLE {LEDGER} IN ACCESS EXCLUSIVE MODE")
@@ -121,6 +126,8 @@ async def _switch(con: asyncpg.Connection) -> None:
             await con.execute(f"DROP TABLE public.{table}")
             await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{table} SET SCHEMA public")
         await con.execute(f"DROP SCHEMA {REBUILT_MODELS}")
+        if runtime_role:
+            await grant_runtime_privileges(con, runtime_role)
 
 
 async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[str]:
