@@ -53,6 +53,9 @@ class ServiceRuntime:
     # Idempotent DDL run after the migrations, for tables not under them (tests pass their own).
     read_model_ddl: str | None = None
     subscriptions: Sequence[Subscription] = ()
+    # One-off steps after the migrations and before anything is consumed or served (such as filling new read
+    # models from an older ledger): awaited, so a reader never sees half of one and a failure stops the start.
+    before_serving: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
     # Periodic jobs of the service (such as expiring overdue proposals), run until `stop`.
     background: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
     # When its events are recorded (the service's clock: a demo's simulated calendar in a demo).
@@ -82,6 +85,8 @@ class ServiceRuntime:
             await migrate_as_owner(s.owner_database_url, self.pool, self.read_model_ddl, self.migrations)
         else:
             await apply_schema(self.pool, self.read_model_ddl, self.migrations)
+        for step in self.before_serving:
+            await step(self)
         # The relay is told of commits after them, not by a NOTIFY inside each (shared/eventstore/wakeup.py).
         wakeup = OutboxWakeup(s.database_url, OUTBOX_CHANNEL) if self.publishes else None
         if wakeup is not None:

@@ -16,7 +16,8 @@ from shared.topics import declared_topics
 
 
 async def fill_read_models_once(runtime: ServiceRuntime) -> None:
-    """A ledger kept before the read models existed fills them in once, at start (migration 4)."""
+    """A ledger kept before the read models existed fills them in once, at start (migration 4), before reporting
+    consumes or answers anything: figures read from half-filled models would be undercounts."""
     assert runtime.pool is not None
     async with runtime.pool.acquire() as con:
         await fill_once(con)
@@ -31,7 +32,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
             resolved,
             publishes=False,
             migrations=MIGRATIONS,
-            background=[fill_read_models_once],
+            before_serving=[fill_read_models_once],
             subscriptions=[
                 Subscription(build_consumer, {t.name: t.producer for t in declared_topics(resolved.topic_prefix)})
             ],

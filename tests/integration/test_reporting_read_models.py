@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
@@ -35,15 +36,20 @@ from services.reporting.adapters.read_lists import (
     read_trail,
 )
 from services.reporting.adapters.read_models import TABLES, fill_once, fill_read_models
+from services.reporting.app import create_app
 from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import SUSTAINABLE_WORK
 from services.reporting.domain.plan import formed_by_area
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.report import TRAILS, Slice, figures, trail
 from services.reporting.migrations import MIGRATIONS
+from shared.auth.identity import Role
+from shared.config import ServiceSettings
 from shared.eventstore.postgres import init_connection
 from shared.migrations import migrate
 from shared.tenancy import TIMEZONES, Tenant
+from tests.auth import VERIFIER, bearer
+from tests.conftest import unique
 
 pytestmark = pytest.mark.integration
 
@@ -167,3 +173,55 @@ async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url
         assert await read_figures(connection, Slice(Tenant.BE), day, end_of(day), of_branch=Tenant.BE) == oracle
     finally:
         await connection.close()
+
+
+async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_models(database_url, infra) -> None:
+    """The fill is part of the start, not a job beside it: the very first answer counts the older ledger whole."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await init_connection(connection)
+        await migrate(connection, MIGRATIONS, upto={"reporting": 3})
+        envelopes = random_history(11, 8)
+        insert = (
+            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
+            f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
+        )
+        await connection.executemany(insert, [ledger_row(e) for e in envelopes])
+        whole = await connection.fetchval(
+            "SELECT count(*) FROM ledger WHERE event_type = 'DuoFormed' AND tenant = 'BE'"
+        )
+    finally:
+        await connection.close()
+    assert whole > 0
+    settings = ServiceSettings(
+        "reporting", database_url, infra.kafka_bootstrap, topic_prefix=unique("r") + ".", token_verifier=VERIFIER
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+        first = await client.get("/figures", params={"as_of": "2100-01-01"}, headers=bearer("BE", Role.FUNDER))
+        assert first.status_code == 200, first.text
+        assert first.json()["figures"]["duos_formed"] == whole
+
+
+async def test_a_fill_that_fails_stops_reportings_start_instead_of_serving_undercounts(database_url, infra) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        await init_connection(connection)
+        await migrate(connection, MIGRATIONS, upto={"reporting": 3})
+        insert = (
+            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
+            f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
+        )
+        await connection.executemany(insert, [ledger_row(e) for e in random_history(12, 4)])
+        await migrate(connection, MIGRATIONS)
+        await connection.execute(f"DROP TABLE {TABLES[0]}")  # the fill cannot write its rows
+    finally:
+        await connection.close()
+    settings = ServiceSettings(
+        "reporting", database_url, infra.kafka_bootstrap, topic_prefix=unique("r") + ".", token_verifier=VERIFIER
+    )
+    app = create_app(settings)
+    with pytest.raises(asyncpg.UndefinedTableError):
+        async with app.router.lifespan_context(app):
+            pass
