@@ -190,6 +190,16 @@ def test_role_passwords_are_kept_in_0600_files_and_become_the_services_urls(tmp_
     assert load_service_settings("reporting", given).database_url == "postgresql://u@db/reporting"
 
 
+async def drop_login(services: TwoServices, login: ServiceLogin) -> None:
+    """The test's own database and runtime role, gone (the owner role is the session's)."""
+    admin = await asyncpg.connect(services.infra.postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{login.database}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{login.runtime_role}"')
+    finally:
+        await admin.close()
+
+
 @dataclass(frozen=True)
 class RuntimeSplit:
     """Intake's real schema, migrated by its owner role, and its runtime role granted what serving uses."""
@@ -212,12 +222,7 @@ async def intake_roles(services: TwoServices) -> AsyncIterator[RuntimeSplit]:
     finally:
         await runtime.close()
     yield RuntimeSplit(owner_url, runtime_url)
-    admin = await asyncpg.connect(services.infra.postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{login.database}" WITH (FORCE)')
-        await admin.execute(f'DROP ROLE IF EXISTS "{login.runtime_role}"')
-    finally:
-        await admin.close()
+    await drop_login(services, login)
 
 
 # What the probe tried as intake's role (issue 28), each refused to the runtime role: (statement, error).
@@ -307,12 +312,7 @@ async def test_an_operators_migration_run_with_both_urls_grants_the_runtime_role
             await con.execute("DELETE FROM access_log")
     finally:
         await con.close()
-    admin = await asyncpg.connect(services.infra.postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{login.database}" WITH (FORCE)')
-        await admin.execute(f'DROP ROLE IF EXISTS "{login.runtime_role}"')
-    finally:
-        await admin.close()
+    await drop_login(services, login)
 
 
 async def test_rows_in_clear_sealed_by_the_runtime_role_leave_the_files_through_the_owner(intake_roles, services):

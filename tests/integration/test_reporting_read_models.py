@@ -45,6 +45,7 @@ from services.reporting.domain.report import TRAILS, Slice, figures, trail
 from services.reporting.migrations import MIGRATIONS
 from shared.auth.identity import Role
 from shared.config import ServiceSettings
+from shared.events.envelope import EventEnvelope
 from shared.eventstore.postgres import init_connection
 from shared.migrations import migrate
 from shared.tenancy import TIMEZONES, Tenant
@@ -151,17 +152,22 @@ async def test_read_models_equal_the_fold_of_the_ledger_whatever_the_order(
     await assert_read_models_equal_the_fold(con, random.Random(seed + 1), days)
 
 
+async def insert_into_ledger(connection: asyncpg.Connection, envelopes: list[EventEnvelope]) -> None:
+    """Facts straight into the ledger, as a version before the read models kept them."""
+    insert = (
+        f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
+        f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
+    )
+    await connection.executemany(insert, [ledger_row(e) for e in envelopes])
+
+
 async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url: str) -> None:
     connection = await asyncpg.connect(database_url)
     try:
         await init_connection(connection)
         await migrate(connection, MIGRATIONS, upto={"reporting": 3})
         envelopes = random_history(7, 8)
-        insert = (
-            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
-            f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
-        )
-        await connection.executemany(insert, [ledger_row(e) for e in envelopes])
+        await insert_into_ledger(connection, envelopes)
         await migrate(connection, MIGRATIONS)
         day = START + timedelta(days=SPAN_DAYS)
         assert (await read_figures(connection, Slice(Tenant.BE), day, end_of(day))).duos_formed == 0
@@ -182,11 +188,7 @@ async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_m
         await init_connection(connection)
         await migrate(connection, MIGRATIONS, upto={"reporting": 3})
         envelopes = random_history(11, 8)
-        insert = (
-            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
-            f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
-        )
-        await connection.executemany(insert, [ledger_row(e) for e in envelopes])
+        await insert_into_ledger(connection, envelopes)
         whole = await connection.fetchval(
             "SELECT count(*) FROM ledger WHERE event_type = 'DuoFormed' AND tenant = 'BE'"
         )
@@ -209,11 +211,7 @@ async def test_a_fill_that_fails_stops_reportings_start_instead_of_serving_under
     try:
         await init_connection(connection)
         await migrate(connection, MIGRATIONS, upto={"reporting": 3})
-        insert = (
-            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
-            f"VALUES ({', '.join(f'${n}' for n in range(1, len(LEDGER_COLUMNS) + 1))})"
-        )
-        await connection.executemany(insert, [ledger_row(e) for e in random_history(12, 4)])
+        await insert_into_ledger(connection, random_history(12, 4))
         await migrate(connection, MIGRATIONS)
         await connection.execute(f"DROP TABLE {TABLES[0]}")  # the fill cannot write its rows
     finally:
