@@ -16,8 +16,9 @@ from tests.e2e.conftest import free_port_offset
 
 pytestmark = pytest.mark.e2e
 
-# A year of formations and two months of mentoring: every duo ends, mentors are recruited and continue.
-SCENARIO = scenario("chaos", 5, {"Antwerpen": [12], "Brussels": [12]}, months=2)
+# A year of formations and three months of mentoring: every duo ends, mentors are recruited and continue; long
+# enough on a quiet machine for several kills (a kill every 3-5 s).
+SCENARIO = scenario("chaos", 5, {"Antwerpen": [24], "Brussels": [24]}, months=3)
 
 
 @pytest.mark.timeout(2400)
@@ -37,7 +38,7 @@ def test_a_programme_killed_under_its_feet_gives_the_clean_runs_figures_line_for
             "--chaos-seed",
             "4",
             "--chaos-every",
-            "6-9",
+            "3-5",
             "--port-offset",
             str(free_port_offset()),
         ],
