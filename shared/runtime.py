@@ -78,7 +78,7 @@ class ServiceRuntime:
         """Open everything; the relay and subscribers run in the background until `stop`."""
         s = self.settings
         self.pool = await create_pool(s.database_url, min_size=1, max_size=s.db_pool_size)
-        self._closers.append(self.pool.close)
+        self._closers.append(self._close_pool)
         # Under one lock: replicas starting together take turns (docs/adr/0017: no migration Job). As the owner
         # when there is one, which then grants the runtime role what serving uses (shared/runtime_privileges.py).
         if s.owner_database_url:
@@ -147,17 +147,27 @@ class ServiceRuntime:
             await self.broker_probe.check()  # records the cluster id; an unreachable broker keeps the last one
 
     async def stop(self) -> None:
-        """Close in reverse order of opening; the outbox keeps whatever was not yet published."""
+        """Close in reverse order of opening; the outbox keeps whatever was not yet published.
+
+        Each step is given STOP_WAIT_S: a task or client that does not stop (a consumer stuck in a commit, a pool
+        whose connection a stuck task holds) is logged and left behind, never a shutdown that hangs for ever."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _within(task, task.get_name())
         for close in reversed(self._closers):
-            with contextlib.suppress(Exception):
-                await close()
+            await _within(close(), getattr(close, "__qualname__", "a client"))
         self._tasks.clear()
         self._closers.clear()
+
+    async def _close_pool(self) -> None:
+        """The pool closed gracefully, or, when a connection is not given back in time, terminated."""
+        assert self.pool is not None
+        try:
+            await asyncio.wait_for(self.pool.close(), STOP_WAIT_S)
+        except TimeoutError:
+            log.warning("the database pool did not close in time: terminated")
+            self.pool.terminate()
 
     async def health_checks(self, group_lag: bool = False) -> Checks:
         """What /health looks at: database, broker, outbox and each consumer (shared/health.py); with `group_lag`,
@@ -190,3 +200,19 @@ async def migrate_as_owner(
             await grant_runtime_privileges(con, runtime_role)
     finally:
         await owner.close()
+
+
+STOP_WAIT_S = 10.0  # how long stopping waits for each task and client
+
+
+async def _within(step: Awaitable[Any], what: str) -> None:
+    """Wait for `step` at most STOP_WAIT_S; its errors are the end of it, not of the stop (asyncio.wait, unlike
+    wait_for, does not wait again for a step that ignores its cancellation)."""
+    future = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({future}, timeout=STOP_WAIT_S)
+    if not done:
+        future.cancel()
+        log.warning("did not stop in time: left behind", step=what)
+        return
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        future.result()
