@@ -46,19 +46,20 @@ def _tokens(home: Path) -> dict[str, str]:
 
 
 def _wait_ready(urls: dict[str, str], platform: subprocess.Popen, deadline_s: float = 180) -> None:
+    from devtool.processes import poll_until
+
     deadline = time.monotonic() + deadline_s
     for service, url in urls.items():
-        while True:
+
+        def answers(service: str = service, url: str = url) -> bool:
             if platform.poll() is not None:
                 raise RuntimeError(f"the platform stopped while starting (exit code {platform.returncode})")
             try:
-                if httpx.get(f"{url}/health", timeout=2).json().get("service") == service:
-                    break
+                return bool(httpx.get(f"{url}/health", timeout=2).json().get("service") == service)
             except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{service} did not start within {deadline_s} s")
-            time.sleep(0.3)
+                return False
+
+        poll_until(answers, max(deadline - time.monotonic(), 0), f"{service} starting", interval_s=0.3)
 
 
 async def _settled(urls: dict[str, str], tokens: dict[str, str], result, deadline_s: float = 300) -> dict:

@@ -38,7 +38,7 @@ async def test_a_rotation_wraps_every_data_key_again_and_the_previous_key_can_go
 
             during = PostgresVault(con, MasterKeyRing(current, (previous,)))
             assert await during.read(kept, Tenant.BE) == data
-            assert (await during.find_by_email(Tenant.BE, data["email"].upper()))[0] == kept  # type: ignore[index]
+            assert ((await during.find_by_email(Tenant.BE, data["email"].upper())) or (None,))[0] == kept
             new_person = uuid.uuid4()
             await during.store(new_person, "mentee", Tenant.BE, person())  # new people under the current key
 
@@ -52,7 +52,7 @@ async def test_a_rotation_wraps_every_data_key_again_and_the_previous_key_can_go
             )
             after = PostgresVault(con, MasterKeyRing(current))
             assert await after.read(kept, Tenant.BE) == data
-            assert (await after.find_by_email(Tenant.BE, data["email"]))[0] == kept  # type: ignore[index]
+            assert ((await after.find_by_email(Tenant.BE, data["email"])) or (None,))[0] == kept
             with pytest.raises(WrongMasterKey):
                 await PostgresVault(con, MasterKeyRing(previous)).read(kept, Tenant.BE)
     finally:

@@ -61,7 +61,7 @@ async def test_rows_written_in_clear_are_sealed_at_start_and_leave_the_table_fil
             vault = PostgresVault(con, MASTER)
             before = await vault.read(kept, Tenant.BE)
             assert before["email"] == email  # read in clear until sealed
-            assert (await vault.find_by_email(Tenant.BE, email.upper()))[0] == kept  # type: ignore[index]
+            assert ((await vault.find_by_email(Tenant.BE, email.upper())) or (None,))[0] == kept
             assert await table_files_hold(con, email.lower())
 
             # A change to a row still in clear seals it first.
@@ -77,7 +77,7 @@ async def test_rows_written_in_clear_are_sealed_at_start_and_leave_the_table_fil
             assert all(r["data"] is None and r["email_normalized"] is None and r["sealed"] for r in rows)
             assert await con.fetchval("SELECT count(*) FROM data_keys") == 2
             assert await vault.read(kept, Tenant.BE) == before
-            assert (await vault.find_by_email(Tenant.BE, email.upper()))[0] == kept  # type: ignore[index]
+            assert ((await vault.find_by_email(Tenant.BE, email.upper())) or (None,))[0] == kept
             async with con.transaction():
                 with pytest.raises(DuplicatePerson):
                     await vault.store(uuid.uuid4(), "mentee", Tenant.BE, written_before(email.lower()))

@@ -10,6 +10,7 @@ from tests.cli import wait_until
 
 
 def sleeper() -> subprocess.Popen:
+    """A process for the chaos to kill: it only has to be alive (killed long before its 120 s are up)."""
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
 
 

@@ -89,6 +89,7 @@ def test_the_keys_being_rotated_out_come_from_the_previous_variable_and_unwrap_t
     assert ring.current == current and ring.previous == (old,)
     assert ring.by_id(old.key_id) == old and ring.by_id(MasterKey.generate().key_id) is None
     _, wrapped = old.new_data_key(SUBJECT)
-    assert ring.by_id(old.key_id).unwrap(wrapped, SUBJECT) == old.unwrap(wrapped, SUBJECT)  # type: ignore[union-attr]
+    known = ring.by_id(old.key_id)
+    assert known is not None and known.unwrap(wrapped, SUBJECT) == old.unwrap(wrapped, SUBJECT)
     with pytest.raises(MasterKeyConfigurationError, match="VAULT_KEY_PREVIOUS"):
         configured_key_ring({**environ, "VAULT_KEY_PREVIOUS": "c2hvcnQ="}, "VAULT_KEY", "x")

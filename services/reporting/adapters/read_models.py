@@ -39,6 +39,7 @@ from shared.events.catalog import (
     PersonalDataErased,
     TrainingStarted,
 )
+from shared.events.event import DomainEvent
 from shared.tenancy import TIMEZONES
 
 _ZONE = "CASE l.tenant " + " ".join(f"WHEN '{t.value}' THEN '{z.key}'" for t, z in TIMEZONES.items()) + " END"
@@ -57,8 +58,8 @@ def _date(field: str) -> str:
     return f"(l.data->>'{field}')::date"
 
 
-def _types(*events: type) -> str:
-    return "l.event_type IN (" + ", ".join(f"'{e.event_type}'" for e in events) + ")"  # type: ignore[attr-defined]
+def _types(*events: type[DomainEvent]) -> str:
+    return "l.event_type IN (" + ", ".join(f"'{e.event_type}'" for e in events) + ")"
 
 
 @dataclass(frozen=True)
