@@ -55,9 +55,11 @@ def servers_of(home: Path) -> list[psutil.Process]:
     return owned_processes(str(home), "postgres") + owned_processes(str(home), "tansu")
 
 
-def wait_until(check, deadline_s: float, what: str) -> None:
-    """Poll a synchronous check with a deadline (the product's own loop), failing the test naming `what`."""
+def wait_until(check, deadline_s: float, what: str, log: Path | None = None) -> None:
+    """Poll a synchronous check with a deadline (the product's own loop), failing the test naming `what` and
+    showing the end of `log` (the process's own output, which a CI run would otherwise lose with its tmp folder)."""
     try:
         poll_until(check, deadline_s, what)
     except TimeoutError as timeout:
-        raise AssertionError(str(timeout)) from None
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-60:]) if log and log.exists() else ""
+        raise AssertionError(f"{timeout}\n{tail}" if tail else str(timeout)) from None

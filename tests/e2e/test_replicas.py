@@ -67,7 +67,8 @@ def test_two_replicas_of_intake_and_of_reporting_survive_losing_one_of_each(tmp_
     processes = {(s, p): serve(home, s, p) for s, pair in ports.items() for p in pair}
     try:
         for (service, port), _ in processes.items():
-            wait_until(lambda s=service, p=port: healthy(f"http://127.0.0.1:{p}", s), 90, f"{service} on {port}")
+            log = home.parent / f"{service}-{port}.log"
+            wait_until(lambda s=service, p=port: healthy(f"http://127.0.0.1:{p}", s), 90, f"{service} on {port}", log)
         coordinator, funder = staff(home, "coordinator"), staff(home, "funder")
         intakes = [f"http://127.0.0.1:{p}" for p in ports["intake"]]
         killed: dict[str, bool] = {}
