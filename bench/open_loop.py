@@ -28,6 +28,7 @@ class LoadOutcome:
 
     sent: int
     seconds: float
+    answered_s: float = 0.0  # from the first send until the last answer: the service's throughput under the load
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     error_lines: list[str] = field(default_factory=list)
@@ -59,7 +60,8 @@ async def open_loop(services: Running, rate: float, seconds: float) -> LoadOutco
             sends.append(asyncio.create_task(register()))
         sent_s = time.perf_counter() - started
         await asyncio.gather(*sends)
-    return LoadOutcome(count, sent_s, statuses, errors, error_lines(services.logs / "intake.log"))
+        answered_s = time.perf_counter() - started
+    return LoadOutcome(count, sent_s, answered_s, statuses, errors, error_lines(services.logs / "intake.log"))
 
 
 def error_lines(log: Path) -> list[str]:
@@ -80,6 +82,7 @@ async def _main(servers: Servers, rate: float, seconds: float) -> None:
     async with running(servers, ("intake",)) as services:
         outcome = await open_loop(services, rate, seconds)
     print(f"sent {outcome.sent} at {outcome.achieved_per_s:.0f}/s: answers {dict(outcome.statuses)}")
+    print(f"all answered after {outcome.answered_s:.1f} s: {outcome.sent / outcome.answered_s:.0f} registrations/s")
     print(f"connection errors: {dict(outcome.errors) or 0}; ERROR log lines: {len(outcome.error_lines)}")
     for line in outcome.error_lines[:5]:
         print("  ", line[:300])

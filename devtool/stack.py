@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import asyncpg
@@ -25,24 +24,26 @@ from devtool.processes import (
     wait_for_port,
 )
 from devtool.tansu_broker import start_tansu, stop_tansu, tansu_running
+from shared.config import PlatformEnvironment
 from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, runtime_role, service_database
+from shared.local_secrets import duo_home
 from shared.topics import declared_topics, ensure_topics
 
 
 def default_home() -> Path:
     """The data folder: $DUO_HOME, or `.duo/` in the working directory."""
-    return Path(os.environ.get("DUO_HOME", ".duo")).resolve()
+    return duo_home()
 
 
 def _choose_endpoints(home: Path) -> InfraEndpoints:
     # Reuse the recorded ports where free, so URLs stay stable across restarts.
     previous = read_endpoints(home)
+    platform = PlatformEnvironment.from_environ()
     chosen = {}
-    for name, variable, before in (
-        ("postgres_port", "DUO_POSTGRES_PORT", previous and previous.postgres_port),
-        ("kafka_port", "DUO_KAFKA_PORT", previous and previous.kafka_port),
+    for name, variable, asked, before in (
+        ("postgres_port", "DUO_POSTGRES_PORT", platform.duo_postgres_port, previous and previous.postgres_port),
+        ("kafka_port", "DUO_KAFKA_PORT", platform.duo_kafka_port, previous and previous.kafka_port),
     ):
-        asked = int(os.environ.get(variable) or 0)
         if asked and port_answers(asked):
             raise RuntimeError(f"{variable}={asked}: something already listens on that port")
         chosen[name] = asked or (before if before and not port_answers(before) else free_port())

@@ -65,6 +65,21 @@ class PlatformEnvironment(BaseSettings):
     duo_token_issuer: str | None = None
     # The other services' base URLs, for the health panel of reporting's dashboard: "intake=http://intake,...".
     duo_service_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # Secrets (Kubernetes Secrets, the compose file's environment); unset: each is made under DUO_HOME on first use
+    # (shared/local_secrets.py). The token Prometheus sends for /metrics; the key of each hash chain (ADR 0018);
+    # intake's master key wrapping every person's data key and, during a rotation, the previous ones (ADR 0020).
+    duo_metrics_token: str | None = None
+    duo_chain_key: str | None = None
+    intake_vault_master_key: str | None = None
+    intake_vault_master_key_previous: str = ""
+    # Event signing (ADR 0019): the embedded key folder (default DUO_HOME/event-keys), or in Kubernetes the mounted
+    # keyring every consumer verifies with and the producing service's own private key.
+    duo_event_keys_dir: Path | None = None
+    duo_event_keyring_file: Path | None = None
+    duo_event_signing_key_file: Path | None = None
+    # The embedded stack's ports (`duo infra up`); 0 or unset: free ports, kept across restarts.
+    duo_postgres_port: int = Field(default=0, ge=0, le=65535)
+    duo_kafka_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
@@ -84,6 +99,20 @@ class PlatformEnvironment(BaseSettings):
                 raise ValueError(f"{entry!r} is not name=http(s)://host[:port]")
             urls[name.strip()] = url.strip().rstrip("/")
         return urls
+
+    @field_validator(
+        "duo_metrics_token",
+        "duo_chain_key",
+        "intake_vault_master_key",
+        "duo_event_keys_dir",
+        "duo_event_keyring_file",
+        "duo_event_signing_key_file",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """A variable set to nothing (`DUO_CHAIN_KEY=` in an env file) means the default, not an empty secret."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
         "intake_database_url",

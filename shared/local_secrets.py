@@ -13,6 +13,8 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from shared.config import PlatformEnvironment
+
 
 def ensure_secret_file(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
     """The text of the secret at `path`, written by `make` (mode 0600) if there is none yet."""
@@ -27,6 +29,6 @@ def ensure_secret_file(path: Path, make: Callable[[], str] = lambda: secrets.tok
     return path.read_text()
 
 
-def duo_home(environ: Mapping[str, str]) -> Path:
+def duo_home(environ: Mapping[str, str] | None = None) -> Path:
     """The embedded stack's data folder (DUO_HOME, or .duo under the working directory)."""
-    return Path(environ.get("DUO_HOME") or ".duo").resolve()
+    return PlatformEnvironment.from_environ(environ).duo_home.resolve()

@@ -14,15 +14,17 @@ from collections.abc import Mapping
 from fastapi import Request
 
 from shared.auth.http import Unauthenticated
+from shared.config import PlatformEnvironment
 from shared.local_secrets import duo_home, ensure_secret_file
 
 SCRAPE_TOKEN_ENV = "DUO_METRICS_TOKEN"
 SCRAPE_TOKEN_FILE = "metrics-scrape.token"
 
 
-def configured_scrape_token(environ: Mapping[str, str]) -> str:
+def configured_scrape_token(environ: Mapping[str, str] | None = None) -> str:
     """DUO_METRICS_TOKEN, or the embedded stack's token under DUO_HOME (made on first use)."""
-    return environ.get(SCRAPE_TOKEN_ENV) or ensure_secret_file(duo_home(environ) / SCRAPE_TOKEN_FILE)
+    given = PlatformEnvironment.from_environ(environ).duo_metrics_token
+    return given or ensure_secret_file(duo_home(environ) / SCRAPE_TOKEN_FILE)
 
 
 def check_scrape_token(request: Request, expected: str) -> None:

@@ -18,7 +18,6 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from shared.local_secrets import duo_home, ensure_secret_file
+from shared.local_secrets import ensure_secret_file
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM's standard nonce; random per seal (2^32 seals per key stay far inside its bound)
@@ -155,20 +154,12 @@ def ensure_master_key(path: Path) -> MasterKey:
     return MasterKey.decode(ensure_secret_file(path, lambda: MasterKey.generate().encoded() + "\n"), str(path))
 
 
-def configured_key_ring(environ: Mapping[str, str], variable: str, file_name: str) -> MasterKeyRing:
-    """The current master key (`configured_master_key`) and the previous ones being rotated out, in
-    `<variable>_PREVIOUS` (comma-separated)."""
+def configured_key_ring(current: str | None, previous: str, variable: str, key_file: Path) -> MasterKeyRing:
+    """The current master key (`current`, the text of environment variable `variable`, or else the one kept in
+    `key_file`, made there on first use: the embedded stack) and the previous ones being rotated out (`previous`,
+    comma-separated, from `<variable>_PREVIOUS`)."""
     previous_variable = f"{variable}_PREVIOUS"
-    previous = [text for text in environ.get(previous_variable, "").split(",") if text.strip()]
     return MasterKeyRing(
-        configured_master_key(environ, variable, file_name),
-        tuple(MasterKey.decode(text, previous_variable) for text in previous),
+        MasterKey.decode(current, variable) if current else ensure_master_key(key_file),
+        tuple(MasterKey.decode(text, previous_variable) for text in previous.split(",") if text.strip()),
     )
-
-
-def configured_master_key(environ: Mapping[str, str], variable: str, file_name: str) -> MasterKey:
-    """The master key of environment variable `variable` (production: from a Secret), or else the one of the data
-    folder (DUO_HOME, default .duo) in `file_name`, made there on first use (the embedded stack)."""
-    if text := environ.get(variable):
-        return MasterKey.decode(text, variable)
-    return ensure_master_key(duo_home(environ) / file_name)

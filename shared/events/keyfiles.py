@@ -28,6 +28,7 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from shared.config import PlatformEnvironment
 from shared.events.signing import Keyring, PublishedKey, SigningKey, key_id_of
 
 log = structlog.get_logger("event-keys")
@@ -38,10 +39,8 @@ LOOK_AGAIN_S = 1.0  # how often a keyring file is looked at for a change (a revo
 
 def keys_folder(environ: Mapping[str, str] | None = None) -> Path:
     """The embedded stack's key folder: DUO_EVENT_KEYS_DIR, or DUO_HOME/event-keys."""
-    env = os.environ if environ is None else environ
-    if folder := env.get("DUO_EVENT_KEYS_DIR"):
-        return Path(folder).resolve()
-    return (Path(env.get("DUO_HOME") or ".duo") / "event-keys").resolve()
+    platform = PlatformEnvironment.from_environ(environ)
+    return (platform.duo_event_keys_dir or platform.duo_home / "event-keys").resolve()
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -101,10 +100,9 @@ class KeyringFile:
 
 def event_keyring(environ: Mapping[str, str] | None = None) -> KeyringFile:
     """The keyring every consumer verifies with: DUO_EVENT_KEYRING_FILE, or the embedded key folder's."""
-    env = os.environ if environ is None else environ
-    if path := env.get("DUO_EVENT_KEYRING_FILE"):
-        return KeyringFile(Path(path))
-    return KeyringFile(keys_folder(env) / KEYRING_FILE)
+    if path := PlatformEnvironment.from_environ(environ).duo_event_keyring_file:
+        return KeyringFile(path)
+    return KeyringFile(keys_folder(environ) / KEYRING_FILE)
 
 
 class SigningKeyFile:
@@ -143,10 +141,9 @@ class EmbeddedSigner:
 
 def event_signer(service: str, environ: Mapping[str, str] | None = None) -> SigningKeyFile | EmbeddedSigner:
     """How a service's relay signs: DUO_EVENT_SIGNING_KEY_FILE, or the embedded key folder (a key made on first use)."""
-    env = os.environ if environ is None else environ
-    if path := env.get("DUO_EVENT_SIGNING_KEY_FILE"):
-        return SigningKeyFile(Path(path), service)
-    return EmbeddedSigner(keys_folder(env), service)
+    if path := PlatformEnvironment.from_environ(environ).duo_event_signing_key_file:
+        return SigningKeyFile(path, service)
+    return EmbeddedSigner(keys_folder(environ), service)
 
 
 def _newest_key(keyring: Keyring, producer: str) -> PublishedKey | None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from shared.config import PlatformEnvironment
 from shared.local_secrets import duo_home, ensure_secret_file
 
 CHAIN_KEY_ENV = "DUO_CHAIN_KEY"
 
 
-def configured_chain_key(service: str, environ: Mapping[str, str]) -> bytes:
+def configured_chain_key(service: str, environ: Mapping[str, str] | None = None) -> bytes:
     """DUO_CHAIN_KEY, or the embedded stack's key of `service` under DUO_HOME (made on first use)."""
-    key = environ.get(CHAIN_KEY_ENV) or ensure_secret_file(duo_home(environ) / "chain-keys" / f"{service}.key")
+    platform = PlatformEnvironment.from_environ(environ)
+    key = platform.duo_chain_key or ensure_secret_file(duo_home(environ) / "chain-keys" / f"{service}.key")
     return key.encode()

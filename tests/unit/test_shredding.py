@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 
+from services.intake.adapters.master_key import MASTER_KEY_FILE, intake_master_keys
 from shared.shredding import (
     DoesNotOpen,
     MasterKey,
     MasterKeyConfigurationError,
     configured_key_ring,
-    configured_master_key,
     ensure_master_key,
 )
 
@@ -66,30 +66,30 @@ def test_the_data_folder_key_is_made_once_and_kept_private(tmp_path):
     assert ensure_master_key(tmp_path / "vault.key") == first
     assert (tmp_path / "vault.key").stat().st_mode & 0o777 == 0o600
     assert [path.name for path in tmp_path.iterdir()] == ["vault.key"]  # no candidate file left behind
-    assert configured_master_key({"DUO_HOME": str(tmp_path)}, "VAULT_KEY", "vault.key") == first
+    assert intake_master_keys({"DUO_HOME": str(tmp_path)}).current == ensure_master_key(tmp_path / MASTER_KEY_FILE)
 
 
 def test_a_key_from_the_environment_wins_and_a_malformed_one_is_refused_by_name(tmp_path):
     given = MasterKey.generate()
-    environ = {"DUO_HOME": str(tmp_path), "VAULT_KEY": given.encoded()}
-    assert configured_master_key(environ, "VAULT_KEY", "vault.key") == given
-    assert not (tmp_path / "vault.key").exists()
+    environ = {"DUO_HOME": str(tmp_path), "INTAKE_VAULT_MASTER_KEY": given.encoded()}
+    assert intake_master_keys(environ).current == given
+    assert not (tmp_path / MASTER_KEY_FILE).exists()
     openssl = base64.b64encode(given.secret).decode()  # `openssl rand -base64 32`: standard alphabet, padded
-    assert configured_master_key({"VAULT_KEY": openssl + "\n"}, "VAULT_KEY", "x") == given
+    assert configured_key_ring(openssl + "\n", "", "VAULT_KEY", tmp_path / "x").current == given
     with pytest.raises(MasterKeyConfigurationError, match="VAULT_KEY: a master key is 32 bytes, not 16"):
-        configured_master_key({"VAULT_KEY": MasterKey.generate().encoded()[:22] + "=="}, "VAULT_KEY", "x")
-    with pytest.raises(MasterKeyConfigurationError, match="VAULT_KEY: not base64"):
-        configured_master_key({"VAULT_KEY": "not base64!"}, "VAULT_KEY", "x")
+        configured_key_ring(MasterKey.generate().encoded()[:22] + "==", "", "VAULT_KEY", tmp_path / "x")
+    with pytest.raises(MasterKeyConfigurationError, match="INTAKE_VAULT_MASTER_KEY: not base64"):
+        intake_master_keys({"INTAKE_VAULT_MASTER_KEY": "not base64!"})
 
 
-def test_the_keys_being_rotated_out_come_from_the_previous_variable_and_unwrap_their_own():
+def test_the_keys_being_rotated_out_come_from_the_previous_variable_and_unwrap_their_own(tmp_path):
     current, old = MasterKey.generate(), MasterKey.generate()
-    environ = {"VAULT_KEY": current.encoded(), "VAULT_KEY_PREVIOUS": f" {old.encoded()} ,"}
-    ring = configured_key_ring(environ, "VAULT_KEY", "x")
+    environ = {"INTAKE_VAULT_MASTER_KEY": current.encoded(), "INTAKE_VAULT_MASTER_KEY_PREVIOUS": f" {old.encoded()} ,"}
+    ring = intake_master_keys(environ)
     assert ring.current == current and ring.previous == (old,)
     assert ring.by_id(old.key_id) == old and ring.by_id(MasterKey.generate().key_id) is None
     _, wrapped = old.new_data_key(SUBJECT)
     known = ring.by_id(old.key_id)
     assert known is not None and known.unwrap(wrapped, SUBJECT) == old.unwrap(wrapped, SUBJECT)
-    with pytest.raises(MasterKeyConfigurationError, match="VAULT_KEY_PREVIOUS"):
-        configured_key_ring({**environ, "VAULT_KEY_PREVIOUS": "c2hvcnQ="}, "VAULT_KEY", "x")
+    with pytest.raises(MasterKeyConfigurationError, match="INTAKE_VAULT_MASTER_KEY_PREVIOUS"):
+        intake_master_keys({**environ, "INTAKE_VAULT_MASTER_KEY_PREVIOUS": "c2hvcnQ="})

@@ -76,6 +76,8 @@ def test_settings_come_from_the_environment_through_pydantic_settings_and_a_give
         ("DUO_SERVICE_URLS", "intake=http://intake,matching", "'matching' is not name=http(s)://host[:port]"),
         ("DUO_JWKS_URL", "login.example.internal/certs", "should match pattern"),
         ("MATCHING_DATABASE_URL", "mysql://duo:s3cret@db/duo", "must be a postgresql:// URL"),
+        ("DUO_POSTGRES_PORT", "fifty", "valid integer"),
+        ("DUO_KAFKA_PORT", "70000", "less than or equal to 65535"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable_never_quoting_it(variable: str, value: str, why: str) -> None:
@@ -123,3 +125,23 @@ def test_every_setting_is_in_the_readmes_table() -> None:
     assert {name.upper() for name in PlatformEnvironment.model_fields} <= documented, sorted(
         {name.upper() for name in PlatformEnvironment.model_fields} - documented
     )
+
+
+def test_the_secrets_and_key_files_are_settings_too_and_an_empty_one_means_the_embedded_default(tmp_path) -> None:
+    from services.intake.adapters.master_key import intake_master_keys
+    from shared.events.keyfiles import event_keyring, keys_folder
+    from shared.eventstore.chain_key import configured_chain_key
+    from shared.scrape_token import configured_scrape_token
+
+    home = {"DUO_HOME": str(tmp_path)}
+    assert configured_chain_key("intake", {**home, "DUO_CHAIN_KEY": "from-a-secret"}) == b"from-a-secret"
+    made = configured_chain_key("intake", {**home, "DUO_CHAIN_KEY": ""})  # `DUO_CHAIN_KEY=` in an env file
+    assert made == (tmp_path / "chain-keys" / "intake.key").read_bytes() and len(made) >= 32
+    scrape_token = configured_scrape_token({**home, "DUO_METRICS_TOKEN": " "})
+    assert scrape_token == (tmp_path / "metrics-scrape.token").read_text()
+    assert keys_folder(home) == tmp_path / "event-keys"
+    assert keys_folder({**home, "DUO_EVENT_KEYS_DIR": str(tmp_path / "k")}) == tmp_path / "k"
+    assert event_keyring({"DUO_EVENT_KEYRING_FILE": str(tmp_path / "ring.json")}).path == tmp_path / "ring.json"
+    assert intake_master_keys({**home, "INTAKE_VAULT_MASTER_KEY": ""}).current.key_id  # made under DUO_HOME
+    with pytest.raises(ConfigurationError, match="DUO_MAX_ATTEMPTS"):
+        configured_chain_key("intake", {**home, "DUO_MAX_ATTEMPTS": "abc"})  # one bad setting stops every reader
