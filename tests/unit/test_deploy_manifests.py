@@ -270,8 +270,17 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
         }
         chain = {f"duo-{name}-chain"} if name != "reporting" else set()  # the publishers' chain keys
         vault = {"duo-intake-vault"} if name == "intake" else set()  # the master key of its vault (ADR 0020)
-        own = {f"duo-{name}-database", f"duo-{name}-database-owner", f"duo-{name}-kafka", "duo-metrics-scrape"}
-        assert secrets == own | chain | vault, name
+        own = {f"duo-{name}-database", f"duo-{name}-kafka", "duo-metrics-scrape"}
+        assert secrets == own | chain | vault, name  # never the owner's URL: serving cannot change the schema
+        # The migrations run as the owner in an init container of their own (docs/adr/0021).
+        (migrate,) = spec["initContainers"]
+        assert migrate["command"] == ["python", "-m", f"services.{name}.migrations"]
+        given = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in migrate["env"]}
+        upper = name.upper()
+        assert given[f"{upper}_OWNER_DATABASE_URL"] == f"duo-{name}-database-owner"
+        assert given[f"{upper}_DATABASE_URL"] == f"duo-{name}-database"  # whom the owner grants the privileges
+        assert set(given.values()) == {f"duo-{name}-database", f"duo-{name}-database-owner"} | vault
+        assert migrate["securityContext"] == context and {"cpu", "memory"} <= set(migrate["resources"]["limits"])
         scrape_token = next(e for e in container["env"] if e["name"] == "DUO_METRICS_TOKEN")
         assert scrape_token["valueFrom"]["secretKeyRef"] == {"name": "duo-metrics-scrape", "key": "token"}
         assert not any("secretRef" in source for source in container.get("envFrom", []))
@@ -295,7 +304,8 @@ def _wave(document: Manifest) -> int:
 
 
 def test_every_release_applies_as_is_under_gitops(rendered: tuple[str, list[Manifest]]) -> None:
-    """docs/adr/0017: no migration Job (the services migrate at start, under a lock); the one Job, the topic setup,
+    """docs/adr/0017: no migration Job (each pod migrates before it serves, under a lock: an init container as the
+    database's owner, ADR 0021); the one Job, the topic setup,
     is replaced on every sync by Argo CD (a Sync hook deleted before it is created) and Flux (force), after what
     it reads and the network policies that let it out."""
     overlay, documents = rendered
@@ -328,9 +338,11 @@ def test_every_release_applies_as_is_under_gitops(rendered: tuple[str, list[Mani
         if _pod_selected(p["spec"]["podSelector"].get("matchLabels", {}), pod["metadata"]["labels"])
     ]
     assert all(_wave(n) < _wave(job) for n in needs), [n["metadata"]["name"] for n in needs if _wave(n) >= _wave(job)]
-    for name in SERVICES:  # each service migrates its own database at start (shared/runtime.py, apply_schema)
-        (container,) = _by_kind(documents, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+    for name in SERVICES:  # each pod migrates its own database before it serves (every release, no Job to delete)
+        pod = _by_kind(documents, "Deployment")[name]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
         assert container["args"][:2] == ["serve", name]
+        assert [c["command"][-1] for c in pod["initContainers"]] == [f"services.{name}.migrations"]
 
 
 def _api_paths(service: str) -> list[str]:
@@ -445,7 +457,7 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
     for document in documents:
         if document["kind"] in ("Deployment", "Job"):
             pod = document["spec"]["template"]["spec"]
-            for container in pod["containers"]:
+            for container in pod["containers"] + pod.get("initContainers", []):
                 for env in container.get("env", []):
                     if ref := env.get("valueFrom", {}).get("secretKeyRef"):
                         wanted.add((ref["name"], ref["key"]))
