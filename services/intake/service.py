@@ -8,7 +8,7 @@ handlers reach storage only through the ports below, so unit tests run them in m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
@@ -25,6 +25,7 @@ from services.intake.domain.commands import (
     RecordTrainingModule,
     RegisterMentee,
     RegisterMentor,
+    Registration,
     RejoinMentee,
     RejoinMentor,
     WithdrawMentee,
@@ -36,13 +37,14 @@ from services.intake.domain.mentor import MENTOR, MentorApplicationDecision, Men
 from services.intake.domain.rules import BranchRules, RuleBook, require_office_of_branch
 from shared.commanding.aggregate import Aggregate
 from shared.commanding.caller import Caller
-from shared.commanding.errors import FieldProblem
-from shared.commanding.handlers import Handlers
+from shared.commanding.handlers import Command, Handlers
 from shared.commanding.unit import Unit, append, load_existing, record
+from shared.events.envelope import DomainEvent
 from shared.eventstore.base import NO_STREAM, Tx
 from shared.tenancy import Tenant
 
 S = TypeVar("S", MenteeState, MentorState)
+A = TypeVar("A")
 
 
 class PersonalDataVault(Protocol):
@@ -77,9 +79,9 @@ class PersonalDataVault(Protocol):
 class PeopleList(Protocol):
     """The read model behind the lists by office: one row per person, written with each append."""
 
-    async def save_mentee(self, state: MenteeState) -> None: ...
-
-    async def save_mentor(self, state: MentorState) -> None: ...
+    async def save(self, state: MenteeState | MentorState) -> None:
+        """Write the person's row from their folded state."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -94,22 +96,6 @@ class IntakeUnit(Unit[Tx]):
     def rules_for(self, caller: Caller) -> BranchRules:
         """The caller's branch's rules in force on the branch's today: the ones a decision now applies."""
         return self.rules.in_force(caller.tenant, caller.today)
-
-
-@dataclass(frozen=True)
-class ApplicationOutcome:
-    """The registered mentee, or the rules a refused application failed (recorded under its application id)."""
-
-    mentee: MenteeState | None = None
-    refused: tuple[FieldProblem, ...] = ()
-
-
-@dataclass(frozen=True)
-class MentorApplicationOutcome:
-    """The registered mentor, or the rules a refused application failed (recorded under its application id)."""
-
-    mentor: MentorState | None = None
-    refused: tuple[FieldProblem, ...] = ()
 
 
 async def _refuse_known_email(unit: IntakeUnit[Tx], tenant: Tenant, email: str) -> None:
@@ -132,36 +118,30 @@ async def _register(
     person_id: uuid.UUID,
     application_id: uuid.UUID,
     caller: Caller,
-) -> S | tuple[FieldProblem, ...]:
+) -> Registration[S]:
     """The registered person's state, or the rules their application failed (recorded under its id); a known
     e-mail is a duplicate."""
     if decision.problems:
         # Decided before the e-mail is looked up: a refusal must not tell whether the address is known.
         await append(unit, APPLICATION.stream(application_id), NO_STREAM, cmd.office, [decision.event], caller)
-        return decision.problems
+        return Registration(refused=decision.problems)
     await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
     await unit.vault.store(person_id, aggregate.kind, caller.tenant, cmd.personal_data())
-    return await record(unit, aggregate, aggregate.initial, person_id, cmd.office, [decision.event], caller)
+    state = await record(unit, aggregate, aggregate.initial, person_id, cmd.office, [decision.event], caller)
+    await unit.people.save(state)
+    return Registration(state)
 
 
-async def register_mentee(unit: IntakeUnit[Tx], cmd: RegisterMentee, caller: Caller) -> ApplicationOutcome:
+async def register_mentee(unit: IntakeUnit[Tx], cmd: RegisterMentee, caller: Caller) -> Registration[MenteeState]:
     """Register an eligible mentee, or record the refused application; a known e-mail is a duplicate."""
     decision = mentee.decide_application(cmd, _rules_at(unit, cmd.office, caller), caller.today)
-    state = await _register(unit, cmd, decision, MENTEE, cmd.mentee_id, cmd.application_id, caller)
-    if isinstance(state, tuple):
-        return ApplicationOutcome(refused=state)
-    await unit.people.save_mentee(state)
-    return ApplicationOutcome(mentee=state)
+    return await _register(unit, cmd, decision, MENTEE, cmd.mentee_id, cmd.application_id, caller)
 
 
-async def register_mentor(unit: IntakeUnit[Tx], cmd: RegisterMentor, caller: Caller) -> MentorApplicationOutcome:
+async def register_mentor(unit: IntakeUnit[Tx], cmd: RegisterMentor, caller: Caller) -> Registration[MentorState]:
     """Register an eligible mentor, in training until all modules are done, or record the refused application."""
     decision = mentor.decide_registration(cmd, _rules_at(unit, cmd.office, caller), caller.today)
-    state = await _register(unit, cmd, decision, MENTOR, cmd.mentor_id, cmd.application, caller)
-    if isinstance(state, tuple):
-        return MentorApplicationOutcome(refused=state)
-    await unit.people.save_mentor(state)
-    return MentorApplicationOutcome(mentor=state)
+    return await _register(unit, cmd, decision, MENTOR, cmd.mentor_id, cmd.application, caller)
 
 
 async def change_mentee(unit: IntakeUnit[Tx], cmd: ChangeMenteeProfile, caller: Caller) -> MenteeState:
@@ -256,22 +236,27 @@ def _office(state: MenteeState | MentorState) -> str:
     return state.office
 
 
-async def _save_mentee(unit: IntakeUnit[Tx], state: MenteeState, events: list, caller: Caller) -> MenteeState:
-    if not events:
-        await record(unit, MENTEE, state, state.id, _office(state), events, caller)  # still checks If-Match
-        return state
-    state = await record(unit, MENTEE, state, state.id, _office(state), events, caller)
-    await unit.people.save_mentee(state)
-    return state
+async def _save(
+    unit: IntakeUnit[Tx], aggregate: Aggregate[S], state: S, events: Sequence[DomainEvent], caller: Caller
+) -> S:
+    """Append a decision's events to the person's stream and keep their row in step (nothing to write when the
+    decision made no event, but the If-Match is still checked)."""
+    saved = await record(unit, aggregate, state, state.id, _office(state), events, caller)
+    if events:
+        await unit.people.save(saved)
+    return saved
 
 
-async def _save_mentor(unit: IntakeUnit[Tx], state: MentorState, events: list, caller: Caller) -> MentorState:
-    if not events:
-        await record(unit, MENTOR, state, state.id, _office(state), events, caller)  # still checks If-Match
-        return state
-    state = await record(unit, MENTOR, state, state.id, _office(state), events, caller)
-    await unit.people.save_mentor(state)
-    return state
+def _save_mentee(
+    unit: IntakeUnit[Tx], state: MenteeState, events: Sequence[DomainEvent], caller: Caller
+) -> Awaitable[MenteeState]:
+    return _save(unit, MENTEE, state, events, caller)
+
+
+def _save_mentor(
+    unit: IntakeUnit[Tx], state: MentorState, events: Sequence[DomainEvent], caller: Caller
+) -> Awaitable[MentorState]:
+    return _save(unit, MENTOR, state, events, caller)
 
 
 async def mentee_profile(
@@ -289,24 +274,23 @@ async def mentor_profile(
 
 
 # Every command intake takes, and the handler that carries it out (each pair type-checked).
-HANDLERS = (
-    Handlers[IntakeUnit[Any]]()
-    .on(RegisterMentee, register_mentee)
-    .on(RegisterMentor, register_mentor)
-    .on(ChangeMenteeProfile, change_mentee)
-    .on(ChangeMentorProfile, change_mentor)
-    .on(RecordTrainingModule, record_training_module)
-    .on(WithdrawMentee, withdraw_mentee)
-    .on(WithdrawMentor, withdraw_mentor)
-    .on(RecordInformationSession, record_information_session)
-    .on(RecordIntakeInterview, record_intake_interview)
-    .on(RejoinMentee, rejoin_mentee)
-    .on(RejoinMentor, rejoin_mentor)
-    .on(EraseMentee, erase_mentee)
-    .on(EraseMentor, erase_mentor)
+HANDLERS = Handlers[IntakeUnit[Any]](
+    RegisterMentee.handled_by(register_mentee),
+    RegisterMentor.handled_by(register_mentor),
+    ChangeMenteeProfile.handled_by(change_mentee),
+    ChangeMentorProfile.handled_by(change_mentor),
+    RecordTrainingModule.handled_by(record_training_module),
+    WithdrawMentee.handled_by(withdraw_mentee),
+    WithdrawMentor.handled_by(withdraw_mentor),
+    RecordInformationSession.handled_by(record_information_session),
+    RecordIntakeInterview.handled_by(record_intake_interview),
+    RejoinMentee.handled_by(rejoin_mentee),
+    RejoinMentor.handled_by(rejoin_mentor),
+    EraseMentee.handled_by(erase_mentee),
+    EraseMentor.handled_by(erase_mentor),
 )
 
 
-async def execute(unit: IntakeUnit[Tx], command: Any, caller: Caller) -> Any:
-    """Carry out one command with its handler."""
+async def execute(unit: IntakeUnit[Tx], command: Command[A], caller: Caller) -> A:
+    """Carry out one command with its handler; the answer is of the type the command declares."""
     return await HANDLERS.execute(unit, command, caller)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -23,6 +23,7 @@ from services.matching.domain.commands import (
     AnswerProposal,
     ExpireProposals,
     ProposeMatch,
+    RoundOutcome,
     RunRound,
     ScheduleFirstMeeting,
 )
@@ -35,12 +36,13 @@ from services.matching.domain.scoring import Declined, MenteeCandidate, MentorCa
 from shared.clock import Clock
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
-from shared.commanding.handlers import Handlers
+from shared.commanding.handlers import Command, Handlers
 from shared.commanding.unit import Unit, load_existing, record
 from shared.eventstore.base import Tx
 from shared.tenancy import Tenant
 
 log = structlog.get_logger("matching")
+A = TypeVar("A")
 
 
 @dataclass(frozen=True)
@@ -111,16 +113,6 @@ class MatchingUnit(Unit[Tx]):
 
     pool: CandidatePool
     proposals: ProposalList
-
-
-@dataclass(frozen=True)
-class RoundOutcome:
-    """What a round proposed, whom it could not match, and under which configuration."""
-
-    round_id: uuid.UUID
-    proposals: list[ProposalState]
-    unmatched_mentees: list[uuid.UUID]
-    config_version: str
 
 
 async def _propose(
@@ -260,18 +252,17 @@ def _office(state: ProposalState) -> str:
 
 
 # Every command matching takes, and the handler that carries it out (each pair type-checked).
-HANDLERS = (
-    Handlers[MatchingUnit[Any]]()
-    .on(ProposeMatch, propose_match)
-    .on(RunRound, run_round)
-    .on(ScheduleFirstMeeting, schedule_first_meeting)
-    .on(AnswerProposal, answer_proposal)
-    .on(ExpireProposals, expire_overdue)
+HANDLERS = Handlers[MatchingUnit[Any]](
+    ProposeMatch.handled_by(propose_match),
+    RunRound.handled_by(run_round),
+    ScheduleFirstMeeting.handled_by(schedule_first_meeting),
+    AnswerProposal.handled_by(answer_proposal),
+    ExpireProposals.handled_by(expire_overdue),
 )
 
 
-async def execute(unit: MatchingUnit[Tx], command: Any, caller: Caller) -> Any:
-    """Carry out one command with its handler."""
+async def execute(unit: MatchingUnit[Tx], command: Command[A], caller: Caller) -> A:
+    """Carry out one command with its handler; the answer is of the type the command declares."""
     return await HANDLERS.execute(unit, command, caller)
 
 
@@ -286,7 +277,8 @@ async def expire_overdue_proposals(units: Units, clock: Clock) -> int:
     for tenant in Tenant:
         caller = Caller("matching-expiry", tenant, uuid.uuid4(), clock())
         async with units() as unit:
-            expired += len(await execute(unit, ExpireProposals(), caller))
+            closed = await execute(unit, ExpireProposals(), caller)
+        expired += len(closed)
     return expired
 
 

@@ -32,7 +32,7 @@ from services.tracking.domain.commands import (
 from services.tracking.domain.duo import DUO, DuoFacts, DuoState
 from shared.commanding.caller import Caller
 from shared.commanding.errors import NotFound
-from shared.commanding.handlers import Handlers
+from shared.commanding.handlers import Command, Handlers
 from shared.commanding.unit import Unit, record
 from shared.events.envelope import DomainEvent
 from shared.eventstore.base import Tx
@@ -108,23 +108,22 @@ end_duo = _handler(duo.end_duo)
 record_follow_up = _handler(duo.record_follow_up)
 
 # Every command tracking takes, and the handler that carries it out (each pair type-checked).
-HANDLERS = (
-    Handlers[TrackingUnit[Any]]()
-    .on(LogMeeting, log_meeting)
-    .on(DrawUpActionPlan, draw_up_action_plan)
-    .on(MarkGoalReached, mark_goal_reached)
-    .on(RecordJobFound, record_job_found)
-    .on(RecordJobEnded, record_job_ended)
-    .on(ExtendContract, extend_contract)
-    .on(RecordTrainingStarted, record_training_started)
-    .on(RecordInternshipStarted, record_internship_started)
-    .on(RecordMenteeSurvey, record_mentee_survey)
-    .on(RecordMentorSurvey, record_mentor_survey)
-    .on(EndDuo, end_duo)
-    .on(RecordFollowUp, record_follow_up)
+HANDLERS = Handlers[TrackingUnit[Any]](
+    LogMeeting.handled_by(log_meeting),
+    DrawUpActionPlan.handled_by(draw_up_action_plan),
+    MarkGoalReached.handled_by(mark_goal_reached),
+    RecordJobFound.handled_by(record_job_found),
+    RecordJobEnded.handled_by(record_job_ended),
+    ExtendContract.handled_by(extend_contract),
+    RecordTrainingStarted.handled_by(record_training_started),
+    RecordInternshipStarted.handled_by(record_internship_started),
+    RecordMenteeSurvey.handled_by(record_mentee_survey),
+    RecordMentorSurvey.handled_by(record_mentor_survey),
+    EndDuo.handled_by(end_duo),
+    RecordFollowUp.handled_by(record_follow_up),
 )
 
 
-async def execute(unit: TrackingUnit[Tx], command: Any, caller: Caller) -> DuoState:
+async def execute(unit: TrackingUnit[Tx], command: Command[DuoState], caller: Caller) -> DuoState:
     """Carry out one command with its handler."""
     return await HANDLERS.execute(unit, command, caller)

@@ -71,10 +71,10 @@ class Intake:
 async def test_an_eligible_mentee_is_registered_with_the_vault_and_the_list_in_step():
     intake, cmd = Intake(), mentee()
     outcome = await intake.run(cmd)
-    assert outcome.refused == () and outcome.mentee.version == 1 and outcome.mentee.status == "registered"
+    assert outcome.refused == () and outcome.person.version == 1 and outcome.person.status == "registered"
     assert await intake.types(f"mentee-{cmd.mentee_id}") == ["MenteeRegistered"]
     assert (await intake.vault.read(cmd.mentee_id, Tenant.BE))["email"] == "a@example.org"
-    assert intake.people.rows[cmd.mentee_id] == outcome.mentee
+    assert intake.people.rows[cmd.mentee_id] == outcome.person
     [event] = await intake.store.read_stream(f"mentee-{cmd.mentee_id}")
     assert event.occurred_at == NOW and event.actor == "coordinator-1"
 
@@ -82,7 +82,7 @@ async def test_an_eligible_mentee_is_registered_with_the_vault_and_the_list_in_s
 async def test_an_ineligible_application_is_recorded_on_its_own_stream_and_keeps_no_personal_data():
     intake, cmd = Intake(), mentee(personal=replace(mentee().personal, birth_date=date(1980, 1, 1)))
     outcome = await intake.run(cmd)
-    assert outcome.mentee is None and [p.rule for p in outcome.refused] == ["max_age"]
+    assert outcome.person is None and [p.rule for p in outcome.refused] == ["max_age"]
     assert await intake.types(f"application-{cmd.application_id}") == ["MenteeApplicationRejected"]
     assert await intake.types(f"mentee-{cmd.mentee_id}") == []
     assert intake.vault.records == {} and intake.people.rows == {}
@@ -94,7 +94,7 @@ async def test_a_known_email_in_another_spelling_is_a_duplicate_and_changes_noth
     again = mentee(personal=replace(mentee().personal, email="A@EXAMPLE.org"))
     with pytest.raises(DuplicatePerson) as refused:
         await intake.run(again)
-    assert refused.value.existing_id == first.mentee.mentee_id and refused.value.existing_status == "registered"
+    assert refused.value.existing_id == first.person.mentee_id and refused.value.existing_status == "registered"
     assert await intake.types(f"mentee-{again.mentee_id}") == [] and len(intake.vault.records) == 1
 
 
@@ -102,7 +102,7 @@ async def test_the_same_email_in_another_branch_is_another_person():
     intake = Intake()
     await intake.run(mentee())
     outcome = await intake.run(mentee(office="nl-amsterdam", languages=("nl",)), caller(Tenant.NL))
-    assert outcome.mentee.tenant is Tenant.NL
+    assert outcome.person.tenant is Tenant.NL
 
 
 async def test_an_office_of_another_branch_is_refused_before_anything_is_written():
@@ -150,7 +150,7 @@ async def test_another_branchs_person_is_not_found():
 
 async def test_a_mentor_trains_module_by_module_on_the_branchs_today_and_becomes_ready():
     intake, cmd = Intake(), mentor()
-    state = (await intake.run(cmd)).mentor
+    state = (await intake.run(cmd)).person
     assert state.status == "in_training"
     for module in TRAINING_MODULES:
         state = await intake.run(RecordTrainingModule(cmd.mentor_id, module, NOW.date()))
@@ -165,7 +165,7 @@ async def test_an_ineligible_mentor_is_recorded_as_a_refused_application_and_kee
     intake = Intake()
     cmd = mentor(personal=replace(mentor().personal, birth_date=date(1990, 1, 1)), application_id=uuid.uuid4())
     outcome = await intake.run(cmd)
-    assert outcome.mentor is None and [p.rule for p in outcome.refused] == ["min_age"]
+    assert outcome.person is None and [p.rule for p in outcome.refused] == ["min_age"]
     assert intake.vault.records == {} and intake.people.rows == {}
     assert await intake.types(f"application-{cmd.application_id}") == ["MentorApplicationRejected"]
     assert await intake.types(f"mentor-{cmd.mentor_id}") == []

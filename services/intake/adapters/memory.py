@@ -25,13 +25,8 @@ class InMemoryPeople:
 
     rows: dict[uuid.UUID, MenteeState | MentorState] = field(default_factory=dict)
 
-    async def save_mentee(self, state: MenteeState) -> None:
-        assert state.mentee_id is not None
-        self.rows[state.mentee_id] = state
-
-    async def save_mentor(self, state: MentorState) -> None:
-        assert state.mentor_id is not None
-        self.rows[state.mentor_id] = state
+    async def save(self, state: MenteeState | MentorState) -> None:
+        self.rows[state.id] = state
 
 
 @dataclass

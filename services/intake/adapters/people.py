@@ -34,13 +34,12 @@ class PostgresPeople:
 
     con: asyncpg.Connection
 
-    async def save_mentee(self, state: MenteeState) -> None:
-        """Write a mentee's row from their folded state."""
-        await save_mentee(self.con, state)
-
-    async def save_mentor(self, state: MentorState) -> None:
-        """Write a mentor's row from their folded state."""
-        await save_mentor(self.con, state)
+    async def save(self, state: MenteeState | MentorState) -> None:
+        """Write a mentee's or mentor's row from their folded state."""
+        if isinstance(state, MenteeState):
+            await save_mentee(self.con, state)
+        else:
+            await save_mentor(self.con, state)
 
 
 async def save_mentee(con: asyncpg.Connection, state: MenteeState) -> None:

@@ -69,9 +69,9 @@ async def register_mentee(
 
     async def work(unit: IntakeUnit) -> Answer:
         outcome = await service.execute(unit, command, who)
-        if outcome.refused:
+        if outcome.person is None:
             return Answer(422, error_body("not eligible", outcome.refused, application_id=command.application_id))
-        return Answer(201, MenteeView.of(outcome.mentee).model_dump(mode="json"))
+        return Answer(201, MenteeView.of(outcome.person).model_dump(mode="json"))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 

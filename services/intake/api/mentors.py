@@ -67,9 +67,9 @@ async def register_mentor(
 
     async def work(unit: IntakeUnit) -> Answer:
         outcome = await service.execute(unit, command, who)
-        if outcome.refused:
+        if outcome.person is None:
             return Answer(422, error_body("not eligible", outcome.refused, application_id=command.application))
-        return _answer(201, outcome.mentor)
+        return _answer(201, outcome.person)
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from shared.commanding.errors import FieldProblem
+from shared.commanding.handlers import Command
 from shared.events.catalog import (
     ContractType,
     ErasureReason,
@@ -16,6 +18,13 @@ from shared.events.catalog import (
     WithdrawalReason,
 )
 from shared.nace import NaceSection
+
+if TYPE_CHECKING:
+    # What the handlers answer, named in quotes below: the modules folding them import these commands.
+    from services.intake.domain.mentee import MenteeState  # noqa: F401  (used in the quoted bases)
+    from services.intake.domain.mentor import MentorState  # noqa: F401
+
+P = TypeVar("P")  # the registered person's state
 
 # Residence status as the coordinator records it at intake. "long_term" covers the
 # unlimited permits (in Belgium cards B, C, D, F+, K, L, M); international protection
@@ -95,7 +104,16 @@ class Consents:
 
 
 @dataclass(frozen=True)
-class RegisterMentee:
+class Registration(Generic[P]):
+    """What a registration answers: the registered person, or the rules a refused application failed (recorded
+    under its application id)."""
+
+    person: P | None = None
+    refused: tuple[FieldProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegisterMentee(Command["Registration[MenteeState]"]):
     """A job seeker applies; registered as a mentee if eligible, otherwise the refusal is recorded."""
 
     mentee_id: uuid.UUID
@@ -119,7 +137,7 @@ class RegisterMentee:
 
 
 @dataclass(frozen=True)
-class RegisterMentor:
+class RegisterMentor(Command["Registration[MentorState]"]):
     """A volunteer aged 50 or more registers as a mentor; a refusal is recorded under `application_id`."""
 
     mentor_id: uuid.UUID
@@ -143,7 +161,7 @@ class RegisterMentor:
 
 
 @dataclass(frozen=True)
-class ChangeMenteeProfile:
+class ChangeMenteeProfile(Command["MenteeState"]):
     """Change some of a mentee's matching data; None leaves a field as it is."""
 
     mentee_id: uuid.UUID
@@ -154,7 +172,7 @@ class ChangeMenteeProfile:
 
 
 @dataclass(frozen=True)
-class ChangeMentorProfile:
+class ChangeMentorProfile(Command["MentorState"]):
     """Change some of a mentor's matching data; None leaves a field as it is."""
 
     mentor_id: uuid.UUID
@@ -165,7 +183,7 @@ class ChangeMentorProfile:
 
 
 @dataclass(frozen=True)
-class RecordTrainingModule:
+class RecordTrainingModule(Command["MentorState"]):
     """A mentor attended one of the eight half-day training modules."""
 
     mentor_id: uuid.UUID
@@ -174,7 +192,7 @@ class RecordTrainingModule:
 
 
 @dataclass(frozen=True)
-class RecordInformationSession:
+class RecordInformationSession(Command["MenteeState"]):
     """A mentee attended the programme's information session (the first step before matching)."""
 
     mentee_id: uuid.UUID
@@ -182,7 +200,7 @@ class RecordInformationSession:
 
 
 @dataclass(frozen=True)
-class RecordIntakeInterview:
+class RecordIntakeInterview(Command["MenteeState"]):
     """A coordinator held the intake interview with a mentee; `reason` is required unless suitable."""
 
     mentee_id: uuid.UUID
@@ -211,7 +229,7 @@ class TrainingOutcome:
 
 
 @dataclass(frozen=True)
-class WithdrawMentee:
+class WithdrawMentee(Command["MenteeState"]):
     """A mentee leaves the programme, for a reason; found_work and started_training bring their outcome."""
 
     mentee_id: uuid.UUID
@@ -220,21 +238,21 @@ class WithdrawMentee:
 
 
 @dataclass(frozen=True)
-class RejoinMentee:
+class RejoinMentee(Command["MenteeState"]):
     """A mentee who withdrew comes back, on the same id; eligibility is checked again."""
 
     mentee_id: uuid.UUID
 
 
 @dataclass(frozen=True)
-class RejoinMentor:
+class RejoinMentor(Command["MentorState"]):
     """A mentor who withdrew comes back, on the same id; eligibility is checked again."""
 
     mentor_id: uuid.UUID
 
 
 @dataclass(frozen=True)
-class WithdrawMentor:
+class WithdrawMentor(Command["MentorState"]):
     """A mentor leaves the programme, for a reason."""
 
     mentor_id: uuid.UUID
@@ -242,7 +260,7 @@ class WithdrawMentor:
 
 
 @dataclass(frozen=True)
-class EraseMentee:
+class EraseMentee(Command["MenteeState"]):
     """Erase a mentee's personal data everywhere it is kept; their facts stay, anonymous."""
 
     mentee_id: uuid.UUID
@@ -250,7 +268,7 @@ class EraseMentee:
 
 
 @dataclass(frozen=True)
-class EraseMentor:
+class EraseMentor(Command["MentorState"]):
     """Erase a mentor's personal data everywhere it is kept; their facts stay, anonymous."""
 
     mentor_id: uuid.UUID

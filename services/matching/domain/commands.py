@@ -6,11 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from services.matching.domain.proposal import ProposalState
+from shared.commanding.handlers import Command
 from shared.events.catalog import DeclineReason, Side
 
 
 @dataclass(frozen=True)
-class ProposeMatch:
+class ProposeMatch(Command[ProposalState]):
     """Propose one mentee and one mentor to each other (from a suggestion, or as part of a round)."""
 
     proposal_id: uuid.UUID
@@ -20,7 +22,7 @@ class ProposeMatch:
 
 
 @dataclass(frozen=True)
-class RunRound:
+class RunRound(Command["RoundOutcome"]):
     """Match the whole waiting pool of an office, or of a province, at once."""
 
     round_id: uuid.UUID
@@ -29,7 +31,17 @@ class RunRound:
 
 
 @dataclass(frozen=True)
-class ScheduleFirstMeeting:
+class RoundOutcome:
+    """What a round proposed, whom it could not match, and under which configuration."""
+
+    round_id: uuid.UUID
+    proposals: list[ProposalState]
+    unmatched_mentees: list[uuid.UUID]
+    config_version: str
+
+
+@dataclass(frozen=True)
+class ScheduleFirstMeeting(Command[ProposalState]):
     """The first meeting, where both sides decide, is set for a day."""
 
     proposal_id: uuid.UUID
@@ -37,7 +49,7 @@ class ScheduleFirstMeeting:
 
 
 @dataclass(frozen=True)
-class AnswerProposal:
+class AnswerProposal(Command[ProposalState]):
     """After the first meeting, one side accepts or declines (with a coded reason)."""
 
     proposal_id: uuid.UUID
@@ -47,5 +59,5 @@ class AnswerProposal:
 
 
 @dataclass(frozen=True)
-class ExpireProposals:
+class ExpireProposals(Command[list[ProposalState]]):
     """Close every open proposal whose answer is overdue."""

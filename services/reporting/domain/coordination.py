@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from services.reporting.domain.definitions import FOLLOW_UP_DUE, FOLLOW_UP_MONTHS, INACTIVE_DUO, Definition
 from services.reporting.domain.programme import Place, Programme
@@ -42,14 +43,14 @@ class Offices:
         )
 
 
-Listed = tuple[int, list[dict]]  # a list's total, and its first items
+Listed = tuple[int, list[dict[str, Any]]]  # a list's total, and its first items
 
 
-def _listed(items: list[dict], limit: int) -> Listed:
+def _listed(items: list[dict[str, Any]], limit: int) -> Listed:
     return len(items), items[:limit]
 
 
-def coordination(p: Programme, where: Offices, as_of: date, limit: int = DEFAULT_LIMIT) -> dict:
+def coordination(p: Programme, where: Offices, as_of: date, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """The coordinator's lists for their offices as of `as_of` (the programme holds only facts recorded by then);
     each list has its total and at most `limit` items, the most urgent first. Ids only: reporting holds no names."""
     return stated_lists(
@@ -60,7 +61,7 @@ def coordination(p: Programme, where: Offices, as_of: date, limit: int = DEFAULT
     )
 
 
-def stated_lists(waiting: Listed, proposals: Listed, inactive: Listed, follow_ups: Listed) -> dict:
+def stated_lists(waiting: Listed, proposals: Listed, inactive: Listed, follow_ups: Listed) -> dict[str, Any]:
     """The four lists as the API states them, each with its definition (the fold's and the read models' alike)."""
     lists = {
         "waiting_mentees": (waiting, WAITING_FOR_A_MENTOR),
@@ -74,7 +75,7 @@ def stated_lists(waiting: Listed, proposals: Listed, inactive: Listed, follow_up
     }
 
 
-def waiting_mentees(p: Programme, where: Offices, as_of: date) -> list[dict]:
+def waiting_mentees(p: Programme, where: Offices, as_of: date) -> list[dict[str, Any]]:
     """Mentees waiting for a mentor, the longest wait first, each with their open proposal if they have one."""
     proposed = {
         proposal.mentee_id: proposal
@@ -102,7 +103,7 @@ def waiting_mentees(p: Programme, where: Offices, as_of: date) -> list[dict]:
     return sorted(waiting, key=lambda m: (-m["days_waiting"], m["mentee_id"]))
 
 
-def open_proposals(p: Programme, where: Offices, as_of: date) -> list[dict]:
+def open_proposals(p: Programme, where: Offices, as_of: date) -> list[dict[str, Any]]:
     """Proposals still open, the soonest expiry first (overdue ones first of all)."""
     items = []
     for proposal in p.proposals.values():
@@ -127,7 +128,7 @@ def open_proposals(p: Programme, where: Offices, as_of: date) -> list[dict]:
     return sorted(items, key=lambda i: (i["expires_on"] or "9999", i["proposal_id"]))
 
 
-def inactive_duos(p: Programme, where: Offices, as_of: date) -> list[dict]:
+def inactive_duos(p: Programme, where: Offices, as_of: date) -> list[dict[str, Any]]:
     """The figures' inactive duos (report.py), the longest silence first."""
     duos = [d for d in p.duos.values() if where.holds(d.place)]
     items = []
@@ -146,7 +147,7 @@ def inactive_duos(p: Programme, where: Offices, as_of: date) -> list[dict]:
     return sorted(items, key=lambda i: (-i["days_without_meeting"], i["duo_id"]))
 
 
-def follow_ups_due(p: Programme, where: Offices, as_of: date) -> list[dict]:
+def follow_ups_due(p: Programme, where: Offices, as_of: date) -> list[dict[str, Any]]:
     """The figures' follow-ups due (report.py: the day has come, none recorded), the oldest due day first."""
     items = []
     for duo in p.duos.values():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
 
-def mentee_figures(registered_by_office: Iterable[tuple[str, str, int]], refused: int) -> dict:
+def mentee_figures(registered_by_office: Iterable[tuple[str, str, int]], refused: int) -> dict[str, Any]:
     """Registered mentees in total, by country branch and by office, and applications (registered + refused).
 
     `registered_by_office` holds (branch, office, count) rows.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from services.reporting.domain.disclosure import Sum, hidden_cells
 from shared.tenancy import OFFICES
@@ -85,7 +86,7 @@ def plan_rows(formed: dict[tuple[str, int], int]) -> list[PlanRow]:
     return rows
 
 
-def cost_per_duo(region: str) -> dict:
+def cost_per_duo(region: str) -> dict[str, Any]:
     """The plan's budget over its planned duos, per year and over 2024-27 (EUR)."""
     per_year = {year: round(BUDGET_KEUR[region][i] * 1000 / planned(region, year)) for i, year in enumerate(YEARS)}
     total_budget = sum(BUDGET_KEUR[region]) * 1000
@@ -98,7 +99,7 @@ def cost_per_duo(region: str) -> dict:
     }
 
 
-def overall_cost_per_duo() -> dict:
+def overall_cost_per_duo() -> dict[str, Any]:
     """Flanders and Brussels together: the memorandum's EUR 3,014 (14,470k / 4,801), computed."""
     budget = sum(sum(v) for v in BUDGET_KEUR.values()) * 1000
     duos = sum(planned(r, y) for r in ("Flanders", "Brussels") for y in YEARS)

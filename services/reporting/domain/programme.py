@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from shared.events.catalog import (
     ContractExtended,
@@ -72,12 +73,12 @@ class Duo:
     sector: str | None
     ended_on: date | None = None
     end_reason: str | None = None
-    meetings: list[dict] = field(default_factory=list)
-    jobs: list[dict] = field(default_factory=list)
-    trainings: list[dict] = field(default_factory=list)
-    internships: list[dict] = field(default_factory=list)
-    mentee_survey: dict | None = None
-    mentor_survey: dict | None = None
+    meetings: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    trainings: list[dict[str, Any]] = field(default_factory=list)
+    internships: list[dict[str, Any]] = field(default_factory=list)
+    mentee_survey: dict[str, Any] | None = None
+    mentor_survey: dict[str, Any] | None = None
     follow_ups: dict[int, str] = field(default_factory=dict)
     event_ids: list[uuid.UUID] = field(default_factory=list)
 

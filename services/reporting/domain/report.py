@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from services.reporting.domain.definitions import (
     ACTIVE_MENTORS,
@@ -56,7 +58,7 @@ def add_months(day: date, months: int) -> date:
     raise ValueError(day)
 
 
-def _rate(numerator: int, denominator: int) -> dict:
+def _rate(numerator: int, denominator: int) -> dict[str, Any]:
     return {
         "numerator": numerator,
         "denominator": denominator,
@@ -198,7 +200,7 @@ def _median(histogram: dict[int, int]) -> float | int | None:
 
 
 def _mentor_retention(p: Programme, where: Slice, as_of: date) -> tuple[int, int]:
-    by_mentor: dict = {}
+    by_mentor: dict[uuid.UUID, list[Duo]] = {}
     for duo in sorted(p.duos.values(), key=lambda d: (d.formed_on, str(d.duo_id))):
         by_mentor.setdefault(duo.mentor_id, []).append(duo)
     first_ended = retained = 0
@@ -267,7 +269,9 @@ def _follow_ups(ended: list[Duo], as_of: date) -> tuple[int, int]:
 TRAILS = ("applications", "duos_formed", "positive_exit", "sustainable_work")
 
 
-def trail(p: Programme, where: Slice, as_of: date, figure: str, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> dict:
+def trail(
+    p: Programme, where: Slice, as_of: date, figure: str, sustainable: str = DEFAULT_SUSTAINABLE_WORK
+) -> dict[str, Any]:
     """The audit trail of a figure: the events it counts (their ids), and the definition it was computed under."""
     work = SUSTAINABLE_WORK[sustainable]
     duos = [d for d in p.duos.values() if where.holds(d.place, d.formed_on)]

@@ -1,14 +1,22 @@
-"""What a coordinator asks tracking to record about a duo: one frozen dataclass per command. No I/O here."""
+"""What a coordinator asks tracking to record about a duo: one frozen dataclass per command, each
+answered with the duo as it is after it. No I/O here."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+from shared.commanding.handlers import Command
+
+if TYPE_CHECKING:
+    # What every handler answers, named in quotes below: domain/duo.py, which folds it, imports these commands.
+    from services.tracking.domain.duo import DuoState  # noqa: F401  (used in the quoted bases)
 
 
 @dataclass(frozen=True)
-class LogMeeting:
+class LogMeeting(Command["DuoState"]):
     """The duo met: when, how long, how, and about which topics (from the fixed list)."""
 
     duo_id: uuid.UUID
@@ -19,7 +27,7 @@ class LogMeeting:
 
 
 @dataclass(frozen=True)
-class DrawUpActionPlan:
+class DrawUpActionPlan(Command["DuoState"]):
     """The career action plan, drawn up at the start: coded goals."""
 
     duo_id: uuid.UUID
@@ -28,7 +36,7 @@ class DrawUpActionPlan:
 
 
 @dataclass(frozen=True)
-class MarkGoalReached:
+class MarkGoalReached(Command["DuoState"]):
     """One goal of the action plan was reached."""
 
     duo_id: uuid.UUID
@@ -37,7 +45,7 @@ class MarkGoalReached:
 
 
 @dataclass(frozen=True)
-class RecordJobFound:
+class RecordJobFound(Command["DuoState"]):
     """The mentee started a job; `job_id` names it for its end or extension."""
 
     duo_id: uuid.UUID
@@ -50,7 +58,7 @@ class RecordJobFound:
 
 
 @dataclass(frozen=True)
-class RecordJobEnded:
+class RecordJobEnded(Command["DuoState"]):
     """A recorded job ended."""
 
     duo_id: uuid.UUID
@@ -59,7 +67,7 @@ class RecordJobEnded:
 
 
 @dataclass(frozen=True)
-class ExtendContract:
+class ExtendContract(Command["DuoState"]):
     """A fixed-term contract was extended to a new total length."""
 
     duo_id: uuid.UUID
@@ -69,7 +77,7 @@ class ExtendContract:
 
 
 @dataclass(frozen=True)
-class RecordTrainingStarted:
+class RecordTrainingStarted(Command["DuoState"]):
     """The mentee started a training (qualifying or not)."""
 
     duo_id: uuid.UUID
@@ -78,7 +86,7 @@ class RecordTrainingStarted:
 
 
 @dataclass(frozen=True)
-class RecordInternshipStarted:
+class RecordInternshipStarted(Command["DuoState"]):
     """The mentee started an internship."""
 
     duo_id: uuid.UUID
@@ -86,7 +94,7 @@ class RecordInternshipStarted:
 
 
 @dataclass(frozen=True)
-class RecordMenteeSurvey:
+class RecordMenteeSurvey(Command["DuoState"]):
     """The mentee's closing survey."""
 
     duo_id: uuid.UUID
@@ -96,7 +104,7 @@ class RecordMenteeSurvey:
 
 
 @dataclass(frozen=True)
-class RecordMentorSurvey:
+class RecordMentorSurvey(Command["DuoState"]):
     """The mentor's closing survey."""
 
     duo_id: uuid.UUID
@@ -105,7 +113,7 @@ class RecordMentorSurvey:
 
 
 @dataclass(frozen=True)
-class EndDuo:
+class EndDuo(Command["DuoState"]):
     """The duo's mentoring ended on a day, for a coded reason."""
 
     duo_id: uuid.UUID
@@ -114,7 +122,7 @@ class EndDuo:
 
 
 @dataclass(frozen=True)
-class RecordFollowUp:
+class RecordFollowUp(Command["DuoState"]):
     """The mentee's employment status 3, 6 or 12 months after the end."""
 
     duo_id: uuid.UUID
