@@ -36,7 +36,7 @@ def duo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def start_duo(home: Path, *args: str, log: Path | None = None, **env: str) -> subprocess.Popen:
+def start_duo(home: Path, *args: str, log: Path | None = None, **env: str) -> subprocess.Popen[bytes]:
     """Start `duo ARGS` in the background with DUO_HOME=home; output goes to `log` (never a pipe nobody reads)."""
     log = log or home.with_name(home.name + ".log")
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -28,6 +28,7 @@ from shared.events.catalog import PRODUCERS
 
 SIGNATURE = "ce_signature"  # CloudEvents extension `signature`: base64 of the Ed25519 signature
 KEY_ID = "ce_keyid"  # CloudEvents extension `keyid`: which key of the keyring signed
+Value = TypeVar("Value", bytes, bytes | None)  # a Kafka header's value: bytes, or None where it is present without one
 FORMAT = "duo-event-signature/1"  # the canonical form's name: a new form gets a new name
 # Every attribute a consumer relies on (shared/events/wire.py), the key id included.
 SIGNED_ATTRIBUTES = (
@@ -77,14 +78,16 @@ class SigningKey:
         if not self.key_id:
             object.__setattr__(self, "key_id", key_id_of(self.producer, self.private_key.public_key()))
 
-    def sign(self, headers: Sequence[tuple[str, bytes]], body: bytes) -> list[tuple[str, bytes]]:
-        """The headers with this key's id and the signature over them and the body added."""
-        signed = [(name, value) for name, value in headers if name not in (KEY_ID, SIGNATURE)]
+    def sign(self, headers: Sequence[tuple[str, Value]], body: bytes) -> list[tuple[str, Value]]:
+        """The headers with this key's id and the signature over them and the body added (a header without a value
+        stays as it is, unsigned)."""
+        signed: list[tuple[str, Value]] = [(name, value) for name, value in headers if name not in (KEY_ID, SIGNATURE)]
         signed.append((KEY_ID, self.key_id.encode()))
         # As a consumer reads them: the last of a repeated header counts, one without a value is absent.
         attributes = {name: value.decode() for name, value in signed if name in SIGNED_ATTRIBUTES and value is not None}
         signature = self.private_key.sign(canonical_bytes(attributes, body))
-        return [*signed, (SIGNATURE, base64.b64encode(signature))]
+        signed.append((SIGNATURE, base64.b64encode(signature)))
+        return signed
 
 
 @dataclass(frozen=True)

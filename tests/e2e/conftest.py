@@ -23,7 +23,7 @@ from tests.cli import duo, start_duo, wait_until
 class RunningPlatform:
     """A `duo run` process and where its services answer."""
 
-    process: object
+    process: subprocess.Popen[bytes]
     home: Path
     urls: dict[str, str]
     log: Path  # everything `duo run` and its four services printed

@@ -22,7 +22,9 @@ from tests.kafka_reading import consumed_through, partition_counts, read_topic
 @pytest.mark.e2e
 def test_a_dead_broker_is_restarted_alone_and_the_stores_are_published_again(platform):
     home = platform.home
-    kafka = read_endpoints(home).kafka_bootstrap
+    endpoints = read_endpoints(home)
+    assert endpoints is not None, "duo run records its endpoints"
+    kafka = endpoints.kafka_bootstrap
     coordinator = staff(home, "coordinator")
     intake, reporting = platform.urls["intake"], platform.urls["reporting"]
 
@@ -79,7 +81,7 @@ def test_the_backoff_doubles_per_attempt_up_to_30_seconds():
 
 
 def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_stayed_up():
-    clock, said, restarted = FakeClock(), [], []
+    clock, said, restarted = FakeClock(), list[str](), list[str]()
     down = {"a": False, "b": False}
 
     def part(name: str) -> Part:
@@ -119,7 +121,7 @@ def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_st
 
 
 def test_a_part_killed_again_and_again_with_each_restart_holding_is_always_paused_briefly():
-    clock, said = FakeClock(), []
+    clock, said = FakeClock(), list[str]()
     down = [False]
 
     def restart() -> None:
@@ -137,7 +139,7 @@ def test_a_part_killed_again_and_again_with_each_restart_holding_is_always_pause
 
 
 def test_a_restart_that_fails_is_retried_with_a_longer_pause():
-    clock, said = FakeClock(), []
+    clock, said = FakeClock(), list[str]()
     tries = []
 
     def restart() -> None:

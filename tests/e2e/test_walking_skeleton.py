@@ -106,7 +106,9 @@ def test_facts_survive_a_restart_of_the_whole_platform(tmp_path):
             == 201
         )
         wait_until(lambda: reporting_total(second.urls["reporting"], home) == 2, 60, "reporting counting both mentees")
-        kafka = read_endpoints(home).kafka_bootstrap
+        endpoints = read_endpoints(home)
+        assert endpoints is not None, "duo run records its endpoints"
+        kafka = endpoints.kafka_bootstrap
         wait_until(
             lambda: httpx.get(f"{second.urls['intake']}/health").json()["outbox_pending"] == 0, 30, "outbox drained"
         )

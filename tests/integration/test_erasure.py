@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -64,7 +65,7 @@ async def test_an_erased_mentee_leaves_no_personal_value_anywhere_and_the_figure
     intake: IntakeHarness, reporting, capfd
 ):
     reporting_client, reporting_db = reporting
-    person = {
+    person: dict[str, Any] = {
         "first_name": "Zephyrine",
         "last_name": "Quillfeather",
         "email": f"zq-{uuid.uuid4().hex[:8]}@example.org",
@@ -120,7 +121,7 @@ async def test_an_erased_mentee_leaves_no_personal_value_anywhere_and_the_figure
     await eventually(lambda: _all_published(intake), 30, "every event published")
     assert await figures() == before  # erasure removes people's data, never facts from the figures
 
-    found = {
+    found: dict[str, str] = {
         "intake database": await every_value_in(intake.database_url),
         "reporting database": await every_value_in(reporting_db),
         "intake topic": "\n".join(

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -60,7 +61,7 @@ def letters() -> str:
 async def test_after_erasure_no_file_of_the_database_server_holds_a_value_of_the_person(
     intake: IntakeHarness, infra: StackEndpoints
 ):
-    person = {
+    person: dict[str, Any] = {
         "first_name": "Zephyr" + letters(),
         "last_name": "Quill" + letters(),
         "email": f"zq-{uuid.uuid4().hex[:12]}@example.org",

@@ -139,7 +139,7 @@ async def test_forgeries_change_nothing_live_or_after_a_rebuild_and_each_is_park
         stream, next_version = meeting[0]["ce_subject"], int(meeting[0]["ce_streamversion"]) + 1
         tracking_key = signing_key("tracking")
         impostor = SigningKey("tracking", Ed25519PrivateKey.generate(), key_id=tracking_key.key_id)
-        ids = {"duo_id": uuid.UUID(duo["duo_id"]), "mentee_id": uuid.UUID(duo["mentee_id"])}
+        duo_id, mentee_id = uuid.UUID(duo["duo_id"]), uuid.UUID(duo["mentee_id"])
 
         # 1. The right source on the right topic: a duo for the same pair, with no signature.
         right_source = unsigned(formed(duo["mentee_id"], duo["mentor_id"]), f"duo-{uuid.uuid4()}", 1, "matching")
@@ -148,10 +148,11 @@ async def test_forgeries_change_nothing_live_or_after_a_rebuild_and_each_is_park
         wrong_topic = (signed_by(tracking_key, *wrong_topic), wrong_topic[1])
         # 3. The next version of a real duo's stream: a job, unsigned; the duo's end, signed by a key of its own
         # under tracking's key id.
-        job = JobFound(**ids, job_id=uuid.uuid4(), sector="C", contract_type="permanent", hours_per_week=38,
-                       started_on=utc_now().date())  # fmt: skip
+        job = JobFound(duo_id=duo_id, mentee_id=mentee_id, job_id=uuid.uuid4(), sector="C",
+                       contract_type="permanent", hours_per_week=38, started_on=utc_now().date())  # fmt: skip
         next_job = unsigned(job, stream, next_version, "tracking")
-        ended = DuoEnded(**ids, mentor_id=uuid.UUID(duo["mentor_id"]), ended_on=utc_now().date(), reason="completed")
+        ended = DuoEnded(duo_id=duo_id, mentee_id=mentee_id, mentor_id=uuid.UUID(duo["mentor_id"]),
+                         ended_on=utc_now().date(), reason="completed")  # fmt: skip
         next_end = unsigned(ended, stream, next_version, "tracking")
         next_end = (signed_by(impostor, *next_end), next_end[1])
         # 4. A replayed copy of a real event with one data field changed; and such a copy under an id of its own.

@@ -143,8 +143,8 @@ CASES = [(service, *case) for service in ("intake", "matching", "tracking") for 
 def live(infra: StackEndpoints) -> Iterator[dict[str, LiveService]]:
     running: dict[str, LiveService] = {}
     try:
-        for service in ("intake", "matching", "tracking"):
-            running[service] = LiveService(infra, service, SERVICES[service]).__enter__()
+        for name in ("intake", "matching", "tracking"):
+            running[name] = LiveService(infra, name, SERVICES[name]).__enter__()
         yield running
     finally:
         for service in running.values():

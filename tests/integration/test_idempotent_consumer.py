@@ -218,7 +218,7 @@ async def test_parked_events_are_replayed_once_their_cause_is_fixed(pool):
 async def test_an_effect_that_fails_after_writing_leaves_nothing_behind(pool):
     async with pool.acquire() as con:
         await con.execute(EFFECT_DDL)
-    failures = []
+    failures: list[uuid.UUID] = []
 
     async def writes_then_crashes(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
         await count_effect(con, envelope)

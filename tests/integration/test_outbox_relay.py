@@ -41,7 +41,8 @@ async def running(relay: OutboxRelay):
 
 def versions_by_stream(records) -> dict[str, list[int]]:
     """Stream versions in the order Kafka delivered them, first occurrence of each event only."""
-    seen, order = set(), {}
+    seen: set[bytes] = set()
+    order: dict[str, list[int]] = {}
     for record in records:
         headers = dict(record.headers)
         if headers["ce_id"] in seen:
@@ -87,6 +88,7 @@ async def test_an_event_committed_after_a_higher_numbered_one_is_not_skipped(poo
         # Takes the lower global position, but commits last.
         [early] = await store.append_in(slow, f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
         [late] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        assert early.global_position is not None and late.global_position is not None  # stored, so numbered
         assert early.global_position < late.global_position
         first = await read_topic(infra.kafka_bootstrap, topic, 1)
         assert [dict(r.headers)["ce_id"] for r in first] == [str(late.event_id).encode()]

@@ -269,7 +269,7 @@ async def test_every_refused_input_names_the_field_and_changes_nothing(
         assert answer.status_code == status, (url, body, answer.text)
         problem = answer.json()["errors"][0]
         assert (problem["field"], problem["rule"]) == (field, rule), (url, body, answer.text)
-    lists = [
+    lists: list[tuple[dict[str, str | int], int, str]] = [
         ({"office": "atlantis"}, 422, "known_office"),
         ({"office": "fr-paris"}, 422, "office_of_branch"),
         ({"office": "be-antwerpen", "days": 0}, 422, "greater_than_equal"),

@@ -66,9 +66,8 @@ def parse(source: str | Path) -> ast.Module:
 
 def _import_nodes(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
     """Every import at any depth (functions included), except under `if TYPE_CHECKING:`, which never runs."""
-    test = getattr(node, "test", None)
-    guarded = isinstance(node, ast.If) and getattr(test, "id", getattr(test, "attr", None)) == "TYPE_CHECKING"
-    for child in node.orelse if guarded else ast.iter_child_nodes(node):
+    guarded = isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING"
+    for child in node.orelse if isinstance(node, ast.If) and guarded else ast.iter_child_nodes(node):
         if isinstance(child, ast.Import | ast.ImportFrom):
             yield child
         else:
@@ -82,7 +81,7 @@ def import_graph(sources: Sources) -> dict[str, set[str]]:
         is_package = (isinstance(source, Path) and source.name == "__init__.py") or any(
             other.startswith(name + ".") for other in sources
         )
-        targets = set()
+        targets: set[str] = set()
         for node in _import_nodes(parse(source)):
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names)

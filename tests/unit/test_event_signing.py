@@ -47,6 +47,12 @@ def message(event: DomainEvent, service: str, signer: str | None = None) -> tupl
     return {k: v.decode() for k, v in headers}, body
 
 
+def said(reason: str | None) -> str:
+    """Why the message was refused; failing here means it was accepted."""
+    assert reason is not None, "accepted, not refused"
+    return reason
+
+
 def test_what_the_producer_signed_verifies():
     headers, body = message(formed(), "matching", "matching")
     assert KEYRING.refusal("duo.matching.events", headers, body, PRODUCERS) is None
@@ -65,29 +71,29 @@ def test_a_changed_data_field_breaks_the_signature():
     headers, body = message(formed(), "matching", "matching")
     forged = body.replace(b'"job_target_sector":"Q"', b'"job_target_sector":"C"')
     assert forged != body
-    assert KEYRING.refusal("duo.matching.events", headers, forged, PRODUCERS).startswith("bad_signature:")
+    assert said(KEYRING.refusal("duo.matching.events", headers, forged, PRODUCERS)).startswith("bad_signature:")
 
 
 def test_an_absent_attribute_is_not_an_empty_one():
     headers, body = message(formed(), "matching", "matching")
     headers.pop("ce_causationid")
-    assert KEYRING.refusal("duo.matching.events", headers, body, PRODUCERS).startswith("bad_signature:")
+    assert said(KEYRING.refusal("duo.matching.events", headers, body, PRODUCERS)).startswith("bad_signature:")
 
 
 def test_refusals_name_what_is_wrong():
     unsigned, body = message(formed(), "matching")
-    assert KEYRING.refusal("duo.matching.events", unsigned, body, PRODUCERS).startswith("unsigned:")
+    assert said(KEYRING.refusal("duo.matching.events", unsigned, body, PRODUCERS)).startswith("unsigned:")
     by_tracking, body = message(formed(), "matching", "tracking")
-    reason = KEYRING.refusal("duo.matching.events", by_tracking, body, PRODUCERS)
+    reason = said(KEYRING.refusal("duo.matching.events", by_tracking, body, PRODUCERS))
     assert reason.startswith("foreign_key:") and "belongs to tracking, not to matching" in reason
     # Tracking's own key, on its own topic, for a type only matching may emit.
     on_tracking, body = message(formed(), "tracking", "tracking")
-    reason = KEYRING.refusal("duo.tracking.events", on_tracking, body, PRODUCERS)
+    reason = said(KEYRING.refusal("duo.tracking.events", on_tracking, body, PRODUCERS))
     assert reason == "forbidden_type: tracking may not emit 'DuoFormed' on duo.tracking.events"
     unknown, body = message(formed(), "matching", "matching")
-    assert Keyring().refusal("duo.matching.events", unknown, body, PRODUCERS).startswith("unknown_key:")
+    assert said(Keyring().refusal("duo.matching.events", unknown, body, PRODUCERS)).startswith("unknown_key:")
     garbled = {**unknown, SIGNATURE: "not base64!"}
-    assert KEYRING.refusal("duo.matching.events", garbled, body, PRODUCERS).startswith("bad_signature:")
+    assert said(KEYRING.refusal("duo.matching.events", garbled, body, PRODUCERS)).startswith("bad_signature:")
 
 
 def test_a_keyring_whose_key_id_is_not_the_keys_fingerprint_is_refused():
@@ -143,7 +149,7 @@ def test_keys_are_made_on_first_use_rotated_retired_and_revoked(tmp_path: Path):
     stolen = {k: v.decode() for k, v in headers}
     stolen[KEY_ID] = second.key_id
     stolen[SIGNATURE] = base64.b64encode(b"x" * 64).decode()
-    assert keyring.refusal("duo.tracking.events", stolen, body, PRODUCERS).startswith("unknown_key:")
+    assert said(keyring.refusal("duo.tracking.events", stolen, body, PRODUCERS)).startswith("unknown_key:")
 
 
 def test_duo_keys_rotates_lists_retires_and_refuses_what_it_cannot_do(tmp_path: Path, monkeypatch, capsys):

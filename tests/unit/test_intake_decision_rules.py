@@ -50,25 +50,25 @@ def test_a_mentor_under_a_year_of_experience_is_not_eligible_and_cannot_change_t
         mentor(experience=(SectorExperience(sector="C", years=0),)), RULES[Tenant.BE], TODAY
     )
     assert [p.rule for p in refused.problems] == ["professional_experience"]
-    change = ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=(SectorExperience(sector="F", years=0),))
+    change = ChangeMentorProfile(MENTOR_NOW.id, experience=(SectorExperience(sector="F", years=0),))
     with pytest.raises(InvalidField) as changed:
         decide_mentor_change(MENTOR_NOW, change, RULES[Tenant.BE])
     assert changed.value.problems[0].rule == "professional_experience"
 
 
 def test_a_mentor_cannot_change_to_languages_without_a_programme_language():
-    cmd = ChangeMentorProfile(MENTOR_NOW.mentor_id, languages=("de", "tr"))
+    cmd = ChangeMentorProfile(MENTOR_NOW.id, languages=("de", "tr"))
     with pytest.raises(InvalidField) as refused:
         decide_mentor_change(MENTOR_NOW, cmd, RULES[Tenant.BE])
     assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("languages", "programme_language")
 
 
 def test_a_mentor_withdraws_with_a_reason():
-    assert decide_mentor_withdrawal(MENTOR_NOW, WithdrawMentor(MENTOR_NOW.mentor_id, "health")) == [
-        MentorWithdrawn(mentor_id=MENTOR_NOW.mentor_id, reason="health")
+    assert decide_mentor_withdrawal(MENTOR_NOW, WithdrawMentor(MENTOR_NOW.id, "health")) == [
+        MentorWithdrawn(mentor_id=MENTOR_NOW.id, reason="health")
     ]
     with pytest.raises(PersonWithdrawn):
-        decide_mentor_withdrawal(replace(MENTOR_NOW, status="withdrawn"), WithdrawMentor(MENTOR_NOW.mentor_id, "other"))
+        decide_mentor_withdrawal(replace(MENTOR_NOW, status="withdrawn"), WithdrawMentor(MENTOR_NOW.id, "other"))
 
 
 @pytest.mark.parametrize(
@@ -80,11 +80,7 @@ def test_a_mentor_withdraws_with_a_reason():
 )
 def test_a_training_module_is_dated_between_registration_and_the_branchs_today(completed_on, rule):
     with pytest.raises(InvalidField) as refused:
-        decide_training_module(
-            MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", completed_on), TODAY
-        )
+        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.id, "active_listening", completed_on), TODAY)
     assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("completed_on", rule)
     for edge in (date(2026, 6, 1), TODAY):
-        assert decide_training_module(
-            MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", edge), TODAY
-        )
+        assert decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.id, "active_listening", edge), TODAY)

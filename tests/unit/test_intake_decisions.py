@@ -37,6 +37,7 @@ from shared.commanding.errors import NotFound as PersonNotFound
 from shared.events.catalog import (
     MenteeApplicationRejected,
     MenteeRegistered,
+    MenteeWithdrawn,
     MentorApplicationRejected,
     MentorRegistered,
     MentorTrainingCompleted,
@@ -154,7 +155,7 @@ def test_a_mentor_under_50_is_not_eligible():
 
 def test_a_mentee_change_names_only_what_changed():
     cmd = ChangeMenteeProfile(
-        MENTEE_NOW.mentee_id, languages=("fr",), job_target_sector="I", availability=Availability(3.0, ("sat-morning",))
+        MENTEE_NOW.id, languages=("fr",), job_target_sector="I", availability=Availability(3.0, ("sat-morning",))
     )
     [event] = decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], occupation_now="nurse")
     assert event.changed_fields == ("job_target_sector", "available_day_parts")
@@ -162,19 +163,19 @@ def test_a_mentee_change_names_only_what_changed():
 
 
 def test_an_occupation_change_is_recorded_without_its_text():
-    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, job_target_sector="Q", job_target_occupation="midwife")
+    cmd = ChangeMenteeProfile(MENTEE_NOW.id, job_target_sector="Q", job_target_occupation="midwife")
     [event] = decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], occupation_now="nurse")
     assert event.changed_fields == ("job_target_occupation",)
     assert "midwife" not in event.model_dump_json()
 
 
 def test_a_change_that_changes_nothing_appends_nothing():
-    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("fr",), job_target_occupation="nurse")
+    cmd = ChangeMenteeProfile(MENTEE_NOW.id, languages=("fr",), job_target_occupation="nurse")
     assert decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], occupation_now="nurse") == []
 
 
 def test_languages_cannot_change_to_none_of_the_programme_languages():
-    cmd = ChangeMenteeProfile(MENTEE_NOW.mentee_id, languages=("ar",))
+    cmd = ChangeMenteeProfile(MENTEE_NOW.id, languages=("ar",))
     with pytest.raises(InvalidField) as refused:
         decide_mentee_change(MENTEE_NOW, cmd, RULES[Tenant.BE], None)
     assert refused.value.problems[0].field == "languages"
@@ -183,7 +184,7 @@ def test_languages_cannot_change_to_none_of_the_programme_languages():
 def test_a_mentor_change_of_experience_also_changes_sectors():
     new = (SectorExperience(sector="F", years=10),)
     [event] = decide_mentor_change(
-        MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.mentor_id, experience=new, capacity=3), RULES[Tenant.BE]
+        MENTOR_NOW, ChangeMentorProfile(MENTOR_NOW.id, experience=new, capacity=3), RULES[Tenant.BE]
     )
     assert (
         event.sectors == ("F",)
@@ -193,12 +194,12 @@ def test_a_mentor_change_of_experience_also_changes_sectors():
 
 
 def test_training_modules_count_once_and_the_eighth_completes_the_training():
-    module = RecordTrainingModule(MENTOR_NOW.mentor_id, "active_listening", TODAY)
+    module = RecordTrainingModule(MENTOR_NOW.id, "active_listening", TODAY)
     assert [type(e) for e in decide_training_module(MENTOR_NOW, module, TODAY)] == [MentorTrainingModuleCompleted]
     done = replace(MENTOR_NOW, modules_completed=("active_listening",))
     assert decide_training_module(done, module, TODAY) == []
     seven = replace(MENTOR_NOW, modules_completed=tuple(TRAINING_MODULES)[:-1])
-    last = RecordTrainingModule(MENTOR_NOW.mentor_id, tuple(TRAINING_MODULES)[-1], TODAY)
+    last = RecordTrainingModule(MENTOR_NOW.id, tuple(TRAINING_MODULES)[-1], TODAY)
     assert [type(e) for e in decide_training_module(seven, last, TODAY)] == [
         MentorTrainingModuleCompleted,
         MentorTrainingCompleted,
@@ -207,18 +208,18 @@ def test_training_modules_count_once_and_the_eighth_completes_the_training():
 
 def test_an_unknown_training_module_is_refused():
     with pytest.raises(InvalidField):
-        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.mentor_id, "knitting", TODAY), TODAY)
+        decide_training_module(MENTOR_NOW, RecordTrainingModule(MENTOR_NOW.id, "knitting", TODAY), TODAY)
 
 
 def test_withdrawal_records_the_reason_once():
-    [event] = decide_mentee_withdrawal(MENTEE_NOW, WithdrawMentee(MENTEE_NOW.mentee_id, "moved_away"))
-    assert event.reason == "moved_away"
+    [event] = decide_mentee_withdrawal(MENTEE_NOW, WithdrawMentee(MENTEE_NOW.id, "moved_away"))
+    assert isinstance(event, MenteeWithdrawn) and event.reason == "moved_away"
     with pytest.raises(PersonWithdrawn):
-        decide_mentee_withdrawal(replace(MENTEE_NOW, status="withdrawn"), WithdrawMentee(MENTEE_NOW.mentee_id, "other"))
+        decide_mentee_withdrawal(replace(MENTEE_NOW, status="withdrawn"), WithdrawMentee(MENTEE_NOW.id, "other"))
     with pytest.raises(PersonWithdrawn):
         decide_mentor_change(
             replace(MENTOR_NOW, status="withdrawn"),
-            ChangeMentorProfile(MENTOR_NOW.mentor_id, capacity=2),
+            ChangeMentorProfile(MENTOR_NOW.id, capacity=2),
             RULES[Tenant.BE],
         )
 

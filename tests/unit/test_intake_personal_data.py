@@ -27,7 +27,7 @@ def personal_fields(model: type[BaseModel], prefix: str = "") -> set[str]:
     """Dotted names of the fields marked personal, nested models included."""
     found = set()
     for name, info in model.model_fields.items():
-        if (info.json_schema_extra or {}).get("personal"):
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("personal"):
             found.add(prefix + name)
         for arg in (info.annotation, *get_args(info.annotation)):
             if isinstance(arg, type) and issubclass(arg, BaseModel):

@@ -74,7 +74,7 @@ def test_the_password_is_never_shown():
 
 def test_kafka_security_refuses_what_cannot_authenticate():
     with pytest.raises(ValueError, match="PLAINTEXT"):
-        KafkaSecurity("PLAINTEXT", "SCRAM-SHA-512", "intake", SECRET)  # type: ignore[arg-type]
+        KafkaSecurity("PLAINTEXT", "SCRAM-SHA-512", "intake", SECRET)
     with pytest.raises(ValueError, match="mechanism"):
         KafkaSecurity("SASL_PLAINTEXT", "PLAIN", "intake", SECRET)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="password"):
@@ -124,7 +124,7 @@ def test_an_unsupported_protocol_or_mechanism_is_refused(tmp_path, variable, val
 @pytest.mark.parametrize("protocol", ["SASL_PLAINTEXT", "SASL_SSL"])
 def test_faststream_security_gives_the_matching_scram_class(mechanism, kind, protocol):
     security = faststream_security(scram(protocol, mechanism))
-    assert type(security) is kind
+    assert type(security) is kind and isinstance(security, SASLScram256 | SASLScram512)
     assert (security.username, security.password) == ("intake", SECRET)
     assert security.use_ssl is (protocol == "SASL_SSL")
     assert isinstance(security.ssl_context, ssl.SSLContext) is (protocol == "SASL_SSL")
@@ -237,7 +237,7 @@ async def test_the_relay_makes_its_producers_with_its_security(monkeypatch):
         made.append((bootstrap, security))
         raise Stop
 
-    monkeypatch.setattr(relay_module.asyncpg, "connect", connect)
+    monkeypatch.setattr("shared.outbox.relay.asyncpg.connect", connect)
     monkeypatch.setattr(relay_module, "init_connection", init_connection)
     monkeypatch.setattr(relay_module, "new_producer", producer)
     relay = OutboxRelay("postgresql://u@db/intake", "kafka:9092", "duo.intake.events", "intake", security=scram())
@@ -292,7 +292,7 @@ async def test_the_runtime_hands_the_settings_security_to_every_client(monkeypat
     consumer = SimpleNamespace(name="matching")
     runtime = ServiceRuntime(
         settings, subscriptions=[Subscription(lambda pool: consumer, {"duo.intake.events": "intake"})]
-    )  # type: ignore[arg-type,return-value]
+    )
     await runtime.start()
     await runtime.stop()
     assert seen["ensure_topics"] == seen["relay"] == scram()

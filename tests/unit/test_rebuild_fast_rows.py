@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -25,18 +27,24 @@ ABSENT = b"(the header is left out)"
 
 
 def record(
-    topic: str = TOPIC, value: bytes | None = None, signed: bool = True, **header_changes: bytes | None
+    topic: str = TOPIC,
+    value: bytes | None = None,
+    signed: bool = True,
+    headers: Mapping[str, bytes | None] = MappingProxyType({}),
+    **header_changes: bytes | None,
 ) -> ConsumerRecord:
     """A record as intake's relay would send it, with the header changes made before it was signed (unless
-    `signed` is False, or a change names the signature headers themselves)."""
+    `signed` is False, or a change names the signature headers themselves); `headers` for the names no argument
+    can have."""
+    header_changes |= headers
     meta = EventMetadata(tenant=Tenant.BE, office="be-gent", actor="staff-1", causation_id=uuid.uuid4())
     event = MenteeRegistered(mentee_id=uuid.uuid4())
     envelope = EventEnvelope.record(NewEvent(event, meta), f"mentee-{event.mentee_id}", 1, utc_now())
-    key, body, headers = to_kafka(envelope, "intake")
+    key, body, sent = to_kafka(envelope, "intake")
     body = body if value is None else value
     if signed:
-        headers = signing_key("intake").sign(headers, body)
-    changed = [(k, header_changes.get(k, v)) for k, v in headers if header_changes.get(k, v) is not ABSENT]
+        sent = signing_key("intake").sign(sent, body)
+    changed = [(k, header_changes.get(k, v)) for k, v in sent if header_changes.get(k, v) is not ABSENT]
     if signed and not {KEY_ID, SIGNATURE} & set(header_changes):
         changed = signing_key("intake").sign(changed, body)
     return ConsumerRecord(topic, 0, 0, 0, 0, key, body, None, 0, 0, changed)
@@ -81,14 +89,14 @@ def test_a_plain_record_gives_the_careful_paths_row():
         record(value=b'{"mentee_id": "not a uuid"}'),
         record(value=b"[1, 2]"),
         record(value=b"{not json"),
-        record(**{"content-type": b"\xff\xfe"}),  # a header it does not need, yet not UTF-8: parked live
+        record(headers={"content-type": b"\xff\xfe"}),  # a header it does not need, yet not UTF-8: parked live
         record(ce_recordedtime=b"20240101T101010+0000"),  # fromisoformat reads it, the envelope model does not
         record(ce_streamversion=b"1_0"),
         record(ce_type=None),  # no value at all
         record(ce_source=None),
         record(signed=False),  # no signature: parked live
-        record(**{SIGNATURE: b"AAAA"}),  # a signature that does not verify
-        record(**{KEY_ID: b"intake-0000000000000000"}),  # a key the keyring does not know
+        record(headers={SIGNATURE: b"AAAA"}),  # a signature that does not verify
+        record(headers={KEY_ID: b"intake-0000000000000000"}),  # a key the keyring does not know
     ],
 )
 def test_anything_unusual_is_left_to_the_careful_path(rec):
@@ -97,7 +105,7 @@ def test_anything_unusual_is_left_to_the_careful_path(rec):
 
 @pytest.mark.parametrize(
     "rec",
-    [record(signed=False), record(**{SIGNATURE: b"AAAA"}), record(**{KEY_ID: b"intake-0000000000000000"})],
+    [record(signed=False), record(headers={SIGNATURE: b"AAAA"}), record(headers={KEY_ID: b"intake-0000000000000000"})],
 )
 def test_what_its_producer_did_not_sign_is_not_counted_on_either_path(rec):
     assert fast_row(rec, PRODUCERS, KEYRING) is None and careful(rec) is None

@@ -101,7 +101,10 @@ def test_every_setting_is_read_through_pydantic_settings_with_its_default() -> N
     )
     assert (read.duo_max_attempts, read.duo_stall_after_s, read.duo_db_pool_size) == (3, 2.5, 25)
     assert read.duo_service_urls == {"intake": "http://intake", "matching": "http://matching:8000"}
-    assert str(read.duo_topics_file) == "/etc/duo/topics.toml" and read.duo_jwks_url.endswith("/certs")
+    assert (
+        str(read.duo_topics_file) == "/etc/duo/topics.toml"
+        and read.duo_jwks_url == "https://login.example.internal/certs"
+    )
     assert (
         read.database_url("intake") == "postgresql://duo_intake@db/duo_intake" and read.database_url("matching") is None
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -37,7 +40,7 @@ def formed() -> DuoState:
     return DuoState(DuoFacts(DUO_ID, Tenant.BE, "be-antwerpen", MENTEE, MENTOR, FORMED))
 
 
-def after(state: DuoState, events: list[DomainEvent]) -> DuoState:
+def after(state: DuoState, events: Sequence[DomainEvent]) -> DuoState:
     meta = EventMetadata(tenant=Tenant.BE, office="be-antwerpen", actor="coordinator-1")
     at = datetime(2026, 6, 15, tzinfo=UTC)
     envelopes = [
@@ -47,28 +50,28 @@ def after(state: DuoState, events: list[DomainEvent]) -> DuoState:
     return DUO.fold(envelopes, state)
 
 
-def meeting(**changes) -> LogMeeting:
-    fields = {
-        "duo_id": DUO_ID,
-        "met_on": date(2026, 6, 10),
-        "duration_minutes": 90,
-        "mode": "in_person",
-        "topics": ("cv_and_applications", "job_search"),
-    }
-    return LogMeeting(**(fields | changes))
+def meeting(**changes: Any) -> LogMeeting:
+    usual = LogMeeting(
+        duo_id=DUO_ID,
+        met_on=date(2026, 6, 10),
+        duration_minutes=90,
+        mode="in_person",
+        topics=("cv_and_applications", "job_search"),
+    )
+    return replace(usual, **changes)
 
 
-def job(**changes) -> RecordJobFound:
-    fields = {
-        "duo_id": DUO_ID,
-        "job_id": uuid.uuid4(),
-        "sector": "Q",
-        "contract_type": "fixed_term",
-        "contract_months": 6,
-        "hours_per_week": 38.0,
-        "started_on": date(2026, 6, 1),
-    }
-    return RecordJobFound(**(fields | changes))
+def job(**changes: Any) -> RecordJobFound:
+    usual = RecordJobFound(
+        duo_id=DUO_ID,
+        job_id=uuid.uuid4(),
+        sector="Q",
+        contract_type="fixed_term",
+        contract_months=6,
+        hours_per_week=38.0,
+        started_on=date(2026, 6, 1),
+    )
+    return replace(usual, **changes)
 
 
 def ended(on: date = date(2026, 6, 12), state: DuoState | None = None) -> DuoState:
@@ -324,11 +327,12 @@ def test_a_jobs_end_and_extension_stay_open_in_the_aftercare_window_only():
 def test_each_survey_is_recorded_once_and_before_the_end():
     mentee = RecordMenteeSurvey(DUO_ID, True, True, False)
     mentor = RecordMentorSurvey(DUO_ID, True, False)
-    events = duo.record_mentee_survey(formed(), mentee, TODAY) + duo.record_mentor_survey(formed(), mentor, TODAY)
-    state = after(formed(), events)
+    [mentees] = duo.record_mentee_survey(formed(), mentee, TODAY)
+    [mentors] = duo.record_mentor_survey(formed(), mentor, TODAY)
+    state = after(formed(), [mentees, mentors])
     assert state.mentee_survey and state.mentor_survey
-    assert (events[0].more_self_confidence, events[0].mentor_helped_with_problems) == (True, False)
-    assert (events[1].feels_useful, events[1].adds_professional_value) == (True, False)
+    assert (mentees.more_self_confidence, mentees.mentor_helped_with_problems) == (True, False)
+    assert (mentors.feels_useful, mentors.adds_professional_value) == (True, False)
     for call in (
         lambda: duo.record_mentee_survey(state, mentee, TODAY),
         lambda: duo.record_mentor_survey(state, mentor, TODAY),
