@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
-from services.intake.api.access import log_read
 from services.intake.api.bodies import (
     InformationSession,
     IntakeInterview,
@@ -30,20 +29,16 @@ from services.intake.api.examples import (
 )
 from services.intake.api.fields import NaceCode, Office
 from services.intake.api.listing import Limit, Offset, branch_of, list_page
-from services.intake.api.views import MenteeProfile, MenteeView, PersonalData, PersonPage
+from services.intake.api.person_answers import changed, profile, register
+from services.intake.api.views import MenteeProfile, MenteeView, PersonPage
 from services.intake.domain.commands import RejoinMentee
-from services.intake.service import IntakeUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.commanding.http import (
     IdempotencyHeader,
     IfMatchHeader,
     caller_of,
-    error_body,
-    reading,
-    run_command,
 )
-from shared.commanding.idempotency import Answer
 
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
 COORDINATORS = roles_doc(Role.COORDINATOR)
@@ -66,14 +61,8 @@ async def register_mentee(
     """Apply as a mentee: 201 when eligible (MenteeRegistered, not yet ready for matching), 422 listing every
     failed rule otherwise (MenteeApplicationRejected, under application_id)."""
     command, who = body.command(), caller_of(request, identity)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        outcome = await service.execute(unit, command, who)
-        if outcome.person is None:
-            return Answer(422, error_body("not eligible", outcome.refused, application_id=command.application_id))
-        return Answer(201, MenteeView.of(outcome.person).model_dump(mode="json"))
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+    dump = body.model_dump(mode="json")
+    return await register(request, who, idempotency_key, dump, command, command.application_id, MenteeView.of)
 
 
 @router.get(
@@ -110,11 +99,8 @@ async def list_mentees(
 )
 async def get_mentee(mentee_id: uuid.UUID, request: Request, identity: Coordinator) -> JSONResponse:
     """A mentee's current profile, folded from their stream, with their personal data; ETag is the version."""
-    async with reading(request) as unit:
-        state, personal = await service.mentee_profile(unit, mentee_id, caller_of(request, identity))
-        await log_read(unit, request, identity, "read_mentee_profile", [mentee_id])
-    profile = MenteeProfile(**MenteeView.of(state).model_dump(), personal=PersonalData(**personal))
-    return JSONResponse(profile.model_dump(mode="json"), headers={"ETag": f'"{state.version}"'})
+    read = service.mentee_profile
+    return await profile(request, identity, mentee_id, read, "read_mentee_profile", MenteeView.of, MenteeProfile)
 
 
 @router.patch(
@@ -139,13 +125,8 @@ async def change_mentee(
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Change languages, job target or availability (MenteeProfileChanged); a no-op change appends nothing."""
-    who = caller_of(request, identity, if_match)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        state = await service.execute(unit, body.command(mentee_id), who)
-        return Answer(200, MenteeView.of(state).model_dump(mode="json"))
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json", exclude_unset=True), work)
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json", exclude_unset=True)
+    return await changed(request, who, idempotency_key, dump, body.command(mentee_id), MenteeView.of)
 
 
 @router.post(
@@ -175,20 +156,8 @@ async def withdraw_mentee(
 ) -> JSONResponse:
     """The mentee leaves the programme (MenteeWithdrawn). Found work or started a training: `job` or `training`
     is required and recorded first (MenteeOutcomeBeforeDuo)."""
-    who = caller_of(request, identity, if_match)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        state = await service.execute(unit, body.command(mentee_id), who)
-        return Answer(200, MenteeView.of(state).model_dump(mode="json"))
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json", exclude_none=True), work)
-
-
-async def _step(request: Request, who, idempotency_key: str | None, body: dict, command) -> JSONResponse:
-    async def work(unit: IntakeUnit) -> Answer:
-        return Answer(200, MenteeView.of(await service.execute(unit, command, who)).model_dump(mode="json"))
-
-    return await run_command(request, who, idempotency_key, body, work)
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json", exclude_none=True)
+    return await changed(request, who, idempotency_key, dump, body.command(mentee_id), MenteeView.of)
 
 
 @router.post(
@@ -214,8 +183,8 @@ async def record_information_session(
 ) -> JSONResponse:
     """The mentee attended the information session, dated between registration and today; a second one
     changes nothing."""
-    who = caller_of(request, identity, if_match)
-    return await _step(request, who, idempotency_key, body.model_dump(mode="json"), body.command(mentee_id, who.today))
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
+    return await changed(request, who, idempotency_key, dump, body.command(mentee_id, who.today), MenteeView.of)
 
 
 @router.post(
@@ -244,8 +213,8 @@ async def record_intake_interview(
 ) -> JSONResponse:
     """The intake interview was held: suitable, not_now or not_suitable (the last two with a coded reason).
     "Not now" may be followed by another interview; once ready for matching, another is refused (409)."""
-    who = caller_of(request, identity, if_match)
-    return await _step(request, who, idempotency_key, body.model_dump(mode="json"), body.command(mentee_id, who.today))
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
+    return await changed(request, who, idempotency_key, dump, body.command(mentee_id, who.today), MenteeView.of)
 
 
 @router.post(
@@ -272,4 +241,4 @@ async def rejoin_mentee(
     """A mentee who withdrew comes back on the same id, if eligible under the rules in force on the branch's
     today (422 listing the rules failed; 409 if they have not withdrawn)."""
     who = caller_of(request, identity, if_match)
-    return await _step(request, who, idempotency_key, {}, RejoinMentee(mentee_id))
+    return await changed(request, who, idempotency_key, {}, RejoinMentee(mentee_id), MenteeView.of)

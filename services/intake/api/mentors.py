@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
-from services.intake.api.access import log_read
 from services.intake.api.bodies import MentorApplication, MentorChange, Rejoin, TrainingModuleAttended, Withdrawal
 from services.intake.api.documented import MENTOR_VIEW, PAGE, PERSONAL, documented, one
 from services.intake.api.examples import (
@@ -22,30 +21,22 @@ from services.intake.api.examples import (
 )
 from services.intake.api.fields import NaceCode, Office
 from services.intake.api.listing import Limit, Offset, branch_of, list_page
-from services.intake.api.views import MentorProfile, MentorView, PersonalData, PersonPage
+from services.intake.api.person_answers import changed, profile, register
+from services.intake.api.views import MentorProfile, MentorView, PersonPage
 from services.intake.domain.commands import RecordTrainingModule, RejoinMentor, WithdrawMentor
-from services.intake.service import IntakeUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.commanding.http import (
     IdempotencyHeader,
     IfMatchHeader,
     caller_of,
-    error_body,
-    reading,
-    run_command,
 )
-from shared.commanding.idempotency import Answer
 
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
 COORDINATORS = roles_doc(Role.COORDINATOR)
 router = APIRouter(prefix="/mentors", tags=["mentors"])
 _NOT_KEPT_FOR_MENTORS = ("nationalities", "stateless", "residence_permit", "job_target_occupation")
 _PERSONAL = {k: v for k, v in PERSONAL.items() if k not in _NOT_KEPT_FOR_MENTORS}
-
-
-def _answer(status: int, state) -> Answer:
-    return Answer(status, MentorView.of(state).model_dump(mode="json"))
 
 
 @router.post(
@@ -64,14 +55,8 @@ async def register_mentor(
     """Register a mentor aged 50 or more (MentorRegistered); matchable once the training is completed. 422 listing
     every failed rule otherwise (MentorApplicationRejected, under application_id)."""
     command, who = body.command(), caller_of(request, identity)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        outcome = await service.execute(unit, command, who)
-        if outcome.person is None:
-            return Answer(422, error_body("not eligible", outcome.refused, application_id=command.application))
-        return _answer(201, outcome.person)
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+    dump = body.model_dump(mode="json")
+    return await register(request, who, idempotency_key, dump, command, command.application, MentorView.of)
 
 
 @router.get(
@@ -108,11 +93,8 @@ async def list_mentors(
 )
 async def get_mentor(mentor_id: uuid.UUID, request: Request, identity: Coordinator) -> JSONResponse:
     """A mentor's current profile, folded from their stream, with their personal data; ETag is the version."""
-    async with reading(request) as unit:
-        state, personal = await service.mentor_profile(unit, mentor_id, caller_of(request, identity))
-        await log_read(unit, request, identity, "read_mentor_profile", [mentor_id])
-    profile = MentorProfile(**MentorView.of(state).model_dump(), personal=PersonalData(**personal))
-    return JSONResponse(profile.model_dump(mode="json"), headers={"ETag": f'"{state.version}"'})
+    read = service.mentor_profile
+    return await profile(request, identity, mentor_id, read, "read_mentor_profile", MentorView.of, MentorProfile)
 
 
 @router.patch(
@@ -137,12 +119,8 @@ async def change_mentor(
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Change languages, experience, availability or capacity (MentorProfileChanged)."""
-    who = caller_of(request, identity, if_match)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        return _answer(200, await service.execute(unit, body.command(mentor_id), who))
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json", exclude_unset=True), work)
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json", exclude_unset=True)
+    return await changed(request, who, idempotency_key, dump, body.command(mentor_id), MentorView.of)
 
 
 @router.post(
@@ -167,13 +145,9 @@ async def record_training_module(
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Record a completed module, dated between registration and today; a repeated module changes nothing."""
-    who = caller_of(request, identity, if_match)
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
     command = RecordTrainingModule(mentor_id, body.module, body.completed_on or who.today)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        return _answer(200, await service.execute(unit, command, who))
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+    return await changed(request, who, idempotency_key, dump, command, MentorView.of)
 
 
 @router.post(
@@ -198,12 +172,8 @@ async def withdraw_mentor(
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """The mentor leaves the programme (MentorWithdrawn)."""
-    who = caller_of(request, identity, if_match)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        return _answer(200, await service.execute(unit, WithdrawMentor(mentor_id, body.reason), who))
-
-    return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
+    return await changed(request, who, idempotency_key, dump, WithdrawMentor(mentor_id, body.reason), MentorView.of)
 
 
 @router.post(
@@ -230,8 +200,4 @@ async def rejoin_mentor(
     """A mentor who withdrew comes back on the same id, if eligible under the rules in force on the branch's
     today (422 listing the rules failed; 409 if they have not withdrawn)."""
     who = caller_of(request, identity, if_match)
-
-    async def work(unit: IntakeUnit) -> Answer:
-        return _answer(200, await service.execute(unit, RejoinMentor(mentor_id), who))
-
-    return await run_command(request, who, idempotency_key, {}, work)
+    return await changed(request, who, idempotency_key, {}, RejoinMentor(mentor_id), MentorView.of)
