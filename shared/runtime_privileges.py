@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncpg
 
-# Tables whose rows are never changed or deleted by a service (shared/eventstore, services/intake/migrations).
-APPEND_ONLY = ("events", "event_chain", "access_log", "schema_migrations")
+# Tables whose rows are never changed or deleted by a service (shared/eventstore, services/intake/migrations, the
+# federation's frozen publications in services/reporting/migrations).
+APPEND_ONLY = ("events", "event_chain", "access_log", "schema_migrations", "federation_publications")
 _APPEND_ONLY_GRANTS = {"schema_migrations": "SELECT"}  # read at start to see that nothing is left to apply
 
 

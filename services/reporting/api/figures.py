@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from services.reporting.adapters.publications import federation_publication
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import (
     read_duos_formed_by_office_and_year,
@@ -19,18 +20,18 @@ from services.reporting.adapters.read_lists import (
     read_trail,
 )
 from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUPPRESS_BELOW, SUSTAINABLE_WORK
-from services.reporting.domain.figures import Figures
 from services.reporting.domain.plan import (
     PLAN_VERSION,
+    PlanRow,
     cost_per_duo,
     formed_by_area,
     overall_cost_per_duo,
     plan_rows,
-    protected_formed,
     yearly_return,
 )
+from services.reporting.domain.publication import FIRST_PUBLICATION, FederationTables, publication_date
 from services.reporting.domain.report import TRAILS, Slice
-from services.reporting.domain.rollup import TOTAL, protected_counts, rollup
+from services.reporting.domain.rollup import TOTAL, rollup_of
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
 from shared.commanding.errors import InvalidField, NotFound
@@ -52,13 +53,36 @@ def _definition(key: str) -> str:
     return key
 
 
+def _today(request: Request, branch: Tenant | None, as_of: date | None) -> date:
+    """Today on the app's clock in the branch's zone (the federation's: the Belgian one); `as_of` checked."""
+    if as_of is not None and not date(2000, 1, 1) <= as_of <= date(2100, 12, 31):
+        raise InvalidField("as_of", "plausible_date", "must be a day between 2000-01-01 and 2100-12-31")
+    return request.app.state.clock().astimezone(TIMEZONES[branch or Tenant.BE]).date()
+
+
 def _cutoff(request: Request, branch: Tenant | None, as_of: date | None) -> tuple[date, datetime]:
     """The day asked for (today by default, on the app's clock) and the last moment of it in the branch's zone."""
     zone = TIMEZONES[branch or Tenant.BE]
-    if as_of is not None and not date(2000, 1, 1) <= as_of <= date(2100, 12, 31):
-        raise InvalidField("as_of", "plausible_date", "must be a day between 2000-01-01 and 2100-12-31")
-    day = as_of or request.app.state.clock().astimezone(zone).date()
+    day = as_of or _today(request, branch, as_of)
     return day, datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC) - timedelta(microseconds=1)
+
+
+async def _publication(request: Request, as_of: date | None, sustainable_work: str) -> FederationTables:
+    """The federation's publication for the day asked (today by default): the last quarter end that is over, on or
+    before it, frozen once published (docs/security.md), so that two days' tables cannot be subtracted."""
+    published_on = publication_date(as_of, _today(request, None, as_of))
+    if published_on is None:
+        raise InvalidField("as_of", "published_date", f"the federation's first publication is of {FIRST_PUBLICATION}")
+    if sustainable_work != DEFAULT_SUSTAINABLE_WORK:  # another definition's table, subtracted, gives a small group
+        raise InvalidField(
+            "sustainable_work", "published_definition", f"the federation's tables are of {DEFAULT_SUSTAINABLE_WORK}"
+        )
+    async with request.app.state.runtime.pool.acquire() as con:
+        return await federation_publication(con, published_on)
+
+
+def _published(tables: FederationTables) -> dict[str, str]:
+    return {"as_of": tables.published_on.isoformat(), "publication": tables.published_on.isoformat()}
 
 
 def _slice(identity: Identity, office: str | None, province: str | None, year: int | None) -> Slice:
@@ -70,13 +94,13 @@ def _slice(identity: Identity, office: str | None, province: str | None, year: i
 @router.get("/stats/mentees", openapi_extra=roles_doc(*FIGURE_READERS))
 async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
     """Registered mentees and applications of the caller's branch, in total and by office; for the federation,
-    the total and each branch's total (no office detail), from the same protected table as the roll-up of /figures,
-    so that no count hidden there can be worked out here."""
+    the total and each branch's total (no office detail) of its last publication, from the same protected table as
+    the roll-up of /figures, so that no count hidden there can be worked out here."""
     if identity.branch is None:
-        day, cutoff = _cutoff(request, None, None)
-        async with request.app.state.runtime.pool.acquire() as con:
-            counts = protected_counts(await _every_branch(con, None, None, day, cutoff, DEFAULT_SUSTAINABLE_WORK))
+        tables = await _publication(request, None, DEFAULT_SUSTAINABLE_WORK)
+        counts = tables.shown_rollup()
         return {
+            **_published(tables),
             "total": counts[(TOTAL, "registered")],
             "by_tenant": {t.value: counts[(t.value, "registered")] for t in Tenant},
             "applications": counts[(TOTAL, "applications")],
@@ -95,15 +119,6 @@ def _whole_branches_only(**slices: object) -> None:
             raise InvalidField(
                 name, "whole_branches_for_the_federation", "the federation's roll-up is of whole branches"
             )
-
-
-async def _every_branch(
-    con: Any, province: str | None, year: int | None, day: date, cutoff: datetime, sustainable_work: str
-) -> dict[str, Figures]:
-    """Each branch's figures of a slice: what the federation's tables are made of."""
-    return {
-        t.value: await read_figures(con, Slice(t, None, province, year), day, cutoff, sustainable_work) for t in Tenant
-    }
 
 
 CSV: dict[int | str, dict[str, Any]] = {
@@ -126,26 +141,29 @@ async def get_figures(
     format: Literal["json", "csv"] = "json",
 ):
     """The programme's figures for the caller's branch (an office, a province, a year of formation), as they stood
-    at the end of `as_of`, each with the definition it was computed under. The federation gets the roll-up."""
+    at the end of `as_of`, each with the definition it was computed under. The federation gets the roll-up of the
+    publication of the last quarter end on or before `as_of` that is over (`publication`)."""
     day, cutoff = _cutoff(request, identity.branch, as_of)
     sustainable_work = _definition(sustainable_work)
+    if identity.branch is None:
+        _whole_branches_only(province=province, year=year)
+        tables = await _publication(request, as_of, sustainable_work)
+        answer = {
+            **_published(tables),
+            "sustainable_work": sustainable_work,
+            **rollup_of(tables.shown_rollup()).model_dump(),
+        }
+        return _csv(answer) if format == "csv" else answer
+    where = _slice(identity, office, province, year)
     async with request.app.state.runtime.pool.acquire() as con:
-        if identity.branch is None:
-            _whole_branches_only(province=province, year=year)
-            by_branch = await _every_branch(con, None, None, day, cutoff, sustainable_work)
-            answer = {"as_of": day.isoformat(), "sustainable_work": sustainable_work, **rollup(by_branch).model_dump()}
-        else:
-            where = _slice(identity, office, province, year)
-            answer = {
-                "as_of": day.isoformat(),
-                "branch": identity.branch.value,
-                "office": office,
-                "province": province,
-                "year": year,
-                "figures": (
-                    await read_figures(con, where, day, cutoff, sustainable_work, identity.branch)
-                ).model_dump(),
-            }
+        answer = {
+            "as_of": day.isoformat(),
+            "branch": identity.branch.value,
+            "office": office,
+            "province": province,
+            "year": year,
+            "figures": (await read_figures(con, where, day, cutoff, sustainable_work, identity.branch)).model_dump(),
+        }
     return _csv(answer) if format == "csv" else answer
 
 
@@ -177,32 +195,22 @@ async def get_plan(
     format: Literal["json", "csv"] = "json",
 ):
     """The memorandum's 2024-27 plan against the duos formed (per province and year; Belgian branch), the cost per
-    duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied."""
-    day, cutoff = _cutoff(request, identity.branch, as_of)
+    duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied. The
+    federation gets the plan of its publication (as GET /figures), small cells and their complements hidden."""
     sustainable_work = _definition(sustainable_work)
-    branch = Tenant.BE if identity.branch in (None, Tenant.BE) else identity.branch
-    async with request.app.state.runtime.pool.acquire() as con:
-        formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, cutoff))
-        # The plan is the Belgian branch's: another branch's sustainable jobs are not held against it.
-        jobs = (
-            (
-                await read_figures(con, Slice(Tenant.BE), day, cutoff, sustainable_work, branch)
-            ).sustainable_work.numerator
-            if branch is Tenant.BE
-            else 0
-        )
-        if identity.branch is None:  # the federation: no small cell, nor one that a sum or difference gives back
-            every = await _every_branch(con, None, None, day, cutoff, sustainable_work)
-    rows = plan_rows(formed)
-    shown: dict[tuple[str, int], int | None] = {(r.area, r.year): r.formed for r in rows}
-    shown_jobs: int | None = jobs
     if identity.branch is None:
-        counts = protected_counts(every)
-        be_formed_hidden = counts[(Tenant.BE.value, "duos_formed")] is None
-        shown = protected_formed(rows, SUPPRESS_BELOW, every[Tenant.BE.value].duos_formed, be_formed_hidden)
-        shown_jobs = counts[(Tenant.BE.value, "sustainable_jobs")]
+        tables = await _publication(request, as_of, sustainable_work)
+        rows = plan_rows({cell: count for cell, count in tables.plan.counts.items() if cell[1]})
+        shown: dict[tuple[str, int], int | None] = tables.shown_plan()
+        shown_jobs = tables.shown_rollup()[(Tenant.BE.value, "sustainable_jobs")]
+        dated = _published(tables)
+    else:
+        day, cutoff = _cutoff(request, identity.branch, as_of)
+        rows, shown_jobs = await _branch_plan(request, identity.branch, day, cutoff, sustainable_work)
+        shown = {(r.area, r.year): r.formed for r in rows}
+        dated = {"as_of": day.isoformat()}
     answer = {
-        "as_of": day.isoformat(),
+        **dated,
         "plan": PLAN_VERSION,
         "rows": [
             {
@@ -227,6 +235,19 @@ async def get_plan(
         },
     }
     return _csv({"rows": answer["rows"]}) if format == "csv" else answer
+
+
+async def _branch_plan(
+    request: Request, branch: Tenant, day: date, cutoff: datetime, sustainable_work: str
+) -> tuple[list[PlanRow], int]:
+    """A branch's plan rows and the sustainable jobs held against them (the plan is the Belgian branch's: another
+    branch's sustainable jobs are not held against it)."""
+    async with request.app.state.runtime.pool.acquire() as con:
+        formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, cutoff))
+        if branch is not Tenant.BE:
+            return plan_rows(formed), 0
+        figures = await read_figures(con, Slice(Tenant.BE), day, cutoff, sustainable_work, branch)
+    return plan_rows(formed), figures.sustainable_work.numerator
 
 
 @router.get("/history/{subject_id}", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))

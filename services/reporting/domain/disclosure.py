@@ -6,8 +6,16 @@ it alone is not enough: a table also publishes totals, and a total minus the sho
 relations the table publishes (total = sum of parts), no hidden cell is determined by any linear combination of the
 shown ones, and no relation gives away a small sum of hidden cells. Zeros are shown: "nobody" points at no one.
 
-The check is exact (Gaussian elimination over fractions): a hidden cell is determined when its unit vector lies in the
-row space of the relations restricted to the hidden cells. Tables here are small (tens of cells), so this is cheap.
+A table published again (the federation's tables, every quarter: domain/publication.py) can also be subtracted from its
+earlier publications: "NL 27 at the end of March, 31 at the end of June" gives a change of 4, four people. So a table
+is protected together with its earlier publications as they were published (`earlier`): no cell, and no sum of the
+parts of a published relation, may be worked out in both with a small change (1 to SUPPRESS_BELOW - 1, either way)
+between them. Each publication's own hidden cells stay undetermined whatever the others show, since the changes
+between them are unknowns of their own: a sum's change is known exactly when the sum is known in both.
+
+The check is exact (Gaussian elimination over fractions): a linear combination of the cells is determined when its
+restriction to the hidden cells is orthogonal to every vector of the null space of the relations restricted to the
+hidden cells (so lies in their row space). Tables here are small (tens of cells), so this is cheap.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import combinations
 from typing import Generic, TypeVar
 
 Cell = TypeVar("Cell", bound=Hashable)
@@ -28,25 +37,98 @@ class Sum(Generic[Cell]):
     parts: tuple[Cell, ...]
 
 
+@dataclass(frozen=True)
+class Published(Generic[Cell]):
+    """An earlier publication of a table as it was published: every cell's count (kept, not shown where hidden),
+    the cells it hid, and the relations it published."""
+
+    counts: Mapping[Cell, int]
+    hidden: frozenset[Cell]
+    sums: Sequence[Sum[Cell]]
+
+
+MAX_GROUP_PARTS = 8  # a relation with more parts is watched as a whole and cell by cell (2^8 subsets at most)
+
+
 def is_small(count: int, threshold: int) -> bool:
     return 0 < count < threshold
 
 
 def hidden_cells(
-    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], threshold: int, hide: Iterable[Cell] = ()
+    cells: Mapping[Cell, int],
+    sums: Sequence[Sum[Cell]],
+    threshold: int,
+    hide: Iterable[Cell] = (),
+    earlier: Sequence[Published[Cell]] = (),
+    fixed: Iterable[Cell] = (),
 ) -> set[Cell]:
     """The cells to hide: every small one, `hide` (cells another table already hides), and enough complements that
-    neither a relation nor any combination of relations gives a hidden cell, or a small sum of hidden cells, back."""
+    neither a relation nor any combination of relations gives a hidden cell, or a small sum of hidden cells, back,
+    nor, with any `earlier` publication of the table, a small change of a cell or of a sum of a relation's parts.
+    `fixed` cells are shown or hidden by another table (as `hide` says): never taken as complements."""
     hidden = {cell for cell, count in cells.items() if is_small(count, threshold)} | set(hide)
+    choosable = {cell for cell in cells if cell not in set(fixed)}
+    groups = watched_groups(cells, sums)
+    before = [_known_sums(e.counts, e.sums, e.hidden, groups) for e in earlier]
     while True:
         leak = _first_leak(cells, sums, hidden, threshold)
-        if leak is None:
+        if leak is not None:
+            hidden.add(_complement(cells, sums, hidden, leak, choosable))
+            continue
+        group = _first_group_leak(cells, sums, hidden, threshold, groups, before)
+        if group is None:
             return hidden
-        hidden.add(_complement(cells, sums, hidden, leak))
+        hidden.add(_complement_of_group(cells, sums, hidden, group, choosable))
+
+
+def watched_groups(cells: Iterable[Cell], sums: Sequence[Sum[Cell]]) -> list[frozenset[Cell]]:
+    """What a reader may try to work out: every cell, and every sum of some parts of a published relation."""
+    groups = {frozenset([cell]) for cell in cells}
+    for relation in sums:
+        if len(relation.parts) > MAX_GROUP_PARTS:
+            groups.add(frozenset(relation.parts))
+            continue
+        for size in range(2, len(relation.parts) + 1):
+            groups.update(frozenset(parts) for parts in combinations(relation.parts, size))
+    return sorted(groups, key=lambda g: (len(g), sorted(map(repr, g))))
 
 
 def determined(sums: Sequence[Sum[Cell]], hidden: set[Cell]) -> set[Cell]:
     """The hidden cells that the shown cells and the relations determine exactly (what an attacker can subtract)."""
+    basis = _null_basis(sums, hidden)
+    return {cell for cell in hidden if all(not vector.get(cell) for vector in basis)}
+
+
+def known_sums(
+    counts: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell] | frozenset[Cell]
+) -> dict[frozenset[Cell], int]:
+    """Each watched group whose sum a reader of the published table works out exactly, with that sum."""
+    return _known_sums(counts, sums, hidden, watched_groups(counts, sums))
+
+
+def _known_sums(
+    counts: Mapping[Cell, int],
+    sums: Sequence[Sum[Cell]],
+    hidden: set[Cell] | frozenset[Cell],
+    groups: Iterable[frozenset[Cell]],
+) -> dict[frozenset[Cell], int]:
+    basis = _null_basis(sums, set(hidden))
+    return {
+        group: sum(counts[cell] for cell in group)
+        for group in groups
+        if group <= counts.keys() and _is_determined(group, hidden, basis)
+    }
+
+
+def _is_determined(group: frozenset[Cell], hidden: set[Cell] | frozenset[Cell], basis: list[dict]) -> bool:
+    """Whether the sum of `group` is determined: its hidden part is orthogonal to the null space of the relations."""
+    inside = [cell for cell in group if cell in hidden]
+    return all(sum((vector.get(cell, 0) for cell in inside), Fraction(0)) == 0 for vector in basis)
+
+
+def _null_basis(sums: Sequence[Sum[Cell]], hidden: set[Cell]) -> list[dict[Cell, Fraction]]:
+    """A basis of the null space of the relations restricted to the hidden cells: the ways the hidden cells can move
+    together without changing anything shown. A combination of cells is determined when no such way moves it."""
     order = sorted(hidden, key=repr)
     column = {cell: i for i, cell in enumerate(order)}
     rows = []
@@ -59,7 +141,16 @@ def determined(sums: Sequence[Sum[Cell]], hidden: set[Cell]) -> set[Cell]:
             row[column[relation.total]] -= 1
         if any(row):
             rows.append(row)
-    return {order[pivot] for pivot, row in _reduced_rows(rows) if sum(1 for v in row if v) == 1}
+    reduced = _reduced_rows(rows)
+    pivots = {pivot for pivot, _ in reduced}
+    basis = []
+    for free in (i for i in range(len(order)) if i not in pivots):
+        vector = {order[free]: Fraction(1)}
+        for pivot, row in reduced:
+            if row[free]:
+                vector[order[pivot]] = -row[free]
+        basis.append(vector)
+    return basis
 
 
 def _reduced_rows(rows: list[list[Fraction]]) -> list[tuple[int, list[Fraction]]]:
@@ -100,23 +191,68 @@ def _first_leak(
     return None
 
 
-def _complement(cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], leak: Sum[Cell]) -> Cell:
+def _first_group_leak(
+    cells: Mapping[Cell, int],
+    sums: Sequence[Sum[Cell]],
+    hidden: set[Cell],
+    threshold: int,
+    groups: Sequence[frozenset[Cell]],
+    before: Sequence[Mapping[frozenset[Cell], int]],
+) -> frozenset[Cell] | None:
+    """A watched group whose sum can be worked out and is small (with a hidden member), or whose change since an
+    earlier publication, where it could be worked out as well, is small, if any."""
+    basis = _null_basis(sums, hidden)
+    for group in groups:
+        if not _is_determined(group, hidden, basis):
+            continue
+        now = sum(cells[cell] for cell in group)
+        if group & hidden and is_small(now, threshold):
+            return group
+        if any(group in known and is_small(abs(now - known[group]), threshold) for known in before):
+            return group
+    return None
+
+
+def _complement_of_group(
+    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], group: frozenset[Cell], choosable: set
+) -> Cell:
+    """The cell to hide next so that `group` is no longer worked out: its smallest shown non-zero member, else a
+    complement of the first relation that holds one of its members."""
+    shown = sorted(
+        (c for c in group if c not in hidden and c in choosable and cells[c]), key=lambda c: (cells[c], repr(c))
+    )
+    if shown:
+        return shown[0]
+    for relation in sums:
+        if group & {*relation.parts, relation.total}:
+            return _complement(cells, sums, hidden, relation, choosable)
+    raise ValueError("the table cannot be protected: a watched group is in no relation")
+
+
+def _complement(
+    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], leak: Sum[Cell], choosable: set
+) -> Cell:
     """The cell to hide next to close `leak`: its smallest shown non-zero part, else its total, else a shown zero
-    (only if nothing else is left), so as little as possible disappears."""
-    shown_parts = [part for part in leak.parts if part not in hidden]
+    (only if nothing else is left), so as little as possible disappears; only `choosable` cells are taken."""
+    shown_parts = [part for part in leak.parts if part not in hidden and part in choosable]
     nonzero = sorted((part for part in shown_parts if cells[part]), key=lambda part: (cells[part], repr(part)))
     if nonzero:
         return nonzero[0]
-    if leak.total not in hidden:
+    if leak.total not in hidden and leak.total in choosable:
         return leak.total
     if shown_parts:
         return sorted(shown_parts, key=repr)[0]
-    # Every member of the leaking relation is hidden, yet a cell of it is determined through other relations:
-    # widen to a shown cell of a relation that shares a hidden member with it.
-    members = {*leak.parts, leak.total}
-    for relation in sums:
-        if members & {*relation.parts, relation.total}:
-            for cell in sorted((*relation.parts, relation.total), key=lambda c: (cells[c] == 0, cells[c], repr(c))):
-                if cell not in hidden:
+    # Every member of the leaking relation is hidden (or fixed elsewhere), yet a cell of it is determined through
+    # other relations: widen, relation by relation, to a shown cell of a relation linked to it.
+    members, seen = {*leak.parts, leak.total}, {leak}
+    while True:
+        linked = [r for r in sums if r not in seen and members & {*r.parts, r.total}]
+        if not linked:
+            raise ValueError("the table cannot be protected: every cell is already hidden")
+        for relation in linked:
+            order = sorted((*relation.parts, relation.total), key=lambda c: (cells[c] == 0, cells[c], repr(c)))
+            for cell in order:
+                if cell not in hidden and cell in choosable:
                     return cell
-    raise ValueError("the table cannot be protected: every cell is already hidden")
+            seen.add(relation)
+            members |= {*relation.parts, relation.total}

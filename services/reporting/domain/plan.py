@@ -6,11 +6,11 @@ Brussels subsidy, while its years add up to 4,979 (docs/domain.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.reporting.domain.disclosure import Sum, hidden_cells
+from services.reporting.domain.disclosure import Published, Sum, hidden_cells
 from shared.tenancy import OFFICES
 
 PLAN_VERSION = "memorandum-2024-annex/v1"
@@ -112,23 +112,43 @@ def yearly_return(sustainable_jobs: int) -> int:
 
 
 ALL_OF_BRANCH = ("all", 0)  # the branch's duos formed as the roll-up publishes them, when they add up to the plan's
+PlanCell = tuple[str, int]  # (area, year; 0 for 2024-2027)
+
+
+def plan_cells(rows: list[PlanRow], branch_formed: int | None) -> dict[PlanCell, int]:
+    """The plan's formed duos per (area, year), and the branch's duos formed when they equal the two regions'."""
+    cells: dict[PlanCell, int] = {(r.area, r.year): r.formed for r in rows}
+    if branch_formed is not None and branch_formed == cells[("Flanders", 0)] + cells[("Brussels", 0)]:
+        cells[ALL_OF_BRANCH] = branch_formed
+    return cells
+
+
+def plan_sums(cells: Mapping[PlanCell, int]) -> list[Sum[PlanCell]]:
+    """The sums the plan publishes: Flanders = its provinces; an area's 2024-2027 = its years; and the branch's duos
+    formed (published by the roll-up) = the two regions', when they are equal."""
+    sums = [Sum(("Flanders", year), tuple((p, year) for p in FLANDERS)) for year in (*YEARS, 0)]
+    sums += [Sum((area, 0), tuple((area, y) for y in YEARS)) for area in (*FLANDERS, "Flanders", "Brussels")]
+    if ALL_OF_BRANCH in cells:
+        sums.append(Sum(ALL_OF_BRANCH, (("Flanders", 0), ("Brussels", 0))))
+    return sums
+
+
+def protect_plan(
+    cells: Mapping[PlanCell, int],
+    threshold: int,
+    branch_formed_hidden: bool,
+    earlier: Sequence[Published[PlanCell]] = (),
+) -> frozenset[PlanCell]:
+    """The plan's cells a reader who must not see small cells may not see. The branch's duos formed are shown or
+    hidden by the roll-up: a count it hides stays hidden here, and one it shows is never taken as a complement."""
+    by_rollup = [ALL_OF_BRANCH] if ALL_OF_BRANCH in cells else []
+    hide = by_rollup if branch_formed_hidden else []
+    return frozenset(hidden_cells(cells, plan_sums(cells), threshold, hide, earlier, fixed=by_rollup))
 
 
 def protected_formed(
     rows: list[PlanRow], threshold: int, branch_formed: int | None, branch_formed_hidden: bool
 ) -> dict[tuple[str, int], int | None]:
-    """The plan's formed duos per (area, year) as a reader who must not see small cells may: None where hidden.
-
-    The table publishes its own sums (Flanders = its provinces; an area's 2024-2027 = its years); when the branch's
-    duos formed (published by the roll-up) equal the two regions' totals, that sum is a relation too, and a count the
-    roll-up hides stays hidden here."""
-    cells: dict[tuple[str, int], int] = {(r.area, r.year): r.formed for r in rows}
-    sums = [Sum(("Flanders", year), tuple((p, year) for p in FLANDERS)) for year in (*YEARS, 0)]
-    sums += [Sum((area, 0), tuple((area, y) for y in YEARS)) for area in (*FLANDERS, "Flanders", "Brussels")]
-    hide: list[tuple[str, int]] = []
-    if branch_formed is not None and branch_formed == cells[("Flanders", 0)] + cells[("Brussels", 0)]:
-        cells[ALL_OF_BRANCH] = branch_formed
-        sums.append(Sum(ALL_OF_BRANCH, (("Flanders", 0), ("Brussels", 0))))
-        hide = [ALL_OF_BRANCH] if branch_formed_hidden else []
-    hidden = hidden_cells(cells, sums, threshold, hide)
+    """The plan's formed duos per (area, year) as a reader who must not see small cells may: None where hidden."""
+    hidden = protect_plan(plan_cells(rows, branch_formed), threshold, branch_formed_hidden)
     return {(r.area, r.year): None if (r.area, r.year) in hidden else r.formed for r in rows}

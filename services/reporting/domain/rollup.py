@@ -3,12 +3,12 @@ difference gives them back (domain/disclosure.py). Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
 
 from services.reporting.domain.definitions import SUPPRESS_BELOW
-from services.reporting.domain.disclosure import Sum, hidden_cells
+from services.reporting.domain.disclosure import Published, Sum, hidden_cells
 from services.reporting.domain.figures import Figures
 
 # The counts the roll-up shows per branch, each read from the typed figures.
@@ -57,14 +57,34 @@ def published_sums(branches: list[str]) -> list[Sum[tuple[str, str]]]:
     return by_headline + by_row
 
 
-def protected_counts(by_branch: dict[str, Figures]) -> dict[tuple[str, str], int | None]:
-    """Each (branch or "total", headline) count as the federation may see it: None where hidden, small cells and
-    their complements alike, so that no sum or difference over the table gives a hidden cell back."""
-    branches = sorted(by_branch)
-    cells = {(b, name): read(by_branch[b]) for b in branches for name, read in HEADLINES.items()}
+RollupCell = tuple[str, str]  # (branch or "total", headline)
+
+
+def rollup_cells(by_branch: Mapping[str, Figures]) -> dict[RollupCell, int]:
+    """Each (branch or "total", headline) count, none hidden yet."""
+    cells = {(b, name): read(by_branch[b]) for b in sorted(by_branch) for name, read in HEADLINES.items()}
     for name, read in HEADLINES.items():
         cells[(TOTAL, name)] = sum(read(f) for f in by_branch.values())
-    hidden = hidden_cells(cells, published_sums(branches), SUPPRESS_BELOW)
+    return cells
+
+
+def branches_of(cells: Mapping[RollupCell, object]) -> list[str]:
+    return sorted({branch for branch, _ in cells} - {TOTAL})
+
+
+def protect_rollup(
+    cells: Mapping[RollupCell, int], earlier: Sequence[Published[RollupCell]] = ()
+) -> frozenset[RollupCell]:
+    """The cells the federation may not see: small cells and their complements, so that no sum or difference over
+    the table, nor over it and its `earlier` publications, gives a hidden cell or a small change back."""
+    return frozenset(hidden_cells(cells, published_sums(branches_of(cells)), SUPPRESS_BELOW, earlier=earlier))
+
+
+def protected_counts(by_branch: dict[str, Figures]) -> dict[RollupCell, int | None]:
+    """Each (branch or "total", headline) count as the federation may see it: None where hidden, small cells and
+    their complements alike, so that no sum or difference over the table gives a hidden cell back."""
+    cells = rollup_cells(by_branch)
+    hidden = protect_rollup(cells)
     return {cell: None if cell in hidden else count for cell, count in cells.items()}
 
 
@@ -78,11 +98,15 @@ def _row(shown: dict[str, int | None]) -> RollupRow:
     )
 
 
-def rollup(by_branch: dict[str, Figures]) -> Rollup:
-    """Each branch's headline counts and the total, small cells suppressed; rates only from shown counts."""
-    counts = protected_counts(by_branch)
+def rollup_of(shown: Mapping[RollupCell, int | None]) -> Rollup:
+    """The roll-up of a protected table (None where hidden); rates only from shown counts."""
     return Rollup(
-        by_branch={b: _row({name: counts[(b, name)] for name in HEADLINES}) for b in sorted(by_branch)},
-        total=_row({name: counts[(TOTAL, name)] for name in HEADLINES}),
+        by_branch={b: _row({name: shown[(b, name)] for name in HEADLINES}) for b in branches_of(shown)},
+        total=_row({name: shown[(TOTAL, name)] for name in HEADLINES}),
         suppressed_below=SUPPRESS_BELOW,
     )
+
+
+def rollup(by_branch: dict[str, Figures]) -> Rollup:
+    """Each branch's headline counts and the total, small cells suppressed; rates only from shown counts."""
+    return rollup_of(protected_counts(by_branch))
