@@ -15,10 +15,13 @@ import pytest
 import pytest_asyncio
 
 from services.reporting.app import create_app
+from services.reporting.domain.disclosure import Published
 from services.reporting.domain.programme import programme_of
+from services.reporting.domain.publication import publication_date, quarter_end_on_or_before
 from services.reporting.domain.report import Slice, figures
-from services.reporting.domain.rollup import HEADLINES, published_sums
+from services.reporting.domain.rollup import HEADLINES, TOTAL, published_sums
 from shared.auth.identity import Role
+from shared.clock import utc_now
 from shared.config import ServiceSettings
 from shared.events.catalog import (
     DuoEnded,
@@ -34,20 +37,31 @@ from shared.events.catalog import (
 from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
 from shared.events.keyfiles import keys_folder
 from shared.kafka import new_producer
-from shared.tenancy import Tenant
+from shared.tenancy import TIMEZONES, Tenant
 from tests.auth import VERIFIER, bearer
 from tests.cli import duo
 from tests.conftest import eventually, unique
 from tests.signing import signed_kafka
-from tests.unit.test_disclosure import recoverable
+from tests.unit.test_disclosure import differences, recoverable
 
 pytestmark = pytest.mark.integration
 
 FUNDER = bearer("BE", Role.FUNDER, subject="funder-1")
 
 
+def after_this_quarter() -> timedelta:
+    """How far to move the service's clock for the quarter under way to be published (the federation reads only
+    publications): to the day after its end."""
+    today = datetime.now(TIMEZONES[Tenant.BE]).date()
+    last = quarter_end_on_or_before(today)
+    end = today if last == today else quarter_end_on_or_before(last + timedelta(days=95))
+    return end + timedelta(days=1) - today
+
+
 @pytest_asyncio.fixture
-async def reporting(infra, database_url) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceSettings]]:
+async def reporting(infra, database_url, request) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceSettings]]:
+    """The reporting service; `@pytest.mark.parametrize("reporting", [shift], indirect=True)` moves its clock."""
+    shift: timedelta = getattr(request, "param", timedelta(0))
     settings = ServiceSettings(
         "reporting",
         database_url,
@@ -56,7 +70,7 @@ async def reporting(infra, database_url) -> AsyncIterator[tuple[httpx.AsyncClien
         kafka_session_timeout_ms=2000,
         token_verifier=VERIFIER,
     )
-    app = create_app(settings)
+    app = create_app(settings, clock=lambda: utc_now() + shift)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
         yield client, settings
@@ -259,6 +273,7 @@ async def test_a_shuffled_redelivered_history_gives_exactly_its_figures_and_a_re
     assert report.returncode == 0 and "duos_formed              12" in report.stdout and "Flanders" in report.stdout
 
 
+@pytest.mark.parametrize("reporting", [after_this_quarter()], indirect=True)
 async def test_as_of_csv_history_and_the_federations_roll_up(infra, reporting):
     client, settings = reporting
     events = history(random.Random(3))
@@ -289,6 +304,7 @@ async def test_as_of_csv_history_and_the_federations_roll_up(infra, reporting):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sustainable_work"
 
 
+@pytest.mark.parametrize("reporting", [after_this_quarter()], indirect=True)
 async def test_the_federation_cannot_subtract_a_small_cell_on_any_route(infra, reporting):
     """Two NL mentees and duos beside BE's twelve: the federation sees neither NL's counts nor a total, a difference
     or another route that gives them back; the plan's small area-years are hidden the same way."""
@@ -346,3 +362,77 @@ async def test_the_federation_cannot_subtract_a_small_cell_on_any_route(infra, r
     assert any(v is None for v in shown_formed.values())  # twelve duos over three offices and two years: small cells
     funder_plan = (await client.get("/plan", headers=FUNDER)).json()
     assert all(r["formed"] is not None for r in funder_plan["rows"])  # the branch itself sees its own plan whole
+
+
+def registrations(count: int, recorded_at: datetime, tenant: Tenant = Tenant.BE) -> list[tuple[str, EventEnvelope]]:
+    """`count` registrations of a branch recorded at `recorded_at`."""
+    out = []
+    office = {Tenant.BE: "be-gent", Tenant.NL: "nl-rotterdam", Tenant.FR: "fr-lyon"}[tenant]
+    for _ in range(count):
+        mentee = uuid.uuid4()
+        meta = EventMetadata(tenant=tenant, office=office, actor="staff-1", occurred_at=recorded_at)
+        event = MenteeRegistered(mentee_id=mentee, job_target_sector="Q")
+        out.append(("intake", EventEnvelope.record(NewEvent(event, meta), f"mentee-{mentee}", 1, recorded_at)))
+    return out
+
+
+async def test_the_federation_reads_frozen_quarterly_publications_that_cannot_be_subtracted(infra, reporting):
+    """27 Belgian registrations recorded in one quarter, 3 more in the next: the federation gets the same
+    publication for any two days of a quarter, and the 3 cannot be worked out from two publications; a late fact
+    does not change a publication once published."""
+    client, settings = reporting
+    today = datetime.now(TIMEZONES[Tenant.BE]).date()
+    last = publication_date(None, today)
+    assert last is not None
+    previous = quarter_end_on_or_before(last - timedelta(days=1))
+    noon = datetime.combine(previous - timedelta(days=10), datetime.min.time(), UTC) + timedelta(hours=12)
+    await publish(infra.kafka_bootstrap, settings.topic_prefix, registrations(27, noon))
+    await publish(infra.kafka_bootstrap, settings.topic_prefix, registrations(3, noon + (last - previous)))
+
+    async def all_in() -> bool:
+        return (await client.get("/stats/mentees", headers=FUNDER)).json()["total"] == 30
+
+    await eventually(all_in, 60, "the registrations consumed")
+    federation = bearer(None, Role.FEDERATION, subject="fed-1")
+
+    async def rollup(as_of: date | None) -> dict:
+        answer = await client.get("/figures", params={"as_of": as_of} if as_of else {}, headers=federation)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    early, late = await rollup(previous + timedelta(days=1)), await rollup(last - timedelta(days=1))
+    assert early == late and early["publication"] == early["as_of"] == previous.isoformat()
+    now, at_the_end = await rollup(None), await rollup(last)
+    assert now == at_the_end and now["publication"] == last.isoformat()
+    stats = (await client.get("/stats/mentees", headers=federation)).json()
+    plan = (await client.get("/plan", params={"as_of": str(last + timedelta(days=1))}, headers=federation)).json()
+    assert stats["publication"] == plan["publication"] == last.isoformat()
+    assert stats["by_tenant"]["BE"] == now["by_branch"]["BE"]["registered"]
+
+    def published(answer: dict, registered: int) -> Published:
+        rows = {**answer["by_branch"], TOTAL: answer["total"]}
+        counts = {(b, name): 0 for b in rows for name in HEADLINES}
+        for row in ("BE", TOTAL):
+            counts[(row, "registered")] = counts[(row, "applications")] = registered
+        assert all(rows[b][name] in (None, counts[(b, name)]) for b, name in counts)  # what is shown is true
+        hidden = frozenset(cell for cell in counts if rows[cell[0]][cell[1]] is None)
+        return Published(counts, hidden, published_sums(["BE", "FR", "NL"]))
+
+    before, after = published(early, 27), published(now, 30)
+    assert early["by_branch"]["BE"]["registered"] == 27  # shown a quarter ago: 30 now would give the 3 away
+    assert now["by_branch"]["BE"]["registered"] is None and now["total"]["registered"] is None
+    assert differences(before, after) == []
+    late = registrations(1, noon + (last - previous), Tenant.FR)  # recorded before the end, arrived after it
+    await publish(infra.kafka_bootstrap, settings.topic_prefix, late)
+    fr_funder = bearer("FR", Role.FUNDER, subject="funder-fr")
+
+    async def late_fact_in() -> bool:
+        return (await client.get("/stats/mentees", headers=fr_funder)).json()["total"] == 1
+
+    await eventually(late_fact_in, 60, "the late registration consumed")
+    assert now["by_branch"]["FR"]["registered"] == 0
+    assert await rollup(None) == now  # published is published: the late fact counts in the next publication
+    other = await client.get(
+        "/figures", params={"sustainable_work": "sustainable-work-published/v1"}, headers=federation
+    )
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "sustainable_work"

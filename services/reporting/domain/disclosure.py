@@ -71,9 +71,9 @@ def hidden_cells(
     groups = watched_groups(cells, sums)
     before = [_known_sums(e.counts, e.sums, e.hidden, groups) for e in earlier]
     while True:
-        leak = _first_leak(cells, sums, hidden, threshold)
-        if leak is not None:
-            hidden.add(_complement(cells, sums, hidden, leak, choosable))
+        leaks = _leaks(cells, sums, hidden, threshold)
+        if leaks:
+            hidden.add(_complement_among(cells, sums, hidden, leaks, choosable))
             continue
         group = _first_group_leak(cells, sums, hidden, threshold, groups, before)
         if group is None:
@@ -175,20 +175,30 @@ def _reduced_rows(rows: list[list[Fraction]]) -> list[tuple[int, list[Fraction]]
     return [(col, rows[i]) for i, (col, _) in enumerate(reduced)]
 
 
-def _first_leak(
-    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], threshold: int
-) -> Sum[Cell] | None:
-    """A relation through which a hidden cell (or a small sum of hidden cells) can be worked out, if any."""
+def _leaks(cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], threshold: int) -> list[Sum[Cell]]:
+    """The relations through which a hidden cell (or a small sum of hidden cells) can be worked out."""
     exact = determined(sums, hidden)
+    leaks = []
     for relation in sums:
         members = (*relation.parts, relation.total)
-        if any(cell in exact for cell in members):
-            return relation
         unknown_parts = [part for part in relation.parts if part in hidden]
         known_sum = relation.total not in hidden
-        if unknown_parts and known_sum and is_small(sum(cells[part] for part in unknown_parts), threshold):
-            return relation
-    return None
+        if any(cell in exact for cell in members) or (
+            unknown_parts and known_sum and is_small(sum(cells[part] for part in unknown_parts), threshold)
+        ):
+            leaks.append(relation)
+    return leaks
+
+
+def _complement_among(
+    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], leaks: list[Sum[Cell]], choosable: set
+) -> Cell:
+    """The complement of the first leaking relation that has a shown non-zero cell to hide (a relation of zeros
+    around a determined cell is seldom the one it is worked out through), else of the first."""
+    for leak in leaks:
+        if any(c not in hidden and c in choosable and cells[c] for c in (*leak.parts, leak.total)):
+            return _complement(cells, sums, hidden, leak, choosable)
+    return _complement(cells, sums, hidden, leaks[0], choosable)
 
 
 def _first_group_leak(
@@ -217,16 +227,16 @@ def _complement_of_group(
     cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], group: frozenset[Cell], choosable: set
 ) -> Cell:
     """The cell to hide next so that `group` is no longer worked out: its smallest shown non-zero member, else a
-    complement of the first relation that holds one of its members."""
+    complement of a relation that holds one of its members."""
     shown = sorted(
         (c for c in group if c not in hidden and c in choosable and cells[c]), key=lambda c: (cells[c], repr(c))
     )
     if shown:
         return shown[0]
-    for relation in sums:
-        if group & {*relation.parts, relation.total}:
-            return _complement(cells, sums, hidden, relation, choosable)
-    raise ValueError("the table cannot be protected: a watched group is in no relation")
+    touching = [relation for relation in sums if group & {*relation.parts, relation.total}]
+    if not touching:
+        raise ValueError("the table cannot be protected: a watched group is in no relation")
+    return _complement_among(cells, sums, hidden, touching, choosable)
 
 
 def _complement(
