@@ -422,8 +422,8 @@ async def test_the_federation_reads_frozen_quarterly_publications_that_cannot_be
     assert early["by_branch"]["BE"]["registered"] == 27  # shown a quarter ago: 30 now would give the 3 away
     assert now["by_branch"]["BE"]["registered"] is None and now["total"]["registered"] is None
     assert differences(before, after) == []
-    late = registrations(1, noon + (last - previous), Tenant.FR)  # recorded before the end, arrived after it
-    await publish(infra.kafka_bootstrap, settings.topic_prefix, late)
+    late_fact = registrations(1, noon + (last - previous), Tenant.FR)  # recorded before the end, arrived after it
+    await publish(infra.kafka_bootstrap, settings.topic_prefix, late_fact)
     fr_funder = bearer("FR", Role.FUNDER, subject="funder-fr")
 
     async def late_fact_in() -> bool:

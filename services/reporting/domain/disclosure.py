@@ -120,7 +120,9 @@ def _known_sums(
     }
 
 
-def _is_determined(group: frozenset[Cell], hidden: set[Cell] | frozenset[Cell], basis: list[dict]) -> bool:
+def _is_determined(
+    group: frozenset[Cell], hidden: set[Cell] | frozenset[Cell], basis: list[dict[Cell, Fraction]]
+) -> bool:
     """Whether the sum of `group` is determined: its hidden part is orthogonal to the null space of the relations."""
     inside = [cell for cell in group if cell in hidden]
     return all(sum((vector.get(cell, 0) for cell in inside), Fraction(0)) == 0 for vector in basis)
@@ -191,7 +193,11 @@ def _leaks(cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cel
 
 
 def _complement_among(
-    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], leaks: list[Sum[Cell]], choosable: set
+    cells: Mapping[Cell, int],
+    sums: Sequence[Sum[Cell]],
+    hidden: set[Cell],
+    leaks: list[Sum[Cell]],
+    choosable: set[Cell],
 ) -> Cell:
     """The complement of the first leaking relation that has a shown non-zero cell to hide (a relation of zeros
     around a determined cell is seldom the one it is worked out through), else of the first."""
@@ -224,7 +230,11 @@ def _first_group_leak(
 
 
 def _complement_of_group(
-    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], group: frozenset[Cell], choosable: set
+    cells: Mapping[Cell, int],
+    sums: Sequence[Sum[Cell]],
+    hidden: set[Cell],
+    group: frozenset[Cell],
+    choosable: set[Cell],
 ) -> Cell:
     """The cell to hide next so that `group` is no longer worked out: its smallest shown non-zero member, else a
     complement of a relation that holds one of its members."""
@@ -240,7 +250,7 @@ def _complement_of_group(
 
 
 def _complement(
-    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], leak: Sum[Cell], choosable: set
+    cells: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell], leak: Sum[Cell], choosable: set[Cell]
 ) -> Cell:
     """The cell to hide next to close `leak`: its smallest shown non-zero part, else its total, else a shown zero
     (only if nothing else is left), so as little as possible disappears; only `choosable` cells are taken."""

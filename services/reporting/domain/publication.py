@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.reporting.domain.definitions import SUPPRESS_BELOW
-from services.reporting.domain.disclosure import Published
+from services.reporting.domain.disclosure import Cell, Published
 from services.reporting.domain.figures import Figures
 from services.reporting.domain.plan import PlanCell, PlanRow, plan_cells, plan_sums, protect_plan
 from services.reporting.domain.rollup import RollupCell, branches_of, protect_rollup, published_sums, rollup_cells
@@ -60,13 +60,14 @@ class FederationTables:
     plan: Published[PlanCell]
 
     def shown_rollup(self) -> dict[RollupCell, int | None]:
-        return _shown(self.rollup)
+        return shown(self.rollup)
 
     def shown_plan(self) -> dict[PlanCell, int | None]:
-        return _shown(self.plan)
+        return shown(self.plan)
 
 
-def _shown(table: Published) -> dict:
+def shown(table: Published[Cell]) -> dict[Cell, int | None]:
+    """A table as the reader sees it: None where hidden."""
     return {cell: None if cell in table.hidden else count for cell, count in table.counts.items()}
 
 
