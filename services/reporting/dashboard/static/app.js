@@ -426,7 +426,7 @@
     const box = panel(parent, {
       id: "rollup",
       title: "The federation's roll-up",
-      lead: `As of ${r.as_of}. Counts from 1 to ${r.suppressed_below - 1} are suppressed (shown as "suppressed"), so that no figure points at a person.`,
+      lead: `Publication of ${r.publication} (one per quarter end: any day asked shows the last one out). Counts from 1 to ${r.suppressed_below - 1}, and changes of 1 to ${r.suppressed_below - 1} since an earlier publication, are suppressed (shown as "suppressed"), so that no figure points at a person.`,
     });
     const names = ["applications", "registered", "refused", "duos_formed", "duos_ended", "positive_exits", "sustainable_jobs", "active_mentors"];
     const show = (v) => (v === null ? "suppressed" : int(v));
