@@ -1,8 +1,10 @@
 """The federation's publications, frozen in `federation_publications` (domain/publication.py, docs/adr/0025).
 
 A publication is computed the first time it is asked for, after every earlier one (each is protected against those
-before it), and stored; from then on it is read, never recomputed. The computing is serialised by a transaction-level
-advisory lock, so two replicas asked at once store each publication once, and both answer with the stored row.
+before it), and stored; from then on it is read, never recomputed. Each is computed in a transaction of its own under
+an advisory lock, so two replicas asked at once store each publication once and both answer with the stored row.
+The first request after a quarter end pays for one publication (the roll-up's reads as of that day); the first ever,
+for every quarter since the first publication.
 """
 
 from __future__ import annotations
@@ -37,31 +39,26 @@ def end_of_day(day: date) -> datetime:
 
 async def federation_publication(con: asyncpg.Connection, published_on: date) -> FederationTables:
     """The publication of `published_on` (a publication date) as stored, computing and storing it and any earlier
-    one not stored yet, in order."""
-    stored = await _stored(con, published_on)
-    if published_on in stored:
-        return stored[published_on]
-    async with con.transaction():
-        await con.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
-        stored = await _stored(con, published_on)  # another replica may have stored them while we waited
-        earlier = [stored[day] for day in sorted(stored)]
-        for day in publication_dates(published_on):
-            if day in stored:
+    one not stored yet, in order, each in its own transaction (what is done stays done if the caller goes away)."""
+    record = await con.fetchval("SELECT tables FROM federation_publications WHERE published_on = $1", published_on)
+    if record is not None:  # the usual case: published already, one row read
+        return from_record(published_on, json.loads(record))
+    earlier: list[FederationTables] = []
+    for day in publication_dates(published_on):
+        async with con.transaction():
+            await con.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)  # replicas take turns: stored once
+            record = await con.fetchval("SELECT tables FROM federation_publications WHERE published_on = $1", day)
+            if record is not None:
+                earlier.append(from_record(day, json.loads(record)))
                 continue
-            tables = await _compute(con, day, [e for e in earlier if e.published_on < day])
+            tables = await _compute(con, day, earlier)
             await con.execute(
                 "INSERT INTO federation_publications (published_on, tables) VALUES ($1, $2::jsonb)",
                 day,
                 json.dumps(to_record(tables)),
             )
-            stored[day] = tables
-            earlier = [stored[d] for d in sorted(stored)]
-    return stored[published_on]
-
-
-async def _stored(con: asyncpg.Connection, until: date) -> dict[date, FederationTables]:
-    rows = await con.fetch("SELECT published_on, tables FROM federation_publications WHERE published_on <= $1", until)
-    return {r["published_on"]: from_record(r["published_on"], json.loads(r["tables"])) for r in rows}
+            earlier.append(tables)
+    return earlier[-1]
 
 
 async def _compute(con: asyncpg.Connection, day: date, earlier: list[FederationTables]) -> FederationTables:
