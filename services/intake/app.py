@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
 
 import asyncpg
 from fastapi import FastAPI
@@ -26,7 +26,9 @@ from shared.runtime import ServiceRuntime
 from shared.shredding import MasterKeyRing
 
 
-def unit_opener(rules: RuleBook, keys: Any) -> Any:
+def unit_opener(
+    rules: RuleBook, keys: Callable[[], MasterKeyRing]
+) -> Callable[[asyncpg.Connection, EventStore[asyncpg.Connection]], IntakeUnit[asyncpg.Connection]]:
     """Intake's unit of work on one connection: the store, the vault and the people list share its transaction;
     the rules are the ones loaded at start; `keys()` are the vault's master keys."""
 
@@ -52,7 +54,9 @@ def create_app(
     key, read at start.
     """
     book = rules if rules is not None else load_rule_book()
-    keys = (lambda: master_keys) if master_keys is not None else functools.cache(intake_master_keys)
+    keys: Callable[[], MasterKeyRing] = (
+        (lambda: master_keys) if master_keys is not None else functools.cache(intake_master_keys)
+    )
 
     def runtime() -> ServiceRuntime:
         keys()  # read at start: a missing or malformed key stops the service before it serves anyone

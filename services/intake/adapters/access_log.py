@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -116,7 +117,7 @@ async def _insert(con: asyncpg.Connection, access: Access, previous: str) -> Non
 
 async def accesses(
     con: asyncpg.Connection, tenant: Tenant, person: uuid.UUID | None, limit: int, offset: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The branch's entries, newest first, those naming `person` only when given."""
     rows = await con.fetch(
         "SELECT entry_id, accessed_at, subject, role, action, person_ids, correlation_id, entry_hash "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -101,7 +102,7 @@ class PeopleQuery:
     offset: int = 0
 
 
-async def list_people(con: asyncpg.Connection, q: PeopleQuery) -> tuple[list[dict], int]:
+async def list_people(con: asyncpg.Connection, q: PeopleQuery) -> tuple[list[dict[str, Any]], int]:
     """One page of the branch's people and how many match in all. Their names are sealed in the vault
     (adapters/vault.py `read_many`), not here."""
     where = """p.kind = $1 AND p.tenant = $2 AND p.office = $3 AND ($4::text IS NULL OR p.status = $4)

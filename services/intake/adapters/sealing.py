@@ -130,7 +130,8 @@ async def wrap_again_by_the_current_key(pool: asyncpg.Pool, keys: MasterKeyRing)
 
 async def _count_left(pool: asyncpg.Pool, keys: MasterKeyRing) -> int:
     async with pool.acquire() as con:
-        return await con.fetchval("SELECT count(*) FROM data_keys WHERE master_key_id <> $1", keys.current.key_id)
+        left: int = await con.fetchval("SELECT count(*) FROM data_keys WHERE master_key_id <> $1", keys.current.key_id)
+        return left
 
 
 async def at_start(runtime: Any, keys: MasterKeyRing) -> None:

@@ -52,7 +52,8 @@ def unwrap_key(keys: MasterKeyRing, row: asyncpg.Record) -> DataKey:
 
 def open_data(key: DataKey, person_id: uuid.UUID, sealed: bytes) -> dict[str, Any]:
     """The data `seal_data` sealed."""
-    return json.loads(key.open(sealed, _context(person_id)))
+    data: dict[str, Any] = json.loads(key.open(sealed, _context(person_id)))
+    return data
 
 
 def opened(keys: MasterKeyRing, row: asyncpg.Record) -> dict[str, Any]:

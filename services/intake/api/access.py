@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/access-log", tags=["access log"])
 
 
 async def log_read(
-    unit: IntakeUnit, request: Request, identity: Identity, action: str, person_ids: list[uuid.UUID]
+    unit: IntakeUnit[Any], request: Request, identity: Identity, action: str, person_ids: list[uuid.UUID]
 ) -> None:
     """Record a read of these people's personal data; call it before answering with them."""
     if person_ids:

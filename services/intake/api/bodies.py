@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal, cast
+from typing import Literal, Self, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -134,7 +134,7 @@ class MenteeApplication(PersonBody):
     consent: Consent
 
     @model_validator(mode="after")
-    def _nationalities_or_stateless(self):
+    def _nationalities_or_stateless(self) -> Self:
         if self.nationality is not None and self.nationalities is not None:
             raise PydanticCustomError(
                 "one_nationality_field", "give nationalities (a list) or the older nationality, not both"
@@ -211,14 +211,14 @@ class ProfileChange(Body):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _null_is_not_a_change(cls, value):
+    def _null_is_not_a_change(cls, value: object) -> object:
         # Only values sent reach this: a field left out keeps its default without validation.
         if value is None:
             raise PydanticCustomError("not_null", "null is not a change: leave the field out to keep its value")
         return value
 
     @model_validator(mode="after")
-    def _something_changes(self):
+    def _something_changes(self) -> Self:
         if not self.model_fields_set:
             raise PydanticCustomError("at_least_one_field", "give at least one field to change")
         return self
@@ -316,7 +316,7 @@ class MenteeWithdrawal(Withdrawal):
     training: TrainingStartedBefore | None = None
 
     @model_validator(mode="after")
-    def _one_outcome(self):
+    def _one_outcome(self) -> Self:
         if self.job is not None and self.training is not None:
             raise PydanticCustomError("one_outcome", "give a job or a training, not both")
         return self

@@ -5,6 +5,7 @@ first answer back exactly."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from services.intake.api.views import MenteeView, MentorView
 from services.intake.domain.mentee import MENTEE
@@ -15,7 +16,7 @@ from shared.commanding.idempotency import Answer
 from shared.events.envelope import EventEnvelope
 
 
-async def replay_answer(unit: IntakeUnit, caller: Caller, kept: Answer) -> Answer:
+async def replay_answer(unit: IntakeUnit[Any], caller: Caller, kept: Answer) -> Answer:
     """The first answer to a command, as it was: the person's view at the version it answered."""
     version = kept.body.get("version")
     if not isinstance(version, int):
@@ -31,6 +32,6 @@ async def replay_answer(unit: IntakeUnit, caller: Caller, kept: Answer) -> Answe
     return kept
 
 
-async def _up_to(unit: IntakeUnit, caller: Caller, stream_id: str, version: int) -> list[EventEnvelope]:
+async def _up_to(unit: IntakeUnit[Any], caller: Caller, stream_id: str, version: int) -> list[EventEnvelope]:
     events = await unit.store.read_stream_in(unit.tx, stream_id, caller.tenant)
     return [e for e in events if e.stream_version <= version]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -61,7 +62,7 @@ class PostgresProposals:
 
 async def list_proposals(
     con: asyncpg.Connection, tenant: Tenant, offices: list[str], status: str | None, limit: int, offset: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     rows = await con.fetch(
         "SELECT * FROM proposals WHERE tenant = $1 AND office = ANY($2::text[]) AND ($3::text IS NULL OR status = $3) "
         "ORDER BY proposed_on DESC, proposal_id LIMIT $4 OFFSET $5",

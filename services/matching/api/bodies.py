@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -28,7 +28,7 @@ class RoundRequest(Body):
     province: Literal[tuple(PROVINCES)] | None = Field(default=None, examples=["Antwerpen"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
 
     @model_validator(mode="after")
-    def _one_scope(self):
+    def _one_scope(self) -> Self:
         if (self.office is None) == (self.province is None):
             raise PydanticCustomError("one_scope", "give either an office or a province")
         return self
@@ -77,7 +77,7 @@ class ProposalAnswer(Body):
     reason: DeclineReason | None = None
 
     @model_validator(mode="after")
-    def _reason_with_decline(self):
+    def _reason_with_decline(self) -> Self:
         if self.answer == "decline" and self.reason is None:
             raise PydanticCustomError("reason_required", "a decline needs a reason")
         if self.answer == "accept" and self.reason is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -13,7 +13,7 @@ from services.matching.adapters.proposals import list_proposals
 from services.matching.api.bodies import FirstMeeting, ProposalAnswer, ProposalRequest, RoundRequest
 from services.matching.api.views import ProposalView, RoundView
 from services.matching.domain.commands import AnswerProposal, ProposeMatch, RunRound, ScheduleFirstMeeting
-from services.matching.domain.proposal import PROPOSAL
+from services.matching.domain.proposal import PROPOSAL, ProposalState
 from services.matching.service import MatchingUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
@@ -28,7 +28,7 @@ COORDINATORS = roles_doc(Role.COORDINATOR)
 router = APIRouter(tags=["proposals"])
 
 
-def _proposal(status: int, state) -> Answer:
+def _proposal(status: int, state: ProposalState) -> Answer:
     return Answer(status, ProposalView.of(state).model_dump(mode="json"))
 
 
@@ -52,7 +52,7 @@ async def run_round(
     who = caller_of(request, identity)
     command = RunRound(uuid.uuid4(), body.office, body.province)
 
-    async def work(unit: MatchingUnit) -> Answer:
+    async def work(unit: MatchingUnit[Any]) -> Answer:
         outcome = await service.execute(unit, command, who)
         view = RoundView(
             round_id=outcome.round_id,
@@ -79,7 +79,7 @@ async def propose(
     who = caller_of(request, identity)
     command = ProposeMatch(uuid.uuid4(), body.mentee_id, body.mentor_id)
 
-    async def work(unit: MatchingUnit) -> Answer:
+    async def work(unit: MatchingUnit[Any]) -> Answer:
         return _proposal(201, await service.execute(unit, command, who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
@@ -93,7 +93,7 @@ async def proposals(
     status: Literal["open", "declined", "expired", "formed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Proposals at an office of the caller's branch, newest first."""
     if office not in OFFICES:
         raise InvalidField("office", "known_office", f"unknown office {office}")
@@ -124,7 +124,7 @@ async def first_meeting(
     who = caller_of(request, identity, if_match)
     command = ScheduleFirstMeeting(proposal_id, body.meeting_on)
 
-    async def work(unit: MatchingUnit) -> Answer:
+    async def work(unit: MatchingUnit[Any]) -> Answer:
         return _proposal(200, await service.execute(unit, command, who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
@@ -144,7 +144,7 @@ async def answer(
     who = caller_of(request, identity, if_match)
     command = AnswerProposal(proposal_id, body.side, body.answer == "accept", body.reason)
 
-    async def work(unit: MatchingUnit) -> Answer:
+    async def work(unit: MatchingUnit[Any]) -> Answer:
         return _proposal(200, await service.execute(unit, command, who))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)

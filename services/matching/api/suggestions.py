@@ -4,7 +4,7 @@ its terms and the reasons a coordinator reads."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -47,7 +47,7 @@ def _item(person_id: uuid.UUID, score: PairScore) -> Suggestion:
 async def mentors_for(mentee_id: uuid.UUID, request: Request, identity: Coordinator, limit: Limit = 5) -> Suggestions:
     """The best mentors for a waiting mentee, best first, with each term of the score and the reasons."""
     who = caller_of(request, identity)
-    unit: MatchingUnit
+    unit: MatchingUnit[Any]
     async with reading(request) as unit:
         mentee = await unit.pool.mentee(who.tenant, mentee_id)
         if mentee is None or not who.may_reach(mentee.candidate.office):
@@ -62,7 +62,7 @@ async def mentors_for(mentee_id: uuid.UUID, request: Request, identity: Coordina
 async def mentees_for(mentor_id: uuid.UUID, request: Request, identity: Coordinator, limit: Limit = 5) -> Suggestions:
     """The best waiting mentees for a mentor, best first (of two equal fits, the one who waited longer)."""
     who = caller_of(request, identity)
-    unit: MatchingUnit
+    unit: MatchingUnit[Any]
     async with reading(request) as unit:
         mentor = await unit.pool.mentor(who.tenant, mentor_id)
         if mentor is None or not who.may_reach(mentor.candidate.office):

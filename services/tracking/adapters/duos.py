@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -99,7 +100,7 @@ class PostgresDuos:
 
 async def list_duos(
     con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], status: str | None, limit: int, offset: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The duos of some offices, newest first."""
     rows = await con.fetch(
         "SELECT duo_id, office, status, mentee_id, mentor_id, formed_on, meetings, last_met_on, ended_on, end_reason, "
@@ -116,7 +117,7 @@ async def list_duos(
 
 async def inactive(
     con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], today: date, days: int, limit: int, offset: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Running duos with no meeting (or none since they were formed) for `days` days or more, longest first."""
     rows = await con.fetch(
         "SELECT duo_id, office, mentee_id, mentor_id, formed_on, meetings, last_met_on, "
@@ -136,7 +137,7 @@ async def inactive(
 
 async def due_follow_ups(
     con: asyncpg.Connection, tenant: Tenant, offices: Sequence[str], today: date, limit: int, offset: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Follow-ups due today or earlier, not recorded, whose window is still open; the oldest first."""
     rows = await con.fetch(
         "SELECT f.duo_id, d.office, d.mentee_id, d.ended_on, f.months, f.due_on, f.closes_on "

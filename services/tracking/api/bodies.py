@@ -7,7 +7,7 @@ The bodies check the shape (types, the fixed lists, ranges); the domain checks t
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
@@ -15,7 +15,7 @@ from shared.events.catalog import ContractType, EmploymentStatus, EndReason, Goa
 from shared.nace import NaceSection
 
 
-def _examples(*examples: dict) -> ConfigDict:
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
 
 

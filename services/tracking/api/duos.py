@@ -8,7 +8,8 @@ Idempotency-Key makes a retry replay the first answer and record nothing twice.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -18,9 +19,11 @@ from services.tracking import service
 from services.tracking.api import bodies
 from services.tracking.api.views import DuoView
 from services.tracking.domain import commands
+from services.tracking.domain.duo import DuoState
 from services.tracking.service import TrackingUnit
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
+from shared.commanding.handlers import Command
 from shared.commanding.http import IdempotencyHeader, IfMatchHeader, caller_of, reading, run_command
 from shared.commanding.idempotency import Answer
 
@@ -30,12 +33,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such duo in the caller's branch (or offices), or tracking does not know it yet"}
 }
 router = APIRouter(prefix="/duos", tags=["duos"])
+Route = TypeVar("Route", bound=Callable[..., Any])
 
 
 async def _run(
     request: Request,
     identity: Identity,
-    command: Any,
+    command: Command[DuoState],
     status: int,
     body: BaseModel,
     idempotency_key: str | None,
@@ -43,13 +47,13 @@ async def _run(
 ) -> JSONResponse:
     who = caller_of(request, identity, if_match)
 
-    async def work(unit: TrackingUnit) -> Answer:
+    async def work(unit: TrackingUnit[Any]) -> Answer:
         return Answer(status, DuoView.of(await service.execute(unit, command, who)).model_dump(mode="json"))
 
     return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
 
 
-def _post(path: str, status: int, summary: str):
+def _post(path: str, status: int, summary: str) -> Callable[[Route], Route]:
     return router.post(
         path,
         status_code=status,

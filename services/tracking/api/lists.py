@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -43,7 +43,7 @@ async def list_duos(
     status: Literal["active", "ended"] | None = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The duos of an office that tracking knows (from DuoFormed), newest first."""
     require_own_office(identity, office)
     who = caller_of(request, identity)
@@ -61,7 +61,7 @@ async def inactive_duos(
     ] = INACTIVE_AFTER_DAYS,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Running duos of an office with no meeting (counted from the last one, or from the forming when none was
     logged) for `days` days or more, the longest silence first."""
     require_own_office(identity, office)
@@ -73,7 +73,7 @@ async def inactive_duos(
 @router.get("/follow-ups/due", openapi_extra=COORDINATORS, response_model=list[DueFollowUp])
 async def due_follow_ups(
     request: Request, identity: Coordinator, office: Office, limit: Limit = 20, offset: Offset = 0
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Follow-ups (3, 6 and 12 months after a duo ended) due by today at an office, not yet recorded and still
     open (each for 3 months from its due day), the oldest first."""
     require_own_office(identity, office)
