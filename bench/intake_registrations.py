@@ -22,11 +22,12 @@ from devtool import stack
 from services.intake.api.examples import MENTEE_EXAMPLE
 from services.intake.app import create_app
 from shared.config import ServiceSettings
+from shared.endpoints import InfraEndpoints
 
 EXAMPLE_DAY = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the example's applicant is eligible on this day
 
 
-async def measure(endpoints: stack.InfraEndpoints, count: int, concurrency: int) -> None:
+async def measure(endpoints: InfraEndpoints, count: int, concurrency: int) -> None:
     settings = ServiceSettings("intake", endpoints.database_url("duo_intake"), endpoints.kafka_bootstrap)
     app = create_app(settings, clock=lambda: EXAMPLE_DAY)
     latencies: list[float] = []

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from devtool import stack
+from shared.endpoints import InfraEndpoints
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM
@@ -22,7 +23,7 @@ from shared.tenancy import Tenant
 from shared.topics import TopicSpec, ensure_topics
 
 
-async def measure(endpoints: stack.InfraEndpoints, events: int, writers: int) -> None:
+async def measure(endpoints: InfraEndpoints, events: int, writers: int) -> None:
     pool = await create_pool(endpoints.database_url("duo_intake"), min_size=writers, max_size=writers)
     await apply_schema(pool)
     store = PostgresEventStore(pool)
