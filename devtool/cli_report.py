@@ -21,7 +21,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 async def _report(branch: str | None, as_of: date | None) -> None:
     import asyncpg
 
-    from services.reporting.adapters.read_figures import FOREVER, read_figures
+    from services.reporting.adapters.read_figures import read_figures
     from services.reporting.adapters.read_lists import read_duos_formed_by_office_and_year
     from services.reporting.domain.plan import formed_by_area, plan_rows
     from services.reporting.domain.report import Slice
@@ -35,12 +35,12 @@ async def _report(branch: str | None, as_of: date | None) -> None:
     try:
         await init_connection(con)
         for tenant in [Tenant(branch)] if branch else list(Tenant):
-            f = await read_figures(con, Slice(tenant), day, FOREVER, of_branch=tenant)
+            f = await read_figures(con, Slice(tenant), day, of_branch=tenant)
             print(f"\n{tenant.value} as of {day.isoformat()}")
             for name, value in f.model_dump().items():
                 print(f"  {name:24} {_short(value)}")
             if tenant is Tenant.BE:
-                formed = formed_by_area(await read_duos_formed_by_office_and_year(con, tenant))
+                formed = formed_by_area(await read_duos_formed_by_office_and_year(con, tenant, day))
                 print(f"\n  {'plan 2024-27':16} {'year':>9} {'planned':>8} {'formed':>7} {'share':>6}")
                 for row in plan_rows(formed):
                     share = f"{row.share:.0%}" if row.share is not None else "-"

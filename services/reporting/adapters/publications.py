@@ -10,7 +10,7 @@ for every quarter since the first publication.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import asyncpg
 
@@ -26,15 +26,9 @@ from services.reporting.domain.publication import (
     to_record,
 )
 from services.reporting.domain.report import Slice
-from shared.tenancy import TIMEZONES, Tenant
+from shared.tenancy import Tenant
 
 LOCK_KEY = 7_246_028  # pg_advisory_xact_lock key of the publications' computing
-
-
-def end_of_day(day: date) -> datetime:
-    """The last moment of `day` in the Belgian branch's zone, where the federation's figures are cut."""
-    zone = TIMEZONES[Tenant.BE]
-    return datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC) - timedelta(microseconds=1)
 
 
 async def federation_publication(con: asyncpg.Connection, published_on: date) -> FederationTables:
@@ -63,7 +57,6 @@ async def federation_publication(con: asyncpg.Connection, published_on: date) ->
 
 async def _compute(con: asyncpg.Connection, day: date, earlier: list[FederationTables]) -> FederationTables:
     """The publication of `day` from the read models as of its end, under the default definitions."""
-    cutoff = end_of_day(day)
-    by_branch = {t.value: await read_figures(con, Slice(t), day, cutoff, DEFAULT_SUSTAINABLE_WORK) for t in Tenant}
-    plan = plan_rows(formed_by_area(await read_duos_formed_by_office_and_year(con, Tenant.BE, cutoff)))
+    by_branch = {t.value: await read_figures(con, Slice(t), day, DEFAULT_SUSTAINABLE_WORK) for t in Tenant}
+    plan = plan_rows(formed_by_area(await read_duos_formed_by_office_and_year(con, Tenant.BE, day)))
     return publish(day, by_branch, plan, earlier, Tenant.BE.value)

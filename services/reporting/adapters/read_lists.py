@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from services.reporting.adapters.counters import as_of_rows
 from services.reporting.adapters.read_figures import (
-    FOREVER,
     OUTCOMES,
     Params,
     duos_as_of,
@@ -267,16 +267,18 @@ async def read_history(con: asyncpg.Connection, branch: Tenant, subject: uuid.UU
 
 
 async def read_mentee_counts(con: asyncpg.Connection, branch: Tenant | None) -> dict:
-    """Registered mentees and applications of one branch, by office; with no branch, by branch only."""
-    q = Params()
+    """Registered mentees and applications of one branch, by office; with no branch, by branch only: every fact
+    recorded, from the counters of each office (every year), by year."""
     rows = await con.fetch(
-        f"SELECT tenant, office, count(DISTINCT mentee_id) FILTER (WHERE mentee_id IS NOT NULL) AS registered, "
-        f"count(*) FILTER (WHERE failed_rules IS NOT NULL) AS refused FROM rm_applications a "
-        f"WHERE {place_filter(q, 'a', branch, None)} GROUP BY tenant, office",
-        *q.values,
+        "SELECT c.tenant, c.office, sum(c.n) FILTER (WHERE c.figure = 'registered') AS registered, "
+        "sum(c.n) FILTER (WHERE c.figure = 'refused') AS refused FROM rm_counts c "
+        "WHERE ($1::text IS NULL OR c.tenant = $1) AND c.office <> '*' AND c.year = 0 AND c.grain = 'y' "
+        "AND c.figure IN ('registered', 'refused') GROUP BY c.tenant, c.office",
+        branch.value if branch is not None else None,
     )
     figures = mentee_figures(
-        [(r["tenant"], r["office"], r["registered"]) for r in rows if r["registered"]], sum(r["refused"] for r in rows)
+        [(r["tenant"], r["office"], r["registered"]) for r in rows if r["registered"]],
+        sum(r["refused"] or 0 for r in rows),
     )
     if branch is None:
         del figures["by_office"]  # the roll-up is of branches: office detail stays with each branch
@@ -284,13 +286,15 @@ async def read_mentee_counts(con: asyncpg.Connection, branch: Tenant | None) -> 
 
 
 async def read_duos_formed_by_office_and_year(
-    con: asyncpg.Connection, branch: Tenant, cutoff: datetime = FOREVER
+    con: asyncpg.Connection, branch: Tenant, as_of: date | None = None
 ) -> list[tuple[str, int, int]]:
-    """(office, year of formation, duos) of a branch's duos recorded by the cutoff: the plan's counts."""
+    """(office, year of formation, duos) of a branch's duos recorded by the end of `as_of` (None: every one): the
+    plan's counts, from the counters of each office and year."""
+    q: list = [branch.value]
+    recorded = as_of_rows(q, as_of) if as_of is not None else "c.grain = 'y'"
     rows = await con.fetch(
-        "SELECT office, extract(year FROM formed_on)::int AS year, count(*) AS n FROM rm_duos "
-        "WHERE tenant = $1 AND recorded_at <= $2 GROUP BY office, year",
-        branch.value,
-        cutoff,
+        "SELECT c.office, c.year, sum(c.n)::bigint AS n FROM rm_counts c WHERE c.tenant = $1 AND c.office <> '*' "
+        f"AND c.year <> 0 AND c.figure = 'duos_formed' AND {recorded} GROUP BY c.office, c.year HAVING sum(c.n) <> 0",
+        *q,
     )
     return [(r["office"], r["year"], r["n"]) for r in rows]

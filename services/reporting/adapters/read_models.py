@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from services.reporting.adapters.counters import COUNTS, STEPS, count_fact, count_facts
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -111,6 +112,7 @@ READ_MODELS = (
             **_PLACE,
             "day": LOCAL_DAY,
             "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
             "mentee_id": _case({MenteeRegistered.event_type: _uuid("mentee_id")}),
             "failed_rules": _case(
                 {
@@ -267,7 +269,7 @@ class SubjectIndex:
         )
 
 
-TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table,)
+TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table, STEPS, COUNTS)
 _ALL = (*READ_MODELS, SubjectIndex())
 
 
@@ -277,24 +279,41 @@ def _one_fact_statements(source: str, event_type: str) -> tuple[str, ...]:
 
 
 async def keep_read_models(con: asyncpg.Connection, event_id: object, event_type: str, source: str = "ledger") -> None:
-    """The read-model rows of one fact just kept in `source`, in the caller's transaction."""
+    """The read-model rows of one fact just kept in `source`, and the counters it moves, in the caller's
+    transaction."""
     for statement in _one_fact_statements(source, event_type):
         await con.execute(statement, event_id)
+    await count_fact(con, event_id, source)
 
 
-async def fill_read_models(con: asyncpg.Connection, source: str, suffix: str = "") -> None:
-    """Every read-model row of a whole ledger, set-based (a rebuild): tables named with `suffix`."""
+async def fill_fact_tables(con: asyncpg.Connection, source: str) -> None:
+    """Every typed row of the facts of `source`, set-based."""
     for model in _ALL:
-        await con.execute(model.statement(source, suffix))
+        await con.execute(model.statement(source))
+
+
+async def fill_read_models(con: asyncpg.Connection, source: str) -> None:
+    """Every read-model row of the facts of `source` (a whole ledger, a fill, a rebuild's carried facts),
+    set-based, and the counters of what they touch; in the caller's transaction."""
+    await fill_fact_tables(con, source)
+    await count_facts(con, source)
 
 
 async def fill_once(con: asyncpg.Connection) -> bool:
-    """Fill the read models from a ledger kept before they existed, once (migration 4 says whether it must be);
-    True when it did. Replicas starting together take turns on the lock: the first fills, the others find it done."""
+    """Fill the read models from a ledger kept before they existed, once (migrations 4 and 6 say whether it must
+    be); True when it did. Replicas starting together take turns on the lock: the first fills, the others find it
+    done. A ledger whose typed tables were kept (version 4) but not yet counted (version 6) has its counters
+    computed from those tables."""
     async with con.transaction():
-        await con.execute("LOCK TABLE rm_filled IN EXCLUSIVE MODE")
-        if await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_filled)"):
+        await con.execute("LOCK TABLE rm_filled, rm_counted IN EXCLUSIVE MODE")
+        filled = await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_filled)")
+        counted = await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_counted)")
+        if filled and counted:
             return False
-        await fill_read_models(con, "ledger")
-        await con.execute("INSERT INTO rm_filled DEFAULT VALUES")
+        if not filled:
+            await fill_read_models(con, "ledger")
+            await con.execute("INSERT INTO rm_filled DEFAULT VALUES")
+        else:
+            await count_facts(con, "ledger")
+        await con.execute("INSERT INTO rm_counted DEFAULT VALUES")
         return True

@@ -16,15 +16,16 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from services.reporting.adapters.counters import count_facts
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
-from services.reporting.adapters.read_figures import FOREVER, read_figures
-from services.reporting.adapters.read_models import TABLES, fill_read_models
+from services.reporting.adapters.read_figures import read_figures
+from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_read_models
 from services.reporting.adapters.replay_worker import Orders
 from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK
 from services.reporting.domain.report import Slice, figures
@@ -32,7 +33,7 @@ from shared.config import ServiceSettings
 from shared.events.keyfiles import event_keyring
 from shared.kafka import aiokafka_options
 from shared.runtime_privileges import grant_runtime_privileges
-from shared.tenancy import Tenant
+from shared.tenancy import TIMEZONES, Tenant
 from shared.topics import declared_topics
 
 REBUILD = "ledger_rebuild"
@@ -41,15 +42,23 @@ PREVIOUS = "ledger_previous"
 IDLE_S = 3.0  # the log is read until every live fact is in the rebuild and nothing new came for this long
 
 
+def _end_of(today: date, branch: Tenant) -> datetime:
+    """The last moment of `today` in the branch's zone: what the read models count as of today."""
+    zone = TIMEZONES[branch]
+    return datetime.combine(today + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC) - timedelta(
+        microseconds=1
+    )
+
+
 async def _all_figures(con: asyncpg.Connection, table: str, today: date) -> dict:
-    return {t.value: figures(await programme(con, t, None, table), Slice(t), today) for t in Tenant}
+    return {t.value: figures(await programme(con, t, _end_of(today, t), table), Slice(t), today) for t in Tenant}
 
 
 async def _read_figures_of(con: asyncpg.Connection, schema: str, today: date) -> dict:
     """Every branch's figures from the read models of `schema` (its tables first, then public's)."""
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {schema}, public")
-        return {t.value: await read_figures(con, Slice(t), today, FOREVER, DEFAULT_SUSTAINABLE_WORK, t) for t in Tenant}
+        return {t.value: await read_figures(con, Slice(t), today, DEFAULT_SUSTAINABLE_WORK, t) for t in Tenant}
 
 
 async def build_read_models(con: asyncpg.Connection, source: str) -> float:
@@ -63,9 +72,10 @@ async def build_read_models(con: asyncpg.Connection, source: str) -> float:
         deferred += await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {REBUILT_MODELS}, public")
-        await fill_read_models(con, f"public.{source}")
-    for definition in deferred:
-        await con.execute(definition)
+        await fill_fact_tables(con, f"public.{source}")
+        for definition in deferred:  # before counting: the counts read each entity's rows by its key
+            await con.execute(definition)
+        await count_facts(con, f"public.{source}")
     return time.monotonic() - started
 
 

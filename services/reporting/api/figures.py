@@ -67,6 +67,12 @@ def _cutoff(request: Request, branch: Tenant | None, as_of: date | None) -> tupl
     return day, datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC) - timedelta(microseconds=1)
 
 
+def _day(request: Request, branch: Tenant | None, as_of: date | None) -> date:
+    """The day asked for (today by default): a figure counts the facts recorded by its end, in each branch's zone
+    (the counters' days, counters.recorded_day)."""
+    return as_of or _today(request, branch, as_of)
+
+
 async def _publication(request: Request, as_of: date | None, sustainable_work: str) -> FederationTables:
     """The federation's publication for the day asked (today by default): the last quarter end that is over, on or
     before it, frozen once published (docs/security.md), so that two days' tables cannot be subtracted."""
@@ -143,7 +149,7 @@ async def get_figures(
     """The programme's figures for the caller's branch (an office, a province, a year of formation), as they stood
     at the end of `as_of`, each with the definition it was computed under. The federation gets the roll-up of the
     publication of the last quarter end on or before `as_of` that is over (`publication`)."""
-    day, cutoff = _cutoff(request, identity.branch, as_of)
+    day = _day(request, identity.branch, as_of)
     sustainable_work = _definition(sustainable_work)
     if identity.branch is None:
         _whole_branches_only(province=province, year=year)
@@ -162,7 +168,7 @@ async def get_figures(
             "office": office,
             "province": province,
             "year": year,
-            "figures": (await read_figures(con, where, day, cutoff, sustainable_work, identity.branch)).model_dump(),
+            "figures": (await read_figures(con, where, day, sustainable_work, identity.branch)).model_dump(),
         }
     return _csv(answer) if format == "csv" else answer
 
@@ -205,8 +211,8 @@ async def get_plan(
         shown_jobs = tables.shown_rollup()[(Tenant.BE.value, "sustainable_jobs")]
         dated = _published(tables)
     else:
-        day, cutoff = _cutoff(request, identity.branch, as_of)
-        rows, shown_jobs = await _branch_plan(request, identity.branch, day, cutoff, sustainable_work)
+        day = _day(request, identity.branch, as_of)
+        rows, shown_jobs = await _branch_plan(request, identity.branch, day, sustainable_work)
         shown = {(r.area, r.year): r.formed for r in rows}
         dated = {"as_of": day.isoformat()}
     answer = {
@@ -237,16 +243,14 @@ async def get_plan(
     return _csv({"rows": answer["rows"]}) if format == "csv" else answer
 
 
-async def _branch_plan(
-    request: Request, branch: Tenant, day: date, cutoff: datetime, sustainable_work: str
-) -> tuple[list[PlanRow], int]:
+async def _branch_plan(request: Request, branch: Tenant, day: date, sustainable_work: str) -> tuple[list[PlanRow], int]:
     """A branch's plan rows and the sustainable jobs held against them (the plan is the Belgian branch's: another
     branch's sustainable jobs are not held against it)."""
     async with request.app.state.runtime.pool.acquire() as con:
-        formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, cutoff))
+        formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, day))
         if branch is not Tenant.BE:
             return plan_rows(formed), 0
-        figures = await read_figures(con, Slice(Tenant.BE), day, cutoff, sustainable_work, branch)
+        figures = await read_figures(con, Slice(Tenant.BE), day, sustainable_work, branch)
     return plan_rows(formed), figures.sustainable_work.numerator
 
 

@@ -1,0 +1,258 @@
+"""The counters behind every figure: each entity's steps (domain/steps.py) recomputed from its typed rows whenever a
+fact about it is kept, and the difference added to counters by cell and day, month and year (migration 6).
+
+One statement applies any set of entities' new steps, for one fact (the live consumer, in its transaction) or for a
+whole ledger (a fill or a rebuild, set-based): their old steps are deleted, the new ones kept, and the counters moved
+by new minus old. So a late fact moves exactly what it changes, and live and rebuilt counters cannot disagree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+import asyncpg
+
+from services.reporting.domain.steps import (
+    OF_ALL,
+    OF_BRANCH,
+    DuoFact,
+    DuoRow,
+    MentorFact,
+    MentorsDuo,
+    Registration,
+    Step,
+    duo_steps,
+    mentor_steps,
+    refusal_steps,
+    registration_steps,
+)
+from shared.events.catalog import (
+    DuoEnded,
+    DuoFormed,
+    MenteeApplicationRejected,
+    MenteeRegistered,
+    MentorTrainingCompleted,
+    MentorWithdrawn,
+    PersonalDataErased,
+)
+from shared.tenancy import TIMEZONES
+
+STEPS, COUNTS = "rm_steps", "rm_counts"
+CHUNK = 2_000  # entities loaded and computed at once by a fill
+_STEP_COLUMNS = ("entity", "tenant", "office", "year", "figure", "key", "day", "delta")
+
+
+def recorded_day(alias: str, tenant: str | None = None) -> str:
+    """SQL: the day `alias`'s fact was recorded, in its branch's zone (a cutoff is the end of a day there)."""
+    zone = "CASE " + (tenant or f"{alias}.tenant") + " "
+    zone += " ".join(f"WHEN '{t.value}' THEN '{z.key}'" for t, z in TIMEZONES.items()) + " END"
+    return f"({alias}.recorded_at AT TIME ZONE {zone})::date"
+
+
+def _touched(source: str, one_fact: bool) -> str:
+    """SQL: (kind, id) of every entity whose steps the facts of `source` (only $1 when `one_fact`) may change."""
+    only = " AND l.event_id = $1" if one_fact else ""
+    mentor_facts = f"'{MentorTrainingCompleted.event_type}', '{MentorWithdrawn.event_type}', '{DuoFormed.event_type}'"
+    parts = (
+        f"SELECT 'duo' AS kind, l.data->>'duo_id' AS id FROM {source} l WHERE l.data ? 'duo_id'{only}",
+        f"SELECT 'mentor', l.data->>'mentor_id' FROM {source} l WHERE l.event_type IN ({mentor_facts}){only}",
+        f"SELECT 'mentor', l.data->>'person_id' FROM {source} l WHERE l.event_type = "
+        f"'{PersonalDataErased.event_type}' AND l.data->>'kind' = 'mentor'{only}",
+        # An end changes its mentor's retention once the duo is known (else the duo's formation will touch them).
+        f"SELECT 'mentor', d.mentor_id::text FROM {source} l JOIN rm_duos d ON d.duo_id = (l.data->>'duo_id')::uuid "
+        f"WHERE l.event_type = '{DuoEnded.event_type}'{only}",
+        f"SELECT 'mentee', l.data->>'mentee_id' FROM {source} l WHERE l.event_type = '{MenteeRegistered.event_type}'"
+        f"{only}",
+        f"SELECT 'refusal', l.event_id::text FROM {source} l WHERE l.event_type = "
+        f"'{MenteeApplicationRejected.event_type}'{only}",
+    )
+    return "SELECT DISTINCT kind, id FROM (" + " UNION ALL ".join(parts) + ") t WHERE id IS NOT NULL"
+
+
+def _order(row: asyncpg.Record) -> tuple:
+    return (row["recorded_at"], row["stream_id"], row["stream_version"], row["event_id"])
+
+
+def _duo(row: asyncpg.Record) -> DuoRow:
+    return DuoRow(
+        row["duo_id"],
+        row["tenant"],
+        row["office"],
+        row["mentor_id"],
+        row["formed_on"],
+        row["days_to_match"],
+        row["recorded"],
+    )
+
+
+def _duo_fact(row: asyncpg.Record) -> DuoFact:
+    return DuoFact(
+        row["event_id"],
+        row["event_type"],
+        row["recorded"],
+        _order(row),
+        row["occurred_at"],
+        row["on_day"],
+        row["minutes"],
+        tuple(row["topics"] or ()),
+        row["job_id"],
+        row["contract_type"],
+        row["contract_months"],
+        row["reason"],
+        row["months"],
+        row["answers"],
+    )
+
+
+_DUOS = f"SELECT d.*, {recorded_day('d')} AS recorded FROM rm_duos d"
+_DUO_FACTS = (
+    f"SELECT f.*, {recorded_day('f', 'd.tenant')} AS recorded FROM rm_duo_facts f JOIN rm_duos d USING (duo_id)"
+)
+
+
+async def _duo_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+    duos = await con.fetch(f"{_DUOS} WHERE d.duo_id = ANY($1::uuid[])", ids)
+    facts: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
+    for row in await con.fetch(f"{_DUO_FACTS} WHERE f.duo_id = ANY($1::uuid[])", ids):
+        facts[row["duo_id"]].append(_duo_fact(row))
+    return {f"duo:{d['duo_id']}": duo_steps(_duo(d), facts[d["duo_id"]]) for d in duos}
+
+
+async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+    facts: dict[uuid.UUID, list[MentorFact]] = defaultdict(list)
+    for row in await con.fetch(
+        f"SELECT m.*, {recorded_day('m')} AS recorded FROM rm_mentors m WHERE m.mentor_id = ANY($1::uuid[])", ids
+    ):
+        facts[row["mentor_id"]].append(
+            MentorFact(row["kind"], row["tenant"], row["office"], row["day"], row["recorded"], _order(row))
+        )
+    ends: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
+    for row in await con.fetch(
+        f"{_DUO_FACTS} WHERE d.mentor_id = ANY($1::uuid[]) AND f.event_type = '{DuoEnded.event_type}'", ids
+    ):
+        ends[row["duo_id"]].append(_duo_fact(row))
+    duos: dict[uuid.UUID, list[MentorsDuo]] = defaultdict(list)
+    for row in await con.fetch(f"{_DUOS} WHERE d.mentor_id = ANY($1::uuid[])", ids):
+        duos[row["mentor_id"]].append(MentorsDuo(_duo(row), tuple(ends[row["duo_id"]])))
+    steps: dict[str, list[Step]] = {}
+    for mentor in ids:
+        own, theirs = facts[mentor], duos[mentor]
+        every = mentor_steps(own, theirs, OF_ALL)
+        for branch in {f.tenant for f in own} | {d.duo.tenant for d in theirs}:
+            every += mentor_steps(
+                [f for f in own if f.tenant == branch], [d for d in theirs if d.duo.tenant == branch], OF_BRANCH
+            )
+        steps[f"mentor:{mentor}"] = every
+    return steps
+
+
+async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+    registrations: dict[uuid.UUID, list[Registration]] = defaultdict(list)
+    for row in await con.fetch(
+        f"SELECT a.*, {recorded_day('a')} AS recorded FROM rm_applications a WHERE a.mentee_id = ANY($1::uuid[])", ids
+    ):
+        registrations[row["mentee_id"]].append(
+            Registration(row["tenant"], row["office"], row["day"], row["recorded"], _order(row))
+        )
+    return {f"mentee:{m}": registration_steps(registrations[m]) for m in ids}
+
+
+async def _refusal_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+    rows = await con.fetch(
+        f"SELECT a.*, {recorded_day('a')} AS recorded FROM rm_applications a WHERE a.event_id = ANY($1::uuid[]) "
+        "AND a.failed_rules IS NOT NULL",
+        ids,
+    )
+    return {
+        f"refusal:{r['event_id']}": refusal_steps(r["tenant"], r["office"], r["day"], r["recorded"], r["failed_rules"])
+        for r in rows
+    }
+
+
+_STEPS_OF = {"duo": _duo_steps, "mentor": _mentor_steps, "mentee": _mentee_steps, "refusal": _refusal_steps}
+
+
+async def steps_of_entities(con: asyncpg.Connection, entities: Iterable[tuple[str, str]]) -> dict[str, list[Step]]:
+    """The steps of each (kind, id) entity, from the typed tables (an entity with no rows yet: no steps)."""
+    by_kind: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for kind, id_ in entities:
+        by_kind[kind].append(uuid.UUID(id_))
+    steps: dict[str, list[Step]] = {}
+    for kind, ids in by_kind.items():
+        steps.update(await _STEPS_OF[kind](con, ids))
+        steps.update({f"{kind}:{i}": [] for i in ids if f"{kind}:{i}" not in steps})
+    return steps
+
+
+def _apply(touched: str, new: str) -> str:
+    """SQL: replace the steps of the entities in `touched` by `new`, and move the counters by new minus old."""
+    series = "tenant, office, year, figure, key, day"
+    return f"""
+        WITH touched AS ({touched}), new AS ({new}),
+          old AS (DELETE FROM {STEPS} s USING touched t WHERE s.entity = t.entity RETURNING s.*),
+          kept AS (INSERT INTO {STEPS} ({", ".join(_STEP_COLUMNS)}) SELECT {", ".join(_STEP_COLUMNS)} FROM new),
+          diff AS (SELECT {series}, sum(delta) AS delta FROM (
+              SELECT {series}, delta FROM new UNION ALL SELECT {series}, -delta FROM old) x
+            GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(delta) <> 0)
+        INSERT INTO {COUNTS} (tenant, office, year, grain, bucket, figure, key, n)
+        SELECT x.tenant, c.office, c.year, g.grain, g.bucket, x.figure, x.key, sum(x.delta) FROM diff x
+          CROSS JOIN LATERAL (VALUES (x.office, x.year), ('*', x.year), (x.office, 0::int2), ('*', 0::int2))
+            c(office, year)
+          CROSS JOIN LATERAL (VALUES ('d', x.day), ('m', date_trunc('month', x.day)::date),
+            ('y', date_trunc('year', x.day)::date)) g(grain, bucket)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
+        ON CONFLICT (tenant, office, year, grain, bucket, figure, key) DO UPDATE SET n = {COUNTS}.n + EXCLUDED.n
+    """
+
+
+_APPLY_GIVEN = _apply(
+    "SELECT unnest($1::text[]) AS entity",
+    "SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::text[], $7::text[], $8::date[], "
+    "$9::int8[]) AS s(entity, tenant, office, year, figure, key, day, delta)",
+)
+
+
+def _rows(steps: dict[str, list[Step]]) -> list[tuple]:
+    return [(entity, *step) for entity, of in steps.items() for step in of]
+
+
+async def count_fact(con: asyncpg.Connection, event_id: object, source: str = "ledger") -> None:
+    """Recount every entity the fact $1 of `source` may change (its rows already in the typed tables), in the
+    caller's transaction."""
+    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=True), event_id)]
+    if entities:
+        steps = await steps_of_entities(con, entities)
+        rows = _rows(steps)
+        columns = [[row[i] for row in rows] for i in range(len(_STEP_COLUMNS))]
+        await con.execute(_APPLY_GIVEN, list(steps), *columns)
+
+
+async def count_facts(con: asyncpg.Connection, source: str) -> int:
+    """Recount every entity the facts of `source` may change, set-based (a fill or a rebuild); how many."""
+    async with con.transaction():
+        await con.execute(
+            "CREATE TEMP TABLE rm_touched (entity TEXT PRIMARY KEY) ON COMMIT DROP; "
+            f"CREATE TEMP TABLE rm_new_steps (LIKE {STEPS}) ON COMMIT DROP"
+        )
+        entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=False))]
+        for start in range(0, len(entities), CHUNK):
+            steps = await steps_of_entities(con, entities[start : start + CHUNK])
+            await con.copy_records_to_table("rm_touched", records=[(e,) for e in steps], columns=["entity"])
+            await con.copy_records_to_table("rm_new_steps", records=_rows(steps), columns=list(_STEP_COLUMNS))
+        await con.execute("SET LOCAL work_mem = '256MB'")
+        await con.execute(_apply("SELECT entity FROM rm_touched", "SELECT * FROM rm_new_steps"))
+        await con.execute("DROP TABLE rm_touched, rm_new_steps")
+    return len(entities)
+
+
+def as_of_rows(q: list, as_of: date) -> str:
+    """SQL (over rm_counts c): the rows whose sum is a counter as of the end of `as_of`; parameters appended to q."""
+    q += [date(as_of.year, 1, 1), date(as_of.year, as_of.month, 1), as_of]
+    year, month, day = (f"${len(q) - 2}", f"${len(q) - 1}", f"${len(q)}")
+    return (
+        f"((c.grain = 'y' AND c.bucket < {year}) OR (c.grain = 'm' AND c.bucket >= {year} AND c.bucket < {month}) "
+        f"OR (c.grain = 'd' AND c.bucket >= {month} AND c.bucket <= {day}))"
+    )

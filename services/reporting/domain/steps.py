@@ -1,0 +1,251 @@
+"""What each entity of the programme adds to every figure, as steps over the day asked for. Pure.
+
+A figure "as of D" counts, for each duo, mentor, mentee and refused application, a value that depends on D only by
+comparing D with dates the entity's facts carry: the day each fact was recorded (in the branch's zone), and days
+of their own (a duo's end, a follow-up's due day, the 21st day after a meeting). Between two such dates the value
+cannot change. So an entity's part of every figure is a step function of D, stated here as its steps: (cell,
+figure, key, day, +n or -n), a cell being (branch, office, year) of the slice the figure is cut by. A figure as of D
+is the sum of every step of every entity up to D: the counters (adapters/counters.py) keep those sums by day.
+
+The value at each date is computed here with the fold's own rules (report.counts over programme.programme_of, the
+oracle these are tested against), for one entity from all its facts: facts that arrive in any order, late or twice,
+give the same steps, and a late fact's effect is the difference between the entity's steps before and after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from services.reporting.domain.definitions import (
+    FOLLOW_UP_MONTHS,
+    INACTIVE_AFTER_DAYS,
+    OUTCOME_WINDOW_MONTHS,
+    SUSTAINABLE_WORK,
+)
+from services.reporting.domain.report import add_months
+from shared.events.catalog import (
+    ContractExtended,
+    DuoEnded,
+    FollowUpRecorded,
+    InternshipStarted,
+    JobFound,
+    MeetingLogged,
+    MenteeSurveyRecorded,
+    MentorSurveyRecorded,
+    TrainingStarted,
+)
+
+Series = tuple[str, str, int, str, str]  # (branch, office, year, figure, key)
+Step = tuple[str, str, int, str, str, date, int]  # a series, the day it changes, by how much
+LedgerOrder = tuple[Any, ...]  # (recorded_at, stream_id, stream_version, event_id): the order a fold applies facts in
+
+# What a mentor's figures are counted over: the facts of their branch (a branch's figures), or of every branch
+# (the federation's roll-up). Both are kept; a read picks one.
+OF_BRANCH, OF_ALL = "@branch", "@all"
+_OUTCOMES = (JobFound.event_type, TrainingStarted.event_type, InternshipStarted.event_type)
+_SURVEYS = ((MenteeSurveyRecorded.event_type, "mentee"), (MentorSurveyRecorded.event_type, "mentor"))
+
+
+@dataclass(frozen=True)
+class DuoRow:
+    """A duo as formed (rm_duos), with the day its formation was recorded."""
+
+    duo_id: uuid.UUID
+    tenant: str
+    office: str
+    mentor_id: uuid.UUID
+    formed_on: date
+    days_to_match: int
+    recorded: date
+
+
+@dataclass(frozen=True)
+class DuoFact:
+    """Any other fact about a duo (rm_duo_facts), with the day it was recorded (the duo's branch's)."""
+
+    event_id: uuid.UUID
+    event_type: str
+    recorded: date
+    order: LedgerOrder
+    occurred_at: datetime
+    on_day: date | None = None
+    minutes: int | None = None
+    topics: tuple[str, ...] = ()
+    job_id: uuid.UUID | None = None
+    contract_type: str | None = None
+    contract_months: int | None = None
+    reason: str | None = None
+    months: int | None = None
+    answers: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class MentorFact:
+    """A mentor trained, withdrawn or erased (rm_mentors)."""
+
+    kind: str
+    tenant: str
+    office: str
+    day: date
+    recorded: date
+    order: LedgerOrder
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A mentee's registration (rm_applications)."""
+
+    tenant: str
+    office: str
+    day: date
+    recorded: date
+    order: LedgerOrder
+
+
+def steps_of(value_at: Callable[[date], Counter[Series]], dates: Iterable[date]) -> list[Step]:
+    """The steps of a value that can change only at `dates` (and is nothing before the first of them)."""
+    steps: list[Step] = []
+    before: Counter[Series] = Counter()
+    for day in sorted(set(dates)):
+        now = value_at(day)
+        for series in now.keys() | before.keys():
+            if change := now[series] - before[series]:
+                steps.append((*series, day, change))
+        before = now
+    return steps
+
+
+def _last(facts: Iterable[Any]) -> Any:
+    return max(facts, key=lambda f: f.order, default=None)
+
+
+def duo_steps(duo: DuoRow, facts: Sequence[DuoFact]) -> list[Step]:
+    """A duo's part of every figure of its cell (report.counts), day by day."""
+    meetings = [f for f in facts if f.event_type == MeetingLogged.event_type and f.on_day is not None]
+    ends = [f.on_day for f in facts if f.event_type == DuoEnded.event_type and f.on_day is not None]
+    inactive_after = timedelta(days=INACTIVE_AFTER_DAYS)
+    dates = [duo.recorded, duo.formed_on + inactive_after, *(f.recorded for f in facts), *ends]
+    dates += [add_months(end, months) for end in ends for months in FOLLOW_UP_MONTHS]
+    dates += [day for m in meetings if m.on_day for day in (m.on_day, m.on_day + inactive_after)]
+    return steps_of(lambda day: duo_value(duo, facts, day), (d for d in dates if d >= duo.recorded))
+
+
+def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> Counter[Series]:
+    """What the duo counts for as of the end of `as_of` (nothing before its formation was recorded)."""
+    counted: Counter[Series] = Counter()
+    if duo.recorded > as_of:
+        return counted
+    cell = (duo.tenant, duo.office, duo.formed_on.year)
+
+    def add(figure: str, key: str = "", n: int = 1) -> None:
+        counted[(*cell, figure, key)] += n
+
+    known = [f for f in facts if f.recorded <= as_of]
+    add("duos_formed")
+    add("days_to_match", str(duo.days_to_match))
+    for meeting in (f for f in known if f.event_type == MeetingLogged.event_type):
+        add("meetings")
+        add("meeting_minutes", n=meeting.minutes or 0)
+        for topic in meeting.topics:
+            add("topics", topic)
+    end = _last(f for f in known if f.event_type == DuoEnded.event_type)
+    ended_on = end.on_day if end is not None else None
+    if ended_on is None or ended_on > as_of:
+        since = as_of - timedelta(days=INACTIVE_AFTER_DAYS)
+        met = (f.on_day for f in known if f.event_type == MeetingLogged.event_type and f.on_day is not None)
+        if duo.formed_on <= since and not any(since < day <= as_of for day in met):
+            add("inactive_duos")
+        return counted
+    add("ended")
+    if end.reason not in (None, "completed"):
+        add("early_endings", end.reason)
+    window = add_months(ended_on, OUTCOME_WINDOW_MONTHS)
+    if any(f.event_type in _OUTCOMES and f.on_day is not None and f.on_day <= window for f in known):
+        add("positive")
+    jobs = [f for f in known if f.event_type == JobFound.event_type and f.on_day is not None and f.on_day <= window]
+    for key, work in SUSTAINABLE_WORK.items():
+        if any(work.counts(job.contract_type or "", _months(job, known)) for job in jobs):
+            add("sustainable", key)
+    for kind, side in _SURVEYS:
+        survey = _last(f for f in known if f.event_type == kind)
+        for question, answer in ((survey.answers or {}) if survey else {}).items():
+            if isinstance(answer, bool):
+                add("survey_answered", f"{side}.{question}")
+                add("survey_yes", f"{side}.{question}", int(answer))
+    done = {f.months for f in known if f.event_type == FollowUpRecorded.event_type}
+    for months in FOLLOW_UP_MONTHS:
+        if months in done:
+            add("follow_ups_done")
+        elif add_months(ended_on, months) <= as_of:
+            add("follow_ups_due")
+    return counted
+
+
+def _months(job: DuoFact, known: Sequence[DuoFact]) -> int | None:
+    """A job's contract months as its extensions left them, applied in the order they happened (as the fold)."""
+    extensions = [f for f in known if f.event_type == ContractExtended.event_type and f.job_id == job.job_id]
+    if not extensions:
+        return job.contract_months
+    return max(extensions, key=lambda f: (f.occurred_at, str(f.event_id))).contract_months
+
+
+@dataclass(frozen=True)
+class MentorsDuo:
+    """One of a mentor's duos and its ends, for retention."""
+
+    duo: DuoRow
+    ends: tuple[DuoFact, ...]
+
+
+def mentor_steps(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope: str) -> list[Step]:
+    """A mentor's part of mentor retention and active mentors, over the facts of one scope (OF_BRANCH: those of one
+    branch, OF_ALL: of every branch), day by day."""
+    dates = [f.recorded for f in facts] + [f.day for f in facts]
+    dates += [d.duo.recorded for d in duos] + [e.recorded for d in duos for e in d.ends]
+    dates += [e.on_day for d in duos for e in d.ends if e.on_day is not None]
+    return steps_of(lambda day: mentor_value(facts, duos, scope, day), dates)
+
+
+def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope: str, as_of: date) -> Counter[Series]:
+    """What a mentor counts for as of the end of `as_of` (report._active_mentors, report._mentor_retention)."""
+    counted: Counter[Series] = Counter()
+    known = [f for f in facts if f.recorded <= as_of]
+    trained = _last(f for f in known if f.kind == "trained")
+    if trained is not None and trained.day <= as_of:
+        withdrawn = _last(f for f in known if f.kind == "withdrawn")  # the last word
+        erased = min((f for f in known if f.kind == "erased"), key=lambda f: f.order, default=None)  # the first
+        left = withdrawn.day if withdrawn is not None else erased.day if erased is not None else None
+        if left is None or left > as_of:
+            counted[(trained.tenant, trained.office, trained.day.year, "active_mentors" + scope, "")] += 1
+    formed = [d for d in duos if d.duo.recorded <= as_of]
+    if not formed:
+        return counted
+    first = min(formed, key=lambda d: (d.duo.formed_on, str(d.duo.duo_id)))
+    end = _last(e for e in first.ends if e.recorded <= as_of)
+    if end is not None and end.on_day is not None and end.on_day <= as_of:
+        cell = (first.duo.tenant, first.duo.office, first.duo.formed_on.year)
+        counted[(*cell, "first_duos_ended" + scope, "")] += 1
+        counted[(*cell, "mentors_retained" + scope, "")] += int(len(formed) > 1)
+    return counted
+
+
+def registration_steps(registrations: Sequence[Registration]) -> list[Step]:
+    """A mentee counted once as registered, in the place and year of their last registration recorded by then."""
+
+    def value(as_of: date) -> Counter[Series]:
+        last = _last(r for r in registrations if r.recorded <= as_of)
+        return Counter([(last.tenant, last.office, last.day.year, "registered", "")] if last else [])
+
+    return steps_of(value, (r.recorded for r in registrations))
+
+
+def refusal_steps(tenant: str, office: str, day: date, recorded: date, rules: Sequence[str]) -> list[Step]:
+    """A refused application: one refusal, and one for each rule it failed, from the day it was recorded."""
+    cell = (tenant, office, day.year)
+    counted = Counter([(*cell, "refused", "")] + [(*cell, "refused_by_rule", rule) for rule in rules])
+    return [(*series, recorded, n) for series, n in counted.items()]
