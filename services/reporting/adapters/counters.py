@@ -8,10 +8,12 @@ by new minus old. So a late fact moves exactly what it changes, and live and reb
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -103,8 +105,13 @@ def _duo_fact(row: asyncpg.Record) -> DuoFact:
         row["contract_months"],
         row["reason"],
         row["months"],
-        row["answers"],
+        _json(row["answers"]),
     )
+
+
+def _json(value: Any) -> dict | None:
+    """A JSONB value, on a connection with the codec (init_connection) or without it (text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 _DUOS = f"SELECT d.*, {recorded_day('d')} AS recorded FROM rm_duos d"
