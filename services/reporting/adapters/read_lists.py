@@ -270,8 +270,8 @@ async def read_mentee_counts(con: asyncpg.Connection, branch: Tenant | None) -> 
     """Registered mentees and applications of one branch, by office; with no branch, by branch only: every fact
     recorded, from the counters of each office (every year), by year."""
     rows = await con.fetch(
-        "SELECT c.tenant, c.office, sum(c.n) FILTER (WHERE c.figure = 'registered') AS registered, "
-        "sum(c.n) FILTER (WHERE c.figure = 'refused') AS refused FROM rm_counts c "
+        "SELECT c.tenant, c.office, (sum(c.n) FILTER (WHERE c.figure = 'registered'))::bigint AS registered, "
+        "(sum(c.n) FILTER (WHERE c.figure = 'refused'))::bigint AS refused FROM rm_counts c "
         "WHERE ($1::text IS NULL OR c.tenant = $1) AND c.office <> '*' AND c.year = 0 AND c.grain = 'y' "
         "AND c.figure IN ('registered', 'refused') GROUP BY c.tenant, c.office",
         branch.value if branch is not None else None,
