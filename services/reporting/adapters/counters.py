@@ -109,7 +109,7 @@ def _duo_fact(row: asyncpg.Record) -> DuoFact:
     )
 
 
-def _json(value: Any) -> dict | None:
+def _json(value: Any) -> dict[str, Any] | None:
     """A JSONB value, on a connection with the codec (init_connection) or without it (text)."""
     return json.loads(value) if isinstance(value, str) else value
 
