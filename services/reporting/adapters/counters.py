@@ -44,6 +44,11 @@ from shared.tenancy import TIMEZONES
 
 STEPS, COUNTS = "rm_steps", "rm_counts"
 CHUNK = 2_000  # entities loaded and computed at once by a fill
+# A consumer's transaction takes this lock before it first moves counters (pg_advisory_xact_lock), so that
+# replicas' consumers, each moving many of the same counter rows in a batch, wait for each other instead of
+# deadlocking: they would wait on those rows anyway. A fill runs before the consumer starts (fill_once) or with
+# the ledger locked (a rebuild's switch), which a consumer's transaction takes first.
+COUNTERS_LOCK = 7_246_021
 _STEP_COLUMNS = ("entity", "tenant", "office", "year", "figure", "key", "day", "delta")
 
 
@@ -234,6 +239,7 @@ async def count_fact(con: asyncpg.Connection, event_id: object, source: str = "l
         steps = await steps_of_entities(con, entities)
         rows = _rows(steps)
         columns = [[row[i] for row in rows] for i in range(len(_STEP_COLUMNS))]
+        await con.execute("SELECT pg_advisory_xact_lock($1)", COUNTERS_LOCK)
         await con.execute(_APPLY_GIVEN, list(steps), *columns)
 
 
