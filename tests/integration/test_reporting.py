@@ -437,3 +437,5 @@ async def test_the_federation_reads_frozen_quarterly_publications_that_cannot_be
         "/figures", params={"sustainable_work": "sustainable-work-published/v1"}, headers=federation
     )
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "sustainable_work"
+    too_early = await client.get("/plan", params={"as_of": "2024-03-30"}, headers=federation)
+    assert too_early.status_code == 422 and too_early.json()["errors"][0]["rule"] == "published_date"

@@ -4,7 +4,8 @@ A count between 1 and SUPPRESS_BELOW - 1 could point at a person, so it is suppr
 it alone is not enough: a table also publishes totals, and a total minus the shown parts gives the hidden cell back
 ("31 in all, BE 27, FR 0, so NL 4"). So more cells are hidden (complementary suppression) until, for the additive
 relations the table publishes (total = sum of parts), no hidden cell is determined by any linear combination of the
-shown ones, and no relation gives away a small sum of hidden cells. Zeros are shown: "nobody" points at no one.
+shown ones, and no relation gives away a small sum of hidden cells (nor any sum of some of a relation's parts that
+holds a hidden cell). Zeros are shown: "nobody" points at no one.
 
 A table published again (the federation's tables, every quarter: domain/publication.py) can also be subtracted from its
 earlier publications: "NL 27 at the end of March, 31 at the end of June" gives a change of 4, four people. So a table
@@ -68,7 +69,7 @@ def hidden_cells(
     `fixed` cells are shown or hidden by another table (as `hide` says): never taken as complements."""
     hidden = {cell for cell, count in cells.items() if is_small(count, threshold)} | set(hide)
     choosable = {cell for cell in cells if cell not in set(fixed)}
-    groups = watched_groups(cells, sums)
+    groups = _watched_groups(cells, sums)
     before = [_known_sums(e.counts, e.sums, e.hidden, groups) for e in earlier]
     while True:
         leaks = _leaks(cells, sums, hidden, threshold)
@@ -81,7 +82,7 @@ def hidden_cells(
         hidden.add(_complement_of_group(cells, sums, hidden, group, choosable))
 
 
-def watched_groups(cells: Iterable[Cell], sums: Sequence[Sum[Cell]]) -> list[frozenset[Cell]]:
+def _watched_groups(cells: Iterable[Cell], sums: Sequence[Sum[Cell]]) -> list[frozenset[Cell]]:
     """What a reader may try to work out: every cell, and every sum of some parts of a published relation."""
     groups = {frozenset([cell]) for cell in cells}
     for relation in sums:
@@ -99,19 +100,13 @@ def determined(sums: Sequence[Sum[Cell]], hidden: set[Cell]) -> set[Cell]:
     return {cell for cell in hidden if all(not vector.get(cell) for vector in basis)}
 
 
-def known_sums(
-    counts: Mapping[Cell, int], sums: Sequence[Sum[Cell]], hidden: set[Cell] | frozenset[Cell]
-) -> dict[frozenset[Cell], int]:
-    """Each watched group whose sum a reader of the published table works out exactly, with that sum."""
-    return _known_sums(counts, sums, hidden, watched_groups(counts, sums))
-
-
 def _known_sums(
     counts: Mapping[Cell, int],
     sums: Sequence[Sum[Cell]],
     hidden: set[Cell] | frozenset[Cell],
     groups: Iterable[frozenset[Cell]],
 ) -> dict[frozenset[Cell], int]:
+    """Each of `groups` whose sum a reader of a published table works out exactly, with that sum."""
     basis = _null_basis(sums, set(hidden))
     return {
         group: sum(counts[cell] for cell in group)
