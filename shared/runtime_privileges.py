@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncpg
 
+_GRANT_LOCK = 7_246_005  # serialises the grants of replicas starting together (shared/migrations.py uses 001)
+
 # Tables whose rows are never changed or deleted by a service (shared/eventstore, services/intake/migrations, the
 # federation's frozen publications in services/reporting/migrations).
 APPEND_ONLY = ("events", "event_chain", "access_log", "schema_migrations", "federation_publications")
@@ -31,6 +33,9 @@ async def grant_runtime_privileges(con: asyncpg.Connection, runtime_role: str) -
     """
     role = await con.fetchval("SELECT quote_ident($1)", runtime_role)
     async with con.transaction():
+        # Replicas starting together grant one after the other: two GRANTs on the same schema at once fail with
+        # "tuple concurrently updated" (a replica that then did not start). Held for this transaction only.
+        await con.execute("SELECT pg_advisory_xact_lock($1)", _GRANT_LOCK)
         await con.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
         await con.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
         await con.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
