@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import get_args
 from zoneinfo import ZoneInfo
 
-import httpx
+import aiohttp
 
 from devtool.demo import people
 from devtool.demo.scenario import Scenario
@@ -52,6 +53,8 @@ FIRST_PAUSE_S, MAX_PAUSE_S = 0.1, 2.0  # between tries of one request: doubling,
 MAX_ROUNDS = 800  # rounds of one month before the run gives up
 SUGGESTIONS = 50  # the most suggestions matching gives at once
 RETRY_FOR_S = 180.0  # a part killed under load is back within seconds; a minute more is a real outage
+# A dropped or refused connection, an answer cut off, no answer in time: the request is tried again.
+TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 
 
 def area_offices() -> dict[str, list[str]]:
@@ -163,25 +166,26 @@ class Simulator:
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
         for attempt in itertools.count(1):
             try:
-                async with self._gate:
-                    answer = await self.client.request(
-                        method, f"{self.urls[service]}{path}", json=body, headers=headers
-                    )
-                if answer.status_code not in RETRIED_STATUSES:
+                async with (
+                    self._gate,
+                    self.client.request(method, f"{self.urls[service]}{path}", json=body, headers=headers) as answer,
+                ):
+                    status, text = answer.status, await answer.text()
+                if status not in RETRIED_STATUSES:
                     break
-                failure = f"{answer.status_code} {answer.text[:300]}"
-            except httpx.TransportError as err:
+                failure = f"{status} {text[:300]}"
+            except TRANSPORT_ERRORS as err:
                 failure = f"{type(err).__name__}: {err}"
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"{service} {method} {path}: still failing after {RETRY_FOR_S:.0f} s: {failure}")
             self.result.retries += 1
             await asyncio.sleep(min(MAX_PAUSE_S, FIRST_PAUSE_S * 2 ** min(attempt - 1, 8)))
         self.result.requests += 1
-        if missing_ok and answer.status_code == 404:
+        if missing_ok and status == 404:
             return None
-        if answer.status_code >= 400:
-            raise RuntimeError(f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}")
-        return answer.json()
+        if status >= 400:
+            raise RuntimeError(f"{service} {method} {path}: {status} {text[:300]}")
+        return json.loads(text)
 
     async def until_known(self, service: str, path: str, deadline_s: float = RETRY_FOR_S) -> dict:
         """Poll a read until it answers: what another service learns over Kafka arrives a moment later."""
@@ -202,7 +206,11 @@ class Simulator:
         years = self.scenario.years
         months = [(year, month) for year in years for month in range(1, 13)]
         tail = self.scenario.mentoring.months + 1  # months after the last formation: every duo ends
-        async with httpx.AsyncClient(timeout=60) as self.client:
+        # aiohttp rather than httpx: at a dozen requests in flight, httpx's connection pool spent about 2 ms of
+        # CPU a request and let through under 100 requests a second to a server answering at once; aiohttp
+        # spent 0.15 ms and let through 1,400 (docs/performance.md, section 7).
+        pool = aiohttp.TCPConnector(limit=CONCURRENCY)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), connector=pool) as self.client:
             for index, (year, month) in enumerate(months):
                 await self.month(year, month, quota=self.quota(year, month))
                 self.progress(f"{year}-{month:02d}", (index + 1) / (len(months) + tail))
@@ -331,8 +339,13 @@ class Simulator:
     async def pool_known(self, office: str, mentees: set[str]) -> dict[str, list[dict]]:
         """Matching's suggestions for each waiting mentee of the office, once its pool holds what the simulator
         did. Suggestions list every feasible counterpart (in the demo: same office, not declined, free, trained
-        and waiting), so each waiting mentee must be offered exactly the free mentors it did not decline, and
-        each free mentor exactly the waiting mentees who did not decline it (the mentees' intake steps arrived)."""
+        and waiting), so each waiting mentee must be offered exactly the free mentors it did not decline (every
+        mentor's training and every answer arrived), and a mentor exactly the waiting mentees who did not decline
+        it (the mentees' intake steps arrived: matching answers for a mentee it knows, waiting or not).
+
+        The mentor side is read only for as few mentors as list every mentee with a mentor to propose (in the
+        order mentors were recruited; usually one), unless a list may be cut at `SUGGESTIONS`: then a mentor
+        still unknown could hide behind the cut, and every free mentor is read, as every one was before."""
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
         free = self.free_mentors(office)
 
@@ -341,9 +354,25 @@ class Simulator:
 
         by_mentee = sorted(mentees)
         checks = [(f"mentees/{m}", {f for f in free if not_declined(m, f)}) for m in by_mentee]
-        checks += [(f"mentors/{f}", {m for m in mentees if not_declined(m, f)}) for f in sorted(free)]
+        of_mentor = {f: {m for m in mentees if not_declined(m, f)} for f in free}
+        readers = self.mentors_listing(of_mentor)
+        if readers is None or any(len(expected) >= SUGGESTIONS for _, expected in checks):
+            readers = sorted(free)
+        checks += [(f"mentors/{f}", of_mentor[f]) for f in readers]
         found = await asyncio.gather(*(self.offered(path, expected, deadline) for path, expected in checks))
         return dict(zip(by_mentee, found, strict=False))
+
+    def mentors_listing(self, of_mentor: dict[str, set[str]]) -> list[str] | None:
+        """Free mentors whose suggestions, read whole (fewer than `SUGGESTIONS`), list between them every mentee
+        some mentor may be proposed to (`of_mentor`: each free mentor's expected mentees): in recruitment order,
+        each that lists one not yet listed. None when a mentee is left, listed only in lists that may be cut."""
+        left: set[str] = set().union(*of_mentor.values())
+        readers = []
+        for mentor_id in sorted(of_mentor, key=lambda f: self.mentors[f].number):
+            if left & of_mentor[mentor_id] and len(of_mentor[mentor_id]) < SUGGESTIONS:
+                readers.append(mentor_id)
+                left -= of_mentor[mentor_id]
+        return None if left else readers
 
     async def offered(self, path: str, expected: set[str], deadline: float) -> list[dict]:
         """Poll matching's suggestions at `path` until they are `expected` (all of it, or the most listed)."""

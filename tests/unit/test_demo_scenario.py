@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtool.demo.scenario import ScenarioError, load
-from devtool.demo.simulator import Simulator, area_offices
+from devtool.demo.simulator import SUGGESTIONS, Mentor, Simulator, area_offices
 from services.reporting.domain.plan import PLANNED_DUOS, YEARS
 from tests.cli import environment
 from tests.demo_scenarios import scenario
@@ -93,3 +93,17 @@ def test_a_seed_gives_the_same_draws_whatever_order_they_are_asked_in(tmp_path: 
     second = [two.rng(*k).random() for k in reversed(keys)][::-1]
     assert first == second
     assert first != [other.rng(*k).random() for k in keys]
+
+
+def test_the_mentor_side_is_read_for_as_few_mentors_as_list_every_mentee_unless_a_list_may_be_cut(tmp_path: Path):
+    sim = simulator(tmp_path)
+    for number, mentor_id in enumerate(("f-first", "f-second", "f-third"), start=1):
+        sim.mentors[mentor_id] = Mentor(mentor_id, "be-brussel", 2, number)
+    # f-second lists every mentee, but f-first was recruited first: it is read, and f-second for m3 only.
+    listing = {"f-second": {"m1", "m2", "m3"}, "f-first": {"m1", "m2"}, "f-third": {"m3"}}
+    assert sim.mentors_listing(listing) == ["f-first", "f-second"]
+    assert sim.mentors_listing({"f-third": {"m1"}, "f-first": {"m1"}}) == ["f-first"]
+    assert sim.mentors_listing({}) == []
+    # m9 is listed only by a mentor with SUGGESTIONS mentees or more: its answer may leave m9 out.
+    crowded = {f"m{i}" for i in range(9, 9 + SUGGESTIONS)}
+    assert sim.mentors_listing({"f-first": {"m1"}, "f-second": crowded}) is None
