@@ -4,6 +4,7 @@ slices, dates and definitions; and so do read models filled from a whole ledger 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
@@ -163,61 +164,54 @@ async def insert_into_ledger(connection: asyncpg.Connection, envelopes: list[Eve
     await connection.executemany(insert, [ledger_row(e) for e in envelopes])
 
 
-async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url: str) -> None:
+@contextlib.asynccontextmanager
+async def older_ledger(
+    database_url: str, version: int, history: list[EventEnvelope]
+) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a ledger kept by reporting's migrations up to `version`, holding `history`."""
     connection = await asyncpg.connect(database_url)
     try:
         await init_connection(connection)
-        await migrate(connection, MIGRATIONS, upto={"reporting": 3})
-        envelopes = random_history(7, 8)
-        await insert_into_ledger(connection, envelopes)
-        await migrate(connection, MIGRATIONS)
-        day = START + timedelta(days=SPAN_DAYS)
-        assert (await read_figures(connection, Slice(Tenant.BE), day)).duos_formed == 0
-        assert await fill_once(connection) is True
-        assert await fill_once(connection) is False  # once
-        recorded = await ledger_envelopes(connection, Tenant.BE, end_of(day))
-        oracle = figures(programme_of(recorded), Slice(Tenant.BE), day)
-        assert oracle.duos_formed > 0
-        assert await read_figures(connection, Slice(Tenant.BE), day, of_branch=Tenant.BE) == oracle
+        await migrate(connection, MIGRATIONS, upto={"reporting": version})
+        await insert_into_ledger(connection, history)
+        yield connection
     finally:
         await connection.close()
 
 
+async def _filled_once_and_equal_to_the_fold(connection: asyncpg.Connection, branch: Tenant) -> None:
+    """Nothing counted before the fill; the fill runs once, and then the branch's figures are the fold's."""
+    day = START + timedelta(days=SPAN_DAYS)
+    assert (await read_figures(connection, Slice(branch), day)).duos_formed == 0
+    assert await fill_once(connection) is True
+    assert await fill_once(connection) is False  # once
+    recorded = await ledger_envelopes(connection, branch, end_of(day))
+    oracle = figures(programme_of(recorded), Slice(branch), day)
+    assert oracle.duos_formed > 0
+    assert await read_figures(connection, Slice(branch), day, of_branch=branch) == oracle
+
+
+async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url: str) -> None:
+    async with older_ledger(database_url, 3, random_history(7, 8)) as connection:
+        await migrate(connection, MIGRATIONS)
+        await _filled_once_and_equal_to_the_fold(connection, Tenant.BE)
+
+
 async def test_a_ledger_whose_fact_tables_were_kept_before_the_counters_counts_them_once(database_url: str) -> None:
-    connection = await asyncpg.connect(database_url)
-    try:
-        await init_connection(connection)
-        await migrate(connection, MIGRATIONS, upto={"reporting": 4})
-        await insert_into_ledger(connection, random_history(9, 8))
+    async with older_ledger(database_url, 4, random_history(9, 8)) as connection:
         await migrate(connection, MIGRATIONS)
         async with connection.transaction():  # what version 4 kept: the typed rows, not their counters
             await fill_fact_tables(connection, "ledger")
             await connection.execute("INSERT INTO rm_filled DEFAULT VALUES")
-        day = START + timedelta(days=SPAN_DAYS)
-        assert (await read_figures(connection, Slice(Tenant.NL), day)).duos_formed == 0
-        assert await fill_once(connection) is True
-        assert await fill_once(connection) is False  # once
-        recorded = await ledger_envelopes(connection, Tenant.NL, end_of(day))
-        oracle = figures(programme_of(recorded), Slice(Tenant.NL), day)
-        assert oracle.duos_formed > 0
-        assert await read_figures(connection, Slice(Tenant.NL), day, of_branch=Tenant.NL) == oracle
-    finally:
-        await connection.close()
+        await _filled_once_and_equal_to_the_fold(connection, Tenant.NL)
 
 
 async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_models(database_url, infra) -> None:
     """The fill is part of the start, not a job beside it: the very first answer counts the older ledger whole."""
-    connection = await asyncpg.connect(database_url)
-    try:
-        await init_connection(connection)
-        await migrate(connection, MIGRATIONS, upto={"reporting": 3})
-        envelopes = random_history(11, 8)
-        await insert_into_ledger(connection, envelopes)
+    async with older_ledger(database_url, 3, random_history(11, 8)) as connection:
         whole = await connection.fetchval(
             "SELECT count(*) FROM ledger WHERE event_type = 'DuoFormed' AND tenant = 'BE'"
         )
-    finally:
-        await connection.close()
     assert whole > 0
     settings = ServiceSettings(
         "reporting", database_url, infra.kafka_bootstrap, topic_prefix=unique("r") + ".", token_verifier=VERIFIER
@@ -231,15 +225,9 @@ async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_m
 
 
 async def test_a_fill_that_fails_stops_reportings_start_instead_of_serving_undercounts(database_url, infra) -> None:
-    connection = await asyncpg.connect(database_url)
-    try:
-        await init_connection(connection)
-        await migrate(connection, MIGRATIONS, upto={"reporting": 3})
-        await insert_into_ledger(connection, random_history(12, 4))
+    async with older_ledger(database_url, 3, random_history(12, 4)) as connection:
         await migrate(connection, MIGRATIONS)
         await connection.execute(f"DROP TABLE {TABLES[0]}")  # the fill cannot write its rows
-    finally:
-        await connection.close()
     settings = ServiceSettings(
         "reporting", database_url, infra.kafka_bootstrap, topic_prefix=unique("r") + ".", token_verifier=VERIFIER
     )
