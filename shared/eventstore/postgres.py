@@ -96,9 +96,25 @@ async def _raise_conflict(
     raise WrongExpectedVersion(stream_id, expected_version, None)
 
 
+# What an event is stored as, besides its position in one store: reporting's ledger of every service's facts keeps
+# the same columns (services/reporting/adapters/projection.py).
+FACT_COLUMNS = (
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "tenant",
+    "office",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "data",
+)
 # The one column list an envelope is read from (the store's reads and the outbox relay's).
-COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, schema_version, tenant, office,
-             occurred_at, recorded_at, actor, correlation_id, causation_id, data"""
+COLUMNS = ", ".join(("global_position", *FACT_COLUMNS))
 
 
 async def apply_schema(

@@ -14,25 +14,13 @@ from services.reporting.domain.programme import Programme, programme_of
 from shared.consuming.ordered import OrderedConsumer
 from shared.events import EVENT_REGISTRY
 from shared.events.envelope import EventEnvelope
+from shared.eventstore.postgres import FACT_COLUMNS
 from shared.tenancy import Tenant
 
 CONSUMER_NAME = "reporting"
 LEDGER = "ledger"
-_COLUMNS = (
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "event_type",
-    "schema_version",
-    "tenant",
-    "office",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "correlation_id",
-    "causation_id",
-    "data",
-)
+# The store's columns of a fact (its position there is the producer's, not the ledger's), the id first.
+_COLUMNS = ("event_id", *(column for column in FACT_COLUMNS if column != "event_id"))
 
 
 def reporting_tables_ddl() -> str:
