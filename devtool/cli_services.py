@@ -119,13 +119,15 @@ def _run(args: argparse.Namespace) -> int:
     from devtool import stack
     from devtool.embedded_postgres_server import postgres_running
     from devtool.tansu_broker import tansu_running
-    from shared.outbox.relay import DELIVERY_TIMEOUT_S
+    from shared.outbox.relay import EMBEDDED_DELIVERY_TIMEOUT_S
 
     stop = StopSignal()
     home = stack.default_home()
     children: dict[str, subprocess.Popen] = {}
     ports = {service: DEFAULT_PORTS[service] + args.port_offset for service in SERVICES}
     env = dict(os.environ)  # a restarted service gets the environment the first one had
+    # The relays give a batch up quickly, so a broker restarted after the pause below never gets a stale one.
+    env["DUO_RELAY_DELIVERY_TIMEOUT_S"] = str(EMBEDDED_DELIVERY_TIMEOUT_S)
     # Where the others answer, for the coordinators' view of the platform's health (reporting's dashboard).
     env.setdefault("DUO_SERVICE_URLS", ",".join(f"{s}=http://127.0.0.1:{p}" for s, p in ports.items()))
     try:
@@ -160,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
                     lambda: stack.restart_broker(home),
                     # A batch sent to the dead broker must have failed before a new, empty one answers: delivered
                     # to it, that batch would land ahead of the events the relay publishes again (ADR 0023).
-                    min_pause_s=DELIVERY_TIMEOUT_S + 1,
+                    min_pause_s=EMBEDDED_DELIVERY_TIMEOUT_S + 1,
                 ),
                 *_service_parts(children, ports, env),
             ],

@@ -77,6 +77,11 @@ class PlatformEnvironment(BaseSettings):
     duo_event_keys_dir: Path | None = None
     duo_event_keyring_file: Path | None = None
     duo_event_signing_key_file: Path | None = None
+    # How long the relay waits for the broker to acknowledge a batch before it starts over with a fresh producer.
+    # The embedded stack (`duo run`) uses 3 s and restarts a lost broker only after it (a batch handed to the dead
+    # broker must have failed before a new, empty one answers: docs/adr/0023); a real cluster's leader elections
+    # take longer, and a shorter wait there would only resend.
+    duo_relay_delivery_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # The embedded stack's ports (`duo infra up`); 0 or unset: free ports, kept across restarts.
     duo_postgres_port: int = Field(default=0, ge=0, le=65535)
     duo_kafka_port: int = Field(default=0, ge=0, le=65535)

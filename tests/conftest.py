@@ -23,6 +23,7 @@ from tests.infrastructure import StackEndpoints, open_test_stack
 # Every service the tests run, in this process or as a `duo` process, seals its hash chain with this key
 # (shared/eventstore/chain_key.py), instead of making a key file under the working directory.
 os.environ.setdefault("DUO_CHAIN_KEY", secrets.token_urlsafe(32))
+os.environ.setdefault("DUO_RELAY_DELIVERY_TIMEOUT_S", "3")  # as `duo run` gives its services: brokers are killed here
 
 
 def unique(prefix: str) -> str:

@@ -9,22 +9,24 @@ pending and is published on the next pass: nothing is skipped (docs/adr/0004).
 A new broker log stays in stream order (docs/adr/0023): right before each batch is sent, the relay asks the
 broker its cluster id; a new one (a broker that came back empty) has the whole store queued again and published
 from its first event before anything else. A batch handed to the producer before the old broker died is never
-delivered to the new one: the producer gives a batch up after `DELIVERY_TIMEOUT_S`, and `duo run` starts a new
-broker only after a longer pause (devtool/cli_services.py).
+delivered to the new one: the producer gives a batch up after DUO_RELAY_DELIVERY_TIMEOUT_S (3 s under `duo run`,
+EMBEDDED_DELIVERY_TIMEOUT_S), and `duo run` starts a new broker only after a longer pause (devtool/cli_services.py).
+The first leadership of a store that never recorded a log's id (an upgrade from a version before ADR 0023) records
+the id of a log that already holds messages without republishing: that log is the one the store was published to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Callable
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.config import PlatformEnvironment
 from shared.events.envelope import EventEnvelope
 from shared.events.keyfiles import event_signer
 from shared.events.signing import SigningKey
@@ -38,7 +40,7 @@ from shared.kafka import KafkaSecurity, aiokafka_options, new_producer
 SignerSource = Callable[[], SigningKey]
 
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
-DELIVERY_TIMEOUT_S = 3.0  # a batch not acknowledged by then fails: the relay starts over with a fresh producer
+EMBEDDED_DELIVERY_TIMEOUT_S = 3.0  # what `duo run` gives its services (DUO_RELAY_DELIVERY_TIMEOUT_S)
 _PENDING = f"""
 SELECT {COLUMNS} FROM outbox JOIN events USING (global_position)
 ORDER BY global_position
@@ -62,10 +64,15 @@ class OutboxRelay:
         security: KafkaSecurity | None = None,
         chain_key: bytes | None = None,
         signer: SignerSource | None = None,
+        delivery_timeout_s: float | None = None,
     ) -> None:
         self._database_url = database_url
+        # A batch not acknowledged by then fails: the relay starts over with a fresh producer.
+        self._delivery_timeout_ms = int(
+            1000 * (delivery_timeout_s or PlatformEnvironment.from_environ().duo_relay_delivery_timeout_s)
+        )
         # The key of the store's hash chain; None: the service's own (shared/eventstore/chain_key.py).
-        self._chain_key = chain_key or configured_chain_key(service, os.environ)
+        self._chain_key = chain_key or configured_chain_key(service)
         self._bootstrap_servers = bootstrap_servers
         self._security = security  # None: PLAINTEXT (the embedded broker)
         # The service's signing key, asked for each batch (a rotated key signs the next one); None: from the
@@ -104,11 +111,11 @@ class OutboxRelay:
         # A fresh producer per leadership: after a failed send, a batch still retried inside an
         # old producer could otherwise land after the re-sent events and reorder a stream.
         self._producer = new_producer(
-            self._bootstrap_servers, self._security, request_timeout_ms=int(DELIVERY_TIMEOUT_S * 1000)
+            self._bootstrap_servers, self._security, request_timeout_ms=self._delivery_timeout_ms
         )
         self._admin = AIOKafkaAdminClient(
             bootstrap_servers=self._bootstrap_servers,
-            request_timeout_ms=int(DELIVERY_TIMEOUT_S * 1000),
+            request_timeout_ms=self._delivery_timeout_ms,
             **aiokafka_options(self._security),
         )
         self._cluster_id = None  # asked again of the broker before the first batch
@@ -170,6 +177,7 @@ class OutboxRelay:
             return False
         self._cluster_id = cluster_id
         async with con.transaction():
+            # FOR UPDATE on a missing row locks nothing: the leader lock already makes this relay the only writer.
             known = await con.fetchval("SELECT cluster_id FROM outbox_broker WHERE topic = $1 FOR UPDATE", self._topic)
             if known == cluster_id:
                 return False
@@ -179,11 +187,37 @@ class OutboxRelay:
                 self._topic,
                 cluster_id,
             )
+            if known is None and await self._topic_holds_messages():
+                # Never recorded (an upgrade from before ADR 0023) and the log is not empty: it is the log this
+                # store was published to; republishing a whole store to a real cluster is not what an upgrade does.
+                log.info("broker log recorded", topic=self._topic)
+                return False
             queued = await _queue_everything(con)
         log.warning(
             "a new broker log: the whole store is published to it again, in order", topic=self._topic, events=queued
         )
         return True
+
+    async def _topic_holds_messages(self) -> bool:
+        """Whether any partition of the topic has a message kept (end offset beyond the earliest one)."""
+        assert self._admin is not None, "the relay asks only while it leads"
+        described = await self._admin.describe_topics([self._topic])
+        partitions = [TopicPartition(self._topic, p["partition"]) for t in described for p in t["partitions"]]
+        if not partitions:
+            return False
+        offsets = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            request_timeout_ms=self._delivery_timeout_ms,
+            **aiokafka_options(self._security),
+        )
+        await offsets.start()
+        try:
+            ends, starts = await offsets.end_offsets(partitions), await offsets.beginning_offsets(partitions)
+        finally:
+            await offsets.stop()
+        return any(ends[tp] > starts[tp] for tp in partitions)
 
     async def _send(self, envelopes: list[EventEnvelope]) -> int:
         """Send a batch; how many, from the first, the broker acknowledged without a gap."""

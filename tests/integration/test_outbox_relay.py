@@ -252,3 +252,29 @@ async def test_pending_events_go_out_in_position_order_whatever_the_outbox_row_o
     async with running(OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", batch_size=5)):
         records = await read_topic(infra.kafka_bootstrap, topic, 12)
     assert versions_by_stream(records)[sid] == list(range(1, 13))
+
+
+async def test_an_upgraded_store_records_the_log_it_was_published_to_without_sending_it_again(
+    pool, database_url, topic, infra
+):
+    """A store from before ADR 0023 has no broker log recorded: the log that already holds its events is recorded,
+    not filled a second time (a whole store republished to a real cluster at an upgrade)."""
+    store = PostgresEventStore(pool)
+    async with running(OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")):
+        for _ in range(5):
+            await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        await read_topic(infra.kafka_bootstrap, topic, 5)
+    await pool.execute("DELETE FROM outbox_broker WHERE topic = $1", topic)  # as a store before the upgrade
+    for _ in range(2):
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")
+    async with running(relay):
+
+        async def drained() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+        await eventually(drained, 30, "the relay published what was new")
+        assert await pool.fetchval("SELECT count(*) FROM outbox_broker WHERE topic = $1", topic) == 1  # recorded
+    assert relay.published == 2  # the two new events only, not the store again
+    records = await read_topic(infra.kafka_bootstrap, topic, 7)
+    assert len({dict(r.headers)["ce_id"] for r in records}) == 7
