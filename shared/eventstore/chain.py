@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 
 from shared.events.envelope import EventEnvelope
-from shared.eventstore.postgres import row_to_envelope
+from shared.eventstore.postgres import FACT_COLUMNS, row_to_envelope
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 7_246_004  # sealing takes turns: a republish and the relay never both extend the chain
@@ -142,20 +142,5 @@ async def verify(con: asyncpg.Connection, key: bytes) -> ChainVerification:
 
 
 def _event_columns(row: asyncpg.Record) -> dict[str, Any]:
-    names = (
-        "global_position",
-        "stream_id",
-        "stream_version",
-        "event_id",
-        "event_type",
-        "schema_version",
-        "tenant",
-        "office",
-        "occurred_at",
-        "recorded_at",
-        "actor",
-        "correlation_id",
-        "causation_id",
-        "data",
-    )
+    names = ("global_position", *FACT_COLUMNS)
     return {name: row[name] for name in names}
