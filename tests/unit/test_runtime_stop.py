@@ -8,12 +8,13 @@ import asyncio
 import pytest
 
 import shared.runtime as runtime_module
+from shared.config import ServiceSettings
 from shared.runtime import ServiceRuntime
 
 
 async def test_a_stubborn_task_and_a_close_that_never_returns_do_not_hang_the_stop(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(runtime_module, "STOP_WAIT_S", 0.2)
-    runtime = ServiceRuntime(settings=None)  # type: ignore[arg-type]  # stop reads no setting
+    runtime = ServiceRuntime(ServiceSettings("intake", "postgresql://unused/unused", "unused:9092"))  # never started
     cancellations = 0
 
     async def stubborn() -> None:

@@ -20,7 +20,8 @@ from shared.events.catalog import (
 from shared.nace import NaceSection
 
 if TYPE_CHECKING:
-    # What the handlers answer, named in quotes below: the modules folding them import these commands.
+    # What the handlers answer, named in quotes below (a real import would be a cycle: the modules folding them
+    # import these commands). Ruff does not read names inside a quoted base class, hence the noqa.
     from services.intake.domain.mentee import MenteeState  # noqa: F401  (used in the quoted bases)
     from services.intake.domain.mentor import MentorState  # noqa: F401
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from shared.commanding.handlers import Command
 
 if TYPE_CHECKING:
-    # What every handler answers, named in quotes below: domain/duo.py, which folds it, imports these commands.
+    # What every handler answers, named in quotes below (a real import would be a cycle: domain/duo.py, which
+    # folds it, imports these commands). Ruff does not read names inside a quoted base class, hence the noqa.
     from services.tracking.domain.duo import DuoState  # noqa: F401  (used in the quoted bases)
 
 
