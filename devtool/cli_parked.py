@@ -33,7 +33,9 @@ async def _with_consumer(service: str, action: str) -> int:
             # goes through the consumer, or becomes a parked event; one refused for its signature is verified
             # again (against a keyring that now has its key, say); then the parked events.
             producers = {t.name: t.producer for t in declared_topics(settings.topic_prefix)}
-            messages_resolved, messages_still = await replay_parked_messages(pool, consumer, producers, event_keyring())
+            messages_resolved, messages_still = await replay_parked_messages(
+                pool, consumer, producers, event_keyring(), settings.region
+            )
             resolved, still = await consumer.replay_parked()
             resolved, still = resolved + messages_resolved, still + messages_still
             print(f"{service}: {resolved} parked events applied, {still} still parked")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from shared.endpoints import read_endpoints
 from shared.kafka import KafkaSecurity
+from shared.regions import Region, parse_branches, parse_regions, region_of
+from shared.tenancy import Tenant
 
 if TYPE_CHECKING:  # only named here: shared/auth/ reads the settings, so importing it back would make a cycle
     from shared.auth.tokens import TokenVerifier
@@ -85,11 +87,31 @@ class PlatformEnvironment(BaseSettings):
     # The embedded stack's ports (`duo infra up`); 0 or unset: free ports, kept across restarts.
     duo_postgres_port: int = Field(default=0, ge=0, le=65535)
     duo_kafka_port: int = Field(default=0, ge=0, le=65535)
+    # The region this deployment is (docs/adr/0014): its name, the branches it hosts ("BE,NL"), and where the
+    # others are hosted ("fr=FR;east=..."), for the refusals that name them. Unset: one region hosts every branch.
+    duo_region: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    duo_region_branches: Annotated[list[Tenant], NoDecode] = Field(default_factory=list)
+    duo_other_regions: Annotated[dict[str, list[Tenant]], NoDecode] = Field(default_factory=dict)
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
     def _upper_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("duo_region_branches", mode="before")
+    @classmethod
+    def _region_branches(cls, value: object) -> object:
+        return parse_branches(value) if isinstance(value, str) else value
+
+    @field_validator("duo_other_regions", mode="before")
+    @classmethod
+    def _other_regions(cls, value: object) -> object:
+        return parse_regions(value) if isinstance(value, str) else value
+
+    @field_validator("duo_region", mode="before")
+    @classmethod
+    def _no_region(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("duo_service_urls", mode="before")
     @classmethod
@@ -148,6 +170,13 @@ class PlatformEnvironment(BaseSettings):
         except ValidationError as err:
             problems = "; ".join(_problem(e) for e in err.errors())
             raise ConfigurationError(f"invalid settings: {problems}") from None
+
+    def region(self) -> Region:
+        """This deployment's region (shared/regions.py); a contradiction raises ConfigurationError naming it."""
+        try:
+            return region_of(self.duo_region, self.duo_region_branches, self.duo_other_regions)
+        except ValueError as err:
+            raise ConfigurationError(f"invalid settings: {err}") from None
 
     def database_url(self, service: str) -> str | None:
         """<SERVICE>_DATABASE_URL."""
@@ -218,6 +247,8 @@ class ServiceSettings:
     # How this service authenticates to Kafka; None: PLAINTEXT, no authentication (the embedded broker).
     kafka_security: KafkaSecurity | None = None
     db_pool_size: int = 10  # DUO_DB_POOL_SIZE
+    # The branches this deployment hosts (DUO_REGION...): anything about another is refused (shared/regions.py).
+    region: Region = field(default_factory=Region)
 
 
 def database_env_var(service: str) -> str:
@@ -250,4 +281,5 @@ def load_service_settings(service: str, environ: dict[str, str] | None = None) -
         topic_prefix=platform.duo_topic_prefix,
         kafka_security=platform.kafka_security(service),
         db_pool_size=platform.duo_db_pool_size,
+        region=platform.region(),
     )

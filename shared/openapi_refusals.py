@@ -2,7 +2,7 @@
 
 FastAPI documents only what a route declares, and its own 422 shape (HTTPValidationError)
 is not the platform's. This rewrites the generated document once: each operation gets the
-refusals the platform's shared layers can give it (401/403 for a token, 404 for a path id,
+refusals the platform's shared layers can give it (401/403/421 for a token, 404 for a path id,
 409/413/415 for a body, 410 for an Idempotency-Key, 422 for any input), each with an example,
 so a client and a schema-driven test read the same contract the code keeps.
 """
@@ -48,6 +48,15 @@ GENERIC: dict[str, tuple[str, dict[str, Any]]] = {
             "role",
             "allowed_role",
             "this needs the role coordinator; the token's role is funder",
+        ),
+    ),
+    "421": (
+        "the token's branch is hosted by another region: send the request there",
+        _example(
+            "misdirected: branch FR is not hosted by region west; region fr hosts it",
+            "Authorization",
+            "branch_hosted_here",
+            "branch FR is not hosted by region west; region fr hosts it",
         ),
     ),
     "404": (
@@ -107,7 +116,7 @@ GENERIC: dict[str, tuple[str, dict[str, Any]]] = {
 def _refusals(path: str, method: str, op: dict[str, Any]) -> list[str]:
     codes = ["422"]
     if op.get("security"):
-        codes += ["400", "401", "403"]
+        codes += ["400", "401", "403", "421"]
     if "{" in path:
         codes.append("404")
     if method in ("post", "put", "patch"):

@@ -39,6 +39,16 @@ class Forbidden(CommandRefused):
         super().__init__(f"forbidden: {message}", (FieldProblem(field, rule, message),))
 
 
+class OtherRegion(CommandRefused):
+    """A token for a branch this deployment's region does not host: 421 (Misdirected Request), naming the region
+    that does, so the client sends it there; nothing is read or changed here (docs/adr/0014)."""
+
+    status = 421
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"misdirected: {message}", (FieldProblem("Authorization", "branch_hosted_here", message),))
+
+
 class RepeatedHeader(CommandRefused):
     """A header that must be given once was given several times: 400."""
 
@@ -58,6 +68,7 @@ def identify(request: Request, credentials: HTTPAuthorizationCredentials | None)
     except InvalidToken as err:
         raise Unauthenticated(err.reason) from None
     _check_branch_header(request, identity)
+    _check_region(request, identity)
     request.state.identity = identity
     return identity
 
@@ -69,6 +80,14 @@ def _check_branch_header(request: Request, identity: Identity) -> None:
         raise RepeatedHeader(TENANT_HEADER)
     if stated and stated[0] != (identity.branch.value if identity.branch else None):
         raise Forbidden(TENANT_HEADER, "token_branch", "X-Tenant must be the branch of the token")
+
+
+def _check_region(request: Request, identity: Identity) -> None:
+    # The federation's tokens name no branch: each region answers them with its own branches' publications.
+    runtime = getattr(request.app.state, "runtime", None)
+    region = runtime.settings.region if runtime is not None else None
+    if identity.branch is not None and region is not None and (refusal := region.refusal(identity.branch)):
+        raise OtherRegion(refusal)
 
 
 def authorize(*roles: Role) -> Callable[..., Any]:

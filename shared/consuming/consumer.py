@@ -9,7 +9,10 @@ from shared.events.envelope import EventEnvelope
 
 # Events the subscriber refused for their origin (not the topic's producer, or of no office of their branch) are
 # parked for an operator to see, never applied: a replay of parked events leaves them where they are.
-NOT_REFUSED_ORIGIN = "reason NOT LIKE 'forged_source:%' AND reason NOT LIKE 'unknown_office:%'"
+# A foreign branch's event (one this region does not host) stays parked too: a replay does not move it here.
+NOT_REFUSED_ORIGIN = (
+    "reason NOT LIKE 'forged_source:%' AND reason NOT LIKE 'unknown_office:%' AND reason NOT LIKE 'foreign_branch:%'"
+)
 
 
 @runtime_checkable

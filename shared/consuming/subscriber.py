@@ -40,6 +40,7 @@ from shared.events.envelope import EventEnvelope
 from shared.events.registry import EVENT_REGISTRY
 from shared.events.signing import Verifies
 from shared.events.wire import MalformedMessage, from_kafka, source_of
+from shared.regions import Region
 from shared.tenancy import OFFICES
 
 log = structlog.get_logger("consumer")
@@ -47,6 +48,7 @@ FETCH_MAX_WAIT_MS = 100
 BATCH_MAX_RECORDS = 500  # events applied in one transaction, at most
 REDELIVERY_PAUSE_S = 1.0  # the pause after a first failure; doubled after each further one
 MAX_REDELIVERY_PAUSE_S = 30.0
+EVERY_BRANCH = Region()  # no region set: one hosts every branch
 _TRACKED_FAILURES = 10_000  # events whose failed attempts are counted at once, at most (memory bound)
 
 
@@ -117,7 +119,7 @@ def subscribe(
         batch_timeout_ms=FETCH_MAX_WAIT_MS,
     )
 
-    batches = _Batches(consumer, producers, keyring, progress, rewind, limit, pause_s)
+    batches = _Batches(consumer, producers, keyring, progress, rewind, limit, pause_s, settings.region)
 
     @subscriber
     async def on_batch(message: KafkaMessage) -> None:
@@ -138,6 +140,7 @@ class _Batches:
     rewind: RewindOnNewLog
     limit: int  # failed attempts before an event is parked
     pause_s: float
+    region: Region  # the branches this deployment hosts: an event of another is parked
     # Failed attempts per event id of this consumer, in memory: a restart of the process starts the count
     # again (an event then gets up to DUO_MAX_ATTEMPTS more attempts), which is acceptable: it only delays
     # the parking. An entry goes once its event is applied or parked.
@@ -240,7 +243,9 @@ class _Batches:
             self.progress.received(record.topic, record.partition, record.offset, _highwater(client, record), client)
             headers = list(record.headers or ())
             try:
-                envelope, invalid = admit(record.topic, headers, record.value, self.producers, self.keyring)
+                envelope, invalid = admit(
+                    record.topic, headers, record.value, self.producers, self.keyring, self.region
+                )
             except Exception as err:  # whatever a stranger's message holds, it never stops the partitions
                 envelope, invalid = None, _malformed(err)
             if envelope is None:
@@ -331,6 +336,7 @@ def admit(
     value: bytes | None,
     producers: Mapping[str, str],
     keyring: Verifies,
+    region: Region = EVERY_BRANCH,
 ) -> tuple[EventEnvelope | None, str | None]:
     """Read a Kafka message as an event of the platform.
 
@@ -350,6 +356,8 @@ def admit(
         return None, f"unknown_event_type: {envelope.event_type[:100]!r} is not in the catalog"
     if refusal := _origin_refusal(topic, headers, envelope, producers):
         return envelope, refusal
+    if refusal := region.refusal(envelope.tenant):
+        return envelope, f"foreign_branch: {refusal}"  # misrouted or forged: kept for an operator, never applied
     # Read as `from_kafka` read them (the last of a repeated header counts), so what is verified is what is applied.
     # A header without a value reads as an absent one there and here.
     attributes = {name: raw.decode() for name, raw in headers if raw is not None}
@@ -400,7 +408,11 @@ _ONE_MESSAGE = 'consumer = $1 AND topic = $2 AND partition = $3 AND "offset" = $
 
 
 async def replay_parked_messages(
-    pool: asyncpg.Pool, consumer: Consumer, producers: Mapping[str, str], keyring: Verifies
+    pool: asyncpg.Pool,
+    consumer: Consumer,
+    producers: Mapping[str, str],
+    keyring: Verifies,
+    region: Region = EVERY_BRANCH,
 ) -> tuple[int, int]:
     """Read every message `consumer` parked as invalid again (after an upgrade that knows it, say).
 
@@ -417,7 +429,7 @@ async def replay_parked_messages(
     resolved = 0
     for row in rows:
         headers = [(key, text.encode() if text is not None else b"") for key, text in row["headers"]]
-        envelope, invalid = admit(row["topic"], headers, row["value"], producers, keyring)
+        envelope, invalid = admit(row["topic"], headers, row["value"], producers, keyring, region)
         key = (consumer.name, row["topic"], row["partition"], row["offset"])
         if envelope is None:
             async with pool.acquire() as con:

@@ -14,6 +14,7 @@ from services.intake.app import create_app
 from services.matching.app import create_app as create_matching
 from services.tracking.app import create_app as create_tracking
 from shared.config import ServiceSettings
+from shared.regions import Region
 from tests.auth import SCRAPE_TOKEN, VERIFIER, bearer
 from tests.conftest import unique
 from tests.integration.intake_harness import BE, EXAMPLES_DATED, VAULT_KEY, IntakeHarness
@@ -63,9 +64,11 @@ async def service_database(infra, prefix: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def running_service(infra, service: str, create, topic_prefix: str) -> AsyncIterator[MatchingHarness]:
+async def running_service(
+    infra, service: str, create, topic_prefix: str, region: Region | None = None
+) -> AsyncIterator[MatchingHarness]:
     """A service in-process on a database of its own, reading the topics under `topic_prefix`, with a clock the
-    test moves (`days_ahead`) and a client speaking for a Belgian coordinator."""
+    test moves (`days_ahead`) and a client speaking for a Belgian coordinator; in `region` (default: every branch)."""
     async with service_database(infra, service[0]) as database_url:
         settings = ServiceSettings(
             service,
@@ -75,6 +78,7 @@ async def running_service(infra, service: str, create, topic_prefix: str) -> Asy
             kafka_session_timeout_ms=2000,
             token_verifier=VERIFIER,
             scrape_token=SCRAPE_TOKEN,
+            region=region or Region(),
         )
         harness = MatchingHarness(None, None, database_url, f"{topic_prefix}duo.{service}.events")  # type: ignore[arg-type]
         app = create(settings, clock=harness.now)

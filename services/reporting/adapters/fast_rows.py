@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from aiokafka import ConsumerRecord
@@ -35,8 +36,11 @@ _DATETIME = TypeAdapter(datetime)
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
-def fast_row(record: ConsumerRecord, producers: Mapping[str, str], keyring: Verifies) -> tuple | None:
-    """The ledger row (LEDGER_COLUMNS order; ids and the data as text) of a plain record; None for the careful way."""
+def fast_row(
+    record: ConsumerRecord, producers: Mapping[str, str], keyring: Verifies, hosted: AbstractSet[str] = _TENANTS
+) -> tuple | None:
+    """The ledger row (LEDGER_COLUMNS order; ids and the data as text) of a plain record; None for the careful way
+    (which refuses a branch outside `hosted`, the region's: shared/regions.py)."""
     try:
         # Every header decoded, as `from_kafka` does: one that is not UTF-8 (or has no value) is for the careful path.
         h = {key: raw.decode() for key, raw in record.headers or ()}
@@ -51,7 +55,7 @@ def fast_row(record: ConsumerRecord, producers: Mapping[str, str], keyring: Veri
         if producer is None or h.get("ce_source") != source_of(producer):
             return None
         tenant, office = h["ce_tenant"], h["ce_office"]
-        if tenant not in _TENANTS or office not in OFFICES or OFFICES[office][0] != tenant:
+        if tenant not in hosted or office not in OFFICES or OFFICES[office][0] != tenant:
             return None
         event_id, correlation_id, causation_id = h["ce_id"], h["ce_correlationid"], h.get("ce_causationid")
         if not all(_CANONICAL_UUID.match(i) for i in (event_id, correlation_id, causation_id) if i is not None):

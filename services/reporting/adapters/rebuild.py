@@ -261,6 +261,7 @@ async def replay(
                 partitions=partitions[n::workers],  # a worker given none waits for the stop
                 producers=producers,
                 keyring_file=str(event_keyring().path),
+                branches=sorted(t.value for t in settings.region.branches),
             )
             running.append(await _Worker.given(process, orders))
         last_said = last_checked = time.monotonic()

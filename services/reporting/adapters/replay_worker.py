@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import resource
 import sys
@@ -33,6 +34,10 @@ from services.reporting.adapters.prefetch import Batches, ThreadedFetcher
 from shared.events.keyfiles import KeyringFile
 from shared.events.signing import Verifies
 from shared.kafka import KafkaSecurity, aiokafka_options
+from shared.regions import Region
+from shared.tenancy import Tenant
+
+EVERY_BRANCH = Region()
 
 DEADLOCK_ATTEMPTS = 5
 _SECURITY = TypeAdapter(KafkaSecurity)
@@ -51,6 +56,7 @@ class Orders:
     partitions: list[tuple[str, int]]
     producers: dict[str, str]  # topic -> the service producing it
     keyring_file: str  # the producers' public keys (shared/events/keyfiles.py): what is not signed is not counted
+    branches: list[str] = dataclasses.field(default_factory=lambda: [t.value for t in Tenant])  # the region's
 
     def kafka_security(self) -> KafkaSecurity | None:
         """The broker's credentials, validated back into their typed form (protocol and mechanism are Literals)."""
@@ -66,20 +72,24 @@ class Orders:
         return cls(**fields)
 
 
-def decode(batches: Batches, producers: dict[str, str], keyring: Verifies) -> list[tuple]:
-    """The ledger rows of a fetched batch; what the live consumer would park is left out, as it is uncounted there."""
+def decode(
+    batches: Batches, producers: dict[str, str], keyring: Verifies, region: Region = EVERY_BRANCH
+) -> list[tuple]:
+    """The ledger rows of a fetched batch; what the live consumer would park is left out, as it is uncounted there
+    (another region's branch's events too)."""
     rows = []
+    hosted = frozenset(t.value for t in region.branches)
     for records in batches.values():
         for record in records:
-            row = fast_row(record, producers, keyring)
+            row = fast_row(record, producers, keyring, hosted)
             if row is None:
-                row = _careful_row(record, producers, keyring)
+                row = _careful_row(record, producers, keyring, region)
             if row is not None:
                 rows.append(row)
     return rows
 
 
-def _careful_row(record: Any, producers: dict[str, str], keyring: Verifies) -> tuple | None:
+def _careful_row(record: Any, producers: dict[str, str], keyring: Verifies, region: Region) -> tuple | None:
     """The live consumer's own path, for anything unusual (imported here only: it is rarely needed)."""
     import pydantic
 
@@ -87,7 +97,7 @@ def _careful_row(record: Any, producers: dict[str, str], keyring: Verifies) -> t
     from shared.consuming.subscriber import admit
     from shared.events.registry import UnknownEventType
 
-    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers, keyring)
+    envelope, refusal = admit(record.topic, list(record.headers or ()), record.value, producers, keyring, region)
     if envelope is None or refusal:
         return None  # parked live, never counted: not counted here either
     try:
@@ -135,13 +145,14 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
                     raise
         report(len(rows), int(status.split()[-1]))
 
+    region = Region("replay", frozenset(Tenant(b) for b in orders.branches))
     keyring = KeyringFile(Path(orders.keyring_file))  # read again when it changes: a rotation during the replay
     fetcher = ThreadedFetcher(lambda: _consumer(orders))
     fetcher.start()
     writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
     try:
         while not stopping.is_set():
-            rows = decode(await fetcher.getmany(timeout_ms=200), orders.producers, keyring)
+            rows = decode(await fetcher.getmany(timeout_ms=200), orders.producers, keyring, region)
             if writing is not None:
                 await writing
                 writing = None
