@@ -208,7 +208,7 @@ def _duo(
         h.add(meeting, stream, branch, office, day)
     ended = h.day(formed, 240) if rng.random() < 0.7 else None
     if rng.random() < 0.5:
-        job, started = uuid.uuid4(), h.day(formed, 420)
+        job, started = uuid.uuid4(), h.day(formed - timedelta(days=60), 480)  # some before the duo formed
         contract: ContractType = rng.choice((*get_args(ContractType), "fixed_term"))
         months = rng.choice((2, 3, 4, 6)) if contract == "fixed_term" else None
         found = JobFound(
@@ -238,7 +238,7 @@ def _duo(
     if rng.random() < 0.2:
         started = h.day(formed, 300)
         h.add(
-            TrainingStarted(duo_id=duo, mentee_id=mentee, started_on=started, qualifying=True),
+            TrainingStarted(duo_id=duo, mentee_id=mentee, started_on=started, qualifying=rng.random() < 0.7),
             stream,
             branch,
             office,

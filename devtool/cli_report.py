@@ -21,6 +21,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 async def _report(branch: str | None, as_of: date | None) -> None:
     import asyncpg
 
+    from services.reporting.adapters.definition_files import definition_choices
     from services.reporting.adapters.read_figures import read_figures
     from services.reporting.adapters.read_lists import read_duos_formed_by_office_and_year
     from services.reporting.domain.plan import formed_by_area, plan_rows
@@ -35,7 +36,8 @@ async def _report(branch: str | None, as_of: date | None) -> None:
     try:
         await init_connection(con)
         for tenant in [Tenant(branch)] if branch else list(Tenant):
-            f = await read_figures(con, Slice(tenant), day, of_branch=tenant)
+            definitions = definition_choices().for_branch(tenant.value, day)  # the branch's, on the day
+            f = await read_figures(con, Slice(tenant), day, definitions, of_branch=tenant)
             print(f"\n{tenant.value} as of {day.isoformat()}")
             for name, value in f.model_dump().items():
                 print(f"  {name:24} {_short(value)}")

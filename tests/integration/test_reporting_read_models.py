@@ -5,6 +5,7 @@ slices, dates and definitions; and so do read models filled from a whole ledger 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import random
 import uuid
@@ -37,10 +38,16 @@ from services.reporting.adapters.read_lists import (
     read_mentee_counts,
     read_trail,
 )
-from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_once, fill_read_models
+from services.reporting.adapters.read_models import (
+    READ_MODELS,
+    TABLES,
+    fill_fact_tables,
+    fill_once,
+    fill_read_models,
+)
 from services.reporting.app import create_app
 from services.reporting.domain.coordination import Offices, coordination
-from services.reporting.domain.definitions import SUSTAINABLE_WORK
+from services.reporting.domain.definitions import MENTOR_RETENTIONS, POSITIVE_EXITS, SUSTAINABLE_WORK, Chosen
 from services.reporting.domain.plan import formed_by_area
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.report import TRAILS, Slice, figures, trail
@@ -99,7 +106,11 @@ async def assert_read_models_equal_the_fold(con: asyncpg.Connection, rng: random
     for offset in days:
         day = START + timedelta(days=offset)
         cutoff = end_of(day)
-        work = rng.choice(sorted(SUSTAINABLE_WORK))
+        work = Chosen(
+            rng.choice(sorted(POSITIVE_EXITS)),
+            rng.choice(sorted(SUSTAINABLE_WORK)),
+            rng.choice(sorted(MENTOR_RETENTIONS)),
+        )
         for branch, where in slices(rng):
             oracle = figures(programme_of(await ledger_envelopes(con, branch, cutoff), cutoff), where, day, work)
             assert await read_figures(con, where, day, work, branch) == oracle, (day, where, work)
@@ -179,16 +190,18 @@ async def older_ledger(
         await connection.close()
 
 
-async def _filled_once_and_equal_to_the_fold(connection: asyncpg.Connection, branch: Tenant) -> None:
+async def _filled_once_and_equal_to_the_fold(
+    connection: asyncpg.Connection, branch: Tenant, definitions: Chosen | None = None
+) -> None:
     """Nothing counted before the fill; the fill runs once, and then the branch's figures are the fold's."""
     day = START + timedelta(days=SPAN_DAYS)
     assert (await read_figures(connection, Slice(branch), day)).duos_formed == 0
     assert await fill_once(connection) is True
     assert await fill_once(connection) is False  # once
     recorded = await ledger_envelopes(connection, branch, end_of(day))
-    oracle = figures(programme_of(recorded), Slice(branch), day)
+    oracle = figures(programme_of(recorded), Slice(branch), day, definitions)
     assert oracle.duos_formed > 0
-    assert await read_figures(connection, Slice(branch), day, of_branch=branch) == oracle
+    assert await read_figures(connection, Slice(branch), day, definitions, of_branch=branch) == oracle
 
 
 async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url: str) -> None:
@@ -204,6 +217,24 @@ async def test_a_ledger_whose_fact_tables_were_kept_before_the_counters_counts_t
             await fill_fact_tables(connection, "ledger")
             await connection.execute("INSERT INTO rm_filled DEFAULT VALUES")
         await _filled_once_and_equal_to_the_fold(connection, Tenant.NL)
+
+
+async def test_a_ledger_counted_before_the_definitions_per_branch_is_counted_again_once(database_url: str) -> None:
+    history = random_history(13, 10)
+    assert any(e.event_type == "TrainingStarted" and e.tenant == Tenant.BE for e in history)
+    async with older_ledger(database_url, 6, history) as connection:
+        async with connection.transaction():  # what version 6 kept: typed rows without `qualifying`, and counters
+            for model in READ_MODELS:
+                old = {name: sql for name, sql in model.columns.items() if name != "qualifying"}
+                await connection.execute(dataclasses.replace(model, columns=old).statement("ledger"))
+            await connection.execute(
+                "INSERT INTO rm_counts VALUES ('BE', '*', 0, 'y', '2025-01-01', 'duos_formed', '', 999)"
+            )
+        await migrate(connection, MIGRATIONS)
+        unknown = "SELECT count(*) FROM rm_duo_facts WHERE event_type = 'TrainingStarted' AND qualifying IS NULL"
+        assert await connection.fetchval(unknown) == 0
+        v2 = Chosen("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
+        await _filled_once_and_equal_to_the_fold(connection, Tenant.BE, v2)
 
 
 async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_models(database_url, infra) -> None:

@@ -136,7 +136,7 @@ def test_sustainable_work_follows_the_definition_asked_for_and_says_which(defini
     extended = h.duo(date(2025, 1, 1), date(2025, 6, 1))
     h.of(extended, "JobFound", date(2025, 7, 1), started_on="2025-07-01", contract_type="fixed_term", contract_months=3)
     h.of(extended, "ContractExtended", date(2025, 9, 1), contract_months=6)
-    work = h.figures(sustainable=definition)["sustainable_work"]
+    work = h.figures(definitions=definition)["sustainable_work"]
     assert (work["numerator"], work["denominator"], work["definition"]) == (expected, 5, definition)
 
 

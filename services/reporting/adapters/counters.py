@@ -111,6 +111,7 @@ def _duo_fact(row: asyncpg.Record) -> DuoFact:
         row["reason"],
         row["months"],
         _json(row["answers"]),
+        row["qualifying"],
     )
 
 

@@ -27,7 +27,13 @@ def reporting_tables_ddl() -> str:
     """DDL of the projection's tables: the ledger and its read models."""
     folder = resources.files("services.reporting.migrations")
     return "\n".join(
-        folder.joinpath(name).read_text() for name in ("0001_ledger.sql", "0004_read_models.sql", "0006_counters.sql")
+        folder.joinpath(name).read_text()
+        for name in (
+            "0001_ledger.sql",
+            "0004_read_models.sql",
+            "0006_counters.sql",
+            "0007_definitions_per_branch.sql",
+        )
     )
 
 

@@ -14,9 +14,9 @@ from datetime import date
 
 import asyncpg
 
+from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import read_duos_formed_by_office_and_year
-from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK
 from services.reporting.domain.plan import formed_by_area, plan_rows
 from services.reporting.domain.publication import (
     FederationTables,
@@ -56,7 +56,9 @@ async def federation_publication(con: asyncpg.Connection, published_on: date) ->
 
 
 async def _compute(con: asyncpg.Connection, day: date, earlier: list[FederationTables]) -> FederationTables:
-    """The publication of `day` from the read models as of its end, under the default definitions."""
-    by_branch = {t.value: await read_figures(con, Slice(t), day, DEFAULT_SUSTAINABLE_WORK) for t in Tenant}
+    """The publication of `day` from the read models as of its end, each branch's cells under the definitions its
+    figures use on that day."""
+    choices = definition_choices()
+    by_branch = {t.value: await read_figures(con, Slice(t), day, choices.for_branch(t.value, day)) for t in Tenant}
     plan = plan_rows(formed_by_area(await read_duos_formed_by_office_and_year(con, Tenant.BE, day)))
     return publish(day, by_branch, plan, earlier, Tenant.BE.value)

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.adapters.counters import as_of_rows
-from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUSTAINABLE_WORK
+from services.reporting.domain.definitions import SUSTAINABLE_WORK, Chosen, chosen
 from services.reporting.domain.figures import Figures
 from services.reporting.domain.report import FigureCounts, Slice, figures_from
 from services.reporting.domain.steps import OF_ALL, OF_BRANCH
@@ -91,7 +91,8 @@ OUTCOMES = (JobFound.event_type, TrainingStarted.event_type, InternshipStarted.e
 
 
 def sustainable_job(q: Params, cutoff: str, sustainable: str) -> str:
-    """SQL: the job `j` counts as sustainable work under the definition, with its contract as extended by then."""
+    """SQL: the job `j` counts as sustainable work under the definition, with its contract as extended by then
+    (its window: outcome_window)."""
     work = SUSTAINABLE_WORK[sustainable]
     months = (
         "coalesce((SELECT c.contract_months FROM rm_duo_facts c WHERE "
@@ -99,17 +100,15 @@ def sustainable_job(q: Params, cutoff: str, sustainable: str) -> str:
         "AND c.job_id = j.job_id ORDER BY c.occurred_at DESC, c.event_id DESC LIMIT 1), j.contract_months)"
     )
     more = ">" if work.strictly_more else ">="
-    return (
-        f"(j.contract_type = 'permanent' OR (j.contract_type IN ('fixed_term', 'temporary_agency') "
-        f"AND {months} {more} {q(work.min_months)}))"
-    )
+    kinds = "'fixed_term', 'temporary_agency'" if work.agency else "'fixed_term'"
+    return f"(j.contract_type = 'permanent' OR (j.contract_type IN ({kinds}) AND {months} {more} {q(work.min_months)}))"
 
 
 async def figure_counts(
     con: asyncpg.Connection,
     where: Slice,
     as_of: date,
-    sustainable: str = DEFAULT_SUSTAINABLE_WORK,
+    definitions: Chosen | str | None = None,
     of_branch: Tenant | None = None,
 ) -> FigureCounts:
     """The counts behind the figures of the slice as of the end of `as_of`: sums of the counters of its cells (one
@@ -121,6 +120,7 @@ async def figure_counts(
     if of_branch is not None and of_branch != where.branch:
         raise ValueError("mentor figures are counted over the slice's own branch or over every branch")
     scope = OF_ALL if of_branch is None else OF_BRANCH
+    asked = chosen(definitions)
     tenants = [where.branch.value] if where.branch is not None else [t.value for t in Tenant]
     offices = ["*"]
     if where.office is not None or where.province is not None:
@@ -149,10 +149,10 @@ async def figure_counts(
         refused_by_rule=n["refused_by_rule"],
         duos_formed=one("duos_formed"),
         ended=one("ended"),
-        positive=one("positive"),
-        sustainable=n["sustainable"].get(sustainable, 0),
-        first_duos_ended=one("first_duos_ended" + scope),
-        mentors_retained=one("mentors_retained" + scope),
+        positive=n["positive"].get(asked.positive_exit, 0),
+        sustainable=n["sustainable"].get(asked.sustainable_work, 0),
+        first_duos_ended=n["first_duos_ended" + scope].get(asked.mentor_retention, 0),
+        mentors_retained=n["mentors_retained" + scope].get(asked.mentor_retention, 0),
         active_mentors=one("active_mentors" + scope),
         meetings=one("meetings"),
         meeting_minutes=one("meeting_minutes"),
@@ -170,8 +170,9 @@ async def read_figures(
     con: asyncpg.Connection,
     where: Slice,
     as_of: date,
-    sustainable: str = DEFAULT_SUSTAINABLE_WORK,
+    definitions: Chosen | str | None = None,
     of_branch: Tenant | None = None,
 ) -> Figures:
-    """Every figure of the slice as of the end of `as_of`, as report.figures states them."""
-    return figures_from(await figure_counts(con, where, as_of, sustainable, of_branch), sustainable)
+    """Every figure of the slice as of the end of `as_of`, as report.figures states them, under the definitions
+    asked for (report.figures)."""
+    return figures_from(await figure_counts(con, where, as_of, definitions, of_branch), definitions)

@@ -24,8 +24,8 @@ from services.reporting.domain.definitions import (
     FOLLOW_UP_MONTHS,
     INACTIVE_AFTER_DAYS,
     OUTCOME_WINDOW_MONTHS,
-    POSITIVE_EXIT,
-    SUSTAINABLE_WORK,
+    Chosen,
+    chosen,
 )
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.report import Slice
@@ -38,6 +38,7 @@ from shared.events.catalog import (
     MatchExpired,
     MatchProposed,
     MeetingLogged,
+    TrainingStarted,
 )
 from shared.tenancy import Tenant
 
@@ -207,9 +208,15 @@ async def _follow_ups_due(con: asyncpg.Connection, where: Offices, as_of: date, 
 
 
 async def read_trail(
-    con: asyncpg.Connection, where: Slice, as_of: date, cutoff: datetime, figure: str, sustainable: str
+    con: asyncpg.Connection,
+    where: Slice,
+    as_of: date,
+    cutoff: datetime,
+    figure: str,
+    definitions: Chosen | str | None = None,
 ) -> dict:
     """The audit trail of a figure (report.trail): the ids of the events it counts, sorted as ids sort."""
+    asked = chosen(definitions)
     q = Params()
     c = q(cutoff)
     if figure == "applications":
@@ -225,17 +232,25 @@ async def read_trail(
         return {"figure": figure, "definition": "DuoFormed events", "event_ids": _ids(rows)}
     d, window = q(as_of), f"make_interval(months => {q(OUTCOME_WINDOW_MONTHS)})"
     if figure == "positive_exit":
-        counted, definition = f"j.event_type IN ({', '.join(repr(o) for o in OUTCOMES)})", POSITIVE_EXIT.key
+        positive = asked.positive
+        counted = f"j.event_type IN ({', '.join(repr(o) for o in OUTCOMES)})"
+        if positive.qualifying_only:
+            counted += f" AND (j.event_type <> '{TrainingStarted.event_type}' OR coalesce(j.qualifying, false))"
+        from_formation, anchor = positive.from_formation, "x.ended_on" if positive.anchor == "end" else "x.formed_on"
+        definition = asked.positive_exit
     elif figure == "sustainable_work":
-        counted = f"j.event_type = '{JobFound.event_type}' AND {sustainable_job(q, c, sustainable)}"
-        definition = SUSTAINABLE_WORK[sustainable].key
+        counted = f"j.event_type = '{JobFound.event_type}' AND {sustainable_job(q, c, asked.sustainable_work)}"
+        from_formation, anchor = asked.work.from_formation, "x.ended_on"
+        definition = asked.sustainable_work
     else:
         raise KeyError(figure)
+    if from_formation:
+        counted += " AND j.on_day >= x.formed_on"
     rows = await con.fetch(
         f"""
         WITH ended AS MATERIALIZED (SELECT * FROM ({duos}) x WHERE x.ended_on <= {d}),
           counted AS (SELECT x.* FROM ended x WHERE EXISTS (SELECT 1 FROM rm_duo_facts j WHERE j.duo_id = x.duo_id
-            AND j.recorded_at <= {c} AND j.on_day <= x.ended_on + {window} AND {counted}))
+            AND j.recorded_at <= {c} AND j.on_day <= {anchor} + {window} AND {counted}))
         SELECT (SELECT count(*) FROM ended) AS ended, ARRAY(SELECT e FROM (SELECT event_id AS e FROM counted UNION ALL
           SELECT f.event_id FROM rm_duo_facts f JOIN counted USING (duo_id) WHERE f.recorded_at <= {c}) x
           ORDER BY e) AS ids

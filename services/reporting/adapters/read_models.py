@@ -199,6 +199,7 @@ READ_MODELS = (
             "reason": _case({DuoEnded.event_type: _text("reason")}),
             "months": _case({FollowUpRecorded.event_type: "(l.data->>'months')::int"}),
             "answers": _case({MenteeSurveyRecorded.event_type: "l.data", MentorSurveyRecorded.event_type: "l.data"}),
+            "qualifying": _case({TrainingStarted.event_type: "(l.data->>'qualifying')::boolean"}),
         },
     ),
     ReadModel(

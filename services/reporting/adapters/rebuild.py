@@ -23,11 +23,12 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from services.reporting.adapters.counters import count_facts
+from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_read_models
 from services.reporting.adapters.replay_worker import Orders
-from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK
+from services.reporting.domain.definitions import Chosen
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
 from shared.events.keyfiles import event_keyring
@@ -51,14 +52,22 @@ def _end_of(today: date, branch: Tenant) -> datetime:
 
 
 async def _all_figures(con: asyncpg.Connection, table: str, today: date) -> dict:
-    return {t.value: figures(await programme(con, t, _end_of(today, t), table), Slice(t), today) for t in Tenant}
+    return {
+        t.value: figures(await programme(con, t, _end_of(today, t), table), Slice(t), today, _definitions(t, today))
+        for t in Tenant
+    }
+
+
+def _definitions(branch: Tenant, today: date) -> Chosen:
+    """The definitions the branch's figures use today: those the rebuild compares."""
+    return definition_choices().for_branch(branch.value, today)
 
 
 async def _read_figures_of(con: asyncpg.Connection, schema: str, today: date) -> dict:
     """Every branch's figures from the read models of `schema` (its tables first, then public's)."""
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {schema}, public")
-        return {t.value: await read_figures(con, Slice(t), today, DEFAULT_SUSTAINABLE_WORK, t) for t in Tenant}
+        return {t.value: await read_figures(con, Slice(t), today, _definitions(t, today), t) for t in Tenant}
 
 
 async def build_read_models(con: asyncpg.Connection, source: str) -> float:

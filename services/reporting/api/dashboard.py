@@ -68,8 +68,6 @@ async def dashboard_asset(path: str) -> Response:
 async def get_definitions(identity: FigureReader) -> dict[str, str]:
     """Every definition a figure or a coordinator's list is computed under, by key, as stated in words."""
     stated = [
-        definitions.POSITIVE_EXIT,
-        definitions.MENTOR_RETENTION,
         definitions.ACTIVE_MENTORS,
         definitions.TIME_TO_MATCH,
         definitions.INACTIVE_DUO,
@@ -79,5 +77,7 @@ async def get_definitions(identity: FigureReader) -> dict[str, str]:
     ]
     return {
         **{d.key: d.text for d in stated},
+        **{key: positive.text for key, positive in definitions.POSITIVE_EXITS.items()},
+        **{key: retention.text for key, retention in definitions.MENTOR_RETENTIONS.items()},
         **{key: work.source for key, work in definitions.SUSTAINABLE_WORK.items()},
     }

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.publications import federation_publication
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import (
@@ -19,7 +21,13 @@ from services.reporting.adapters.read_lists import (
     read_mentee_counts,
     read_trail,
 )
-from services.reporting.domain.definitions import DEFAULT_SUSTAINABLE_WORK, SUPPRESS_BELOW, SUSTAINABLE_WORK
+from services.reporting.domain.definitions import (
+    MENTOR_RETENTIONS,
+    POSITIVE_EXITS,
+    SUPPRESS_BELOW,
+    SUSTAINABLE_WORK,
+    Chosen,
+)
 from services.reporting.domain.plan import (
     PLAN_VERSION,
     PlanRow,
@@ -41,16 +49,51 @@ router = APIRouter(tags=["figures"])
 FigureReader = Annotated[Identity, Depends(authorize(*FIGURE_READERS))]
 Auditor = Annotated[Identity, Depends(authorize(Role.AUDITOR, Role.BRANCH_ADMIN))]
 PROVINCES = sorted({p for _, _, p in OFFICES.values() if p})
+_BRANCHS_OWN = " (default: the one the branch's figures use on the day asked, docs/reporting.md)"
 Definition = Annotated[
-    str,
-    Query(description="the sustainable-work definition to use", json_schema_extra={"enum": sorted(SUSTAINABLE_WORK)}),
+    str | None,
+    Query(
+        description="the sustainable-work definition to use" + _BRANCHS_OWN,
+        json_schema_extra={"enum": sorted(SUSTAINABLE_WORK)},
+    ),
 ]
+PositiveExitDefinition = Annotated[
+    str | None,
+    Query(
+        description="the positive-exit definition to use" + _BRANCHS_OWN,
+        json_schema_extra={"enum": sorted(POSITIVE_EXITS)},
+    ),
+]
+RetentionDefinition = Annotated[
+    str | None,
+    Query(
+        description="the mentor-retention definition to use" + _BRANCHS_OWN,
+        json_schema_extra={"enum": sorted(MENTOR_RETENTIONS)},
+    ),
+]
+_KNOWN: dict[str, Mapping[str, object]] = {
+    "sustainable_work": SUSTAINABLE_WORK,
+    "positive_exit": POSITIVE_EXITS,
+    "mentor_retention": MENTOR_RETENTIONS,
+}
 
 
-def _definition(key: str) -> str:
-    if key not in SUSTAINABLE_WORK:
-        raise InvalidField("sustainable_work", "known_definition", f"one of {', '.join(sorted(SUSTAINABLE_WORK))}")
-    return key
+def _asked(**asked: str | None) -> dict[str, str | None]:
+    """The definitions a caller asked for (None: the branch's own), each checked."""
+    for field, key in asked.items():
+        if key is not None and key not in _KNOWN[field]:
+            raise InvalidField(field, "known_definition", f"one of {', '.join(sorted(_KNOWN[field]))}")
+    return asked
+
+
+def _definitions(branch: Tenant, day: date, asked: dict[str, str | None]) -> Chosen:
+    """The definitions of the branch's figures as of `day`: its choice in force then, or those asked for."""
+    return definition_choices().for_branch(branch.value, day).asked(**asked)
+
+
+def federation_definitions(day: date) -> dict[str, dict[str, str]]:
+    """Which definition each branch's cells of the federation's tables of `day` use."""
+    return {t.value: definition_choices().for_branch(t.value, day).stated() for t in Tenant}
 
 
 def _today(request: Request, branch: Tenant | None, as_of: date | None) -> date:
@@ -73,16 +116,20 @@ def _day(request: Request, branch: Tenant | None, as_of: date | None) -> date:
     return as_of or _today(request, branch, as_of)
 
 
-async def _publication(request: Request, as_of: date | None, sustainable_work: str) -> FederationTables:
+async def _publication(request: Request, as_of: date | None, asked: dict[str, str | None]) -> FederationTables:
     """The federation's publication for the day asked (today by default): the last quarter end that is over, on or
-    before it, frozen once published (docs/security.md), so that two days' tables cannot be subtracted."""
+    before it, frozen once published (docs/security.md), so that two days' tables cannot be subtracted. Each
+    branch's cells are of the definitions that branch's figures use on that day."""
     published_on = publication_date(as_of, _today(request, None, as_of))
     if published_on is None:
         raise InvalidField("as_of", "published_date", f"the federation's first publication is of {FIRST_PUBLICATION}")
-    if sustainable_work != DEFAULT_SUSTAINABLE_WORK:  # another definition's table, subtracted, gives a small group
-        raise InvalidField(
-            "sustainable_work", "published_definition", f"the federation's tables are of {DEFAULT_SUSTAINABLE_WORK}"
-        )
+    used = federation_definitions(published_on)
+    for field, key in asked.items():  # another definition's table, subtracted, gives a small group
+        if key is not None and any(definitions[field] != key for definitions in used.values()):
+            in_force = "; ".join(f"{b}: {d[field]}" for b, d in used.items())
+            raise InvalidField(
+                field, "published_definition", f"the federation's tables of {published_on} are of {in_force}"
+            )
     async with request.app.state.runtime.pool.acquire() as con:
         return await federation_publication(con, published_on)
 
@@ -103,7 +150,7 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
     the total and each branch's total (no office detail) of its last publication, from the same protected table as
     the roll-up of /figures, so that no count hidden there can be worked out here."""
     if identity.branch is None:
-        tables = await _publication(request, None, DEFAULT_SUSTAINABLE_WORK)
+        tables = await _publication(request, None, {})
         counts = tables.shown_rollup()
         return {
             **_published(tables),
@@ -143,24 +190,30 @@ async def get_figures(
     province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     as_of: date | None = None,
-    sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
+    sustainable_work: Definition = None,
+    positive_exit: PositiveExitDefinition = None,
+    mentor_retention: RetentionDefinition = None,
     format: Literal["json", "csv"] = "json",
 ):
     """The programme's figures for the caller's branch (an office, a province, a year of formation), as they stood
-    at the end of `as_of`, each with the definition it was computed under. The federation gets the roll-up of the
-    publication of the last quarter end on or before `as_of` that is over (`publication`)."""
+    at the end of `as_of`, each with the definition it was computed under: the branch's choice in force on that day,
+    or the one asked for. The federation gets the roll-up of the publication of the last quarter end on or before
+    `as_of` that is over (`publication`), and which definition each branch's cells use (`definitions`)."""
     day = _day(request, identity.branch, as_of)
-    sustainable_work = _definition(sustainable_work)
+    asked = _asked(sustainable_work=sustainable_work, positive_exit=positive_exit, mentor_retention=mentor_retention)
     if identity.branch is None:
         _whole_branches_only(province=province, year=year)
-        tables = await _publication(request, as_of, sustainable_work)
+        tables = await _publication(request, as_of, asked)
+        used = federation_definitions(tables.published_on)
         answer = {
             **_published(tables),
-            "sustainable_work": sustainable_work,
+            "sustainable_work": _one_or_each({b: d["sustainable_work"] for b, d in used.items()}),
+            "definitions": used,
             **rollup_of(tables.shown_rollup()).model_dump(),
         }
         return _csv(answer) if format == "csv" else answer
     where = _slice(identity, office, province, year)
+    definitions = _definitions(identity.branch, day, asked)
     async with request.app.state.runtime.pool.acquire() as con:
         answer = {
             "as_of": day.isoformat(),
@@ -168,7 +221,7 @@ async def get_figures(
             "office": office,
             "province": province,
             "year": year,
-            "figures": (await read_figures(con, where, day, sustainable_work, identity.branch)).model_dump(),
+            "figures": (await read_figures(con, where, day, definitions, identity.branch)).model_dump(),
         }
     return _csv(answer) if format == "csv" else answer
 
@@ -182,14 +235,18 @@ async def get_trail(
     province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     as_of: date | None = None,
-    sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
+    sustainable_work: Definition = None,
+    positive_exit: PositiveExitDefinition = None,
 ) -> dict:
-    """The audit trail of a figure: the ids of the events it counts, and the definition it was computed under;
-    read each with GET /history of its subject."""
+    """The audit trail of a figure: the ids of the events it counts, and the definition it was computed under
+    (the branch's on the day asked, or the one asked for); read each with GET /history of its subject."""
     day, cutoff = _cutoff(request, identity.branch, as_of)
-    where, work = _slice(identity, office, province, year), _definition(sustainable_work)
+    asked = _asked(sustainable_work=sustainable_work, positive_exit=positive_exit)
+    where = _slice(identity, office, province, year)
+    assert identity.branch is not None
+    definitions = _definitions(identity.branch, day, asked)
     async with request.app.state.runtime.pool.acquire() as con:
-        return {"as_of": day.isoformat(), **await read_trail(con, where, day, cutoff, figure, work)}
+        return {"as_of": day.isoformat(), **await read_trail(con, where, day, cutoff, figure, definitions)}
 
 
 @router.get("/plan", openapi_extra=roles_doc(*FIGURE_READERS), responses=CSV)
@@ -197,22 +254,25 @@ async def get_plan(
     request: Request,
     identity: FigureReader,
     as_of: date | None = None,
-    sustainable_work: Definition = DEFAULT_SUSTAINABLE_WORK,
+    sustainable_work: Definition = None,
     format: Literal["json", "csv"] = "json",
 ):
     """The memorandum's 2024-27 plan against the duos formed (per province and year; Belgian branch), the cost per
     duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied. The
     federation gets the plan of its publication (as GET /figures), small cells and their complements hidden."""
-    sustainable_work = _definition(sustainable_work)
+    asked = _asked(sustainable_work=sustainable_work)
     if identity.branch is None:
-        tables = await _publication(request, as_of, sustainable_work)
+        tables = await _publication(request, as_of, asked)
+        definition = federation_definitions(tables.published_on)[Tenant.BE.value]["sustainable_work"]
         rows = plan_rows({cell: count for cell, count in tables.plan.counts.items() if cell[1]})
         shown: dict[tuple[str, int], int | None] = tables.shown_plan()
         shown_jobs = tables.shown_rollup()[(Tenant.BE.value, "sustainable_jobs")]
         dated = _published(tables)
     else:
         day = _day(request, identity.branch, as_of)
-        rows, shown_jobs = await _branch_plan(request, identity.branch, day, sustainable_work)
+        definitions = _definitions(identity.branch, day, asked)
+        definition = definitions.sustainable_work
+        rows, shown_jobs = await _branch_plan(request, identity.branch, day, definitions)
         shown = {(r.area, r.year): r.formed for r in rows}
         dated = {"as_of": day.isoformat()}
     answer = {
@@ -235,7 +295,7 @@ async def get_plan(
         },
         "return": {
             "sustainable_jobs": shown_jobs,
-            "definition": sustainable_work,
+            "definition": definition,
             "eur_per_year": yearly_return(shown_jobs) if shown_jobs is not None else None,
             "eur_per_job_per_year": 28_000,
         },
@@ -243,14 +303,14 @@ async def get_plan(
     return _csv({"rows": answer["rows"]}) if format == "csv" else answer
 
 
-async def _branch_plan(request: Request, branch: Tenant, day: date, sustainable_work: str) -> tuple[list[PlanRow], int]:
+async def _branch_plan(request: Request, branch: Tenant, day: date, definitions: Chosen) -> tuple[list[PlanRow], int]:
     """A branch's plan rows and the sustainable jobs held against them (the plan is the Belgian branch's: another
     branch's sustainable jobs are not held against it)."""
     async with request.app.state.runtime.pool.acquire() as con:
         formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, day))
         if branch is not Tenant.BE:
             return plan_rows(formed), 0
-        figures = await read_figures(con, Slice(Tenant.BE), day, sustainable_work, branch)
+        figures = await read_figures(con, Slice(Tenant.BE), day, definitions, branch)
     return plan_rows(formed), figures.sustainable_work.numerator
 
 
@@ -265,6 +325,11 @@ async def get_history(subject_id: uuid.UUID, request: Request, identity: Auditor
     if not history:
         raise NotFound("subject")
     return history
+
+
+def _one_or_each(keys: dict[str, str]) -> str | dict[str, str]:
+    """One key when every branch uses it, else each branch's."""
+    return next(iter(keys.values())) if len(set(keys.values())) == 1 else keys
 
 
 def _csv(answer: dict) -> PlainTextResponse:

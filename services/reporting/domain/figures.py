@@ -37,6 +37,13 @@ class Rate(BaseModel):
     definition: str
 
 
+class Retention(Rate):
+    """Mentor retention: a share, and the observation window after the first duo's end (None: no window) that
+    a mentor's first duo must be past to be in the base."""
+
+    observation_window_months: int | None
+
+
 class Applications(BaseModel):
     total: int
     registered: int
@@ -80,7 +87,7 @@ class Figures(BaseModel):
     duos_formed: int
     positive_exit: Rate
     sustainable_work: Rate
-    mentor_retention: Rate
+    mentor_retention: Retention
     active_mentors: Counted
     meetings: Meetings
     topics: dict[str, int]

@@ -10,17 +10,15 @@ from typing import Any
 
 from services.reporting.domain.definitions import (
     ACTIVE_MENTORS,
-    DEFAULT_SUSTAINABLE_WORK,
     FOLLOW_UP_DUE,
     FOLLOW_UP_MONTHS,
     INACTIVE_AFTER_DAYS,
     INACTIVE_DUO,
-    MENTOR_RETENTION,
-    OUTCOME_WINDOW_MONTHS,
-    POSITIVE_EXIT,
-    SUSTAINABLE_WORK,
     TIME_TO_MATCH,
+    Chosen,
+    chosen,
 )
+from services.reporting.domain.definitions import add_months as add_months  # where the lists and tests find it
 from services.reporting.domain.figures import Figures
 from services.reporting.domain.programme import Duo, Place, Programme
 from shared.tenancy import Tenant
@@ -46,18 +44,6 @@ class Slice:
         )
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (the month's last day when it has no such day)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
 def _rate(numerator: int, denominator: int) -> dict[str, Any]:
     return {
         "numerator": numerator,
@@ -66,10 +52,33 @@ def _rate(numerator: int, denominator: int) -> dict[str, Any]:
     }
 
 
-def _within_window(duo: Duo, started: str | None) -> bool:
-    if not started or duo.ended_on is None:
-        return False
-    return date.fromisoformat(started) <= add_months(duo.ended_on, OUTCOME_WINDOW_MONTHS)
+def positive_exit(duo: Duo, definitions: Chosen) -> bool:
+    """Whether the ended duo's mentee counts as a positive exit under the definition chosen."""
+    assert duo.ended_on is not None
+    outcomes = [(o, False) for o in (*duo.jobs, *duo.internships)] + [(t, True) for t in duo.trainings]
+    return any(
+        definitions.positive.counts(
+            duo.formed_on, duo.ended_on, date.fromisoformat(o["started_on"]), training, bool(o.get("qualifying"))
+        )
+        for o, training in outcomes
+        if o.get("started_on")
+    )
+
+
+def sustainable_work(duo: Duo, definitions: Chosen) -> bool:
+    """Whether the ended duo's mentee found sustainable work under the definition chosen."""
+    assert duo.ended_on is not None
+    return any(
+        definitions.work.counts_job(
+            duo.formed_on,
+            duo.ended_on,
+            date.fromisoformat(j["started_on"]),
+            j.get("contract_type", ""),
+            j.get("contract_months"),
+        )
+        for j in duo.jobs
+        if j.get("started_on")
+    )
 
 
 @dataclass(frozen=True)
@@ -98,31 +107,23 @@ class FigureCounts:
     follow_ups_due: int
 
 
-def figures(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> Figures:
-    """Every figure of the slice as of `as_of` (the programme holds only the events recorded by then)."""
-    return figures_from(counts(p, where, as_of, sustainable), sustainable)
+def figures(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | None = None) -> Figures:
+    """Every figure of the slice as of `as_of` (the programme holds only the events recorded by then), under the
+    definitions asked for (a sustainable-work key alone: that one; None: the versions used before branches chose)."""
+    return figures_from(counts(p, where, as_of, definitions), definitions)
 
 
-def counts(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> FigureCounts:
+def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | None = None) -> FigureCounts:
     """The counts behind the figures, folded from the programme: the oracle of the read models."""
-    work = SUSTAINABLE_WORK[sustainable]
+    asked = chosen(definitions)
     registrations = [pid for pid, (place, day) in p.registrations.items() if where.holds(place, day)]
     refusals = [rules for place, day, rules in p.refusals if where.holds(place, day)]
     duos = [d for d in p.duos.values() if where.holds(d.place, d.formed_on)]
     ended = [d for d in duos if d.ended_on is not None and d.ended_on <= as_of]
-    positive = [
-        d for d in ended if any(_within_window(d, o.get("started_on")) for o in (*d.jobs, *d.trainings, *d.internships))
-    ]
-    sustainable_jobs = [
-        d
-        for d in ended
-        if any(
-            _within_window(d, j.get("started_on")) and work.counts(j.get("contract_type", ""), j.get("contract_months"))
-            for j in d.jobs
-        )
-    ]
+    positive = [d for d in ended if positive_exit(d, asked)]
+    sustainable_jobs = [d for d in ended if sustainable_work(d, asked)]
     meetings = [m for d in duos for m in d.meetings]
-    first_ended, retained = _mentor_retention(p, where, as_of)
+    first_ended, retained = _mentor_retention(p, where, as_of, asked)
     done, due = _follow_ups(ended, as_of)
     return FigureCounts(
         registered=len(registrations),
@@ -147,9 +148,9 @@ def counts(p: Programme, where: Slice, as_of: date, sustainable: str = DEFAULT_S
     )
 
 
-def figures_from(c: FigureCounts, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -> Figures:
+def figures_from(c: FigureCounts, definitions: Chosen | str | None = None) -> Figures:
     """The figures as stated, each under its definition, from their counts."""
-    work = SUSTAINABLE_WORK[sustainable]
+    asked = chosen(definitions)
     return Figures.model_validate(
         {
             "applications": {
@@ -159,9 +160,13 @@ def figures_from(c: FigureCounts, sustainable: str = DEFAULT_SUSTAINABLE_WORK) -
                 "refused_by_rule": dict(sorted(c.refused_by_rule.items())),
             },
             "duos_formed": c.duos_formed,
-            "positive_exit": {**_rate(c.positive, c.ended), "definition": POSITIVE_EXIT.key},
-            "sustainable_work": {**_rate(c.sustainable, c.ended), "definition": work.key},
-            "mentor_retention": {**_rate(c.mentors_retained, c.first_duos_ended), "definition": MENTOR_RETENTION.key},
+            "positive_exit": {**_rate(c.positive, c.ended), "definition": asked.positive_exit},
+            "sustainable_work": {**_rate(c.sustainable, c.ended), "definition": asked.sustainable_work},
+            "mentor_retention": {
+                **_rate(c.mentors_retained, c.first_duos_ended),
+                "definition": asked.mentor_retention,
+                "observation_window_months": asked.retention.window_months,
+            },
             "active_mentors": {"count": c.active_mentors, "definition": ACTIVE_MENTORS.key},
             "meetings": {
                 "total": c.meetings,
@@ -199,17 +204,20 @@ def _median(histogram: dict[int, int]) -> float | int | None:
     return found[0] if n % 2 else (found[0] + found[1]) / 2
 
 
-def _mentor_retention(p: Programme, where: Slice, as_of: date) -> tuple[int, int]:
+def _mentor_retention(p: Programme, where: Slice, as_of: date, definitions: Chosen) -> tuple[int, int]:
+    """(mentors in the base, mentors retained): each mentor counted in the cell of their first duo."""
     by_mentor: dict[uuid.UUID, list[Duo]] = {}
     for duo in sorted(p.duos.values(), key=lambda d: (d.formed_on, str(d.duo_id))):
         by_mentor.setdefault(duo.mentor_id, []).append(duo)
     first_ended = retained = 0
-    for duos in by_mentor.values():
+    for mentor, duos in by_mentor.items():
         first = duos[0]
         if not where.holds(first.place, first.formed_on) or first.ended_on is None or first.ended_on > as_of:
             continue
-        first_ended += 1
-        retained += any(d.formed_on >= first.formed_on and d is not first for d in duos)
+        others = [d.formed_on for d in duos[1:]]
+        in_base, stayed = definitions.retention.counted(first.ended_on, others, p.mentors_left.get(mentor), as_of)
+        first_ended += in_base
+        retained += stayed
     return first_ended, retained
 
 
@@ -270,10 +278,10 @@ TRAILS = ("applications", "duos_formed", "positive_exit", "sustainable_work")
 
 
 def trail(
-    p: Programme, where: Slice, as_of: date, figure: str, sustainable: str = DEFAULT_SUSTAINABLE_WORK
+    p: Programme, where: Slice, as_of: date, figure: str, definitions: Chosen | str | None = None
 ) -> dict[str, Any]:
     """The audit trail of a figure: the events it counts (their ids), and the definition it was computed under."""
-    work = SUSTAINABLE_WORK[sustainable]
+    asked = chosen(definitions)
     duos = [d for d in p.duos.values() if where.holds(d.place, d.formed_on)]
     ended = [d for d in duos if d.ended_on is not None and d.ended_on <= as_of]
     if figure == "applications":
@@ -282,30 +290,18 @@ def trail(
     if figure == "duos_formed":
         return {"figure": figure, "definition": "DuoFormed events", "event_ids": sorted(d.event_ids[0] for d in duos)}
     if figure == "positive_exit":
-        counted = [
-            d
-            for d in ended
-            if any(_within_window(d, o.get("started_on")) for o in (*d.jobs, *d.trainings, *d.internships))
-        ]
+        counted = [d for d in ended if positive_exit(d, asked)]
         return {
             "figure": figure,
-            "definition": POSITIVE_EXIT.key,
+            "definition": asked.positive_exit,
             "denominator_duos": len(ended),
             "event_ids": sorted(e for d in counted for e in d.event_ids),
         }
     if figure == "sustainable_work":
-        counted = [
-            d
-            for d in ended
-            if any(
-                _within_window(d, j.get("started_on"))
-                and work.counts(j.get("contract_type", ""), j.get("contract_months"))
-                for j in d.jobs
-            )
-        ]
+        counted = [d for d in ended if sustainable_work(d, asked)]
         return {
             "figure": figure,
-            "definition": work.key,
+            "definition": asked.sustainable_work,
             "denominator_duos": len(ended),
             "event_ids": sorted(e for d in counted for e in d.event_ids),
         }

@@ -24,10 +24,11 @@ from typing import Any
 from services.reporting.domain.definitions import (
     FOLLOW_UP_MONTHS,
     INACTIVE_AFTER_DAYS,
-    OUTCOME_WINDOW_MONTHS,
+    MENTOR_RETENTIONS,
+    POSITIVE_EXITS,
     SUSTAINABLE_WORK,
+    add_months,
 )
-from services.reporting.domain.report import add_months
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -82,6 +83,7 @@ class DuoFact:
     reason: str | None = None
     months: int | None = None
     answers: dict[str, Any] | None = None
+    qualifying: bool | None = None  # a training's
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,22 @@ def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> Counter[Ser
     add("ended")
     if end.reason not in (None, "completed"):
         add("early_endings", end.reason)
-    window = add_months(ended_on, OUTCOME_WINDOW_MONTHS)
-    if any(f.event_type in _OUTCOMES and f.on_day is not None and f.on_day <= window for f in known):
-        add("positive")
-    jobs = [f for f in known if f.event_type == JobFound.event_type and f.on_day is not None and f.on_day <= window]
+    outcomes = [f for f in known if f.event_type in _OUTCOMES and f.on_day is not None]
+    for key, positive in POSITIVE_EXITS.items():
+        training = TrainingStarted.event_type
+        if any(
+            positive.counts(duo.formed_on, ended_on, o.on_day, o.event_type == training, bool(o.qualifying))
+            for o in outcomes
+            if o.on_day is not None
+        ):
+            add("positive", key)
+    jobs = [f for f in outcomes if f.event_type == JobFound.event_type and f.on_day is not None]
     for key, work in SUSTAINABLE_WORK.items():
-        if any(work.counts(job.contract_type or "", _months(job, known)) for job in jobs):
+        if any(
+            work.counts_job(duo.formed_on, ended_on, job.on_day, job.contract_type or "", _months(job, known))
+            for job in jobs
+            if job.on_day is not None
+        ):
             add("sustainable", key)
     for kind, side in _SURVEYS:
         survey = _last(f for f in known if f.event_type == kind)
@@ -207,7 +219,10 @@ def mentor_steps(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     branch, OF_ALL: of every branch), day by day."""
     dates = [f.recorded for f in facts] + [f.day for f in facts]
     dates += [d.duo.recorded for d in duos] + [e.recorded for d in duos for e in d.ends]
-    dates += [e.on_day for d in duos for e in d.ends if e.on_day is not None]
+    ended = [e.on_day for d in duos for e in d.ends if e.on_day is not None]
+    dates += ended
+    windows = {r.window_months for r in MENTOR_RETENTIONS.values() if r.window_months is not None}
+    dates += [add_months(day, months) for day in ended for months in windows]  # when a censored mentor counts
     return steps_of(lambda day: mentor_value(facts, duos, scope, day), dates)
 
 
@@ -216,12 +231,11 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     counted: Counter[Series] = Counter()
     known = [f for f in facts if f.recorded <= as_of]
     trained = _last(f for f in known if f.kind == "trained")
-    if trained is not None and trained.day <= as_of:
-        withdrawn = _last(f for f in known if f.kind == "withdrawn")  # the last word
-        erased = min((f for f in known if f.kind == "erased"), key=lambda f: f.order, default=None)  # the first
-        left = withdrawn.day if withdrawn is not None else erased.day if erased is not None else None
-        if left is None or left > as_of:
-            counted[(trained.tenant, trained.office, trained.day.year, "active_mentors" + scope, "")] += 1
+    withdrawn = _last(f for f in known if f.kind == "withdrawn")  # the last word
+    erased = min((f for f in known if f.kind == "erased"), key=lambda f: f.order, default=None)  # the first
+    left = withdrawn.day if withdrawn is not None else erased.day if erased is not None else None
+    if trained is not None and trained.day <= as_of and (left is None or left > as_of):
+        counted[(trained.tenant, trained.office, trained.day.year, "active_mentors" + scope, "")] += 1
     formed = [d for d in duos if d.duo.recorded <= as_of]
     if not formed:
         return counted
@@ -229,8 +243,11 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     end = _last(e for e in first.ends if e.recorded <= as_of)
     if end is not None and end.on_day is not None and end.on_day <= as_of:
         cell = (first.duo.tenant, first.duo.office, first.duo.formed_on.year)
-        counted[(*cell, "first_duos_ended" + scope, "")] += 1
-        counted[(*cell, "mentors_retained" + scope, "")] += int(len(formed) > 1)
+        others = [d.duo.formed_on for d in formed if d is not first]
+        for key, retention in MENTOR_RETENTIONS.items():
+            in_base, stayed = retention.counted(end.on_day, others, left, as_of)
+            counted[(*cell, "first_duos_ended" + scope, key)] += in_base
+            counted[(*cell, "mentors_retained" + scope, key)] += stayed
     return counted
 
 
