@@ -47,8 +47,9 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         "DUO tracking",
         runtime,
         "Following each duo formed by matching: meetings, the career action plan, outcomes (jobs, trainings, "
-        "internships), closing surveys, the end and the follow-ups at 3, 6 and 12 months. Every route needs a "
-        "coordinator's bearer token.",
+        "internships), closing surveys, the end and the follow-ups at 3, 6 and 12 months; and the branch's books: "
+        "money per region and year (a finance officer's) and opening figures from before the platform (the branch "
+        "admin's). Every route needs a bearer token of the role it names.",
         clock,
     )
     app.state.open_unit = open_unit

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
-from services.tracking.domain import duo
+from services.tracking import books_service
+from services.tracking.domain import books, duo
 from services.tracking.domain.commands import (
     DrawUpActionPlan,
     EndDuo,
@@ -76,6 +77,7 @@ class OnADuo(Protocol):
 
 
 C = TypeVar("C", bound=OnADuo)
+A = TypeVar("A")  # what a command answers
 Decision = Callable[[DuoState, C, date], Sequence[DomainEvent]]
 
 
@@ -121,9 +123,11 @@ HANDLERS = Handlers[TrackingUnit[Any]](
     RecordMentorSurvey.handled_by(record_mentor_survey),
     EndDuo.handled_by(end_duo),
     RecordFollowUp.handled_by(record_follow_up),
+    books.RecordMoneyFigure.handled_by(books_service.record_money_figure),
+    books.RecordOpeningFigures.handled_by(books_service.record_opening_figures),
 )
 
 
-async def execute(unit: TrackingUnit[Tx], command: Command[DuoState], caller: Caller) -> DuoState:
+async def execute(unit: TrackingUnit[Tx], command: Command[A], caller: Caller) -> A:
     """Carry out one command with its handler."""
     return await HANDLERS.execute(unit, command, caller)

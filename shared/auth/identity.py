@@ -19,10 +19,13 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # the branch's event history and figures, never personal data
     FUNDER = "funder"  # the branch's figures only
     FEDERATION = "federation"  # the cross-branch roll-up of figures only
+    FINANCE_OFFICER = "finance_officer"  # the branch's money: budgets, costs, subsidies; and its figures
 
 
 # Roles that read figures, and so may call reporting.
-FIGURE_READERS = frozenset({Role.COORDINATOR, Role.BRANCH_ADMIN, Role.AUDITOR, Role.FUNDER, Role.FEDERATION})
+FIGURE_READERS = frozenset(
+    {Role.COORDINATOR, Role.BRANCH_ADMIN, Role.AUDITOR, Role.FUNDER, Role.FEDERATION, Role.FINANCE_OFFICER}
+)
 
 
 @dataclass(frozen=True)

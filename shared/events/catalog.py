@@ -528,6 +528,86 @@ class FollowUpRecorded(DomainEvent):
     recorded_on: date
 
 
+# --- The branch's money and its history before the platform (services/tracking, docs/adr/0026) -----------
+
+# Money is integer euro cents, never a float: a sum of cents is exact, and a figure is an amount, not a guess.
+Cents = Annotated[int, Field(ge=0, le=10**13, description="an amount in cents of the currency, never negative")]
+Currency = Literal["EUR"]
+# A region of the branch, as its offices name it (shared/tenancy.OFFICES): Flanders, Brussels, Wallonia in BE.
+RegionName = Annotated[str, Field(min_length=1, max_length=60, examples=["Brussels"])]
+BooksYear = Annotated[int, Field(ge=2000, le=2100, description="the calendar year the amount is for")]
+
+
+class MoneyFigureRecorded(DomainEvent):
+    """A money figure of one region of the branch and one year, as it now stands: a later one of the same type,
+    region and year replaces it (a correction or an update is a new figure, never a change to an old event).
+    Not registered itself: each kind of figure below is its own event type."""
+
+    region: RegionName
+    year: BooksYear
+    amount_cents: Cents
+    currency: Currency = "EUR"
+
+
+@EVENT_REGISTRY.register
+class BudgetSet(MoneyFigureRecorded):
+    """The region's budget for the year."""
+
+
+@EVENT_REGISTRY.register
+class CostsPlanned(MoneyFigureRecorded):
+    """The costs the region plans for the year."""
+
+
+@EVENT_REGISTRY.register
+class ActualCostsRecorded(MoneyFigureRecorded):
+    """The costs the region actually incurred in the year, to date."""
+
+
+@EVENT_REGISTRY.register
+class SubsidyRequested(MoneyFigureRecorded):
+    """The subsidy requested from the region's authorities for the year."""
+
+
+@EVENT_REGISTRY.register
+class SubsidyGranted(MoneyFigureRecorded):
+    """The subsidy the region's authorities granted for the year."""
+
+
+@EVENT_REGISTRY.register
+class SubsidyReceived(MoneyFigureRecorded):
+    """The subsidy for the year actually received, to date."""
+
+
+MONEY_FIGURES: dict[str, type[MoneyFigureRecorded]] = {
+    "budget": BudgetSet,
+    "planned_costs": CostsPlanned,
+    "actual_costs": ActualCostsRecorded,
+    "subsidy_requested": SubsidyRequested,
+    "subsidy_granted": SubsidyGranted,
+    "subsidy_received": SubsidyReceived,
+}
+OpeningCount = Annotated[int | None, Field(ge=0, le=10**7)]
+
+
+@EVENT_REGISTRY.register
+class OpeningFiguresRecorded(DomainEvent):
+    """What a region of the branch achieved before the platform, over a period of whole years (an opening
+    balance): reported apart from the platform's own facts, never added to them. A count left None was not
+    stated. A later one for the same region and period replaces it."""
+
+    region: RegionName
+    first_year: BooksYear
+    last_year: BooksYear
+    duos_formed: OpeningCount = None
+    positive_exits: OpeningCount = None
+    sustainable_jobs: OpeningCount = None
+    active_mentors: OpeningCount = Field(default=None, description="mentors active at the end of the last year")
+    source: str = Field(
+        min_length=1, max_length=200, description="the title of the document the figures come from, never a name"
+    )
+
+
 # The context that publishes each event, and so the topic it travels on (deploy/topics.toml).
 PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
     "intake": (
@@ -563,5 +643,7 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         MentorSurveyRecorded,
         DuoEnded,
         FollowUpRecorded,
+        *MONEY_FIGURES.values(),
+        OpeningFiguresRecorded,
     ),
 }

@@ -13,6 +13,7 @@ import pytest
 
 from services.tracking import service
 from services.tracking.adapters.memory import InMemoryDuos
+from services.tracking.domain.books import RecordMoneyFigure, RecordOpeningFigures
 from services.tracking.domain.commands import (
     DrawUpActionPlan,
     EndDuo,
@@ -82,7 +83,8 @@ async def test_every_handler_appends_its_event_and_keeps_the_row_in_step():
         state = await tracking.run(command)
         assert state.version == version and (await tracking.types())[-1] == event_type, type(command).__name__
         assert tracking.duos.saved[DUO_ID] == state
-    assert set(service.HANDLERS) == {type(c) for c, _ in LIFE} | {RecordFollowUp}
+    books = {RecordMoneyFigure, RecordOpeningFigures}  # the branch's books (tests/unit/test_tracking_books.py)
+    assert set(service.HANDLERS) == {type(c) for c, _ in LIFE} | {RecordFollowUp} | books
     ended = tracking.duos.saved[DUO_ID]
     assert ended.status == "ended" and ended.meetings == 1 and ended.end_reason == "completed"
 
