@@ -15,7 +15,7 @@ from shared.auth.identity import Identity, Role
 from shared.clock import Clock
 from shared.tenancy import Tenant, local_date
 
-_BRANCH_ROLES = (Role.COORDINATOR, Role.BRANCH_ADMIN, Role.AUDITOR, Role.FUNDER)
+_BRANCH_ROLES = (Role.COORDINATOR, Role.BRANCH_ADMIN, Role.AUDITOR, Role.FUNDER, Role.FINANCE_OFFICER)
 BranchStaff = Annotated[Identity, Depends(authorize(*_BRANCH_ROLES))]
 router = APIRouter(tags=["rules"])
 
