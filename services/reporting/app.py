@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.projection import build_consumer
 from services.reporting.adapters.read_models import fill_once
 from services.reporting.api import router
@@ -24,7 +25,9 @@ async def fill_read_models_once(runtime: ServiceRuntime) -> None:
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
-    """The reporting service's HTTP application."""
+    """The reporting service's HTTP application. The branches' definitions files are read first: a file naming a
+    definition that does not exist stops reporting before it starts (DefinitionsFileError)."""
+    definition_choices()
 
     def runtime() -> ServiceRuntime:
         resolved = settings or load_service_settings("reporting")
