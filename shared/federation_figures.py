@@ -23,6 +23,7 @@ FIGURES_TYPE = "RegionFiguresPublished"
 PRODUCER = "reporting"
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z_-]{0,39}$")]  # a branch, headline or area
 Count = Annotated[int, Field(ge=0)]
+Version = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}/v[0-9]{1,4}$")]  # a definition's key
 
 
 class RegionPublication(BaseModel):
@@ -31,6 +32,8 @@ class RegionPublication(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     published_on: date
+    # Which definitions each branch's cells use (docs/reporting.md): {"BE": {"sustainable_work": "...", ...}}.
+    definitions: dict[Tenant, dict[Code, Version]]
     rollup: list[tuple[Code, Code, Count | None]]  # (branch or "total", headline, count)
     plan: list[tuple[Code, Annotated[int, Field(ge=0, le=2100)], Count | None]]  # (area, year or 0, duos formed)
 
@@ -43,6 +46,6 @@ class RegionFigures(BaseModel):
     region: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
     branches: list[Tenant]
     sent_at: AwareDatetime
-    definitions: dict[Code, Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}/v[0-9]{1,4}$")]]
+    plan: Version  # the plan the publications' plan cells are counted against
     suppressed_below: int
     publications: list[RegionPublication]
