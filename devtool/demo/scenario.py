@@ -8,6 +8,7 @@ from collections.abc import Hashable, Mapping
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,7 +22,10 @@ ROUNDING_RULE = (
 )
 
 
-def largest_remainder(shares: Mapping[Hashable, Fraction], total: int) -> dict[Hashable, int]:
+K = TypeVar("K", bound=Hashable)
+
+
+def largest_remainder(shares: Mapping[K, Fraction], total: int) -> dict[K, int]:
     """`total` shared out in proportion to `shares` (which add up to within one of it): each its share's whole
     part, and the parts left one each to the largest remainders (equal ones: the larger share, then the earlier)."""
     floors = {key: math.floor(share) for key, share in shares.items()}
