@@ -130,6 +130,12 @@ def test_a_branchs_figures_differ_only_by_the_definitions_chosen():
     assert old.duos_formed == new.duos_formed and old.positive_exit.numerator != new.positive_exit.numerator
 
 
+_VERSION = (
+    '[[versions]]\nversion = "{v}"\nvalid_from = {d}\npositive_exit = "positive-exit/v1"\n'
+    'sustainable_work = "sustainable-work-memorandum/v1"\nmentor_retention = "mentor-retention/v1"\n'
+)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -144,6 +150,12 @@ def test_a_branchs_figures_differ_only_by_the_definitions_chosen():
             "branch",
         ),
         ('branch = "BE"\nversions = []\n', "versions"),
+        (
+            'branch = "BE"\n'
+            + _VERSION.format(v="2027.1", d="2027-01-01")
+            + _VERSION.format(v="2024.1", d="2024-01-01"),
+            "increasing valid_from",
+        ),
     ],
 )
 def test_a_definitions_file_that_names_what_does_not_exist_is_refused_naming_the_field(text, problem):

@@ -66,14 +66,6 @@ class BranchFile(BaseModel):
     branch: Tenant
     versions: list[Version] = Field(min_length=1)
 
-    @field_validator("versions")
-    @classmethod
-    def _ordered_and_unique(cls, versions: list[Version]) -> list[Version]:
-        days = [v.valid_from for v in versions]
-        if days != sorted(set(days)) or len({v.version for v in versions}) != len(versions):
-            raise ValueError("versions must have distinct names and strictly increasing valid_from dates")
-        return versions
-
 
 def parse_definitions_file(text: str, expected: Tenant, name: str = "definitions") -> tuple[BranchChoice, ...]:
     """A branch's choices from its file's text; every problem named by its field."""
@@ -86,6 +78,9 @@ def parse_definitions_file(text: str, expected: Tenant, name: str = "definitions
         raise DefinitionsFileError(f"{name}: {problems}") from None
     if parsed.branch != expected:
         raise DefinitionsFileError(f"{name}: branch: the file of {expected.value} holds {parsed.branch.value}")
+    days = [v.valid_from for v in parsed.versions]
+    if days != sorted(set(days)) or len({v.version for v in parsed.versions}) != len(days):
+        raise DefinitionsFileError(f"{name}: versions: distinct names and strictly increasing valid_from dates")
     return tuple(
         BranchChoice(
             expected.value,
