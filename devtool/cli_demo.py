@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import math
 import os
 import random
 import shutil
@@ -88,10 +89,13 @@ async def _settled(urls: dict[str, str], tokens: dict[str, str], result, deadlin
     )
 
 
-def _report_lines(report: dict, result) -> list[str]:
+def _report_lines(report: dict, result, scenario, scale: float) -> list[str]:
     """The programme as reporting gives it back: the same lines for the same seed, whatever failed underneath."""
+    from devtool.demo.scenario import ROUNDING_RULE
+
     f, plan = report["figures"], report["plan"]
-    lines = [f"  {'area':16} {'year':>9} {'planned':>8} {'formed':>7}  {'scenario':>8}"]
+    scaled = f"x {scale:g}"
+    lines = [f"  {'area':16} {'year':>9} {'planned':>8} {scaled:>8} {'formed':>7}"]
     for row in plan["rows"]:
         year = row["year"]
         wanted = (
@@ -103,12 +107,18 @@ def _report_lines(report: dict, result) -> list[str]:
             wanted = sum(
                 v for (a, y), v in result.target.items() if a != "Brussels" and (y == year or not isinstance(year, int))
             )
-        lines.append(f"  {row['area']:16} {year!s:>9} {row['planned']:>8} {row['formed']:>7}  {wanted!s:>8}")
-    lines += ["", "  outcomes (definitions as stated by reporting):"]
+        lines.append(f"  {row['area']:16} {year!s:>9} {row['planned']:>8} {wanted!s:>8} {row['formed']:>7}")
+    lines += [
+        f"  planned: the memorandum's plan; {scaled}: the scenario's duos at scale {scale:g}, the run's targets,",
+        f"  rounded by {ROUNDING_RULE}",
+        "",
+        "  outcomes (definitions as stated by reporting):",
+    ]
     for name in ("positive_exit", "sustainable_work", "mentor_retention"):
         item = f[name]
         rate = f"{item['rate']:.0%}" if item["rate"] is not None else "-"
         lines.append(f"    {name:18} {rate:>5}  ({item['numerator']} of {item['denominator']}; {item['definition']})")
+    lines.append(_retention_against_the_scenario(f["mentor_retention"], scenario.probabilities.mentor_continues))
     lines.append(f"    {'time to match':18} median {f['time_to_match']['median_days']} days")
     for question, answer in f["surveys"].items():
         lines.append(f"    {question:45} {answer['rate']:.0%}")
@@ -120,6 +130,18 @@ def _report_lines(report: dict, result) -> list[str]:
     jobs, euros = plan["return"]["sustainable_jobs"], plan["return"]["eur_per_year"]
     lines.append(f"  yearly return of {jobs} sustainable jobs: EUR {euros:,}")
     return lines
+
+
+def _retention_against_the_scenario(retention: dict, p: float) -> str:
+    """Mentor retention beside the scenario's rate: how many binomial standard deviations (of the base) apart."""
+    window = retention.get("observation_window_months")
+    base = retention["denominator"]
+    stated = f"      observation window {window} months; " if window else "      "
+    if not base or retention["rate"] is None:
+        return stated + f"scenario's rate {p:.0%}; no mentor in the base yet"
+    sd = math.sqrt(p * (1 - p) / base)
+    off = (retention["numerator"] / base - p) / sd if sd else 0.0
+    return stated + f"scenario's rate {p:.0%}, standard deviation {sd:.2%} of {base}: {off:+.1f} sd"
 
 
 def _record_of(home: Path, scenario, scale: float, seed: int) -> Path:
@@ -179,7 +201,7 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
             f"\nThe programme, given back by reporting from the event log ({result.requests} API calls{retried}, "
             f"{seconds:.0f} s):\n"
         )
-        lines = _report_lines(report, result)
+        lines = _report_lines(report, result, scenario, args.scale)
         print("\n".join(lines))
         rebuilt = subprocess.run(
             [sys.executable, "-m", "devtool.cli", "projection", "rebuild", "reporting"],

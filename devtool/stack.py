@@ -27,7 +27,7 @@ from devtool.tansu_broker import start_tansu, stop_tansu, tansu_running
 from shared.config import PlatformEnvironment
 from shared.endpoints import STATE_FILE, InfraEndpoints, read_endpoints, runtime_role, service_database
 from shared.local_secrets import duo_home
-from shared.topics import declared_topics, ensure_topics
+from shared.topics import declared_topics, ensure_topics, federation_topic
 
 
 def default_home() -> Path:
@@ -122,7 +122,7 @@ def restart_broker(home: Path | None = None) -> InfraEndpoints:
     endpoints = _recorded(home)
     if not _broker_serves(home, endpoints):
         _start_broker_alone(home, endpoints)
-    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
+    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, [*declared_topics(), federation_topic()]))
     return endpoints
 
 
@@ -175,7 +175,7 @@ def up(home: Path | None = None) -> InfraEndpoints:
     asyncio.run(_create_databases(endpoints, ensure_role_passwords(home)))
     # Tansu keeps its log in memory: a new broker is empty, while the stores on disk still hold every fact.
     # Each service's relay publishes its whole store to a broker log it never published to (a new cluster id).
-    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, declared_topics()))
+    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, [*declared_topics(), federation_topic()]))
     return endpoints
 
 

@@ -92,6 +92,10 @@ class PlatformEnvironment(BaseSettings):
     duo_region: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,30}$")
     duo_region_branches: Annotated[list[Tenant], NoDecode] = Field(default_factory=list)
     duo_other_regions: Annotated[dict[str, list[Tenant]], NoDecode] = Field(default_factory=dict)
+    # How often a region's reporting sends its branches' figures to the federation topic (docs/adr/0028), and how
+    # long the federation waits for a region's next figures before it shows them as stale.
+    duo_federation_feed_interval_s: float = Field(default=60.0, gt=0, le=3600)
+    duo_federation_stale_after_s: float = Field(default=180.0, gt=0)
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod

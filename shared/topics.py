@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -38,22 +39,32 @@ def declared_topics(prefix: str = "", path: Path | None = None) -> list[TopicSpe
 
     DUO_TOPIC_REPLICATION_FACTOR overrides the declared factor (1 locally, 3 on a real cluster).
     """
+    spec = _declarations(path)
+    return [_topic(t, spec["defaults"], prefix) for t in spec["topic"]]
+
+
+def _declarations(path: Path | None) -> dict[str, Any]:
     path = path or declaration_path()
     if not path.exists():
         raise FileNotFoundError(f"topic declarations not found at {path}; set DUO_TOPICS_FILE to deploy/topics.toml")
-    spec = tomllib.loads(path.read_text())
-    defaults = spec["defaults"]
+    return tomllib.loads(path.read_text())
+
+
+def _topic(declared: dict[str, Any], defaults: dict[str, Any], prefix: str) -> TopicSpec:
     replication = PlatformEnvironment.from_environ().duo_topic_replication_factor
-    return [
-        TopicSpec(
-            name=prefix + t["name"],
-            producer=t["producer"],
-            partitions=t.get("partitions", defaults["partitions"]),
-            replication_factor=replication or int(t.get("replication_factor", defaults["replication_factor"])),
-            config={**defaults.get("config", {}), **t.get("config", {})},
-        )
-        for t in spec["topic"]
-    ]
+    return TopicSpec(
+        name=prefix + declared["name"],
+        producer=declared["producer"],
+        partitions=declared.get("partitions", defaults["partitions"]),
+        replication_factor=replication or int(declared.get("replication_factor", defaults["replication_factor"])),
+        config={**defaults.get("config", {}), **declared.get("config", {})},
+    )
+
+
+def federation_topic(prefix: str = "", path: Path | None = None) -> TopicSpec:
+    """The topic each region's reporting sends its branches' figures to, for the federation (docs/adr/0028)."""
+    spec = _declarations(path)
+    return _topic(spec["federation"], spec["defaults"], prefix)
 
 
 def topic_of(service: str, prefix: str = "", path: Path | None = None) -> str:

@@ -10,6 +10,8 @@
 #
 # Environment:
 #   DUO_KAFKA_ADMIN_PASSWORD, DUO_<SERVICE>_KAFKA_PASSWORD   SCRAM passwords (no , = [ ] or spaces)
+#   DUO_FEDERATION_KAFKA_PASSWORD  optional: the federation's principal, which may read the figures topic
+#                              only (docs/adr/0028); unset: no such user
 #   KAFKA_SETUP_BOOTSTRAP      the listener to use (default 127.0.0.1:9094)
 #   KAFKA_SETUP_COMMAND_CONFIG a client properties file for the tools (--command-config), e.g. an
 #                              admin's SASL_SSL settings when run against a real cluster
@@ -58,7 +60,8 @@ password_of() {
 
 # deploy/topics.toml, the one declaration (docs/adr/0003), as lines of
 # "name producer partitions replication_factor key=value,key=value". Only the subset the file uses
-# is understood ([defaults], [defaults.config], [[topic]], [topic.config]); anything else fails.
+# is understood ([defaults], [defaults.config], [[topic]], [topic.config], [federation] and its config);
+# anything else fails.
 declared_topics() {
   awk '
     function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
@@ -76,8 +79,9 @@ declared_topics() {
       line = trim(uncomment($0))
       if (line == "") next
       if (line == "[defaults]" || line == "[defaults.config]") { section = line; next }
-      if (line == "[[topic]]") { topics++; section = line; next }
-      if (line == "[topic.config]") { if (!topics) fail("[topic.config] before any [[topic]]"); section = line; next }
+      # [federation] (the figures topic of docs/adr/0028) is a topic like the others here.
+      if (line == "[[topic]]" || line == "[federation]") { topics++; section = "[[topic]]"; next }
+      if (line == "[topic.config]" || line == "[federation.config]") { if (!topics) fail(line " before any topic"); section = "[topic.config]"; next }
       if (line ~ /^\[/) fail("unsupported table " line)
       eq = index(line, "=")
       if (!eq) fail("expected key = value")
@@ -200,3 +204,11 @@ for consumer in "${SERVICES[@]}"; do
 done
 
 echo "kafka-setup: done"
+
+# The federation's reporting (docs/adr/0028): read the figures topic, nothing else; it reads without a group.
+if [[ -n "${DUO_FEDERATION_KAFKA_PASSWORD:-}" ]]; then
+  kafka kafka-configs.sh --alter --entity-type users --entity-name federation \
+    --add-config "$MECHANISM=[password=$(password_of DUO_FEDERATION_KAFKA_PASSWORD)]" >/dev/null
+  allow federation --operation Read --operation Describe --topic "${TOPIC_OF[reporting]}"
+  echo "acl federation: Read, Describe ${TOPIC_OF[reporting]}"
+fi

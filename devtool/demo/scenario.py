@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
+from collections.abc import Hashable, Mapping
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 AREAS = ("Antwerpen", "Oost-Vlaanderen", "Vlaams-Brabant", "Brussels")
+REGIONS = {"Flanders": ("Antwerpen", "Oost-Vlaanderen", "Vlaams-Brabant"), "Brussels": ("Brussels",)}
+ROUNDING_RULE = (
+    "largest remainder, from the top: the plan's total x scale rounded half up, shared out to the regions, each "
+    "region's to its areas, each area's to its years (each gets its exact share's whole part, the largest "
+    "remainders one more; equal remainders: the larger exact share, then the earlier area or year). So the total, "
+    "each region's and each area's stay their exact share rounded; a year over the areas may differ by one."
+)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def largest_remainder(shares: Mapping[K, Fraction], total: int) -> dict[K, int]:
+    """`total` shared out in proportion to `shares` (which add up to within one of it): each its share's whole
+    part, and the parts left one each to the largest remainders (equal ones: the larger share, then the earlier)."""
+    floors = {key: math.floor(share) for key, share in shares.items()}
+    order = sorted(shares, key=lambda k: (-(shares[k] - floors[k]), -shares[k], list(shares).index(k)))
+    for key in order[: total - sum(floors.values())]:
+        floors[key] += 1
+    return floors
+
+
+def _half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
+
+
 DEFAULT = "memorandum-2024-2027.toml"
 
 
@@ -72,8 +102,24 @@ class Scenario(BaseModel):
         return [self.first_year + i for i in range(len(next(iter(self.duos.values()))))]
 
     def scaled(self, scale: float) -> dict[str, list[int]]:
-        """The duos to form at a scale: each area-year rounded, so a run's target is stated exactly."""
-        return {area: [round(n * scale) for n in years] for area, years in self.duos.items()}
+        """The duos to form at a scale, rounded by ROUNDING_RULE (largest remainder, from the plan's total down to
+        each area's years), so that every total the scale allows stays exact; a whole plan at scale 1 is itself."""
+        factor = Fraction(str(scale))
+        exact = {area: [n * factor for n in years] for area, years in self.duos.items()}
+        regions = {name: [a for a in areas if a in exact] for name, areas in REGIONS.items()}
+        region_shares: dict[Hashable, Fraction] = {
+            name: Fraction(sum(sum(exact[a]) for a in areas)) for name, areas in regions.items()
+        }
+        by_region = largest_remainder(region_shares, _half_up(Fraction(sum(region_shares.values()))))
+        scaled: dict[str, list[int]] = {}
+        for name, areas in regions.items():
+            area_shares: dict[Hashable, Fraction] = {a: Fraction(sum(exact[a])) for a in areas}
+            by_area = largest_remainder(area_shares, by_region[name])
+            for area in areas:
+                year_shares: dict[Hashable, Fraction] = dict(enumerate(exact[area]))
+                years = largest_remainder(year_shares, by_area[area])
+                scaled[area] = [years[i] for i in range(len(exact[area]))]
+        return {area: scaled[area] for area in self.duos}
 
 
 class ScenarioError(ValueError):

@@ -51,6 +51,11 @@ POLL_S = 0.05  # between reads of what another service learns over Kafka (a tent
 RETRIED_STATUSES = frozenset({502, 503, 504})  # the service, or what it needs, is down for a moment
 FIRST_PAUSE_S, MAX_PAUSE_S = 0.1, 2.0  # between tries of one request: doubling, then steady
 MAX_ROUNDS = 800  # rounds of one month before the run gives up
+# Time to match: public figures give 15 days to a month from intake to the first meeting (docs/domain.md, section 1).
+# A month's mentees register on one of these days (each drawn from the mentee's own generator) and are matched on
+# MATCH_DAY: 22, 19 or 15 days later.
+REGISTRATION_DAYS = (1, 4, 8)
+MATCH_DAY = 23
 SUGGESTIONS = 50  # the most suggestions matching gives at once
 RETRY_FOR_S = 180.0  # a part killed under load is back within seconds; a minute more is a real outage
 # A dropped or refused connection, an answer cut off, no answer in time: the request is tried again.
@@ -68,6 +73,11 @@ def area_offices() -> dict[str, list[str]]:
         elif region == "Brussels":
             areas.setdefault("Brussels", []).append(office)
     return areas
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half up (a month's share of a year's duos; never half to even)."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def add_months(day: date, months: int) -> date:
@@ -228,7 +238,7 @@ class Simulator:
         for area, years in self.targets.items():
             total = years[index]
             self.result.target[(area, year)] = total
-            count = round(total * month / 12) - round(total * (month - 1) / 12)
+            count = _half_up(total * month, 12) - _half_up(total * (month - 1), 12)
             offices = self.areas[area]
             for i in range(count):
                 office = offices[(month * 7 + i) % len(offices)]
@@ -236,15 +246,15 @@ class Simulator:
         return by_office
 
     async def month(self, year: int, month: int, quota: dict[str, int]) -> None:
-        self.set_clock(date(year, month, 1))
-        waiting = await self.register(quota)
-        self.set_clock(date(year, month, 5))
+        waiting = await self.register(year, month, quota)
+        self.set_clock(date(year, month, MATCH_DAY))
         await self.match(waiting)
         self.set_clock(date(year, month, 28), hour=18)
         await self.follow_duos()
 
-    async def register(self, quota: dict[str, int]) -> dict[str, list[str]]:
-        """The month's mentees, and at the same time mentors enough for them (trained the same day)."""
+    async def register(self, year: int, month: int, quota: dict[str, int]) -> dict[str, list[str]]:
+        """The month's mentees, each on its registration day, and on the first of them mentors enough for them
+        (trained the same day)."""
         waiting: dict[str, list[str]] = {}
 
         async def one_mentee(office: str, number: int) -> None:
@@ -258,9 +268,16 @@ class Simulator:
             await self.call("intake", "POST", f"/mentees/{mentee_id}/intake-interview", {"outcome": "suitable"})
             waiting.setdefault(office, []).append(mentee_id)
 
-        mentees = [one_mentee(o, self.next_number("mentee")) for o, n in quota.items() for _ in range(n)]
-        mentors = [self.recruit(office, n) for office, n in quota.items()]
-        await asyncio.gather(*mentees, *mentors)
+        numbers = [(o, self.next_number("mentee")) for o, n in quota.items() for _ in range(n)]
+        on_day: dict[int, list[tuple[str, int]]] = {}
+        for office, number in numbers:
+            on_day.setdefault(self.rng("registration-day", number).choice(REGISTRATION_DAYS), []).append(
+                (office, number)
+            )
+        for index, day in enumerate(REGISTRATION_DAYS):
+            self.set_clock(date(year, month, day))
+            mentors = [self.recruit(office, n) for office, n in quota.items()] if index == 0 else []
+            await asyncio.gather(*(one_mentee(o, number) for o, number in on_day.get(day, [])), *mentors)
         return waiting
 
     def next_number(self, kind: str) -> int:
@@ -525,9 +542,12 @@ class Simulator:
         mentor = self.mentors[duo.mentor_id]
         mentor.busy -= 1
         mentor.duos_ended += 1
-        continues = self.rng("mentor-continues", mentor.number, mentor.duos_ended).random() < p.mentor_continues
-        if not continues and mentor.busy == 0:
-            mentor.active = False
+        if mentor.active:  # a mentor who decided to leave takes no new duo, and leaves once their duos ended
+            continues = self.rng("mentor-continues", mentor.number, mentor.duos_ended).random() < p.mentor_continues
+            mentor.active = continues
+            if not continues and mentor.busy:  # still in a duo: no room for another, in matching's eyes too
+                await self.call("intake", "PATCH", f"/mentors/{mentor.mentor_id}", {"capacity": mentor.busy})
+        if not mentor.active and mentor.busy == 0:
             await self.call(
                 "intake", "POST", f"/mentors/{mentor.mentor_id}/withdrawal", {"reason": "personal_circumstances"}
             )

@@ -1,9 +1,12 @@
-"""Reporting's wiring: it consumes every producing context's topic and publishes nothing."""
+"""Reporting's wiring: it consumes every producing context's topic; in a region, it sends its figures to the
+federation topic (docs/adr/0028)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.reporting.adapters.definition_files import definition_choices
+from services.reporting.adapters.federation_feed import feed_the_federation
 from services.reporting.adapters.projection import build_consumer
 from services.reporting.adapters.read_models import fill_once
 from services.reporting.api import router
@@ -11,6 +14,7 @@ from services.reporting.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
 from shared.http import create_service_app
+from shared.regions import EVERYWHERE
 from shared.runtime import ServiceRuntime, Subscription
 from shared.topics import declared_topics
 
@@ -24,15 +28,20 @@ async def fill_read_models_once(runtime: ServiceRuntime) -> None:
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
-    """The reporting service's HTTP application."""
+    """The reporting service's HTTP application. The branches' definitions files are read first: a file naming a
+    definition that does not exist stops reporting before it starts (DefinitionsFileError)."""
+    definition_choices()
 
     def runtime() -> ServiceRuntime:
         resolved = settings or load_service_settings("reporting")
         return ServiceRuntime(
             resolved,
             publishes=False,
+            clock=clock,  # the federation feed's calendar (a demo's simulated one)
             migrations=MIGRATIONS,
             before_serving=[fill_read_models_once],
+            # A region's reporting feeds the federation (docs/adr/0028); a deployment declaring no region does not.
+            background=[feed_the_federation] if resolved.region.name != EVERYWHERE else [],
             subscriptions=[
                 Subscription(build_consumer, {t.name: t.producer for t in declared_topics(resolved.topic_prefix)})
             ],

@@ -97,6 +97,14 @@ class KeyringFile:
             refusal = self._keyring.refusal(topic, attributes, body, producers)
         return refusal
 
+    def signature_refusal(self, attributes: Mapping[str, str], body: bytes, producer: str) -> str | None:
+        """Keyring.signature_refusal on the file's current keyring (read again for a key it does not know)."""
+        refusal = self.current().signature_refusal(attributes, body, producer)
+        if refusal is not None and refusal.startswith("unknown_key"):
+            self._reload_if_changed()
+            refusal = self._keyring.signature_refusal(attributes, body, producer)
+        return refusal
+
 
 def event_keyring(environ: Mapping[str, str] | None = None) -> KeyringFile:
     """The keyring every consumer verifies with: DUO_EVENT_KEYRING_FILE, or the embedded key folder's."""

@@ -126,6 +126,13 @@ class Keyring:
         event_type = attributes.get("ce_type", "")
         if producer is None or event_type not in _ALLOWED_TYPES.get(producer, ()):
             return f"forbidden_type: {producer or 'no producer'} may not emit {event_type[:100]!r} on {topic}"
+        return self.signature_refusal(attributes, body, producer, f", the producer of {topic}")
+
+    def signature_refusal(
+        self, attributes: Mapping[str, str], body: bytes, producer: str, whose: str = ""
+    ) -> str | None:
+        """Why the message is not signed by a key of `producer`, or None: no signature, a key the keyring does not
+        know or that belongs to another producer, a signature that does not match."""
         key_id, signature = attributes.get(KEY_ID), attributes.get(SIGNATURE)
         if not key_id or not signature:
             return f"unsigned: the event carries no {'key id' if not key_id else 'signature'}"
@@ -133,7 +140,7 @@ class Keyring:
         if key is None:
             return f"unknown_key: key {key_id[:100]!r} is not in the keyring"
         if key.producer != producer:
-            return f"foreign_key: key {key_id!r} belongs to {key.producer}, not to {producer}, the producer of {topic}"
+            return f"foreign_key: key {key_id!r} belongs to {key.producer}, not to {producer}{whose}"
         try:
             key.public_key.verify(base64.b64decode(signature, validate=True), canonical_bytes(attributes, body))
         except (InvalidSignature, binascii.Error, ValueError):

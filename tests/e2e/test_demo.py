@@ -64,7 +64,7 @@ def outcome_lines(stdout: str) -> list[str]:
 @pytest.mark.timeout(1200)
 def test_a_small_scenario_forms_exactly_its_duos_and_reports_its_rates_and_a_seed_repeats_them(tmp_path: Path):
     stdout = run_demo(tmp_path, "first")
-    # "  area  year  planned  formed  scenario": the plan's rows, with what the scenario asked for.
+    # "  area  year  planned  x scale  formed": the plan's rows, with what the scenario asked for at its scale.
     rows = re.finditer(r"^  (\S+)\s+(\S+)\s+\d+\s+(\d+)\s+(\d+)$", stdout, re.M)
     table = {(m[1], m[2]): (int(m[3]), int(m[4])) for m in rows}
     assert table[("Antwerpen", "2025")] == (8, 8) and table[("Brussels", "2025")] == (14, 14)

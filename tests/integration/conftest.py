@@ -65,7 +65,7 @@ async def service_database(infra, prefix: str) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def running_service(
-    infra, service: str, create, topic_prefix: str, region: Region | None = None
+    infra, service: str, create, topic_prefix: str, region: Region | None = None, days_ahead: int = 0
 ) -> AsyncIterator[MatchingHarness]:
     """A service in-process on a database of its own, reading the topics under `topic_prefix`, with a clock the
     test moves (`days_ahead`) and a client speaking for a Belgian coordinator; in `region` (default: every branch)."""
@@ -80,7 +80,7 @@ async def running_service(
             scrape_token=SCRAPE_TOKEN,
             region=region or Region(),
         )
-        harness = MatchingHarness(None, None, database_url, f"{topic_prefix}duo.{service}.events")  # type: ignore[arg-type]
+        harness = MatchingHarness(None, None, database_url, f"{topic_prefix}duo.{service}.events", days_ahead)  # type: ignore[arg-type]
         app = create(settings, clock=harness.now)
         transport = httpx.ASGITransport(app=app)
         async with (

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.app import create_app
 from services.reporting.domain.disclosure import Published
 from services.reporting.domain.programme import programme_of
@@ -302,6 +303,33 @@ async def test_as_of_csv_history_and_the_federations_roll_up(infra, reporting):
     assert set(trail["event_ids"]) == formed_ids and trail["definition"] == "DuoFormed events"
     bad = await client.get("/figures", params={"sustainable_work": "whatever"}, headers=FUNDER)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sustainable_work"
+    unknown = await client.get("/figures", params={"mentor_retention": "mentor-retention/v9"}, headers=FUNDER)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "mentor_retention"
+
+
+def _definitions_of(figures: dict) -> tuple[str, str, str]:
+    return tuple(figures[name]["definition"] for name in ("positive_exit", "sustainable_work", "mentor_retention"))
+
+
+async def test_a_branchs_figures_use_its_choice_of_definitions_on_the_day_asked_or_the_one_asked_for(infra, reporting):
+    client, _ = reporting
+    old = (await client.get("/figures", params={"as_of": "2026-12-31"}, headers=FUNDER)).json()["figures"]
+    new = (await client.get("/figures", params={"as_of": "2027-01-01"}, headers=FUNDER)).json()["figures"]
+    assert _definitions_of(old) == ("positive-exit/v1", "sustainable-work-memorandum/v1", "mentor-retention/v1")
+    assert _definitions_of(new) == ("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
+    assert new["mentor_retention"]["observation_window_months"] == 3
+    french = bearer("FR", Role.FUNDER, subject="funder-fr")
+    fr = (await client.get("/figures", params={"as_of": "2027-01-01"}, headers=french)).json()["figures"]
+    assert _definitions_of(fr) == ("positive-exit-from-start/v1", "sustainable-work-agency/v1", "mentor-retention/v2")
+    asked = {
+        "as_of": "2027-01-01",
+        "positive_exit": "positive-exit/v1",
+        "sustainable_work": "sustainable-work-published/v1",
+    }
+    kept = (await client.get("/figures", params=asked, headers=FUNDER)).json()["figures"]
+    assert _definitions_of(kept) == ("positive-exit/v1", "sustainable-work-published/v1", "mentor-retention/v2")
+    plan = (await client.get("/plan", params={"as_of": "2027-01-01"}, headers=FUNDER)).json()
+    assert plan["return"]["definition"] == "sustainable-work-memorandum/v2"
 
 
 @pytest.mark.parametrize("reporting", [after_this_quarter()], indirect=True)
@@ -437,5 +465,17 @@ async def test_the_federation_reads_frozen_quarterly_publications_that_cannot_be
         "/figures", params={"sustainable_work": "sustainable-work-published/v1"}, headers=federation
     )
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "sustainable_work"
+    # Each branch's cells are of its own choice on the publication's day, and the answer says which.
+    published_on = date.fromisoformat(now["publication"])
+    used = {t.value: definition_choices().for_branch(t.value, published_on).stated() for t in Tenant}
+    assert now["definitions"] == used
+    for field in used["BE"]:  # a version every branch uses that day may be asked for; another not
+        keys = {d[field] for d in used.values()}
+        if len(keys) == 1:
+            same = await client.get("/figures", params={field: keys.pop()}, headers=federation)
+            assert same.status_code == 200 and same.json() == now
+    unused = next(k for k in ("mentor-retention/v1", "mentor-retention/v2") if k != used["NL"]["mentor_retention"])
+    refused = await client.get("/figures", params={"mentor_retention": unused}, headers=federation)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["rule"] == "published_definition"
     too_early = await client.get("/plan", params={"as_of": "2024-03-30"}, headers=federation)
     assert too_early.status_code == 422 and too_early.json()["errors"][0]["rule"] == "published_date"

@@ -3,14 +3,16 @@ monthly quotas add up to each year exactly, and a seed gives the same draws."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from devtool.demo.scenario import ScenarioError, load
-from devtool.demo.simulator import SUGGESTIONS, Mentor, Simulator, area_offices
+from devtool.demo.scenario import REGIONS, ScenarioError, largest_remainder, load
+from devtool.demo.simulator import MATCH_DAY, REGISTRATION_DAYS, SUGGESTIONS, Mentor, Simulator, area_offices
 from services.reporting.domain.plan import PLANNED_DUOS, YEARS
 from tests.cli import environment
 from tests.demo_scenarios import scenario
@@ -107,3 +109,42 @@ def test_the_mentor_side_is_read_for_as_few_mentors_as_list_every_mentee_unless_
     # m9 is listed only by a mentor with SUGGESTIONS mentees or more: its answer may leave m9 out.
     crowded = {f"m{i}" for i in range(9, 9 + SUGGESTIONS)}
     assert sim.mentors_listing({"f-first": {"m1"}, "f-second": crowded}) is None
+
+
+@pytest.mark.parametrize("scale", [0.003, 0.01, 0.05, 0.1, 0.37, 0.5, 2.5])
+def test_scaled_plans_keep_the_total_each_regions_and_each_areas_exact_by_largest_remainder(scale: float):
+    plan = load()
+    scaled = plan.scaled(scale)
+    factor = Fraction(str(scale))
+
+    def half_up(value: Fraction) -> int:
+        return math.floor(value + Fraction(1, 2))
+
+    whole = sum(sum(years) for years in plan.duos.values()) * factor
+    assert sum(sum(years) for years in scaled.values()) == half_up(whole)
+    for area, years in plan.duos.items():
+        exact = sum(years) * factor
+        assert math.floor(exact) <= sum(scaled[area]) <= math.ceil(exact)  # its exact share, rounded
+        for n, got in zip(years, scaled[area], strict=True):
+            assert math.floor(n * factor) <= got <= math.ceil(n * factor)
+    for areas in REGIONS.values():
+        exact = sum(sum(plan.duos[a]) for a in areas) * factor
+        assert math.floor(exact) <= sum(sum(scaled[a]) for a in areas) <= math.ceil(exact)
+
+
+def test_the_annex_comes_back_exactly_at_scale_one_and_halves_are_not_rounded_to_even():
+    plan = load()
+    assert plan.scaled(1.0) == plan.duos
+    # Vlaams-Brabant's 170 x 0.05 = 8.5 and Oost-Vlaanderen's 990 x 0.05 = 49.5 tie: the larger share gets the one.
+    scaled = plan.scaled(0.05)
+    assert (sum(scaled["Oost-Vlaanderen"]), sum(scaled["Vlaams-Brabant"])) == (50, 8)
+    tie = {"a": Fraction(5, 2), "b": Fraction(5, 2), "c": Fraction(1)}
+    assert largest_remainder(tie, 6) == {"a": 3, "b": 2, "c": 1}  # equal remainders and shares: the earlier
+
+
+def test_a_months_mentees_register_15_to_22_days_before_they_are_matched(tmp_path: Path):
+    days = {MATCH_DAY - day for day in REGISTRATION_DAYS}
+    assert min(days) >= 15 and max(days) <= 30  # the public 15 days to a month (docs/domain.md)
+    sim = simulator(tmp_path)
+    drawn = {sim.rng("registration-day", n).choice(REGISTRATION_DAYS) for n in range(1, 40)}
+    assert drawn == set(REGISTRATION_DAYS)

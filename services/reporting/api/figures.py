@@ -39,7 +39,7 @@ from services.reporting.domain.plan import (
 )
 from services.reporting.domain.publication import FIRST_PUBLICATION, FederationTables, publication_date
 from services.reporting.domain.report import TRAILS, Slice
-from services.reporting.domain.rollup import TOTAL, rollup_of
+from services.reporting.domain.rollup import TOTAL, branches_of, rollup_of
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
 from shared.commanding.errors import InvalidField, NotFound
@@ -130,8 +130,9 @@ async def _publication(request: Request, as_of: date | None, asked: dict[str, st
             raise InvalidField(
                 field, "published_definition", f"the federation's tables of {published_on} are of {in_force}"
             )
-    async with request.app.state.runtime.pool.acquire() as con:
-        return await federation_publication(con, published_on)
+    runtime = request.app.state.runtime
+    async with runtime.pool.acquire() as con:
+        return await federation_publication(con, published_on, runtime.settings.region.branches)
 
 
 def _published(tables: FederationTables) -> dict[str, str]:
@@ -155,7 +156,7 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
         return {
             **_published(tables),
             "total": counts[(TOTAL, "registered")],
-            "by_tenant": {t.value: counts[(t.value, "registered")] for t in Tenant},
+            "by_tenant": {b: counts[(b, "registered")] for b in branches_of(counts)},
             "applications": counts[(TOTAL, "applications")],
             "refused_applications": counts[(TOTAL, "refused")],
             "suppressed_below": SUPPRESS_BELOW,
@@ -266,7 +267,8 @@ async def get_plan(
         definition = federation_definitions(tables.published_on)[Tenant.BE.value]["sustainable_work"]
         rows = plan_rows({cell: count for cell, count in tables.plan.counts.items() if cell[1]})
         shown: dict[tuple[str, int], int | None] = tables.shown_plan()
-        shown_jobs = tables.shown_rollup()[(Tenant.BE.value, "sustainable_jobs")]
+        # A region without the Belgian branch publishes no plan: its rows are shown as hidden.
+        shown_jobs = tables.shown_rollup().get((Tenant.BE.value, "sustainable_jobs"))
         dated = _published(tables)
     else:
         day = _day(request, identity.branch, as_of)
@@ -283,8 +285,8 @@ async def get_plan(
                 "area": r.area,
                 "year": r.year or "2024-2027",
                 "planned": r.planned,
-                "formed": shown[(r.area, r.year)],
-                "share": r.share if shown[(r.area, r.year)] is not None else None,
+                "formed": shown.get((r.area, r.year)),
+                "share": r.share if shown.get((r.area, r.year)) is not None else None,
             }
             for r in rows
         ],

@@ -4,7 +4,7 @@ Pure.
 A definition is never edited once figures have been published under it: a change is a new version, and a caller
 may ask for any version still listed here (docs/reporting.md). Each branch chooses, from a date, the version of each
 figure its own figures use (services/reporting/definitions/<BRANCH>.toml, read at the edge); a figure as of a day
-uses the choice in force on that day, so a figure once stated is stated again the same (docs/adr/0026).
+uses the choice in force on that day, so a figure once stated is stated again the same (docs/adr/0027).
 """
 
 from __future__ import annotations

@@ -82,6 +82,12 @@ def publish(
     against every `earlier` publication; the plan's branch total is hidden exactly when the roll-up hides it."""
     rollup = rollup_cells(by_branch)
     rollup_hidden = protect_rollup(rollup, [e.rollup for e in earlier])
+    if belgium not in by_branch:  # a region without the Belgian branch has no plan to publish (docs/adr/0028)
+        return FederationTables(
+            published_on,
+            Published(rollup, rollup_hidden, published_sums(branches_of(rollup))),
+            Published({}, frozenset(), []),
+        )
     plan_table = plan_cells(plan, rollup[(belgium, "duos_formed")])
     plan_hidden = protect_plan(
         plan_table, SUPPRESS_BELOW, (belgium, "duos_formed") in rollup_hidden, [e.plan for e in earlier]
@@ -112,5 +118,9 @@ def from_record(published_on: date, record: Mapping[str, Any]) -> FederationTabl
             frozenset((str(b), str(h)) for b, h, _, hid in record["rollup"] if hid),
             published_sums(branches_of(rollup)),
         ),
-        Published(plan, frozenset((str(a), int(y)) for a, y, _, hid in record["plan"] if hid), plan_sums(plan)),
+        Published(
+            plan,
+            frozenset((str(a), int(y)) for a, y, _, hid in record["plan"] if hid),
+            plan_sums(plan) if plan else [],
+        ),
     )
