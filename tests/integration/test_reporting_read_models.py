@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.programmes import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
+from services.reporting.adapters.counters import count_facts
 from services.reporting.adapters.projection import (
     LEDGER_COLUMNS,
     ledger_envelopes,
@@ -121,7 +122,7 @@ async def assert_read_models_equal_the_fold(con: asyncpg.Connection, rng: random
             p = programme_of(await ledger_envelopes(con, branch, cutoff), cutoff)
             offices = rng.choice((None, frozenset(rng.sample(OFFICES_BY_BRANCH[branch], 1))))
             limit = rng.choice((1, 3, 200))
-            lists = await read_coordination(con, Offices(branch, offices), day, cutoff, limit)
+            lists = await read_coordination(con, Offices(branch, offices), day, limit)
             assert lists == coordination(p, Offices(branch, offices), day, limit), ("lists", day, branch, offices)
             for figure in TRAILS:
                 where = rng.choice(slices(rng))[1]
@@ -235,6 +236,24 @@ async def test_a_ledger_counted_before_the_definitions_per_branch_is_counted_aga
         assert await connection.fetchval(unknown) == 0
         v2 = Chosen("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
         await _filled_once_and_equal_to_the_fold(connection, Tenant.BE, v2)
+
+
+async def test_a_ledger_kept_before_the_listings_lists_it_once(database_url: str) -> None:
+    """A ledger whose typed rows and counters were kept (version 7) has its coordinators' lists made once, at
+    the fill, equal to the fold's."""
+    async with older_ledger(database_url, 7, random_history(15, 10)) as connection:
+        async with connection.transaction():  # what version 7 kept: the typed rows and their counters, no lists
+            await fill_fact_tables(connection, "ledger")
+            await count_facts(connection, "ledger")
+            await connection.execute("INSERT INTO rm_filled DEFAULT VALUES; INSERT INTO rm_counted DEFAULT VALUES")
+        await migrate(connection, MIGRATIONS)
+        day, where = START + timedelta(days=SPAN_DAYS), Offices(Tenant.BE)
+        oracle = coordination(programme_of(await ledger_envelopes(connection, Tenant.BE, end_of(day))), where, day)
+        assert sum(oracle[name]["total"] for name in ("waiting_mentees", "inactive_duos", "follow_ups_due")) > 0
+        assert (await read_coordination(connection, where, day, 200))["follow_ups_due"]["total"] == 0
+        assert await fill_once(connection) is True
+        assert await fill_once(connection) is False  # once
+        assert await read_coordination(connection, where, day, 200) == oracle
 
 
 async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_models(database_url, infra) -> None:

@@ -79,7 +79,7 @@ def _touched(source: str, one_fact: bool) -> str:
     return "SELECT DISTINCT kind, id FROM (" + " UNION ALL ".join(parts) + ") t WHERE id IS NOT NULL"
 
 
-def _order(row: asyncpg.Record) -> tuple:
+def ledger_order(row: asyncpg.Record) -> tuple:
     return (row["recorded_at"], row["stream_id"], row["stream_version"], row["event_id"])
 
 
@@ -100,7 +100,7 @@ def _duo_fact(row: asyncpg.Record) -> DuoFact:
         row["event_id"],
         row["event_type"],
         row["recorded"],
-        _order(row),
+        ledger_order(row),
         row["occurred_at"],
         row["on_day"],
         row["minutes"],
@@ -126,12 +126,17 @@ _DUO_FACTS = (
 )
 
 
-async def _duo_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+async def duos_with_facts(con: asyncpg.Connection, ids: list[uuid.UUID]) -> list[tuple[DuoRow, list[DuoFact]]]:
+    """Each duo of `ids` formed (known to rm_duos), with all its other facts."""
     duos = await con.fetch(f"{_DUOS} WHERE d.duo_id = ANY($1::uuid[])", ids)
     facts: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
     for row in await con.fetch(f"{_DUO_FACTS} WHERE f.duo_id = ANY($1::uuid[])", ids):
         facts[row["duo_id"]].append(_duo_fact(row))
-    return {f"duo:{d['duo_id']}": duo_steps(_duo(d), facts[d["duo_id"]]) for d in duos}
+    return [(_duo(d), facts[d["duo_id"]]) for d in duos]
+
+
+async def _duo_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+    return {f"duo:{duo.duo_id}": duo_steps(duo, facts) for duo, facts in await duos_with_facts(con, ids)}
 
 
 async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
@@ -140,7 +145,7 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
         f"SELECT m.*, {recorded_day('m')} AS recorded FROM rm_mentors m WHERE m.mentor_id = ANY($1::uuid[])", ids
     ):
         facts[row["mentor_id"]].append(
-            MentorFact(row["kind"], row["tenant"], row["office"], row["day"], row["recorded"], _order(row))
+            MentorFact(row["kind"], row["tenant"], row["office"], row["day"], row["recorded"], ledger_order(row))
         )
     ends: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
     for row in await con.fetch(
@@ -168,7 +173,7 @@ async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
         f"SELECT a.*, {recorded_day('a')} AS recorded FROM rm_applications a WHERE a.mentee_id = ANY($1::uuid[])", ids
     ):
         registrations[row["mentee_id"]].append(
-            Registration(row["tenant"], row["office"], row["day"], row["recorded"], _order(row))
+            Registration(row["tenant"], row["office"], row["day"], row["recorded"], ledger_order(row))
         )
     return {f"mentee:{m}": registration_steps(registrations[m]) for m in ids}
 

@@ -33,6 +33,7 @@ def reporting_tables_ddl() -> str:
             "0004_read_models.sql",
             "0006_counters.sql",
             "0007_definitions_per_branch.sql",
+            "0008_listings.sql",
         )
     )
 

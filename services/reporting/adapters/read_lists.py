@@ -3,6 +3,7 @@ models: the database sorts, counts and cuts each list; only the items shown come
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -10,201 +11,118 @@ from typing import Any
 import asyncpg
 
 from services.reporting.adapters.counters import as_of_rows
+from services.reporting.adapters.listings import LISTED
 from services.reporting.adapters.read_figures import (
     OUTCOMES,
     Params,
     duos_as_of,
-    last_first,
-    place_filter,
     slice_filter,
     sustainable_job,
 )
-from services.reporting.domain.coordination import Listed, Offices, stated_lists
+from services.reporting.domain.coordination import Offices, stated_lists
 from services.reporting.domain.definitions import (
-    FOLLOW_UP_MONTHS,
-    INACTIVE_AFTER_DAYS,
     OUTCOME_WINDOW_MONTHS,
     Chosen,
     chosen,
 )
 from services.reporting.domain.figures import mentee_figures
+from services.reporting.domain.listings import FOLLOW_UPS, INACTIVE, PROPOSALS, WAITING
 from services.reporting.domain.report import Slice
 from shared.events.catalog import (
-    DuoFormed,
-    FirstMeetingScheduled,
-    FollowUpRecorded,
     JobFound,
-    MatchDeclined,
-    MatchExpired,
-    MatchProposed,
-    MeetingLogged,
     TrainingStarted,
 )
 from shared.tenancy import Tenant
 
-_CLOSING = f"('{DuoFormed.event_type}', '{MatchDeclined.event_type}', '{MatchExpired.event_type}')"
+
+def _shown(item: Any) -> dict[str, Any]:
+    """A listing's item, on a connection with the JSON codec (init_connection) or without it (text)."""
+    return json.loads(item) if isinstance(item, str) else item
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
+async def read_coordination(con: asyncpg.Connection, where: Offices, as_of: date, limit: int) -> dict:
+    """The coordinator's lists as of the end of `as_of` (in the branch's zone), as coordination.coordination
+    states them: the listings (adapters/listings.py) whose interval holds the day, each list cut and counted by
+    the database."""
+    offices = sorted(where.offices) if where.offices is not None else None
 
+    async def listed(name: str, order: str) -> tuple[int, list[asyncpg.Record]]:
+        rows = await con.fetch(
+            f"SELECT l.*, count(*) OVER () AS listed FROM {LISTED} l WHERE l.list = $1 AND l.tenant = $2 "
+            "AND ($3::text[] IS NULL OR l.office = ANY($3::text[])) AND l.until_day > $4 AND l.from_day <= $4 "
+            f"ORDER BY {order} LIMIT $5",
+            name,
+            where.branch.value,
+            offices,
+            as_of,
+            limit,
+        )
+        return (rows[0]["listed"] if rows else 0), rows
 
-def _str(value: Any) -> str | None:
-    return str(value) if value is not None else None
-
-
-async def _listed(con: asyncpg.Connection, sql: str, q: Params, limit: int) -> tuple[int, list[asyncpg.Record]]:
-    rows = await con.fetch(f"SELECT *, count(*) OVER () AS listed FROM ({sql}) x LIMIT {q(limit)}", *q.values)
-    return (rows[0]["listed"] if rows else 0), rows
-
-
-async def read_coordination(con: asyncpg.Connection, where: Offices, as_of: date, cutoff: datetime, limit: int) -> dict:
-    """The coordinator's lists as of the end of `as_of`, as coordination.coordination states them."""
+    waiting = await listed(WAITING, "greatest($4::date - l.rank_day, 0) DESC, l.subject")
+    proposals = await listed(PROPOSALS, "l.rank_day NULLS LAST, l.subject")
+    inactive = await listed(INACTIVE, "l.rank_day, l.subject")
+    follow_ups = await listed(FOLLOW_UPS, "l.rank_day, l.subject, l.months")
     return stated_lists(
-        await _waiting(con, where, as_of, cutoff, limit),
-        await _open_proposals(con, where, as_of, cutoff, limit),
-        await _inactive(con, where, as_of, cutoff, limit),
-        await _follow_ups_due(con, where, as_of, cutoff, limit),
+        (waiting[0], [_waiting(r, where, as_of) for r in waiting[1]]),
+        (proposals[0], [_proposal(r, as_of) for r in proposals[1]]),
+        (inactive[0], [_inactive(r, as_of) for r in inactive[1]]),
+        (follow_ups[0], [_follow_up(r, as_of) for r in follow_ups[1]]),
     )
 
 
-def _proposals(q: Params, where: Offices, cutoff: str) -> str:
-    """SQL: the open proposals of the offices (their MatchProposed as last recorded, nothing closing them yet)."""
-    facts = f"SELECT * FROM rm_proposal_facts f WHERE f.recorded_at <= {cutoff} AND f.tenant = {q(where.branch.value)}"
-    offices = place_filter(q, "p", where.branch, sorted(where.offices) if where.offices is not None else None)
-    return (
-        f"SELECT p.* FROM (SELECT DISTINCT ON (f.proposal_id) f.* FROM ({facts}) f "
-        f"WHERE f.event_type = '{MatchProposed.event_type}' ORDER BY f.proposal_id, {last_first('f')}) p "
-        f"WHERE {offices} AND NOT EXISTS (SELECT 1 FROM ({facts}) c WHERE c.proposal_id = p.proposal_id "
-        f"AND c.event_type IN {_CLOSING})"
-    )
+def _waiting(row: asyncpg.Record, where: Offices, as_of: date) -> dict[str, Any]:
+    item = _shown(row["item"])
+    # The last proposed of the mentee's open proposals in the offices read (the fold's, coordination.py).
+    offered = next((p for p in item["proposals"] if where.offices is None or p[1] in where.offices), None)
+    return {
+        "mentee_id": item["mentee_id"],
+        "office": row["office"],
+        "registered_on": item["registered_on"],
+        "waiting_since": item["waiting_since"],
+        "days_waiting": max((as_of - row["rank_day"]).days, 0),
+        "open_proposal": offered[0] if offered else None,
+        "proposal_expires_on": offered[2] if offered else None,
+    }
 
 
-async def _waiting(con: asyncpg.Connection, where: Offices, as_of: date, cutoff: datetime, limit: int) -> Listed:
-    q = Params()
-    c, d = q(cutoff), q(as_of)
-    steps = f"SELECT * FROM rm_mentee_steps s WHERE s.tenant = {q(where.branch.value)} AND s.recorded_at <= {c}"
-    offices = place_filter(q, "w", where.branch, sorted(where.offices) if where.offices is not None else None)
-    proposals = _proposals(q, where, c)
-    sql = f"""
-        WITH steps AS MATERIALIZED ({steps}),
-          now AS (SELECT DISTINCT ON (s.mentee_id) s.* FROM steps s
-            ORDER BY s.mentee_id, s.occurred_at DESC, s.causal_rank DESC, s.stream_version DESC, s.event_id DESC),
-          registered AS (SELECT DISTINCT ON (s.mentee_id) s.mentee_id, s.office, s.day FROM steps s WHERE s.registered
-            ORDER BY s.mentee_id, {last_first("s")}),
-          first AS (SELECT DISTINCT ON (s.mentee_id) s.mentee_id, s.office FROM steps s
-            ORDER BY s.mentee_id, s.recorded_at, s.stream_id, s.stream_version, s.event_id),
-          w AS (SELECT n.mentee_id, {q(where.branch.value)}::text AS tenant, coalesce(r.office, f.office) AS office,
-            r.day AS registered_on, n.day AS since FROM now n LEFT JOIN registered r USING (mentee_id)
-            LEFT JOIN first f USING (mentee_id) WHERE n.status = 'waiting'),
-          open AS (SELECT DISTINCT ON (p.mentee_id) p.mentee_id, p.proposal_id, p.expires_on FROM ({proposals}) p
-            ORDER BY p.mentee_id, {last_first("p")})
-        SELECT w.mentee_id, w.office, w.registered_on, w.since, greatest({d}::date - w.since, 0) AS days_waiting,
-          o.proposal_id, o.expires_on FROM w LEFT JOIN open o USING (mentee_id) WHERE {offices}
-        ORDER BY days_waiting DESC, w.mentee_id
-    """
-    total, rows = await _listed(con, sql, q, limit)
-    return total, [
-        {
-            "mentee_id": str(r["mentee_id"]),
-            "office": r["office"],
-            "registered_on": _iso(r["registered_on"]),
-            "waiting_since": r["since"].isoformat(),
-            "days_waiting": r["days_waiting"],
-            "open_proposal": _str(r["proposal_id"]),
-            "proposal_expires_on": _iso(r["expires_on"]),
-        }
-        for r in rows
-    ]
+def _proposal(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
+    item, expires = _shown(row["item"]), row["rank_day"]
+    return {
+        "proposal_id": item["proposal_id"],
+        "office": row["office"],
+        "mentee_id": item["mentee_id"],
+        "mentor_id": item["mentor_id"],
+        "proposed_on": item["proposed_on"],
+        "first_meeting_on": item["first_meeting_on"],
+        "accepted_by": item["accepted_by"],
+        "expires_on": item["expires_on"],
+        "days_to_expiry": (expires - as_of).days if expires else None,
+        "overdue": bool(expires and expires < as_of),
+    }
 
 
-async def _open_proposals(con: asyncpg.Connection, where: Offices, as_of: date, cutoff: datetime, limit: int) -> Listed:
-    q = Params()
-    c = q(cutoff)
-    facts = f"SELECT * FROM rm_proposal_facts f WHERE f.recorded_at <= {c} AND f.tenant = {q(where.branch.value)}"
-    sql = f"""
-        SELECT p.proposal_id, p.office, p.mentee_id, p.mentor_id, p.day AS proposed_on, p.expires_on,
-          (SELECT m.meeting_on FROM ({facts}) m WHERE m.proposal_id = p.proposal_id
-             AND m.event_type = '{FirstMeetingScheduled.event_type}' ORDER BY {last_first("m")} LIMIT 1)
-             AS first_meeting_on,
-          ARRAY(SELECT DISTINCT a.side FROM ({facts}) a WHERE a.proposal_id = p.proposal_id AND a.side IS NOT NULL
-             ORDER BY a.side) AS accepted_by
-        FROM ({_proposals(q, where, c)}) p
-        ORDER BY coalesce(p.expires_on::text, '9999'), p.proposal_id
-    """
-    total, rows = await _listed(con, sql, q, limit)
-    return total, [
-        {
-            "proposal_id": str(r["proposal_id"]),
-            "office": r["office"],
-            "mentee_id": str(r["mentee_id"]),
-            "mentor_id": str(r["mentor_id"]),
-            "proposed_on": r["proposed_on"].isoformat(),
-            "first_meeting_on": _iso(r["first_meeting_on"]),
-            "accepted_by": list(r["accepted_by"]),
-            "expires_on": _iso(r["expires_on"]),
-            "days_to_expiry": (r["expires_on"] - as_of).days if r["expires_on"] else None,
-            "overdue": bool(r["expires_on"] and r["expires_on"] < as_of),
-        }
-        for r in rows
-    ]
+def _inactive(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
+    item = _shown(row["item"])
+    return {
+        "duo_id": item["duo_id"],
+        "office": row["office"],
+        "formed_on": item["formed_on"],
+        "last_meeting_on": item["last_meeting_on"],
+        "days_without_meeting": (as_of - row["rank_day"]).days,
+    }
 
 
-def _offices_of(q: Params, where: Offices) -> str:
-    return place_filter(q, "d", where.branch, sorted(where.offices) if where.offices is not None else None)
-
-
-async def _inactive(con: asyncpg.Connection, where: Offices, as_of: date, cutoff: datetime, limit: int) -> Listed:
-    q = Params()
-    c, d = q(cutoff), q(as_of)
-    since = f"({d}::date - {q(INACTIVE_AFTER_DAYS)}::int)"
-    meetings = f"m.duo_id = x.duo_id AND m.event_type = '{MeetingLogged.event_type}' AND m.recorded_at <= {c}"
-    sql = f"""
-        SELECT x.duo_id, x.office, x.formed_on, l.last_meeting_on,
-          {d}::date - coalesce(l.last_meeting_on, x.formed_on) AS days_without_meeting
-        FROM ({duos_as_of(q, c, _offices_of(q, where))}) x
-        CROSS JOIN LATERAL (SELECT max(m.on_day) FILTER (WHERE m.on_day <= {d}) AS last_meeting_on,
-          count(*) FILTER (WHERE m.on_day > {since} AND m.on_day <= {d}) AS recent
-          FROM rm_duo_facts m WHERE {meetings}) l
-        WHERE NOT coalesce(x.ended_on <= {d}, false) AND x.formed_on <= {since} AND l.recent = 0
-        ORDER BY days_without_meeting DESC, x.duo_id
-    """
-    total, rows = await _listed(con, sql, q, limit)
-    return total, [
-        {
-            "duo_id": str(r["duo_id"]),
-            "office": r["office"],
-            "formed_on": r["formed_on"].isoformat(),
-            "last_meeting_on": _iso(r["last_meeting_on"]),
-            "days_without_meeting": r["days_without_meeting"],
-        }
-        for r in rows
-    ]
-
-
-async def _follow_ups_due(con: asyncpg.Connection, where: Offices, as_of: date, cutoff: datetime, limit: int) -> Listed:
-    q = Params()
-    c, d = q(cutoff), q(as_of)
-    sql = f"""
-        SELECT x.duo_id, x.office, x.ended_on, m AS months, (x.ended_on + make_interval(months => m))::date AS due_on
-        FROM ({duos_as_of(q, c, _offices_of(q, where))}) x CROSS JOIN unnest({q(list(FOLLOW_UP_MONTHS))}::int[]) m
-        WHERE x.ended_on <= {d} AND (x.ended_on + make_interval(months => m))::date <= {d}
-          AND NOT EXISTS (SELECT 1 FROM rm_duo_facts f WHERE f.duo_id = x.duo_id
-            AND f.event_type = '{FollowUpRecorded.event_type}' AND f.recorded_at <= {c} AND f.months = m)
-        ORDER BY due_on, x.duo_id, m
-    """
-    total, rows = await _listed(con, sql, q, limit)
-    return total, [
-        {
-            "duo_id": str(r["duo_id"]),
-            "office": r["office"],
-            "ended_on": r["ended_on"].isoformat(),
-            "months": r["months"],
-            "due_on": r["due_on"].isoformat(),
-            "days_overdue": (as_of - r["due_on"]).days,
-        }
-        for r in rows
-    ]
+def _follow_up(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
+    item = _shown(row["item"])
+    return {
+        "duo_id": item["duo_id"],
+        "office": row["office"],
+        "ended_on": item["ended_on"],
+        "months": item["months"],
+        "due_on": row["rank_day"].isoformat(),
+        "days_overdue": (as_of - row["rank_day"]).days,
+    }
 
 
 async def read_trail(

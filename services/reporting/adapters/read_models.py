@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.reporting.adapters.counters import COUNTS, STEPS, count_fact, count_facts
+from services.reporting.adapters.listings import LISTED, list_fact, list_facts
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -270,7 +271,7 @@ class SubjectIndex:
         )
 
 
-TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table, STEPS, COUNTS)
+TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table, STEPS, COUNTS, LISTED)
 _ALL = (*READ_MODELS, SubjectIndex())
 
 
@@ -285,6 +286,7 @@ async def keep_read_models(con: asyncpg.Connection, event_id: object, event_type
     for statement in _one_fact_statements(source, event_type):
         await con.execute(statement, event_id)
     await count_fact(con, event_id, source)
+    await list_fact(con, event_id, source)
 
 
 async def fill_fact_tables(con: asyncpg.Connection, source: str) -> None:
@@ -298,23 +300,29 @@ async def fill_read_models(con: asyncpg.Connection, source: str) -> None:
     set-based, and the counters of what they touch; in the caller's transaction."""
     await fill_fact_tables(con, source)
     await count_facts(con, source)
+    await list_facts(con, source)
 
 
 async def fill_once(con: asyncpg.Connection) -> bool:
     """Fill the read models from a ledger kept before they existed, once (migrations 4 and 6 say whether it must
     be); True when it did. Replicas starting together take turns on the lock: the first fills, the others find it
-    done. A ledger whose typed tables were kept (version 4) but not yet counted (version 6) has its counters
-    computed from those tables."""
+    done. A ledger whose typed tables were kept (version 4) but not yet counted (version 6) or listed (version 8)
+    has its counters or listings computed from those tables."""
     async with con.transaction():
-        await con.execute("LOCK TABLE rm_filled, rm_counted IN EXCLUSIVE MODE")
+        await con.execute("LOCK TABLE rm_filled, rm_counted, rm_listed_filled IN EXCLUSIVE MODE")
         filled = await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_filled)")
         counted = await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_counted)")
-        if filled and counted:
+        listed = await con.fetchval("SELECT EXISTS (SELECT 1 FROM rm_listed_filled)")
+        if filled and counted and listed:
             return False
         if not filled:
             await fill_read_models(con, "ledger")
             await con.execute("INSERT INTO rm_filled DEFAULT VALUES")
         else:
-            await count_facts(con, "ledger")
-        await con.execute("INSERT INTO rm_counted DEFAULT VALUES")
+            if not counted:
+                await count_facts(con, "ledger")
+            if not listed:
+                await list_facts(con, "ledger")
+        await con.execute("INSERT INTO rm_counted SELECT now() WHERE NOT EXISTS (SELECT 1 FROM rm_counted)")
+        await con.execute("INSERT INTO rm_listed_filled SELECT now() WHERE NOT EXISTS (SELECT 1 FROM rm_listed_filled)")
         return True

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer
 
 from services.reporting.adapters.counters import count_facts
 from services.reporting.adapters.definition_files import definition_choices
+from services.reporting.adapters.listings import list_facts
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_read_models
@@ -85,6 +86,7 @@ async def build_read_models(con: asyncpg.Connection, source: str) -> float:
         for definition in deferred:  # before counting: the counts read each entity's rows by its key
             await con.execute(definition)
         await count_facts(con, f"public.{source}")
+        await list_facts(con, f"public.{source}")
     return time.monotonic() - started
 
 

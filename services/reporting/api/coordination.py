@@ -12,7 +12,7 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.reporting.adapters.read_lists import read_coordination
-from services.reporting.api.figures import _cutoff
+from services.reporting.api.figures import _day
 from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
@@ -112,9 +112,9 @@ async def get_coordination(
         if not identity.may_reach_office(office):
             raise OutsideOffices(office)
     where = Offices(identity.branch, frozenset({office}) if office else identity.offices)
-    day, cutoff = _cutoff(request, identity.branch, as_of)
+    day = _day(request, identity.branch, as_of)
     async with request.app.state.runtime.pool.acquire() as con:
-        lists = await read_coordination(con, where, day, cutoff, limit)
+        lists = await read_coordination(con, where, day, limit)
     return {
         "as_of": day.isoformat(),
         "branch": identity.branch.value,

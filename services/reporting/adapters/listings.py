@@ -1,0 +1,179 @@
+"""The coordinator's lists kept as intervals (domain/listings.py): each mentee's, proposal's and duo's listings
+recomputed from its typed rows whenever a fact about it is kept, in the same transaction, and replaced (migration
+8). One fact's entities (the live consumer) or a whole ledger's (a fill or a rebuild, by chunks) alike, so live
+and rebuilt lists cannot disagree."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import asyncpg
+
+from services.reporting.adapters.counters import CHUNK, duos_with_facts, ledger_order, recorded_day
+from services.reporting.domain.listings import (
+    Listing,
+    MenteeStep,
+    ProposalFact,
+    duo_listings,
+    mentee_listings,
+    proposal_listings,
+)
+from shared.events.catalog import MatchProposed, PersonalDataErased
+
+LISTED = "rm_listed"
+_COLUMNS = ("entity", "list", "tenant", "office", "subject", "from_day", "until_day", "rank_day", "months", "item")
+_TYPES = ("text", "text", "text", "text", "uuid", "date", "date", "date", "int2", "text")
+
+
+def _touched(source: str, one_fact: bool) -> str:
+    """SQL: (kind, id) of every entity whose listings the facts of `source` (only $1 when `one_fact`) may change:
+    the duo, the proposal and the mentee they name, and the mentee a proposal was made to."""
+    only = " AND l.event_id = $1" if one_fact else ""
+    parts = (
+        f"SELECT 'duo' AS kind, l.data->>'duo_id' AS id FROM {source} l WHERE l.data ? 'duo_id'{only}",
+        f"SELECT 'proposal', l.data->>'proposal_id' FROM {source} l WHERE l.data ? 'proposal_id'{only}",
+        f"SELECT 'mentee', l.data->>'mentee_id' FROM {source} l WHERE l.data ? 'mentee_id'{only}",
+        f"SELECT 'mentee', l.data->>'person_id' FROM {source} l WHERE l.event_type = "
+        f"'{PersonalDataErased.event_type}' AND l.data->>'kind' = 'mentee'{only}",
+        f"SELECT 'mentee', p.mentee_id::text FROM {source} l JOIN rm_proposal_facts p "
+        f"ON p.proposal_id = (l.data->>'proposal_id')::uuid WHERE p.mentee_id IS NOT NULL{only}",
+    )
+    return "SELECT DISTINCT kind, id FROM (" + " UNION ALL ".join(parts) + ") t WHERE id IS NOT NULL"
+
+
+def _proposal_fact(row: asyncpg.Record) -> ProposalFact:
+    return ProposalFact(
+        row["event_id"],
+        row["proposal_id"],
+        row["event_type"],
+        row["tenant"],
+        row["office"],
+        row["day"],
+        row["recorded"],
+        ledger_order(row),
+        row["mentee_id"],
+        row["mentor_id"],
+        row["expires_on"],
+        row["meeting_on"],
+        row["side"],
+    )
+
+
+_PROPOSAL_FACTS = f"SELECT p.*, {recorded_day('p')} AS recorded FROM rm_proposal_facts p"
+
+
+async def _proposals(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
+    facts: dict[uuid.UUID, list[ProposalFact]] = defaultdict(list)
+    for row in await con.fetch(f"{_PROPOSAL_FACTS} WHERE p.proposal_id = ANY($1::uuid[])", ids):
+        facts[row["proposal_id"]].append(_proposal_fact(row))
+    return {f"proposal:{p}": proposal_listings(facts[p]) for p in ids}
+
+
+async def _mentees(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
+    steps: dict[uuid.UUID, list[MenteeStep]] = defaultdict(list)
+    for row in await con.fetch(
+        f"SELECT s.*, {recorded_day('s')} AS recorded FROM rm_mentee_steps s WHERE s.mentee_id = ANY($1::uuid[])", ids
+    ):
+        steps[row["mentee_id"]].append(
+            MenteeStep(
+                row["event_id"],
+                row["status"],
+                row["registered"],
+                row["tenant"],
+                row["office"],
+                row["occurred_at"],
+                row["causal_rank"],
+                row["day"],
+                row["recorded"],
+                ledger_order(row),
+            )
+        )
+    facts: dict[uuid.UUID, list[ProposalFact]] = defaultdict(list)
+    made_to: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for row in await con.fetch(
+        f"{_PROPOSAL_FACTS} WHERE p.proposal_id IN (SELECT m.proposal_id FROM rm_proposal_facts m "
+        f"WHERE m.mentee_id = ANY($1::uuid[]) AND m.event_type = '{MatchProposed.event_type}')",
+        ids,
+    ):
+        facts[row["proposal_id"]].append(_proposal_fact(row))
+        if row["mentee_id"] is not None:
+            made_to[row["mentee_id"]].add(row["proposal_id"])
+    return {f"mentee:{m}": mentee_listings(m, steps[m], [facts[p] for p in sorted(made_to[m])]) for m in ids}
+
+
+async def _duos(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
+    listed = {f"duo:{duo.duo_id}": duo_listings(duo, facts) for duo, facts in await duos_with_facts(con, ids)}
+    return {f"duo:{d}": listed.get(f"duo:{d}", []) for d in ids}
+
+
+_LISTINGS_OF = {"duo": _duos, "proposal": _proposals, "mentee": _mentees}
+
+
+async def listings_of_entities(
+    con: asyncpg.Connection, entities: Iterable[tuple[str, str]]
+) -> dict[str, list[Listing]]:
+    """The listings of each (kind, id) entity, from the typed tables (one with no rows yet: none)."""
+    by_kind: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for kind, id_ in entities:
+        by_kind[kind].append(uuid.UUID(id_))
+    listings: dict[str, list[Listing]] = {}
+    for kind, ids in by_kind.items():
+        listings.update(await _LISTINGS_OF[kind](con, ids))
+    return listings
+
+
+def _json(value: Any) -> Any:
+    return [_json(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _rows(listings: dict[str, list[Listing]]) -> list[tuple]:
+    return [
+        (
+            entity,
+            s.list,
+            s.tenant,
+            s.office,
+            uuid.UUID(entity.split(":", 1)[1]),
+            listing.from_day,
+            listing.until_day,
+            s.rank_day,
+            s.months,
+            json.dumps({key: _json(value) for key, value in s.item}),
+        )
+        for entity, of in listings.items()
+        for listing in of
+        for s in (listing.shown,)
+    ]
+
+
+_REPLACE = f"""
+    WITH gone AS (DELETE FROM {LISTED} WHERE entity = ANY($1::text[]))
+    INSERT INTO {LISTED} ({", ".join(_COLUMNS)})
+    SELECT {", ".join(f"x.{c}" for c in _COLUMNS[:-1])}, x.item::jsonb
+    FROM unnest({", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))}) AS x({", ".join(_COLUMNS)})
+"""
+
+
+async def _replace(con: asyncpg.Connection, listings: dict[str, list[Listing]]) -> None:
+    rows = _rows(listings)
+    await con.execute(_REPLACE, list(listings), *([row[i] for row in rows] for i in range(len(_COLUMNS))))
+
+
+async def list_fact(con: asyncpg.Connection, event_id: object, source: str = "ledger") -> None:
+    """Relist every entity the fact $1 of `source` may change (its rows already in the typed tables), in the
+    caller's transaction."""
+    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=True), event_id)]
+    if entities:
+        await _replace(con, await listings_of_entities(con, entities))
+
+
+async def list_facts(con: asyncpg.Connection, source: str) -> int:
+    """Relist every entity the facts of `source` may change, by chunks (a fill or a rebuild); how many."""
+    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=False))]
+    for start in range(0, len(entities), CHUNK):
+        await _replace(con, await listings_of_entities(con, entities[start : start + CHUNK]))
+    return len(entities)
