@@ -16,7 +16,8 @@ from devtool.processes import poll_until, port_answers
 from devtool.supervise import Part, StopSignal, Supervisor, die_with_parent
 
 SERVICES = ("intake", "matching", "tracking", "reporting")
-DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004}
+FEDERATION = "federation"  # the federation's reporting (docs/adr/0028): not one of a region's services
+DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004, FEDERATION: 8005}
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -33,8 +34,10 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(args.service, platform.log_level)
     from devtool.simulated_clock import clock_from_environment
 
-    # The real clock, or a demo's simulated calendar when `duo demo` started this process for one.
-    app = importlib.import_module(f"services.{args.service}.app").create_app(clock=clock_from_environment())
+    if args.service == FEDERATION:  # no calendar of its own: it shows what the regions published, aged in real time
+        app = importlib.import_module("services.federation.app").create_app()
+    else:  # the real clock, or a demo's simulated calendar when `duo demo` started this process for one
+        app = importlib.import_module(f"services.{args.service}.app").create_app(clock=clock_from_environment())
     keep_alive = platform.duo_http_keep_alive_s
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
     return 0
@@ -208,7 +211,7 @@ def _outbox(args: argparse.Namespace) -> int:
 def add_service_commands(sub: argparse._SubParsersAction) -> None:
     """Add the service commands to the `duo` parser."""
     serve = sub.add_parser("serve", help="run one service in the foreground")
-    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("service", choices=(*SERVICES, FEDERATION))
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(

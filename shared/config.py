@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,10 @@ class PlatformEnvironment(BaseSettings):
     # long the federation waits for a region's next figures before it shows them as stale.
     duo_federation_feed_interval_s: float = Field(default=60.0, gt=0, le=3600)
     duo_federation_stale_after_s: float = Field(default=180.0, gt=0)
+    # The federation's reporting (services/federation/): each region's Kafka bootstrap ("west=host:9092;fr=...") and
+    # the folder holding each region's event keyring as <region>.json (default DUO_HOME/federation-keyrings).
+    duo_federation_regions: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    duo_federation_keyrings_dir: Path | None = None
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
@@ -111,6 +116,20 @@ class PlatformEnvironment(BaseSettings):
     @classmethod
     def _other_regions(cls, value: object) -> object:
         return parse_regions(value) if isinstance(value, str) else value
+
+    @field_validator("duo_federation_regions", mode="before")
+    @classmethod
+    def _federation_regions(cls, value: object) -> object:
+        """`region=bootstrap` pairs separated by semicolons (a bootstrap may list several brokers with commas)."""
+        if not isinstance(value, str):
+            return value
+        regions = {}
+        for entry in filter(None, (e.strip() for e in value.split(";"))):
+            name, _, bootstrap = entry.partition("=")
+            if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name.strip()) or not bootstrap.strip():
+                raise ValueError(f"{entry!r} is not region=host:port[,host:port]")
+            regions[name.strip()] = bootstrap.strip()
+        return regions
 
     @field_validator("duo_region", mode="before")
     @classmethod

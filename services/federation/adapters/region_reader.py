@@ -1,0 +1,95 @@
+"""One reader per region: the region's federation topic, on its own cluster, read for its newest figures.
+
+Each region's message is its whole published state (shared/federation_figures.py), so a reader needs only the
+last one: it starts a few messages before the topic's end and keeps reading. A region whose cluster does not
+answer keeps its last figures here (shown as stale with their age by the roll-up), and the reader tries again every
+second; a cluster that came back with an empty log (a new broker) is read from its beginning, and the region's next
+beat brings its figures back. A message that is not the region's reporting's, signed, is logged (its reason only)
+and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.events.keyfiles import KeyringFile
+from shared.federation_figures import RegionFigures
+from shared.federation_messages import from_message
+from shared.kafka import KafkaSecurity, aiokafka_options
+
+log = structlog.get_logger("federation")
+RETRY_S = 1.0
+# Messages read back from the end at start: the newest is enough, unless someone else wrote after it (skipped).
+LOOK_BACK = 10
+METADATA_MAX_AGE_MS = 5_000
+
+
+@dataclass
+class RegionReader:
+    """The newest figures of one region, kept up to date by `run`."""
+
+    region: str
+    bootstrap: str
+    topic: str
+    keyring: KeyringFile
+    security: KafkaSecurity | None = None
+    figures: RegionFigures | None = None
+    refused: int = 0  # messages skipped: not the region's reporting's, or not the agreed shape
+    reachable: bool = False
+    _consumer: AIOKafkaConsumer | None = field(default=None, repr=False)
+
+    def take(self, headers: list[tuple[str, bytes]], value: bytes | None) -> None:
+        """Keep the figures of one message if they are the region's and newer than those kept."""
+        figures, refusal = from_message(headers, value, self.keyring, self.region)
+        if figures is None:
+            self.refused += 1
+            log.warning("federation message skipped", region=self.region, reason=refusal)
+            return
+        if self.figures is None or figures.sent_at >= self.figures.sent_at:
+            self.figures = figures
+
+    async def run(self) -> None:
+        """Read until cancelled; a cluster out of reach is tried again, never the end of the reader."""
+        while True:
+            try:
+                await self._read()
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                self.reachable = False
+                log.warning("region's cluster out of reach; trying again", region=self.region, error=type(err).__name__)
+            finally:
+                await self._close()
+            await asyncio.sleep(RETRY_S)
+
+    async def _read(self) -> None:
+        partition = TopicPartition(self.topic, 0)  # the topic has one partition (deploy/topics.toml [federation])
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,  # no group, no offsets kept: the newest message is all a reader needs
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # a log that started again (a new broker) is read from its beginning
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            request_timeout_ms=10_000,
+            **aiokafka_options(self.security),
+        )
+        await self._consumer.start()
+        self._consumer.assign([partition])
+        end = (await self._consumer.end_offsets([partition]))[partition]
+        self._consumer.seek(partition, max(end - LOOK_BACK, 0))
+        self.reachable = True
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=1000)
+            for record in (r for records in batches.values() for r in records):
+                self.take(list(record.headers or ()), record.value)
+
+    async def _close(self) -> None:
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+            self._consumer = None

@@ -1,0 +1,126 @@
+"""The federation's roll-up across regions (services/federation/domain/rollup.py): each branch from its region's
+publication, totals summed only from what every region published for that very quarter, a region that is silent
+shown stale with its age and its last figures, never as zeros."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from services.federation.domain.rollup import federation_rollup
+from shared.federation_figures import RegionFigures, RegionPublication
+from shared.tenancy import Tenant
+
+NOW = datetime(2027, 1, 20, 12, tzinfo=UTC)
+Q3, Q4 = date(2026, 9, 30), date(2026, 12, 31)
+DEFINITIONS = {"sustainable_work": "sustainable-work-memorandum/v1"}
+
+
+def publication(day: date, rows: dict[str, dict[str, int | None]]) -> RegionPublication:
+    branches = {Tenant(b) for b in rows if b != "total"}
+    return RegionPublication(
+        published_on=day,
+        definitions=dict.fromkeys(branches, DEFINITIONS),
+        rollup=[(b, h, n) for b, row in rows.items() for h, n in row.items()],
+        plan=[],
+    )
+
+
+def figures(region: str, branches: list[Tenant], *publications: RegionPublication, age_s: float = 5) -> RegionFigures:
+    return RegionFigures(
+        region=region,
+        branches=branches,
+        sent_at=NOW - timedelta(seconds=age_s),
+        plan="memorandum-2024-annex/v1",
+        suppressed_below=5,
+        publications=list(publications),
+    )
+
+
+WEST_Q3 = publication(
+    Q3,
+    {
+        "BE": {"registered": 40, "duos_ended": 10, "positive_exits": 6},
+        "NL": {"registered": 9, "duos_ended": 0, "positive_exits": 0},
+        "total": {"registered": 49, "duos_ended": 10, "positive_exits": 6},
+    },
+)
+WEST_Q4 = publication(
+    Q4,
+    {
+        "BE": {"registered": 50, "duos_ended": 20, "positive_exits": 12},
+        "NL": {"registered": None, "duos_ended": 0, "positive_exits": 0},
+        "total": {"registered": 62, "duos_ended": 20, "positive_exits": 12},
+    },
+)
+FR_Q3 = publication(
+    Q3,
+    {
+        "FR": {"registered": 30, "duos_ended": 5, "positive_exits": None},
+        "total": {"registered": 30, "duos_ended": 5, "positive_exits": None},
+    },
+)
+FR_Q4 = publication(
+    Q4,
+    {
+        "FR": {"registered": 35, "duos_ended": 8, "positive_exits": 5},
+        "total": {"registered": 35, "duos_ended": 8, "positive_exits": 5},
+    },
+)
+WEST = [Tenant.BE, Tenant.NL]
+
+
+def test_the_total_is_the_sum_of_the_regions_published_totals_and_hidden_where_one_is_hidden():
+    rollup = federation_rollup(
+        ["west", "fr"],
+        {"west": figures("west", WEST, WEST_Q3, WEST_Q4), "fr": figures("fr", [Tenant.FR], FR_Q3, FR_Q4)},
+        NOW,
+        180,
+    )
+    assert rollup["publication"] == "2026-12-31" and rollup["complete"] is True
+    assert rollup["total"] == {
+        "registered": 97,
+        "duos_ended": 28,
+        "positive_exits": 17,
+        "positive_exit_rate": 0.6071,
+        "sustainable_work_rate": None,
+    }
+    assert rollup["by_branch"]["NL"]["registered"] is None and rollup["by_branch"]["FR"]["region"] == "fr"
+    assert rollup["regions"]["fr"] == {
+        "branches": ["FR"],
+        "publication": "2026-12-31",
+        "sent_at": (NOW - timedelta(seconds=5)).isoformat(),
+        "age_s": 5.0,
+        "stale": False,
+    }
+    earlier = federation_rollup(
+        ["west", "fr"],
+        {"west": figures("west", WEST, WEST_Q3, WEST_Q4), "fr": figures("fr", [Tenant.FR], FR_Q3, FR_Q4)},
+        NOW,
+        180,
+        asked=date(2026, 11, 1),
+    )
+    assert earlier["publication"] == "2026-09-30" and earlier["total"]["registered"] == 79
+    assert earlier["total"]["positive_exits"] is None  # FR hid its total: the sum would give it back
+
+
+def test_a_silent_region_shows_its_last_figures_stale_with_their_age_and_no_total_is_made_up():
+    rollup = federation_rollup(
+        ["west", "fr"],
+        {"west": figures("west", WEST, WEST_Q3, WEST_Q4), "fr": figures("fr", [Tenant.FR], FR_Q3, age_s=4000)},
+        NOW,
+        180,
+    )
+    assert rollup["publication"] == "2026-12-31" and rollup["complete"] is False
+    assert rollup["regions"]["fr"]["stale"] is True and rollup["regions"]["fr"]["age_s"] == 4000.0
+    assert rollup["regions"]["fr"]["publication"] == "2026-09-30"
+    assert rollup["by_branch"]["FR"]["registered"] == 30  # its last figures, not zero
+    assert set(rollup["total"].values()) == {None}
+    never = federation_rollup(["west", "fr"], {"west": figures("west", WEST, WEST_Q3, WEST_Q4)}, NOW, 180)
+    assert never["regions"]["fr"] == {
+        "branches": None,
+        "publication": None,
+        "sent_at": None,
+        "age_s": None,
+        "stale": True,
+    }
+    assert "FR" not in never["by_branch"] and set(never["total"].values()) == {None}
