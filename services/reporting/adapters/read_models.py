@@ -16,6 +16,7 @@ import asyncpg
 
 from services.reporting.adapters.counters import COUNTS, STEPS, count_fact, count_facts
 from services.reporting.adapters.listings import LISTED, list_fact, list_facts
+from services.reporting.domain.books import KIND_OF, OPENING_COUNTS
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -38,6 +39,7 @@ from shared.events.catalog import (
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
+    OpeningFiguresRecorded,
     PersonalDataErased,
     TrainingStarted,
 )
@@ -251,6 +253,39 @@ READ_MODELS = (
             for e in (MatchProposed, MatchAccepted, DuoFormed, MatchDeclined, MatchExpired, FirstMeetingScheduled)
         ),
     ),
+    # The branch's books (docs/adr/0026): each money figure and each opening period as recorded; the latest of a key
+    # (in its stream's order) is chosen at read time (read_books.py), as the fold chooses it (domain/books.py).
+    ReadModel(
+        "rm_money",
+        "l.event_type IN (" + ", ".join(f"'{t}'" for t in KIND_OF) + ")",
+        {
+            "event_id": "l.event_id",
+            "tenant": "l.tenant",
+            "region": _text("region"),
+            "year": "(l.data->>'year')::int",
+            "kind": _case({t: f"'{kind}'" for t, kind in KIND_OF.items()}),
+            "amount_cents": "(l.data->>'amount_cents')::bigint",
+            "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
+        },
+        event_types=frozenset(KIND_OF),
+    ),
+    ReadModel(
+        "rm_opening",
+        _types(OpeningFiguresRecorded),
+        {
+            "event_id": "l.event_id",
+            "tenant": "l.tenant",
+            "region": _text("region"),
+            "first_year": "(l.data->>'first_year')::int",
+            "last_year": "(l.data->>'last_year')::int",
+            **{name: f"(l.data->>'{name}')::int" for name in OPENING_COUNTS},
+            "source": _text("source"),
+            "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
+        },
+        event_types=frozenset({OpeningFiguresRecorded.event_type}),
+    ),
 )
 
 
@@ -304,7 +339,7 @@ async def fill_read_models(con: asyncpg.Connection, source: str) -> None:
 
 
 async def fill_once(con: asyncpg.Connection) -> bool:
-    """Fill the read models from a ledger kept before they existed, once (migrations 4 and 6 say whether it must
+    """Fill the read models from a ledger kept before they existed, once (migrations 4, 6 and 9 say whether it must
     be); True when it did. Replicas starting together take turns on the lock: the first fills, the others find it
     done. A ledger whose typed tables were kept (version 4) but not yet counted (version 6) or listed (version 8)
     has its counters or listings computed from those tables."""

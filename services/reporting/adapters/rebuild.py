@@ -26,9 +26,11 @@ from services.reporting.adapters.counters import count_facts
 from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.listings import list_facts
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
+from services.reporting.adapters.read_books import read_books
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_read_models
 from services.reporting.adapters.replay_worker import Orders
+from services.reporting.domain.books import books_of
 from services.reporting.domain.definitions import Chosen
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
@@ -53,10 +55,13 @@ def _end_of(today: date, branch: Tenant) -> datetime:
 
 
 async def _all_figures(con: asyncpg.Connection, table: str, today: date) -> dict:
-    return {
-        t.value: figures(await programme(con, t, _end_of(today, t), table), Slice(t), today, _definitions(t, today))
-        for t in Tenant
-    }
+    """Every branch's figures and books (domain/books.py) as the fold of the ledger `table` gives them."""
+    folded = {}
+    for t in Tenant:
+        p = await programme(con, t, _end_of(today, t), table)
+        facts = (e for stream in p.by_stream.values() for e in stream)
+        folded[t.value] = (figures(p, Slice(t), today, _definitions(t, today)), books_of(facts))
+    return folded
 
 
 def _definitions(branch: Tenant, today: date) -> Chosen:
@@ -65,10 +70,16 @@ def _definitions(branch: Tenant, today: date) -> Chosen:
 
 
 async def _read_figures_of(con: asyncpg.Connection, schema: str, today: date) -> dict:
-    """Every branch's figures from the read models of `schema` (its tables first, then public's)."""
+    """Every branch's figures and books from the read models of `schema` (its tables first, then public's)."""
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {schema}, public")
-        return {t.value: await read_figures(con, Slice(t), today, _definitions(t, today), t) for t in Tenant}
+        return {
+            t.value: (
+                await read_figures(con, Slice(t), today, _definitions(t, today), t),
+                await read_books(con, t, _end_of(today, t)),
+            )
+            for t in Tenant
+        }
 
 
 async def build_read_models(con: asyncpg.Connection, source: str) -> float:

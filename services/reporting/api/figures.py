@@ -21,6 +21,7 @@ from services.reporting.adapters.read_lists import (
     read_mentee_counts,
     read_trail,
 )
+from services.reporting.api.plan_books import books_beside_the_duos
 from services.reporting.domain.definitions import (
     MENTOR_RETENTIONS,
     POSITIVE_EXITS,
@@ -259,9 +260,15 @@ async def get_plan(
     format: Literal["json", "csv"] = "json",
 ):
     """The memorandum's 2024-27 plan against the duos formed (per province and year; Belgian branch), the cost per
-    duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied. The
-    federation gets the plan of its publication (as GET /figures), small cells and their complements hidden."""
+    duo, and the yearly return of the sustainable jobs against the cost. Totals are computed, never copied. Beside
+    them, the branch's books (`money`, in integer cents): per region and year its budget, planned and actual costs,
+    subsidies requested, granted and received, the plan's budget and subsidy, the cost per duo planned and actual,
+    and the net return (a year's EUR 28,000 per sustainable job minus the actual costs, and per EUR 1,000
+    invested); and its history before the platform (`opening`), apart, never added to the platform's figures. The
+    federation gets the plan of its publication (as GET /figures), small cells and their complements hidden, and no
+    books."""
     asked = _asked(sustainable_work=sustainable_work)
+    books: dict[str, Any] = {"money": None, "opening": None}  # the federation's publication holds no books
     if identity.branch is None:
         tables = await _publication(request, as_of, asked)
         definition = federation_definitions(tables.published_on)[Tenant.BE.value]["sustainable_work"]
@@ -274,7 +281,7 @@ async def get_plan(
         day = _day(request, identity.branch, as_of)
         definitions = _definitions(identity.branch, day, asked)
         definition = definitions.sustainable_work
-        rows, shown_jobs = await _branch_plan(request, identity.branch, day, definitions)
+        rows, shown_jobs, books = await _branch_plan(request, identity.branch, day, definitions)
         shown = {(r.area, r.year): r.formed for r in rows}
         dated = {"as_of": day.isoformat()}
     answer = {
@@ -301,19 +308,24 @@ async def get_plan(
             "eur_per_year": yearly_return(shown_jobs) if shown_jobs is not None else None,
             "eur_per_job_per_year": 28_000,
         },
+        **books,
     }
     return _csv({"rows": answer["rows"]}) if format == "csv" else answer
 
 
-async def _branch_plan(request: Request, branch: Tenant, day: date, definitions: Chosen) -> tuple[list[PlanRow], int]:
-    """A branch's plan rows and the sustainable jobs held against them (the plan is the Belgian branch's: another
-    branch's sustainable jobs are not held against it)."""
+async def _branch_plan(
+    request: Request, branch: Tenant, day: date, definitions: Chosen
+) -> tuple[list[PlanRow], int, dict[str, Any]]:
+    """A branch's plan rows, the sustainable jobs held against them (the plan is the Belgian branch's: another
+    branch's sustainable jobs are not held against it), and its books beside the duos (plan_books.py)."""
+    _, cutoff = _cutoff(request, branch, day)
     async with request.app.state.runtime.pool.acquire() as con:
         formed = formed_by_area(await read_duos_formed_by_office_and_year(con, branch, day))
+        books = await books_beside_the_duos(con, branch, day, cutoff, definitions, formed)
         if branch is not Tenant.BE:
-            return plan_rows(formed), 0
+            return plan_rows(formed), 0, books
         figures = await read_figures(con, Slice(Tenant.BE), day, definitions, branch)
-    return plan_rows(formed), figures.sustainable_work.numerator
+    return plan_rows(formed), figures.sustainable_work.numerator, books
 
 
 @router.get("/history/{subject_id}", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))
