@@ -226,6 +226,8 @@ async def test_a_ledger_counted_before_the_definitions_per_branch_is_counted_aga
     async with older_ledger(database_url, 6, history) as connection:
         async with connection.transaction():  # what version 6 kept: typed rows without `qualifying`, and counters
             for model in READ_MODELS:
+                if not await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", model.table):
+                    continue  # a table of a later version (the books' of version 8)
                 old = {name: sql for name, sql in model.columns.items() if name != "qualifying"}
                 await connection.execute(dataclasses.replace(model, columns=old).statement("ledger"))
             await connection.execute(
