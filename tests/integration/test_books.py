@@ -212,6 +212,7 @@ async def test_plan_shows_the_books_beside_the_duos_and_the_opening_figures_apar
                 and len(p["money"]["rows"]) == 1
                 and p["money"]["net_return"]["total"]["sustainable_jobs"] == 3
                 and p["money"]["rows"][0]["duos_formed"] == 4
+                and all(p["money"]["rows"][0][f"{kind}_cents"] is not None for kind, _ in figures)
             )
 
         await eventually(all_in, 60, "the books and the duos at reporting")
