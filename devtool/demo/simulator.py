@@ -472,6 +472,7 @@ class Simulator:
         running = [d for d in self.duos.values() if d.ended_on is None]
         ended = [d for d in self.duos.values() if d.ended_on is not None]
         await asyncio.gather(*(month_of(d) for d in running), *(self.follow_up(d) for d in ended))
+        await self.mentors_after([d for d in running if d.ended_on is not None])
 
     async def meet(self, duo: Duo) -> None:
         rng = self.rng("meetings", duo.mentee, self.today.year, self.today.month)
@@ -539,18 +540,29 @@ class Simulator:
         self.result.duos_ended += 1
         self.result.positive += duo.outcome != "none"
         self.result.sustainable += duo.outcome == "sustainable_job"
-        mentor = self.mentors[duo.mentor_id]
-        mentor.busy -= 1
-        mentor.duos_ended += 1
-        if mentor.active:  # a mentor who decided to leave takes no new duo, and leaves once their duos ended
-            continues = self.rng("mentor-continues", mentor.number, mentor.duos_ended).random() < p.mentor_continues
-            mentor.active = continues
-            if not continues and mentor.busy:  # still in a duo: no room for another, in matching's eyes too
-                await self.call("intake", "PATCH", f"/mentors/{mentor.mentor_id}", {"capacity": mentor.busy})
-        if not mentor.active and mentor.busy == 0:
-            await self.call(
-                "intake", "POST", f"/mentors/{mentor.mentor_id}/withdrawal", {"reason": "personal_circumstances"}
-            )
+
+    async def mentors_after(self, ended: list[Duo]) -> None:
+        """The mentors of the duos that ended, in the order of their mentees' numbers (never the network's): each
+        end, the mentor decides once whether to continue. One who does not takes no new duo (their capacity lowered
+        to the duos they still have, so that matching offers them no other) and withdraws once the last one ended.
+        One request per mentor, after the decisions: two ends of a mentor's duos on one day never race."""
+        p = self.scenario.probabilities
+        calls: dict[str, tuple[str, str, dict]] = {}
+        for duo in sorted(ended, key=lambda d: d.mentee):
+            mentor = self.mentors[duo.mentor_id]
+            mentor.busy -= 1
+            mentor.duos_ended += 1
+            if mentor.active:
+                draw = self.rng("mentor-continues", mentor.number, mentor.duos_ended).random()
+                mentor.active = draw < p.mentor_continues
+            if not mentor.active:
+                path = f"/mentors/{mentor.mentor_id}"
+                calls[mentor.mentor_id] = (
+                    ("PATCH", path, {"capacity": mentor.busy})
+                    if mentor.busy
+                    else ("POST", f"{path}/withdrawal", {"reason": "personal_circumstances"})
+                )
+        await asyncio.gather(*(self.call("intake", method, path, body) for method, path, body in calls.values()))
 
     async def follow_up(self, duo: Duo) -> None:
         assert duo.ended_on is not None

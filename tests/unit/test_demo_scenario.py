@@ -3,16 +3,26 @@ monthly quotas add up to each year exactly, and a seed gives the same draws."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import subprocess
 import sys
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from devtool.demo.scenario import REGIONS, ScenarioError, largest_remainder, load
-from devtool.demo.simulator import MATCH_DAY, REGISTRATION_DAYS, SUGGESTIONS, Mentor, Simulator, area_offices
+from devtool.demo.simulator import (
+    MATCH_DAY,
+    REGISTRATION_DAYS,
+    SUGGESTIONS,
+    Duo,
+    Mentor,
+    Simulator,
+    area_offices,
+)
 from services.reporting.domain.plan import PLANNED_DUOS, YEARS
 from tests.cli import environment
 from tests.demo_scenarios import scenario
@@ -148,3 +158,33 @@ def test_a_months_mentees_register_15_to_22_days_before_they_are_matched(tmp_pat
     sim = simulator(tmp_path)
     drawn = {sim.rng("registration-day", n).choice(REGISTRATION_DAYS) for n in range(1, 40)}
     assert drawn == set(REGISTRATION_DAYS)
+
+
+def test_a_mentor_who_leaves_takes_no_new_duo_and_withdraws_once_after_the_last_one(tmp_path: Path):
+    path = tmp_path / "leaving.toml"
+    path.write_text(scenario("leaving", 7, {"Brussels": [4]}, months=6, mentor_continues=0.0))
+    sim = Simulator(load(path), 1.0, {}, {}, tmp_path / "clock")
+    sent: list[tuple[str, str, dict | None]] = []
+
+    async def call(service: str, method: str, path: str, body: dict | None = None, **_: object) -> dict:
+        sent.append((method, path, body))
+        return {}
+
+    sim.call = call  # type: ignore[method-assign, assignment]  # the requests, recorded instead of sent
+    both, one = Mentor("f-both", "be-brussel", 2, 1, busy=2), Mentor("f-one", "be-brussel", 2, 2, busy=2)
+    sim.mentors = {m.mentor_id: m for m in (both, one)}
+    day = date(2025, 7, 28)
+    duos = [
+        Duo(f"d{n}", "be-brussel", mentor, n, date(2025, 1, 23), day, "none", False, ended_on=day)
+        for n, mentor in ((1, "f-both"), (2, "f-both"), (3, "f-one"))
+    ]
+    asyncio.run(sim.mentors_after(duos))
+    # Both of f-both's duos ended on one day: one withdrawal, never two. f-one still mentors: no room for another.
+    assert sorted(sent, key=str) == [
+        ("PATCH", "/mentors/f-one", {"capacity": 1}),
+        ("POST", "/mentors/f-both/withdrawal", {"reason": "personal_circumstances"}),
+    ]
+    assert not one.active and one.busy == 1
+    sent.clear()
+    asyncio.run(sim.mentors_after([Duo("d4", "be-brussel", "f-one", 4, day, day, "none", False, ended_on=day)]))
+    assert sent == [("POST", "/mentors/f-one/withdrawal", {"reason": "personal_circumstances"})]
