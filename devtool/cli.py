@@ -127,9 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="token_command", required=True)
     issue = token_sub.add_parser("issue", help="print a signed token for a member of staff")
     issue.add_argument("--branch", choices=["BE", "NL", "FR"], help="the country branch (not for federation)")
-    issue.add_argument(
-        "--role", required=True, choices=["coordinator", "branch_admin", "auditor", "funder", "federation"]
-    )
+    from shared.auth.identity import Role  # the roles a token may name: the platform's own list
+
+    issue.add_argument("--role", required=True, choices=[role.value for role in Role])
     issue.add_argument("--office", action="append", default=[], help="limit a coordinator to this office (repeatable)")
     issue.add_argument("--subject", default="staff-1", help="the opaque staff id the token speaks for")
     issue.add_argument("--ttl", default="8h", type=_checked_ttl, help="how long it is valid: 30m, 8h, 2d")

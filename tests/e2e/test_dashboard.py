@@ -175,6 +175,29 @@ def dutch_people(p: Programme) -> None:
     p.nl_open_proposal = proposal()["proposal_id"]
 
 
+MEMORANDUM = "Memorandum DUO for a JOB - Vlaamse verkiezingen 2024"
+
+
+def belgian_books(p: Programme) -> None:
+    """The Belgian branch's books through tracking's API: money of the year its duos formed (the scenario's first,
+    2025) by its finance officer, and the memorandum's history before the platform by its admin."""
+    year = 2025
+    tracking, finance, admin = p.platform.urls["tracking"], p.token("finance_officer"), p.token("branch_admin")
+    money = [
+        ("Brussels", "planned_costs", 180_000_000),
+        ("Brussels", "actual_costs", 9_000_050),
+        ("Brussels", "subsidy_granted", 126_000_000),
+        ("Flanders", "actual_costs", 12_345_678),
+        ("Flanders", "subsidy_received", 50_000_000),
+    ]
+    for region, kind, amount in money:
+        body = {"kind": kind, "region": region, "year": year, "amount_cents": amount}
+        call(tracking, finance, "POST", "/finances/figures", body)
+    for region, duos, mentors in (("Flanders", 1400, 500), ("Brussels", 3400, 650)):
+        body = {"region": region, "first_year": 2013, "last_year": 2023, "duos_formed": duos}
+        call(tracking, admin, "POST", "/opening-figures", body | {"active_mentors": mentors, "source": MEMORANDUM})
+
+
 @pytest.fixture(scope="module")
 def programme(tmp_path_factory) -> Iterator[Programme]:
     folder = tmp_path_factory.mktemp("dashboard")
@@ -190,6 +213,7 @@ def programme(tmp_path_factory) -> Iterator[Programme]:
         result = asyncio.run(simulator.run())
         p.be_duos = set(simulator.duos)
         dutch_people(p)
+        belgian_books(p)
         funder, dutch = p.token("funder"), p.token("coordinator", "NL")
 
         def settled() -> bool:
@@ -200,6 +224,8 @@ def programme(tmp_path_factory) -> Iterator[Programme]:
                 and figures["positive_exit"]["denominator"] == result.duos_ended
                 and work["open_proposals"]["total"] == 1
                 and work["inactive_duos"]["total"] == 1
+                and len(p.api(funder, "/plan")["money"]["rows"]) == 2
+                and len(p.api(funder, "/plan")["opening"]["periods"]) == 2
             )
 
         wait_until(settled, 120, "reporting counting every duo of the run and the Dutch duo and proposal")
@@ -383,6 +409,56 @@ def test_a_funder_sees_the_branchs_figures_and_plan_as_the_api_gives_them(progra
         browser.set_window_size(1280, 1500)
         browser.save_screenshot(str(ROOT / "docs" / "dashboard.png"))
     screenshot(browser, tmp_path / "funder.png")
+
+
+def cents(value) -> str:
+    return "—" if value is None else f"EUR {'-' if value < 0 else ''}{abs(value) // 100:,}.{abs(value) % 100:02d}"
+
+
+def test_a_finance_officer_sees_the_books_beside_the_duos_and_the_history_before_the_platform_apart(
+    programme, browser, tmp_path
+):
+    token = programme.token("finance_officer")
+    sign_in(browser, programme, token)
+    plan, figures = programme.api(token, "/plan"), programme.api(token, "/figures")["figures"]
+    money = cells(browser, "money")
+    assert len(money) == len(plan["money"]["rows"]) == 2
+    for row in plan["money"]["rows"]:
+        shown = money[f"{row['region']}|{row['year']}"]
+        assert shown[2:4] == [n(row["planned_duos"]), n(row["duos_formed"])]
+        assert shown[4:] == [
+            cents(row[key])
+            for key in (
+                "budget_cents",
+                "planned_costs_cents",
+                "actual_costs_cents",
+                "planned_cost_per_duo_cents",
+                "actual_cost_per_duo_cents",
+                "subsidy_requested_cents",
+                "subsidy_granted_cents",
+                "subsidy_received_cents",
+                "plan_subsidy_cents",
+            )
+        ]
+    assert "EUR 90,000.50" in money[f"Brussels|{plan['money']['rows'][0]['year']}"]  # cents kept, never rounded
+    net = plan["money"]["net_return"]["total"]
+    assert cells(browser, "net-return")["total"][1:] == [
+        n(net["sustainable_jobs"]),
+        cents(net["return_cents"]),
+        cents(net["actual_costs_cents"]),
+        cents(net["net_return_cents"]),
+        n(net["net_saving_per_1000_eur"])
+        if net["net_saving_per_1000_eur"] is None
+        else f"EUR {net['net_saving_per_1000_eur']:,}",
+    ]
+    opening = cells(browser, "opening")
+    assert opening["Brussels|2013-2023"][2] == "3,400" and opening["Flanders|2013-2023"][5] == "500"
+    # Apart: the branch's own duos formed are the platform's, never with the 4,800 before it.
+    assert cells(browser, "counts")["duos_formed"][1] == n(figures["duos_formed"]) and figures["duos_formed"] < 100
+    assert all(row["duos_formed"] and row["actual_cost_per_duo_cents"] for row in plan["money"]["rows"])
+    assert rendered_charts(browser) >= 8  # the plan's areas, the cost per duo, outcomes, time to match, surveys
+    assert console_errors(browser) == []
+    screenshot(browser, tmp_path / "finance-officer.png")
 
 
 def test_a_coordinator_of_another_branch_sees_their_own_work_and_nothing_of_belgium(programme, browser, tmp_path):

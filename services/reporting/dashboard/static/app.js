@@ -8,7 +8,7 @@
 
 (function () {
   const TOKEN_KEY = "duo.dashboard.token";
-  const FIGURE_ROLES = ["coordinator", "branch_admin", "auditor", "funder", "federation"];
+  const FIGURE_ROLES = ["coordinator", "branch_admin", "auditor", "funder", "federation", "finance_officer"];
   const API = new URL("../", document.baseURI); // the API is the page's own origin, one level up
   const charts = [];
   let definitions = {};
@@ -33,6 +33,11 @@
   const int = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-GB"));
   const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
   const eur = (n) => (n === null || n === undefined ? "—" : "EUR " + Number(n).toLocaleString("en-GB"));
+  // Money from the API is integer cents: shown in euros with their cents, never rounded on the way.
+  const cents = (c) =>
+    c === null || c === undefined
+      ? "—"
+      : "EUR " + (c < 0 ? "-" : "") + Math.floor(Math.abs(c) / 100).toLocaleString("en-GB") + "." + String(Math.abs(c) % 100).padStart(2, "0");
   const text = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
   const NUMBER = /^(EUR )?-?[\d,.]+%?$|^—$/;
   const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
@@ -299,6 +304,7 @@
         columns: ["sustainable jobs", "definition", "EUR per job per year", "return per year"],
         rows: [{ key: "return", cells: [int(ret.sustainable_jobs), ret.definition, eur(ret.eur_per_job_per_year), eur(ret.eur_per_year)] }],
       });
+      if (plan.value.money) booksView(parent, plan.value);
     }
 
     if (figures.status === "rejected") {
@@ -419,6 +425,125 @@
       columns: ["question", "yes", "answered", "share of yes"],
       rows: surveys.map(([q, a]) => ({ key: q, cells: [q.replace(/_/g, " "), int(a.yes), int(a.answered), pct(a.rate)] })),
       empty: "no survey answered yet",
+    });
+  }
+
+  // The branch's books beside its duos (GET /plan `money`), and its history before the platform (`opening`), apart.
+  function booksView(parent, plan) {
+    const money = plan.money;
+    const box = panel(parent, {
+      id: "money",
+      title: "Money beside the duos",
+      lead: `The branch's budget, costs and subsidies per region and year (${money.currency}), as recorded by its finance officer.`,
+    });
+    const rows = money.rows;
+    if (rows.length) {
+      chart(box, {
+        id: "cost-per-duo",
+        label: "Cost per duo, planned and actual, per region and year, in euros.",
+        labels: rows.map((r) => `${r.region} ${r.year}`),
+        datasets: [
+          {
+            label: "planned (hatched)",
+            data: rows.map((r) => (r.planned_cost_per_duo_cents === null ? null : r.planned_cost_per_duo_cents / 100)),
+            labels: rows.map((r) => cents(r.planned_cost_per_duo_cents)),
+            backgroundColor: pattern("#4a6fa5", "stripes"),
+            borderColor: "#4a6fa5",
+            borderWidth: 1,
+          },
+          {
+            label: "actual (solid)",
+            data: rows.map((r) => (r.actual_cost_per_duo_cents === null ? null : r.actual_cost_per_duo_cents / 100)),
+            labels: rows.map((r) => cents(r.actual_cost_per_duo_cents)),
+            backgroundColor: pattern("#b5562a", "solid"),
+            borderColor: "#b5562a",
+            borderWidth: 1,
+          },
+        ],
+      });
+    }
+    table(box, {
+      id: "money",
+      caption: "Per region and year: duos, costs, cost per duo planned and actual, subsidies (— where none was recorded)",
+      columns: [
+        "region",
+        "year",
+        "duos planned",
+        "duos formed",
+        "budget",
+        "planned costs",
+        "actual costs",
+        "cost per duo planned",
+        "cost per duo actual",
+        "subsidy requested",
+        "subsidy granted",
+        "subsidy received",
+        "plan's subsidy",
+      ],
+      rows: rows.map((r) => ({
+        key: `${r.region}|${r.year}`,
+        cells: [
+          r.region,
+          String(r.year),
+          int(r.planned_duos),
+          int(r.duos_formed),
+          cents(r.budget_cents),
+          cents(r.planned_costs_cents),
+          cents(r.actual_costs_cents),
+          cents(r.planned_cost_per_duo_cents),
+          cents(r.actual_cost_per_duo_cents),
+          cents(r.subsidy_requested_cents),
+          cents(r.subsidy_granted_cents),
+          cents(r.subsidy_received_cents),
+          cents(r.plan_subsidy_cents),
+        ],
+      })),
+      empty: "no money recorded yet",
+    });
+    const net = money.net_return;
+    const perThousand = (v) => (v === null || v === undefined ? "—" : "EUR " + Number(v).toLocaleString("en-GB"));
+    const netRow = (y, key) => ({
+      key,
+      cells: [
+        y.year === null ? "all years" : String(y.year),
+        int(y.sustainable_jobs),
+        cents(y.return_cents),
+        cents(y.actual_costs_cents),
+        cents(y.net_return_cents),
+        perThousand(y.net_saving_per_1000_eur),
+      ],
+    });
+    table(box, {
+      id: "net-return",
+      caption: `Net return: a year's ${cents(net.return_per_job_cents)} per sustainable job (${net.definition}) of the duos formed that year, minus that year's actual costs`,
+      columns: ["year", "sustainable jobs", "return", "actual costs", "net return", "net saving per EUR 1,000"],
+      rows: net.years.length ? [...net.years.map((y) => netRow(y, String(y.year))), netRow(net.total, "total")] : [],
+      empty: "no actual costs recorded yet",
+    });
+
+    const opening = plan.opening;
+    const before = panel(parent, {
+      id: "opening",
+      title: "Before the platform (opening figures)",
+      lead: "The branch's history before the platform, as its admin recorded it: shown apart, never added to the figures above.",
+    });
+    table(before, {
+      id: "opening",
+      caption: "Per region and period before the platform (— where not stated)",
+      columns: ["region", "years", "duos formed", "positive exits", "sustainable jobs", "active mentors at the end", "source"],
+      rows: opening.periods.map((p) => ({
+        key: `${p.region}|${p.first_year}-${p.last_year}`,
+        cells: [
+          p.region,
+          `${p.first_year}-${p.last_year}`,
+          int(p.duos_formed),
+          int(p.positive_exits),
+          int(p.sustainable_jobs),
+          int(p.active_mentors),
+          p.source,
+        ],
+      })),
+      empty: "no opening figures recorded",
     });
   }
 
