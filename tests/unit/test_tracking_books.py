@@ -161,3 +161,27 @@ async def test_the_books_of_one_branch_are_not_another_branchs():
     await run(store, RecordMoneyFigure("budget", "Brussels", 2025, 100))
     nl = await run(store, RecordMoneyFigure("budget", "Noord-Holland", 2025, 7), coordinator(NOW, Tenant.NL))
     assert nl.figures == {("budget", "Noord-Holland", 2025): 7}
+
+
+def test_trackings_openapi_shows_the_books_routes_with_their_roles_and_examples():
+    from services.tracking.app import create_app
+    from shared.config import ServiceSettings
+
+    document = create_app(ServiceSettings("tracking", "postgresql://unused/unused", "unused:9092")).openapi()
+    paths = document["paths"]
+    assert paths["/finances/figures"]["post"]["x-roles"] == ["finance_officer"]
+    assert paths["/opening-figures"]["post"]["x-roles"] == ["branch_admin"]
+    assert paths["/finances"]["get"]["x-roles"] == paths["/opening-figures"]["get"]["x-roles"]
+    money = document["components"]["schemas"]["MoneyFigure"]
+    assert (
+        money["properties"]["amount_cents"]["type"] == "integer" and money["properties"]["amount_cents"]["minimum"] == 0
+    )
+    assert set(money["properties"]["kind"]["enum"]) == {
+        "budget",
+        "planned_costs",
+        "actual_costs",
+        "subsidy_requested",
+        "subsidy_granted",
+        "subsidy_received",
+    }
+    assert money["examples"] and document["components"]["schemas"]["OpeningFigures"]["examples"]
