@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import structlog
@@ -40,6 +40,7 @@ from shared.kafka import KafkaSecurity, aiokafka_options, new_producer
 SignerSource = Callable[[], SigningKey]
 
 _LEADER_LOCK = 7_246_002  # one active relay per service database; others stand by
+_TOPIC_POLL_S = 0.2  # how often a relay asks a new broker whether its topic is there yet
 EMBEDDED_DELIVERY_TIMEOUT_S = 3.0  # what `duo run` gives its services (DUO_RELAY_DELIVERY_TIMEOUT_S)
 _PENDING = f"""
 SELECT {COLUMNS} FROM outbox JOIN events USING (global_position)
@@ -102,6 +103,22 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
 
     async def _run_as_leader(self) -> None:
+        async with self.connected() as con:
+            while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
+                await asyncio.sleep(1.0)  # another relay publishes this store; take over if it dies
+            await con.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            self.listening.set()
+            log.info("outbox relay started", topic=self._topic)
+            while True:
+                # Cleared before draining: a NOTIFY arriving mid-drain sets it again, so none is lost.
+                self._wake.clear()
+                if await self.publish_pending(con) == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._safety_poll_s)
+
+    @contextlib.asynccontextmanager
+    async def connected(self) -> AsyncIterator[asyncpg.Connection]:
+        """The store's connection, a fresh producer and an admin client, for one leadership."""
         # Server-side keepalives: if this process vanishes, PostgreSQL notices within ~30 s and
         # frees the leader lock for a standby, instead of after the kernel's two hours.
         if self._signer is None:
@@ -122,17 +139,7 @@ class OutboxRelay:
         try:
             await self._producer.start()
             await self._admin.start()
-            while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
-                await asyncio.sleep(1.0)  # another relay publishes this store; take over if it dies
-            await con.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
-            self.listening.set()
-            log.info("outbox relay started", topic=self._topic)
-            while True:
-                # Cleared before draining: a NOTIFY arriving mid-drain sets it again, so none is lost.
-                self._wake.clear()
-                if await self.publish_pending(con) == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._safety_poll_s)
+            yield con
         finally:
             self.listening.clear()
             with contextlib.suppress(Exception):
@@ -175,6 +182,7 @@ class OutboxRelay:
         cluster_id = (await self._admin.describe_cluster()).get("cluster_id")
         if cluster_id is None or cluster_id == self._cluster_id:
             return False
+        await self._until_the_topic_exists()
         self._cluster_id = cluster_id
         async with con.transaction():
             # FOR UPDATE on a missing row locks nothing: the leader lock already makes this relay the only writer.
@@ -197,6 +205,24 @@ class OutboxRelay:
             "a new broker log: the whole store is published to it again, in order", topic=self._topic, events=queued
         )
         return True
+
+    async def _until_the_topic_exists(self) -> None:
+        """Return once the broker has the topic; raise TopicMissing if it still has not after the delivery timeout.
+
+        A broker that came back empty answers before its topics are created again (devtool/stack.py creates them
+        right after it answers). The embedded broker takes a record sent to a topic it does not have yet, with the
+        partition a producer remembers from the old log, and never serves it once the topic exists: the record
+        would be lost to every reader (measured with Tansu 0.6; docs/adr/0023). So nothing is sent to a new log
+        before its topic is there; the relay tries again (a new leadership) until it is."""
+        assert self._admin is not None, "the relay asks only while it leads"
+        deadline = asyncio.get_running_loop().time() + self._delivery_timeout_ms / 1000
+        while True:
+            described = await self._admin.describe_topics([self._topic])
+            if any(t["error_code"] == 0 and t["partitions"] for t in described):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TopicMissing(self._topic)
+            await asyncio.sleep(_TOPIC_POLL_S)
 
     async def _topic_holds_messages(self) -> bool:
         """Whether any partition of the topic has a message kept (end offset beyond the earliest one)."""
@@ -242,6 +268,13 @@ class OutboxRelay:
             if isinstance(outcome, BaseException):
                 return index
         return len(outcomes)
+
+
+class TopicMissing(Exception):
+    """The broker does not have the relay's topic (yet)."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"the broker has no topic {topic} yet")
 
 
 class RelayStalled(RuntimeError):
