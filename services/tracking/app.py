@@ -6,6 +6,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from services.tracking.adapters.duos import DUO_EFFECTS, PostgresDuos
+from services.tracking.adapters.partners import PostgresPartners
 from services.tracking.api import router
 from services.tracking.migrations import MIGRATIONS
 from services.tracking.service import TrackingUnit
@@ -27,7 +28,7 @@ def build_duo_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
 
 def open_unit(con: asyncpg.Connection, store: EventStore[asyncpg.Connection]) -> TrackingUnit[asyncpg.Connection]:
     """Tracking's unit of work on one connection: the store and the duos' rows share its transaction."""
-    return TrackingUnit(con, store, PostgresDuos(con))
+    return TrackingUnit(con, store, PostgresDuos(con), PostgresPartners(con))
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -47,9 +48,9 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         "DUO tracking",
         runtime,
         "Following each duo formed by matching: meetings, the career action plan, outcomes (jobs, trainings, "
-        "internships), closing surveys, the end and the follow-ups at 3, 6 and 12 months; and the branch's books: "
-        "money per region and year (a finance officer's) and opening figures from before the platform (the branch "
-        "admin's). Every route needs a bearer token of the role it names.",
+        "internships), referrals to partner organisations, closing surveys, the end and the follow-ups at 3, 6 and "
+        "12 months; and the branch's books: money per region and year (a finance officer's) and opening figures from "
+        "before the platform (the branch admin's). Every route needs a bearer token of the role it names.",
         clock,
     )
     app.state.open_unit = open_unit

@@ -28,16 +28,20 @@ from services.tracking.domain.commands import (
     RecordJobFound,
     RecordMenteeSurvey,
     RecordMentorSurvey,
+    RecordReferralOutcome,
     RecordTrainingStarted,
+    ReferMentee,
 )
-from services.tracking.domain.duo import DUO, DuoFacts, DuoState
+from services.tracking.domain.duo import DUO, DuoFacts, DuoState, Partner
+from services.tracking.domain.errors import AlreadyRecorded
+from services.tracking.domain.partner import RegisteredPartner, RegisterPartner, name_key, register_partner
 from shared.commanding.caller import Caller
-from shared.commanding.errors import NotFound
+from shared.commanding.errors import InvalidField, NotFound
 from shared.commanding.handlers import Command, Handlers
-from shared.commanding.unit import Unit, record
+from shared.commanding.unit import Unit, append, record
 from shared.events.envelope import DomainEvent
 from shared.eventstore.base import Tx
-from shared.tenancy import Tenant
+from shared.tenancy import OFFICES, Tenant
 
 
 class DuoList(Protocol):
@@ -52,11 +56,28 @@ class DuoList(Protocol):
         ...
 
 
+class PartnerBook(Protocol):
+    """The branch's partner organisations (tracking's partner table), written with each registration."""
+
+    async def get(self, tenant: Tenant, partner_id: uuid.UUID) -> Partner | None:
+        """A partner of the branch, if it has one with this id."""
+        ...
+
+    async def named(self, tenant: Tenant, key: str) -> uuid.UUID | None:
+        """The id of the branch's partner whose name has this key (partner.name_key), if any."""
+        ...
+
+    async def add(self, tenant: Tenant, partner: RegisteredPartner, key: str, today: date) -> bool:
+        """Keep a new partner; False when the branch got one by that name meanwhile (nothing kept)."""
+        ...
+
+
 @dataclass(frozen=True)
 class TrackingUnit(Unit[Tx]):
-    """Tracking's unit of work: the event store's transaction, and the duos' rows written in it."""
+    """Tracking's unit of work: the event store's transaction, and the duos' and partners' rows written in it."""
 
     duos: DuoList
+    partners: PartnerBook
 
 
 async def load_duo(unit: TrackingUnit[Tx], duo_id: uuid.UUID, caller: Caller) -> DuoState:
@@ -108,6 +129,32 @@ record_mentee_survey = _handler(duo.record_mentee_survey)
 record_mentor_survey = _handler(duo.record_mentor_survey)
 end_duo = _handler(duo.end_duo)
 record_follow_up = _handler(duo.record_follow_up)
+record_referral_outcome = _handler(duo.record_referral_outcome)
+
+
+async def refer_mentee(unit: TrackingUnit[Tx], cmd: ReferMentee, caller: Caller) -> DuoState:
+    """A referral of the duo's mentee to a partner of the caller's branch (at any of its offices)."""
+    state = await load_duo(unit, cmd.duo_id, caller)
+    partner = await unit.partners.get(caller.tenant, cmd.partner_id)
+    events = duo.refer_mentee(state, cmd, partner, caller.today)
+    state = await record(unit, DUO, state, state.duo_id, state.office, events, caller)
+    await unit.duos.save(state)
+    return state
+
+
+async def register_new_partner(unit: TrackingUnit[Tx], cmd: RegisterPartner, caller: Caller) -> RegisteredPartner:
+    """A partner of the caller's branch, registered at an office the caller may reach; one per name."""
+    if cmd.office not in OFFICES or OFFICES[cmd.office][0] != caller.tenant:
+        raise InvalidField("office", "office_of_branch", f"office {cmd.office} is not an office of the caller's branch")
+    caller.require_office(cmd.office)
+    key = name_key(cmd.name)
+    name, events = register_partner(cmd, await unit.partners.named(caller.tenant, key))
+    partner = RegisteredPartner(cmd.partner_id, cmd.office, events[0].kind, name)
+    if not await unit.partners.add(caller.tenant, partner, key, caller.today):
+        raise AlreadyRecorded("name", "partner_once", "the branch already has a partner by this name")
+    await append(unit, f"partner-{cmd.partner_id}", 0, cmd.office, events, caller)
+    return partner
+
 
 # Every command tracking takes, and the handler that carries it out (each pair type-checked).
 HANDLERS = Handlers[TrackingUnit[Any]](
@@ -125,6 +172,9 @@ HANDLERS = Handlers[TrackingUnit[Any]](
     RecordFollowUp.handled_by(record_follow_up),
     books.RecordMoneyFigure.handled_by(books_service.record_money_figure),
     books.RecordOpeningFigures.handled_by(books_service.record_opening_figures),
+    ReferMentee.handled_by(refer_mentee),
+    RecordReferralOutcome.handled_by(record_referral_outcome),
+    RegisterPartner.handled_by(register_new_partner),
 )
 
 

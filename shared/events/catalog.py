@@ -401,6 +401,21 @@ GoalType = Literal[
 EndReason = Literal["completed", "mentee_found_work", "stopped_by_mentee", "stopped_by_mentor", "lost_contact", "other"]
 EmploymentStatus = Literal["employed", "in_training", "job_seeking", "other"]
 FollowUpMonths = Literal[3, 6, 12]
+# The organisations duos work with (docs/tracking.md, docs/adr/0026): the memorandum's "ecosysteem van openbare
+# diensten en lokale verenigingen" (public services and local associations), and employers.
+PartnerKind = Literal[
+    "public_employment_service",
+    "social_welfare_service",
+    "integration_service",
+    "other_public_service",
+    "local_association",
+    "training_provider",
+    "employer",
+]
+# What became of a referral, as the duo later reports it.
+ReferralOutcome = Literal[
+    "support_received", "waiting_list", "not_eligible", "did_not_attend", "declined_by_mentee", "other"
+]
 
 
 @EVENT_REGISTRY.register
@@ -608,6 +623,42 @@ class OpeningFiguresRecorded(DomainEvent):
     )
 
 
+@EVENT_REGISTRY.register
+class PartnerRegistered(DomainEvent):
+    """A coordinator registered an organisation of the branch that duos work with: a public service, a local
+    association, an employer. Its kind only: its name stays in tracking's partner table (docs/adr/0026)."""
+
+    partner_id: uuid.UUID
+    kind: PartnerKind
+
+
+@EVENT_REGISTRY.register
+class MenteeReferred(DomainEvent):
+    """The mentor referred the mentee to a partner (a public service, a local association, an employer), and
+    perhaps went with them to the appointment: the mentor's support role."""
+
+    duo_id: uuid.UUID
+    referral_id: uuid.UUID
+    mentee_id: uuid.UUID
+    partner_id: uuid.UUID
+    partner_kind: PartnerKind
+    referred_on: date
+    accompanied: bool = Field(description="the mentor went with the mentee to the appointment")
+
+
+@EVENT_REGISTRY.register
+class ReferralOutcomeRecorded(DomainEvent):
+    """What became of a referral (once per referral), recorded later."""
+
+    duo_id: uuid.UUID
+    referral_id: uuid.UUID
+    mentee_id: uuid.UUID
+    partner_id: uuid.UUID
+    partner_kind: PartnerKind
+    outcome: ReferralOutcome
+    recorded_on: date
+
+
 # The context that publishes each event, and so the topic it travels on (deploy/topics.toml).
 PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
     "intake": (
@@ -645,5 +696,8 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         FollowUpRecorded,
         *MONEY_FIGURES.values(),
         OpeningFiguresRecorded,
+        PartnerRegistered,
+        MenteeReferred,
+        ReferralOutcomeRecorded,
     ),
 }

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
-from services.tracking.domain.duo import DuoFacts, DuoState
+from services.tracking.domain.duo import DuoFacts, DuoState, Partner
+from services.tracking.domain.partner import RegisteredPartner
 from shared.tenancy import Tenant
 
 
@@ -30,3 +32,26 @@ class InMemoryDuos:
 
     async def save(self, state: DuoState) -> None:
         self.saved[state.duo_id] = state
+
+
+@dataclass
+class InMemoryPartners:
+    """Each branch's partners by id, and their name keys (one partner per name and branch)."""
+
+    rows: dict[uuid.UUID, tuple[Tenant, RegisteredPartner, str]] = field(default_factory=dict)
+
+    async def get(self, tenant: Tenant, partner_id: uuid.UUID) -> Partner | None:
+        row = self.rows.get(partner_id)
+        if row is None or row[0] != tenant:
+            return None
+        _, partner, _ = row
+        return Partner(partner.partner_id, partner.kind, partner.office)
+
+    async def named(self, tenant: Tenant, key: str) -> uuid.UUID | None:
+        return next((p.partner_id for t, p, k in self.rows.values() if t == tenant and k == key), None)
+
+    async def add(self, tenant: Tenant, partner: RegisteredPartner, key: str, today: date) -> bool:
+        if partner.partner_id in self.rows or await self.named(tenant, key) is not None:
+            return False
+        self.rows[partner.partner_id] = (tenant, partner, key)
+        return True

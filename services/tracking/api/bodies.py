@@ -6,12 +6,22 @@ The bodies check the shape (types, the fixed lists, ranges); the domain checks t
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
-from shared.events.catalog import ContractType, EmploymentStatus, EndReason, GoalType, MeetingMode, MeetingTopic
+from shared.events.catalog import (
+    ContractType,
+    EmploymentStatus,
+    EndReason,
+    GoalType,
+    MeetingMode,
+    MeetingTopic,
+    PartnerKind,
+    ReferralOutcome,
+)
 from shared.nace import NaceSection
 
 
@@ -149,3 +159,33 @@ class FollowUp(BaseModel):
 
     months: Literal[3, 6, 12] = Field(examples=[3])
     status: EmploymentStatus = Field(examples=["employed"])
+
+
+class NewPartner(BaseModel):
+    """An organisation of the branch that duos work with, registered at an office of the caller's."""
+
+    model_config = _examples({"name": "OCMW Antwerpen", "kind": "social_welfare_service", "office": "be-antwerpen"})
+
+    name: str = Field(min_length=1, max_length=200, examples=["OCMW Antwerpen"], description="one partner per name")
+    kind: PartnerKind = Field(examples=["social_welfare_service"])
+    office: str = Field(examples=["be-antwerpen"], description="an office of the caller's branch (and offices)")
+
+
+class Referral(BaseModel):
+    """The mentor referred the mentee to a registered partner, and perhaps went with them to the appointment."""
+
+    model_config = _examples(
+        {"partner_id": "0b0f9a3e-3f4c-4b8a-9d2e-1c1a2b3c4d5e", "referred_on": "2026-04-02", "accompanied": True}
+    )
+
+    partner_id: uuid.UUID = Field(description="a partner of the branch (POST /partners)")
+    referred_on: date = Field(examples=["2026-04-02"], description="not in the future, not before the duo was formed")
+    accompanied: StrictBool = Field(examples=[True], description="the mentor went with the mentee to the appointment")
+
+
+class ReferralOutcomeBody(BaseModel):
+    """What became of a referral."""
+
+    model_config = _examples({"outcome": "support_received"})
+
+    outcome: ReferralOutcome = Field(examples=["support_received"])

@@ -254,3 +254,34 @@ async def record_follow_up(
     due day for 3 months."""
     command = commands.RecordFollowUp(duo_id, body.months, body.status)
     return await _run(request, identity, command, 201, body, idempotency_key, if_match)
+
+
+@_post("/{duo_id}/referrals", 201, "Record a referral to a partner")
+async def refer_mentee(
+    duo_id: uuid.UUID,
+    body: bodies.Referral,
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """The mentor referred the mentee to a partner of the branch (MenteeReferred), with a new referral_id for its
+    outcome; `accompanied` when the mentor went along to the appointment. 422 for a partner the branch does not
+    have, 409 once the duo ended."""
+    command = commands.ReferMentee(duo_id, uuid.uuid4(), body.partner_id, body.referred_on, body.accompanied)
+    return await _run(request, identity, command, 201, body, idempotency_key, if_match)
+
+
+@_post("/{duo_id}/referrals/{referral_id}/outcome", 200, "Record a referral's outcome")
+async def record_referral_outcome(
+    duo_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    body: bodies.ReferralOutcomeBody,
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """What became of a referral (ReferralOutcomeRecorded), once; open until 12 months after the duo's end."""
+    command = commands.RecordReferralOutcome(duo_id, referral_id, body.outcome)
+    return await _run(request, identity, command, 200, body, idempotency_key, if_match)

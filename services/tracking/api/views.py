@@ -37,6 +37,25 @@ class TrainingView(BaseModel):
     qualifying: bool
 
 
+class ReferralView(BaseModel):
+    referral_id: uuid.UUID
+    partner_id: uuid.UUID
+    partner_kind: str
+    referred_on: date
+    accompanied: bool
+    outcome: str | None
+    outcome_recorded_on: date | None
+
+
+class PartnerView(BaseModel):
+    """A partner organisation of the branch."""
+
+    partner_id: uuid.UUID
+    office: str
+    kind: str
+    name: str
+
+
 class FollowUpView(BaseModel):
     months: int
     due_on: date
@@ -67,6 +86,7 @@ class DuoView(BaseModel):
     ended_on: date | None
     end_reason: str | None
     follow_ups: list[FollowUpView]
+    referrals: list[ReferralView]
 
     @classmethod
     def of(cls, s: DuoState) -> DuoView:
@@ -119,6 +139,18 @@ class DuoView(BaseModel):
             ended_on=s.ended_on,
             end_reason=s.end_reason,
             follow_ups=follow_ups,
+            referrals=[
+                ReferralView(
+                    referral_id=r.referral_id,
+                    partner_id=r.partner_id,
+                    partner_kind=r.partner_kind,
+                    referred_on=r.referred_on,
+                    accompanied=r.accompanied,
+                    outcome=r.outcome,
+                    outcome_recorded_on=r.outcome_recorded_on,
+                )
+                for r in s.referrals
+            ],
         )
 
 

@@ -129,3 +129,24 @@ class RecordFollowUp(Command["DuoState"]):
     duo_id: uuid.UUID
     months: int
     status: str
+
+
+@dataclass(frozen=True)
+class ReferMentee(Command["DuoState"]):
+    """The mentor referred the mentee to a registered partner (`referral_id` names it for its outcome), and
+    perhaps went with them to the appointment."""
+
+    duo_id: uuid.UUID
+    referral_id: uuid.UUID
+    partner_id: uuid.UUID
+    referred_on: date
+    accompanied: bool
+
+
+@dataclass(frozen=True)
+class RecordReferralOutcome(Command["DuoState"]):
+    """What became of a referral."""
+
+    duo_id: uuid.UUID
+    referral_id: uuid.UUID
+    outcome: str

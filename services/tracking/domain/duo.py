@@ -26,7 +26,9 @@ from services.tracking.domain.commands import (
     RecordJobFound,
     RecordMenteeSurvey,
     RecordMentorSurvey,
+    RecordReferralOutcome,
     RecordTrainingStarted,
+    ReferMentee,
 )
 from services.tracking.domain.errors import AlreadyRecorded, DuoClosed, NotYet
 from shared.commanding.aggregate import Aggregate
@@ -41,8 +43,12 @@ from shared.events.catalog import (
     JobEnded,
     JobFound,
     MeetingLogged,
+    MenteeReferred,
     MenteeSurveyRecorded,
     MentorSurveyRecorded,
+    PartnerKind,
+    ReferralOutcome,
+    ReferralOutcomeRecorded,
     TrainingStarted,
 )
 from shared.events.envelope import EventEnvelope
@@ -76,6 +82,29 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Partner:
+    """A registered partner organisation, as a referral needs it: its id, kind and office (its name stays in
+    tracking's partner table)."""
+
+    partner_id: uuid.UUID
+    kind: PartnerKind
+    office: str
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A referral of the mentee to a partner, and its outcome once recorded."""
+
+    referral_id: uuid.UUID
+    partner_id: uuid.UUID
+    partner_kind: PartnerKind
+    referred_on: date
+    accompanied: bool
+    outcome: ReferralOutcome | None = None
+    outcome_recorded_on: date | None = None
+
+
+@dataclass(frozen=True)
 class DuoState:
     """A duo: the facts of its forming and what tracking recorded since (version 0: nothing yet)."""
 
@@ -95,6 +124,7 @@ class DuoState:
     ended_on: date | None = None
     end_reason: str | None = None
     follow_ups: MappingProxyType[int, tuple[str, date]] = field(default_factory=lambda: MappingProxyType({}))
+    referrals: tuple[Referral, ...] = ()
 
     @property
     def duo_id(self) -> uuid.UUID:
@@ -113,6 +143,12 @@ class DuoState:
             if job.job_id == job_id:
                 return job
         raise NotFound("job")
+
+    def referral(self, referral_id: uuid.UUID) -> Referral:
+        for referral in self.referrals:
+            if referral.referral_id == referral_id:
+                return referral
+        raise NotFound("referral")
 
 
 def _with_job(state: DuoState, job_id: uuid.UUID, **changes: Any) -> DuoState:
@@ -162,6 +198,19 @@ def evolve(state: DuoState, envelope: EventEnvelope) -> DuoState:
         case FollowUpRecorded():
             entry = (event.status, event.recorded_on)
             return replace(state, follow_ups=MappingProxyType({**state.follow_ups, event.months: entry}))
+        case MenteeReferred():
+            referral = Referral(
+                event.referral_id, event.partner_id, event.partner_kind, event.referred_on, event.accompanied
+            )
+            return replace(state, referrals=(*state.referrals, referral))
+        case ReferralOutcomeRecorded():
+            referrals = tuple(
+                replace(r, outcome=event.outcome, outcome_recorded_on=event.recorded_on)
+                if r.referral_id == event.referral_id
+                else r
+                for r in state.referrals
+            )
+            return replace(state, referrals=referrals)
     return state
 
 
@@ -448,6 +497,53 @@ def record_follow_up(state: DuoState, cmd: RecordFollowUp, today: date) -> list[
             mentee_id=state.facts.mentee_id,
             months=months,
             status=status,
+            recorded_on=today,
+        )
+    ]
+
+
+def refer_mentee(state: DuoState, cmd: ReferMentee, partner: Partner | None, today: date) -> list[MenteeReferred]:
+    """A referral of a running duo's mentee to a partner of the branch (None: no such partner), each once, dated
+    between the duo's forming and today."""
+    _require_active(state)
+    if partner is None:
+        raise InvalidField("partner_id", "known_partner", "no such partner in the branch: register it first")
+    if any(r.referral_id == cmd.referral_id for r in state.referrals):
+        raise AlreadyRecorded("referral_id", "referral_once", "this referral was already recorded")
+    _past("referred_on", cmd.referred_on, state, today)
+    return [
+        MenteeReferred(
+            duo_id=state.duo_id,
+            referral_id=cmd.referral_id,
+            mentee_id=state.facts.mentee_id,
+            partner_id=partner.partner_id,
+            partner_kind=partner.kind,
+            referred_on=cmd.referred_on,
+            accompanied=cmd.accompanied,
+        )
+    ]
+
+
+def record_referral_outcome(state: DuoState, cmd: RecordReferralOutcome, today: date) -> list[ReferralOutcomeRecorded]:
+    """What became of a referral, once, while outcomes can still be recorded (until 12 months after the end)."""
+    _require_aftercare(state, today)
+    referral = state.referral(cmd.referral_id)
+    outcome = rules.check_known("outcome", cmd.outcome, rules.REFERRAL_OUTCOMES, "known_outcome")
+    if referral.outcome is not None:
+        assert referral.outcome_recorded_on is not None
+        raise AlreadyRecorded(
+            "referral_id",
+            "referral_outcome_once",
+            f"the outcome was recorded on {referral.outcome_recorded_on.isoformat()} ({referral.outcome})",
+        )
+    return [
+        ReferralOutcomeRecorded(
+            duo_id=state.duo_id,
+            referral_id=referral.referral_id,
+            mentee_id=state.facts.mentee_id,
+            partner_id=referral.partner_id,
+            partner_kind=referral.partner_kind,
+            outcome=outcome,
             recorded_on=today,
         )
     ]

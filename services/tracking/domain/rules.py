@@ -19,6 +19,8 @@ from shared.events.catalog import (
     GoalType,
     MeetingMode,
     MeetingTopic,
+    PartnerKind,
+    ReferralOutcome,
 )
 from shared.nace import NaceSection
 
@@ -31,6 +33,8 @@ CONTRACT_TYPES: tuple[ContractType, ...] = get_args(ContractType)
 END_REASONS: tuple[EndReason, ...] = get_args(EndReason)
 EMPLOYMENT_STATUSES: tuple[EmploymentStatus, ...] = get_args(EmploymentStatus)
 SECTORS: tuple[NaceSection, ...] = get_args(NaceSection)
+PARTNER_KINDS: tuple[PartnerKind, ...] = get_args(PartnerKind)
+REFERRAL_OUTCOMES: tuple[ReferralOutcome, ...] = get_args(ReferralOutcome)
 Code = TypeVar("Code", bound=str | int)  # one of the catalog's Literal code types
 
 MIN_MEETING_MINUTES = 1

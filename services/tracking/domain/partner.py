@@ -1,0 +1,69 @@
+"""A partner: an organisation of the branch that duos work with (a public service, a local association, an
+employer), registered by a coordinator so that a duo's referrals name it. Pure.
+
+The partner's stream (`partner-<id>`) holds its kind; its name is organisation data that no other service needs,
+so it stays in tracking's partner table, written in the same transaction (docs/adr/0026).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from services.tracking.domain import rules
+from services.tracking.domain.errors import AlreadyRecorded
+from shared.commanding.errors import InvalidField
+from shared.commanding.handlers import Command
+from shared.events.catalog import PartnerKind, PartnerRegistered
+
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class RegisterPartner(Command["RegisteredPartner"]):
+    """A coordinator registers an organisation at an office of their branch."""
+
+    partner_id: uuid.UUID
+    office: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RegisteredPartner:
+    """A partner as registered (version: of its stream)."""
+
+    partner_id: uuid.UUID
+    office: str
+    kind: PartnerKind
+    name: str
+    version: int = 1
+
+
+def name_key(name: str) -> str:
+    """The form two spellings of one name share (NFKC, case-folded, inner spaces collapsed): one partner per key
+    and branch."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def check_name(name: str) -> str:
+    """A name of 1 to 200 characters, printable, without surrounding spaces."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise InvalidField("name", "name_required", "name the organisation")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidField("name", "name_length", f"at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(c).startswith("C") for c in cleaned):
+        raise InvalidField("name", "printable_name", "must not hold control or invisible format characters")
+    return cleaned
+
+
+def register_partner(cmd: RegisterPartner, existing: uuid.UUID | None) -> tuple[str, list[PartnerRegistered]]:
+    """The partner's checked name and its registration; refused when the branch already has one by that name
+    (`existing`)."""
+    name = check_name(cmd.name)
+    kind = rules.check_known("kind", cmd.kind, rules.PARTNER_KINDS, "known_kind")
+    if existing is not None:
+        raise AlreadyRecorded("name", "partner_once", f"the branch already has this partner: {existing}")
+    return name, [PartnerRegistered(partner_id=cmd.partner_id, kind=kind)]
