@@ -32,13 +32,17 @@ from shared.events.catalog import (
     MeetingTopic,
     MenteeApplicationRejected,
     MenteeReadyForMatching,
+    MenteeReferred,
     MenteeRegistered,
     MenteeSurveyRecorded,
     MenteeWithdrawn,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
+    PartnerKind,
     PersonalDataErased,
+    ReferralOutcome,
+    ReferralOutcomeRecorded,
     TrainingStarted,
     WithdrawalReason,
 )
@@ -206,6 +210,8 @@ def _duo(
             duo_id=duo, met_on=day, duration_minutes=rng.choice((30, 60, 90)), mode="online", topics=topics
         )
         h.add(meeting, stream, branch, office, day)
+    for _ in range(rng.choice((0, 0, 1, 2))):
+        _referral(h, branch, office, duo, mentee, h.day(formed, 60))
     ended = h.day(formed, 240) if rng.random() < 0.7 else None
     if rng.random() < 0.5:
         job, started = uuid.uuid4(), h.day(formed - timedelta(days=60), 480)  # some before the duo formed
@@ -275,3 +281,31 @@ def _duo(
             status = rng.choice(get_args(EmploymentStatus))
             follow_up = FollowUpRecorded(duo_id=duo, mentee_id=mentee, months=after, status=status, recorded_on=due)
             h.add(follow_up, stream, branch, office, due)
+
+
+def _referral(h: History, branch: Tenant, office: str, duo: uuid.UUID, mentee: uuid.UUID, on: date) -> None:
+    """A referral of the duo's mentee to a partner, and (mostly) its outcome later."""
+    rng, stream = h.rng, f"duo-{duo}"
+    referral, partner, kind = uuid.uuid4(), uuid.uuid4(), rng.choice(get_args(PartnerKind))
+    referred = MenteeReferred(
+        duo_id=duo,
+        referral_id=referral,
+        mentee_id=mentee,
+        partner_id=partner,
+        partner_kind=kind,
+        referred_on=on,
+        accompanied=rng.random() < 0.4,
+    )
+    h.add(referred, stream, branch, office, on)
+    if rng.random() < 0.7:
+        later = h.day(on, 45)
+        outcome = ReferralOutcomeRecorded(
+            duo_id=duo,
+            referral_id=referral,
+            mentee_id=mentee,
+            partner_id=partner,
+            partner_kind=kind,
+            outcome=rng.choice(get_args(ReferralOutcome)),
+            recorded_on=later,
+        )
+        h.add(outcome, stream, branch, office, later)

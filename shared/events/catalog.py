@@ -401,7 +401,7 @@ GoalType = Literal[
 EndReason = Literal["completed", "mentee_found_work", "stopped_by_mentee", "stopped_by_mentor", "lost_contact", "other"]
 EmploymentStatus = Literal["employed", "in_training", "job_seeking", "other"]
 FollowUpMonths = Literal[3, 6, 12]
-# The organisations duos work with (docs/tracking.md, docs/adr/0026): the memorandum's "ecosysteem van openbare
+# The organisations duos work with (docs/tracking.md, docs/adr/0029): the memorandum's "ecosysteem van openbare
 # diensten en lokale verenigingen" (public services and local associations), and employers.
 PartnerKind = Literal[
     "public_employment_service",
@@ -626,7 +626,7 @@ class OpeningFiguresRecorded(DomainEvent):
 @EVENT_REGISTRY.register
 class PartnerRegistered(DomainEvent):
     """A coordinator registered an organisation of the branch that duos work with: a public service, a local
-    association, an employer. Its kind only: its name stays in tracking's partner table (docs/adr/0026)."""
+    association, an employer. Its kind only: its name stays in tracking's partner table (docs/adr/0029)."""
 
     partner_id: uuid.UUID
     kind: PartnerKind

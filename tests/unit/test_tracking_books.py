@@ -29,7 +29,9 @@ MEMORANDUM = "Memorandum DUO for a JOB - Vlaamse verkiezingen 2024"
 
 async def run(store: InMemoryEventStore, command: Any, who: Caller | None = None) -> Any:
     async with store.transaction() as tx:
-        return await service.execute(TrackingUnit(tx, store, InMemoryDuos(), InMemoryPartners()), command, who or coordinator(NOW))
+        return await service.execute(
+            TrackingUnit(tx, store, InMemoryDuos(), InMemoryPartners()), command, who or coordinator(NOW)
+        )
 
 
 async def recorded(store: InMemoryEventStore, books: str, tenant: Tenant = Tenant.BE) -> list[Any]:

@@ -112,6 +112,9 @@ def _duo_fact(row: asyncpg.Record) -> DuoFact:
         row["months"],
         _json(row["answers"]),
         row["qualifying"],
+        row["partner_kind"],
+        row["accompanied"],
+        row["outcome"],
     )
 
 

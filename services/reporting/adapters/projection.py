@@ -35,6 +35,7 @@ def reporting_tables_ddl() -> str:
             "0007_definitions_per_branch.sql",
             "0008_listings.sql",
             "0009_books.sql",
+            "0008_referrals.sql",
         )
     )
 

@@ -163,6 +163,9 @@ async def figure_counts(
         inactive_duos=one("inactive_duos"),
         follow_ups_done=one("follow_ups_done"),
         follow_ups_due=one("follow_ups_due"),
+        referrals=n["referrals"],
+        referrals_accompanied=n["referrals_accompanied"],
+        referral_outcomes=n["referral_outcomes"],
     )
 
 

@@ -32,6 +32,7 @@ from shared.events.catalog import (
     MeetingLogged,
     MenteeApplicationRejected,
     MenteeReadyForMatching,
+    MenteeReferred,
     MenteeRegistered,
     MenteeRejoined,
     MenteeSurveyRecorded,
@@ -41,6 +42,7 @@ from shared.events.catalog import (
     MentorWithdrawn,
     OpeningFiguresRecorded,
     PersonalDataErased,
+    ReferralOutcomeRecorded,
     TrainingStarted,
 )
 from shared.events.event import DomainEvent
@@ -185,6 +187,8 @@ READ_MODELS = (
                     DuoEnded.event_type: _date("ended_on"),
                     ContractExtended.event_type: _date("extended_on"),
                     FollowUpRecorded.event_type: _date("recorded_on"),
+                    MenteeReferred.event_type: _date("referred_on"),
+                    ReferralOutcomeRecorded.event_type: _date("recorded_on"),
                 }
             ),
             "minutes": _case({MeetingLogged.event_type: "coalesce((l.data->>'duration_minutes')::int, 0)"}),
@@ -203,6 +207,14 @@ READ_MODELS = (
             "months": _case({FollowUpRecorded.event_type: "(l.data->>'months')::int"}),
             "answers": _case({MenteeSurveyRecorded.event_type: "l.data", MentorSurveyRecorded.event_type: "l.data"}),
             "qualifying": _case({TrainingStarted.event_type: "(l.data->>'qualifying')::boolean"}),
+            "partner_kind": _case(
+                {
+                    MenteeReferred.event_type: _text("partner_kind"),
+                    ReferralOutcomeRecorded.event_type: _text("partner_kind"),
+                }
+            ),
+            "accompanied": _case({MenteeReferred.event_type: "(l.data->>'accompanied')::boolean"}),
+            "outcome": _case({ReferralOutcomeRecorded.event_type: _text("outcome")}),
         },
     ),
     ReadModel(

@@ -80,6 +80,14 @@ class FollowUps(BaseModel):
     definition: str
 
 
+class Referrals(BaseModel):
+    """A partner kind's referrals: how many, how many the mentor went along to, and the outcomes recorded."""
+
+    referred: int
+    accompanied: int
+    outcomes: dict[str, int]
+
+
 class Figures(BaseModel):
     """Every figure of a slice as of a date (report.figures_from): what the API states, typed."""
 
@@ -96,3 +104,4 @@ class Figures(BaseModel):
     early_endings_by_reason: dict[str, int]
     inactive_duos: Counted
     follow_ups: FollowUps
+    referrals_by_partner_kind: dict[str, Referrals]

@@ -30,6 +30,7 @@ from shared.events.catalog import (
     MeetingLogged,
     MenteeApplicationRejected,
     MenteeReadyForMatching,
+    MenteeReferred,
     MenteeRegistered,
     MenteeRejoined,
     MenteeSurveyRecorded,
@@ -38,6 +39,7 @@ from shared.events.catalog import (
     MentorTrainingCompleted,
     MentorWithdrawn,
     PersonalDataErased,
+    ReferralOutcomeRecorded,
     TrainingStarted,
 )
 from shared.events.envelope import EventEnvelope
@@ -80,6 +82,8 @@ class Duo:
     mentee_survey: dict[str, Any] | None = None
     mentor_survey: dict[str, Any] | None = None
     follow_ups: dict[int, str] = field(default_factory=dict)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
+    referral_outcomes: list[dict[str, Any]] = field(default_factory=list)
     event_ids: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -178,6 +182,8 @@ _DUO_FACTS = {
     JobFound.event_type: "jobs",
     TrainingStarted.event_type: "trainings",
     InternshipStarted.event_type: "internships",
+    MenteeReferred.event_type: "referrals",
+    ReferralOutcomeRecorded.event_type: "referral_outcomes",
 }
 
 

@@ -105,6 +105,9 @@ class FigureCounts:
     inactive_duos: int
     follow_ups_done: int
     follow_ups_due: int
+    referrals: dict[str, int]  # partner kind -> referrals
+    referrals_accompanied: dict[str, int]  # partner kind -> referrals the mentor went along to
+    referral_outcomes: dict[str, int]  # "<partner kind>.<outcome>" -> outcomes recorded
 
 
 def figures(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | None = None) -> Figures:
@@ -145,7 +148,38 @@ def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | 
         inactive_duos=len(_inactive(duos, as_of)),
         follow_ups_done=done,
         follow_ups_due=due,
+        referrals=dict(Counter(r.get("partner_kind", "") for d in duos for r in d.referrals)),
+        referrals_accompanied=dict(
+            Counter(r.get("partner_kind", "") for d in duos for r in d.referrals if r.get("accompanied") is True)
+        ),
+        referral_outcomes=dict(
+            Counter(
+                referral_outcome_key(o.get("partner_kind"), o.get("outcome")) for d in duos for o in d.referral_outcomes
+            )
+        ),
     )
+
+
+def referral_outcome_key(partner_kind: object, outcome: object) -> str:
+    """The key an outcome is counted under: its partner's kind and the outcome."""
+    return f"{partner_kind}.{outcome}"
+
+
+def _referrals_by_kind(c: FigureCounts) -> dict[str, dict[str, Any]]:
+    """Per partner kind: the referrals, those the mentor went along to, and their recorded outcomes."""
+    kinds = sorted({*c.referrals, *(key.split(".", 1)[0] for key in c.referral_outcomes)})
+    return {
+        kind: {
+            "referred": c.referrals.get(kind, 0),
+            "accompanied": c.referrals_accompanied.get(kind, 0),
+            "outcomes": {
+                key.split(".", 1)[1]: n
+                for key, n in sorted(c.referral_outcomes.items())
+                if key.split(".", 1)[0] == kind
+            },
+        }
+        for kind in kinds
+    }
 
 
 def figures_from(c: FigureCounts, definitions: Chosen | str | None = None) -> Figures:
@@ -186,6 +220,7 @@ def figures_from(c: FigureCounts, definitions: Chosen | str | None = None) -> Fi
             "early_endings_by_reason": dict(sorted(c.early_endings.items())),
             "inactive_duos": {"count": c.inactive_duos, "definition": INACTIVE_DUO.key},
             "follow_ups": {"done": c.follow_ups_done, "due": c.follow_ups_due, "definition": FOLLOW_UP_DUE.key},
+            "referrals_by_partner_kind": _referrals_by_kind(c),
         }
     )
 

@@ -29,6 +29,7 @@ from services.reporting.domain.definitions import (
     SUSTAINABLE_WORK,
     add_months,
 )
+from services.reporting.domain.report import referral_outcome_key
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -36,8 +37,10 @@ from shared.events.catalog import (
     InternshipStarted,
     JobFound,
     MeetingLogged,
+    MenteeReferred,
     MenteeSurveyRecorded,
     MentorSurveyRecorded,
+    ReferralOutcomeRecorded,
     TrainingStarted,
 )
 
@@ -84,6 +87,9 @@ class DuoFact:
     months: int | None = None
     answers: dict[str, Any] | None = None
     qualifying: bool | None = None  # a training's
+    partner_kind: str | None = None
+    accompanied: bool | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,12 @@ def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> Counter[Ser
         add("meeting_minutes", n=meeting.minutes or 0)
         for topic in meeting.topics:
             add("topics", topic)
+    for referral in (f for f in known if f.event_type == MenteeReferred.event_type):
+        add("referrals", referral.partner_kind or "")
+        if referral.accompanied is True:
+            add("referrals_accompanied", referral.partner_kind or "")
+    for outcome in (f for f in known if f.event_type == ReferralOutcomeRecorded.event_type):
+        add("referral_outcomes", referral_outcome_key(outcome.partner_kind, outcome.outcome))
     end = _last(f for f in known if f.event_type == DuoEnded.event_type)
     ended_on = end.on_day if end is not None else None
     if ended_on is None or ended_on > as_of:

@@ -2,7 +2,7 @@
 employer), registered by a coordinator so that a duo's referrals name it. Pure.
 
 The partner's stream (`partner-<id>`) holds its kind; its name is organisation data that no other service needs,
-so it stays in tracking's partner table, written in the same transaction (docs/adr/0026).
+so it stays in tracking's partner table, written in the same transaction (docs/adr/0029).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 -- Version 2: the branch's partner organisations (public services, local associations, employers) that duos refer
--- mentees to (docs/adr/0026). Each row is written in the same transaction as the PartnerRegistered event on the
+-- mentees to (docs/adr/0029). Each row is written in the same transaction as the PartnerRegistered event on the
 -- partner's stream, which carries only the id and the kind: the name is organisation data no other service needs.
 CREATE TABLE IF NOT EXISTS partners (
     partner_id    UUID PRIMARY KEY,

@@ -379,6 +379,28 @@
       rows: endings.map(([reason, n]) => ({ key: reason, cells: [reason.replace(/_/g, " "), int(n)] })),
     });
 
+    const kinds = Object.entries(f.referrals_by_partner_kind);
+    const referrals = panel(parent, {
+      id: "referrals",
+      title: "Referrals to partners",
+      lead: "The mentees the mentors referred to public services, local associations and employers, by the partner's kind: how many, how many the mentor went along to, and the outcomes recorded.",
+    });
+    table(referrals, {
+      id: "referrals",
+      caption: "Referrals and their outcomes, by partner kind",
+      columns: ["partner kind", "referred", "accompanied", "outcomes recorded"],
+      rows: kinds.map(([kind, r]) => ({
+        key: kind,
+        cells: [
+          kind.replace(/_/g, " "),
+          int(r.referred),
+          int(r.accompanied),
+          Object.entries(r.outcomes).map(([o, n]) => `${o.replace(/_/g, " ")}: ${n}`).join(", ") || "none yet",
+        ],
+      })),
+      empty: "no referral yet",
+    });
+
     const match = panel(parent, {
       id: "time-to-match",
       title: "Time to match",
