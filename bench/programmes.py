@@ -36,6 +36,8 @@ from shared.events.catalog import (
     MenteeRegistered,
     MenteeSurveyRecorded,
     MenteeWithdrawn,
+    MentorEmploymentRecorded,
+    MentorEmploymentStatus,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -90,6 +92,11 @@ def random_history(seed: int, size: int = 10) -> list[EventEnvelope]:
             mentor, office, trained = uuid.uuid4(), rng.choice(offices), h.day(START, SPAN_DAYS // 2)
             mentors.append((mentor, office))
             h.add(MentorTrainingCompleted(mentor_id=mentor), f"mentor-{mentor}", branch, office, trained)
+            for _ in range(rng.choice((0, 1, 1, 2))):  # none recorded, recorded, or changed later
+                status: MentorEmploymentStatus = rng.choice(get_args(MentorEmploymentStatus))
+                released = status == "employed" and rng.random() < 0.5
+                employment = MentorEmploymentRecorded(mentor_id=mentor, status=status, employer_released=released)
+                h.add(employment, f"mentor-{mentor}", branch, office, h.day(START, SPAN_DAYS))
             if rng.random() < 0.25:
                 reason = rng.choice(get_args(WithdrawalReason))
                 h.add(

@@ -22,6 +22,7 @@ from services.intake.domain.commands import (
     MigrationBackground,
     RecordInformationSession,
     RecordIntakeInterview,
+    RecordMentorEmployment,
     RecordTrainingModule,
     RegisterMentee,
     RegisterMentor,
@@ -209,6 +210,15 @@ async def record_training_module(unit: IntakeUnit[Tx], cmd: RecordTrainingModule
     )
 
 
+async def record_mentor_employment(unit: IntakeUnit[Tx], cmd: RecordMentorEmployment, caller: Caller) -> MentorState:
+    """A mentor's employment status (MentorEmploymentRecorded when it changed); the employer's name, if any, kept
+    with their personal data, where erasure removes it."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    employer, events = mentor.decide_employment(state, cmd)
+    await unit.vault.update(cmd.mentor_id, caller.tenant, {"employer": employer})
+    return await _save_mentor(unit, state, events, caller)
+
+
 async def withdraw_mentor(unit: IntakeUnit[Tx], cmd: WithdrawMentor, caller: Caller) -> MentorState:
     """A mentor leaves the programme."""
     state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
@@ -280,6 +290,7 @@ HANDLERS = Handlers[IntakeUnit[Any]](
     ChangeMenteeProfile.handled_by(change_mentee),
     ChangeMentorProfile.handled_by(change_mentor),
     RecordTrainingModule.handled_by(record_training_module),
+    RecordMentorEmployment.handled_by(record_mentor_employment),
     WithdrawMentee.handled_by(withdraw_mentee),
     WithdrawMentor.handled_by(withdraw_mentor),
     RecordInformationSession.handled_by(record_information_session),

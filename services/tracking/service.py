@@ -34,13 +34,14 @@ from services.tracking.domain.commands import (
 )
 from services.tracking.domain.duo import DUO, DuoFacts, DuoState, Partner
 from services.tracking.domain.errors import AlreadyRecorded
-from services.tracking.domain.partner import RegisteredPartner, RegisterPartner, name_key, register_partner
+from services.tracking.domain.partner import RegisteredPartner, RegisterPartner, register_partner
 from shared.commanding.caller import Caller
 from shared.commanding.errors import InvalidField, NotFound
 from shared.commanding.handlers import Command, Handlers
 from shared.commanding.unit import Unit, append, record
 from shared.events.envelope import DomainEvent
 from shared.eventstore.base import Tx
+from shared.organisations import name_key
 from shared.tenancy import OFFICES, Tenant
 
 

@@ -274,6 +274,23 @@ class MentorRejoined(DomainEvent):
     rules_version: RulesVersion
 
 
+# A mentor's work situation (docs/domain.md, section 1): the memorandum's mentor survey counts among the mentors
+# still working ("nog werkende mentoren"), employed or self-employed.
+MentorEmploymentStatus = Literal["employed", "self_employed", "retired", "job_seeking", "other"]
+STILL_WORKING: tuple[MentorEmploymentStatus, ...] = ("employed", "self_employed")
+
+
+@EVENT_REGISTRY.register
+class MentorEmploymentRecorded(DomainEvent):
+    """A mentor's employment status, as recorded at intake or when it changed; `employer_released` when their
+    employer gives them time for the mentoring (employer-supported volunteering). The employer's name stays in
+    intake, with the mentor's personal data (docs/adr/0030)."""
+
+    mentor_id: uuid.UUID
+    status: MentorEmploymentStatus
+    employer_released: bool = False
+
+
 ErasureReason = Literal["data_subject_request", "consent_withdrawn", "retention_period_ended", "unlawfully_processed"]
 
 
@@ -678,6 +695,7 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         MentorTrainingCompleted,
         MentorWithdrawn,
         MentorRejoined,
+        MentorEmploymentRecorded,
         PersonalDataErased,
     ),
     "matching": (MatchProposed, FirstMeetingScheduled, MatchAccepted, MatchDeclined, MatchExpired, DuoFormed),

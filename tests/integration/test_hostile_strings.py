@@ -181,7 +181,7 @@ def test_a_hostile_string_in_any_body_field_gets_an_answer_below_500_naming_a_fi
 ):
     server = live[service]
     role = Role(DOCUMENTED[service].openapi()["paths"][path][method]["x-roles"][0])
-    ids = {"duo_id": uuid.uuid4(), "proposal_id": uuid.uuid4(), "job_id": uuid.uuid4()}
+    ids = {"duo_id": uuid.uuid4(), "proposal_id": uuid.uuid4(), "job_id": uuid.uuid4(), "referral_id": uuid.uuid4()}
     url = server.base_url + path.format(**people, **ids)
     if path in ("/mentees", "/mentors"):
         base = (mentee_body if path == "/mentees" else mentor_body)()  # a fresh e-mail: not refused as a duplicate

@@ -33,6 +33,7 @@ from services.intake.domain.commands import (
     PersonalDetails,
     RecordInformationSession,
     RecordIntakeInterview,
+    RecordMentorEmployment,
     RegisterMentee,
     RegisterMentor,
     TrainingOutcome,
@@ -45,6 +46,7 @@ from shared.events.catalog import (
     ErasureReason,
     InterviewOutcome,
     InterviewReason,
+    MentorEmploymentStatus,
     SectorExperience,
     WithdrawalReason,
 )
@@ -356,6 +358,24 @@ class TrainingModuleAttended(Body):
 
     module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     completed_on: PlausibleDate | None = None
+
+
+class MentorEmployment(Body):
+    """A mentor's employment status now; an employed mentor's employer (personal data: where the mentor works) and
+    whether it releases them for the mentoring (employer-supported volunteering)."""
+
+    status: MentorEmploymentStatus = Field(
+        examples=["employed"], description="employed and self_employed: still working"
+    )
+    employer_released: StrictBool = Field(
+        default=False, description="the employer gives the mentor time for the mentoring (employed only)"
+    )
+    employer: Occupation | None = personal(
+        default=None, examples=["Stad Antwerpen"], description="the employer's name (employed only)"
+    )
+
+    def command(self, mentor_id: uuid.UUID) -> RecordMentorEmployment:
+        return RecordMentorEmployment(mentor_id, self.status, self.employer_released, self.employer)
 
 
 class Rejoin(Body):

@@ -84,6 +84,17 @@ MENTOR_CHANGE_EXAMPLES = {
     "experience": {"summary": "experience in another sector", "value": {"experience": [{"sector": "F", "years": 12}]}},
     "refused": {"summary": "null is not a change: 422", "value": {"languages": None}},
 }
+MENTOR_EMPLOYMENT_EXAMPLES = {
+    "released": {
+        "summary": "still working, released by the employer (the name kept as personal data)",
+        "value": {"status": "employed", "employer_released": True, "employer": "Stad Antwerpen"},
+    },
+    "retired": {"summary": "retired", "value": {"status": "retired"}},
+    "refused": {
+        "summary": "only an employed mentor is released by an employer: 422",
+        "value": {"status": "retired", "employer_released": True},
+    },
+}
 WITHDRAWAL_EXAMPLES = {
     "found work": {
         "summary": "the mentee found a job before any duo: MenteeOutcomeBeforeDuo, then MenteeWithdrawn",

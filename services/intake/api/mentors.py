@@ -10,11 +10,19 @@ from fastapi.responses import JSONResponse
 
 from services.intake import service
 from services.intake.adapters.people import PeopleQuery
-from services.intake.api.bodies import MentorApplication, MentorChange, Rejoin, TrainingModuleAttended, Withdrawal
+from services.intake.api.bodies import (
+    MentorApplication,
+    MentorChange,
+    MentorEmployment,
+    Rejoin,
+    TrainingModuleAttended,
+    Withdrawal,
+)
 from services.intake.api.documented import MENTOR_VIEW, PAGE, PERSONAL, documented, one
 from services.intake.api.examples import (
     MENTOR_BODY_EXAMPLES,
     MENTOR_CHANGE_EXAMPLES,
+    MENTOR_EMPLOYMENT_EXAMPLES,
     REJOIN_EXAMPLES,
     TRAINING_MODULE_EXAMPLES,
     WITHDRAWAL_EXAMPLES,
@@ -148,6 +156,34 @@ async def record_training_module(
     who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
     command = RecordTrainingModule(mentor_id, body.module, body.completed_on or who.today)
     return await changed(request, who, idempotency_key, dump, command, MentorView.of)
+
+
+@router.put(
+    "/{mentor_id}/employment",
+    openapi_extra=COORDINATORS,
+    response_model=MentorView,
+    responses=documented(
+        200,
+        "the employment status recorded (MentorEmploymentRecorded, when it changed)",
+        one("released", MENTOR_VIEW | {"version": 2, "employment_status": "employed", "employer_released": True}),
+        404,
+        409,
+        422,
+    ),
+)
+async def record_employment(
+    mentor_id: uuid.UUID,
+    body: Annotated[MentorEmployment, Body(openapi_examples=MENTOR_EMPLOYMENT_EXAMPLES)],
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """The mentor's employment status now (MentorEmploymentRecorded, only when it or the release changed):
+    reporting counts still-working and employer-released mentors. The employer's name is kept with the mentor's
+    personal data (GET /mentors/{id}), never in an event."""
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
+    return await changed(request, who, idempotency_key, dump, body.command(mentor_id), MentorView.of)
 
 
 @router.post(

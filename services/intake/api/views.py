@@ -98,6 +98,8 @@ class MentorView(BaseModel):
     registered_at: datetime
     withdrawal_reason: str | None
     rules_version: str | None = None
+    employment_status: str | None = None  # None: not recorded
+    employer_released: bool = False
 
     @classmethod
     def of(cls, s: MentorState) -> MentorView:
@@ -122,6 +124,8 @@ class MentorView(BaseModel):
             registered_at=_registered_at(s),
             withdrawal_reason=s.withdrawal_reason,
             rules_version=s.rules_version,
+            employment_status=s.employment_status,
+            employer_released=s.employer_released,
         )
 
 
@@ -139,6 +143,7 @@ class PersonalData(BaseModel):
     parent_or_grandparent_born_outside_eu: bool | None = None
     residence_permit: str | None = None
     job_target_occupation: str | None = None
+    employer: str | None = None  # a mentor's, when employed
 
 
 class MenteeProfile(MenteeView):

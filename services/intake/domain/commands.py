@@ -274,3 +274,14 @@ class EraseMentor(Command["MentorState"]):
 
     mentor_id: uuid.UUID
     reason: ErasureReason
+
+
+@dataclass(frozen=True)
+class RecordMentorEmployment(Command["MentorState"]):
+    """A mentor's employment status now, whether their employer releases them for the mentoring, and (employed
+    only) the employer's name, kept with the mentor's personal data."""
+
+    mentor_id: uuid.UUID
+    status: str
+    employer_released: bool = False
+    employer: str | None = None

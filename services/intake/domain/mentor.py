@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import cast
+from typing import cast, get_args
 
 from services.intake.domain.commands import (
     ChangeMentorProfile,
     EraseMentor,
+    RecordMentorEmployment,
     RecordTrainingModule,
     RegisterMentor,
     RejoinMentor,
@@ -39,6 +40,8 @@ from shared.commanding.errors import FieldProblem, InvalidField, NotFound
 from shared.events.catalog import (
     EligibilityRule,
     MentorApplicationRejected,
+    MentorEmploymentRecorded,
+    MentorEmploymentStatus,
     MentorProfileChanged,
     MentorRegistered,
     MentorRejoined,
@@ -49,6 +52,7 @@ from shared.events.catalog import (
     SectorExperience,
 )
 from shared.events.envelope import DomainEvent, EventEnvelope
+from shared.organisations import check_name
 from shared.tenancy import Tenant, local_date
 
 
@@ -73,6 +77,8 @@ class MentorState:
     registered_at: datetime | None = None
     withdrawal_reason: str | None = None
     rules_version: str | None = None
+    employment_status: str | None = None  # None: never recorded
+    employer_released: bool = False
 
     @property
     def sectors(self) -> tuple[str, ...]:
@@ -136,6 +142,8 @@ def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
             )
         case MentorWithdrawn():
             return replace(state, status="withdrawn", withdrawal_reason=event.reason)
+        case MentorEmploymentRecorded():
+            return replace(state, employment_status=event.status, employer_released=event.employer_released)
         case PersonalDataErased():
             return replace(state, status="erased")
     return state  # an event type added later that this version does not know changes nothing here
@@ -249,3 +257,27 @@ def decide_erasure(state: MentorState, cmd: EraseMentor) -> list[PersonalDataEra
     if state.status == "erased":
         raise PersonErased("mentor")
     return [PersonalDataErased(person_id=state.id, kind="mentor", reason=cmd.reason)]
+
+
+EMPLOYMENT_STATUSES: tuple[MentorEmploymentStatus, ...] = get_args(MentorEmploymentStatus)
+
+
+def decide_employment(
+    state: MentorState, cmd: RecordMentorEmployment
+) -> tuple[str | None, list[MentorEmploymentRecorded]]:
+    """The employer's name to keep with the mentor's personal data (None: none) and the status, recorded when it or
+    the release changed. Only an employed mentor has an employer (optional) and can be released by it."""
+    require_active(state, "mentor")
+    status = next((s for s in EMPLOYMENT_STATUSES if s == cmd.status), None)
+    if status is None:
+        raise InvalidField("status", "known_status", f"one of {', '.join(EMPLOYMENT_STATUSES)}")
+    if status != "employed" and cmd.employer_released:
+        raise InvalidField("employer_released", "employed_only", "only an employed mentor is released by an employer")
+    if status != "employed" and cmd.employer is not None:
+        raise InvalidField("employer", "employed_only", "only an employed mentor has an employer")
+    employer = None if cmd.employer is None else check_name("employer", cmd.employer)
+    unchanged = (state.employment_status, state.employer_released) == (status, cmd.employer_released)
+    if unchanged:
+        return employer, []
+    event = MentorEmploymentRecorded(mentor_id=state.id, status=status, employer_released=cmd.employer_released)
+    return employer, [event]

@@ -36,6 +36,7 @@ from shared.events.catalog import (
     DuoFormed,
     MenteeApplicationRejected,
     MenteeRegistered,
+    MentorEmploymentRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
     PersonalDataErased,
@@ -62,7 +63,9 @@ def recorded_day(alias: str, tenant: str | None = None) -> str:
 def _touched(source: str, one_fact: bool) -> str:
     """SQL: (kind, id) of every entity whose steps the facts of `source` (only $1 when `one_fact`) may change."""
     only = " AND l.event_id = $1" if one_fact else ""
-    mentor_facts = f"'{MentorTrainingCompleted.event_type}', '{MentorWithdrawn.event_type}', '{DuoFormed.event_type}'"
+    mentor_facts = ", ".join(
+        f"'{e.event_type}'" for e in (MentorTrainingCompleted, MentorWithdrawn, MentorEmploymentRecorded, DuoFormed)
+    )
     parts = (
         f"SELECT 'duo' AS kind, l.data->>'duo_id' AS id FROM {source} l WHERE l.data ? 'duo_id'{only}",
         f"SELECT 'mentor', l.data->>'mentor_id' FROM {source} l WHERE l.event_type IN ({mentor_facts}){only}",
@@ -148,7 +151,16 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
         f"SELECT m.*, {recorded_day('m')} AS recorded FROM rm_mentors m WHERE m.mentor_id = ANY($1::uuid[])", ids
     ):
         facts[row["mentor_id"]].append(
-            MentorFact(row["kind"], row["tenant"], row["office"], row["day"], row["recorded"], ledger_order(row))
+            MentorFact(
+                row["kind"],
+                row["tenant"],
+                row["office"],
+                row["day"],
+                row["recorded"],
+                ledger_order(row),
+                row["employment_status"],
+                row["employer_released"],
+            )
         )
     ends: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
     for row in await con.fetch(

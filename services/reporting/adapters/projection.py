@@ -36,6 +36,7 @@ def reporting_tables_ddl() -> str:
             "0008_listings.sql",
             "0009_books.sql",
             "0008_referrals.sql",
+            "0009_mentor_employment.sql",
         )
     )
 

@@ -166,6 +166,8 @@ async def figure_counts(
         referrals=n["referrals"],
         referrals_accompanied=n["referrals_accompanied"],
         referral_outcomes=n["referral_outcomes"],
+        mentor_employment=n["mentor_employment" + scope],
+        employer_released=one("employer_released" + scope),
     )
 
 

@@ -37,6 +37,7 @@ from shared.events.catalog import (
     MenteeRejoined,
     MenteeSurveyRecorded,
     MenteeWithdrawn,
+    MentorEmploymentRecorded,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -131,7 +132,7 @@ READ_MODELS = (
     ),
     ReadModel(
         "rm_mentors",
-        f"({_types(MentorTrainingCompleted, MentorWithdrawn)} OR "
+        f"({_types(MentorTrainingCompleted, MentorWithdrawn, MentorEmploymentRecorded)} OR "
         f"({_types(PersonalDataErased)} AND l.data->>'kind' = 'mentor'))",
         {
             "event_id": "l.event_id",
@@ -141,15 +142,25 @@ READ_MODELS = (
                     MentorTrainingCompleted.event_type: "'trained'",
                     MentorWithdrawn.event_type: "'withdrawn'",
                     PersonalDataErased.event_type: "'erased'",
+                    MentorEmploymentRecorded.event_type: "'employment'",
                 }
             ),
             **_PLACE,
             "day": LOCAL_DAY,
             "recorded_at": "l.recorded_at",
             **_LEDGER_ORDER,
+            "employment_status": _case({MentorEmploymentRecorded.event_type: _text("status")}),
+            "employer_released": _case(
+                {MentorEmploymentRecorded.event_type: "coalesce((l.data->>'employer_released')::boolean, false)"}
+            ),
         },
         event_types=frozenset(
-            {MentorTrainingCompleted.event_type, MentorWithdrawn.event_type, PersonalDataErased.event_type}
+            {
+                MentorTrainingCompleted.event_type,
+                MentorWithdrawn.event_type,
+                PersonalDataErased.event_type,
+                MentorEmploymentRecorded.event_type,
+            }
         ),
     ),
     ReadModel(

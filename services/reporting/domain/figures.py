@@ -88,6 +88,18 @@ class Referrals(BaseModel):
     outcomes: dict[str, int]
 
 
+class MentorEmployment(BaseModel):
+    """The active mentors by their employment status (the last recorded), those with none recorded, the
+    still-working ones (employed or self-employed: the base of the memorandum's mentor survey figure), and those
+    their employer releases for the mentoring."""
+
+    by_status: dict[str, int]
+    unknown: int
+    still_working: int
+    employer_released: int
+    active_mentors: int
+
+
 class Figures(BaseModel):
     """Every figure of a slice as of a date (report.figures_from): what the API states, typed."""
 
@@ -105,3 +117,4 @@ class Figures(BaseModel):
     inactive_duos: Counted
     follow_ups: FollowUps
     referrals_by_partner_kind: dict[str, Referrals]
+    mentor_employment: MentorEmployment

@@ -35,6 +35,7 @@ from shared.events.catalog import (
     MenteeRejoined,
     MenteeSurveyRecorded,
     MenteeWithdrawn,
+    MentorEmploymentRecorded,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -161,6 +162,10 @@ class Programme:
     refusals: list[tuple[Place, date, tuple[str, ...]]] = field(default_factory=list)
     mentors_trained: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)
     mentors_left: dict[uuid.UUID, date] = field(default_factory=dict)
+    # Each mentor's employment facts: (the ledger's order, status, released by the employer); the last one counts.
+    mentor_employment: dict[uuid.UUID, list[tuple[tuple[Any, ...], str, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     duos: dict[uuid.UUID, Duo] = field(default_factory=dict)
     mentees: dict[uuid.UUID, MenteeJourney] = field(default_factory=dict)
     proposals: dict[uuid.UUID, Proposal] = field(default_factory=dict)
@@ -210,6 +215,10 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
             p.mentors_trained[uuid.UUID(data["mentor_id"])] = (place, _day(envelope))
         elif kind == MentorWithdrawn.event_type:
             p.mentors_left[uuid.UUID(data["mentor_id"])] = _day(envelope)
+        elif kind == MentorEmploymentRecorded.event_type:
+            order = (envelope.recorded_at, envelope.stream_id, envelope.stream_version, envelope.event_id)
+            fact = (order, str(data.get("status")), data.get("employer_released") is True)
+            p.mentor_employment[uuid.UUID(data["mentor_id"])].append(fact)
         elif kind == PersonalDataErased.event_type and data.get("kind") == "mentor":
             p.mentors_left.setdefault(uuid.UUID(data["person_id"]), _day(envelope))
         elif kind == DuoFormed.event_type:

@@ -21,6 +21,7 @@ from services.reporting.domain.definitions import (
 from services.reporting.domain.definitions import add_months as add_months  # where the lists and tests find it
 from services.reporting.domain.figures import Figures
 from services.reporting.domain.programme import Duo, Place, Programme
+from shared.events.catalog import STILL_WORKING
 from shared.tenancy import Tenant
 
 TIME_TO_MATCH_BUCKETS = ((0, 14), (15, 30), (31, 60), (61, 90), (91, None))
@@ -108,6 +109,8 @@ class FigureCounts:
     referrals: dict[str, int]  # partner kind -> referrals
     referrals_accompanied: dict[str, int]  # partner kind -> referrals the mentor went along to
     referral_outcomes: dict[str, int]  # "<partner kind>.<outcome>" -> outcomes recorded
+    mentor_employment: dict[str, int]  # active mentors by their last employment status recorded ("unknown": none)
+    employer_released: int  # active mentors whose employer releases them for the mentoring
 
 
 def figures(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | None = None) -> Figures:
@@ -127,6 +130,7 @@ def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | 
     sustainable_jobs = [d for d in ended if sustainable_work(d, asked)]
     meetings = [m for d in duos for m in d.meetings]
     first_ended, retained = _mentor_retention(p, where, as_of, asked)
+    employment = [_employment(p, mentor) for mentor in _active_mentors(p, where, as_of)]
     done, due = _follow_ups(ended, as_of)
     return FigureCounts(
         registered=len(registrations),
@@ -138,7 +142,7 @@ def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | 
         sustainable=len(sustainable_jobs),
         first_duos_ended=first_ended,
         mentors_retained=retained,
-        active_mentors=_active_mentors(p, where, as_of),
+        active_mentors=len(_active_mentors(p, where, as_of)),
         meetings=len(meetings),
         meeting_minutes=sum(int(m.get("duration_minutes", 0)) for m in meetings),
         topics=dict(Counter(t for m in meetings for t in m.get("topics", ()))),
@@ -152,6 +156,8 @@ def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | 
         referrals_accompanied=dict(
             Counter(r.get("partner_kind", "") for d in duos for r in d.referrals if r.get("accompanied") is True)
         ),
+        mentor_employment=dict(Counter(status for status, _ in employment)),
+        employer_released=sum(released for _, released in employment),
         referral_outcomes=dict(
             Counter(
                 referral_outcome_key(o.get("partner_kind"), o.get("outcome")) for d in duos for o in d.referral_outcomes
@@ -221,6 +227,13 @@ def figures_from(c: FigureCounts, definitions: Chosen | str | None = None) -> Fi
             "inactive_duos": {"count": c.inactive_duos, "definition": INACTIVE_DUO.key},
             "follow_ups": {"done": c.follow_ups_done, "due": c.follow_ups_due, "definition": FOLLOW_UP_DUE.key},
             "referrals_by_partner_kind": _referrals_by_kind(c),
+            "mentor_employment": {
+                "by_status": {k: n for k, n in sorted(c.mentor_employment.items()) if k != "unknown"},
+                "unknown": c.mentor_employment.get("unknown", 0),
+                "still_working": sum(c.mentor_employment.get(k, 0) for k in STILL_WORKING),
+                "employer_released": c.employer_released,
+                "active_mentors": c.active_mentors,
+            },
         }
     )
 
@@ -256,14 +269,23 @@ def _mentor_retention(p: Programme, where: Slice, as_of: date, definitions: Chos
     return first_ended, retained
 
 
-def _active_mentors(p: Programme, where: Slice, as_of: date) -> int:
-    return sum(
-        1
+def _employment(p: Programme, mentor: uuid.UUID) -> tuple[str, bool]:
+    """A mentor's last employment status recorded ("unknown" when none) and whether their employer releases them."""
+    facts = p.mentor_employment.get(mentor)
+    if not facts:
+        return "unknown", False
+    _, status, released = max(facts, key=lambda f: f[0])
+    return status, released
+
+
+def _active_mentors(p: Programme, where: Slice, as_of: date) -> list[uuid.UUID]:
+    return [
+        mentor
         for mentor, (place, trained_on) in p.mentors_trained.items()
         if where.holds(place, trained_on if where.year else trained_on)
         and trained_on <= as_of
         and (mentor not in p.mentors_left or p.mentors_left[mentor] > as_of)
-    )
+    ]
 
 
 def _surveys(ended: list[Duo]) -> dict[str, tuple[int, int]]:

@@ -102,6 +102,8 @@ class MentorFact:
     day: date
     recorded: date
     order: LedgerOrder
+    employment_status: str | None = None  # an employment fact's
+    employer_released: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,12 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     erased = min((f for f in known if f.kind == "erased"), key=lambda f: f.order, default=None)  # the first
     left = withdrawn.day if withdrawn is not None else erased.day if erased is not None else None
     if trained is not None and trained.day <= as_of and (left is None or left > as_of):
-        counted[(trained.tenant, trained.office, trained.day.year, "active_mentors" + scope, "")] += 1
+        cell = (trained.tenant, trained.office, trained.day.year)
+        counted[(*cell, "active_mentors" + scope, "")] += 1
+        employment = _last(f for f in known if f.kind == "employment")
+        counted[(*cell, "mentor_employment" + scope, _status_of(employment))] += 1
+        if employment is not None and employment.employer_released is True:
+            counted[(*cell, "employer_released" + scope, "")] += 1
     formed = [d for d in duos if d.duo.recorded <= as_of]
     if not formed:
         return counted
@@ -261,6 +268,11 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
             counted[(*cell, "first_duos_ended" + scope, key)] += in_base
             counted[(*cell, "mentors_retained" + scope, key)] += stayed
     return counted
+
+
+def _status_of(employment: MentorFact | None) -> str:
+    """A mentor's employment status as the fold states it (report._employment): "unknown" when none is recorded."""
+    return "unknown" if employment is None else str(employment.employment_status)
 
 
 def registration_steps(registrations: Sequence[Registration]) -> list[Step]:

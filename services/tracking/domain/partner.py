@@ -7,17 +7,14 @@ so it stays in tracking's partner table, written in the same transaction (docs/a
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from dataclasses import dataclass
 
 from services.tracking.domain import rules
 from services.tracking.domain.errors import AlreadyRecorded
-from shared.commanding.errors import InvalidField
 from shared.commanding.handlers import Command
 from shared.events.catalog import PartnerKind, PartnerRegistered
-
-MAX_NAME_LENGTH = 200
+from shared.organisations import check_name
 
 
 @dataclass(frozen=True)
@@ -41,28 +38,10 @@ class RegisteredPartner:
     version: int = 1
 
 
-def name_key(name: str) -> str:
-    """The form two spellings of one name share (NFKC, case-folded, inner spaces collapsed): one partner per key
-    and branch."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def check_name(name: str) -> str:
-    """A name of 1 to 200 characters, printable, without surrounding spaces."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise InvalidField("name", "name_required", "name the organisation")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidField("name", "name_length", f"at most {MAX_NAME_LENGTH} characters")
-    if any(unicodedata.category(c).startswith("C") for c in cleaned):
-        raise InvalidField("name", "printable_name", "must not hold control or invisible format characters")
-    return cleaned
-
-
 def register_partner(cmd: RegisterPartner, existing: uuid.UUID | None) -> tuple[str, list[PartnerRegistered]]:
     """The partner's checked name and its registration; refused when the branch already has one by that name
     (`existing`)."""
-    name = check_name(cmd.name)
+    name = check_name("name", cmd.name)
     kind = rules.check_known("kind", cmd.kind, rules.PARTNER_KINDS, "known_kind")
     if existing is not None:
         raise AlreadyRecorded("name", "partner_once", f"the branch already has this partner: {existing}")

@@ -363,6 +363,8 @@
         ["refused", "refused applications", f.applications.refused],
         ["duos_formed", "duos formed", f.duos_formed],
         ["active_mentors", "active mentors", f.active_mentors.count],
+        ["still_working_mentors", "still-working mentors", f.mentor_employment.still_working],
+        ["employer_released_mentors", "mentors released by their employer", f.mentor_employment.employer_released],
         ["meetings", "meetings", f.meetings.total],
         ["meetings_per_duo", "meetings per duo", f.meetings.per_duo],
         ["hours_per_duo", "hours per duo", f.meetings.hours_per_duo],
@@ -421,7 +423,12 @@
     });
 
     const surveys = Object.entries(f.surveys);
-    const survey = panel(parent, { id: "surveys", title: "Survey results", lead: "Share of yes per question, of the ended duos' surveys." });
+    const employment = f.mentor_employment;
+    const survey = panel(parent, {
+      id: "surveys",
+      title: "Survey results",
+      lead: `Share of yes per question, of the ended duos' surveys. Still-working mentors (employed or self-employed, the base of the memorandum's "adds professional value" figure): ${int(employment.still_working)} of ${int(employment.active_mentors)} active mentors (${int(employment.unknown)} not recorded); released by their employer: ${int(employment.employer_released)}.`,
+    });
     if (surveys.length) {
       chart(survey, {
         id: "surveys",
