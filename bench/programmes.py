@@ -35,6 +35,8 @@ from shared.events.catalog import (
     MenteeReferred,
     MenteeRegistered,
     MenteeSurveyRecorded,
+    MenteeTargetGroupConsentWithdrawn,
+    MenteeTargetGroupRecorded,
     MenteeWithdrawn,
     MentorEmploymentRecorded,
     MentorEmploymentStatus,
@@ -45,6 +47,7 @@ from shared.events.catalog import (
     PersonalDataErased,
     ReferralOutcome,
     ReferralOutcomeRecorded,
+    TimeSinceLastJob,
     TrainingStarted,
     WithdrawalReason,
 )
@@ -124,6 +127,18 @@ def _mentee(h: History, branch: Tenant, office: str, mentor: tuple[uuid.UUID, st
     stream = f"mentee-{mentee}"
     registered = h.day(START, SPAN_DAYS - 60)
     h.add(MenteeRegistered(mentee_id=mentee, job_target_sector="Q"), stream, branch, office, registered)
+    for _ in range(rng.choice((0, 1, 1, 2))):  # no consent, the facts recorded, changed or the consent withdrawn
+        if rng.random() < 0.2:
+            h.add(MenteeTargetGroupConsentWithdrawn(mentee_id=mentee), stream, branch, office, h.day(registered, 90))
+            continue
+        since: TimeSinceLastJob = rng.choice(get_args(TimeSinceLastJob))
+        group = MenteeTargetGroupRecorded(
+            mentee_id=mentee,
+            neet=rng.random() < 0.4,
+            long_term_unemployed=since in ("12_to_24_months", "24_months_or_more") and rng.random() < 0.7,
+            time_since_last_job=since,
+        )
+        h.add(group, stream, branch, office, h.day(registered, 90))
     if rng.random() < 0.15:
         reason = rng.choice(get_args(WithdrawalReason))
         h.add(MenteeWithdrawn(mentee_id=mentee, reason=reason), stream, branch, office, h.day(registered, 20))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
-from services.intake.domain import mentee, mentor
+from services.intake.domain import mentee, mentor, target_group
 from services.intake.domain.commands import (
     ChangeMenteeProfile,
     ChangeMentorProfile,
@@ -23,6 +23,7 @@ from services.intake.domain.commands import (
     RecordInformationSession,
     RecordIntakeInterview,
     RecordMentorEmployment,
+    RecordTargetGroup,
     RecordTrainingModule,
     RegisterMentee,
     RegisterMentor,
@@ -31,6 +32,7 @@ from services.intake.domain.commands import (
     RejoinMentor,
     WithdrawMentee,
     WithdrawMentor,
+    WithdrawTargetGroupConsent,
 )
 from services.intake.domain.errors import DuplicatePerson
 from services.intake.domain.mentee import APPLICATION, MENTEE, ApplicationDecision, MenteeState
@@ -153,6 +155,20 @@ async def change_mentee(unit: IntakeUnit[Tx], cmd: ChangeMenteeProfile, caller: 
     if events and "job_target_occupation" in events[0].changed_fields:
         await unit.vault.update(cmd.mentee_id, caller.tenant, {"job_target_occupation": cmd.job_target_occupation})
     return await _save_mentee(unit, state, events, caller)
+
+
+async def record_target_group(unit: IntakeUnit[Tx], cmd: RecordTargetGroup, caller: Caller) -> MenteeState:
+    """The mentee's target-group facts, with their consent (MenteeTargetGroupRecorded)."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    return await _save_mentee(unit, state, target_group.decide_target_group(state, cmd), caller)
+
+
+async def withdraw_target_group_consent(
+    unit: IntakeUnit[Tx], cmd: WithdrawTargetGroupConsent, caller: Caller
+) -> MenteeState:
+    """The mentee withdrew their consent: the facts are unknown again (MenteeTargetGroupConsentWithdrawn)."""
+    state = await load_existing(unit, MENTEE, cmd.mentee_id, caller)
+    return await _save_mentee(unit, state, target_group.decide_consent_withdrawal(state, cmd), caller)
 
 
 async def withdraw_mentee(unit: IntakeUnit[Tx], cmd: WithdrawMentee, caller: Caller) -> MenteeState:
@@ -291,6 +307,8 @@ HANDLERS = Handlers[IntakeUnit[Any]](
     ChangeMentorProfile.handled_by(change_mentor),
     RecordTrainingModule.handled_by(record_training_module),
     RecordMentorEmployment.handled_by(record_mentor_employment),
+    RecordTargetGroup.handled_by(record_target_group),
+    WithdrawTargetGroupConsent.handled_by(withdraw_target_group_consent),
     WithdrawMentee.handled_by(withdraw_mentee),
     WithdrawMentor.handled_by(withdraw_mentor),
     RecordInformationSession.handled_by(record_information_session),

@@ -188,6 +188,29 @@ class MenteeOutcomeBeforeDuo(DomainEvent):
     qualifying: bool | None = Field(default=None, description="training only, and then required")
 
 
+# The mentee target groups the memorandum names (docs/domain.md, section 1): young people not in employment,
+# education or training (NEET) and the long-term unemployed, with the time since the last job as a band, never a date.
+TimeSinceLastJob = Literal["never_worked", "under_6_months", "6_to_12_months", "12_to_24_months", "24_months_or_more"]
+
+
+@EVENT_REGISTRY.register
+class MenteeTargetGroupRecorded(DomainEvent):
+    """The mentee's target-group facts, recorded only with the mentee's consent to them (without it, nothing is
+    recorded and the figures count the mentee as unknown). Reported as counts only (docs/reporting.md)."""
+
+    mentee_id: uuid.UUID
+    neet: bool
+    long_term_unemployed: bool
+    time_since_last_job: TimeSinceLastJob
+
+
+@EVENT_REGISTRY.register
+class MenteeTargetGroupConsentWithdrawn(DomainEvent):
+    """The mentee withdrew their consent to the target-group facts: from then on they are unknown again."""
+
+    mentee_id: uuid.UUID
+
+
 @EVENT_REGISTRY.register
 class MenteeRejoined(DomainEvent):
     """A mentee who had withdrawn came back on the same id, eligible again under the rules in force. They go
@@ -688,6 +711,8 @@ PRODUCERS: dict[str, tuple[type[DomainEvent], ...]] = {
         MenteeOutcomeBeforeDuo,
         MenteeWithdrawn,
         MenteeRejoined,
+        MenteeTargetGroupRecorded,
+        MenteeTargetGroupConsentWithdrawn,
         MentorApplicationRejected,
         MentorRegistered,
         MentorProfileChanged,

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from services.intake.api import access, erasure, mentees, mentors, rules
+from services.intake.api import access, erasure, mentees, mentors, rules, target_groups
 
 router = APIRouter()
 router.include_router(mentees.router)
+router.include_router(target_groups.router)
 router.include_router(mentors.router)
 router.include_router(access.router)
 router.include_router(erasure.router)

@@ -34,6 +34,7 @@ from services.intake.domain.commands import (
     RecordInformationSession,
     RecordIntakeInterview,
     RecordMentorEmployment,
+    RecordTargetGroup,
     RegisterMentee,
     RegisterMentor,
     TrainingOutcome,
@@ -48,6 +49,7 @@ from shared.events.catalog import (
     InterviewReason,
     MentorEmploymentStatus,
     SectorExperience,
+    TimeSinceLastJob,
     WithdrawalReason,
 )
 from shared.nace import NaceSection
@@ -358,6 +360,21 @@ class TrainingModuleAttended(Body):
 
     module: Literal[tuple(TRAINING_MODULES)] = Field(examples=["active_listening"])  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     completed_on: PlausibleDate | None = None
+
+
+class TargetGroup(Body):
+    """The mentee's target-group facts, recorded only with their consent (`consent`: true; false records nothing
+    and is refused naming it). Reported as counts only."""
+
+    consent: StrictBool = Field(examples=[True], description="the mentee consents to these facts being recorded")
+    neet: StrictBool = Field(examples=[True], description="not in employment, education or training")
+    long_term_unemployed: StrictBool = Field(examples=[False], description="without a job for 12 months or more")
+    time_since_last_job: TimeSinceLastJob = Field(examples=["6_to_12_months"])
+
+    def command(self, mentee_id: uuid.UUID) -> RecordTargetGroup:
+        return RecordTargetGroup(
+            mentee_id, self.consent, self.neet, self.long_term_unemployed, self.time_since_last_job
+        )
 
 
 class MentorEmployment(Body):

@@ -84,6 +84,21 @@ MENTOR_CHANGE_EXAMPLES = {
     "experience": {"summary": "experience in another sector", "value": {"experience": [{"sector": "F", "years": 12}]}},
     "refused": {"summary": "null is not a change: 422", "value": {"languages": None}},
 }
+TARGET_GROUP_EXAMPLES = {
+    "consented": {
+        "summary": "NEET, without a job for 6 to 12 months, with the mentee's consent",
+        "value": {
+            "consent": True,
+            "neet": True,
+            "long_term_unemployed": False,
+            "time_since_last_job": "6_to_12_months",
+        },
+    },
+    "no consent": {
+        "summary": "no consent: nothing recorded (422 naming consent)",
+        "value": {"consent": False, "neet": True, "long_term_unemployed": False, "time_since_last_job": "never_worked"},
+    },
+}
 MENTOR_EMPLOYMENT_EXAMPLES = {
     "released": {
         "summary": "still working, released by the employer (the name kept as personal data)",

@@ -29,6 +29,14 @@ class Availability(BaseModel):
     day_parts: list[str]
 
 
+class TargetGroupView(BaseModel):
+    """A mentee's target-group facts, recorded with their consent."""
+
+    neet: bool
+    long_term_unemployed: bool
+    time_since_last_job: str
+
+
 class MenteeView(BaseModel):
     """A mentee's matching data and status."""
 
@@ -50,9 +58,11 @@ class MenteeView(BaseModel):
     interview_on: date | None = None
     interview_outcome: str | None = None
     interview_reason: str | None = None
+    target_group: TargetGroupView | None = None  # None: not recorded (no consent)
 
     @classmethod
     def of(cls, s: MenteeState) -> MenteeView:
+        group = s.target_group
         return cls(
             mentee_id=s.id,
             version=s.version,
@@ -74,6 +84,13 @@ class MenteeView(BaseModel):
             interview_on=s.interview_on,
             interview_outcome=s.interview_outcome,
             interview_reason=s.interview_reason,
+            target_group=None
+            if group is None
+            else TargetGroupView(
+                neet=group.neet,
+                long_term_unemployed=group.long_term_unemployed,
+                time_since_last_job=group.time_since_last_job,
+            ),
         )
 
 

@@ -285,3 +285,21 @@ class RecordMentorEmployment(Command["MentorState"]):
     status: str
     employer_released: bool = False
     employer: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordTargetGroup(Command["MenteeState"]):
+    """The mentee's target-group facts, with whether the mentee consents to their being recorded."""
+
+    mentee_id: uuid.UUID
+    consent: bool
+    neet: bool
+    long_term_unemployed: bool
+    time_since_last_job: str
+
+
+@dataclass(frozen=True)
+class WithdrawTargetGroupConsent(Command["MenteeState"]):
+    """The mentee withdraws their consent to the target-group facts."""
+
+    mentee_id: uuid.UUID

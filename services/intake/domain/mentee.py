@@ -52,6 +52,8 @@ from shared.events.catalog import (
     MenteeReadyForMatching,
     MenteeRegistered,
     MenteeRejoined,
+    MenteeTargetGroupConsentWithdrawn,
+    MenteeTargetGroupRecorded,
     MenteeWithdrawn,
     PersonalDataErased,
 )
@@ -82,6 +84,7 @@ class MenteeState:
     interview_outcome: str | None = None
     interview_reason: str | None = None
     ready: bool = False  # MenteeReadyForMatching recorded (and not undone by a rejoin since)
+    target_group: MenteeTargetGroupRecorded | None = None  # recorded with consent; None: unknown
 
     @property
     def id(self) -> uuid.UUID:
@@ -150,6 +153,10 @@ def evolve(state: MenteeState, envelope: EventEnvelope) -> MenteeState:
             )
         case MenteeWithdrawn():
             return replace(state, status="withdrawn", withdrawal_reason=event.reason)
+        case MenteeTargetGroupRecorded():
+            return replace(state, target_group=event)
+        case MenteeTargetGroupConsentWithdrawn():
+            return replace(state, target_group=None)
         case PersonalDataErased():
             return replace(state, status="erased")
     return state  # an event type added later that this version does not know changes nothing here

@@ -26,6 +26,7 @@ from services.reporting.domain.steps import (
     MentorsDuo,
     Registration,
     Step,
+    TargetGroupFact,
     duo_steps,
     mentor_steps,
     refusal_steps,
@@ -36,6 +37,8 @@ from shared.events.catalog import (
     DuoFormed,
     MenteeApplicationRejected,
     MenteeRegistered,
+    MenteeTargetGroupConsentWithdrawn,
+    MenteeTargetGroupRecorded,
     MentorEmploymentRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -66,6 +69,9 @@ def _touched(source: str, one_fact: bool) -> str:
     mentor_facts = ", ".join(
         f"'{e.event_type}'" for e in (MentorTrainingCompleted, MentorWithdrawn, MentorEmploymentRecorded, DuoFormed)
     )
+    mentee_facts = ", ".join(
+        f"'{e.event_type}'" for e in (MenteeRegistered, MenteeTargetGroupRecorded, MenteeTargetGroupConsentWithdrawn)
+    )
     parts = (
         f"SELECT 'duo' AS kind, l.data->>'duo_id' AS id FROM {source} l WHERE l.data ? 'duo_id'{only}",
         f"SELECT 'mentor', l.data->>'mentor_id' FROM {source} l WHERE l.event_type IN ({mentor_facts}){only}",
@@ -74,8 +80,7 @@ def _touched(source: str, one_fact: bool) -> str:
         # An end changes its mentor's retention once the duo is known (else the duo's formation will touch them).
         f"SELECT 'mentor', d.mentor_id::text FROM {source} l JOIN rm_duos d ON d.duo_id = (l.data->>'duo_id')::uuid "
         f"WHERE l.event_type = '{DuoEnded.event_type}'{only}",
-        f"SELECT 'mentee', l.data->>'mentee_id' FROM {source} l WHERE l.event_type = '{MenteeRegistered.event_type}'"
-        f"{only}",
+        f"SELECT 'mentee', l.data->>'mentee_id' FROM {source} l WHERE l.event_type IN ({mentee_facts}){only}",
         f"SELECT 'refusal', l.event_id::text FROM {source} l WHERE l.event_type = "
         f"'{MenteeApplicationRejected.event_type}'{only}",
     )
@@ -190,7 +195,17 @@ async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
         registrations[row["mentee_id"]].append(
             Registration(row["tenant"], row["office"], row["day"], row["recorded"], ledger_order(row))
         )
-    return {f"mentee:{m}": registration_steps(registrations[m]) for m in ids}
+    groups: dict[uuid.UUID, list[TargetGroupFact]] = defaultdict(list)
+    for row in await con.fetch(
+        f"SELECT t.*, {recorded_day('t')} AS recorded FROM rm_target_groups t WHERE t.mentee_id = ANY($1::uuid[])", ids
+    ):
+        facts = (
+            None
+            if row["time_since_last_job"] is None
+            else (row["neet"], row["long_term_unemployed"], row["time_since_last_job"])
+        )
+        groups[row["mentee_id"]].append(TargetGroupFact(row["recorded"], _order(row), facts))
+    return {f"mentee:{m}": registration_steps(registrations[m], groups[m]) for m in ids}
 
 
 async def _refusal_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:

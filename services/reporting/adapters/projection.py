@@ -37,6 +37,7 @@ def reporting_tables_ddl() -> str:
             "0009_books.sql",
             "0008_referrals.sql",
             "0009_mentor_employment.sql",
+            "0010_target_groups.sql",
         )
     )
 

@@ -166,6 +166,7 @@ async def figure_counts(
         referrals=n["referrals"],
         referrals_accompanied=n["referrals_accompanied"],
         referral_outcomes=n["referral_outcomes"],
+        target_groups=n["target_groups"],
         mentor_employment=n["mentor_employment" + scope],
         employer_released=one("employer_released" + scope),
     )

@@ -36,6 +36,8 @@ from shared.events.catalog import (
     MenteeRegistered,
     MenteeRejoined,
     MenteeSurveyRecorded,
+    MenteeTargetGroupConsentWithdrawn,
+    MenteeTargetGroupRecorded,
     MenteeWithdrawn,
     MentorEmploymentRecorded,
     MentorSurveyRecorded,
@@ -129,6 +131,24 @@ READ_MODELS = (
             ),
         },
         event_types=frozenset({MenteeRegistered.event_type, MenteeApplicationRejected.event_type}),
+    ),
+    ReadModel(
+        "rm_target_groups",
+        _types(MenteeTargetGroupRecorded, MenteeTargetGroupConsentWithdrawn),
+        {
+            "event_id": "l.event_id",
+            "mentee_id": _uuid("mentee_id"),
+            "tenant": "l.tenant",
+            "recorded_at": "l.recorded_at",
+            **_LEDGER_ORDER,
+            # NULL facts: the consent withdrawn (programme._target_group).
+            "neet": _case({MenteeTargetGroupRecorded.event_type: "coalesce((l.data->>'neet')::boolean, false)"}),
+            "long_term_unemployed": _case(
+                {MenteeTargetGroupRecorded.event_type: "coalesce((l.data->>'long_term_unemployed')::boolean, false)"}
+            ),
+            "time_since_last_job": _case({MenteeTargetGroupRecorded.event_type: _text("time_since_last_job")}),
+        },
+        event_types=frozenset({MenteeTargetGroupRecorded.event_type, MenteeTargetGroupConsentWithdrawn.event_type}),
     ),
     ReadModel(
         "rm_mentors",

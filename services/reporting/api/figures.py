@@ -29,6 +29,7 @@ from services.reporting.domain.definitions import (
     SUSTAINABLE_WORK,
     Chosen,
 )
+from services.reporting.domain.figures import Figures
 from services.reporting.domain.plan import (
     PLAN_VERSION,
     PlanRow,
@@ -41,6 +42,7 @@ from services.reporting.domain.plan import (
 from services.reporting.domain.publication import FIRST_PUBLICATION, FederationTables, publication_date
 from services.reporting.domain.report import TRAILS, Slice
 from services.reporting.domain.rollup import TOTAL, branches_of, rollup_of
+from services.reporting.domain.target_groups import protect_target_groups
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
 from shared.commanding.errors import InvalidField, NotFound
@@ -166,6 +168,11 @@ async def get_mentee_counts(request: Request, identity: FigureReader) -> dict:
         return await read_mentee_counts(con, identity.branch)
 
 
+def _for(identity: Identity, figures: Figures) -> Figures:
+    """The figures as the caller may see them: a funder's target-group counts with small cells hidden."""
+    return protect_target_groups(figures) if identity.role is Role.FUNDER else figures
+
+
 def _whole_branches_only(**slices: object) -> None:
     """The federation reads whole branches: a slice's protected table subtracted from the whole's would give back a
     small cell that each table hides (docs/security.md)."""
@@ -217,13 +224,14 @@ async def get_figures(
     where = _slice(identity, office, province, year)
     definitions = _definitions(identity.branch, day, asked)
     async with request.app.state.runtime.pool.acquire() as con:
+        read = await read_figures(con, where, day, definitions, identity.branch)
         answer = {
             "as_of": day.isoformat(),
             "branch": identity.branch.value,
             "office": office,
             "province": province,
             "year": year,
-            "figures": (await read_figures(con, where, day, definitions, identity.branch)).model_dump(),
+            "figures": _for(identity, read).model_dump(),
         }
     return _csv(answer) if format == "csv" else answer
 

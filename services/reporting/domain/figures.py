@@ -100,6 +100,16 @@ class MentorEmployment(BaseModel):
     active_mentors: int
 
 
+class TargetGroups(BaseModel):
+    """The registered mentees by each target-group fact (counts only). A value is None where it is hidden from a
+    funder (a small cell, or the complement that would give one back: domain/target_groups.py)."""
+
+    registered: int
+    neet: dict[str, int | None]
+    long_term_unemployed: dict[str, int | None]
+    time_since_last_job: dict[str, int | None]
+
+
 class Figures(BaseModel):
     """Every figure of a slice as of a date (report.figures_from): what the API states, typed."""
 
@@ -118,3 +128,4 @@ class Figures(BaseModel):
     follow_ups: FollowUps
     referrals_by_partner_kind: dict[str, Referrals]
     mentor_employment: MentorEmployment
+    target_groups: TargetGroups

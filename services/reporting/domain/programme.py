@@ -34,6 +34,8 @@ from shared.events.catalog import (
     MenteeRegistered,
     MenteeRejoined,
     MenteeSurveyRecorded,
+    MenteeTargetGroupConsentWithdrawn,
+    MenteeTargetGroupRecorded,
     MenteeWithdrawn,
     MentorEmploymentRecorded,
     MentorSurveyRecorded,
@@ -166,6 +168,11 @@ class Programme:
     mentor_employment: dict[uuid.UUID, list[tuple[tuple[Any, ...], str, bool]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # Each mentee's target-group facts: (the ledger's order, (NEET, long-term unemployed, time since the last job),
+    # None when the consent was withdrawn); the last one counts.
+    target_groups: dict[uuid.UUID, list[tuple[tuple[Any, ...], tuple[bool, bool, str] | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     duos: dict[uuid.UUID, Duo] = field(default_factory=dict)
     mentees: dict[uuid.UUID, MenteeJourney] = field(default_factory=dict)
     proposals: dict[uuid.UUID, Proposal] = field(default_factory=dict)
@@ -215,9 +222,10 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
             p.mentors_trained[uuid.UUID(data["mentor_id"])] = (place, _day(envelope))
         elif kind == MentorWithdrawn.event_type:
             p.mentors_left[uuid.UUID(data["mentor_id"])] = _day(envelope)
+        elif kind in (MenteeTargetGroupRecorded.event_type, MenteeTargetGroupConsentWithdrawn.event_type):
+            p.target_groups[uuid.UUID(data["mentee_id"])].append((_ledger_order(envelope), _target_group(envelope)))
         elif kind == MentorEmploymentRecorded.event_type:
-            order = (envelope.recorded_at, envelope.stream_id, envelope.stream_version, envelope.event_id)
-            fact = (order, str(data.get("status")), data.get("employer_released") is True)
+            fact = (_ledger_order(envelope), str(data.get("status")), data.get("employer_released") is True)
             p.mentor_employment[uuid.UUID(data["mentor_id"])].append(fact)
         elif kind == PersonalDataErased.event_type and data.get("kind") == "mentor":
             p.mentors_left.setdefault(uuid.UUID(data["person_id"]), _day(envelope))
@@ -245,6 +253,19 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
     ):
         _duo_fact(p, envelope)
     return p
+
+
+def _ledger_order(envelope: EventEnvelope) -> tuple[Any, ...]:
+    """Where a fact stands in the ledger's order (the read models' too): of several, the last one counts."""
+    return (envelope.recorded_at, envelope.stream_id, envelope.stream_version, envelope.event_id)
+
+
+def _target_group(envelope: EventEnvelope) -> tuple[bool, bool, str] | None:
+    """A mentee's target-group facts as recorded; None when the consent was withdrawn."""
+    if envelope.event_type != MenteeTargetGroupRecorded.event_type:
+        return None
+    data = envelope.data
+    return data.get("neet") is True, data.get("long_term_unemployed") is True, str(data.get("time_since_last_job"))
 
 
 def _journeys(p: Programme, envelope: EventEnvelope, place: Place) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from services.reporting.domain.definitions import (
     ACTIVE_MENTORS,
@@ -21,9 +21,10 @@ from services.reporting.domain.definitions import (
 from services.reporting.domain.definitions import add_months as add_months  # where the lists and tests find it
 from services.reporting.domain.figures import Figures
 from services.reporting.domain.programme import Duo, Place, Programme
-from shared.events.catalog import STILL_WORKING
+from shared.events.catalog import STILL_WORKING, TimeSinceLastJob
 from shared.tenancy import Tenant
 
+TIMES_SINCE_LAST_JOB: tuple[TimeSinceLastJob, ...] = get_args(TimeSinceLastJob)
 TIME_TO_MATCH_BUCKETS = ((0, 14), (15, 30), (31, 60), (61, 90), (91, None))
 
 
@@ -111,6 +112,7 @@ class FigureCounts:
     referral_outcomes: dict[str, int]  # "<partner kind>.<outcome>" -> outcomes recorded
     mentor_employment: dict[str, int]  # active mentors by their last employment status recorded ("unknown": none)
     employer_released: int  # active mentors whose employer releases them for the mentoring
+    target_groups: dict[str, int]  # registered mentees by "<fact>.<value>" (target_group_keys); "unknown": no consent
 
 
 def figures(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | None = None) -> Figures:
@@ -155,6 +157,9 @@ def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | 
         referrals=dict(Counter(r.get("partner_kind", "") for d in duos for r in d.referrals)),
         referrals_accompanied=dict(
             Counter(r.get("partner_kind", "") for d in duos for r in d.referrals if r.get("accompanied") is True)
+        ),
+        target_groups=dict(
+            Counter(key for mentee in registrations for key in target_group_keys(_last_target_group(p, mentee)))
         ),
         mentor_employment=dict(Counter(status for status, _ in employment)),
         employer_released=sum(released for _, released in employment),
@@ -227,6 +232,7 @@ def figures_from(c: FigureCounts, definitions: Chosen | str | None = None) -> Fi
             "inactive_duos": {"count": c.inactive_duos, "definition": INACTIVE_DUO.key},
             "follow_ups": {"done": c.follow_ups_done, "due": c.follow_ups_due, "definition": FOLLOW_UP_DUE.key},
             "referrals_by_partner_kind": _referrals_by_kind(c),
+            "target_groups": target_groups_of(c.registered, c.target_groups),
             "mentor_employment": {
                 "by_status": {k: n for k, n in sorted(c.mentor_employment.items()) if k != "unknown"},
                 "unknown": c.mentor_employment.get("unknown", 0),
@@ -236,6 +242,19 @@ def figures_from(c: FigureCounts, definitions: Chosen | str | None = None) -> Fi
             },
         }
     )
+
+
+def target_groups_of(registered: int, counts: dict[str, int]) -> dict[str, Any]:
+    """The registered mentees by each target-group fact, every value listed (0 when none), "unknown" included."""
+    values = {
+        "neet": ("yes", "no", "unknown"),
+        "long_term_unemployed": ("yes", "no", "unknown"),
+        "time_since_last_job": (*TIMES_SINCE_LAST_JOB, "unknown"),
+    }
+    return {
+        "registered": registered,
+        **{fact: {v: counts.get(f"{fact}.{v}", 0) for v in shown} for fact, shown in values.items()},
+    }
 
 
 def _median(histogram: dict[int, int]) -> float | int | None:
@@ -267,6 +286,21 @@ def _mentor_retention(p: Programme, where: Slice, as_of: date, definitions: Chos
         first_ended += in_base
         retained += stayed
     return first_ended, retained
+
+
+def target_group_keys(facts: tuple[bool, bool, str] | None) -> tuple[str, str, str]:
+    """The keys a registered mentee is counted under: NEET, long-term unemployed (yes, no), the time since the last
+    job (its band); each "unknown" when no facts are recorded (no consent, or it was withdrawn)."""
+    if facts is None:
+        return ("neet.unknown", "long_term_unemployed.unknown", "time_since_last_job.unknown")
+    neet, long_term, since = facts
+    yes_no = {True: "yes", False: "no"}
+    return (f"neet.{yes_no[neet]}", f"long_term_unemployed.{yes_no[long_term]}", f"time_since_last_job.{since}")
+
+
+def _last_target_group(p: Programme, mentee: uuid.UUID) -> tuple[bool, bool, str] | None:
+    facts = p.target_groups.get(mentee)
+    return max(facts, key=lambda f: f[0])[1] if facts else None
 
 
 def _employment(p: Programme, mentor: uuid.UUID) -> tuple[str, bool]:

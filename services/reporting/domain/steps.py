@@ -29,7 +29,7 @@ from services.reporting.domain.definitions import (
     SUSTAINABLE_WORK,
     add_months,
 )
-from services.reporting.domain.report import referral_outcome_key
+from services.reporting.domain.report import referral_outcome_key, target_group_keys
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -275,14 +275,31 @@ def _status_of(employment: MentorFact | None) -> str:
     return "unknown" if employment is None else str(employment.employment_status)
 
 
-def registration_steps(registrations: Sequence[Registration]) -> list[Step]:
-    """A mentee counted once as registered, in the place and year of their last registration recorded by then."""
+@dataclass(frozen=True)
+class TargetGroupFact:
+    """A mentee's target-group facts recorded (rm_target_groups), or (facts None) the consent withdrawn."""
+
+    recorded: date
+    order: LedgerOrder
+    facts: tuple[bool, bool, str] | None
+
+
+def registration_steps(
+    registrations: Sequence[Registration], target_groups: Sequence[TargetGroupFact] = ()
+) -> list[Step]:
+    """A mentee counted once as registered, in the place and year of their last registration recorded by then, with
+    their last target-group facts recorded by then (report.target_group_keys: "unknown" without them)."""
 
     def value(as_of: date) -> Counter[Series]:
         last = _last(r for r in registrations if r.recorded <= as_of)
-        return Counter([(last.tenant, last.office, last.day.year, "registered", "")] if last else [])
+        if last is None:
+            return Counter()
+        cell = (last.tenant, last.office, last.day.year)
+        group = _last(f for f in target_groups if f.recorded <= as_of)
+        keys = target_group_keys(None if group is None else group.facts)
+        return Counter([(*cell, "registered", ""), *((*cell, "target_groups", key) for key in keys)])
 
-    return steps_of(value, (r.recorded for r in registrations))
+    return steps_of(value, [*(r.recorded for r in registrations), *(f.recorded for f in target_groups)])
 
 
 def refusal_steps(tenant: str, office: str, day: date, recorded: date, rules: Sequence[str]) -> list[Step]:

@@ -381,6 +381,25 @@
       rows: endings.map(([reason, n]) => ({ key: reason, cells: [reason.replace(/_/g, " "), int(n)] })),
     });
 
+    const groups = f.target_groups;
+    const targets = panel(parent, {
+      id: "target-groups",
+      title: "Target groups",
+      lead: `The registered mentees (${int(groups.registered)}) by the target groups the memorandum names, recorded only with the mentee's consent ("unknown": no consent). Counts only; "—" is a small count hidden from funders, or one that would give it back.`,
+    });
+    const groupRows = [];
+    for (const [fact, name] of [["neet", "NEET"], ["long_term_unemployed", "long-term unemployed"], ["time_since_last_job", "time since the last job"]]) {
+      for (const [value, n] of Object.entries(groups[fact])) {
+        groupRows.push({ key: `${fact}.${value}`, cells: [name, value.replace(/_/g, " "), int(n)] });
+      }
+    }
+    table(targets, {
+      id: "target-groups",
+      caption: "Registered mentees by target-group fact",
+      columns: ["fact", "value", "mentees"],
+      rows: groupRows,
+    });
+
     const kinds = Object.entries(f.referrals_by_partner_kind);
     const referrals = panel(parent, {
       id: "referrals",
