@@ -215,6 +215,9 @@ async def test_reporting_upgraded_to_ordered_consumption_gets_the_positions_its_
             ("reporting", 7),
             ("reporting", 8),
             ("reporting", 9),
+            ("reporting", 10),
+            ("reporting", 11),
+            ("reporting", 12),
         ]
         rows = await con.fetch("SELECT consumer, stream_id, version FROM stream_positions ORDER BY stream_id")
         # The unbroken run from 1: duo-b's version 3 waits for its 2; duo-c has no version 1 in the ledger.

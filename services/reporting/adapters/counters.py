@@ -204,7 +204,7 @@ async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
             if row["time_since_last_job"] is None
             else (row["neet"], row["long_term_unemployed"], row["time_since_last_job"])
         )
-        groups[row["mentee_id"]].append(TargetGroupFact(row["recorded"], _order(row), facts))
+        groups[row["mentee_id"]].append(TargetGroupFact(row["recorded"], ledger_order(row), facts))
     return {f"mentee:{m}": registration_steps(registrations[m], groups[m]) for m in ids}
 
 

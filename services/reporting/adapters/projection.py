@@ -35,9 +35,9 @@ def reporting_tables_ddl() -> str:
             "0007_definitions_per_branch.sql",
             "0008_listings.sql",
             "0009_books.sql",
-            "0008_referrals.sql",
-            "0009_mentor_employment.sql",
-            "0010_target_groups.sql",
+            "0010_referrals.sql",
+            "0011_mentor_employment.sql",
+            "0012_target_groups.sql",
         )
     )
 
