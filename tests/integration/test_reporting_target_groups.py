@@ -12,7 +12,7 @@ import pytest
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.report import Slice, figures
 from shared.auth.identity import Role
-from shared.events.catalog import MenteeRegistered, MenteeTargetGroupRecorded
+from shared.events.catalog import MenteeRegistered, MenteeTargetGroupRecorded, TimeSinceLastJob
 from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
 from shared.tenancy import Tenant
 from tests.auth import bearer
@@ -37,7 +37,8 @@ async def test_a_coordinator_reads_the_counts_and_a_funder_no_small_cell(infra, 
         mentee = uuid.uuid4()
         events.append(("intake", envelope(MenteeRegistered(mentee_id=mentee), f"mentee-{mentee}", 1, day)))
         if i < 10:  # two mentees gave no consent: unknown
-            neet, since = (True, "24_months_or_more") if i < 9 else (False, "under_6_months")
+            neet = i < 9
+            since: TimeSinceLastJob = "24_months_or_more" if neet else "under_6_months"
             group = MenteeTargetGroupRecorded(
                 mentee_id=mentee, neet=neet, long_term_unemployed=neet, time_since_last_job=since
             )
