@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from devtool.cli_services import DEFAULT_PORTS
+from devtool.cli_services import DEFAULT_PORTS, SERVICES
 from devtool.processes import owned_processes
 from tests.cli import duo, start_duo, wait_until
 
@@ -79,7 +79,7 @@ def start_platform(home: Path) -> RunningPlatform:
     offset = free_port_offset()
     log = home.parent / f"duo-run-{offset}.log"  # one per start: a restart must not read the last run's output
     process = start_duo(home, "run", "--port-offset", str(offset), log=log)
-    urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in DEFAULT_PORTS.items()}
+    urls = {name: f"http://127.0.0.1:{DEFAULT_PORTS[name] + offset}" for name in SERVICES}  # what `duo run` starts
     running = RunningPlatform(process, home, urls, log)
 
     def ready() -> bool:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from devtool.cli_services import DEFAULT_PORTS
+from devtool.cli_services import DEFAULT_PORTS, SERVICES
 from devtool.demo import people
 from devtool.demo.scenario import load
 from devtool.demo.simulator import TRAINING, Simulator
@@ -99,7 +99,7 @@ class Programme:
 def start_with_clock(home: Path, clock_file: Path) -> RunningPlatform:
     """`duo run` as tests/e2e/conftest.py starts it, on a simulated calendar, reporting told the others' URLs."""
     offset = free_port_offset()
-    urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in DEFAULT_PORTS.items()}
+    urls = {name: f"http://127.0.0.1:{DEFAULT_PORTS[name] + offset}" for name in SERVICES}  # the ones `duo run` starts
     others = ",".join(f"{name}={url}" for name, url in urls.items() if name != "reporting")
     log = home.parent / f"duo-run-{offset}.log"
     env = {SIMULATED_CLOCK_VARIABLE: str(clock_file), "DUO_SERVICE_URLS": others, "LOG_LEVEL": "WARNING"}
