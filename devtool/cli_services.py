@@ -119,6 +119,11 @@ def _say(line: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from devtool.cli_regions import region_environment, run_federation
+
+    if args.federation:
+        return run_federation(args)
+    region_environment(args)  # before anything reads DUO_HOME: a region has its own data folder
     from devtool import stack
     from devtool.embedded_postgres_server import postgres_running
     from devtool.tansu_broker import tansu_running
@@ -222,6 +227,9 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--port-offset", type=int, default=0, help="added to the default ports 8001-8004")
     run.add_argument("--keep-infra", action="store_true", help="leave PostgreSQL and Kafka running on exit")
     run.add_argument("--exit-when-ready", action="store_true", help="stop everything once all are healthy (smoke test)")
+    from devtool.cli_regions import add_region_arguments
+
+    add_region_arguments(run)
     run.set_defaults(handler=_run)
 
     outbox = sub.add_parser("outbox", help="outbox maintenance")

@@ -1,0 +1,116 @@
+"""`duo run --region NAME --branches B,B` and `duo run --federation NAME=HOME,...`: regions side by side, locally.
+
+A region is a whole `duo run` (its own data folder, PostgreSQL, broker and four services) hosting the branches
+given, so two regions run side by side as two `duo run`s with their own data folders and port offsets. The
+federation is a third: the federation's reporting alone (no database), reading each region's figures topic on the
+broker that region's data folder records, and verifying them against that region's event keyring (docs/adr/0028).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devtool.supervise import Part, StopSignal, Supervisor
+from shared.endpoints import read_endpoints
+
+FEDERATION_HOME = ".duo-federation"
+
+
+def region_environment(args: argparse.Namespace) -> None:
+    """This process's environment (inherited by every service) for `--region`: the region's settings, and its own
+    data folder, `.duo-<region>`, unless DUO_HOME names one."""
+    if not args.region:
+        if args.branches or args.other_regions:
+            raise SystemExit("duo run: --branches and --other-regions need --region")
+        return
+    if not args.branches:
+        raise SystemExit("duo run: --region needs --branches, the branches it hosts (e.g. BE,NL)")
+    os.environ["DUO_REGION"] = args.region
+    os.environ["DUO_REGION_BRANCHES"] = args.branches
+    if args.other_regions:
+        os.environ["DUO_OTHER_REGIONS"] = args.other_regions
+    os.environ.setdefault("DUO_HOME", f".duo-{args.region}")
+    from shared.config import ConfigurationError, PlatformEnvironment
+
+    try:
+        PlatformEnvironment.from_environ().region()
+    except ConfigurationError as err:
+        raise SystemExit(f"duo run: {err}") from None
+
+
+def federation_settings(regions: str, home: Path) -> dict[str, str]:
+    """The federation's settings for `west=HOME,fr=HOME`: each region's broker as its data folder records it, and a
+    link to each region's keyring in this data folder's `federation-keyrings/`."""
+    keyrings = home / "federation-keyrings"
+    keyrings.mkdir(parents=True, exist_ok=True)
+    bootstraps = []
+    for entry in filter(None, (e.strip() for e in regions.split(","))):
+        name, _, region_home = entry.partition("=")
+        endpoints = read_endpoints(Path(region_home).resolve()) if region_home else None
+        if not name or endpoints is None:
+            raise SystemExit(f"duo run --federation: {entry!r}: start region {name or '?'} first (no infra.json there)")
+        link = keyrings / f"{name}.json"
+        link.unlink(missing_ok=True)
+        link.symlink_to(Path(region_home).resolve() / "event-keys" / "keyring.json")
+        bootstraps.append(f"{name}={endpoints.kafka_bootstrap}")
+    return {
+        "DUO_HOME": str(home),
+        "DUO_FEDERATION_REGIONS": ";".join(bootstraps),
+        "DUO_FEDERATION_KEYRINGS_DIR": str(keyrings),
+    }
+
+
+def run_federation(args: argparse.Namespace) -> int:
+    """The federation's reporting, supervised like a service of `duo run` (restarted alone if it exits)."""
+    from devtool.cli_services import DEFAULT_PORTS, FEDERATION, StartupAborted, start_service, wait_healthy
+
+    stop = StopSignal()
+    home = Path(os.environ.get("DUO_HOME", FEDERATION_HOME)).resolve()
+    env = {**os.environ, **federation_settings(args.federation, home)}
+    port = DEFAULT_PORTS[FEDERATION] + args.port_offset
+    children = {FEDERATION: start_service(FEDERATION, port, env)}
+    try:
+        wait_healthy(FEDERATION, f"http://127.0.0.1:{port}", 60, children[FEDERATION], stop)
+        print("\nDUO federation is running (Ctrl-C stops it):", flush=True)
+        print(f"  federation http://127.0.0.1:{port}/figures   (regions: {env['DUO_FEDERATION_REGIONS']})", flush=True)
+        print(f"  a token:   DUO_HOME={home} ./duo token issue --role federation", flush=True)
+        if args.exit_when_ready:
+            return 0
+
+        def problem() -> str | None:
+            code = children[FEDERATION].poll()
+            return None if code is None else f"exited with code {code}"
+
+        def restart() -> None:
+            children[FEDERATION] = start_service(FEDERATION, port, env)
+
+        supervisor = Supervisor(
+            [Part(FEDERATION, problem, restart)], lambda line: print(f"duo run: {line}", file=sys.stderr)
+        )
+        while not stop.wait(0.5):
+            supervisor.tick()
+        return 0
+    except StartupAborted:
+        return 0
+    finally:
+        for child in children.values():
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def add_region_arguments(run: argparse.ArgumentParser) -> None:
+    """The region and federation options of `duo run`."""
+    run.add_argument("--region", help="run as this region (its data folder .duo-REGION unless DUO_HOME is set)")
+    run.add_argument("--branches", help="with --region: the branches it hosts, e.g. BE,NL")
+    run.add_argument("--other-regions", help="with --region: where the others are, e.g. fr=FR (named in refusals)")
+    run.add_argument(
+        "--federation",
+        help="run the federation's reporting alone over these regions' data folders, e.g. west=.duo-west,fr=.duo-fr",
+    )

@@ -1,0 +1,254 @@
+"""Issue 23's "done when": two regions and a federation on the embedded stack, each a `duo run` of its own.
+
+West hosts BE and NL, fr hosts FR. People are registered in both; each region's reporting publishes its branches'
+figures to the federation topic of its own broker, and the federation (a third `duo run`) serves the roll-up:
+equal to the regions' own published figures, summed. Nothing of an FR person is in any database, topic or log of
+west (and the reverse); an FR token is refused by every service of west; with fr's broker and services killed, west
+and the federation keep serving, FR's last figures shown stale with their age, and fresh again once fr is back.
+Small on purpose (two stacks on a two-core machine): a few registrations per branch, beats of one second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import uuid
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from devtool.cli_services import DEFAULT_PORTS, SERVICES
+from devtool.embedded_postgres_server import SERVICE_DATABASES
+from devtool.simulated_clock import SIMULATED_CLOCK_VARIABLE
+from shared.endpoints import read_endpoints
+from tests.cli import duo, start_duo, wait_until
+from tests.e2e.conftest import free_port_offset
+from tests.e2e.test_walking_skeleton import MENTEE
+
+pytestmark = pytest.mark.e2e
+
+BEAT = {"DUO_FEDERATION_FEED_INTERVAL_S": "1", "DUO_FEDERATION_STALE_AFTER_S": "6", "LOG_LEVEL": "INFO"}
+PUBLISHED = "2026-12-31"
+
+
+class Region:
+    """A region's `duo run`: its data folder, ports and log."""
+
+    def __init__(self, root: Path, name: str, branches: str, others: str, clock: Path) -> None:
+        self.name, self.branches, self.others, self.clock = name, branches, others, clock
+        self.home, self.offset = root / name, free_port_offset()
+        self.urls = {s: f"http://127.0.0.1:{DEFAULT_PORTS[s] + self.offset}" for s in SERVICES}
+        self.log = root / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = ["run", "--port-offset", str(self.offset), "--region", self.name, "--branches", self.branches]
+        env = {**BEAT, SIMULATED_CLOCK_VARIABLE: str(self.clock)}
+        self.process = start_duo(self.home, *args, "--other-regions", self.others, log=self.log, **env)
+        process = self.process
+
+        def running() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"region {self.name}: duo run exited with {process.returncode}")
+            return self.log.read_text(errors="replace").count("is running") >= self.starts
+
+        self.starts = getattr(self, "starts", 0) + 1
+        wait_until(running, 120, f"region {self.name} running", self.log)
+
+    def kill(self) -> None:
+        """Its services and its broker gone at once (the process and then its servers), as a region that is down."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+        duo(self.home, "infra", "down")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        duo(self.home, "infra", "down")
+
+    def token(self, role: str, branch: str | None) -> dict[str, str]:
+        issued = duo(self.home, "token", "issue", "--role", role, *(("--branch", branch) if branch else ()))
+        assert issued.returncode == 0, issued.stderr
+        return {"Authorization": f"Bearer {issued.stdout.strip()}"}
+
+
+def register(region: Region, branch: str, office: str, names: list[str]) -> dict[str, list[str]]:
+    """People registered at `office`: their ids and every personal value sent, to search for later."""
+    coordinator = region.token("coordinator", branch)
+    found: dict[str, list[str]] = {"ids": [], "values": []}
+    for name in names:
+        last_name, email = f"{name}-{uuid.uuid4().hex[:6]}", f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
+        phone = f"+33 6 {uuid.uuid4().int % 10**8:08d}"
+        body = {**MENTEE, "office": office, "first_name": name, "last_name": last_name, "email": email, "phone": phone}
+        answer = httpx.post(f"{region.urls['intake']}/mentees", json=body, headers=coordinator, timeout=30)
+        assert answer.status_code == 201, answer.text
+        found["ids"].append(answer.json()["mentee_id"])
+        found["values"] += [last_name, email, phone]
+    return found
+
+
+async def everything_stored(home: Path) -> str:
+    """Every row of every table of the region's databases, and every message of every topic of its broker."""
+    endpoints = read_endpoints(home)
+    assert endpoints is not None
+    texts: list[str] = []
+    for database in SERVICE_DATABASES:
+        con = await asyncpg.connect(endpoints.database_url(database))
+        try:
+            tables = await con.fetch("SELECT schemaname, tablename FROM pg_tables WHERE schemaname = 'public'")
+            for table in tables:
+                rows = await con.fetch(f'SELECT t::text AS row FROM public."{table["tablename"]}" t')
+                texts += [r["row"] for r in rows]
+        finally:
+            await con.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if not t.startswith("__")]
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=endpoints.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        for _ in range(20):
+            batches = await consumer.getmany(timeout_ms=500)
+            texts += [repr((r.key, r.value, r.headers)) for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+    return "\n".join(texts)
+
+
+@pytest.mark.timeout(900)
+def test_two_regions_and_a_federation(tmp_path):
+    clock = tmp_path / "simulated-clock"
+    clock.write_text("2026-12-10T10:00:00+00:00")
+    west = Region(tmp_path, "west", "BE,NL", "fr=FR", clock)
+    fr = Region(tmp_path, "fr", "FR", "west=BE,NL", clock)
+    federation_home, federation_log = tmp_path / "federation", tmp_path / "federation.log"
+    federation_offset = free_port_offset()
+    federation_url = f"http://127.0.0.1:{DEFAULT_PORTS['federation'] + federation_offset}"
+    federation = None
+    try:
+        west.start()
+        fr.start()
+        regions = f"west={west.home},fr={fr.home}"
+        federation = start_duo(
+            federation_home,
+            "run",
+            "--federation",
+            regions,
+            "--port-offset",
+            str(federation_offset),
+            log=federation_log,
+            **BEAT,
+        )
+        wait_until(
+            lambda: "is running" in federation_log.read_text(errors="replace"), 60, "federation running", federation_log
+        )
+
+        belgians = register(west, "BE", "be-antwerpen", ["Anneke", "Bram", "Corentin", "Dirk", "Elke", "Fien"])
+        french = register(fr, "FR", "fr-paris", ["Zephyrine", "Yolande", "Xavierre", "Wandrille", "Victorin", "Ulysse"])
+        for region, branch in ((west, "BE"), (fr, "FR")):
+            funder = region.token("funder", branch)
+
+            def counted(region: Region = region, funder: dict = funder) -> bool:
+                answer = httpx.get(f"{region.urls['reporting']}/stats/mentees", headers=funder, timeout=10)
+                return answer.status_code == 200 and answer.json()["total"] == 6
+
+            wait_until(counted, 90, f"{region.name}'s reporting counting its six registrations", region.log)
+
+        clock.write_text("2027-01-05T10:00:00+00:00")  # the quarter is over: each region publishes it at its next beat
+        federation_token = {
+            "Authorization": f"Bearer {duo(federation_home, 'token', 'issue', '--role', 'federation').stdout.strip()}"
+        }
+
+        def rollup() -> dict:
+            return httpx.get(f"{federation_url}/figures", headers=federation_token, timeout=10).json()
+
+        def published() -> bool:
+            answer = rollup()
+            return (
+                answer["publication"] == PUBLISHED
+                and answer["complete"]
+                and not any(r["stale"] for r in answer["regions"].values())
+            )
+
+        wait_until(published, 90, "the federation showing both regions' publication of the quarter", federation_log)
+        across = rollup()
+        own: dict[str, dict] = {}
+        for region in (west, fr):
+            own[region.name] = httpx.get(
+                f"{region.urls['reporting']}/figures",
+                headers=region.token("federation", None),
+                params={"as_of": "2027-01-04"},
+                timeout=10,
+            ).json()
+            assert own[region.name]["publication"] == PUBLISHED
+        # Each branch as its region published it; each total the sum of the regions' published totals.
+        for region in (west, fr):
+            for branch, row in own[region.name]["by_branch"].items():
+                assert {k: v for k, v in across["by_branch"][branch].items() if k != "region"} == row, branch
+        for headline, total in across["total"].items():
+            parts = [own[r]["total"][headline] for r in ("west", "fr")]
+            assert total == (None if None in parts else sum(parts)) if "rate" not in headline else True, headline
+        assert across["by_branch"]["BE"]["registered"] == 6 and across["by_branch"]["FR"]["registered"] == 6
+        assert across["total"]["registered"] == 12
+
+        # A token for FR, signed by west's own key, is refused by every service of west, naming fr.
+        french_coordinator = west.token("coordinator", "FR")
+        for service, url in west.urls.items():
+            path = {"intake": "/mentees", "matching": "/proposals", "tracking": "/duos", "reporting": "/figures"}[
+                service
+            ]
+            answer = httpx.get(f"{url}{path}", headers=french_coordinator, timeout=10)
+            assert answer.status_code == 421 and "region fr hosts it" in answer.text, (service, answer.text)
+
+        # Nothing of an FR person anywhere in west (databases, topics, log), and nothing of a BE person in fr.
+        for region, strangers in ((west, french), (fr, belgians)):
+            stored = asyncio.run(everything_stored(region.home)) + region.log.read_text(errors="replace")
+            assert stored.count("\n") > 10  # the search looked at something
+            leaked = [v for v in strangers["ids"] + strangers["values"] if v in stored]
+            assert not leaked, (region.name, leaked)
+        federation_seen = federation_log.read_text(errors="replace")
+        assert not [v for v in french["ids"] + belgians["ids"] + french["values"] if v in federation_seen]
+
+        # fr down, broker and services: west and the federation serve on; FR's last figures are shown, stale, aged.
+        fr.kill()
+        extra = register(west, "NL", "nl-amsterdam", ["Gijs"])
+        assert extra["ids"]
+
+        def fr_stale() -> bool:
+            answer = rollup()
+            return answer["regions"]["fr"]["stale"] and answer["regions"]["fr"]["age_s"] > 6
+
+        wait_until(fr_stale, 60, "the federation showing fr's figures as stale", federation_log)
+        down = rollup()
+        assert down["by_branch"]["FR"]["registered"] == 6  # its last figures, never zeros
+        assert down["regions"]["west"]["stale"] is False and down["publication"] == PUBLISHED
+        assert httpx.get(f"{federation_url}/health", timeout=10).json()["regions"]["fr"]["reachable"] is False
+
+        # fr comes back by itself: its relays republish to the new broker, its reporting's next beat is read.
+        fr.start()
+        wait_until(lambda: rollup()["regions"]["fr"]["stale"] is False, 120, "fr's figures fresh again", federation_log)
+        back = rollup()
+        assert back["complete"] and back["by_branch"]["FR"]["registered"] == 6 and back["total"]["registered"] == 12
+        assert date.fromisoformat(back["publication"]) == date(2026, 12, 31)
+    finally:
+        if federation is not None and federation.poll() is None:
+            federation.send_signal(signal.SIGTERM)
+            federation.wait(30)
+        fr.stop()
+        west.stop()
