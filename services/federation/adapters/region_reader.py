@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -26,6 +27,7 @@ log = structlog.get_logger("federation")
 RETRY_S = 1.0
 # Messages read back from the end at start: the newest is enough, unless someone else wrote after it (skipped).
 LOOK_BACK = 10
+LOOK_S = 3.0  # how often the cluster is asked whether it still answers (and how long it has to)
 METADATA_MAX_AGE_MS = 5_000
 
 
@@ -83,10 +85,16 @@ class RegionReader:
         end = (await self._consumer.end_offsets([partition]))[partition]
         self._consumer.seek(partition, max(end - LOOK_BACK, 0))
         self.reachable = True
+        looked = time.monotonic()
         while True:
             batches = await self._consumer.getmany(timeout_ms=1000)
             for record in (r for records in batches.values() for r in records):
                 self.take(list(record.headers or ()), record.value)
+            if time.monotonic() - looked >= LOOK_S:
+                # A fetch from a broker that is gone returns nothing, as from one with nothing new: ask it
+                # something. An error (or no answer) starts the reader again, on whatever log the cluster has then.
+                await asyncio.wait_for(self._consumer.end_offsets([partition]), LOOK_S)
+                looked = time.monotonic()
 
     async def _close(self) -> None:
         if self._consumer is not None:
