@@ -13,12 +13,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from services.federation.adapters.region_reader import RegionReader
 from services.federation.domain.rollup import federation_rollup
@@ -36,6 +37,12 @@ from shared.security_headers import SecurityHeaders
 from shared.topics import federation_topic
 
 KEYRINGS = "federation-keyrings"
+PAGE = {"": ("index.html", "text/html; charset=utf-8"), "federation.js": ("federation.js", "text/javascript")}
+# The page's own script only, no other origin, not framed by another site.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    "Cache-Control": "no-cache",
+}
 Federation = Annotated[Identity, Depends(authorize(Role.FEDERATION))]
 
 
@@ -98,5 +105,18 @@ def create_app(readers: list[RegionReader] | None = None) -> FastAPI:
         stale_after_s = PlatformEnvironment.from_environ().duo_federation_stale_after_s
         latest = {r.region: r.figures for r in readers if r.figures is not None}
         return federation_rollup([r.region for r in readers], latest, utc_now(), stale_after_s, as_of)
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def dashboard_redirect() -> RedirectResponse:
+        return RedirectResponse("dashboard/", status_code=307)
+
+    @app.get("/dashboard/", include_in_schema=False)
+    @app.get("/dashboard/{name}", include_in_schema=False)
+    async def dashboard(name: str = "") -> Response:
+        """The federation's dashboard: a page and its script (no data in them; the figures come with the token)."""
+        if name not in PAGE:
+            return Response(status_code=404)
+        content = resources.files("services.federation.dashboard").joinpath(PAGE[name][0]).read_bytes()
+        return Response(content, media_type=PAGE[name][1], headers=PAGE_HEADERS)
 
     return app

@@ -94,5 +94,14 @@ async def test_the_federation_serves_every_regions_published_figures_and_shows_a
         rollup = (await client.get("/figures", headers=FEDERATION)).json()
         assert rollup["complete"] is True and rollup["total"]["registered"] == 62 + 35
 
+        page = await client.get("/dashboard/")  # the page and its script carry no data: the figures come with a token
+        script = await client.get("/dashboard/federation.js")
+        assert (
+            page.status_code == script.status_code == 200
+            and "federation.js" in page.text
+            and "../figures" in script.text
+        )
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert (await client.get("/dashboard/../app.py")).status_code == 404
         for refused in (bearer("BE", Role.FUNDER), {}):
             assert (await client.get("/figures", headers=refused)).status_code in (401, 403)

@@ -27,8 +27,13 @@ log = structlog.get_logger("federation")
 RETRY_S = 1.0
 # Messages read back from the end at start: the newest is enough, unless someone else wrote after it (skipped).
 LOOK_BACK = 10
-LOOK_S = 3.0  # how often the cluster is asked whether it still answers (and how long it has to)
+LOOK_S = 3.0  # how often the cluster is asked whether it still answers
+STEP_S = 5.0  # how long the cluster has to answer a start or a question
 METADATA_MAX_AGE_MS = 5_000
+
+
+class LogMoved(RuntimeError):
+    """The region's log is not where the reader stands any more: it starts again."""
 
 
 @dataclass
@@ -80,24 +85,31 @@ class RegionReader:
             request_timeout_ms=10_000,
             **aiokafka_options(self.security),
         )
-        await self._consumer.start()
+        # Each step bounded: a cluster that does not answer, or whose topic is not made yet (a new broker before the
+        # region's reporting made it), must not hold the reader for ever.
+        await asyncio.wait_for(self._consumer.start(), STEP_S)
         self._consumer.assign([partition])
-        end = (await self._consumer.end_offsets([partition]))[partition]
+        end = (await asyncio.wait_for(self._consumer.end_offsets([partition]), STEP_S))[partition]
         self._consumer.seek(partition, max(end - LOOK_BACK, 0))
         self.reachable = True
-        looked = time.monotonic()
+        looked, seen = time.monotonic(), -1
         while True:
             batches = await self._consumer.getmany(timeout_ms=1000)
             for record in (r for records in batches.values() for r in records):
                 self.take(list(record.headers or ()), record.value)
             if time.monotonic() - looked >= LOOK_S:
                 # A fetch from a broker that is gone returns nothing, as from one with nothing new: ask it
-                # something. An error (or no answer) starts the reader again, on whatever log the cluster has then.
-                await asyncio.wait_for(self._consumer.end_offsets([partition]), LOOK_S)
-                looked = time.monotonic()
+                # something. An error (or no answer) starts the reader again, on whatever log the cluster has then;
+                # so does a log shorter than where the reader is (a new broker), or one that grew while the reader
+                # stood still (a fetch stuck on a partition it learnt of before the topic was made again).
+                end = (await asyncio.wait_for(self._consumer.end_offsets([partition]), STEP_S))[partition]
+                position = await asyncio.wait_for(self._consumer.position(partition), STEP_S)
+                if end < position or (end > position and position == seen):
+                    raise LogMoved(f"the log ends at {end}, the reader stands at {position}")
+                looked, seen = time.monotonic(), position
 
     async def _close(self) -> None:
         if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                await self._consumer.stop()
+            with contextlib.suppress(Exception):  # bounded too: stopping a client of a dead broker can hang
+                await asyncio.wait_for(self._consumer.stop(), STEP_S)
             self._consumer = None
