@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,6 +26,7 @@ from shared.federation_messages import from_message
 from shared.kafka import KafkaSecurity, aiokafka_options
 
 log = structlog.get_logger("federation")
+T = TypeVar("T")
 RETRY_S = 1.0
 # Messages read back from the end at start: the newest is enough, unless someone else wrote after it (skipped).
 LOOK_BACK = 10
@@ -87,9 +90,9 @@ class RegionReader:
         )
         # Each step bounded: a cluster that does not answer, or whose topic is not made yet (a new broker before the
         # region's reporting made it), must not hold the reader for ever.
-        await asyncio.wait_for(self._consumer.start(), STEP_S)
+        await _bounded(self._consumer.start(), "start")
         self._consumer.assign([partition])
-        end = (await asyncio.wait_for(self._consumer.end_offsets([partition]), STEP_S))[partition]
+        end = (await _bounded(self._consumer.end_offsets([partition]), "end offsets"))[partition]
         self._consumer.seek(partition, max(end - LOOK_BACK, 0))
         self.reachable = True
         looked, seen = time.monotonic(), -1
@@ -102,8 +105,8 @@ class RegionReader:
                 # something. An error (or no answer) starts the reader again, on whatever log the cluster has then;
                 # so does a log shorter than where the reader is (a new broker), or one that grew while the reader
                 # stood still (a fetch stuck on a partition it learnt of before the topic was made again).
-                end = (await asyncio.wait_for(self._consumer.end_offsets([partition]), STEP_S))[partition]
-                position = await asyncio.wait_for(self._consumer.position(partition), STEP_S)
+                end = (await _bounded(self._consumer.end_offsets([partition]), "end offsets"))[partition]
+                position = await _bounded(self._consumer.position(partition), "position")
                 if end < position or (end > position and position == seen):
                     raise LogMoved(f"the log ends at {end}, the reader stands at {position}")
                 looked, seen = time.monotonic(), position
@@ -111,5 +114,17 @@ class RegionReader:
     async def _close(self) -> None:
         if self._consumer is not None:
             with contextlib.suppress(Exception):  # bounded too: stopping a client of a dead broker can hang
-                await asyncio.wait_for(self._consumer.stop(), STEP_S)
+                await _bounded(self._consumer.stop(), "stop")
             self._consumer = None
+
+
+async def _bounded(step: Awaitable[T], what: str) -> T:
+    """`step` if it ends within STEP_S, else TimeoutError; a step that does not end is cancelled and left behind,
+    never waited for (a client of a dead broker may not heed its cancellation at once, and asyncio.wait_for would
+    wait for it: the reader would hang)."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=STEP_S)
+    if not done:
+        task.cancel()
+        raise TimeoutError(f"{what}: no answer within {STEP_S} s")
+    return task.result()
