@@ -68,9 +68,10 @@ class RegionReader:
         while True:
             try:
                 await self._read()
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:
+            except (Exception, asyncio.CancelledError) as err:
+                task = asyncio.current_task()
+                if isinstance(err, asyncio.CancelledError) and task is not None and task.cancelling():
+                    raise  # the service stops; a cancellation of the client's own (a dead broker's) is not that
                 self.reachable = False
                 log.warning("region's cluster out of reach; trying again", region=self.region, error=type(err).__name__)
             finally:
@@ -127,4 +128,6 @@ async def _bounded(step: Awaitable[T], what: str) -> T:
     if not done:
         task.cancel()
         raise TimeoutError(f"{what}: no answer within {STEP_S} s")
+    if task.cancelled():  # the client cancelled its own step (a stop of a dead broker's client does): a failure here
+        raise ConnectionError(f"{what}: the client gave up")
     return task.result()
