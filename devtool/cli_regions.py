@@ -12,6 +12,7 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from devtool.supervise import Part, StopSignal, Supervisor
@@ -64,45 +65,45 @@ def federation_settings(regions: str, home: Path) -> dict[str, str]:
     }
 
 
-def run_federation(args: argparse.Namespace) -> int:
-    """The federation's reporting, supervised like a service of `duo run` (restarted alone if it exits)."""
-    from devtool.cli_services import DEFAULT_PORTS, FEDERATION, StartupAborted, start_service, wait_healthy
-
+def run_federation(
+    args: argparse.Namespace,
+    port: int,
+    start: Callable[[int, dict[str, str]], subprocess.Popen],
+    wait_healthy: Callable[[subprocess.Popen, StopSignal], None],
+) -> int:
+    """The federation's reporting on `port`, supervised like a service of `duo run` (restarted alone if it exits):
+    `start` starts it with an environment, `wait_healthy` waits until it answers (both cli_services')."""
     stop = StopSignal()
     home = Path(os.environ.get("DUO_HOME", FEDERATION_HOME)).resolve()
     env = {**os.environ, **federation_settings(args.federation, home)}
-    port = DEFAULT_PORTS[FEDERATION] + args.port_offset
-    children = {FEDERATION: start_service(FEDERATION, port, env)}
+    child = {"process": start(port, env)}
     try:
-        wait_healthy(FEDERATION, f"http://127.0.0.1:{port}", 60, children[FEDERATION], stop)
+        wait_healthy(child["process"], stop)
         print("\nDUO federation is running (Ctrl-C stops it):", flush=True)
         print(f"  federation http://127.0.0.1:{port}/figures   (regions: {env['DUO_FEDERATION_REGIONS']})", flush=True)
+        print(f"  dashboard  http://127.0.0.1:{port}/dashboard", flush=True)
         print(f"  a token:   DUO_HOME={home} ./duo token issue --role federation", flush=True)
         if args.exit_when_ready:
             return 0
 
         def problem() -> str | None:
-            code = children[FEDERATION].poll()
+            code = child["process"].poll()
             return None if code is None else f"exited with code {code}"
 
         def restart() -> None:
-            children[FEDERATION] = start_service(FEDERATION, port, env)
+            child["process"] = start(port, env)
 
-        supervisor = Supervisor(
-            [Part(FEDERATION, problem, restart)], lambda line: print(f"duo run: {line}", file=sys.stderr)
-        )
+        say = lambda line: print(f"duo run: {line}", file=sys.stderr, flush=True)  # noqa: E731
+        supervisor = Supervisor([Part("federation", problem, restart)], say)
         while not stop.wait(0.5):
             supervisor.tick()
         return 0
-    except StartupAborted:
-        return 0
     finally:
-        for child in children.values():
-            child.terminate()
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        child["process"].terminate()
+        try:
+            child["process"].wait(15)
+        except subprocess.TimeoutExpired:
+            child["process"].kill()
 
 
 def add_region_arguments(run: argparse.ArgumentParser) -> None:

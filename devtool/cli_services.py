@@ -122,7 +122,17 @@ def _run(args: argparse.Namespace) -> int:
     from devtool.cli_regions import region_environment, run_federation
 
     if args.federation:
-        return run_federation(args)
+        port = DEFAULT_PORTS[FEDERATION] + args.port_offset
+        url = f"http://127.0.0.1:{port}"
+        try:
+            return run_federation(
+                args,
+                port,
+                lambda at, env: start_service(FEDERATION, at, env),
+                lambda process, stop: wait_healthy(FEDERATION, url, 60, process, stop),
+            )
+        except StartupAborted:
+            return 0
     region_environment(args)  # before anything reads DUO_HOME: a region has its own data folder
     from devtool import stack
     from devtool.embedded_postgres_server import postgres_running
