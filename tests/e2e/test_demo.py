@@ -76,6 +76,10 @@ def test_a_small_scenario_forms_exactly_its_duos_and_reports_its_rates_and_a_see
     assert ended == 30
     assert within(positive / ended, 0.70, ended) and within(sustainable / ended, 0.50, ended)
     assert "rebuilt figures equal the live ones" in stdout
+    assert "rounded by largest remainder" in stdout  # the rounding rule stated with the scaled plan
+    assert re.search(r"^      scenario's rate 90%, standard deviation [\d.]+% of \d+: [+-]\d+\.\d sd$", stdout, re.M)
+    median = re.search(r"^    time to match\s+median ([\d.]+) days$", stdout, re.M)
+    assert median and 15 <= float(median[1]) <= 22  # registered 15 to 22 days before matching: 15 days to a month
 
     # The same seed again, on a fresh platform: the same people decide the same, whatever the timing.
     again = outcome_lines(run_demo(tmp_path, "second"))
