@@ -63,6 +63,16 @@ def recorded_day(alias: str, tenant: str | None = None) -> str:
     return f"({alias}.recorded_at AT TIME ZONE {zone})::date"
 
 
+async def rows_by(con: asyncpg.Connection, table: str, key: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    """The rows of `table` whose `key` is one of `ids`, each with the day it was recorded (`recorded`), by key."""
+    rows: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in await con.fetch(
+        f"SELECT t.*, {recorded_day('t')} AS recorded FROM {table} t WHERE t.{key} = ANY($1::uuid[])", ids
+    ):
+        rows[row[key]].append(row)
+    return rows
+
+
 def _touched(source: str, one_fact: bool) -> str:
     """SQL: (kind, id) of every entity whose steps the facts of `source` (only $1 when `one_fact`) may change."""
     only = " AND l.event_id = $1" if one_fact else ""
@@ -151,11 +161,8 @@ async def _duo_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str,
 
 
 async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
-    facts: dict[uuid.UUID, list[MentorFact]] = defaultdict(list)
-    for row in await con.fetch(
-        f"SELECT m.*, {recorded_day('m')} AS recorded FROM rm_mentors m WHERE m.mentor_id = ANY($1::uuid[])", ids
-    ):
-        facts[row["mentor_id"]].append(
+    facts = {
+        mentor: [
             MentorFact(
                 row["kind"],
                 row["tenant"],
@@ -166,7 +173,10 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
                 row["employment_status"],
                 row["employer_released"],
             )
-        )
+            for row in rows
+        ]
+        for mentor, rows in (await rows_by(con, "rm_mentors", "mentor_id", ids)).items()
+    }
     ends: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
     for row in await con.fetch(
         f"{_DUO_FACTS} WHERE d.mentor_id = ANY($1::uuid[]) AND f.event_type = '{DuoEnded.event_type}'", ids
@@ -177,7 +187,7 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
         duos[row["mentor_id"]].append(MentorsDuo(_duo(row), tuple(ends[row["duo_id"]])))
     steps: dict[str, list[Step]] = {}
     for mentor in ids:
-        own, theirs = facts[mentor], duos[mentor]
+        own, theirs = facts.get(mentor, []), duos[mentor]
         every = mentor_steps(own, theirs, OF_ALL)
         for branch in {f.tenant for f in own} | {d.duo.tenant for d in theirs}:
             every += mentor_steps(
@@ -189,22 +199,19 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
 
 async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
     registrations: dict[uuid.UUID, list[Registration]] = defaultdict(list)
-    for row in await con.fetch(
-        f"SELECT a.*, {recorded_day('a')} AS recorded FROM rm_applications a WHERE a.mentee_id = ANY($1::uuid[])", ids
-    ):
-        registrations[row["mentee_id"]].append(
-            Registration(row["tenant"], row["office"], row["day"], row["recorded"], ledger_order(row))
-        )
+    for mentee, rows in (await rows_by(con, "rm_applications", "mentee_id", ids)).items():
+        registrations[mentee] = [
+            Registration(row["tenant"], row["office"], row["day"], row["recorded"], ledger_order(row)) for row in rows
+        ]
     groups: dict[uuid.UUID, list[TargetGroupFact]] = defaultdict(list)
-    for row in await con.fetch(
-        f"SELECT t.*, {recorded_day('t')} AS recorded FROM rm_target_groups t WHERE t.mentee_id = ANY($1::uuid[])", ids
-    ):
-        facts = (
-            None
-            if row["time_since_last_job"] is None
-            else (row["neet"], row["long_term_unemployed"], row["time_since_last_job"])
-        )
-        groups[row["mentee_id"]].append(TargetGroupFact(row["recorded"], ledger_order(row), facts))
+    for mentee, rows in (await rows_by(con, "rm_target_groups", "mentee_id", ids)).items():
+        for row in rows:
+            facts = (
+                None
+                if row["time_since_last_job"] is None
+                else (row["neet"], row["long_term_unemployed"], row["time_since_last_job"])
+            )
+            groups[mentee].append(TargetGroupFact(row["recorded"], ledger_order(row), facts))
     return {f"mentee:{m}": registration_steps(registrations[m], groups[m]) for m in ids}
 
 

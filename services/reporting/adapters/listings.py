@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.adapters.counters import CHUNK, duos_with_facts, ledger_order, recorded_day
+from services.reporting.adapters.counters import CHUNK, duos_with_facts, ledger_order, recorded_day, rows_by
 from services.reporting.domain.listings import (
     Listing,
     MenteeStep,
@@ -75,10 +75,8 @@ async def _proposals(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str,
 
 async def _mentees(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
     steps: dict[uuid.UUID, list[MenteeStep]] = defaultdict(list)
-    for row in await con.fetch(
-        f"SELECT s.*, {recorded_day('s')} AS recorded FROM rm_mentee_steps s WHERE s.mentee_id = ANY($1::uuid[])", ids
-    ):
-        steps[row["mentee_id"]].append(
+    for mentee, rows in (await rows_by(con, "rm_mentee_steps", "mentee_id", ids)).items():
+        steps[mentee] = [
             MenteeStep(
                 row["event_id"],
                 row["status"],
@@ -91,7 +89,8 @@ async def _mentees(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, l
                 row["recorded"],
                 ledger_order(row),
             )
-        )
+            for row in rows
+        ]
     facts: dict[uuid.UUID, list[ProposalFact]] = defaultdict(list)
     made_to: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for row in await con.fetch(

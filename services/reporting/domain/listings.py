@@ -22,7 +22,7 @@ from typing import Any
 
 from services.reporting.domain.definitions import FOLLOW_UP_MONTHS, INACTIVE_AFTER_DAYS
 from services.reporting.domain.report import add_months
-from services.reporting.domain.steps import DuoFact, DuoRow, LedgerOrder
+from services.reporting.domain.steps import DuoFact, DuoRow, LedgerOrder, duo_dates
 from shared.events.catalog import (
     DuoEnded,
     DuoFormed,
@@ -198,13 +198,7 @@ def _mentee_shown(
 
 def duo_listings(duo: DuoRow, facts: Sequence[DuoFact]) -> list[Listing]:
     """A duo's lines among the inactive duos and the follow-ups due (report.py's rules, as steps.duo_steps)."""
-    meetings = [f for f in facts if f.event_type == MeetingLogged.event_type and f.on_day is not None]
-    ends = [f.on_day for f in facts if f.event_type == DuoEnded.event_type and f.on_day is not None]
-    inactive_after = timedelta(days=INACTIVE_AFTER_DAYS)
-    dates = [duo.recorded, duo.formed_on + inactive_after, *(f.recorded for f in facts), *ends]
-    dates += [add_months(end, months) for end in ends for months in FOLLOW_UP_MONTHS]
-    dates += [day for m in meetings if m.on_day for day in (m.on_day, m.on_day + inactive_after)]
-    return listings_of(lambda day: _duo_shown(duo, facts, day), (d for d in dates if d >= duo.recorded))
+    return listings_of(lambda day: _duo_shown(duo, facts, day), duo_dates(duo, facts))
 
 
 def _duo_shown(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> list[Shown]:

@@ -136,13 +136,19 @@ def _last(facts: Iterable[Any]) -> Any:
 
 def duo_steps(duo: DuoRow, facts: Sequence[DuoFact]) -> list[Step]:
     """A duo's part of every figure of its cell (report.counts), day by day."""
+    return steps_of(lambda day: duo_value(duo, facts, day), duo_dates(duo, facts))
+
+
+def duo_dates(duo: DuoRow, facts: Sequence[DuoFact]) -> list[date]:
+    """The days on which what a duo counts for (and where it is listed) can change: the days its facts were
+    recorded, its ends and their follow-ups' due days, its meetings and the day each stops keeping it active."""
     meetings = [f for f in facts if f.event_type == MeetingLogged.event_type and f.on_day is not None]
     ends = [f.on_day for f in facts if f.event_type == DuoEnded.event_type and f.on_day is not None]
     inactive_after = timedelta(days=INACTIVE_AFTER_DAYS)
     dates = [duo.recorded, duo.formed_on + inactive_after, *(f.recorded for f in facts), *ends]
     dates += [add_months(end, months) for end in ends for months in FOLLOW_UP_MONTHS]
     dates += [day for m in meetings if m.on_day for day in (m.on_day, m.on_day + inactive_after)]
-    return steps_of(lambda day: duo_value(duo, facts, day), (d for d in dates if d >= duo.recorded))
+    return [d for d in dates if d >= duo.recorded]
 
 
 def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> Counter[Series]:
