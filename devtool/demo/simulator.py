@@ -165,11 +165,14 @@ class Simulator:
         body: dict | None = None,
         role: str = "coordinator",
         missing_ok: bool = False,
+        lagging_rule: str | None = None,
     ) -> dict | None:
         """One request, retried as a careful client retries: a dropped connection or a service answering
         502/503/504 (restarting, or its database or broker down) is tried again after a growing pause, up to
         `RETRY_FOR_S`. A command carries one Idempotency-Key over all its tries, so a retry of a command the
-        service did carry out (its answer lost) is answered from the service's record, never done twice."""
+        service did carry out (its answer lost) is answered from the service's record, never done twice.
+        `lagging_rule`: a 409 naming that rule is tried again too, the service not having read yet over Kafka
+        what the simulator already did (a duo's end, after the service restarted)."""
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         if method != "GET":
             headers["Idempotency-Key"] = str(uuid.uuid4())
@@ -181,7 +184,8 @@ class Simulator:
                     self.client.request(method, f"{self.urls[service]}{path}", json=body, headers=headers) as answer,
                 ):
                     status, text = answer.status, await answer.text()
-                if status not in RETRIED_STATUSES:
+                lagging = status == 409 and lagging_rule is not None and f'"rule":"{lagging_rule}"' in text
+                if status not in RETRIED_STATUSES and not lagging:
                     break
                 failure = f"{status} {text[:300]}"
             except TRANSPORT_ERRORS as err:
@@ -317,7 +321,16 @@ class Simulator:
             picked = await asyncio.gather(*(self.pick(o, left[o]) for o in offices))
             pairs = [pair for office_pairs in picked for pair in office_pairs]
             proposals = await asyncio.gather(
-                *(self.call("matching", "POST", "/proposals", {"mentee_id": m, "mentor_id": f}) for m, f in pairs)
+                *(
+                    self.call(
+                        "matching",
+                        "POST",
+                        "/proposals",
+                        {"mentee_id": m, "mentor_id": f},
+                        lagging_rule="no_free_capacity",  # the mentor's last end not read by matching yet
+                    )
+                    for m, f in pairs
+                )
             )
             outcomes = await asyncio.gather(*(self.first_meeting(p) for p in proposals if p is not None))
             for proposal, formed in zip(proposals, outcomes, strict=True):
