@@ -93,7 +93,9 @@ def run_federation(
         def restart() -> None:
             child["process"] = start(port, env)
 
-        say = lambda line: print(f"duo run: {line}", file=sys.stderr, flush=True)  # noqa: E731
+        def say(line: str) -> None:
+            print(f"duo run: {line}", file=sys.stderr, flush=True)
+
         supervisor = Supervisor([Part("federation", problem, restart)], say)
         while not stop.wait(0.5):
             supervisor.tick()

@@ -89,7 +89,7 @@ def federation_rollup(
                 by_branch[branch] = {"region": name, **_row(row)}
         definitions.update({b.value: d for b, d in publication.definitions.items()})
     total = {
-        headline: sum(counts) if complete and None not in counts else None  # type: ignore[arg-type]
+        headline: sum(c for c in counts if c is not None) if complete and None not in counts else None
         for headline, counts in totals.items()
     }
     return {
