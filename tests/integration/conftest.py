@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -12,7 +12,9 @@ import pytest_asyncio
 
 from services.intake.app import create_app
 from services.matching.app import create_app as create_matching
+from services.reporting.app import create_app as create_reporting
 from services.tracking.app import create_app as create_tracking
+from shared.clock import utc_now
 from shared.config import ServiceSettings
 from shared.regions import Region
 from tests.auth import SCRAPE_TOKEN, VERIFIER, bearer
@@ -106,3 +108,22 @@ async def tracking(infra, matching: MatchingHarness) -> AsyncIterator[MatchingHa
         infra, "tracking", create_tracking, matching.topic.removesuffix("duo.matching.events")
     ) as h:
         yield h
+
+
+@pytest_asyncio.fixture
+async def reporting(infra, database_url, request) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceSettings]]:
+    """The reporting service in-process, on the test's own topics;
+    `@pytest.mark.parametrize("reporting", [shift], indirect=True)` moves its clock."""
+    shift: timedelta = getattr(request, "param", timedelta(0))
+    settings = ServiceSettings(
+        "reporting",
+        database_url,
+        infra.kafka_bootstrap,
+        topic_prefix=unique("r") + ".",
+        kafka_session_timeout_ms=2000,
+        token_verifier=VERIFIER,
+    )
+    app = create_reporting(settings, clock=lambda: utc_now() + shift)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+        yield client, settings

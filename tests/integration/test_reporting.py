@@ -6,24 +6,18 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
-import httpx
 import pytest
-import pytest_asyncio
 
 from services.reporting.adapters.definition_files import definition_choices
-from services.reporting.app import create_app
 from services.reporting.domain.disclosure import Published
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.publication import publication_date, quarter_end_on_or_before
 from services.reporting.domain.report import Slice, figures
 from services.reporting.domain.rollup import HEADLINES, TOTAL, published_sums
 from shared.auth.identity import Role
-from shared.clock import utc_now
-from shared.config import ServiceSettings
 from shared.events.catalog import (
     DuoEnded,
     DuoFormed,
@@ -39,9 +33,9 @@ from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, Ne
 from shared.events.keyfiles import keys_folder
 from shared.kafka import new_producer
 from shared.tenancy import TIMEZONES, Tenant
-from tests.auth import VERIFIER, bearer
+from tests.auth import bearer
 from tests.cli import duo
-from tests.conftest import eventually, unique
+from tests.conftest import eventually
 from tests.signing import signed_kafka
 from tests.unit.test_disclosure import differences, recoverable
 
@@ -57,24 +51,6 @@ def after_this_quarter() -> timedelta:
     last = quarter_end_on_or_before(today)
     end = today if last == today else quarter_end_on_or_before(last + timedelta(days=95))
     return end + timedelta(days=1) - today
-
-
-@pytest_asyncio.fixture
-async def reporting(infra, database_url, request) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceSettings]]:
-    """The reporting service; `@pytest.mark.parametrize("reporting", [shift], indirect=True)` moves its clock."""
-    shift: timedelta = getattr(request, "param", timedelta(0))
-    settings = ServiceSettings(
-        "reporting",
-        database_url,
-        infra.kafka_bootstrap,
-        topic_prefix=unique("r") + ".",
-        kafka_session_timeout_ms=2000,
-        token_verifier=VERIFIER,
-    )
-    app = create_app(settings, clock=lambda: utc_now() + shift)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-        yield client, settings
 
 
 def history(rng: random.Random) -> list[tuple[str, EventEnvelope]]:

@@ -17,7 +17,7 @@ from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, Ne
 from shared.tenancy import Tenant
 from tests.auth import bearer
 from tests.conftest import eventually
-from tests.integration.test_reporting import publish, reporting  # noqa: F401  (the fixture, by name)
+from tests.integration.test_reporting import publish
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def envelope(event: DomainEvent, stream: str, version: int, on: date) -> EventEn
     return EventEnvelope.record(NewEvent(event, meta), stream, version, datetime.now(UTC))
 
 
-async def test_a_coordinator_reads_the_counts_and_a_funder_no_small_cell(infra, reporting):  # noqa: F811
+async def test_a_coordinator_reads_the_counts_and_a_funder_no_small_cell(infra, reporting):
     client, settings = reporting
     day = datetime.now(UTC).date() - timedelta(days=30)
     events = []
