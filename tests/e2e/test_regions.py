@@ -1,11 +1,14 @@
 """Issue 23's "done when": two regions and a federation on the embedded stack, each a `duo run` of its own.
 
-West hosts BE and NL, fr hosts FR. People are registered in both; each region's reporting publishes its branches'
-figures to the federation topic of its own broker, and the federation (a third `duo run`) serves the roll-up:
-equal to the regions' own published figures, summed. Nothing of an FR person is in any database, topic or log of
-west (and the reverse); an FR token is refused by every service of west; with fr's broker and services killed, west
-and the federation keep serving, FR's last figures shown stale with their age, and fresh again once fr is back.
-Small on purpose (two stacks on a two-core machine): a few registrations per branch, beats of one second.
+West hosts BE and NL, fr hosts FR. In both, mentees are registered, mentors trained, duos formed through matching,
+and some duos meet, find a job and end in tracking, on a simulated clock in the last quarter of 2026; each region's
+reporting publishes its branches' figures to the federation topic of its own broker, and the federation (a third
+`duo run`) serves the roll-up: equal to the regions' own published figures, summed, for registrations, duos formed
+and ended and positive exits alike. Nothing of an FR person (mentee or mentor: ids, personal values; nor an FR duo's
+id) is in any database, topic or log of west (and the reverse); an FR token is refused by every service of west;
+with fr's broker and services killed, west and the federation keep serving, FR's last figures shown stale with their
+age, and fresh again once fr is back. Small on purpose (two stacks on a two-core machine): six duos per region,
+beats of one second.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -29,12 +31,17 @@ from devtool.simulated_clock import SIMULATED_CLOCK_VARIABLE
 from shared.endpoints import read_endpoints
 from tests.cli import duo, start_duo, wait_until
 from tests.e2e.conftest import free_port_offset
-from tests.e2e.test_walking_skeleton import MENTEE
+from tests.e2e.programme_over_http import Sent, form_duos, make_ready, meet_and_end, register_mentees, register_mentors
 
 pytestmark = pytest.mark.e2e
 
 BEAT = {"DUO_FEDERATION_FEED_INTERVAL_S": "1", "DUO_FEDERATION_STALE_AFTER_S": "6", "LOG_LEVEL": "INFO"}
 PUBLISHED = "2026-12-31"
+# Six duos formed and five ended with a job in each region: every one of those counts shown in the published quarter
+# (at least SUPPRESS_BELOW, five), so the roll-up's sums can be checked for them and not only for registrations.
+MENTORS_BE = ["Hendrik", "Ilse", "Joris", "Katrien", "Lieven", "Marijke"]
+MENTORS_FR = ["Gaspard", "Honorine", "Isidore", "Jacinthe", "Lazare", "Mahaut"]
+FORMED, ENDED = len(MENTORS_BE), 5
 
 
 class Region:
@@ -83,19 +90,17 @@ class Region:
         return {"Authorization": f"Bearer {issued.stdout.strip()}"}
 
 
-def register(region: Region, branch: str, office: str, names: list[str]) -> dict[str, list[str]]:
-    """People registered at `office`: their ids and every personal value sent, to search for later."""
-    coordinator = region.token("coordinator", branch)
-    found: dict[str, list[str]] = {"ids": [], "values": []}
-    for name in names:
-        last_name, email = f"{name}-{uuid.uuid4().hex[:6]}", f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
-        phone = f"+33 6 {uuid.uuid4().int % 10**8:08d}"
-        body = {**MENTEE, "office": office, "first_name": name, "last_name": last_name, "email": email, "phone": phone}
-        answer = httpx.post(f"{region.urls['intake']}/mentees", json=body, headers=coordinator, timeout=30)
-        assert answer.status_code == 201, answer.text
-        found["ids"].append(answer.json()["mentee_id"])
-        found["values"] += [last_name, email, phone]
-    return found
+def people(region: Region, branch: str, office: str, mentees: list[str], mentors: list[str]) -> Sent:
+    """Mentees and as many mentors at `office`, each pair a duo formed on the clock's day (December 10th): every id
+    (people's and duos') and personal value sent, and the duos' ids apart under "duos"."""
+    intake, coordinator = region.urls["intake"], region.token("coordinator", branch)
+    sent = register_mentees(intake, coordinator, office, mentees)
+    make_ready(intake, coordinator, sent["ids"])
+    trained = register_mentors(intake, coordinator, office, mentors)
+    sent["duos"] = form_duos(region.urls["matching"], coordinator, office, len(mentors), date(2026, 12, 10))
+    sent["ids"] += trained["ids"] + sent["duos"]
+    sent["values"] += trained["values"]
+    return sent
 
 
 async def everything_stored(home: Path) -> str:
@@ -159,16 +164,27 @@ def test_two_regions_and_a_federation(tmp_path):
             lambda: "is running" in federation_log.read_text(errors="replace"), 60, "federation running", federation_log
         )
 
-        belgians = register(west, "BE", "be-antwerpen", ["Anneke", "Bram", "Corentin", "Dirk", "Elke", "Fien"])
-        french = register(fr, "FR", "fr-paris", ["Zephyrine", "Yolande", "Xavierre", "Wandrille", "Victorin", "Ulysse"])
-        for region, branch in ((west, "BE"), (fr, "FR")):
-            funder = region.token("funder", branch)
+        belgians = people(
+            west, "BE", "be-antwerpen", ["Anneke", "Bram", "Corentin", "Dirk", "Elke", "Fien"], MENTORS_BE
+        )
+        french = people(
+            fr, "FR", "fr-paris", ["Zephyrine", "Yolande", "Xavierre", "Wandrille", "Victorin", "Ulysse"], MENTORS_FR
+        )
+        clock.write_text("2026-12-20T10:00:00+00:00")  # ten days on: some duos met, found a job and ended
+        for region, branch, sent in ((west, "BE", belgians), (fr, "FR", french)):
+            coordinator, funder = region.token("coordinator", branch), region.token("funder", branch)
+            for duo_id in sent["duos"][:ENDED]:
+                meet_and_end(region.urls["tracking"], coordinator, duo_id, date(2026, 12, 14), date(2026, 12, 20))
 
             def counted(region: Region = region, funder: dict = funder) -> bool:
-                answer = httpx.get(f"{region.urls['reporting']}/stats/mentees", headers=funder, timeout=10)
-                return answer.status_code == 200 and answer.json()["total"] == 6
+                reporting = region.urls["reporting"]
+                mentees = httpx.get(f"{reporting}/stats/mentees", headers=funder, timeout=10).json()["total"]
+                figures = httpx.get(f"{reporting}/figures", headers=funder, timeout=10).json()["figures"]
+                ended = figures["positive_exit"]
+                done = (figures["duos_formed"], ended["denominator"], ended["numerator"]) == (FORMED, ENDED, ENDED)
+                return mentees == len(MENTORS_BE) and done
 
-            wait_until(counted, 90, f"{region.name}'s reporting counting its six registrations", region.log)
+            wait_until(counted, 120, f"{region.name}'s reporting counting its duos formed and ended", region.log)
 
         clock.write_text("2027-01-05T10:00:00+00:00")  # the quarter is over: each region publishes it at its next beat
         federation_token = {
@@ -204,8 +220,13 @@ def test_two_regions_and_a_federation(tmp_path):
         for headline, total in across["total"].items():
             parts = [own[r]["total"][headline] for r in ("west", "fr")]
             assert total == (None if None in parts else sum(parts)) if "rate" not in headline else True, headline
-        assert across["by_branch"]["BE"]["registered"] == 6 and across["by_branch"]["FR"]["registered"] == 6
-        assert across["total"]["registered"] == 12
+        # The headlines the people above make, shown (none small) and summed, region by region.
+        made = {"registered": 6, "duos_formed": FORMED, "duos_ended": ENDED, "positive_exits": ENDED}
+        made["sustainable_jobs"] = ENDED  # a permanent contract each
+        for headline, count in made.items():
+            assert across["by_branch"]["BE"][headline] == across["by_branch"]["FR"][headline] == count, headline
+            assert own["west"]["total"][headline] == own["fr"]["total"][headline] == count, headline
+            assert across["total"][headline] == 2 * count, headline
 
         # A token for FR, signed by west's own key, is refused by every service of west, naming fr.
         french_coordinator = west.token("coordinator", "FR")
@@ -227,7 +248,7 @@ def test_two_regions_and_a_federation(tmp_path):
 
         # fr down, broker and services: west and the federation serve on; FR's last figures are shown, stale, aged.
         fr.kill()
-        extra = register(west, "NL", "nl-amsterdam", ["Gijs"])
+        extra = register_mentees(west.urls["intake"], west.token("coordinator", "NL"), "nl-amsterdam", ["Gijs"])
         assert extra["ids"]
 
         def fr_stale() -> bool:
