@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from devtool.cli_audit import add_audit_commands
     from devtool.cli_bench import add_bench_commands
+    from devtool.cli_branch import add_branch_commands
     from devtool.cli_demo import add_demo_command
     from devtool.cli_keys import add_keys_commands
     from devtool.cli_parked import add_parked_commands
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(sub)
     add_demo_command(sub)
     add_bench_commands(sub)
+    add_branch_commands(sub)
     return parser
 
 

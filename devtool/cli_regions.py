@@ -38,9 +38,12 @@ def region_environment(args: argparse.Namespace) -> None:
     from shared.config import ConfigurationError, PlatformEnvironment
 
     try:
-        PlatformEnvironment.from_environ().region()
+        region = PlatformEnvironment.from_environ().region()
     except ConfigurationError as err:
         raise SystemExit(f"duo run: {err}") from None
+    from devtool.branch_move.hosting import record_region
+
+    record_region(Path(os.environ["DUO_HOME"]), region)  # what a branch's move checks (duo branch move)
 
 
 def federation_settings(regions: str, home: Path) -> dict[str, str]:

@@ -16,12 +16,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from shared.events.envelope import EventEnvelope
+from shared.eventstore.chain_erasure import mark_holds
 from shared.eventstore.postgres import FACT_COLUMNS, row_to_envelope
 
 GENESIS = "0" * 64
@@ -29,8 +30,10 @@ _CHAIN_LOCK = 7_246_004  # sealing takes turns: a republish and the relay never 
 _CHAINED = """
 SELECT c.chain_seq, c.global_position AS chained_position, c.event_id AS chained_event_id, c.chain_hash,
        e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.tenant,
-       e.office, e.occurred_at, e.recorded_at, e.actor, e.correlation_id, e.causation_id, e.data
+       e.office, e.occurred_at, e.recorded_at, e.actor, e.correlation_id, e.causation_id, e.data,
+       x.reason AS erased_because, x.mark AS erasure_mark
 FROM event_chain c LEFT JOIN events e ON e.global_position = c.global_position
+LEFT JOIN erased_events x ON x.chain_seq = c.chain_seq
 ORDER BY c.chain_seq
 """
 
@@ -91,28 +94,38 @@ class ChainVerification:
     broken_at: str | None = None  # "chain position 7 (event ..., stream ... version ...)"
     reason: str | None = None
     head: str = GENESIS  # the chain's hash at its last event, when intact: what the topic must agree with
+    # Positions erased on purpose, each with a valid mark (shared/eventstore/chain_erasure.py): by reason.
+    erased: dict[str, int] = field(default_factory=dict)
 
     @property
     def intact(self) -> bool:
         return self.broken_at is None
 
     def __str__(self) -> str:
+        erased = "".join(f"; {n} erased on purpose: {reason}" for reason, n in sorted(self.erased.items()))
         if self.intact:
-            return f"verified {self.verified} events"
+            return f"verified {self.verified} events{erased}"
         return f"chain broken at {self.broken_at}: {self.reason} ({self.verified} events verified before it)"
 
 
 async def verify(con: asyncpg.Connection, key: bytes) -> ChainVerification:
     """Recompute the chain from the stored events, in chain order; then look for events left out of it."""
-    previous, verified, last_event = GENESIS, 0, None
+    previous, verified, last_event, seen = GENESIS, 0, None, 0
+    erased: dict[str, int] = {}
     async with con.transaction(isolation="repeatable_read", readonly=True):
         async for row in con.cursor(_CHAINED):
-            if row["chain_seq"] != verified + 1:
+            if row["chain_seq"] != seen + 1:
                 # The event was deleted with its chain row: the chain names the gap, the topic the event.
                 after = f"after event {last_event}" if last_event else "at the start of the chain"
-                where = f"chain position {verified + 1} ({after}, before event {row['chained_event_id']})"
+                where = f"chain position {seen + 1} ({after}, before event {row['chained_event_id']})"
                 return ChainVerification(verified, where, "an event was deleted from the store with its chain row")
+            seen += 1
             where = f"chain position {row['chain_seq']} (event {row['chained_event_id']})"
+            if row["event_id"] is None and _erased_on_purpose(key, row):
+                # Its hash was sealed when it was published; the mark, keyed, vouches that it was erased on purpose.
+                previous, last_event = row["chain_hash"], row["chained_event_id"]
+                erased[row["erased_because"]] = erased.get(row["erased_because"], 0) + 1
+                continue
             if row["event_id"] is None:
                 return ChainVerification(verified, where, "the event is missing from the store (deleted)")
             envelope = row_to_envelope(_event_columns(row))
@@ -138,7 +151,15 @@ async def verify(con: asyncpg.Connection, key: bytes) -> ChainVerification:
             f"global position {unchained}",
             "an event that is neither chained nor waiting to be published (inserted by hand)",
         )
-    return ChainVerification(verified, head=previous)
+    return ChainVerification(verified, head=previous, erased=erased)
+
+
+def _erased_on_purpose(key: bytes, row: asyncpg.Record) -> bool:
+    if row["erasure_mark"] is None:
+        return False
+    return mark_holds(
+        key, row["chain_seq"], row["chained_event_id"], row["chain_hash"], row["erased_because"], row["erasure_mark"]
+    )
 
 
 def _event_columns(row: asyncpg.Record) -> dict[str, Any]:
