@@ -11,6 +11,7 @@ what is missing; an event whose stream version the new region holds with another
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +44,13 @@ async def branch_ids(sources: dict[str, asyncpg.Connection], branch: Tenant) -> 
     return BranchIds(event_ids, sorted(stream_ids))
 
 
-def arguments(rows: BranchRows, branch: Tenant, ids: BranchIds) -> list[Any]:
-    """The parameters of `rows.where`: only those it names ($1, $2, $3)."""
-    values: list[Any] = [branch.value, ids.event_ids, ids.stream_ids]
-    used = max(n for n in (1, 2, 3) if f"${n}" in rows.where)
-    return values[:used]
+def bound(rows: BranchRows, branch: Tenant, ids: BranchIds) -> tuple[str, list[Any]]:
+    """`rows.where` with only the parameters it names, numbered from $1 (PostgreSQL refuses a parameter a statement
+    does not use: it cannot tell its type), and their values."""
+    values: dict[str, Any] = {"1": branch.value, "2": ids.event_ids, "3": ids.stream_ids}
+    used = sorted(set(re.findall(r"\$([123])\b", rows.where)))
+    renumbered = {old: str(n) for n, old in enumerate(used, start=1)}
+    return re.sub(r"\$([123])\b", lambda m: f"${renumbered[m[1]]}", rows.where), [values[old] for old in used]
 
 
 async def _as_json(con: asyncpg.Connection, table: str, where: str, args: list[Any], order: str = "") -> str:
@@ -76,7 +79,8 @@ async def copy_rows(
     for rows in reversed(await branch_tables(source)):  # parents (tables with a `tenant` column) first
         if rows.table in NOT_COPIED:
             continue
-        found = await _as_json(source, rows.table, rows.where, arguments(rows, branch, ids))
+        where, args = bound(rows, branch, ids)
+        found = await _as_json(source, rows.table, where, args)
         columns = await _written_columns(target, rows.table)
         status = await target.execute(
             f"INSERT INTO {rows.table} ({columns}) SELECT {columns} "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from devtool.branch_move.copy import BranchIds, arguments
+from devtool.branch_move.copy import BranchIds, bound
 from devtool.branch_move.tables import branch_tables
 from shared.eventstore.chain_erasure import erase_events
 from shared.tenancy import Tenant
@@ -50,7 +50,8 @@ async def erase_rows(con: asyncpg.Connection, branch: Tenant, ids: BranchIds) ->
     for rows in await branch_tables(con):
         if rows.table == "access_log":
             continue  # append-only and chained; docs/adr/0031 says what stays of it
-        status = await con.execute(f"DELETE FROM {rows.table} WHERE {rows.where}", *arguments(rows, branch, ids))
+        where, args = bound(rows, branch, ids)
+        status = await con.execute(f"DELETE FROM {rows.table} WHERE {where}", *args)
         removed[rows.table] = int(status.split()[-1])
     return removed
 
