@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -124,7 +125,8 @@ async def erase_branch(move: Move, say: Callable[[str], None]) -> None:
                 removed = await erase.erase_rows(con, move.branch, ids)
             say(f"{service}: rows erased: {_counts(removed)}")
         for service, con in producers.items():
-            key = configured_chain_key(service, {"DUO_HOME": str(move.source.resolve())})
+            # The key the old region's relays sealed with: DUO_CHAIN_KEY if set (as for them), else its data folder's.
+            key = configured_chain_key(service, {**os.environ, "DUO_HOME": str(move.source.resolve())})
             async with con.transaction():
                 erased = await erase.erase_branch_events(con, move.branch, key, move.reason)
             say(f"{service}: {erased} events erased, each recorded in the hash chain ({move.reason})")
