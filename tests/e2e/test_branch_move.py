@@ -2,16 +2,20 @@
 
 Region west first hosts BE and FR. FR's mentees and mentors are registered there, duos formed through matching, and
 some meet, find a job and end in tracking; a few BE people too. FR is then frozen (west restarted without it) and
-region fr started hosting it; `duo branch move` copies FR's events and rows into fr's stores and erases them from
-west. Then fr's reporting shows the figures west showed for FR; fr's stores hold the same event ids, streams,
-versions and times; fr's audit chains verify; a mentee's personal data reads back in fr; west holds no id or
-personal value of FR in any table, its BE figures are unchanged, and its audit chains verify, naming the events
-erased and why. A second move finds nothing left to do. Run with the embedded stack, two regions side by side.
+region fr started hosting it; a copy is killed midway (after intake's events), the erasure refuses the incomplete
+copy, and `duo branch move` run again copies what was missing and erases FR from west. Then fr's reporting shows
+the figures west showed for FR; fr's stores hold the same event ids, streams, versions and times; fr's audit chains
+verify; a mentee's personal data reads back in fr; west holds no id or personal value of FR in any table, its BE
+figures are unchanged, and its audit chains verify, naming the events erased and why. A last move finds nothing
+left to do. Run with the embedded stack, two regions side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +24,7 @@ import httpx
 import pytest
 
 from shared.endpoints import read_endpoints, service_database
-from tests.cli import duo, wait_until
+from tests.cli import duo, environment, wait_until
 from tests.e2e.programme_over_http import form_duos, make_ready, meet_and_end, register_mentees, register_mentors
 from tests.e2e.regions import Region, stored_rows
 
@@ -48,6 +52,22 @@ async def stored_events(home: Path, branch: str) -> dict[str, list[tuple]]:
             await con.close()
         found[service] = [tuple(row) for row in rows]
     return found
+
+
+def killed_after(home: Path, args: list[str], fragment: str) -> str:
+    """`duo ARGS` killed (SIGKILL, as a crash) once it printed a line with `fragment`: what it printed until then."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtool.cli", *args], env=environment(home), stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    printed = []
+    for line in process.stdout:
+        printed.append(line)
+        if fragment in line and "events copied" in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(30)
+    return "".join(printed)
 
 
 def figures(region: Region, branch: str) -> dict:
@@ -113,9 +133,15 @@ def test_a_branch_moves_to_a_region_of_its_own(tmp_path):
         too_soon = duo(west.home, "branch", "erase", "--branch", "FR", "--from", str(west.home), "--to", str(fr.home))
         assert too_soon.returncode == 2 and "is not copied" in too_soon.stderr, too_soon.stderr
 
-        moved = duo(west.home, "branch", "move", "--branch", "FR", "--from", str(west.home), "--to", str(fr.home))
+        # A copy that crashes midway: killed once intake's events are committed, before the other services' are.
+        moving = ["branch", "move", "--branch", "FR", "--from", str(west.home), "--to", str(fr.home)]
+        crashed = killed_after(west.home, ["branch", "copy", *moving[2:]], "intake: ")
+        assert f"intake: {len(events_before['intake'])} events copied" in crashed, crashed
+        incomplete = duo(west.home, "branch", "erase", *moving[2:])
+        assert incomplete.returncode == 2 and "is not copied" in incomplete.stderr, incomplete.stderr
+        moved = duo(west.home, *moving)  # run again: it copies what is missing, then erases
         assert moved.returncode == 0, moved.stdout + moved.stderr
-        assert f"intake: {len(events_before['intake'])} events copied" in moved.stdout, moved.stdout
+        assert "intake: 0 events copied" in moved.stdout, moved.stdout
 
         # fr: the same events (ids, streams, versions, times, order), the same figures, chains that verify.
         assert asyncio.run(stored_events(fr.home, "FR")) == events_before
@@ -140,8 +166,9 @@ def test_a_branch_moves_to_a_region_of_its_own(tmp_path):
             assert f"{len(events_before[service])} erased on purpose: branch FR moved to region fr" in said, said
 
         # Run again (as after a crash): nothing new copied, nothing left to erase, nothing counted twice.
-        again = duo(west.home, "branch", "move", "--branch", "FR", "--from", str(west.home), "--to", str(fr.home))
-        assert again.returncode == 0 and "intake: 0 events copied" in again.stdout, again.stdout + again.stderr
+        again = duo(west.home, *moving)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert all(f"{service}: 0 events copied" in again.stdout for service in PRODUCERS), again.stdout
         assert asyncio.run(stored_events(fr.home, "FR")) == events_before
         assert figures(fr, "FR") == before
     finally:
