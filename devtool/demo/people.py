@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import date
 
+from shared.tenancy import OFFICES
+
 SECTORS = ("Q", "G", "I", "C", "H", "N", "P", "M", "J", "F", "S", "K")
 SECTOR_WEIGHTS = (18, 14, 12, 9, 9, 9, 7, 6, 6, 5, 3, 2)
 HOME_LANGUAGES = ("ar", "tr", "ps", "ti", "so", "fa", "uk", "es", "pt", "ru")
@@ -15,6 +17,10 @@ DAY_PARTS = tuple(
 FIRST = ("Amina", "Youssef", "Fatima", "Omar", "Sara", "Ali", "Leila", "Hamid", "Nour", "Samir", "Mariam", "Idris")
 LAST = ("El Amrani", "Haddad", "Yilmaz", "Tesfaye", "Mansour", "Nazari", "Diallo", "Kone", "Rahimi", "Osman")
 MENTOR_FIRST = ("Marc", "Anne", "Luc", "Martine", "Jan", "Greet", "Paul", "Christine", "Dirk", "Isabelle")
+# Each branch's mentees as drawn: ages and programme languages within its intake rules (services/intake/rules/
+# <branch>.toml: BE 18 to 33, NL 18 to 35, FR 18 to 30; tests/unit/test_demo_regions.py holds them within).
+MENTEE_AGES = {"BE": (19, 32), "NL": (19, 32), "FR": (19, 29)}
+PROGRAMME_LANGUAGES = {"BE": ("fr", "nl", "en"), "NL": ("nl", "en"), "FR": ("fr", "en")}
 MENTOR_LAST = ("Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens", "Wouters", "Dubois")
 
 
@@ -24,14 +30,15 @@ def _birth(rng: random.Random, today: date, youngest: int, oldest: int) -> str:
 
 
 def mentee(rng: random.Random, office: str, today: date, serial: int) -> dict:
-    """An eligible Belgian mentee application."""
-    programme = rng.sample(("fr", "nl", "en"), k=rng.choice((1, 2)))
+    """An eligible mentee application at the office, under its branch's rules."""
+    branch = OFFICES[office][0].value
+    programme = rng.sample(PROGRAMME_LANGUAGES[branch], k=rng.choice((1, 2)))
     return {
         "first_name": rng.choice(FIRST),
         "last_name": rng.choice(LAST),
         "email": f"mentee{serial}.{rng.getrandbits(32):08x}@demo.example",
         "phone": f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-        "birth_date": _birth(rng, today, 19, 32),
+        "birth_date": _birth(rng, today, *MENTEE_AGES[branch]),
         "nationality": rng.choice(NATIONALITIES),
         "parent_or_grandparent_born_outside_eu": True,
         "residence_permit": rng.choice(("long_term", "international_protection")),

@@ -12,13 +12,47 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-AREAS = ("Antwerpen", "Oost-Vlaanderen", "Vlaams-Brabant", "Brussels")
-REGIONS = {"Flanders": ("Antwerpen", "Oost-Vlaanderen", "Vlaams-Brabant"), "Brussels": ("Brussels",)}
+from shared.tenancy import OFFICES, Tenant
+
+
+def _area_of(office: str) -> str | None:
+    """The area a scenario plans an office's duos in: for BE the memorandum's, a Flemish province or Brussels (it
+    plans no Walloon office); for another branch (an NL/FR scenario, `duo demo --regions`), the office's province."""
+    tenant, region, province = OFFICES[office]
+    if tenant is not Tenant.BE:
+        return province
+    return province if region == "Flanders" else region if region == "Brussels" else None
+
+
+def _area_offices() -> dict[str, tuple[str, ...]]:
+    """Each area's offices, sorted."""
+    areas: dict[str, tuple[str, ...]] = {}
+    for office in sorted(OFFICES):
+        area = _area_of(office)
+        if area is not None:
+            areas[area] = (*areas.get(area, ()), office)
+    return areas
+
+
+AREA_OFFICES = _area_offices()
+AREAS = tuple(AREA_OFFICES)
+AREA_BRANCH = {area: OFFICES[offices[0]][0].value for area, offices in AREA_OFFICES.items()}
+# What a scaled total is shared out to first: the memorandum's regions, and each other branch as a whole.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "Flanders": ("Antwerpen", "Oost-Vlaanderen", "Vlaams-Brabant"),
+    "Brussels": ("Brussels",),
+    **{
+        branch.value: tuple(a for a in AREAS if AREA_BRANCH[a] == branch.value)
+        for branch in Tenant
+        if branch is not Tenant.BE
+    },
+}
 ROUNDING_RULE = (
-    "largest remainder, from the top: the plan's total x scale rounded half up, shared out to the regions, each "
-    "region's to its areas, each area's to its years (each gets its exact share's whole part, the largest "
-    "remainders one more; equal remainders: the larger exact share, then the earlier area or year). So the total, "
-    "each region's and each area's stay their exact share rounded; a year over the areas may differ by one."
+    "largest remainder, from the top: the plan's total x scale rounded half up, shared out to the regions (another "
+    "branch: its areas together), each region's to its areas, each area's to its years (each gets its exact share's "
+    "whole part, the largest remainders one more; equal remainders: the larger exact share, then the earlier area or "
+    "year). So the total, each region's and each area's stay their exact share rounded; a year over the areas may "
+    "differ by one."
 )
 
 
@@ -98,6 +132,11 @@ class Scenario(BaseModel):
         return duos
 
     @property
+    def branches(self) -> list[str]:
+        """The branches whose offices the scenario's areas are in, sorted."""
+        return sorted({AREA_BRANCH[area] for area in self.duos})
+
+    @property
     def years(self) -> list[int]:
         return [self.first_year + i for i in range(len(next(iter(self.duos.values()))))]
 
@@ -107,6 +146,7 @@ class Scenario(BaseModel):
         factor = Fraction(str(scale))
         exact = {area: [n * factor for n in years] for area, years in self.duos.items()}
         regions = {name: [a for a in areas if a in exact] for name, areas in REGIONS.items()}
+        regions = {name: areas for name, areas in regions.items() if areas}
         region_shares: dict[Hashable, Fraction] = {
             name: Fraction(sum(sum(exact[a]) for a in areas)) for name, areas in regions.items()
         }
@@ -126,10 +166,10 @@ class ScenarioError(ValueError):
     """A scenario file that cannot be used, with every problem named."""
 
 
-def load(path: Path | None = None) -> Scenario:
-    """A scenario from a file (the default one when None)."""
-    text = path.read_text() if path else resources.files("devtool.demo").joinpath("scenarios", DEFAULT).read_text()
-    where = str(path or DEFAULT)
+def load(path: Path | None = None, packaged: str = DEFAULT) -> Scenario:
+    """A scenario from a file (when None, the one of devtool/demo/scenarios named `packaged`: the default one)."""
+    text = path.read_text() if path else resources.files("devtool.demo").joinpath("scenarios", packaged).read_text()
+    where = str(path or packaged)
     try:
         return Scenario.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:

@@ -19,7 +19,7 @@ import itertools
 import json
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from devtool.demo import people
-from devtool.demo.scenario import Scenario
+from devtool.demo.scenario import AREA_OFFICES, Scenario
 from shared.events.catalog import MeetingTopic
 from shared.tenancy import OFFICES
 
@@ -63,16 +63,9 @@ TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, a
 
 
 def area_offices() -> dict[str, list[str]]:
-    """The offices of each area of the plan: the three Flemish provinces, and Brussels."""
-    areas: dict[str, list[str]] = {}
-    for office, (tenant, region, province) in sorted(OFFICES.items()):
-        if tenant.value != "BE":
-            continue
-        if region == "Flanders" and province:
-            areas.setdefault(province, []).append(office)
-        elif region == "Brussels":
-            areas.setdefault("Brussels", []).append(office)
-    return areas
+    """The offices of each area a scenario may plan: the three Flemish provinces and Brussels, and the provinces of
+    the other branches (devtool/demo/scenario.py)."""
+    return {area: list(offices) for area, offices in AREA_OFFICES.items()}
 
 
 def _half_up(numerator: int, denominator: int) -> int:
@@ -125,14 +118,15 @@ class Result:
 
 
 class Simulator:
-    """Runs a scenario against running services (their base URLs) on the simulated clock in `clock_file`."""
+    """Runs a scenario against running services (their base URLs) on the simulated clock in `clock_file`, with
+    `tokens` of each branch of the scenario, by role (`{"BE": {"coordinator": ...}}`)."""
 
     def __init__(
         self,
         scenario: Scenario,
         scale: float,
         urls: dict[str, str],
-        tokens: dict[str, str],
+        tokens: Mapping[str, Mapping[str, str]],
         clock_file: Path,
         progress: Callable[[str, float], None] = lambda what, share: None,
         seed: int | None = None,
@@ -163,6 +157,8 @@ class Simulator:
         method: str,
         path: str,
         body: dict | None = None,
+        *,
+        office: str,
         role: str = "coordinator",
         missing_ok: bool = False,
         lagging_rule: str | None = None,
@@ -172,8 +168,9 @@ class Simulator:
         `RETRY_FOR_S`. A command carries one Idempotency-Key over all its tries, so a retry of a command the
         service did carry out (its answer lost) is answered from the service's record, never done twice.
         `lagging_rule`: a 409 naming that rule is tried again too, the service not having read yet over Kafka
-        what the simulator already did (a duo's end, after the service restarted)."""
-        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
+        what the simulator already did (a duo's end, after the service restarted). `office`: where the person,
+        proposal or duo is, whose branch's token is sent (a region may host several branches)."""
+        headers = {"Authorization": f"Bearer {self.tokens[OFFICES[office][0].value][role]}"}
         if method != "GET":
             headers["Idempotency-Key"] = str(uuid.uuid4())
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
@@ -201,10 +198,10 @@ class Simulator:
             raise RuntimeError(f"{service} {method} {path}: {status} {text[:300]}")
         return json.loads(text)
 
-    async def until_known(self, service: str, path: str, deadline_s: float = RETRY_FOR_S) -> dict:
+    async def until_known(self, service: str, path: str, office: str, deadline_s: float = RETRY_FOR_S) -> dict:
         """Poll a read until it answers: what another service learns over Kafka arrives a moment later."""
         deadline = asyncio.get_running_loop().time() + deadline_s
-        while (found := await self.call(service, "GET", path, missing_ok=True)) is None:
+        while (found := await self.call(service, "GET", path, office=office, missing_ok=True)) is None:
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"{service} did not learn of {path} within {deadline_s} s")
             await asyncio.sleep(POLL_S)
@@ -263,13 +260,14 @@ class Simulator:
 
         async def one_mentee(office: str, number: int) -> None:
             body = people.mentee(self.rng("mentee", number), office, self.today, number)
-            answer = await self.call("intake", "POST", "/mentees", body)
+            answer = await self.call("intake", "POST", "/mentees", body, office=office)
             assert answer is not None
             mentee_id = answer["mentee_id"]
             self.number_of[mentee_id] = number
             # The steps before matching: the information session, then the intake interview.
-            await self.call("intake", "POST", f"/mentees/{mentee_id}/information-session", {})
-            await self.call("intake", "POST", f"/mentees/{mentee_id}/intake-interview", {"outcome": "suitable"})
+            path = f"/mentees/{mentee_id}"
+            await self.call("intake", "POST", f"{path}/information-session", {}, office=office)
+            await self.call("intake", "POST", f"{path}/intake-interview", {"outcome": "suitable"}, office=office)
             waiting.setdefault(office, []).append(mentee_id)
 
         numbers = [(o, self.next_number("mentee")) for o, n in quota.items() for _ in range(n)]
@@ -298,10 +296,11 @@ class Simulator:
     async def new_mentor(self, office: str) -> None:
         number = self.next_number("mentor")
         body = people.mentor(self.rng("mentor", number), office, self.today, number)
-        answer = await self.call("intake", "POST", "/mentors", body)
+        answer = await self.call("intake", "POST", "/mentors", body, office=office)
         assert answer is not None
+        path = f"/mentors/{answer['mentor_id']}/training-modules"
         for module in TRAINING:
-            await self.call("intake", "POST", f"/mentors/{answer['mentor_id']}/training-modules", {"module": module})
+            await self.call("intake", "POST", path, {"module": module}, office=office)
         self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"], number)
 
     async def match(self, waiting: dict[str, list[str]]) -> None:
@@ -319,7 +318,7 @@ class Simulator:
                 return
             offices = sorted(left)
             picked = await asyncio.gather(*(self.pick(o, left[o]) for o in offices))
-            pairs = [pair for office_pairs in picked for pair in office_pairs]
+            pairs = [(o, pair) for o, office_pairs in zip(offices, picked, strict=True) for pair in office_pairs]
             proposals = await asyncio.gather(
                 *(
                     self.call(
@@ -327,9 +326,10 @@ class Simulator:
                         "POST",
                         "/proposals",
                         {"mentee_id": m, "mentor_id": f},
+                        office=o,
                         lagging_rule="no_free_capacity",  # the mentor's last end not read by matching yet
                     )
-                    for m, f in pairs
+                    for o, (m, f) in pairs
                 )
             )
             outcomes = await asyncio.gather(*(self.first_meeting(p) for p in proposals if p is not None))
@@ -389,7 +389,7 @@ class Simulator:
         if readers is None or any(len(expected) >= SUGGESTIONS for _, expected in checks):
             readers = sorted(free)
         checks += [(f"mentors/{f}", of_mentor[f]) for f in readers]
-        found = await asyncio.gather(*(self.offered(path, expected, deadline) for path, expected in checks))
+        found = await asyncio.gather(*(self.offered(office, path, expected, deadline) for path, expected in checks))
         return dict(zip(by_mentee, found, strict=False))
 
     def mentors_listing(self, of_mentor: dict[str, set[str]]) -> list[str] | None:
@@ -404,10 +404,11 @@ class Simulator:
                 left -= of_mentor[mentor_id]
         return None if left else readers
 
-    async def offered(self, path: str, expected: set[str], deadline: float) -> list[dict]:
+    async def offered(self, office: str, path: str, expected: set[str], deadline: float) -> list[dict]:
         """Poll matching's suggestions at `path` until they are `expected` (all of it, or the most listed)."""
+        suggestions = f"/suggestions/{path}?limit={SUGGESTIONS}"
         while True:
-            found = await self.call("matching", "GET", f"/suggestions/{path}?limit={SUGGESTIONS}", missing_ok=True)
+            found = await self.call("matching", "GET", suggestions, office=office, missing_ok=True)
             offered = {item["person_id"] for item in found["items"]} if found is not None else set()
             if (
                 found
@@ -422,13 +423,14 @@ class Simulator:
             await asyncio.sleep(POLL_S)
 
     async def first_meeting(self, proposal: dict) -> bool:
-        pid, p = proposal["proposal_id"], self.scenario.probabilities
+        pid, p, office = proposal["proposal_id"], self.scenario.probabilities, proposal["office"]
         number = self.number_of[proposal["mentee_id"]]
         tried = self.proposals_of[number] = self.proposals_of.get(number, 0) + 1
         rng = self.rng("first-meeting", number, tried)  # drawn before any request: no timing in it
         mentee_says, mentor_says = rng.random() < p.mentee_accepts, rng.random() < p.mentor_accepts
         reason = rng.choice(DECLINES)
-        await self.call("matching", "POST", f"/proposals/{pid}/first-meeting", {"meeting_on": self.today.isoformat()})
+        meeting_on = {"meeting_on": self.today.isoformat()}
+        await self.call("matching", "POST", f"/proposals/{pid}/first-meeting", meeting_on, office=office)
         for side, accepts in (("mentee", mentee_says), ("mentor", mentor_says)):
             if not accepts:
                 await self.call(
@@ -436,10 +438,11 @@ class Simulator:
                     "POST",
                     f"/proposals/{pid}/answers",
                     {"side": side, "answer": "decline", "reason": reason},
+                    office=office,
                 )
                 return False
             answer = await self.call(
-                "matching", "POST", f"/proposals/{pid}/answers", {"side": side, "answer": "accept"}
+                "matching", "POST", f"/proposals/{pid}/answers", {"side": side, "answer": "accept"}, office=office
             )
         assert answer is not None and answer["status"] == "formed"
         self.duo_formed(answer, number)
@@ -502,16 +505,17 @@ class Simulator:
             if not missed and duo.formed_on < met_on <= duo.ends_on:
                 meetings.append(meeting)
         if not duo.known_to_tracking:
-            await self.until_known("tracking", f"/duos/{duo.duo_id}")
+            await self.until_known("tracking", f"/duos/{duo.duo_id}", duo.office)
             await self.call(
                 "tracking",
                 "POST",
                 f"/duos/{duo.duo_id}/action-plan",
                 {"drawn_up_on": duo.formed_on.isoformat(), "goals": ["find_job_in_sector", "cv_ready"]},
+                office=duo.office,
             )
             duo.known_to_tracking = True
         for meeting in meetings:
-            await self.call("tracking", "POST", f"/duos/{duo.duo_id}/meetings", meeting)
+            await self.call("tracking", "POST", f"/duos/{duo.duo_id}/meetings", meeting, office=duo.office)
 
     async def end(self, duo: Duo) -> None:
         p, path, day = self.scenario.probabilities, f"/duos/{duo.duo_id}", self.today
@@ -534,21 +538,22 @@ class Simulator:
                     {"contract_type": "fixed_term", "contract_months": rng.choice((6, 12))},
                 )
             )
-            await self.call("tracking", "POST", f"{path}/jobs", job | contract)
+            await self.call("tracking", "POST", f"{path}/jobs", job | contract, office=duo.office)
         elif duo.outcome == "other_job":
-            await self.call(
-                "tracking", "POST", f"{path}/jobs", job | {"contract_type": "fixed_term", "contract_months": 2}
-            )
+            short = job | {"contract_type": "fixed_term", "contract_months": 2}
+            await self.call("tracking", "POST", f"{path}/jobs", short, office=duo.office)
         elif duo.outcome == "training":
-            await self.call("tracking", "POST", f"{path}/trainings", {"started_on": started, "qualifying": True})
+            training = {"started_on": started, "qualifying": True}
+            await self.call("tracking", "POST", f"{path}/trainings", training, office=duo.office)
         elif duo.outcome == "internship":
-            await self.call("tracking", "POST", f"{path}/internships", {"started_on": started})
-        await self.call("tracking", "POST", f"{path}/surveys/mentee", mentee_survey)
-        await self.call("tracking", "POST", f"{path}/surveys/mentor", mentor_survey)
+            await self.call("tracking", "POST", f"{path}/internships", {"started_on": started}, office=duo.office)
+        await self.call("tracking", "POST", f"{path}/surveys/mentee", mentee_survey, office=duo.office)
+        await self.call("tracking", "POST", f"{path}/surveys/mentor", mentor_survey, office=duo.office)
         reason = (
             "lost_contact" if duo.stopped_early else "mentee_found_work" if duo.outcome.endswith("job") else "completed"
         )
-        await self.call("tracking", "POST", f"{path}/end", {"ended_on": day.isoformat(), "reason": reason})
+        end = {"ended_on": day.isoformat(), "reason": reason}
+        await self.call("tracking", "POST", f"{path}/end", end, office=duo.office)
         duo.ended_on = day
         self.result.duos_ended += 1
         self.result.positive += duo.outcome != "none"
@@ -575,7 +580,12 @@ class Simulator:
                     if mentor.busy
                     else ("POST", f"{path}/withdrawal", {"reason": "personal_circumstances"})
                 )
-        await asyncio.gather(*(self.call("intake", method, path, body) for method, path, body in calls.values()))
+        await asyncio.gather(
+            *(
+                self.call("intake", method, path, body, office=self.mentors[mentor_id].office)
+                for mentor_id, (method, path, body) in calls.items()
+            )
+        )
 
     async def follow_up(self, duo: Duo) -> None:
         assert duo.ended_on is not None
@@ -584,7 +594,6 @@ class Simulator:
         )
         for months in (3, 6, 12):
             if months not in duo.follow_ups and add_months(duo.ended_on, months) <= self.today:
-                await self.call(
-                    "tracking", "POST", f"/duos/{duo.duo_id}/follow-ups", {"months": months, "status": status}
-                )
+                follow_up = {"months": months, "status": status}
+                await self.call("tracking", "POST", f"/duos/{duo.duo_id}/follow-ups", follow_up, office=duo.office)
                 duo.follow_ups.add(months)

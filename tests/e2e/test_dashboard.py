@@ -208,7 +208,7 @@ def programme(tmp_path_factory) -> Iterator[Programme]:
         p = Programme(running, clock_file, set())
         scenario_file = folder / "dashboard.toml"
         scenario_file.write_text(SCENARIO)
-        tokens = {"coordinator": p.token("coordinator")}
+        tokens = {"BE": {"coordinator": p.token("coordinator")}}
         simulator = Simulator(load(scenario_file), 1.0, running.urls, tokens, clock_file)
         result = asyncio.run(simulator.run())
         p.be_duos = set(simulator.duos)

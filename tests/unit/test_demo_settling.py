@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from devtool.cli_demo import _settled
+from devtool.demo.platform import settled
 
 URLS = {"reporting": "http://reporting.test"}
-TOKENS = {"funder": "token"}
+FUNDERS = {"BE": "token"}
 PROGRAMME = SimpleNamespace(formed={("Flanders", 2025): 10}, duos_ended=10)
 
 
@@ -34,11 +34,11 @@ def reporting(ended_by_read: list[int]) -> httpx.MockTransport:
 def test_a_reporting_still_counting_is_waited_for_beyond_the_stall_window():
     # Twelve reads to catch up, each moving the figures: far longer in all than the 0.05 s window of standing still.
     catching_up = reporting(list(range(0, 11)))
-    report = asyncio.run(_settled(URLS, TOKENS, PROGRAMME, stalled_s=0.05, every_s=0.01, transport=catching_up))
-    assert report["figures"]["positive_exit"]["denominator"] == 10 and report["plan"] == {"rows": []}
+    report = asyncio.run(settled(URLS, FUNDERS, PROGRAMME, stalled_s=0.05, every_s=0.01, transport=catching_up))
+    assert report["figures"]["BE"]["positive_exit"]["denominator"] == 10 and report["plan"] == {"rows": []}
 
 
 def test_a_reporting_that_stopped_counting_is_named_with_what_it_counted():
     stuck = reporting([7])
     with pytest.raises(RuntimeError, match="reporting counted 10 duos formed and 7 ended, not 10 formed and 10 ended"):
-        asyncio.run(_settled(URLS, TOKENS, PROGRAMME, stalled_s=0.05, every_s=0.01, transport=stuck))
+        asyncio.run(settled(URLS, FUNDERS, PROGRAMME, stalled_s=0.05, every_s=0.01, transport=stuck))
