@@ -22,7 +22,15 @@ _GRANT_LOCK = 7_246_005  # serialises the grants of replicas starting together (
 
 # Tables whose rows are never changed or deleted by a service (shared/eventstore, services/intake/migrations, the
 # federation's frozen publications in services/reporting/migrations).
-APPEND_ONLY = ("events", "event_chain", "erased_events", "access_log", "schema_migrations", "federation_publications")
+APPEND_ONLY = (
+    "events",
+    "event_chain",
+    "erased_events",
+    "access_log",
+    "access_log_erased",
+    "schema_migrations",
+    "federation_publications",
+)
 _APPEND_ONLY_GRANTS = {"schema_migrations": "SELECT"}  # read at start to see that nothing is left to apply
 
 

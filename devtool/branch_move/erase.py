@@ -49,7 +49,7 @@ async def erase_rows(con: asyncpg.Connection, branch: Tenant, ids: BranchIds) ->
     removed: dict[str, int] = {}
     for rows in await branch_tables(con):
         if rows.table == "access_log":
-            continue  # append-only and chained; docs/adr/0031 says what stays of it
+            continue  # append-only and chained: erased entry by entry, each recorded (access_log.py)
         where, args = bound(rows, branch, ids)
         status = await con.execute(f"DELETE FROM {rows.table} WHERE {where}", *args)
         removed[rows.table] = int(status.split()[-1])

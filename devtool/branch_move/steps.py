@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from devtool.branch_move import copy, erase, hosting, vault
+from devtool.branch_move import access_log, copy, erase, hosting, vault
 from devtool.branch_move.tables import PRODUCERS
 from shared.endpoints import read_endpoints, service_database
 from shared.eventstore.chain_key import configured_chain_key
@@ -84,6 +84,9 @@ async def copy_branch(move: Move, say: Callable[[str], None]) -> None:
                     added["personal_data"] = await vault.copy_people(
                         sources[service], targets[service], move.branch, old_keys, new_keys
                     )
+                    added["access_log"] = await access_log.copy_entries(
+                        sources[service], targets[service], move.branch, chain_key(service, move.target)
+                    )
             say(f"{service}: rows copied: {_counts(added)}")
         for service in PRODUCERS:
             async with targets[service].transaction():
@@ -100,7 +103,14 @@ async def _not_yet_copied(move: Move) -> str | None:
         for service in PRODUCERS:
             if missing := await erase.not_yet_in_target(sources[service], targets[service], move.branch):
                 return f"{service}: {missing}"
+        if entries := await access_log.entries_not_copied(sources["intake"], targets["intake"], move.branch):
+            return f"intake: {entries} entries of the access log are not copied"
     return None
+
+
+def chain_key(service: str, home: Path) -> bytes:
+    """The key a region's relays seal its chain with: DUO_CHAIN_KEY if set (as for them), else its data folder's."""
+    return configured_chain_key(service, {**os.environ, "DUO_HOME": str(home.resolve())})
 
 
 async def wait_until_published(move: Move, deadline_s: float, say: Callable[[str], None]) -> None:
@@ -123,14 +133,12 @@ async def erase_branch(move: Move, say: Callable[[str], None]) -> None:
         for service, con in sources.items():  # every database's rows before any event (erase.py says why)
             async with con.transaction():
                 removed = await erase.erase_rows(con, move.branch, ids)
+                if service == "intake":
+                    removed["access_log"] = await access_log.erase_branch_entries(
+                        con, move.branch, chain_key(service, move.source), move.reason
+                    )
             say(f"{service}: rows erased: {_counts(removed)}")
         for service, con in producers.items():
-            # The key the old region's relays sealed with: DUO_CHAIN_KEY if set (as for them), else its data folder's.
-            key = configured_chain_key(service, {**os.environ, "DUO_HOME": str(move.source.resolve())})
             async with con.transaction():
-                erased = await erase.erase_branch_events(con, move.branch, key, move.reason)
+                erased = await erase.erase_branch_events(con, move.branch, chain_key(service, move.source), move.reason)
             say(f"{service}: {erased} events erased, each recorded in the hash chain ({move.reason})")
-        intake = sources["intake"]
-        logged = await intake.fetchval("SELECT count(*) FROM access_log WHERE tenant = $1", move.branch.value)
-        if logged:
-            say(f"intake: {logged} entries of the access log name people of {move.branch}: kept (docs/adr/0031)")

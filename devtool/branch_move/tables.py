@@ -43,6 +43,7 @@ NOTHING_OF_A_BRANCH = frozenset(
         "rm_listed_filled",
         "federation_publications",
         "erased_events",
+        "access_log_erased",
     }
 )
 
@@ -50,8 +51,9 @@ NOTHING_OF_A_BRANCH = frozenset(
 # chain positions recorded), their outbox rows, the chain (each region seals its own).
 STORE = frozenset({"events", "outbox", "event_chain"})
 
-# Copied by the vault's step (re-keyed), never as rows: personal_data and data_keys. Never copied: the access log
-# (append-only, chained per region; docs/adr/0031 says what stays of it).
+# Copied by steps of their own, never as rows: personal_data and data_keys (re-keyed, vault.py), the access log
+# (appended to the new region's chain, access_log.py). Parked events and messages are not copied: the new region's
+# consumers, which never processed those events, try them again.
 NOT_COPIED = frozenset({"personal_data", "data_keys", "access_log", "parked_events", "parked_messages"})
 
 

@@ -5,9 +5,9 @@ some meet, find a job and end in tracking; a few BE people too. FR is then froze
 region fr started hosting it; a copy is killed midway (after intake's events), the erasure refuses the incomplete
 copy, and `duo branch move` run again copies what was missing and erases FR from west. Then fr's reporting shows
 the figures west showed for FR; fr's stores hold the same event ids, streams, versions and times; fr's audit chains
-verify; a mentee's personal data reads back in fr; west holds no id or personal value of FR in any table, its BE
-figures are unchanged, and its audit chains verify, naming the events erased and why. A last move finds nothing
-left to do. Run with the embedded stack, two regions side by side.
+verify; a mentee's personal data reads back in fr, and the read of it made in west is in fr's access log; west
+holds no id or personal value of FR in any table, its BE figures are unchanged, and its audit chains and access log
+verify, naming what was erased and why. A last move finds nothing left to do. Two regions side by side.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ def test_a_branch_moves_to_a_region_of_its_own(tmp_path):
         for duo_id in duos[:3]:
             meet_and_end(west.urls["tracking"], coordinator, duo_id, date(2026, 12, 14), date(2026, 12, 20))
         belgians = register_mentees(intake, west.token("coordinator", "BE"), "be-antwerpen", ["Anneke", "Bram"])
+        read_in_west = httpx.get(f"{intake}/mentees/{french['ids'][1]}", headers=coordinator, timeout=10)
+        assert read_in_west.status_code == 200  # an access-log entry naming an FR person, which moves with them
 
         def counted() -> bool:
             seen = figures(west, "FR")
@@ -154,6 +156,10 @@ def test_a_branch_moves_to_a_region_of_its_own(tmp_path):
         assert profile.status_code == 200, profile.text
         personal = profile.json()["personal"]
         assert (personal["last_name"], personal["email"]) == tuple(french["values"][:2]), personal
+        fr_admin = fr.token("branch_admin", "FR")
+        log = httpx.get(f"{fr.urls['intake']}/access-log", params={"person": french["ids"][1]}, headers=fr_admin)
+        assert [e["action"] for e in log.json()] == ["read_mentee_profile"], log.text  # the read made in west
+        assert httpx.get(f"{fr.urls['intake']}/access-log/verification", headers=fr_admin).json()["intact"]
 
         # west: nothing of FR left in any table; BE as it was; its chains verify, naming what was erased and why.
         rows = asyncio.run(stored_rows(west.home))
@@ -162,6 +168,8 @@ def test_a_branch_moves_to_a_region_of_its_own(tmp_path):
         assert not left, left
         assert ",FR," not in rows  # no row of the branch's, whatever its ids
         assert figures(west, "BE") == be_before
+        west_log = httpx.get(f"{intake}/access-log/verification", headers=west.token("branch_admin", "BE")).json()
+        assert west_log["intact"] and west_log["erased_entries"] == 1, west_log
         for service, said in audit(west).items():
             assert f"{len(events_before[service])} erased on purpose: branch FR moved to region fr" in said, said
 

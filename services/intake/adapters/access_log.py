@@ -18,12 +18,13 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from services.intake.adapters.access_log_erasure import ErasedEntries
 from shared.auth.identity import Identity
 from shared.eventstore.chain_key import configured_chain_key
 from shared.tenancy import Tenant
@@ -45,17 +46,22 @@ class Access:
     correlation_id: uuid.UUID
 
 
+def access_log_key_of(chain_key: bytes) -> bytes:
+    """The access log's key derived from intake's chain key, so that one secret is kept, not two."""
+    return hmac.new(chain_key, b"access-log", hashlib.sha256).digest()
+
+
 @functools.cache
 def access_log_key() -> bytes:
-    """Intake's key for the access log: derived from its chain key, so that one secret is kept, not two."""
-    return hmac.new(configured_chain_key("intake", os.environ), b"access-log", hashlib.sha256).digest()
+    """Intake's key for the access log (its chain key's, as configured)."""
+    return access_log_key_of(configured_chain_key("intake", os.environ))
 
 
-def _head_mac(entry_id: int, entry_hash_: str) -> str:
-    return hmac.new(access_log_key(), f"{entry_id}:{entry_hash_}".encode(), hashlib.sha256).hexdigest()
+def _head_mac(entry_id: int, entry_hash_: str, key: bytes | None = None) -> str:
+    return hmac.new(key or access_log_key(), f"{entry_id}:{entry_hash_}".encode(), hashlib.sha256).hexdigest()
 
 
-def entry_hash(previous_hash: str, access: Access) -> str:
+def entry_hash(previous_hash: str, access: Access, key: bytes | None = None) -> str:
     """The hash of an entry: an HMAC of its content and the previous entry's hash."""
     content = [
         access.accessed_at.isoformat(),
@@ -67,7 +73,7 @@ def entry_hash(previous_hash: str, access: Access) -> str:
         str(access.correlation_id),
     ]
     message = (previous_hash + json.dumps(content, separators=(",", ":"))).encode()
-    return hmac.new(access_log_key(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key or access_log_key(), message, hashlib.sha256).hexdigest()
 
 
 async def record_access(
@@ -86,13 +92,23 @@ async def record_access(
         now, identity.branch, identity.subject, identity.role.value, action, tuple(person_ids), correlation_id
     )
     async with con.transaction():
-        await con.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
-        previous = await con.fetchval("SELECT entry_hash FROM access_log ORDER BY entry_id DESC LIMIT 1") or GENESIS
-        await _insert(con, access, previous)
+        await append_entry(con, access)
 
 
-async def _insert(con: asyncpg.Connection, access: Access, previous: str) -> None:
-    digest = entry_hash(previous, access)
+async def append_entry(con: asyncpg.Connection, access: Access, key: bytes | None = None) -> None:
+    """Append `access` at the chain's end, inside the caller's transaction (taking turns with other appends)."""
+    await con.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
+    # The head names the last entry even when it was erased on purpose (access_log_erasure.py); a log from before
+    # the head existed has none: its last row.
+    previous = await con.fetchval(
+        "SELECT coalesce((SELECT entry_hash FROM access_log_head), "
+        "(SELECT entry_hash FROM access_log ORDER BY entry_id DESC LIMIT 1))"
+    )
+    await _insert(con, access, previous or GENESIS, key)
+
+
+async def _insert(con: asyncpg.Connection, access: Access, previous: str, key: bytes | None) -> None:
+    digest = entry_hash(previous, access, key)
     entry_id = await con.fetchval(
         "INSERT INTO access_log (accessed_at, tenant, subject, role, action, person_ids, correlation_id, "
         "previous_hash, entry_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING entry_id",
@@ -111,7 +127,7 @@ async def _insert(con: asyncpg.Connection, access: Access, previous: str) -> Non
         "DO UPDATE SET entry_id = excluded.entry_id, entry_hash = excluded.entry_hash, head_mac = excluded.head_mac",
         entry_id,
         digest,
-        _head_mac(entry_id, digest),
+        _head_mac(entry_id, digest, key),
     )
 
 
@@ -138,14 +154,17 @@ class ChainCheck:
     verified: int
     first_broken_entry: int | None = None
     reason: str | None = None
+    erased: int = 0  # entries erased on purpose, each with a valid mark (access_log_erasure.py)
 
 
 async def verify_chain(con: asyncpg.Connection) -> ChainCheck:
     """Recompute every entry's hash in order; the first edited, inserted or deleted entry breaks the chain."""
-    previous, verified, last_entry = GENESIS, 0, None
+    previous, verified, last_entry, erased = GENESIS, 0, None, 0
     async with con.transaction(isolation="repeatable_read", readonly=True):
         head = await con.fetchrow("SELECT entry_id, entry_hash, head_mac FROM access_log_head")
+        gone = ErasedEntries(await con.fetch("SELECT * FROM access_log_erased ORDER BY entry_id"), access_log_key())
         async for row in con.cursor("SELECT * FROM access_log ORDER BY entry_id"):
+            previous, last_entry, erased = gone.passed_over(previous, last_entry, row["entry_id"], erased)
             access = Access(
                 row["accessed_at"],
                 Tenant(row["tenant"]),
@@ -160,7 +179,8 @@ async def verify_chain(con: asyncpg.Connection) -> ChainCheck:
             if not hmac.compare_digest(row["entry_hash"], entry_hash(previous, access)):
                 return ChainCheck(verified, row["entry_id"], "its content or its hash was changed")
             previous, verified, last_entry = row["entry_hash"], verified + 1, row["entry_id"]
-    return _check_head(verified, last_entry, previous, head)
+        previous, last_entry, erased = gone.passed_over(previous, last_entry, None, erased)
+    return replace(_check_head(verified, last_entry, previous, head), erased=erased)
 
 
 def _check_head(verified: int, last_entry: int | None, last_hash: str, head: asyncpg.Record | None) -> ChainCheck:

@@ -47,6 +47,7 @@ class ChainVerification(BaseModel):
     intact: bool
     first_broken_entry: int | None
     reason: str | None
+    erased_entries: int = 0  # erased on purpose, each recorded with why (a branch moved away, docs/adr/0031)
 
 
 @router.get("", openapi_extra=roles_doc(Role.BRANCH_ADMIN), response_model=list[AccessEntry])
@@ -74,4 +75,5 @@ async def access_log_verification(request: Request, identity: BranchAdmin) -> Ch
         intact=check.first_broken_entry is None,
         first_broken_entry=check.first_broken_entry,
         reason=check.reason,
+        erased_entries=check.erased,
     )
