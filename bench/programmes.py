@@ -40,6 +40,7 @@ from shared.events.catalog import (
     MenteeWithdrawn,
     MentorEmploymentRecorded,
     MentorEmploymentStatus,
+    MentorRejoined,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -102,13 +103,11 @@ def random_history(seed: int, size: int = 10) -> list[EventEnvelope]:
                 h.add(employment, f"mentor-{mentor}", branch, office, h.day(START, SPAN_DAYS))
             if rng.random() < 0.25:
                 reason = rng.choice(get_args(WithdrawalReason))
-                h.add(
-                    MentorWithdrawn(mentor_id=mentor, reason=reason),
-                    f"mentor-{mentor}",
-                    branch,
-                    office,
-                    h.day(trained, 300),
-                )
+                withdrew = h.day(trained, 300)
+                h.add(MentorWithdrawn(mentor_id=mentor, reason=reason), f"mentor-{mentor}", branch, office, withdrew)
+                if rng.random() < 0.4:  # back on the same id, a while later
+                    back = MentorRejoined(mentor_id=mentor, age_band="50-59", rules_version="BE-2024-1")
+                    h.add(back, f"mentor-{mentor}", branch, office, h.day(withdrew, 200))
             if rng.random() < 0.1:
                 erased = PersonalDataErased(person_id=mentor, kind="mentor", reason="data_subject_request")
                 h.add(erased, f"mentor-{mentor}", branch, office, h.day(trained, 400))

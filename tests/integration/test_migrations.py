@@ -16,6 +16,7 @@ import pytest
 from services.intake.adapters.people import intake_tables_ddl
 from services.intake.migrations import MIGRATIONS as INTAKE
 from services.matching.migrations import MIGRATIONS as MATCHING
+from services.reporting import migrations as reporting_migrations
 from services.reporting.migrations import MIGRATIONS as REPORTING
 from services.tracking.migrations import MIGRATIONS as TRACKING
 from shared.commanding.idempotency import idempotency_ddl
@@ -205,20 +206,10 @@ async def test_reporting_upgraded_to_ordered_consumption_gets_the_positions_its_
                 version,
             )
         applied = await migrate(con, REPORTING)
-        assert [(m.component, m.version) for m in applied] == [
-            ("ordered_consumer", 1),
-            ("reporting", 2),
-            ("reporting", 3),
-            ("reporting", 4),
-            ("reporting", 5),
-            ("reporting", 6),
-            ("reporting", 7),
-            ("reporting", 8),
-            ("reporting", 9),
-            ("reporting", 10),
-            ("reporting", 11),
-            ("reporting", 12),
-        ]
+        # The positions' migration, then every one of reporting's numbered files from version 2, in order.
+        latest = len(list(Path(reporting_migrations.__file__).parent.glob("*.sql")))
+        wanted = [("ordered_consumer", 1)] + [("reporting", version) for version in range(2, latest + 1)]
+        assert [(m.component, m.version) for m in applied] == wanted
         rows = await con.fetch("SELECT consumer, stream_id, version FROM stream_positions ORDER BY stream_id")
         # The unbroken run from 1: duo-b's version 3 waits for its 2; duo-c has no version 1 in the ledger.
         assert [tuple(r) for r in rows] == [("reporting", "duo-b", 1), ("reporting", "mentee-a", 3)]

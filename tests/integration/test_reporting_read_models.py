@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from bench.programmes import OFFICES_BY_BRANCH, SPAN_DAYS, START, random_history
 from services.reporting.adapters.counters import count_facts
+from services.reporting.adapters.listings import list_facts
 from services.reporting.adapters.projection import (
     LEDGER_COLUMNS,
     ledger_envelopes,
@@ -285,6 +286,28 @@ async def test_a_ledger_kept_before_the_listings_lists_it_once(database_url: str
         assert await fill_once(connection) is True
         assert await fill_once(connection) is False  # once
         assert await read_coordination(connection, where, day, 200) == oracle
+
+
+async def test_a_ledger_kept_before_mentors_rejoining_counted_them_is_counted_again_once(database_url: str) -> None:
+    """Version 12 kept MentorRejoined in its ledger without a mentor row: a mentor back stayed gone in its counts.
+    Version 13 adds the rows from the ledger and has every counter counted again, once."""
+    history = next(
+        h
+        for h in (random_history(seed, 10) for seed in range(21, 121))
+        if any(e.event_type == "MentorRejoined" and e.tenant == Tenant.BE for e in h)
+    )
+    async with older_ledger(database_url, 12, history) as connection:
+        async with connection.transaction():  # what version 12 kept: every row but the rejoins, counted and listed
+            await fill_tables_it_had(connection)
+            assert await connection.fetchval("DELETE FROM rm_mentors WHERE kind = 'rejoined'") != "DELETE 0"
+            await count_facts(connection, "ledger")
+            await list_facts(connection, "ledger")
+            for done in ("rm_filled", "rm_counted", "rm_listed_filled"):
+                await connection.execute(f"INSERT INTO {done} DEFAULT VALUES")
+        await migrate(connection, MIGRATIONS)
+        assert await connection.fetchval("SELECT count(*) FROM rm_mentors WHERE kind = 'rejoined'") > 0
+        v2 = Chosen("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
+        await _filled_once_and_equal_to_the_fold(connection, Tenant.BE, v2)
 
 
 async def test_reporting_answers_only_once_an_older_ledger_has_filled_its_read_models(database_url, infra) -> None:

@@ -113,6 +113,28 @@ def test_mentor_retention_v2_is_staying_in_the_programme_after_the_first_duo_end
     assert _rate(h.figures(as_of=date(2027, 1, 1), definitions=V2)["mentor_retention"]) == (4, 6)
 
 
+def test_a_mentor_back_on_the_same_id_is_in_the_programme_again_from_the_day_they_rejoined():
+    h = History()
+    back = {"age_band": "50-59", "rules_version": "BE-2024-1"}
+
+    def mentor(withdrew: date, rejoined: date) -> uuid.UUID:
+        m = uuid.uuid4()
+        h.add("MentorTrainingCompleted", {"mentor_id": m}, date(2025, 1, 1))
+        h.duo(date(2025, 1, 1), date(2025, 7, 1), mentor=m)
+        h.add("MentorWithdrawn", {"mentor_id": m, "reason": "health"}, withdrew)
+        h.add("MentorRejoined", {"mentor_id": m, **back}, rejoined)
+        return m
+
+    mentor(date(2025, 8, 1), date(2025, 9, 1))  # back before the 3 months after the first end: retained
+    mentor(date(2025, 8, 1), date(2025, 11, 1))  # out on the day the window closed: lost
+    v2 = h.figures(as_of=date(2026, 11, 27), definitions=V2)["mentor_retention"]
+    assert _rate(v2) == (1, 2)
+    # Active again once back (both, by 2026), and not while they were out.
+    assert h.figures(as_of=date(2026, 11, 27))["active_mentors"]["count"] == 2
+    assert h.figures(as_of=date(2025, 8, 15))["active_mentors"]["count"] == 0
+    assert h.figures(as_of=date(2025, 10, 1))["active_mentors"]["count"] == 1
+
+
 def test_each_branch_chooses_its_definitions_from_a_date():
     choices = definition_choices()
     assert choices.for_branch("BE", date(2026, 12, 31)) == V1  # before a branch's new choice: the old versions

@@ -40,6 +40,7 @@ from shared.events.catalog import (
     MenteeTargetGroupConsentWithdrawn,
     MenteeTargetGroupRecorded,
     MentorEmploymentRecorded,
+    MentorRejoined,
     MentorTrainingCompleted,
     MentorWithdrawn,
     PersonalDataErased,
@@ -76,9 +77,8 @@ async def rows_by(con: asyncpg.Connection, table: str, key: str, ids: list[uuid.
 def _touched(source: str, one_fact: bool) -> str:
     """SQL: (kind, id) of every entity whose steps the facts of `source` (only $1 when `one_fact`) may change."""
     only = " AND l.event_id = $1" if one_fact else ""
-    mentor_facts = ", ".join(
-        f"'{e.event_type}'" for e in (MentorTrainingCompleted, MentorWithdrawn, MentorEmploymentRecorded, DuoFormed)
-    )
+    mentor_events = (MentorTrainingCompleted, MentorWithdrawn, MentorRejoined, MentorEmploymentRecorded, DuoFormed)
+    mentor_facts = ", ".join(f"'{e.event_type}'" for e in mentor_events)
     mentee_facts = ", ".join(
         f"'{e.event_type}'" for e in (MenteeRegistered, MenteeTargetGroupRecorded, MenteeTargetGroupConsentWithdrawn)
     )

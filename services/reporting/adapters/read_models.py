@@ -40,6 +40,7 @@ from shared.events.catalog import (
     MenteeTargetGroupRecorded,
     MenteeWithdrawn,
     MentorEmploymentRecorded,
+    MentorRejoined,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -152,7 +153,7 @@ READ_MODELS = (
     ),
     ReadModel(
         "rm_mentors",
-        f"({_types(MentorTrainingCompleted, MentorWithdrawn, MentorEmploymentRecorded)} OR "
+        f"({_types(MentorTrainingCompleted, MentorWithdrawn, MentorRejoined, MentorEmploymentRecorded)} OR "
         f"({_types(PersonalDataErased)} AND l.data->>'kind' = 'mentor'))",
         {
             "event_id": "l.event_id",
@@ -161,6 +162,7 @@ READ_MODELS = (
                 {
                     MentorTrainingCompleted.event_type: "'trained'",
                     MentorWithdrawn.event_type: "'withdrawn'",
+                    MentorRejoined.event_type: "'rejoined'",
                     PersonalDataErased.event_type: "'erased'",
                     MentorEmploymentRecorded.event_type: "'employment'",
                 }
@@ -178,6 +180,7 @@ READ_MODELS = (
             {
                 MentorTrainingCompleted.event_type,
                 MentorWithdrawn.event_type,
+                MentorRejoined.event_type,
                 PersonalDataErased.event_type,
                 MentorEmploymentRecorded.event_type,
             }

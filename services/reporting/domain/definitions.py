@@ -9,9 +9,12 @@ uses the choice in force on that day, so a figure once stated is stated again th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
+
+from services.reporting.domain.membership import Absence, in_programme
 
 OUTCOME_WINDOW_MONTHS = 12
 
@@ -200,16 +203,17 @@ class MentorRetention:
         return f"{self.name}/v{self.version}"
 
     def counted(
-        self, first_ended_on: date, others_formed_on: list[date], left_on: date | None, as_of: date
+        self, first_ended_on: date, others_formed_on: list[date], out: Sequence[Absence], as_of: date
     ) -> tuple[bool, bool]:
         """(in the base, retained) for a mentor whose first duo ended on `first_ended_on`, whose other duos formed
-        on `others_formed_on`, who left the programme on `left_on` (None: has not), as of `as_of`."""
+        on `others_formed_on`, out of the programme during `out` (withdrawn until back, or for good), as of
+        `as_of`."""
         if self.window_months is None:
             return True, bool(others_formed_on)
         until = add_months(first_ended_on, self.window_months)
         if until > as_of:
             return False, False  # censored: too soon to tell whether they stay
-        stayed = left_on is None or left_on > until
+        stayed = in_programme(out, until)
         return True, stayed or any(first_ended_on <= day <= until for day in others_formed_on)
 
 

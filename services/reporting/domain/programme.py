@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from services.reporting.domain.membership import ERASED, REJOINED, WITHDRAWN
 from shared.events.catalog import (
     ContractExtended,
     DuoEnded,
@@ -38,6 +39,7 @@ from shared.events.catalog import (
     MenteeTargetGroupRecorded,
     MenteeWithdrawn,
     MentorEmploymentRecorded,
+    MentorRejoined,
     MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
@@ -163,7 +165,10 @@ class Programme:
     application_events: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)  # by event id
     refusals: list[tuple[Place, date, tuple[str, ...]]] = field(default_factory=list)
     mentors_trained: dict[uuid.UUID, tuple[Place, date]] = field(default_factory=dict)
-    mentors_left: dict[uuid.UUID, date] = field(default_factory=dict)
+    # (ledger order, withdrawn | rejoined | erased, day) of each mentor: membership.absences reads them
+    mentor_membership: dict[uuid.UUID, list[tuple[tuple[Any, ...], str, date]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     # Each mentor's employment facts: (the ledger's order, status, released by the employer); the last one counts.
     mentor_employment: dict[uuid.UUID, list[tuple[tuple[Any, ...], str, bool]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -220,15 +225,16 @@ def programme_of(envelopes: Iterable[EventEnvelope], recorded_by: datetime | Non
             p.application_events[envelope.event_id] = (place, _day(envelope))
         elif kind == MentorTrainingCompleted.event_type:
             p.mentors_trained[uuid.UUID(data["mentor_id"])] = (place, _day(envelope))
-        elif kind == MentorWithdrawn.event_type:
-            p.mentors_left[uuid.UUID(data["mentor_id"])] = _day(envelope)
+        elif kind in (MentorWithdrawn.event_type, MentorRejoined.event_type):
+            said = WITHDRAWN if kind == MentorWithdrawn.event_type else REJOINED
+            p.mentor_membership[uuid.UUID(data["mentor_id"])].append((_ledger_order(envelope), said, _day(envelope)))
         elif kind in (MenteeTargetGroupRecorded.event_type, MenteeTargetGroupConsentWithdrawn.event_type):
             p.target_groups[uuid.UUID(data["mentee_id"])].append((_ledger_order(envelope), _target_group(envelope)))
         elif kind == MentorEmploymentRecorded.event_type:
             fact = (_ledger_order(envelope), str(data.get("status")), data.get("employer_released") is True)
             p.mentor_employment[uuid.UUID(data["mentor_id"])].append(fact)
         elif kind == PersonalDataErased.event_type and data.get("kind") == "mentor":
-            p.mentors_left.setdefault(uuid.UUID(data["person_id"]), _day(envelope))
+            p.mentor_membership[uuid.UUID(data["person_id"])].append((_ledger_order(envelope), ERASED, _day(envelope)))
         elif kind == DuoFormed.event_type:
             duo_id = uuid.UUID(data["duo_id"])
             p.duos[duo_id] = Duo(

@@ -20,6 +20,7 @@ from services.reporting.domain.definitions import (
 )
 from services.reporting.domain.definitions import add_months as add_months  # where the lists and tests find it
 from services.reporting.domain.figures import Figures
+from services.reporting.domain.membership import absences, in_programme
 from services.reporting.domain.programme import Duo, Place, Programme
 from shared.events.catalog import STILL_WORKING, TimeSinceLastJob
 from shared.tenancy import Tenant
@@ -282,7 +283,8 @@ def _mentor_retention(p: Programme, where: Slice, as_of: date, definitions: Chos
         if not where.holds(first.place, first.formed_on) or first.ended_on is None or first.ended_on > as_of:
             continue
         others = [d.formed_on for d in duos[1:]]
-        in_base, stayed = definitions.retention.counted(first.ended_on, others, p.mentors_left.get(mentor), as_of)
+        out = absences(p.mentor_membership.get(mentor, ()))
+        in_base, stayed = definitions.retention.counted(first.ended_on, others, out, as_of)
         first_ended += in_base
         retained += stayed
     return first_ended, retained
@@ -318,7 +320,7 @@ def _active_mentors(p: Programme, where: Slice, as_of: date) -> list[uuid.UUID]:
         for mentor, (place, trained_on) in p.mentors_trained.items()
         if where.holds(place, trained_on if where.year else trained_on)
         and trained_on <= as_of
-        and (mentor not in p.mentors_left or p.mentors_left[mentor] > as_of)
+        and in_programme(absences(p.mentor_membership.get(mentor, ())), as_of)
     ]
 
 

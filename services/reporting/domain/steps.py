@@ -29,6 +29,7 @@ from services.reporting.domain.definitions import (
     SUSTAINABLE_WORK,
     add_months,
 )
+from services.reporting.domain.membership import ERASED, REJOINED, WITHDRAWN, absences, in_programme
 from services.reporting.domain.report import referral_outcome_key, target_group_keys
 from shared.events.catalog import (
     ContractExtended,
@@ -94,7 +95,7 @@ class DuoFact:
 
 @dataclass(frozen=True)
 class MentorFact:
-    """A mentor trained, withdrawn or erased (rm_mentors)."""
+    """A mentor trained, withdrawn, back (rejoined), erased or employed (rm_mentors)."""
 
     kind: str
     tenant: str
@@ -251,10 +252,8 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     counted: Counter[Series] = Counter()
     known = [f for f in facts if f.recorded <= as_of]
     trained = _last(f for f in known if f.kind == "trained")
-    withdrawn = _last(f for f in known if f.kind == "withdrawn")  # the last word
-    erased = min((f for f in known if f.kind == "erased"), key=lambda f: f.order, default=None)  # the first
-    left = withdrawn.day if withdrawn is not None else erased.day if erased is not None else None
-    if trained is not None and trained.day <= as_of and (left is None or left > as_of):
+    out = absences((f.order, f.kind, f.day) for f in known if f.kind in (WITHDRAWN, REJOINED, ERASED))
+    if trained is not None and trained.day <= as_of and in_programme(out, as_of):
         cell = (trained.tenant, trained.office, trained.day.year)
         counted[(*cell, "active_mentors" + scope, "")] += 1
         employment = _last(f for f in known if f.kind == "employment")
@@ -270,7 +269,7 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
         cell = (first.duo.tenant, first.duo.office, first.duo.formed_on.year)
         others = [d.duo.formed_on for d in formed if d is not first]
         for key, retention in MENTOR_RETENTIONS.items():
-            in_base, stayed = retention.counted(end.on_day, others, left, as_of)
+            in_base, stayed = retention.counted(end.on_day, others, out, as_of)
             counted[(*cell, "first_duos_ended" + scope, key)] += in_base
             counted[(*cell, "mentors_retained" + scope, key)] += stayed
     return counted
