@@ -97,3 +97,25 @@ def test_still_working_and_employer_released_mentors_are_counted_among_the_activ
     }
     june = figures(programme_of(h.events), BELGIUM, date(2026, 6, 30)).mentor_employment
     assert june.by_status == {"employed": 1, "retired": 1} and june.still_working == 1  # the last one counts
+
+
+def test_the_mentor_survey_is_also_counted_among_the_still_working_mentors_the_memorandums_base():
+    h = History()
+    answers = {
+        ("employed", True): True,  # still working, and says the duo adds professional value
+        ("self_employed", False): False,
+        ("retired", False): True,  # not in the base
+        (None, False): True,  # no status recorded: not in the base
+    }
+    for (status, _), adds_value in answers.items():
+        mentor_id = uuid.uuid4()
+        if status:
+            employment(h, mentor_id, status, False, date(2025, 12, 1))
+        duo = h.duo(date(2026, 1, 10), date(2026, 6, 1), mentor=mentor_id)
+        survey = {"feels_useful": True, "adds_professional_value": adds_value}
+        h.of(duo, "MentorSurveyRecorded", date(2026, 6, 1), **survey)
+    surveys = h.figures()["surveys"]
+    assert surveys["mentor.adds_professional_value"]["answered"] == 4
+    assert surveys["mentor.adds_professional_value"]["yes"] == 3
+    working = surveys["mentor_still_working.adds_professional_value"]
+    assert (working["yes"], working["answered"], working["rate"]) == (1, 2, 0.5)

@@ -41,6 +41,7 @@ from shared.events.catalog import (
     MenteeTargetGroupRecorded,
     MentorEmploymentRecorded,
     MentorRejoined,
+    MentorSurveyRecorded,
     MentorTrainingCompleted,
     MentorWithdrawn,
     PersonalDataErased,
@@ -87,9 +88,10 @@ def _touched(source: str, one_fact: bool) -> str:
         f"SELECT 'mentor', l.data->>'mentor_id' FROM {source} l WHERE l.event_type IN ({mentor_facts}){only}",
         f"SELECT 'mentor', l.data->>'person_id' FROM {source} l WHERE l.event_type = "
         f"'{PersonalDataErased.event_type}' AND l.data->>'kind' = 'mentor'{only}",
-        # An end changes its mentor's retention once the duo is known (else the duo's formation will touch them).
+        # An end changes its mentor's retention, a mentor survey their still-working answers, once the duo is
+        # known (else the duo's formation will touch them).
         f"SELECT 'mentor', d.mentor_id::text FROM {source} l JOIN rm_duos d ON d.duo_id = (l.data->>'duo_id')::uuid "
-        f"WHERE l.event_type = '{DuoEnded.event_type}'{only}",
+        f"WHERE l.event_type IN ('{DuoEnded.event_type}', '{MentorSurveyRecorded.event_type}'){only}",
         f"SELECT 'mentee', l.data->>'mentee_id' FROM {source} l WHERE l.event_type IN ({mentee_facts}){only}",
         f"SELECT 'refusal', l.event_id::text FROM {source} l WHERE l.event_type = "
         f"'{MenteeApplicationRejected.event_type}'{only}",
@@ -178,13 +180,17 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
         for mentor, rows in (await rows_by(con, "rm_mentors", "mentor_id", ids)).items()
     }
     ends: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
+    surveys: dict[uuid.UUID, list[DuoFact]] = defaultdict(list)
     for row in await con.fetch(
-        f"{_DUO_FACTS} WHERE d.mentor_id = ANY($1::uuid[]) AND f.event_type = '{DuoEnded.event_type}'", ids
+        f"{_DUO_FACTS} WHERE d.mentor_id = ANY($1::uuid[]) AND f.event_type = ANY($2::text[])",
+        ids,
+        [DuoEnded.event_type, MentorSurveyRecorded.event_type],
     ):
-        ends[row["duo_id"]].append(_duo_fact(row))
+        (ends if row["event_type"] == DuoEnded.event_type else surveys)[row["duo_id"]].append(_duo_fact(row))
     duos: dict[uuid.UUID, list[MentorsDuo]] = defaultdict(list)
     for row in await con.fetch(f"{_DUOS} WHERE d.mentor_id = ANY($1::uuid[])", ids):
-        duos[row["mentor_id"]].append(MentorsDuo(_duo(row), tuple(ends[row["duo_id"]])))
+        duo_id = row["duo_id"]
+        duos[row["mentor_id"]].append(MentorsDuo(_duo(row), tuple(ends[duo_id]), tuple(surveys[duo_id])))
     steps: dict[str, list[Step]] = {}
     for mentor in ids:
         own, theirs = facts.get(mentor, []), duos[mentor]

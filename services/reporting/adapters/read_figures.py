@@ -157,7 +157,13 @@ async def figure_counts(
         meetings=one("meetings"),
         meeting_minutes=one("meeting_minutes"),
         topics=n["topics"],
-        surveys={q: (n["survey_yes"].get(q, 0), answered) for q, answered in n["survey_answered"].items()},
+        surveys={
+            **{q: (n["survey_yes"].get(q, 0), answered) for q, answered in n["survey_answered"].items()},
+            **{
+                q: (n["survey_yes_still_working" + scope].get(q, 0), answered)
+                for q, answered in n["survey_answered_still_working" + scope].items()
+            },
+        },
         days_to_match={int(days): duos for days, duos in n["days_to_match"].items()},
         early_endings=n["early_endings"],
         inactive_duos=one("inactive_duos"),

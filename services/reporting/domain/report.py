@@ -149,7 +149,7 @@ def counts(p: Programme, where: Slice, as_of: date, definitions: Chosen | str | 
         meetings=len(meetings),
         meeting_minutes=sum(int(m.get("duration_minutes", 0)) for m in meetings),
         topics=dict(Counter(t for m in meetings for t in m.get("topics", ()))),
-        surveys=_surveys(ended),
+        surveys=_surveys(p, ended),
         days_to_match=dict(Counter(d.days_to_match for d in duos)),
         early_endings=dict(Counter(d.end_reason for d in ended if d.end_reason not in (None, "completed"))),
         inactive_duos=len(_inactive(duos, as_of)),
@@ -324,10 +324,18 @@ def _active_mentors(p: Programme, where: Slice, as_of: date) -> list[uuid.UUID]:
     ]
 
 
-def _surveys(ended: list[Duo]) -> dict[str, tuple[int, int]]:
+# The mentor survey's answers again, of the mentors still working (their last employment status recorded:
+# employed or self-employed) only: the base of the memorandum's "meer dan 1 op de 2 van de nog werkende mentoren
+# vindt dat de DUO-ervaring waarde toevoegt aan zijn/haar professionele leven".
+STILL_WORKING_SIDE = "mentor_still_working"
+
+
+def _surveys(p: Programme, ended: list[Duo]) -> dict[str, tuple[int, int]]:
     questions: dict[str, list[bool]] = {}
     for duo in ended:
-        for side, answers in (("mentee", duo.mentee_survey), ("mentor", duo.mentor_survey)):
+        working = _employment(p, duo.mentor_id)[0] in STILL_WORKING
+        sides = (("mentee", duo.mentee_survey), ("mentor", duo.mentor_survey))
+        for side, answers in sides + (((STILL_WORKING_SIDE, duo.mentor_survey),) if working else ()):
             for question, value in (answers or {}).items():
                 if isinstance(value, bool):
                     questions.setdefault(f"{side}.{question}", []).append(value)

@@ -30,8 +30,9 @@ from services.reporting.domain.definitions import (
     add_months,
 )
 from services.reporting.domain.membership import ERASED, REJOINED, WITHDRAWN, absences, in_programme
-from services.reporting.domain.report import referral_outcome_key, target_group_keys
+from services.reporting.domain.report import STILL_WORKING_SIDE, referral_outcome_key, target_group_keys
 from shared.events.catalog import (
+    STILL_WORKING,
     ContractExtended,
     DuoEnded,
     FollowUpRecorded,
@@ -229,17 +230,19 @@ def _months(job: DuoFact, known: Sequence[DuoFact]) -> int | None:
 
 @dataclass(frozen=True)
 class MentorsDuo:
-    """One of a mentor's duos and its ends, for retention."""
+    """One of a mentor's duos, its ends (for retention) and its mentor surveys (for the still-working mentors'
+    answers)."""
 
     duo: DuoRow
     ends: tuple[DuoFact, ...]
+    surveys: tuple[DuoFact, ...] = ()
 
 
 def mentor_steps(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope: str) -> list[Step]:
     """A mentor's part of mentor retention and active mentors, over the facts of one scope (OF_BRANCH: those of one
     branch, OF_ALL: of every branch), day by day."""
     dates = [f.recorded for f in facts] + [f.day for f in facts]
-    dates += [d.duo.recorded for d in duos] + [e.recorded for d in duos for e in d.ends]
+    dates += [d.duo.recorded for d in duos] + [e.recorded for d in duos for e in (*d.ends, *d.surveys)]
     ended = [e.on_day for d in duos for e in d.ends if e.on_day is not None]
     dates += ended
     windows = {r.window_months for r in MENTOR_RETENTIONS.values() if r.window_months is not None}
@@ -263,6 +266,9 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     formed = [d for d in duos if d.duo.recorded <= as_of]
     if not formed:
         return counted
+    if _status_of(_last(f for f in known if f.kind == "employment")) in STILL_WORKING:
+        for d in formed:
+            _count_still_working_answers(counted, d, as_of, scope)
     first = min(formed, key=lambda d: (d.duo.formed_on, str(d.duo.duo_id)))
     end = _last(e for e in first.ends if e.recorded <= as_of)
     if end is not None and end.on_day is not None and end.on_day <= as_of:
@@ -273,6 +279,20 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
             counted[(*cell, "first_duos_ended" + scope, key)] += in_base
             counted[(*cell, "mentors_retained" + scope, key)] += stayed
     return counted
+
+
+def _count_still_working_answers(counted: Counter[Series], d: MentorsDuo, as_of: date, scope: str) -> None:
+    """A still-working mentor's answers to their ended duo's survey, in the duo's cell (report._surveys: the
+    memorandum's "nog werkende mentoren" base)."""
+    end = _last(e for e in d.ends if e.recorded <= as_of)
+    survey = _last(s for s in d.surveys if s.recorded <= as_of)
+    if end is None or end.on_day is None or end.on_day > as_of or survey is None:
+        return
+    cell = (d.duo.tenant, d.duo.office, d.duo.formed_on.year)
+    for question, answer in (survey.answers or {}).items():
+        if isinstance(answer, bool):
+            counted[(*cell, "survey_answered_still_working" + scope, f"{STILL_WORKING_SIDE}.{question}")] += 1
+            counted[(*cell, "survey_yes_still_working" + scope, f"{STILL_WORKING_SIDE}.{question}")] += int(answer)
 
 
 def _status_of(employment: MentorFact | None) -> str:

@@ -446,7 +446,7 @@
     const survey = panel(parent, {
       id: "surveys",
       title: "Survey results",
-      lead: `Share of yes per question, of the ended duos' surveys. Still-working mentors (employed or self-employed, the base of the memorandum's "adds professional value" figure): ${int(employment.still_working)} of ${int(employment.active_mentors)} active mentors (${int(employment.unknown)} not recorded); released by their employer: ${int(employment.employer_released)}.`,
+      lead: `Share of yes per question, of the ended duos' surveys; "mentor still working" questions count only the mentors still working (employed or self-employed: the base of the memorandum's "adds professional value" figure). Still-working mentors: ${int(employment.still_working)} of ${int(employment.active_mentors)} active mentors (${int(employment.unknown)} not recorded); released by their employer: ${int(employment.employer_released)}.`,
     });
     if (surveys.length) {
       chart(survey, {
