@@ -112,6 +112,14 @@ def _demo(args: argparse.Namespace) -> int:
     except (ScenarioError, OSError) as err:
         print(f"duo demo: {err}", file=sys.stderr)
         return 2
+    if scenario.branches != ["BE"]:  # the plan reporting states, and prints beside the duos formed, is BE's
+        planned = ", ".join(scenario.branches)
+        print(
+            f"duo demo: the scenario plans areas of {planned}; a scenario here plans BE's (--regions runs NL and "
+            "FR's programme in a region of their own)",
+            file=sys.stderr,
+        )
+        return 2
     home = Path(os.environ.get("DUO_DEMO_HOME", DEMO_HOME)).resolve()
     try:
         if args.regions:

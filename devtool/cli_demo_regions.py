@@ -146,10 +146,7 @@ def run_regions(args: argparse.Namespace, west_scenario, root: Path) -> int:
     from devtool.demo.simulator import Simulator
 
     other_scenario = load(packaged=OTHER_SCENARIO)
-    if west_scenario.branches != [WEST[1]]:
-        planned = ", ".join(west_scenario.branches)
-        print(f"duo demo --regions: region west hosts {WEST[1]} only; the scenario plans {planned}", file=sys.stderr)
-        return 2
+    assert west_scenario.branches == [WEST[1]], "duo demo refuses a scenario of another branch"
     shutil.rmtree(root, ignore_errors=True)
     plan = {WEST[0]: (west_scenario, WEST[1], OTHER), OTHER[0]: (other_scenario, OTHER[1], WEST)}
     platforms: dict[str, Platform] = {}

@@ -4,7 +4,10 @@ federation's roll-up with the regions' own publications names every difference (
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,8 @@ from devtool.demo.scenario import load
 from devtool.demo.simulator import area_offices
 from services.intake.adapters.rules_files import load_rule_book
 from shared.tenancy import OFFICES, Tenant
+from tests.cli import environment
+from tests.demo_scenarios import scenario
 
 
 def row(registered: int | None, formed: int | None) -> dict:
@@ -78,3 +83,18 @@ def test_each_branchs_mentees_are_drawn_within_its_intake_rules(branch: Tenant):
     # _birth draws an age and a birth date a year before it: the age on the day is the one drawn or one more.
     assert rules.min_age <= youngest and oldest + 1 <= rules.max_age
     assert set(PROGRAMME_LANGUAGES[branch.value]) <= rules.programme_languages
+
+
+@pytest.mark.parametrize("regions", [(), ("--regions",)])
+def test_duo_demo_refuses_a_scenario_of_another_branch_before_starting_anything(tmp_path: Path, regions: tuple):
+    path = tmp_path / "dutch.toml"
+    path.write_text(scenario("dutch", 7, {"Noord-Holland": [4]}, months=2))
+    run = subprocess.run(
+        [sys.executable, "-m", "devtool.cli", "demo", "--scenario", str(path), "--no-serve", *regions],
+        env=environment(tmp_path / "duo", DUO_DEMO_HOME=str(tmp_path / "demo")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "the scenario plans areas of NL" in run.stderr
+    assert not (tmp_path / "demo").exists()  # nothing was started or created
