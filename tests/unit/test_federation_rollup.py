@@ -15,11 +15,14 @@ Q3, Q4 = date(2026, 9, 30), date(2026, 12, 31)
 DEFINITIONS = {"sustainable_work": "sustainable-work-memorandum/v1"}
 
 
-def publication(day: date, rows: dict[str, dict[str, int | None]]) -> RegionPublication:
+def publication(
+    day: date, rows: dict[str, dict[str, int | None]], definitions: dict[str, dict[str, str]] | None = None
+) -> RegionPublication:
+    """A region's publication; each branch's definitions `definitions[branch]` (DEFINITIONS when not given)."""
     branches = {Tenant(b) for b in rows if b != "total"}
     return RegionPublication(
         published_on=day,
-        definitions=dict.fromkeys(branches, DEFINITIONS),
+        definitions={b: (definitions or {}).get(b.value, DEFINITIONS) for b in branches},
         rollup=[(b, h, n) for b, row in rows.items() for h, n in row.items()],
         plan=[],
     )
@@ -124,3 +127,45 @@ def test_a_silent_region_shows_its_last_figures_stale_with_their_age_and_no_tota
         "stale": True,
     }
     assert "FR" not in never["by_branch"] and set(never["total"].values()) == {None}
+
+
+def _stated(positive_exit: str, sustainable_work: str, mentor_retention: str) -> dict[str, str]:
+    return {"positive_exit": positive_exit, "sustainable_work": sustainable_work, "mentor_retention": mentor_retention}
+
+
+OLD = _stated("positive-exit/v1", "sustainable-work-memorandum/v1", "mentor-retention/v1")
+BE_NEW = _stated("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
+NL_NEW = _stated("positive-exit/v2", "sustainable-work-published/v2", "mentor-retention/v2")
+FR_NEW = _stated("positive-exit-from-start/v1", "sustainable-work-agency/v1", "mentor-retention/v2")
+
+
+def test_each_branchs_definitions_are_those_of_the_publication_its_row_comes_from():
+    """The roll-up states, per branch, the definitions its region's publication says its cells were computed under:
+    the quarter's, or for a silent region its last one's, never another quarter's nor another branch's."""
+    west_rows: dict[str, dict[str, int | None]] = {
+        "BE": {"registered": 40, "duos_ended": 10, "positive_exits": 6},
+        "NL": {"registered": 9, "duos_ended": 0, "positive_exits": 0},
+        "total": {"registered": 49, "duos_ended": 10, "positive_exits": 6},
+    }
+    west = figures(
+        "west",
+        WEST,
+        publication(Q3, west_rows, {"BE": OLD, "NL": OLD}),
+        publication(Q4, west_rows, {"BE": BE_NEW, "NL": NL_NEW}),
+    )
+    fr_rows: dict[str, dict[str, int | None]] = {
+        "FR": {"registered": 30, "duos_ended": 5, "positive_exits": 5},
+        "total": {"registered": 30},
+    }
+    fr_new = figures("fr", [Tenant.FR], publication(Q3, fr_rows, {"FR": OLD}), publication(Q4, fr_rows, {"FR": FR_NEW}))
+    rollup = federation_rollup(["west", "fr"], {"west": west, "fr": fr_new}, NOW, 180)
+    assert rollup["definitions"] == {"BE": BE_NEW, "FR": FR_NEW, "NL": NL_NEW}
+    earlier = federation_rollup(["west", "fr"], {"west": west, "fr": fr_new}, NOW, 180, asked=date(2026, 11, 1))
+    assert earlier["publication"] == "2026-09-30" and earlier["definitions"] == dict.fromkeys(["BE", "FR", "NL"], OLD)
+    # FR silent since Q3: its row is its Q3 publication's, and so are its definitions.
+    fr_silent = figures("fr", [Tenant.FR], publication(Q3, fr_rows, {"FR": OLD}), age_s=4000)
+    stale = federation_rollup(["west", "fr"], {"west": west, "fr": fr_silent}, NOW, 180)
+    assert stale["regions"]["fr"]["publication"] == "2026-09-30"
+    assert stale["definitions"] == {"BE": BE_NEW, "FR": OLD, "NL": NL_NEW}
+    never = federation_rollup(["west", "fr"], {"west": west}, NOW, 180)
+    assert never["definitions"] == {"BE": BE_NEW, "NL": NL_NEW}  # nothing stated for a branch with no row

@@ -72,6 +72,30 @@ def test_sustainable_work_v2_counts_no_agency_contract_and_no_job_before_the_duo
     assert _rate(agency) == (3, 7) and agency["definition"] == "sustainable-work-agency/v1"
 
 
+def test_sustainable_work_published_v2_counts_three_months_or_more_no_agency_contract_and_nothing_before_the_duo():
+    """NL's choice from 2027 (services/reporting/definitions/NL.toml), beside the versions it differs from."""
+    h = History()
+
+    def job(started: str, contract_type: str, months: int | None = None) -> None:
+        duo = h.duo(date(2025, 1, 1), date(2025, 7, 1))
+        data = {"contract_type": contract_type} | ({"contract_months": months} if months is not None else {})
+        h.of(duo, "JobFound", date.fromisoformat(started), started_on=started, **data)
+
+    job("2025-03-01", "fixed_term", 3)  # exactly 3 months: "3 months or more", not "more than 3"
+    job("2025-03-01", "temporary_agency", 6)  # an agency contract: not counted by v2
+    job("2024-10-01", "fixed_term", 6)  # before the duo formed: not counted by v2
+    job("2025-09-01", "fixed_term", 2)  # under 3 months: never counted
+    job("2026-06-01", "permanent")  # 11 months after the end: counted
+    job("2026-08-01", "permanent")  # 13 months after the end: never counted
+    published = "sustainable-work-published/v"
+    v2 = h.figures(definitions=Chosen(sustainable_work=published + "2"))["sustainable_work"]
+    assert _rate(v2) == (2, 6) and v2["definition"] == published + "2"
+    # v1 counted the agency contract and the job before the duo; the memorandum's v2 not the 3-month contract.
+    assert _rate(h.figures(definitions=Chosen(sustainable_work=published + "1"))["sustainable_work"]) == (4, 6)
+    assert _rate(h.figures(definitions=V2)["sustainable_work"]) == (1, 6)
+    assert _rate(h.figures(definitions=FROM_START)["sustainable_work"]) == (3, 6)  # agency: counted
+
+
 def test_the_audit_trail_follows_the_definition_chosen():
     h, duos = outcomes_history()
     p = programme_of(h.events)
