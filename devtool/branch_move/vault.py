@@ -9,13 +9,14 @@ intake seals it at its next start.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import asyncpg
 
-from services.intake.adapters.master_key import MASTER_KEY_FILE
+from services.intake.adapters.master_key import intake_master_keys
 from services.intake.adapters.vault import email_index, open_data, unwrap_key
-from shared.shredding import MasterKeyRing, configured_key_ring
+from shared.shredding import MasterKeyRing
 from shared.tenancy import Tenant
 
 
@@ -24,8 +25,9 @@ class VaultRefused(RuntimeError):
 
 
 def region_master_keys(home: Path) -> MasterKeyRing:
-    """The intake master key of a region's data folder (the embedded stack keeps it there)."""
-    return configured_key_ring(None, "", "INTAKE_VAULT_MASTER_KEY", home.resolve() / MASTER_KEY_FILE)
+    """A region's intake master keys as its intake finds them: INTAKE_VAULT_MASTER_KEY if set, else the key file of
+    its data folder (the embedded stack's)."""
+    return intake_master_keys({**os.environ, "DUO_HOME": str(home.resolve())})
 
 
 async def copy_people(
