@@ -12,17 +12,20 @@ transaction of that predecessor as soon as it arrives. Tables: shared/consuming/
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 
 import asyncpg
 import structlog
 
 from shared.consuming.idempotent import PERMANENT_ERRORS
-from shared.consuming.parking import ParkingConsumer, park_event_on
+from shared.consuming.parking import Effect, ParkingConsumer, park_event_on
 from shared.events.envelope import EventEnvelope
 
 log = structlog.get_logger("consumer")
+
+# Work that follows the effects of many events at once (e.g. recounting what they touched), given those events.
+BatchEffect = Callable[[asyncpg.Connection, Sequence[EventEnvelope]], Awaitable[None]]
 
 
 def ordered_consumer_ddl() -> str:
@@ -41,7 +44,18 @@ class OrderedConsumer(ParkingConsumer):
 
     Same interface as IdempotentConsumer (the `Consumer` protocol, shared/consuming/consumer.py).
     Events of types without an effect still advance their stream: they are part of its order.
+
+    `per_batch`, when given, runs once per transaction over the events whose effect ran in it (held successors
+    released there included), before it commits: work that many events of a batch share is done once. An event
+    handled alone (`handle`, a failed batch retried event by event, a parked event replayed) has it run with its
+    effect, in its savepoint, so an error there parks that event as an error of its effect would.
     """
+
+    def __init__(
+        self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect], per_batch: BatchEffect | None = None
+    ) -> None:
+        super().__init__(pool, name, effects)
+        self._per_batch = per_batch
 
     async def handle(self, envelope: EventEnvelope) -> bool:
         """Apply the event if it is the next of its stream, then any held successors; True when its effect ran.
@@ -52,18 +66,25 @@ class OrderedConsumer(ParkingConsumer):
         everything back, so the message is redelivered.
         """
         async with self._pool.acquire() as con, con.transaction():
-            return await self._handle_on(con, envelope)
+            return await self._handle_on(con, envelope, None)
 
     async def handle_batch(self, envelopes: Sequence[EventEnvelope]) -> list[bool]:
         """Handle a batch in one transaction, each event as `handle` does; True for each whose effect ran now.
 
-        An event that can never apply is parked inside the batch, as alone. Any other error rolls the whole
-        batch back and propagates: the subscriber then handles the batch one event at a time.
+        An event that can never apply is parked inside the batch, as alone. Any other error, or any error of
+        the `per_batch` step, rolls the whole batch back and propagates: the subscriber then handles the batch
+        one event at a time.
         """
+        ran: list[EventEnvelope] = []
         async with self._pool.acquire() as con, con.transaction():
-            return [await self._handle_on(con, envelope) for envelope in envelopes]
+            applied = [await self._handle_on(con, envelope, ran) for envelope in envelopes]
+            if ran and self._per_batch is not None:
+                await self._per_batch(con, ran)
+            return applied
 
-    async def _handle_on(self, con: asyncpg.Connection, envelope: EventEnvelope) -> bool:
+    async def _handle_on(
+        self, con: asyncpg.Connection, envelope: EventEnvelope, ran: list[EventEnvelope] | None
+    ) -> bool:
         version = envelope.stream_version
         last = await self._lock_stream(con, envelope.stream_id)
         if version <= last:
@@ -72,10 +93,10 @@ class OrderedConsumer(ParkingConsumer):
         if version > last + 1:
             await self._hold(con, envelope, last)
             return False
-        outcome = await self._step(con, envelope)
+        outcome = await self._step(con, envelope, ran)
         if outcome is _Outcome.PARKED:
             return False
-        position = await self._release_held(con, envelope.stream_id, version)
+        position = await self._release_held(con, envelope.stream_id, version, ran)
         await con.execute(
             "UPDATE stream_positions SET version = $3 WHERE consumer = $1 AND stream_id = $2",
             self.name,
@@ -118,20 +139,31 @@ class OrderedConsumer(ParkingConsumer):
             envelope.model_dump(mode="json"),
         )
 
-    async def _step(self, con: asyncpg.Connection, envelope: EventEnvelope) -> _Outcome:
-        """Run the event's effect, if any, in a savepoint; a permanent error rolls it back and parks the event."""
+    async def _step(
+        self, con: asyncpg.Connection, envelope: EventEnvelope, ran: list[EventEnvelope] | None
+    ) -> _Outcome:
+        """Run the event's effect, if any, in a savepoint; a permanent error rolls it back and parks the event.
+
+        In a batch (`ran` given) the event joins the batch's `per_batch` step; alone, that step runs here with it.
+        """
         effect = self._effects.get(envelope.event_type)
         if effect is None:
             return _Outcome.PASSED
         try:
             async with con.transaction():  # a savepoint: the stream's lock and earlier steps survive a failure
                 await effect(con, envelope)
+                if ran is None and self._per_batch is not None:
+                    await self._per_batch(con, [envelope])
         except PERMANENT_ERRORS as err:
             await park_event_on(con, self.name, envelope, type(err).__name__)
             return _Outcome.PARKED
+        if ran is not None:
+            ran.append(envelope)
         return _Outcome.APPLIED
 
-    async def _release_held(self, con: asyncpg.Connection, stream_id: str, last: int) -> int:
+    async def _release_held(
+        self, con: asyncpg.Connection, stream_id: str, last: int, ran: list[EventEnvelope] | None
+    ) -> int:
         """Apply the held successors of version `last` in order, until one is missing or parked; the new position."""
         released = 0
         while True:
@@ -144,7 +176,7 @@ class OrderedConsumer(ParkingConsumer):
             )
             if row is None:
                 break
-            if await self._step(con, EventEnvelope.model_validate(row)) is _Outcome.PARKED:
+            if await self._step(con, EventEnvelope.model_validate(row), ran) is _Outcome.PARKED:
                 break  # parked instead of held: the versions after it stay held
             last += 1
             released += 1

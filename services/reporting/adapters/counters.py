@@ -75,9 +75,10 @@ async def rows_by(con: asyncpg.Connection, table: str, key: str, ids: list[uuid.
     return rows
 
 
-def _touched(source: str, one_fact: bool) -> str:
-    """SQL: (kind, id) of every entity whose steps the facts of `source` (only $1 when `one_fact`) may change."""
-    only = " AND l.event_id = $1" if one_fact else ""
+def _touched(source: str, some: bool) -> str:
+    """SQL: (kind, id) of every entity whose steps the facts of `source` (only those of the ids $1 when `some`) may
+    change."""
+    only = " AND l.event_id = ANY($1::uuid[])" if some else ""
     mentor_events = (MentorTrainingCompleted, MentorWithdrawn, MentorRejoined, MentorEmploymentRecorded, DuoFormed)
     mentor_facts = ", ".join(f"'{e.event_type}'" for e in mentor_events)
     mentee_facts = ", ".join(
@@ -280,10 +281,10 @@ def _rows(steps: dict[str, list[Step]]) -> list[tuple]:
     return [(entity, *step) for entity, of in steps.items() for step in of]
 
 
-async def count_fact(con: asyncpg.Connection, event_id: object, source: str = "ledger") -> None:
-    """Recount every entity the fact $1 of `source` may change (its rows already in the typed tables), in the
-    caller's transaction."""
-    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=True), event_id)]
+async def count_events(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: str = "ledger") -> None:
+    """Recount every entity the facts `event_ids` of `source` may change (their rows already in the typed tables),
+    in the caller's transaction: once each, however many of the facts touch it (the live consumer's batch)."""
+    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=True), event_ids)]
     if entities:
         steps = await steps_of_entities(con, entities)
         rows = _rows(steps)
@@ -299,7 +300,7 @@ async def count_facts(con: asyncpg.Connection, source: str) -> int:
             "CREATE TEMP TABLE rm_touched (entity TEXT PRIMARY KEY) ON COMMIT DROP; "
             f"CREATE TEMP TABLE rm_new_steps (LIKE {STEPS}) ON COMMIT DROP"
         )
-        entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=False))]
+        entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=False))]
         for start in range(0, len(entities), CHUNK):
             steps = await steps_of_entities(con, entities[start : start + CHUNK])
             await con.copy_records_to_table("rm_touched", records=[(e,) for e in steps], columns=["entity"])

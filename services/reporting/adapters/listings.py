@@ -29,10 +29,10 @@ _COLUMNS = ("entity", "list", "tenant", "office", "subject", "from_day", "until_
 _TYPES = ("text", "text", "text", "text", "uuid", "date", "date", "date", "int2", "text")
 
 
-def _touched(source: str, one_fact: bool) -> str:
-    """SQL: (kind, id) of every entity whose listings the facts of `source` (only $1 when `one_fact`) may change:
-    the duo, the proposal and the mentee they name, and the mentee a proposal was made to."""
-    only = " AND l.event_id = $1" if one_fact else ""
+def _touched(source: str, some: bool) -> str:
+    """SQL: (kind, id) of every entity whose listings the facts of `source` (only those of the ids $1 when `some`)
+    may change: the duo, the proposal and the mentee they name, and the mentee a proposal was made to."""
+    only = " AND l.event_id = ANY($1::uuid[])" if some else ""
     parts = (
         f"SELECT 'duo' AS kind, l.data->>'duo_id' AS id FROM {source} l WHERE l.data ? 'duo_id'{only}",
         f"SELECT 'proposal', l.data->>'proposal_id' FROM {source} l WHERE l.data ? 'proposal_id'{only}",
@@ -162,17 +162,17 @@ async def _replace(con: asyncpg.Connection, listings: dict[str, list[Listing]]) 
     await con.execute(_REPLACE, list(listings), *([row[i] for row in rows] for i in range(len(_COLUMNS))))
 
 
-async def list_fact(con: asyncpg.Connection, event_id: object, source: str = "ledger") -> None:
-    """Relist every entity the fact $1 of `source` may change (its rows already in the typed tables), in the
-    caller's transaction."""
-    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=True), event_id)]
+async def list_events(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: str = "ledger") -> None:
+    """Relist every entity the facts `event_ids` of `source` may change (their rows already in the typed tables),
+    in the caller's transaction: once each, however many of the facts touch it (the live consumer's batch)."""
+    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=True), event_ids)]
     if entities:
         await _replace(con, await listings_of_entities(con, entities))
 
 
 async def list_facts(con: asyncpg.Connection, source: str) -> int:
     """Relist every entity the facts of `source` may change, by chunks (a fill or a rebuild); how many."""
-    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, one_fact=False))]
+    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=False))]
     for start in range(0, len(entities), CHUNK):
         await _replace(con, await listings_of_entities(con, entities[start : start + CHUNK]))
     return len(entities)

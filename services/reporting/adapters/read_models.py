@@ -10,12 +10,13 @@ their own row; figures join them at read time (read_figures.py), under the defin
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
 
-from services.reporting.adapters.counters import COUNTS, STEPS, count_fact, count_facts
-from services.reporting.adapters.listings import LISTED, list_fact, list_facts
+from services.reporting.adapters.counters import COUNTS, STEPS, count_events, count_facts
+from services.reporting.adapters.listings import LISTED, list_events, list_facts
 from services.reporting.domain.books import KIND_OF, OPENING_COUNTS
 from shared.events.catalog import (
     ContractExtended,
@@ -361,13 +362,26 @@ def _one_fact_statements(source: str, event_type: str) -> tuple[str, ...]:
     return tuple(m.statement(source, one_fact=True) for m in _ALL if not m.event_types or event_type in m.event_types)
 
 
-async def keep_read_models(con: asyncpg.Connection, event_id: object, event_type: str, source: str = "ledger") -> None:
+async def keep_read_models(
+    con: asyncpg.Connection, event_id: uuid.UUID, event_type: str, source: str = "ledger"
+) -> None:
     """The read-model rows of one fact just kept in `source`, and the counters it moves, in the caller's
     transaction."""
+    await keep_fact_rows(con, event_id, event_type, source)
+    await count_and_list(con, [event_id], source)
+
+
+async def keep_fact_rows(con: asyncpg.Connection, event_id: uuid.UUID, event_type: str, source: str = "ledger") -> None:
+    """The typed rows of one fact just kept in `source`; its counters and listings wait for `count_and_list`."""
     for statement in _one_fact_statements(source, event_type):
         await con.execute(statement, event_id)
-    await count_fact(con, event_id, source)
-    await list_fact(con, event_id, source)
+
+
+async def count_and_list(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: str = "ledger") -> None:
+    """The counters and listings of every entity the facts `event_ids` of `source` touch, each recomputed once
+    from its typed rows (kept before, by `keep_fact_rows`): one fact's, or a whole batch's in its transaction."""
+    await count_events(con, event_ids, source)
+    await list_events(con, event_ids, source)
 
 
 async def fill_fact_tables(con: asyncpg.Connection, source: str) -> None:
