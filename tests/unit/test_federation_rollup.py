@@ -169,3 +169,28 @@ def test_each_branchs_definitions_are_those_of_the_publication_its_row_comes_fro
     assert stale["definitions"] == {"BE": BE_NEW, "FR": OLD, "NL": NL_NEW}
     never = federation_rollup(["west", "fr"], {"west": west}, NOW, 180)
     assert never["definitions"] == {"BE": BE_NEW, "NL": NL_NEW}  # nothing stated for a branch with no row
+
+
+def test_a_branch_that_moved_counts_once_from_the_region_hosting_it_now():
+    # West hosted FR until it moved to region fr: west's frozen Q3 publication still holds FR's cells, and fr
+    # publishes Q3 too from the copied history. FR's row and its share of the total come from fr alone.
+    west_before = publication(
+        Q3,
+        {
+            "BE": {"registered": 40, "duos_ended": 10, "positive_exits": 6},
+            "FR": {"registered": 30, "duos_ended": 5, "positive_exits": None},
+            "total": {"registered": 70, "duos_ended": 15, "positive_exits": 9},
+        },
+    )
+    rollup = federation_rollup(
+        ["west", "fr"],
+        {"west": figures("west", WEST, west_before), "fr": figures("fr", [Tenant.FR], FR_Q3)},
+        NOW,
+        stale_after_s=60,
+        asked=Q3,
+    )
+    assert rollup["by_branch"]["FR"]["region"] == "fr" and rollup["by_branch"]["FR"]["registered"] == 30
+    assert rollup["total"]["registered"] == 70 and rollup["total"]["duos_ended"] == 15  # not 100 and 20
+    # FR's exits were hidden in west's publication: west's total without them cannot be known, so nor can the sum.
+    assert rollup["total"]["positive_exits"] is None
+    assert set(rollup["definitions"]) == {"BE", "FR"} and rollup["complete"]

@@ -5,7 +5,8 @@ whether the region still answers or not; what a region that is down cannot give 
 a quarter takes each region's publication of that quarter; a region that has not sent it (down, or late) shows its
 last one instead, marked with its own publication date, and the totals are left out (null), never summed as if it
 were zero. A region is stale when its last message is older than the stale threshold: its age is shown.
-A total is the sum of the regions' published totals, shown only when each of them is (docs/adr/0028).
+A total is the sum of the regions' published totals, shown only when each of them is (docs/adr/0028); a branch
+counts in the region that hosts it now only (a branch moved keeps its cells in the old region's frozen quarters).
 """
 
 from __future__ import annotations
@@ -38,6 +39,24 @@ def _row(counts: Mapping[str, int | None]) -> dict[str, int | float | None]:
         shown = counts.get(numerator)
         row[rate] = round(shown / ended, 4) if ended and shown is not None else None
     return row
+
+
+def _hosted_rows(publication: RegionPublication, hosted: set[str]) -> dict[str, dict[str, int | None]]:
+    """The publication's rows of the branches the region hosts now, and its total without the others: a branch
+    that moved to another region (docs/operations.md) is still in the old region's frozen publications, and the
+    region hosting it now publishes those quarters too, so it is taken from there alone. A total from which a hidden
+    cell would have to be taken away is hidden (never a guess); taking away shown cells of one publication reveals
+    nothing its own suppression did not already allow."""
+    rows: dict[str, dict[str, int | None]] = {}
+    for branch, headline, count in publication.rollup:
+        rows.setdefault(branch, {})[headline] = count
+    gone = [row for branch, row in rows.items() if branch != TOTAL and branch not in hosted]
+    total = rows.get(TOTAL)
+    if gone and total is not None:
+        for headline, count in list(total.items()):
+            away = [row.get(headline) for row in gone]
+            total[headline] = None if count is None or None in away else count - sum(n for n in away if n is not None)
+    return {branch: row for branch, row in rows.items() if branch == TOTAL or branch in hosted}
 
 
 def federation_rollup(
@@ -78,16 +97,15 @@ def federation_rollup(
             complete = False
         if publication is None:
             continue
-        rows: dict[str, dict[str, int | None]] = {}
-        for branch, headline, count in publication.rollup:
-            rows.setdefault(branch, {})[headline] = count
+        hosted = {b.value for b in sent.branches}
+        rows = _hosted_rows(publication, hosted)
         for branch, row in rows.items():
             if branch == TOTAL:
                 for headline, count in row.items():
                     totals.setdefault(headline, []).append(count)
             else:
                 by_branch[branch] = {"region": name, **_row(row)}
-        definitions.update({b.value: d for b, d in publication.definitions.items()})
+        definitions.update({b.value: d for b, d in publication.definitions.items() if b.value in hosted})
     total = {
         headline: sum(c for c in counts if c is not None) if complete and None not in counts else None
         for headline, counts in totals.items()
