@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 from hypothesis import given, settings
@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from services.reporting.domain.definitions import SUPPRESS_BELOW
 from services.reporting.domain.disclosure import Published, Sum, hidden_cells
-from services.reporting.domain.figures import Applications, Counted, Figures, Rate
+from services.reporting.domain.federation_feed import region_figures
+from services.reporting.domain.figures import Applications, Counted, Figures, Rate, Retention
 from services.reporting.domain.plan import (
     ALL_OF_BRANCH,
     YEARS,
@@ -25,6 +26,8 @@ from services.reporting.domain.plan import (
 )
 from services.reporting.domain.publication import from_record, publication_date, publication_dates, publish, to_record
 from services.reporting.domain.rollup import HEADLINES, TOTAL, protected_counts, published_sums, rollup
+from shared.regions import Region
+from shared.tenancy import Tenant
 
 BRANCHES = ("BE", "FR", "NL")
 
@@ -66,15 +69,29 @@ def small_sums(cells: dict, sums: list[Sum], shown: dict) -> list[Sum]:
     ]
 
 
-def figures(registered: int, refused: int, formed: int, ended: int, positive: int, jobs: int, mentors: int) -> Figures:
-    """Figures holding only what the roll-up reads (the rest is not part of this table)."""
+def figures(
+    registered: int,
+    refused: int,
+    formed: int,
+    ended: int,
+    positive: int,
+    jobs: int,
+    mentors: int,
+    definitions: tuple[str, str, str] = ("d", "d", "d"),
+) -> Figures:
+    """Figures holding only what the roll-up reads (the rest is not part of this table), and the definitions
+    (positive exit, sustainable work, mentor retention) they say they were computed under."""
+    positive_exit, sustainable_work, mentor_retention = definitions
     return Figures.model_construct(
         applications=Applications(
             total=registered + refused, registered=registered, refused=refused, refused_by_rule={}
         ),
         duos_formed=formed,
-        positive_exit=Rate(numerator=positive, denominator=ended, rate=None, definition="d"),
-        sustainable_work=Rate(numerator=jobs, denominator=ended, rate=None, definition="d"),
+        positive_exit=Rate(numerator=positive, denominator=ended, rate=None, definition=positive_exit),
+        sustainable_work=Rate(numerator=jobs, denominator=ended, rate=None, definition=sustainable_work),
+        mentor_retention=Retention(
+            numerator=0, denominator=0, rate=None, definition=mentor_retention, observation_window_months=None
+        ),
         active_mentors=Counted(count=mentors, definition="d"),
     )
 
@@ -324,5 +341,27 @@ def test_a_publication_is_stored_as_it_was_published():
         plan_rows({("Antwerpen", 2026): 3}),
         [],
     )
-    again = from_record(tables.published_on, json.loads(json.dumps(to_record(tables))))
+    again = from_record(
+        tables.published_on, json.loads(json.dumps(to_record(tables))), json.loads(json.dumps(tables.definitions))
+    )
     assert again == tables and again.shown_rollup()[("NL", "registered")] is None
+
+
+def test_a_publication_keeps_the_definitions_each_branchs_cells_were_computed_under():
+    """What each branch's figures say they were computed under is the publication's, stored and read back as is."""
+    be = ("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
+    nl = ("positive-exit/v1", "sustainable-work-agency/v1", "mentor-retention/v1")
+    tables = publish(
+        date(2027, 3, 31),
+        {"BE": figures(40, 6, 9, 9, 6, 0, 6, be), "NL": figures(30, 0, 11, 11, 11, 6, 5, nl)},
+        plan_rows({}),
+        [],
+    )
+    keys = ("positive_exit", "sustainable_work", "mentor_retention")
+    assert tables.definitions == {"BE": dict(zip(keys, be, strict=True)), "NL": dict(zip(keys, nl, strict=True))}
+    stored = json.loads(json.dumps(to_record(tables))), json.loads(json.dumps(tables.definitions))
+    assert from_record(tables.published_on, *stored).definitions == tables.definitions
+    # What the region tells the federation is the stored publication's, not a branch's choice of today.
+    region = Region("west", frozenset({Tenant.BE, Tenant.NL}))
+    [sent] = region_figures(region, [tables], datetime(2027, 4, 2, tzinfo=UTC)).publications
+    assert sent.definitions == {Tenant(b): d for b, d in tables.definitions.items()}

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import date
 
 import structlog
 
-from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.publications import federation_publication, stored_publications
 from services.reporting.domain.federation_feed import region_figures
 from services.reporting.domain.publication import publication_date
@@ -44,12 +42,7 @@ async def current_figures(runtime: ServiceRuntime) -> RegionFigures:
         if (published_on := publication_date(None, today)) is not None:
             await federation_publication(con, published_on, region.branches)
         publications = await stored_publications(con)
-    choices = definition_choices()
-
-    def stated(branch: Tenant, day: date) -> dict[str, str]:
-        return choices.for_branch(branch.value, day).stated()
-
-    return region_figures(region, publications, stated, utc_now())  # the real time: the federation's ages are real
+    return region_figures(region, publications, utc_now())  # the real time: the federation's ages are real
 
 
 async def feed_the_federation(runtime: ServiceRuntime) -> None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from services.reporting.adapters.definition_files import definition_choices
-from services.reporting.adapters.publications import federation_publication
+from services.reporting.adapters.publications import federation_publication, publication_definitions
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import (
     read_duos_formed_by_office_and_year,
@@ -94,11 +94,6 @@ def _definitions(branch: Tenant, day: date, asked: dict[str, str | None]) -> Cho
     return definition_choices().for_branch(branch.value, day).asked(**asked)
 
 
-def federation_definitions(day: date) -> dict[str, dict[str, str]]:
-    """Which definition each branch's cells of the federation's tables of `day` use."""
-    return {t.value: definition_choices().for_branch(t.value, day).stated() for t in Tenant}
-
-
 def _today(request: Request, branch: Tenant | None, as_of: date | None) -> date:
     """Today on the app's clock in the branch's zone (the federation's: the Belgian one); `as_of` checked."""
     if as_of is not None and not date(2000, 1, 1) <= as_of <= date(2100, 12, 31):
@@ -122,20 +117,21 @@ def _day(request: Request, branch: Tenant | None, as_of: date | None) -> date:
 async def _publication(request: Request, as_of: date | None, asked: dict[str, str | None]) -> FederationTables:
     """The federation's publication for the day asked (today by default): the last quarter end that is over, on or
     before it, frozen once published (docs/security.md), so that two days' tables cannot be subtracted. Each
-    branch's cells are of the definitions that branch's figures use on that day."""
+    branch's cells are of the definitions that branch's figures used on that day, stored with them."""
     published_on = publication_date(as_of, _today(request, None, as_of))
     if published_on is None:
         raise InvalidField("as_of", "published_date", f"the federation's first publication is of {FIRST_PUBLICATION}")
-    used = federation_definitions(published_on)
-    for field, key in asked.items():  # another definition's table, subtracted, gives a small group
-        if key is not None and any(definitions[field] != key for definitions in used.values()):
-            in_force = "; ".join(f"{b}: {d[field]}" for b, d in used.items())
-            raise InvalidField(
-                field, "published_definition", f"the federation's tables of {published_on} are of {in_force}"
-            )
     runtime = request.app.state.runtime
+    branches = runtime.settings.region.branches
     async with runtime.pool.acquire() as con:
-        return await federation_publication(con, published_on, runtime.settings.region.branches)
+        used = await publication_definitions(con, published_on, branches)
+        for field, key in asked.items():  # another definition's table, subtracted, gives a small group
+            if key is not None and any(definitions[field] != key for definitions in used.values()):
+                in_force = "; ".join(f"{b}: {d[field]}" for b, d in used.items())
+                raise InvalidField(
+                    field, "published_definition", f"the federation's tables of {published_on} are of {in_force}"
+                )
+        return await federation_publication(con, published_on, branches)
 
 
 def _published(tables: FederationTables) -> dict[str, str]:
@@ -213,11 +209,11 @@ async def get_figures(
     if identity.branch is None:
         _whole_branches_only(province=province, year=year)
         tables = await _publication(request, as_of, asked)
-        used = federation_definitions(tables.published_on)
+        used = tables.definitions
         answer = {
             **_published(tables),
             "sustainable_work": _one_or_each({b: d["sustainable_work"] for b, d in used.items()}),
-            "definitions": used,
+            "definitions": {b: dict(d) for b, d in used.items()},
             **rollup_of(tables.shown_rollup()).model_dump(),
         }
         return _csv(answer) if format == "csv" else answer
@@ -279,7 +275,9 @@ async def get_plan(
     books: dict[str, Any] = {"money": None, "opening": None}  # the federation's publication holds no books
     if identity.branch is None:
         tables = await _publication(request, as_of, asked)
-        definition = federation_definitions(tables.published_on)[Tenant.BE.value]["sustainable_work"]
+        # The plan and its return are the Belgian branch's: their definition is the one its cells were computed
+        # under (None in a region without it, whose plan rows are hidden).
+        definition = tables.definitions.get(Tenant.BE.value, {}).get("sustainable_work")
         rows = plan_rows({cell: count for cell, count in tables.plan.counts.items() if cell[1]})
         shown: dict[tuple[str, int], int | None] = tables.shown_plan()
         # A region without the Belgian branch publishes no plan: its rows are shown as hidden.

@@ -6,8 +6,8 @@ them to protect the next quarter), the message only what the federation is shown
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
 from services.reporting.domain.definitions import SUPPRESS_BELOW
 from services.reporting.domain.plan import PLAN_VERSION
@@ -17,14 +17,9 @@ from shared.regions import Region
 from shared.tenancy import Tenant
 
 
-def region_figures(
-    region: Region,
-    publications: Sequence[FederationTables],
-    definitions: Callable[[Tenant, date], Mapping[str, str]],
-    sent_at: datetime,
-) -> RegionFigures:
+def region_figures(region: Region, publications: Sequence[FederationTables], sent_at: datetime) -> RegionFigures:
     """The region's message: every publication (oldest first), each cell shown or None, with the definitions each
-    branch's cells use on its day (`definitions`: the branch's choice in force then)."""
+    branch's cells were computed under, as stored with the publication."""
     return RegionFigures(
         region=region.name,
         branches=sorted(region.branches),
@@ -34,7 +29,7 @@ def region_figures(
         publications=[
             RegionPublication(
                 published_on=tables.published_on,
-                definitions={b: dict(definitions(b, tables.published_on)) for b in sorted(region.branches)},
+                definitions={Tenant(b): dict(d) for b, d in sorted(tables.definitions.items())},
                 rollup=[(branch, headline, n) for (branch, headline), n in tables.shown_rollup().items()],
                 plan=[(area, year, n) for (area, year), n in tables.shown_plan().items()],
             )

@@ -5,7 +5,9 @@ federation reads only publications, one per quarter end (docs/adr/0025): a day a
 end that is over, on or before it, and each publication is protected together with every earlier one as it was
 published (domain/disclosure.py), so that no small change between two of them can be worked out. A publication is
 stored once computed and never recomputed: a fact that arrives late counts in the next one, and what the federation
-was shown stays what the next publication is protected against.
+was shown stays what the next publication is protected against. It keeps the definitions each branch's cells were
+computed under (docs/adr/0027): a branch that chooses other definitions later does not change what an old
+publication counted, so it must not change what that publication says it counted.
 """
 
 from __future__ import annotations
@@ -51,13 +53,18 @@ def publication_dates(until: date) -> list[date]:
     return dates
 
 
+Stated = Mapping[str, Mapping[str, str]]  # per branch, each figure's definition key: {"BE": {"positive_exit": ...}}
+
+
 @dataclass(frozen=True)
 class FederationTables:
-    """One publication: the roll-up of every branch and the Belgian branch's plan, each with its hidden cells."""
+    """One publication: the roll-up of every branch and the Belgian branch's plan, each with its hidden cells, and
+    the definitions each branch's cells were computed under."""
 
     published_on: date
     rollup: Published[RollupCell]
     plan: Published[PlanCell]
+    definitions: Stated
 
     def shown_rollup(self) -> dict[RollupCell, int | None]:
         return shown(self.rollup)
@@ -71,6 +78,18 @@ def shown(table: Published[Cell]) -> dict[Cell, int | None]:
     return {cell: None if cell in table.hidden else count for cell, count in table.counts.items()}
 
 
+def definitions_of(by_branch: Mapping[str, Figures]) -> dict[str, dict[str, str]]:
+    """The definitions each branch's figures say they were computed under (the rates the roll-up counts from)."""
+    return {
+        branch: {
+            "positive_exit": f.positive_exit.definition,
+            "sustainable_work": f.sustainable_work.definition,
+            "mentor_retention": f.mentor_retention.definition,
+        }
+        for branch, f in sorted(by_branch.items())
+    }
+
+
 def publish(
     published_on: date,
     by_branch: Mapping[str, Figures],
@@ -82,11 +101,13 @@ def publish(
     against every `earlier` publication; the plan's branch total is hidden exactly when the roll-up hides it."""
     rollup = rollup_cells(by_branch)
     rollup_hidden = protect_rollup(rollup, [e.rollup for e in earlier])
+    definitions = definitions_of(by_branch)
     if belgium not in by_branch:  # a region without the Belgian branch has no plan to publish (docs/adr/0028)
         return FederationTables(
             published_on,
             Published(rollup, rollup_hidden, published_sums(branches_of(rollup))),
             Published({}, frozenset(), []),
+            definitions,
         )
     plan_table = plan_cells(plan, rollup[(belgium, "duos_formed")])
     plan_hidden = protect_plan(
@@ -96,19 +117,21 @@ def publish(
         published_on,
         Published(rollup, rollup_hidden, published_sums(branches_of(rollup))),
         Published(plan_table, plan_hidden, plan_sums(plan_table)),
+        definitions,
     )
 
 
 def to_record(tables: FederationTables) -> dict[str, Any]:
-    """The publication as stored: each table's cells as [key..., count, hidden]."""
+    """The publication's tables as stored: each table's cells as [key..., count, hidden] (its definitions are
+    stored beside them, as they are)."""
     return {
         name: [[*cell, count, cell in table.hidden] for cell, count in table.counts.items()]
         for name, table in (("rollup", tables.rollup), ("plan", tables.plan))
     }
 
 
-def from_record(published_on: date, record: Mapping[str, Any]) -> FederationTables:
-    """A stored publication, as it was published."""
+def from_record(published_on: date, record: Mapping[str, Any], definitions: Stated) -> FederationTables:
+    """A stored publication, as it was published, with the definitions stored with it."""
     rollup = {(str(b), str(h)): int(n) for b, h, n, _ in record["rollup"]}
     plan = {(str(a), int(y)): int(n) for a, y, n, _ in record["plan"]}
     return FederationTables(
@@ -123,4 +146,5 @@ def from_record(published_on: date, record: Mapping[str, Any]) -> FederationTabl
             frozenset((str(a), int(y)) for a, y, _, hid in record["plan"] if hid),
             plan_sums(plan) if plan else [],
         ),
+        {str(b): {str(k): str(v) for k, v in d.items()} for b, d in definitions.items()},
     )
