@@ -3,6 +3,9 @@ federation topic (docs/adr/0028)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.reporting.adapters.definition_files import definition_choices
@@ -10,6 +13,7 @@ from services.reporting.adapters.federation_feed import feed_the_federation
 from services.reporting.adapters.projection import build_consumer
 from services.reporting.adapters.read_models import fill_once
 from services.reporting.api import router
+from services.reporting.api.health_snapshot import HealthSnapshot
 from services.reporting.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
@@ -55,4 +59,17 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
         clock,
     )
     app.include_router(router)
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_lifespan(app):
+            # The platform's health as /coordination carries it: one look shared by the reads of a few seconds.
+            snapshot = app.state.health_snapshot = HealthSnapshot()
+            try:
+                yield
+            finally:
+                await snapshot.close()
+
+    app.router.lifespan_context = lifespan
     return app

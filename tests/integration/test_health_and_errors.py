@@ -428,3 +428,4 @@ async def test_the_dashboards_health_panel_lists_the_configured_services_once_ea
         assert [s["service"] for s in health["services"]] == ["reporting", "tracking", "intake"]
         assert health["services"][0]["status"] == "ok" and health["others_configured"] is True
         assert {s["status"] for s in health["services"][1:]} == {"unreachable"}
+        assert health["age_s"] >= 0 and health["checked_at"]  # a shared look, its age said (health_snapshot.py)

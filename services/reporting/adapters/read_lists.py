@@ -45,24 +45,35 @@ async def read_coordination(con: asyncpg.Connection, where: Offices, as_of: date
     states them: the listings (adapters/listings.py) whose interval holds the day, each list cut and counted by
     the database."""
     offices = sorted(where.offices) if where.offices is not None else None
+    orders = {
+        WAITING: "greatest($3::date - l.rank_day, 0) DESC, l.subject",
+        PROPOSALS: "l.rank_day NULLS LAST, l.subject",
+        INACTIVE: "l.rank_day, l.subject",
+        FOLLOW_UPS: "l.rank_day, l.subject, l.months",
+    }
+    # The four lists in one statement (one round trip): each cut, sorted and counted by its own branch, then
+    # numbered in its order (`place`: a UNION ALL promises no order of its own).
+    rows = await con.fetch(
+        " UNION ALL ".join(
+            f"(SELECT l.*, row_number() OVER (ORDER BY {order}) AS place FROM (SELECT l.*, count(*) OVER () AS listed "
+            f"FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND ($2::text[] IS NULL OR "
+            f"l.office = ANY($2::text[])) AND l.until_day > $3 AND l.from_day <= $3 ORDER BY {order} LIMIT $4) l)"
+            for name, order in orders.items()
+        ),
+        where.branch.value,
+        offices,
+        as_of,
+        limit,
+    )
+    by_list: dict[str, list[asyncpg.Record]] = {name: [] for name in orders}
+    for row in rows:
+        by_list[row["list"]].append(row)
 
-    async def listed(name: str, order: str) -> tuple[int, list[asyncpg.Record]]:
-        rows = await con.fetch(
-            f"SELECT l.*, count(*) OVER () AS listed FROM {LISTED} l WHERE l.list = $1 AND l.tenant = $2 "
-            "AND ($3::text[] IS NULL OR l.office = ANY($3::text[])) AND l.until_day > $4 AND l.from_day <= $4 "
-            f"ORDER BY {order} LIMIT $5",
-            name,
-            where.branch.value,
-            offices,
-            as_of,
-            limit,
-        )
-        return (rows[0]["listed"] if rows else 0), rows
+    def listed(name: str) -> tuple[int, list[asyncpg.Record]]:
+        shown = sorted(by_list[name], key=lambda r: r["place"])
+        return (shown[0]["listed"] if shown else 0), shown
 
-    waiting = await listed(WAITING, "greatest($4::date - l.rank_day, 0) DESC, l.subject")
-    proposals = await listed(PROPOSALS, "l.rank_day NULLS LAST, l.subject")
-    inactive = await listed(INACTIVE, "l.rank_day, l.subject")
-    follow_ups = await listed(FOLLOW_UPS, "l.rank_day, l.subject, l.months")
+    waiting, proposals, inactive, follow_ups = (listed(name) for name in orders)
     return stated_lists(
         (waiting[0], [_waiting(r, where, as_of) for r in waiting[1]]),
         (proposals[0], [_proposal(r, as_of) for r in proposals[1]]),

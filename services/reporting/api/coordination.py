@@ -4,6 +4,8 @@ follow-ups due, the events reporting parked for their branch, and the platform's
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
@@ -13,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from services.reporting.adapters.read_lists import read_coordination
 from services.reporting.api.figures import _day
+from services.reporting.api.health_snapshot import HealthSnapshot
 from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
@@ -33,7 +36,14 @@ HEALTH_TIMEOUT_S = 2.0
 def service_urls(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The services' base URLs of DUO_SERVICE_URLS, in its order (none when unset; a malformed one is refused at
     start, shared/config.py)."""
-    return PlatformEnvironment.from_environ(environ).duo_service_urls
+    return dict(_parsed_urls((os.environ if environ is None else environ).get(SERVICE_URLS_VARIABLE)))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_urls(value: str | None) -> tuple[tuple[str, str], ...]:
+    # Read on every /coordination: the whole environment's settings cost milliseconds to parse, this one does not.
+    only = {} if value is None else {SERVICE_URLS_VARIABLE: value}
+    return tuple(PlatformEnvironment.from_environ(only).duo_service_urls.items())
 
 
 async def _their_health(client: httpx.AsyncClient, name: str, url: str) -> dict:
@@ -46,14 +56,20 @@ async def _their_health(client: httpx.AsyncClient, name: str, url: str) -> dict:
 
 
 async def platform_health(request: Request) -> dict:
-    """Reporting's own health, then each other service of DUO_SERVICE_URLS, in its order."""
-    runtime: ServiceRuntime = request.app.state.runtime
+    """Reporting's own health, then each other service of DUO_SERVICE_URLS, in its order: the last look of the
+    app's HealthSnapshot (health_snapshot.py: at most a few seconds old, its age in the answer)."""
+    snapshot: HealthSnapshot = request.app.state.health_snapshot
+    urls = service_urls()
+    return await snapshot.read(tuple(urls.items()), lambda: _look_at_health(request.app.state.runtime, urls))
+
+
+async def _look_at_health(runtime: ServiceRuntime, urls: dict[str, str]) -> dict:
     status, reasons = decide(await runtime.health_checks(), utc_now(), runtime.stall_after_s)
     own = runtime.settings.service
     services = [{"service": own, "status": status, "reasons": reasons}]
     # The configured list, reporting itself once: it answers from its own checks, not over HTTP (`duo run` lists
     # all four services in DUO_SERVICE_URLS).
-    others = {name: url for name, url in service_urls().items() if name != own}
+    others = {name: url for name, url in urls.items() if name != own}
     if others:
         async with httpx.AsyncClient() as client:
             services += await asyncio.gather(*(_their_health(client, n, u) for n, u in others.items()))
@@ -102,7 +118,8 @@ async def get_coordination(
 ) -> dict:
     """A coordinator's work for their branch (or the offices of their token) as of a day: mentees waiting for a
     mentor and since when, open proposals and their expiry, inactive duos, follow-ups due, the events reporting
-    parked, and the platform's health. Ids only: names are in intake, which records every read."""
+    parked, and the platform's health (a look at most a few seconds old: `checked_at`, `age_s`). Ids only: names
+    are in intake, which records every read."""
     assert identity.branch is not None  # a coordinator always has a branch
     if office is not None:
         if office not in OFFICES:
