@@ -2,8 +2,10 @@
 
 Reporting (and intake, for freshness) run as real HTTP servers (bench/services.py). Reporting's ledger and read
 models are filled with synthetic programmes (bench/programmes.py: registrations, proposals, duos, meetings, jobs,
-endings, surveys, follow-ups over two branches, some facts recorded late), COPYed into the ledger and turned into
-read-model rows set-based, as a rebuild does (read_models.fill_read_models). At each size (scale 1: 100,000 then
+endings, surveys, follow-ups over two branches, some facts recorded late): one block generated in Python, then
+copied in SQL with fresh ids and moved back by 0, 4 or 8 years (`fill`), and turned into read-model rows
+set-based, as a rebuild does (read_models.fill_read_models). After each fill the API's counts are compared with a
+count of the ledger itself (`figures_match_the_ledger`). At each size (scale 1: 100,000 then
 1,000,000 facts; scale 10 adds 10,000,000) every route is read by 1 and by 8 concurrent readers:
 - /stats/mentees, /figures, /figures as of a past day, /plan (a funder), /coordination (a coordinator),
   /history/{duo} and /figures/positive_exit/events (an auditor), the federation's roll-up /figures;
@@ -47,30 +49,111 @@ TARGET_FRESHNESS_P99_MS = 150.0
 TARGET_RSS_MB = 300.0
 
 
-async def fill(database_url: str, facts: int, seed: int) -> int:
-    """About `facts` more facts of synthetic programmes into the ledger, and their read-model rows; how many."""
+# Filling: one block of programmes generated in Python (BLOCK_FACTS at most), then copied in SQL as often as the size
+# asks, each copy with fresh ids and, one copy in three each, its dates ERA_YEARS or twice that earlier: a
+# programme of about ten years (2017 to 2028), of the block's offices, its density growing with the size.
+BLOCK_FACTS = 100_000
+ERAS = 3
+ERA_YEARS = 4  # a multiple of 4: a 29 February stays a date
+CHUNK_COPIES = 10  # copies per transaction (about 1,000,000 facts at the full block)
+_UUID = "[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+
+
+def _copied(years: range) -> str:
+    """The block's rows as copy `k` ($1 .. $2): every uuid's first 8 hex digits replaced by k's (fresh ids, the
+    same within a copy, so a copy's facts refer to each other as the block's do), dates moved back by its era."""
+    prefix = "lpad(to_hex(k), 8, '0')"
+    shift = f"({ERA_YEARS} * ((k - 1) % {ERAS}))"
+
+    def fresh(column: str) -> str:
+        return f"regexp_replace({column}::text, '{_UUID}', {prefix} || '\\1', 'g')"
+
+    data = fresh("b.data")
+    for year in years:  # ascending: a year moved back is never moved again
+        data = f"replace({data}, '\"{year}-', '\"' || ({year} - {shift}) || '-')"
+    moved = f"make_interval(years => {shift})"
+    return (
+        f"SELECT {fresh('b.event_id')}::uuid, {fresh('b.stream_id')}, b.stream_version, b.event_type, "
+        f"b.schema_version, b.tenant, b.office, b.occurred_at - {moved}, b.recorded_at - {moved}, b.actor, "
+        f"{fresh('b.correlation_id')}::uuid, {fresh('b.causation_id')}::uuid, ({data})::jsonb "
+        "FROM bench_block b, generate_series($1::int, $2::int) AS k"
+    )
+
+
+async def _block(con: asyncpg.Connection, facts: int, seed: int) -> int:
+    """The block of generated programmes (made once, about `facts` of at most BLOCK_FACTS); its size."""
     from services.reporting.adapters.projection import LEDGER_COLUMNS, ledger_row
+
+    if await con.fetchval("SELECT to_regclass('bench_block') IS NOT NULL"):
+        return int(await con.fetchval("SELECT count(*) FROM bench_block"))
+    await con.execute("CREATE TABLE bench_block (LIKE ledger INCLUDING DEFAULTS)")
+    wanted, added = min(facts, BLOCK_FACTS), 0
+    while added < wanted:
+        mentees = max(1, min(2_000, (wanted - added) // FACTS_PER_MENTEE // 2))
+        rows = []
+        for envelope in random_history(seed + added, mentees):
+            *row, data = ledger_row(envelope)
+            rows.append((*row, json.dumps(data, default=str)))
+        await con.copy_records_to_table("bench_block", records=rows, columns=list(LEDGER_COLUMNS))
+        added += len(rows)
+    return added
+
+
+async def fill(database_url: str, facts: int, seed: int) -> int:
+    """About `facts` more facts of synthetic programmes into the ledger (copies of the block, whole ones), and their
+    read-model rows built set-based as a rebuild builds them; how many."""
+    from services.reporting.adapters.projection import LEDGER_COLUMNS
     from services.reporting.adapters.read_models import fill_read_models
 
     con = await asyncpg.connect(database_url)
-    added = 0
     try:
-        await con.execute("DROP TABLE IF EXISTS bench_new; CREATE TABLE bench_new (LIKE ledger INCLUDING DEFAULTS)")
-        while added < facts:
-            mentees = max(1, min(2_000, (facts - added) // FACTS_PER_MENTEE // 2))
-            rows = []
-            for envelope in random_history(seed + added, mentees):
-                *row, data = ledger_row(envelope)
-                rows.append((*row, json.dumps(data, default=str)))
-            await con.copy_records_to_table("bench_new", records=rows, columns=list(LEDGER_COLUMNS))
-            added += len(rows)
-        async with con.transaction():
-            await con.execute("INSERT INTO ledger SELECT * FROM bench_new")
-            await fill_read_models(con, "bench_new")
-        await con.execute("DROP TABLE bench_new; ANALYZE")
-        return added
+        block = await _block(con, facts, seed)
+        years = await con.fetch(
+            "SELECT DISTINCT y FROM bench_block, LATERAL regexp_matches(data::text, '\"(\\d{4})-', 'g') AS m, "
+            "LATERAL CAST(m[1] AS int) AS y ORDER BY y"
+        )
+        copied = _copied(range(min(r["y"] for r in years), max(r["y"] for r in years) + 1))
+        await con.execute("CREATE TABLE IF NOT EXISTS bench_copies (k int PRIMARY KEY)")
+        first = int(await con.fetchval("SELECT coalesce(max(k), 0) + 1 FROM bench_copies"))
+        copies = max(1, -(-facts // block))
+        columns = ", ".join(LEDGER_COLUMNS)
+        for start in range(first, first + copies, CHUNK_COPIES):
+            last = min(start + CHUNK_COPIES, first + copies) - 1
+            await con.execute("DROP TABLE IF EXISTS bench_new; CREATE TABLE bench_new (LIKE ledger INCLUDING DEFAULTS)")
+            async with con.transaction():
+                await con.execute(f"INSERT INTO bench_new ({columns}) {copied}", start, last)
+                await con.execute("INSERT INTO ledger SELECT * FROM bench_new")
+                await fill_read_models(con, "bench_new")
+                await con.execute("INSERT INTO bench_copies SELECT generate_series($1::int, $2::int)", start, last)
+        await con.execute("DROP TABLE IF EXISTS bench_new; ANALYZE")
+        return copies * block
     finally:
         await con.close()
+
+
+async def figures_match_the_ledger(services: Running, database_url: str) -> dict[str, tuple[int, int]]:
+    """After a fill, what the read models answer through the API against a count of the ledger itself, per figure:
+    (API, ledger). Each copy's ids are fresh, so any fact counted twice or lost shows here."""
+    funder = services.token_for(Identity("bench-funder", Role.FUNDER, Tenant.BE, None))
+    async with services.client("reporting") as client:
+        stats = (await client.get("/stats/mentees", headers=funder)).json()
+        figures = (await client.get("/figures", headers=funder)).json()["figures"]
+    con = await asyncpg.connect(database_url)
+    try:
+        # /stats/mentees counts every registration recorded; /figures the duos recorded by the end of today (Brussels).
+        registered = await con.fetchval(
+            "SELECT count(*) FROM ledger WHERE tenant = 'BE' AND event_type = 'MenteeRegistered'"
+        )
+        formed = await con.fetchval(
+            "SELECT count(*) FROM ledger WHERE tenant = 'BE' AND event_type = 'DuoFormed' AND recorded_at < "
+            "((now() AT TIME ZONE 'Europe/Brussels')::date + 1)::timestamp AT TIME ZONE 'Europe/Brussels'"
+        )
+    finally:
+        await con.close()
+    return {
+        "registered mentees": (int(stats["total"]), int(registered)),
+        "duos formed": (int(figures["duos_formed"]), int(formed)),
+    }
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -176,9 +259,9 @@ async def freshness(services: Running, rate: float, seconds: float) -> dict[str,
 
 async def _measure(servers: Servers, scale: float, repeat: int) -> Result:
     result = Result("reads")
-    sizes = [scaled(size, scale, 200) for size in SIZES_AT_SCALE_1]
+    sizes = [scaled(size, min(scale, 1.0), 200) for size in SIZES_AT_SCALE_1]
     if scale >= TEN_MILLION_FROM_SCALE:
-        sizes.append(10_000_000)
+        sizes.append(10_000_000)  # after 100,000 and 1,000,000
     requests = max(8, scaled(REQUESTS_AT_SCALE_1, scale))
     async with running(servers, ("intake", "reporting")) as services:
         database = services.databases["reporting"]
@@ -190,6 +273,10 @@ async def _measure(servers: Servers, scale: float, repeat: int) -> Result:
             facts += await fill(database, size - facts, seed=facts + 1)
             result.figure(f"fill to {size:,} facts", "s", False).add(time.perf_counter() - started)
             print(f"reads: filled {facts:,} facts in {time.perf_counter() - started:.0f} s", flush=True)
+            checked = await figures_match_the_ledger(services, database)
+            off = sum(abs(api - ledger) for api, ledger in checked.values())
+            print(f"reads: after the fill, API against the ledger: {checked}", flush=True)
+            result.figure(f"figures off the ledger after the fill to {size:,} facts", "facts", False).add(off)
             routes = await _routes(services, database)
             async with services.client("reporting", connections=16) as client:
                 client.timeout = httpx.Timeout(READ_TIMEOUT_S)

@@ -39,6 +39,7 @@ EXPECTED_FIGURES = {
         "/history/{duo}, 1 reader(s), 2,000 facts: p99",
         "federation roll-up /figures, 8 reader(s), 2,000 facts: p99",
         "reporting peak RSS after 2,000 facts",
+        "figures off the ledger after the fill to 2,000 facts",
         "freshness through the API p99 at 10/s with 2,000 facts",
     ],
 }
@@ -67,6 +68,11 @@ def test_the_reads_benchmark_runs_and_reports_its_figures(infra):
     document = run_all(infra, scale=SMOKE_SCALE, repeat=1, only=ON_THEIR_OWN, say=lambda _: None)
     assert list(document["benchmarks"]) == list(ON_THEIR_OWN)
     assert_figures_reported(document, {n: f for n, f in EXPECTED_FIGURES.items() if n in ON_THEIR_OWN})
+    reads = {f["name"]: f for f in document["benchmarks"]["reads"]["figures"]}
+    # The ledger grown by copies of one generated block (fresh ids each): the API counts what the ledger holds.
+    for size in ("200", "2,000"):
+        assert reads[f"figures off the ledger after the fill to {size} facts"]["max"] == 0
+    assert document["benchmarks"]["reads"]["notes"]["facts"] >= 2_000
 
 
 def assert_figures_reported(document: dict, expected_figures: dict[str, list[str]]) -> None:
