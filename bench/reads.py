@@ -9,7 +9,9 @@ count of the ledger itself (`figures_match_the_ledger`). At each size (scale 1: 
 1,000,000 facts; scale 10 adds 10,000,000) every route is read by 1 and by 8 concurrent readers:
 - /stats/mentees, /figures, /figures as of a past day, /plan (a funder), /coordination (a coordinator),
   /history/{duo} and /figures/positive_exit/events (an auditor), the federation's roll-up /figures;
-- p50 and p99 latency of each, and reporting's resident memory (now and its peak) after each size.
+- p50 and p99 latency of each, and reporting's resident memory (now and its peak) after each size;
+- at the second size (1,000,000 facts at scale 1), the funder's full dashboard page in headless Chromium
+  (bench/browser.py): from asking for the page until every panel and chart is drawn, first and later loads.
 Then freshness through the API: registrations sent to intake at a fixed rate (open loop) while a reader polls
 `GET /stats/mentees` every 20 ms; the k-th registration answered counts as seen once the total has grown by k
 (registrations can commit out of order, so this is the time until as many as were answered are counted).
@@ -47,6 +49,8 @@ POLL_S = 0.02
 TARGET_P99_MS = 50.0
 TARGET_FRESHNESS_P99_MS = 150.0
 TARGET_RSS_MB = 300.0
+DASHBOARD_LOADS = 4
+TARGET_DASHBOARD_MS = 1000.0
 
 
 # Filling: one block of programmes generated in Python (BLOCK_FACTS at most), then copied in SQL as often as the size
@@ -154,6 +158,22 @@ async def figures_match_the_ledger(services: Running, database_url: str) -> dict
         "registered mentees": (int(stats["total"]), int(registered)),
         "duos formed": (int(figures["duos_formed"]), int(formed)),
     }
+
+
+def _dashboard_loads(services: Running, count: int) -> list[float]:
+    """The funder's full dashboard page in headless Chromium (bench/browser.py), `count` times: the first with the
+    browser's cache empty; each until every panel and chart is drawn; in ms."""
+    import tempfile
+
+    from bench.browser import open_chromium, time_dashboard
+
+    token = services.token_for(Identity("bench-funder", Role.FUNDER, Tenant.BE, None))["Authorization"].split()[1]
+    with tempfile.TemporaryDirectory(prefix="duo-bench-chromium-") as profile:
+        driver = open_chromium(Path(profile))
+        try:
+            return [time_dashboard(driver, services.urls["reporting"], token) for _ in range(count)]
+        finally:
+            driver.quit()
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -292,6 +312,11 @@ async def _measure(servers: Servers, scale: float, repeat: int) -> Result:
                             print(f"reads: {name}, {readers} reader(s), {size:,} facts: p99 {p99:.0f} ms", flush=True)
                             result.figure(f"{name}, {readers} reader(s), {size:,} facts: p99", "ms", False).add(p99)
                             worst_p99[size] = max(worst_p99.get(size, 0.0), p99)
+            if size == sizes[min(1, len(sizes) - 1)]:  # 1,000,000 facts at scale 1 and above
+                loads = await asyncio.to_thread(_dashboard_loads, services, DASHBOARD_LOADS)
+                print(f"reads: the funder's dashboard at {size:,} facts loaded in {loads} ms", flush=True)
+                result.figure(f"funder's dashboard, first load, {size:,} facts", "ms", False).add(loads[0])
+                result.figure(f"funder's dashboard, next loads, {size:,} facts: max", "ms", False).add(max(loads[1:]))
             rss, peak = _rss_mb(pid)
             print(f"reads: reporting RSS {rss:.0f} MiB, peak {peak:.0f} MiB at {size:,} facts", flush=True)
             result.figure(f"reporting RSS after {size:,} facts", "MiB", False).add(rss)
@@ -321,6 +346,15 @@ async def _measure(servers: Servers, scale: float, repeat: int) -> Result:
                 result.median(f"reporting peak RSS after {largest:,} facts"),
                 TARGET_RSS_MB,
                 "MiB",
+            )
+        )
+        dashboard_at = sizes[min(1, len(sizes) - 1)]
+        result.targets.append(
+            at_most(
+                f"the funder's dashboard loaded at {dashboard_at:,} facts (first load)",
+                result.median(f"funder's dashboard, first load, {dashboard_at:,} facts"),
+                TARGET_DASHBOARD_MS,
+                "ms",
             )
         )
         p99 = result.median(f"freshness through the API p99 at {rate:g}/s with {largest:,} facts")

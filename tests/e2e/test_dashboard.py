@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +23,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bench.browser import ChromiumMissing, load_dashboard
+from bench.browser import open_chromium as open_browser
 from devtool.cli_services import DEFAULT_PORTS, SERVICES
 from devtool.demo import people
 from devtool.demo.scenario import load
@@ -45,17 +46,6 @@ SCENARIO = scenario(
     months=2,
     mentee_accepts=1.0,
     mentor_accepts=1.0,
-)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,1000",
 )
 
 
@@ -237,35 +227,12 @@ def programme(tmp_path_factory) -> Iterator[Programme]:
 # --- the browser ---------------------------------------------------------------------------------------------
 
 
-def chromium_paths() -> tuple[str, str]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or (
-        "/usr/lib/chromium/chromedriver" if Path("/usr/lib/chromium/chromedriver").exists() else None
-    )
-    if not browser or not driver:
-        pytest.fail(
-            "the dashboard test needs Debian's Chromium and its driver: "
-            "apt-get update && apt-get install -y chromium chromium-driver (.ci/run installs them)",
-            pytrace=False,
-        )
-    return browser, driver
-
-
 def open_chromium(profile: Path, *flags: str):
-    """Headless Chromium through its driver, with its console log kept; the caller quits it."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver_path = chromium_paths()
-    options = Options()
-    options.binary_location = binary
-    for flag in (*CHROMIUM_FLAGS, *flags, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(60)
-    return driver
+    """Headless Chromium (bench/browser.py); without Debian's Chromium the test fails saying how to install it."""
+    try:
+        return open_browser(profile, *flags)
+    except ChromiumMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
 
 
 @pytest.fixture
@@ -278,16 +245,7 @@ def browser(tmp_path):
 
 
 def sign_in(driver, programme: Programme, token: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(f"{programme.platform.urls['reporting']}/dashboard")
-    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "token").is_displayed())
-    driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.ID, "sign-in-button").click()
-    WebDriverWait(driver, 60).until(
-        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true"
-    )
+    load_dashboard(driver, programme.platform.urls["reporting"], token, 60)
 
 
 def cells(driver, table: str) -> dict[str, list[str]]:

@@ -40,6 +40,8 @@ EXPECTED_FIGURES = {
         "federation roll-up /figures, 8 reader(s), 2,000 facts: p99",
         "reporting peak RSS after 2,000 facts",
         "figures off the ledger after the fill to 2,000 facts",
+        "funder's dashboard, first load, 2,000 facts",
+        "funder's dashboard, next loads, 2,000 facts: max",
         "freshness through the API p99 at 10/s with 2,000 facts",
     ],
 }
