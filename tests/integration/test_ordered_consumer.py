@@ -257,3 +257,39 @@ def test_both_consumers_satisfy_the_consumer_protocol():
             return False
 
     assert not isinstance(Incomplete(), Consumer)  # no park, no replay_parked
+
+
+async def test_the_per_batch_step_runs_once_per_batch_over_the_events_applied_and_with_each_alone(tables):
+    async with tables.acquire() as con:
+        await con.execute("CREATE TABLE batched (call INT, stream_version INT CHECK (stream_version <> 9))")
+    calls: list[list[int]] = []
+
+    async def per_batch(con: asyncpg.Connection, envelopes) -> None:
+        calls.append([e.stream_version for e in envelopes])
+        await con.executemany(
+            "INSERT INTO batched VALUES ($1, $2)", [(len(calls), e.stream_version) for e in envelopes]
+        )
+
+    consumer = OrderedConsumer(tables, "c", EFFECTS, per_batch=per_batch)
+    v1, v2, v3, v4 = stream(4, [REGISTERED, CHANGED, NOTED, CHANGED])
+    # v4 held behind v3, v3 (no effect) behind v2; v2 releases both inside the batch; the copy of v1 is ignored.
+    assert await consumer.handle_batch([v1, v4, v3, v2, v1]) == [True, False, False, True, False]
+    assert calls == [[1, 2, 4]]  # once, over the events whose effect ran, the released one included
+    w1, w2 = stream(2)
+    assert await consumer.handle(w1) is True
+    assert calls[-1] == [1]  # alone: with its event
+
+    # A step that can never succeed for one event: the batch rolls back whole; alone, that event is parked.
+    x = stream(10)
+    await consumer.handle_batch(x[:8])
+    with pytest.raises(asyncpg.CheckViolationError):
+        await consumer.handle_batch([x[8], x[9], w2])
+    assert await versions(tables, x[0].stream_id) == list(range(1, 9))
+    assert await versions(tables, w1.stream_id) == [1]
+    for envelope in (x[8], x[9], w2):  # as the subscriber retries a failed batch
+        await consumer.handle(envelope)
+    async with tables.acquire() as con:
+        assert await con.fetchval("SELECT event_id FROM parked_events") == x[8].event_id
+    assert await versions(tables, w1.stream_id) == [1, 2]
+    assert calls[-1] == [2]
+    assert await consumer.held_count() == 1  # x's version 10 waits behind the parked 9
