@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.common import Result, Servers, machine, server_versions
 
-BENCHMARKS = ("appends", "replay", "freshness", "commands", "matching", "reads")
+BENCHMARKS = ("appends", "replay", "freshness", "commands", "matching", "reads", "consumer")
 DEFAULT_OUT = Path(".duo/bench.json")
 
 
@@ -69,6 +69,10 @@ def run_one(name: str, servers: Servers, scale: float, repeat: int) -> Result:
         from bench import reads
 
         result = reads.measure(servers, scale, repeat)
+    elif name == "consumer":
+        from bench import live_consumer
+
+        result = live_consumer.measure(servers, scale, repeat)
     else:
         raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     result.seconds = time.perf_counter() - started

@@ -44,6 +44,7 @@ EXPECTED_FIGURES = {
         "funder's dashboard, next loads, 2,000 facts: max",
         "freshness through the API p99 at 10/s with 2,000 facts",
     ],
+    "consumer": ["catch-up per second (backlog once all written)", "facts parked"],
 }
 
 
