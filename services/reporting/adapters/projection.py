@@ -9,7 +9,7 @@ from importlib import resources
 
 import asyncpg
 
-from services.reporting.adapters.read_models import count_and_list, keep_fact_rows
+from services.reporting.adapters.read_models import keep_read_models
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.programme import Programme, programme_of
 from shared.consuming.ordered import BatchEffect, OrderedConsumer
@@ -73,33 +73,32 @@ def ledger_row(envelope: EventEnvelope) -> tuple:
 def ledger_writer(table: str = LEDGER) -> Effect:
     """The effect that keeps one fact in `table` (the live ledger, or a rebuild's), and its read-model rows in the
     same transaction (read_models.py): a fact is in both or in neither."""
-    keep_rows, count = _ledger_effects(table)
+    keep_fact, keep_models = _ledger_effects(table)
 
     async def keep(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        await keep_rows(con, envelope)
-        await count(con, [envelope])
+        await keep_fact(con, envelope)
+        await keep_models(con, [envelope])
 
     return keep
 
 
 def _ledger_effects(table: str) -> tuple[Effect, BatchEffect]:
-    """The two halves of `ledger_writer`: each fact's ledger and typed rows, then the counters and listings of what
-    many facts touch, recomputed once per entity however many of them touch it (a duo's fifty meetings in a batch
-    recount it once)."""
+    """The two halves of `ledger_writer`: each fact's ledger row, then the read models of many facts at once: their
+    typed rows, and the counters and listings of what they touch, recomputed once per entity however many of them
+    touch it (a duo's fifty meetings in a batch recount it once)."""
     insert = (
         f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING"
     )
 
-    async def keep_rows(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        if await con.execute(insert, *ledger_row(envelope)) == "INSERT 0 1":  # a copy of a kept fact adds nothing
-            await keep_fact_rows(con, envelope.event_id, envelope.event_type, table)
+    async def keep_fact(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await con.execute(insert, *ledger_row(envelope))  # a copy of a kept fact adds nothing
 
-    async def count(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> None:
-        # A copy of a kept fact is counted again: a recount from the typed rows changes nothing.
-        await count_and_list(con, [envelope.event_id for envelope in envelopes], table)
+    async def keep_models(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> None:
+        # A copy of a kept fact adds no typed row (each table's key) and its recount changes nothing.
+        await keep_read_models(con, {envelope.event_id: envelope.event_type for envelope in envelopes}, table)
 
-    return keep_rows, count
+    return keep_fact, keep_models
 
 
 def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = LEDGER) -> OrderedConsumer:
@@ -107,10 +106,11 @@ def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = L
 
     Ordered rather than deduplicated by event id: its record is one row per stream (the last version kept),
     not one per event, so it does not grow with the log (the ledger's own key catches any copy anyway). A batch's
-    counters and listings are recomputed once, before it commits, for every entity its facts touched.
+    typed rows are written, and its counters and listings recomputed once for every entity its facts touched,
+    before it commits.
     """
-    keep_rows, count = _ledger_effects(table)
-    return OrderedConsumer(pool, name, dict.fromkeys(EVENT_REGISTRY.models(), keep_rows), per_batch=count)
+    keep_fact, keep_models = _ledger_effects(table)
+    return OrderedConsumer(pool, name, dict.fromkeys(EVENT_REGISTRY.models(), keep_fact), per_batch=keep_models)
 
 
 async def ledger_envelopes(

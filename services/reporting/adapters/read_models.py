@@ -83,9 +83,9 @@ class ReadModel:
     key: str = "event_id"
     event_types: frozenset[str] = frozenset()  # the facts it may hold (none named: any fact may hold a row)
 
-    def statement(self, source: str, suffix: str = "", one_fact: bool = False) -> str:
-        """INSERT the rows of `source`'s facts (only the fact $1 when `one_fact`) into the table (+ `suffix`)."""
-        only = " AND l.event_id = $1" if one_fact else ""
+    def statement(self, source: str, suffix: str = "", some: bool = False) -> str:
+        """INSERT the rows of `source`'s facts (only those of the ids $1 when `some`) into the table (+ `suffix`)."""
+        only = " AND l.event_id = ANY($1::uuid[])" if some else ""
         return (
             f"INSERT INTO {self.table}{suffix} ({', '.join(self.columns)}) "
             f"SELECT {', '.join(self.columns.values())} FROM {source} l WHERE {self.where}{only} "
@@ -342,8 +342,8 @@ class SubjectIndex:
     table = "rm_subjects"
     event_types: frozenset[str] = frozenset()
 
-    def statement(self, source: str, suffix: str = "", one_fact: bool = False) -> str:
-        only = " WHERE l.event_id = $1" if one_fact else ""
+    def statement(self, source: str, suffix: str = "", some: bool = False) -> str:
+        only = " WHERE l.event_id = ANY($1::uuid[])" if some else ""
         return (
             f"INSERT INTO {self.table}{suffix} (subject, event_id, tenant) SELECT s.subject, l.event_id, l.tenant "
             f"FROM {source} l CROSS JOIN LATERAL (SELECT v.value AS subject FROM jsonb_each_text(l.data) v "
@@ -358,30 +358,20 @@ _ALL = (*READ_MODELS, SubjectIndex())
 
 
 @functools.cache
-def _one_fact_statements(source: str, event_type: str) -> tuple[str, ...]:
-    return tuple(m.statement(source, one_fact=True) for m in _ALL if not m.event_types or event_type in m.event_types)
+def _statements_for(source: str, event_types: frozenset[str]) -> tuple[str, ...]:
+    """The statements of the tables that facts of these types may have rows in, over the ids $1."""
+    return tuple(m.statement(source, some=True) for m in _ALL if not m.event_types or m.event_types & event_types)
 
 
-async def keep_read_models(
-    con: asyncpg.Connection, event_id: uuid.UUID, event_type: str, source: str = "ledger"
-) -> None:
-    """The read-model rows of one fact just kept in `source`, and the counters it moves, in the caller's
-    transaction."""
-    await keep_fact_rows(con, event_id, event_type, source)
-    await count_and_list(con, [event_id], source)
-
-
-async def keep_fact_rows(con: asyncpg.Connection, event_id: uuid.UUID, event_type: str, source: str = "ledger") -> None:
-    """The typed rows of one fact just kept in `source`; its counters and listings wait for `count_and_list`."""
-    for statement in _one_fact_statements(source, event_type):
-        await con.execute(statement, event_id)
-
-
-async def count_and_list(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: str = "ledger") -> None:
-    """The counters and listings of every entity the facts `event_ids` of `source` touch, each recomputed once
-    from its typed rows (kept before, by `keep_fact_rows`): one fact's, or a whole batch's in its transaction."""
-    await count_events(con, event_ids, source)
-    await list_events(con, event_ids, source)
+async def keep_read_models(con: asyncpg.Connection, facts: dict[uuid.UUID, str], source: str = "ledger") -> None:
+    """The read-model rows of the facts just kept in `source` (event id: event type), and the counters and listings
+    of every entity they touch, each recomputed once from its typed rows: one fact's, or a whole batch's (the live
+    consumer's), in the caller's transaction. A fact kept before adds no row (each table's key) and recounts
+    nothing that changed."""
+    for statement in _statements_for(source, frozenset(facts.values())):
+        await con.execute(statement, list(facts))
+    await count_events(con, list(facts), source)
+    await list_events(con, list(facts), source)
 
 
 async def fill_fact_tables(con: asyncpg.Connection, source: str) -> None:
