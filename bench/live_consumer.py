@@ -10,13 +10,13 @@ one transaction per batch). A poller counts the ledger every POLL_S:
   the consumer's rate with a backlog, as after a demo's burst. (Writing goes slowly here, and the consumer has
   applied next to nothing by the time it ends, so the backlog is about all N.)
 
-`.venv/bin/python -m bench.live_consumer [N]` (default 20,000), or `duo bench --only consumer`.
+`duo bench --only consumer [--scale S]` (20,000 facts at scale 1; the runner starts the servers: this
+module imports nothing of the runner, which imports it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
 import asyncpg
@@ -101,11 +101,3 @@ def measure(servers: Servers, scale: float = 1.0, repeat: int = 1) -> Result:
         result.figure("facts parked", "facts", False).add(figures["parked"])
     result.notes = {"facts": facts, "poll_s": POLL_S}
     return result
-
-
-if __name__ == "__main__":
-    from bench.runner import embedded_servers, table
-
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else FACTS_AT_SCALE_1
-    with embedded_servers() as stack:
-        print(table([measure(stack, count / FACTS_AT_SCALE_1)]))
