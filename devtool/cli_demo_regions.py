@@ -117,7 +117,7 @@ def _published(url: str, headers: dict[str, str], quarter: date) -> dict:
                 return figures
         except httpx.TransportError as err:
             seen = str(err)
-        time.sleep(1)
+        time.sleep(1)  # a poll of the federation, bounded by the deadline above: no event says "published"
     raise RuntimeError(
         f"the federation did not show the quarter ending {quarter} within {PUBLISHED_WITHIN_S} s: {seen}"
     )
