@@ -52,9 +52,11 @@ def prometheusrule_text() -> str:
 
 
 def _dumper() -> type[yaml.SafeDumper]:
-    dumper = type("LiteralDumper", (yaml.SafeDumper,), {})
-    dumper.add_representer(str, _literal)
-    return dumper
+    class LiteralDumper(yaml.SafeDumper):
+        """A SafeDumper of its own, so the representer below does not change every SafeDumper of the process."""
+
+    LiteralDumper.add_representer(str, _literal)
+    return LiteralDumper
 
 
 if __name__ == "__main__":

@@ -29,6 +29,16 @@ def _birth(rng: random.Random, today: date, youngest: int, oldest: int) -> str:
     return date(today.year - age - 1, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
 
 
+def _mobile(rng: random.Random, branch: str) -> str:
+    """A mobile number in the branch's country's own form. Belgium's is drawn exactly as it always was, so the
+    memorandum's seeded demo does not move."""
+    if branch == "NL":
+        return f"+31 6 {rng.randint(10, 99)}{rng.randint(10, 99)}{rng.randint(10, 99)}{rng.randint(10, 99)}"
+    if branch == "FR":
+        return f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    return f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+
+
 def mentee(rng: random.Random, office: str, today: date, serial: int) -> dict:
     """An eligible mentee application at the office, under its branch's rules."""
     branch = OFFICES[office][0].value
@@ -37,7 +47,7 @@ def mentee(rng: random.Random, office: str, today: date, serial: int) -> dict:
         "first_name": rng.choice(FIRST),
         "last_name": rng.choice(LAST),
         "email": f"mentee{serial}.{rng.getrandbits(32):08x}@demo.example",
-        "phone": f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+        "phone": _mobile(rng, branch),
         "birth_date": _birth(rng, today, *MENTEE_AGES[branch]),
         "nationality": rng.choice(NATIONALITIES),
         "parent_or_grandparent_born_outside_eu": True,

@@ -4,6 +4,7 @@ federation's roll-up with the regions' own publications names every difference (
 from __future__ import annotations
 
 import copy
+import random
 import subprocess
 import sys
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from devtool.cli_demo_regions import OTHER, OTHER_SCENARIO, WEST, _quarter_end, rollup_differences, rollup_lines
+from devtool.demo import people
 from devtool.demo.people import MENTEE_AGES, PROGRAMME_LANGUAGES
 from devtool.demo.scenario import load
 from devtool.demo.simulator import area_offices
@@ -83,6 +85,26 @@ def test_each_branchs_mentees_are_drawn_within_its_intake_rules(branch: Tenant):
     # _birth draws an age and a birth date a year before it: the age on the day is the one drawn or one more.
     assert rules.min_age <= youngest and oldest + 1 <= rules.max_age
     assert set(PROGRAMME_LANGUAGES[branch.value]) <= rules.programme_languages
+
+
+COUNTRY_CODES = {Tenant.BE: "+32 4", Tenant.NL: "+31 6 ", Tenant.FR: "+33 6 "}
+
+
+@pytest.mark.parametrize("branch", list(Tenant))
+def test_each_branchs_mentees_get_a_mobile_number_of_its_country(branch: Tenant):
+    office = next(o for o, (tenant, *_) in OFFICES.items() if tenant == branch)
+    numbers = {people.mentee(random.Random(n), office, date(2025, 3, 1), n)["phone"] for n in range(20)}
+    assert all(n.startswith(COUNTRY_CODES[branch]) and len(n.replace(" ", "")) == 12 for n in numbers)
+    assert len(numbers) > 15  # drawn, not one number for all
+
+
+def test_belgian_mentees_are_drawn_as_before_so_the_memorandums_demo_does_not_move():
+    body = people.mentee(random.Random(7), "be-antwerpen", date(2025, 3, 1), 7)
+    rng = random.Random(7)
+    rng.sample(people.PROGRAMME_LANGUAGES["BE"], k=rng.choice((1, 2)))
+    rng.choice(people.FIRST), rng.choice(people.LAST), rng.getrandbits(32)
+    expected = f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    assert body["phone"] == expected
 
 
 @pytest.mark.parametrize("regions", [(), ("--regions",)])
