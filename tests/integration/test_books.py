@@ -17,12 +17,13 @@ from services.reporting.app import create_app as create_reporting
 from services.tracking.app import create_app as create_tracking
 from shared.auth.identity import Role
 from shared.config import ServiceSettings
-from shared.events.catalog import DuoEnded, DuoFormed, JobFound
+from shared.events.catalog import DuoEnded, JobFound
 from shared.events.envelope import EventEnvelope, EventMetadata, NewEvent
 from shared.events.signing import SIGNATURE
 from shared.tenancy import Tenant
 from tests.auth import bearer
 from tests.conftest import eventually, unique
+from tests.histories import duo_formed
 from tests.integration.conftest import running_service
 from tests.integration.matching_harness import MatchingHarness
 from tests.integration.test_reporting import publish
@@ -142,18 +143,7 @@ def duo_formed_with_a_job(formed_on: date, job: bool) -> list[tuple[str, EventEn
     that day (tracking's facts): the sustainable work of a duo that ended."""
     duo_id, mentee, mentor = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     meta = EventMetadata(tenant=Tenant.BE, office="be-brussel", actor="staff-1")
-    formed = DuoFormed(
-        duo_id=duo_id,
-        proposal_id=uuid.uuid4(),
-        mentee_id=mentee,
-        mentor_id=mentor,
-        province=None,
-        job_target_sector="Q",
-        formed_on=formed_on,
-        days_to_match=15,
-        score=0.8,
-        config_version="test",
-    )
+    formed = duo_formed(duo_id, mentee, mentor, formed_on, 15)
     facts = [("matching", EventEnvelope.record(NewEvent(formed, meta), f"proposal-{duo_id}", 1, datetime.now(UTC)))]
     if job:
         found = JobFound(

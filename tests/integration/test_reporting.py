@@ -20,7 +20,6 @@ from services.reporting.domain.rollup import HEADLINES, TOTAL, published_sums
 from shared.auth.identity import Role
 from shared.events.catalog import (
     DuoEnded,
-    DuoFormed,
     FollowUpRecorded,
     JobFound,
     MeetingLogged,
@@ -36,6 +35,7 @@ from shared.tenancy import TIMEZONES, Tenant
 from tests.auth import bearer
 from tests.cli import duo
 from tests.conftest import eventually
+from tests.histories import duo_formed
 from tests.signing import signed_kafka
 from tests.unit.test_disclosure import differences, recoverable
 
@@ -80,18 +80,7 @@ def history(rng: random.Random) -> list[tuple[str, EventEnvelope]]:
         )
         add(
             "matching",
-            DuoFormed(
-                duo_id=duo_id,
-                proposal_id=uuid.uuid4(),
-                mentee_id=mentee,
-                mentor_id=mentor,
-                province=None,
-                job_target_sector="Q",
-                formed_on=formed,
-                days_to_match=20 + i,
-                score=0.8,
-                config_version="test",
-            ),
+            duo_formed(duo_id, mentee, mentor, formed, 20 + i),
             f"proposal-{duo_id}",
             office,
             formed,
@@ -319,18 +308,7 @@ async def test_the_federation_cannot_subtract_a_small_cell_on_any_route(infra, r
         mentee, duo_id = uuid.uuid4(), uuid.uuid4()
         meta = EventMetadata(tenant=Tenant.NL, office="nl-rotterdam", actor="staff-9", occurred_at=datetime.now(UTC))
         registered = MenteeRegistered(mentee_id=mentee, job_target_sector="Q")
-        formed = DuoFormed(
-            duo_id=duo_id,
-            proposal_id=uuid.uuid4(),
-            mentee_id=mentee,
-            mentor_id=uuid.uuid4(),
-            province=None,
-            job_target_sector="Q",
-            formed_on=today,
-            days_to_match=3,
-            score=0.8,
-            config_version="test",
-        )
+        formed = duo_formed(duo_id, mentee, uuid.uuid4(), today, 3)
         for source, event, stream in (("intake", registered, f"mentee-{mentee}"), ("matching", formed, f"p-{duo_id}")):
             events.append((source, EventEnvelope.record(NewEvent(event, meta), stream, 1, datetime.now(UTC))))
     await publish(infra.kafka_bootstrap, settings.topic_prefix, events)

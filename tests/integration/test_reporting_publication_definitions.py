@@ -19,13 +19,14 @@ from services.reporting.domain.definitions import DefinitionChoices
 from services.reporting.domain.publication import publication_date
 from services.reporting.migrations import MIGRATIONS
 from shared.auth.identity import Role
-from shared.events.catalog import DuoEnded, DuoFormed, JobFound, TrainingStarted
+from shared.events.catalog import DuoEnded, JobFound, TrainingStarted
 from shared.events.envelope import DomainEvent, EventEnvelope, EventMetadata, NewEvent
 from shared.eventstore.postgres import init_connection
 from shared.migrations import migrate
 from shared.tenancy import TIMEZONES, Tenant
 from tests.auth import bearer
 from tests.conftest import eventually
+from tests.histories import duo_formed
 from tests.integration.test_reporting import publish
 
 pytestmark = pytest.mark.integration
@@ -76,18 +77,7 @@ def outcomes(branch: Tenant, office: str, formed: date, recorded_at: datetime) -
 
     for i in range(11):
         duo_id, mentee, mentor = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        formed_event = DuoFormed(
-            duo_id=duo_id,
-            proposal_id=uuid.uuid4(),
-            mentee_id=mentee,
-            mentor_id=mentor,
-            province=None,
-            job_target_sector="Q",
-            formed_on=formed,
-            days_to_match=20,
-            score=0.8,
-            config_version="test",
-        )
+        formed_event = duo_formed(duo_id, mentee, mentor, formed)
         add("matching", formed_event, f"proposal-{duo_id}", 1)
         started = formed + timedelta(days=30)
         outcome: DomainEvent = (
