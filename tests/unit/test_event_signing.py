@@ -96,6 +96,28 @@ def test_refusals_name_what_is_wrong():
     assert said(KEYRING.refusal("duo.matching.events", garbled, body, PRODUCERS)).startswith("bad_signature:")
 
 
+# Ed25519's group order: S + L verifies under a lax check of the same equation (a second signature for the same
+# event, what libsodium refuses as malleable).
+ORDER_L = 2**252 + 27742317777372353535851937790883648493
+
+
+@pytest.mark.parametrize("change", ["short", "long", "empty", "s_plus_order", "zeros"])
+def test_a_signature_of_the_wrong_shape_or_a_second_form_of_one_is_refused(change):
+    headers, body = message(formed(), "matching", "matching")
+    raw = base64.b64decode(headers[SIGNATURE])
+    s_plus_order = raw[:32] + (int.from_bytes(raw[32:], "little") + ORDER_L).to_bytes(32, "little")
+    forged = {
+        "short": raw[:63],
+        "long": raw + b"\0",
+        "empty": b"",
+        "s_plus_order": s_plus_order,
+        "zeros": bytes(64),
+    }[change]
+    changed = {**headers, SIGNATURE: base64.b64encode(forged).decode()}
+    reason = said(KEYRING.refusal("duo.matching.events", changed, body, PRODUCERS))
+    assert reason.startswith(("bad_signature:", "unsigned:")), reason
+
+
 def test_a_keyring_whose_key_id_is_not_the_keys_fingerprint_is_refused():
     document = KEYRING.to_document()
     assert Keyring.from_document(document).keys.keys() == KEYRING.keys.keys()
