@@ -103,12 +103,14 @@ def one_duo_met_many_times(meetings: int) -> list[EventEnvelope]:
     return history
 
 
-async def counted(con: asyncpg.Connection) -> tuple[list, list, list]:
-    """Every counter (those moved back to 0 by later facts aside), step and listing, in a stable order."""
+async def counted(con: asyncpg.Connection) -> tuple[list, list, list, list]:
+    """Every counter (those moved back to 0 by later facts aside), step, listing and list total, in a stable
+    order."""
     return (
         [tuple(r) for r in await con.fetch("SELECT * FROM rm_counts WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7")],
         [tuple(r) for r in await con.fetch("SELECT * FROM rm_steps ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")],
         [tuple(r) for r in await con.fetch("SELECT * FROM rm_listed ORDER BY entity, list, from_day, item::text")],
+        [tuple(r) for r in await con.fetch("SELECT * FROM rm_listed_counts WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5")],
     )
 
 
@@ -135,4 +137,4 @@ async def test_a_batch_touching_one_duo_many_times_counts_as_one_by_one(
         await consumer.handle(envelope)
     one_by_one = await counted(con)
     assert in_one_batch == one_by_one
-    assert all(in_one_batch)  # counters, steps and listings all kept
+    assert all(in_one_batch)  # counters, steps, listings and list totals all kept

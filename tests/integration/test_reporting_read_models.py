@@ -49,6 +49,7 @@ from services.reporting.adapters.read_models import (
     fill_once,
     fill_read_models,
 )
+from services.reporting.adapters.rebuild import REBUILT_MODELS, build_read_models, folded_answers, read_answers
 from services.reporting.app import create_app
 from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import MENTOR_RETENTIONS, POSITIVE_EXITS, SUSTAINABLE_WORK, Chosen
@@ -123,10 +124,13 @@ async def assert_read_models_equal_the_fold(con: asyncpg.Connection, rng: random
             oracle = figures(everything, Slice(branch), day, work)
             assert await read_figures(con, Slice(branch), day, work, None) == oracle, ("federation", day)
             p = programme_of(await ledger_envelopes(con, branch, cutoff), cutoff)
-            offices = rng.choice((None, frozenset(rng.sample(OFFICES_BY_BRANCH[branch], 1))))
-            limit = rng.choice((1, 3, 200))
-            lists = await read_coordination(con, Offices(branch, offices), day, limit)
-            assert lists == coordination(p, Offices(branch, offices), day, limit), ("lists", day, branch, offices)
+            # Every office alone, two of them and the whole branch: each list's total (its counters by day) and its
+            # first rows (the index in its order, cut short by the limit or not).
+            one_by_one = [frozenset({office}) for office in OFFICES_BY_BRANCH[branch]]
+            for offices in (None, frozenset(rng.sample(OFFICES_BY_BRANCH[branch], 2)), *one_by_one):
+                limit = rng.choice((1, 3, 200))
+                lists = await read_coordination(con, Offices(branch, offices), day, limit)
+                assert lists == coordination(p, Offices(branch, offices), day, limit), ("lists", day, branch, offices)
             for figure in TRAILS:
                 where = rng.choice(slices(rng))[1]
                 if where.branch == branch:
@@ -168,6 +172,25 @@ async def test_read_models_equal_the_fold_of_the_ledger_whatever_the_order(
     await con.execute(f"TRUNCATE {', '.join(TABLES)}")
     await fill_read_models(con, "ledger")
     await assert_read_models_equal_the_fold(con, random.Random(seed + 1), days)
+
+
+async def test_the_rebuild_compares_the_lists_it_built_with_the_fold(con: asyncpg.Connection) -> None:
+    """`duo projection rebuild reporting` switches its read models in only if they answer as the fold of its
+    ledger does: the coordinators' lists too, each list's total as well as its first rows."""
+    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
+    await insert_into_ledger(con, random_history(19, 12))
+    await build_read_models(con, "ledger")
+    day = START + timedelta(days=SPAN_DAYS)
+    folded = await folded_answers(con, "ledger", day)
+    assert await read_answers(con, REBUILT_MODELS, day) == folded
+    assert folded[Tenant.BE.value][2]["waiting_mentees"]["total"] > 0
+    # One waiting mentee more in a total, from the first day of the programme on: the rebuild must see it.
+    await con.execute(
+        f"UPDATE {REBUILT_MODELS}.rm_listed_counts SET n = n + 1 WHERE list = 'waiting' AND tenant = 'BE' "
+        f"AND office = '*' AND grain = 'y' AND bucket = (SELECT min(bucket) FROM {REBUILT_MODELS}.rm_listed_counts)"
+    )
+    assert await read_answers(con, REBUILT_MODELS, day) != folded
+    await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
 
 
 async def insert_into_ledger(connection: asyncpg.Connection, envelopes: list[EventEnvelope]) -> None:
@@ -268,6 +291,17 @@ async def fill_tables_it_had(connection: asyncpg.Connection) -> None:
         await connection.execute(model.statement("ledger"))
 
 
+async def list_without_totals(connection: asyncpg.Connection) -> None:
+    """The listings of a version before 16, which kept no list totals: today's code lists them (the rules did not
+    change), its totals going to a temporary table of the same name, dropped after."""
+    await connection.execute(
+        "CREATE TEMP TABLE rm_listed_counts (list TEXT, tenant TEXT, office TEXT, grain CHAR(1), bucket DATE, "
+        "n BIGINT, PRIMARY KEY (list, tenant, office, grain, bucket))"
+    )
+    await list_facts(connection, "ledger")
+    await connection.execute("DROP TABLE pg_temp.rm_listed_counts")
+
+
 async def test_a_ledger_kept_before_the_listings_lists_it_once(database_url: str) -> None:
     """A ledger whose typed rows and counters were kept (version 7) has its coordinators' lists made once, at
     the fill, equal to the fold's."""
@@ -288,6 +322,29 @@ async def test_a_ledger_kept_before_the_listings_lists_it_once(database_url: str
         assert await read_coordination(connection, where, day, 200) == oracle
 
 
+async def test_a_database_listed_before_the_lists_totals_counts_them_from_its_listings(database_url: str) -> None:
+    """Version 16 keeps each list's total as counters by day: a database of version 15 has them made from the
+    listings it holds, by the migration itself, and its lists are the fold's (totals beyond the items shown)."""
+    async with older_ledger(database_url, 15, random_history(17, 12)) as connection:
+        await migrate(connection, MIGRATIONS)
+        await fill_read_models(connection, "ledger")
+        # Back to what version 15 held: the same listings (their rules did not change), no totals, no new index.
+        await connection.execute(
+            "DROP TABLE rm_listed_counts; DROP INDEX rm_listed_open_in_order; "
+            "DELETE FROM schema_migrations WHERE component = 'reporting' AND version = 16"
+        )
+        assert [m.version for m in await migrate(connection, MIGRATIONS)] == [16]
+        for offset in (SPAN_DAYS // 2, SPAN_DAYS, SPAN_DAYS + 400):
+            day = START + timedelta(days=offset)
+            for branch, offices in OFFICES_BY_BRANCH.items():
+                p = programme_of(await ledger_envelopes(connection, branch, end_of(day)))
+                for where in (Offices(branch), Offices(branch, frozenset(offices[:1]))):
+                    oracle = coordination(p, where, day, 1)
+                    assert await read_coordination(connection, where, day, 1) == oracle, (day, where)
+        totals = [oracle[name]["total"] for name in ("waiting_mentees", "inactive_duos", "follow_ups_due")]
+        assert max(totals) > 1  # more listed than shown: the totals are the counters'
+
+
 async def test_a_ledger_kept_before_mentors_rejoining_counted_them_is_counted_again_once(database_url: str) -> None:
     """Version 12 kept MentorRejoined in its ledger without a mentor row: a mentor back stayed gone in its counts.
     Version 13 adds the rows from the ledger and has every counter counted again, once."""
@@ -301,7 +358,7 @@ async def test_a_ledger_kept_before_mentors_rejoining_counted_them_is_counted_ag
             await fill_tables_it_had(connection)
             assert await connection.fetchval("DELETE FROM rm_mentors WHERE kind = 'rejoined'") != "DELETE 0"
             await count_facts(connection, "ledger")
-            await list_facts(connection, "ledger")
+            await list_without_totals(connection)
             for done in ("rm_filled", "rm_counted", "rm_listed_filled"):
                 await connection.execute(f"INSERT INTO {done} DEFAULT VALUES")
         await migrate(connection, MIGRATIONS)

@@ -1,7 +1,8 @@
 """The coordinator's lists kept as intervals (domain/listings.py): each mentee's, proposal's and duo's listings
 recomputed from its typed rows whenever a fact about it is kept, in the same transaction, and replaced (migration
-8). One fact's entities (the live consumer) or a whole ledger's (a fill or a rebuild, by chunks) alike, so live
-and rebuilt lists cannot disagree."""
+8), each list's totals by day moved by new minus old in the same statement (migration 16). One fact's entities
+(the live consumer) or a whole ledger's (a fill or a rebuild, by chunks) alike, so live and rebuilt lists cannot
+disagree."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.adapters.counters import CHUNK, duos_with_facts, ledger_order, recorded_day, rows_by
+from services.reporting.adapters.counters import (
+    CHUNK,
+    COUNTERS_LOCK,
+    duos_with_facts,
+    ledger_order,
+    recorded_day,
+    rows_by,
+)
 from services.reporting.domain.listings import (
     Listing,
     MenteeStep,
@@ -25,6 +33,8 @@ from services.reporting.domain.listings import (
 from shared.events.catalog import MatchProposed, PersonalDataErased
 
 LISTED = "rm_listed"
+# Each list's total by day, month and year (migration 16): +1 on a listing's first day, -1 on the day it ends.
+LIST_COUNTS = "rm_listed_counts"
 _COLUMNS = ("entity", "list", "tenant", "office", "subject", "from_day", "until_day", "rank_day", "months", "item")
 _TYPES = ("text", "text", "text", "text", "uuid", "date", "date", "date", "int2", "text")
 
@@ -150,14 +160,30 @@ def _rows(listings: dict[str, list[Listing]]) -> list[tuple]:
 
 
 _REPLACE = f"""
-    WITH gone AS (DELETE FROM {LISTED} WHERE entity = ANY($1::text[]))
-    INSERT INTO {LISTED} ({", ".join(_COLUMNS)})
-    SELECT {", ".join(f"x.{c}" for c in _COLUMNS[:-1])}, x.item::jsonb
-    FROM unnest({", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))}) AS x({", ".join(_COLUMNS)})
+    WITH gone AS (DELETE FROM {LISTED} WHERE entity = ANY($1::text[])
+        RETURNING list, tenant, office, from_day, until_day),
+      new AS (SELECT * FROM unnest({", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))})
+        AS x({", ".join(_COLUMNS)})),
+      kept AS (INSERT INTO {LISTED} ({", ".join(_COLUMNS)})
+        SELECT {", ".join(f"x.{c}" for c in _COLUMNS[:-1])}, x.item::jsonb FROM new x),
+      moves AS (SELECT list, tenant, office, day, sum(delta) AS delta FROM (
+          SELECT list, tenant, office, from_day AS day, 1 AS delta FROM new
+          UNION ALL SELECT list, tenant, office, until_day, -1 FROM new WHERE until_day <> 'infinity'
+          UNION ALL SELECT list, tenant, office, from_day, -1 FROM gone
+          UNION ALL SELECT list, tenant, office, until_day, 1 FROM gone WHERE until_day <> 'infinity') m
+        GROUP BY 1, 2, 3, 4 HAVING sum(delta) <> 0)
+    INSERT INTO {LIST_COUNTS} (list, tenant, office, grain, bucket, n)
+    SELECT m.list, m.tenant, c.office, g.grain, g.bucket, sum(m.delta) FROM moves m
+      CROSS JOIN LATERAL (VALUES (m.office), ('*')) c(office)
+      CROSS JOIN LATERAL (VALUES ('d', m.day), ('m', date_trunc('month', m.day)::date),
+        ('y', date_trunc('year', m.day)::date)) g(grain, bucket)
+    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (list, tenant, office, grain, bucket) DO UPDATE SET n = {LIST_COUNTS}.n + EXCLUDED.n
 """
 
 
 async def _replace(con: asyncpg.Connection, listings: dict[str, list[Listing]]) -> None:
+    """Replace the entities' listings, and move each list's totals by the new listings' minus the old ones'."""
     rows = _rows(listings)
     await con.execute(_REPLACE, list(listings), *([row[i] for row in rows] for i in range(len(_COLUMNS))))
 
@@ -167,6 +193,8 @@ async def list_events(con: asyncpg.Connection, event_ids: list[uuid.UUID], sourc
     in the caller's transaction: once each, however many of the facts touch it (the live consumer's batch)."""
     entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=True), event_ids)]
     if entities:
+        # The totals' rows are shared by every consumer's batch, as the counters' are: the same lock, taken first.
+        await con.execute("SELECT pg_advisory_xact_lock($1)", COUNTERS_LOCK)
         await _replace(con, await listings_of_entities(con, entities))
 
 

@@ -40,6 +40,7 @@ def reporting_tables_ddl() -> str:
             "0010_referrals.sql",
             "0011_mentor_employment.sql",
             "0012_target_groups.sql",
+            "0016_list_counts.sql",
         )
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.adapters.counters import as_of_rows
-from services.reporting.adapters.listings import LISTED
+from services.reporting.adapters.listings import LIST_COUNTS, LISTED
 from services.reporting.adapters.read_figures import (
     OUTCOMES,
     Params,
@@ -40,40 +40,76 @@ def _shown(item: Any) -> dict[str, Any]:
     return json.loads(item) if isinstance(item, str) else item
 
 
+# Each list's order (the fold's, coordination.py): the day that orders it, then the entity, then a follow-up's months.
+# Waiting mentees: the longest wait first, every mentee waiting since the day asked or later tied at 0 days.
+_ORDERS = {
+    WAITING: "greatest($3::date - l.rank_day, 0) DESC, l.subject",
+    PROPOSALS: "l.rank_day NULLS LAST, l.subject",
+    INACTIVE: "l.rank_day, l.subject",
+    FOLLOW_UPS: "l.rank_day, l.subject, l.months",
+}
+# The order of the index of open listings (migration 16), the same as each list's but for the waiting mentees' tie.
+_INDEX_ORDER = "l.rank_day, l.subject, l.months"
+
+
+def _first_rows(name: str) -> str:
+    """SQL: the first $4 listings of list `name` holding the day $3 in its order, and its total, reading no more
+    than the rows shown (and the few that end after $3, or that a waiting mentee ties at 0 days)."""
+    of = (
+        f"FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND ($2::text[] IS NULL OR "
+        "l.office = ANY($2::text[])) AND l.from_day <= $3"
+    )
+    still = f"{of} AND l.until_day = 'infinity'"
+    if name == WAITING:  # the index's order is the list's up to $3 only: from $3 on, every one of them
+        still_in_order = f"{still} AND l.rank_day < $3"
+        parts = [f"(SELECT l.* {still} AND l.rank_day >= $3)"]
+    else:
+        still_in_order, parts = still, []
+    parts += [
+        # Still listed: the index in the list's order, from its start, stopping at $4 rows.
+        f"(SELECT l.* {still_in_order} ORDER BY {_INDEX_ORDER} LIMIT $4)",
+        # Listed on $3 and no longer: those ending after it (today, the few ending on a later date the facts carry).
+        f"(SELECT l.* {of} AND l.until_day > $3 AND l.until_day < 'infinity')",
+    ]
+    # The total: the counters of the offices read (or of every office, '*') up to $3, each grain one index range.
+    cell = (
+        f"FROM {LIST_COUNTS} c WHERE c.list = '{name}' AND c.tenant = $1 "
+        "AND c.office = ANY(coalesce($2::text[], '{*}'))"
+    )
+    grains = (
+        "c.grain = 'y' AND c.bucket < $5",
+        "c.grain = 'm' AND c.bucket >= $5 AND c.bucket < $6",
+        "c.grain = 'd' AND c.bucket >= $6 AND c.bucket <= $3",
+    )
+    summed = " UNION ALL ".join(f"SELECT c.n {cell} AND {g}" for g in grains)
+    total = f"(SELECT coalesce(sum(c.n), 0)::bigint FROM ({summed}) c)"
+    order = _ORDERS[name]
+    return (
+        f"(SELECT l.*, row_number() OVER (ORDER BY {order}) AS place, {total} AS listed FROM "
+        f"({' UNION ALL '.join(parts)}) l "
+        f"ORDER BY {order} LIMIT $4)"
+    )
+
+
+_COORDINATION = " UNION ALL ".join(_first_rows(name) for name in _ORDERS)
+
+
 async def read_coordination(con: asyncpg.Connection, where: Offices, as_of: date, limit: int) -> dict:
     """The coordinator's lists as of the end of `as_of` (in the branch's zone), as coordination.coordination
-    states them: the listings (adapters/listings.py) whose interval holds the day, each list cut and counted by
-    the database."""
+    states them: the first `limit` listings (adapters/listings.py) whose interval holds the day, in each list's
+    order, and each list's total from its counters (migration 16); one statement for the four lists."""
     offices = sorted(where.offices) if where.offices is not None else None
-    orders = {
-        WAITING: "greatest($3::date - l.rank_day, 0) DESC, l.subject",
-        PROPOSALS: "l.rank_day NULLS LAST, l.subject",
-        INACTIVE: "l.rank_day, l.subject",
-        FOLLOW_UPS: "l.rank_day, l.subject, l.months",
-    }
-    # The four lists in one statement (one round trip): each cut, sorted and counted by its own branch, then
-    # numbered in its order (`place`: a UNION ALL promises no order of its own).
-    rows = await con.fetch(
-        " UNION ALL ".join(
-            f"(SELECT l.*, row_number() OVER (ORDER BY {order}) AS place FROM (SELECT l.*, count(*) OVER () AS listed "
-            f"FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND ($2::text[] IS NULL OR "
-            f"l.office = ANY($2::text[])) AND l.until_day > $3 AND l.from_day <= $3 ORDER BY {order} LIMIT $4) l)"
-            for name, order in orders.items()
-        ),
-        where.branch.value,
-        offices,
-        as_of,
-        limit,
-    )
-    by_list: dict[str, list[asyncpg.Record]] = {name: [] for name in orders}
+    year, month = date(as_of.year, 1, 1), date(as_of.year, as_of.month, 1)
+    rows = await con.fetch(_COORDINATION, where.branch.value, offices, as_of, limit, year, month)
+    by_list: dict[str, list[asyncpg.Record]] = {name: [] for name in _ORDERS}
     for row in rows:
         by_list[row["list"]].append(row)
 
     def listed(name: str) -> tuple[int, list[asyncpg.Record]]:
-        shown = sorted(by_list[name], key=lambda r: r["place"])
+        shown = sorted(by_list[name], key=lambda r: r["place"])  # a UNION ALL promises no order of its own
         return (shown[0]["listed"] if shown else 0), shown
 
-    waiting, proposals, inactive, follow_ups = (listed(name) for name in orders)
+    waiting, proposals, inactive, follow_ups = (listed(name) for name in _ORDERS)
     return stated_lists(
         (waiting[0], [_waiting(r, where, as_of) for r in waiting[1]]),
         (proposals[0], [_proposal(r, as_of) for r in proposals[1]]),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.reporting.adapters.counters import COUNTS, STEPS, count_events, count_facts
-from services.reporting.adapters.listings import LISTED, list_events, list_facts
+from services.reporting.adapters.listings import LIST_COUNTS, LISTED, list_events, list_facts
 from services.reporting.domain.books import KIND_OF, OPENING_COUNTS
 from shared.events.catalog import (
     ContractExtended,
@@ -353,7 +353,7 @@ class SubjectIndex:
         )
 
 
-TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table, STEPS, COUNTS, LISTED)
+TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table, STEPS, COUNTS, LISTED, LIST_COUNTS)
 _ALL = (*READ_MODELS, SubjectIndex())
 
 

@@ -28,9 +28,11 @@ from services.reporting.adapters.listings import list_facts
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
 from services.reporting.adapters.read_books import read_books
 from services.reporting.adapters.read_figures import read_figures
+from services.reporting.adapters.read_lists import read_coordination
 from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_read_models
 from services.reporting.adapters.replay_worker import Orders
 from services.reporting.domain.books import books_of
+from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices, coordination
 from services.reporting.domain.definitions import Chosen
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
@@ -54,13 +56,15 @@ def _end_of(today: date, branch: Tenant) -> datetime:
     )
 
 
-async def _all_figures(con: asyncpg.Connection, table: str, today: date) -> dict:
-    """Every branch's figures and books (domain/books.py) as the fold of the ledger `table` gives them."""
+async def folded_answers(con: asyncpg.Connection, table: str, today: date) -> dict:
+    """Every branch's figures, books (domain/books.py) and coordinator's lists (each list's total and first rows)
+    as the fold of the ledger `table` gives them."""
     folded = {}
     for t in Tenant:
         p = await programme(con, t, _end_of(today, t), table)
         facts = (e for stream in p.by_stream.values() for e in stream)
-        folded[t.value] = (figures(p, Slice(t), today, _definitions(t, today)), books_of(facts))
+        lists = coordination(p, Offices(t), today, DEFAULT_LIMIT)
+        folded[t.value] = (figures(p, Slice(t), today, _definitions(t, today)), books_of(facts), lists)
     return folded
 
 
@@ -69,14 +73,16 @@ def _definitions(branch: Tenant, today: date) -> Chosen:
     return definition_choices().for_branch(branch.value, today)
 
 
-async def _read_figures_of(con: asyncpg.Connection, schema: str, today: date) -> dict:
-    """Every branch's figures and books from the read models of `schema` (its tables first, then public's)."""
+async def read_answers(con: asyncpg.Connection, schema: str, today: date) -> dict:
+    """Every branch's figures, books and coordinator's lists from the read models of `schema` (its tables first,
+    then public's)."""
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {schema}, public")
         return {
             t.value: (
                 await read_figures(con, Slice(t), today, _definitions(t, today), t),
                 await read_books(con, t, _end_of(today, t)),
+                await read_coordination(con, Offices(t), today, DEFAULT_LIMIT),
             )
             for t in Tenant
         }
@@ -118,10 +124,10 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
         replayed = (await replay(con, settings, REBUILD, say)).events
         say(f"read models built from the rebuilt ledger in {await build_read_models(con, REBUILD):.1f} s")
-        rebuilt_figures = await _all_figures(con, REBUILD, today)
-        read_equal = await _read_figures_of(con, REBUILT_MODELS, today) == rebuilt_figures
+        rebuilt_figures = await folded_answers(con, REBUILD, today)
+        read_equal = await read_answers(con, REBUILT_MODELS, today) == rebuilt_figures
         say(f"rebuilt read models {'equal' if read_equal else 'DIFFER FROM'} the fold of the rebuilt ledger")
-        live_figures = await _all_figures(con, LEDGER, today)
+        live_figures = await folded_answers(con, LEDGER, today)
         equal = rebuilt_figures == live_figures
         # Records read include the log's redeliveries (a relay that resent after a crash); facts are what counts.
         facts = await con.fetchval(f"SELECT count(*) FROM {REBUILD}")
