@@ -50,26 +50,27 @@ _ORDERS = {
 }
 # The order of the index of open listings (migration 16), the same as each list's but for the waiting mentees' tie.
 _INDEX_ORDER = "l.rank_day, l.subject, l.months"
+_SHOWN = "SELECT l.list, l.office, l.rank_day, l.subject, l.months, l.item"  # what a read orders and shows
 
 
 def _first_rows(name: str) -> str:
     """SQL: the first $4 listings of list `name` holding the day $3 in its order, and its total, reading no more
     than the rows shown (and the few that end after $3, or that a waiting mentee ties at 0 days)."""
     of = (
-        f"FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND ($2::text[] IS NULL OR "
+        f"{_SHOWN} FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND ($2::text[] IS NULL OR "
         "l.office = ANY($2::text[])) AND l.from_day <= $3"
     )
     still = f"{of} AND l.until_day = 'infinity'"
     if name == WAITING:  # the index's order is the list's up to $3 only: from $3 on, every one of them
         still_in_order = f"{still} AND l.rank_day < $3"
-        parts = [f"(SELECT l.* {still} AND l.rank_day >= $3)"]
+        parts = [f"({still} AND l.rank_day >= $3)"]
     else:
         still_in_order, parts = still, []
     parts += [
         # Still listed: the index in the list's order, from its start, stopping at $4 rows.
-        f"(SELECT l.* {still_in_order} ORDER BY {_INDEX_ORDER} LIMIT $4)",
+        f"({still_in_order} ORDER BY {_INDEX_ORDER} LIMIT $4)",
         # Listed on $3 and no longer: those ending after it (today, the few ending on a later date the facts carry).
-        f"(SELECT l.* {of} AND l.until_day > $3 AND l.until_day < 'infinity')",
+        f"({of} AND l.until_day > $3 AND l.until_day < 'infinity')",
     ]
     # The total: the counters of the offices read (or of every office, '*') up to $3, each grain one index range.
     cell = (
@@ -85,7 +86,8 @@ def _first_rows(name: str) -> str:
     total = f"(SELECT coalesce(sum(c.n), 0)::bigint FROM ({summed}) c)"
     order = _ORDERS[name]
     return (
-        f"(SELECT l.*, row_number() OVER (ORDER BY {order}) AS place, {total} AS listed FROM "
+        f"(SELECT l.list, l.office, l.rank_day, l.item, row_number() OVER (ORDER BY {order}) AS place, "
+        f"{total} AS listed FROM "
         f"({' UNION ALL '.join(parts)}) l "
         f"ORDER BY {order} LIMIT $4)"
     )
