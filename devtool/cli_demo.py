@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import random
 import subprocess
@@ -35,10 +36,23 @@ def _record_of(home: Path, scenario, scale: float, seed: int) -> Path:
 def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int | None, serve: bool) -> tuple:
     """One whole programme on a fresh platform: (its figure lines, the kills or None, exit code)."""
     from devtool.demo.chaos import PARTS, Chaos, platform_pids
+    from devtool.demo.profile import (
+        POSTGRES_SETTINGS_VARIABLE,
+        PROFILE_SETTINGS,
+        CpuSampler,
+        admin_url_of,
+        reset_statements,
+        statements,
+    )
+    from devtool.demo.profile import report as profile_lines
     from devtool.demo.simulator import Simulator
 
     print(f"duo demo: starting the platform (data in {home}) ...", file=sys.stderr, flush=True)
-    platform = launch(home, scenario.first_year, args.port_offset)
+    profiling = getattr(args, "profile", False) and chaos_seed is None
+    # Settings of one's own (such as auto_explain beside pg_stat_statements) replace the profile's.
+    settings = {POSTGRES_SETTINGS_VARIABLE: os.environ.get(POSTGRES_SETTINGS_VARIABLE, PROFILE_SETTINGS)}
+    settings = settings if profiling else {}
+    platform = launch(home, scenario.first_year, args.port_offset, **settings)
     urls, tokens = platform.urls, platform.tokens
     try:
         ready(platform, scenario.branches)
@@ -49,6 +63,11 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
             file=sys.stderr,
             flush=True,
         )
+        sampler = None
+        if profiling:
+            asyncio.run(reset_statements(admin_url_of(home)))
+            sampler = CpuSampler(lambda: platform_pids(platform.process.pid, home))
+            sampler.start()
         started = time.monotonic()
         simulator = Simulator(scenario, args.scale, urls, tokens, platform.clock_file, _bar, args.seed)
         chaos = None
@@ -64,6 +83,15 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
         print(file=sys.stderr)
         report = asyncio.run(settled(urls, platform.funders(), result))
         seconds = time.monotonic() - started
+        profile = []
+        if sampler is not None:
+            cpu = sampler.stop()
+            seen = asyncio.run(statements(admin_url_of(home)))
+            profile = profile_lines(cpu, seen, result.requests)
+            # Every statement in full, beside the demo's folder (which the next run empties), to compare runs.
+            kept = home.parent / f"{home.name}-profile.json"
+            kept.write_text(json.dumps({"requests": result.requests, "cpu": cpu, "statements": seen}, default=str))
+            profile.append(f"\n  (every statement: {kept})")
         retried = f", {result.retries} retried" if result.retries else ""
         print(
             f"\nThe programme, given back by reporting from the event log ({result.requests} API calls{retried}, "
@@ -82,6 +110,8 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
         verdict = [line for line in rebuilt.stdout.splitlines() if "rebuilt figures" in line]
         lines += ["", f"  projection rebuild: {verdict[-1] if verdict else rebuilt.stderr.strip()[-300:]}"]
         print(lines[-1])
+        if profile:
+            print("\n" + "\n".join(profile))
         if chaos_seed is None:
             record = _record_of(home, scenario, args.scale, seed)
             record.parent.mkdir(parents=True, exist_ok=True)
@@ -184,6 +214,11 @@ def add_demo_command(sub: argparse._SubParsersAction) -> None:
         default=EVERY_S,
         metavar="MIN-MAX",
         help="seconds between kills, drawn in this range (default 8-15)",
+    )
+    demo.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the run's CPU went: by process, and PostgreSQL's statements (pg_stat_statements, this run)",
     )
     demo.add_argument("--chaos-seed", type=int, help="which parts are killed when (default: a new draw, printed)")
     demo.add_argument(

@@ -153,6 +153,8 @@ def start_postgres(home: Path, port: int) -> None:
     options = (
         f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200 -c fsync=on -c shared_buffers=512MB -c max_wal_size=4GB"
     )
+    # A run's own extra settings (`duo demo --profile` loads pg_stat_statements), never written to the data folder.
+    options += "".join(f" -c {setting}" for setting in os.environ.get("DUO_POSTGRES_SETTINGS", "").split())
     _pg([_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log), "-o", options, "-w", "-t", "60", "start"], home, user, 90)
 
 
