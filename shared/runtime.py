@@ -71,6 +71,8 @@ class ServiceRuntime:
     broker_probe: BrokerProbe | None = None
     group_lag: GroupLagReader | None = None  # the broker's view of the consumer groups' lag, for /metrics
     stall_after_s: float = field(default_factory=stall_after_s)
+    # Each branch's Idempotency-Key secret once read from this runtime's database (shared/commanding/idempotency.py).
+    branch_secrets: dict[str, bytes] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 

@@ -117,7 +117,8 @@ async def run_command(request: Request, who: Caller, key: str | None, body: Any,
     # The store's transaction: the relay hears of the events after the commit (shared/eventstore/wakeup.py).
     async with runtime.store.transaction() as con:
         if key is not None:
-            request_print = await fingerprint(con, who.tenant, request.method, request.url.path, body)
+            known = getattr(runtime, "branch_secrets", None)  # one dict per runtime: per database
+            request_print = await fingerprint(con, who.tenant, request.method, request.url.path, body, known)
             if (first := await claim_or_replay(con, who.tenant, check_key(key), request_print)) is not None:
                 replayer: Replayer | None = getattr(request.app.state, "replay_answer", None)
                 if replayer is not None and first.status < 300:

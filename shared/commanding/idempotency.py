@@ -45,15 +45,26 @@ class Answer:
     body: dict[str, Any]
 
 
-async def fingerprint(con: asyncpg.Connection, tenant: Tenant, method: str, path: str, body: Any) -> str:
+async def fingerprint(
+    con: asyncpg.Connection, tenant: Tenant, method: str, path: str, body: Any, known: dict[str, bytes] | None = None
+) -> str:
     """A keyed digest of the request (HMAC-SHA256 with the branch's secret), so reusing a key for a different
-    request is caught, while the stored digest cannot confirm a guess of the person's data (an unkeyed hash could)."""
+    request is caught, while the stored digest cannot confirm a guess of the person's data (an unkeyed hash could).
+
+    `known`: the secrets this process already read from `con`'s database, by branch (kept by the caller, one dict per
+    database), so that a command reads its branch's secret once per process, not twice per command (issue 24)."""
     canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
-    return hmac.new(await _branch_secret(con, tenant), canonical.encode(), hashlib.sha256).hexdigest()
+    secret = known.get(tenant.value) if known is not None else None
+    if secret is None:
+        secret = await _branch_secret(con, tenant)
+        if known is not None:
+            known[tenant.value] = secret
+    return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 async def _branch_secret(con: asyncpg.Connection, tenant: Tenant) -> bytes:
-    # Made on first use, one per branch, kept in the service's own database.
+    # Made on first use, one per branch, kept in the service's own database; never changed nor deleted afterwards,
+    # which is what lets a process keep it once read.
     await con.execute(
         "INSERT INTO idempotency_secrets (tenant, secret) VALUES ($1, $2) ON CONFLICT (tenant) DO NOTHING",
         tenant.value,

@@ -79,9 +79,11 @@ async def seal(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope], key:
             hashes[envelope.global_position] = previous
             new.append((seq, envelope.global_position, envelope.event_id, previous))
         if new:
-            await con.executemany(
-                "INSERT INTO event_chain (chain_seq, global_position, event_id, chain_hash) VALUES ($1, $2, $3, $4)",
-                new,
+            # One statement for the batch, not one per event (issue 24).
+            await con.execute(
+                "INSERT INTO event_chain (chain_seq, global_position, event_id, chain_hash) "
+                "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::text[])",
+                *(list(column) for column in zip(*new, strict=True)),
             )
     return hashes
 
