@@ -5,7 +5,7 @@ from devtool.demo.profile import report
 
 def test_the_report_gives_cpu_a_call_and_each_databases_statements_by_time_and_by_calls():
     cpu = {"tracking": 20.0, "postgres duo_tracking": 10.0, "simulator": 5.0}
-    rows = [
+    rows: list[dict] = [
         {"db": "duo_tracking", "calls": 1000, "ms": 500.0, "rows": 1000, "blocks": 4000, "query": "SELECT  1\n FROM x"},
         {"db": "duo_tracking", "calls": 10, "ms": 900.0, "rows": 20, "blocks": 30000, "query": "WITH slow AS (...)"},
         {
