@@ -514,8 +514,9 @@ class Simulator:
                 office=duo.office,
             )
             duo.known_to_tracking = True
-        for meeting in meetings:
-            await self.call("tracking", "POST", f"/duos/{duo.duo_id}/meetings", meeting, office=duo.office)
+        if meetings:  # the month from the mentor's logbook, as a coordinator enters it: one request
+            path = f"/duos/{duo.duo_id}/meetings/batch"
+            await self.call("tracking", "POST", path, {"meetings": meetings}, office=duo.office)
 
     async def end(self, duo: Duo) -> None:
         p, path, day = self.scenario.probabilities, f"/duos/{duo.duo_id}", self.today

@@ -21,6 +21,7 @@ from services.tracking.domain.commands import (
     EndDuo,
     ExtendContract,
     LogMeeting,
+    LogMeetings,
     MarkGoalReached,
     RecordFollowUp,
     RecordInternshipStarted,
@@ -119,6 +120,7 @@ def _handler(decide: Decision[C]) -> Callable[[TrackingUnit[Tx], C, Caller], Awa
 
 
 log_meeting = _handler(duo.log_meeting)
+log_meetings = _handler(duo.log_meetings)
 draw_up_action_plan = _handler(duo.draw_up_action_plan)
 mark_goal_reached = _handler(duo.mark_goal_reached)
 record_job_found = _handler(duo.record_job_found)
@@ -160,6 +162,7 @@ async def register_new_partner(unit: TrackingUnit[Tx], cmd: RegisterPartner, cal
 # Every command tracking takes, and the handler that carries it out (each pair type-checked).
 HANDLERS = Handlers[TrackingUnit[Any]](
     LogMeeting.handled_by(log_meeting),
+    LogMeetings.handled_by(log_meetings),
     DrawUpActionPlan.handled_by(draw_up_action_plan),
     MarkGoalReached.handled_by(mark_goal_reached),
     RecordJobFound.handled_by(record_job_found),

@@ -18,6 +18,7 @@ from services.tracking.domain.commands import (
     DrawUpActionPlan,
     EndDuo,
     ExtendContract,
+    LogMeetings,
     MarkGoalReached,
     RecordFollowUp,
     RecordInternshipStarted,
@@ -70,6 +71,7 @@ class Tracking:
 # Every command tracking takes, in an order a duo can live them, and the event each records.
 LIFE: list[tuple[Any, str]] = [
     (meeting(), "MeetingLogged"),
+    (LogMeetings(DUO_ID, (meeting(),)), "MeetingLogged"),  # a month's logbook of one meeting
     (ReferMentee(DUO_ID, REFERRAL_ID, PARTNER_ID, date(2026, 6, 11), True), "MenteeReferred"),
     (RecordReferralOutcome(DUO_ID, REFERRAL_ID, "waiting_list"), "ReferralOutcomeRecorded"),
     (DrawUpActionPlan(DUO_ID, date(2026, 6, 10), ("find_job_in_sector", "improve_language")), "ActionPlanDrawnUp"),
@@ -95,7 +97,7 @@ async def test_every_handler_appends_its_event_and_keeps_the_row_in_step():
     books = {RecordMoneyFigure, RecordOpeningFigures}  # the branch's books (tests/unit/test_tracking_books.py)
     assert set(service.HANDLERS) == {type(c) for c, _ in LIFE} | {RecordFollowUp, RegisterPartner} | books
     ended = tracking.duos.saved[DUO_ID]
-    assert ended.status == "ended" and ended.meetings == 1 and ended.end_reason == "completed"
+    assert ended.status == "ended" and ended.meetings == 2 and ended.end_reason == "completed"
     [referral] = ended.referrals
     assert (referral.partner_kind, referral.accompanied, referral.outcome) == (
         "social_welfare_service",
@@ -194,10 +196,10 @@ async def test_a_refused_decision_appends_nothing_and_leaves_the_row_as_it_was()
 async def test_the_duo_is_folded_from_its_facts_and_every_recorded_event():
     tracking = Tracking()
     await tracking.run(RegisterPartner(PARTNER_ID, "be-antwerpen", "employer", "Atelier"))
-    for command, _ in LIFE[:6]:
+    for command, _ in LIFE[:7]:
         await tracking.run(command)
     async with tracking.store.transaction() as tx:
         unit = TrackingUnit(tx, tracking.store, tracking.duos, tracking.partners)
         loaded = await service.load_duo(unit, DUO_ID, caller())
-    assert loaded == tracking.duos.saved[DUO_ID] and loaded.version == 6
+    assert loaded == tracking.duos.saved[DUO_ID] and loaded.version == 7
     assert loaded.facts.mentee_id == MENTEE and [j.job_id for j in loaded.jobs] == [JOB_ID]

@@ -47,6 +47,21 @@ class Meeting(BaseModel):
     topics: list[MeetingTopic] = Field(min_length=1, max_length=12, examples=[["job_search", "cv_and_applications"]])
 
 
+class MeetingLog(BaseModel):
+    """Several meetings of the duo at once (a mentor's month from their logbook), each as `Meeting`."""
+
+    model_config = _examples(
+        {
+            "meetings": [
+                {"met_on": "2026-03-03", "duration_minutes": 90, "mode": "in_person", "topics": ["job_search"]},
+                {"met_on": "2026-03-10", "duration_minutes": 60, "mode": "online", "topics": ["interview_practice"]},
+            ]
+        }
+    )
+
+    meetings: list[Meeting] = Field(min_length=1, max_length=31, description="1 to 31 meetings: a month's logbook")
+
+
 class ActionPlan(BaseModel):
     """The career action plan, drawn up at the start: coded goals only (no free text)."""
 

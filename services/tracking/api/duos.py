@@ -87,6 +87,24 @@ async def log_meeting(
     return await _run(request, identity, command, 201, body, idempotency_key, if_match)
 
 
+@_post("/{duo_id}/meetings/batch", 201, "Log several meetings at once")
+async def log_meetings(
+    duo_id: uuid.UUID,
+    body: bodies.MeetingLog,
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """A mentor's month from their logbook: up to 31 meetings (one MeetingLogged each), each under the rules of a
+    single meeting; all recorded in one transaction, or none, with a problem named by its place
+    (`meetings.2.met_on`). One request instead of one per meeting."""
+    meetings = tuple(
+        commands.LogMeeting(duo_id, m.met_on, m.duration_minutes, m.mode, tuple(m.topics)) for m in body.meetings
+    )
+    return await _run(request, identity, commands.LogMeetings(duo_id, meetings), 201, body, idempotency_key, if_match)
+
+
 @_post("/{duo_id}/action-plan", 201, "Draw up the action plan")
 async def draw_up_action_plan(
     duo_id: uuid.UUID,

@@ -28,6 +28,15 @@ class LogMeeting(Command["DuoState"]):
 
 
 @dataclass(frozen=True)
+class LogMeetings(Command["DuoState"]):
+    """Several meetings of one duo at once, as a coordinator enters a mentor's month from their logbook: all
+    recorded or none."""
+
+    duo_id: uuid.UUID
+    meetings: tuple[LogMeeting, ...]
+
+
+@dataclass(frozen=True)
 class DrawUpActionPlan(Command["DuoState"]):
     """The career action plan, drawn up at the start: coded goals."""
 

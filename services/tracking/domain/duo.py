@@ -19,6 +19,7 @@ from services.tracking.domain.commands import (
     EndDuo,
     ExtendContract,
     LogMeeting,
+    LogMeetings,
     MarkGoalReached,
     RecordFollowUp,
     RecordInternshipStarted,
@@ -266,6 +267,29 @@ def log_meeting(state: DuoState, cmd: LogMeeting, today: date) -> list[MeetingLo
             topics=topics,
         )
     ]
+
+
+# A month of weekly meetings, with room for a mentor who meets more often: a coordinator's entry, not an import.
+MOST_MEETINGS_AT_ONCE = 31
+
+
+def log_meetings(state: DuoState, cmd: LogMeetings, today: date) -> list[MeetingLogged]:
+    """Several meetings at once, each under `log_meeting`'s rules; a problem names the meeting's place in the list
+    (`meetings.2.met_on`) and nothing is recorded."""
+    if not cmd.meetings:
+        raise InvalidField("meetings", "meetings_required", "list at least one meeting")
+    if len(cmd.meetings) > MOST_MEETINGS_AT_ONCE:
+        raise InvalidField(
+            "meetings", "at_most_a_month", f"at most {MOST_MEETINGS_AT_ONCE} meetings at once (a month's logbook)"
+        )
+    events: list[MeetingLogged] = []
+    for index, meeting in enumerate(cmd.meetings):
+        try:
+            events += log_meeting(state, meeting, today)
+        except InvalidField as refused:
+            problem = refused.problems[0]
+            raise InvalidField(f"meetings.{index}.{problem.field}", problem.rule, problem.message) from refused
+    return events
 
 
 def draw_up_action_plan(state: DuoState, cmd: DrawUpActionPlan, today: date) -> list[ActionPlanDrawnUp]:
