@@ -266,6 +266,7 @@ async def test_as_of_csv_history_and_the_federations_roll_up(infra, reporting):
     trail = (await client.get("/figures/duos_formed/events", headers=auditor)).json()
     formed_ids = {str(e.event_id) for _, e in events if e.event_type == "DuoFormed"}
     assert set(trail["event_ids"]) == formed_ids and trail["definition"] == "DuoFormed events"
+    assert trail["total"] == 12 and trail["next"] is None  # one page (of 100 by default)
     bad = await client.get("/figures", params={"sustainable_work": "whatever"}, headers=FUNDER)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sustainable_work"
     unknown = await client.get("/figures", params={"mentor_retention": "mentor-retention/v9"}, headers=FUNDER)

@@ -104,23 +104,12 @@ def sustainable_job(q: Params, cutoff: str, sustainable: str) -> str:
     return f"(j.contract_type = 'permanent' OR (j.contract_type IN ({kinds}) AND {months} {more} {q(work.min_months)}))"
 
 
-async def figure_counts(
-    con: asyncpg.Connection,
-    where: Slice,
-    as_of: date,
-    definitions: Chosen | str | None = None,
-    of_branch: Tenant | None = None,
-) -> FigureCounts:
-    """The counts behind the figures of the slice as of the end of `as_of`: sums of the counters of its cells (one
-    cell for a branch, an office or a year; a province's offices), over at most its years, months and days before.
-
-    `of_branch`: the branch whose facts mentor retention and active mentors look at (None: every branch), as the
-    programme folded for a branch (or for the federation) holds; the slice's own branch or None.
-    """
-    if of_branch is not None and of_branch != where.branch:
-        raise ValueError("mentor figures are counted over the slice's own branch or over every branch")
-    scope = OF_ALL if of_branch is None else OF_BRANCH
-    asked = chosen(definitions)
+async def counter_sums(
+    con: asyncpg.Connection, where: Slice, as_of: date, figures: Sequence[str] | None = None
+) -> dict[str, dict[str, int]]:
+    """The counters of the slice as of the end of `as_of` (only those of `figures` when given), by figure and key:
+    sums over its cells (one for a branch, an office or a year; a province's offices), over at most its years,
+    months and days before."""
     tenants = [where.branch.value] if where.branch is not None else [t.value for t in Tenant]
     offices = ["*"]
     if where.office is not None or where.province is not None:
@@ -129,16 +118,36 @@ async def figure_counts(
             for o, (_, _, province) in OFFICES.items()
             if (where.office is None or o == where.office) and (where.province is None or province == where.province)
         ]
-    q: list = [tenants, offices, where.year or 0]
+    q: list = [tenants, offices, where.year or 0, list(figures) if figures is not None else None]
     rows = await con.fetch(
         "SELECT c.figure, c.key, sum(c.n)::bigint AS n FROM rm_counts c WHERE c.tenant = ANY($1::text[]) "
-        f"AND c.office = ANY($2::text[]) AND c.year = $3 AND {as_of_rows(q, as_of)} "
-        "GROUP BY c.figure, c.key HAVING sum(c.n) <> 0",
+        f"AND c.office = ANY($2::text[]) AND c.year = $3 AND ($4::text[] IS NULL OR c.figure = ANY($4::text[])) "
+        f"AND {as_of_rows(q, as_of)} GROUP BY c.figure, c.key HAVING sum(c.n) <> 0",
         *q,
     )
     n: dict[str, dict[str, int]] = defaultdict(dict)
     for row in rows:
         n[row["figure"]][row["key"]] = row["n"]
+    return n
+
+
+async def figure_counts(
+    con: asyncpg.Connection,
+    where: Slice,
+    as_of: date,
+    definitions: Chosen | str | None = None,
+    of_branch: Tenant | None = None,
+) -> FigureCounts:
+    """The counts behind the figures of the slice as of the end of `as_of` (counter_sums).
+
+    `of_branch`: the branch whose facts mentor retention and active mentors look at (None: every branch), as the
+    programme folded for a branch (or for the federation) holds; the slice's own branch or None.
+    """
+    if of_branch is not None and of_branch != where.branch:
+        raise ValueError("mentor figures are counted over the slice's own branch or over every branch")
+    scope = OF_ALL if of_branch is None else OF_BRANCH
+    asked = chosen(definitions)
+    n = await counter_sums(con, where, as_of)
 
     def one(figure: str) -> int:
         return n[figure].get("", 0)

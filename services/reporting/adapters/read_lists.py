@@ -1,37 +1,20 @@
-"""A coordinator's lists, a figure's audit trail, a subject's history and the per-office counts, from the read
-models: the database sorts, counts and cuts each list; only the items shown come to Python."""
+"""A coordinator's lists, a subject's history and the per-office counts, from the read models: the database
+sorts, counts and cuts each list; only the items shown come to Python (a figure's audit trail: read_trail.py)."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
 
 from services.reporting.adapters.counters import as_of_rows
 from services.reporting.adapters.listings import LIST_COUNTS, LISTED
-from services.reporting.adapters.read_figures import (
-    OUTCOMES,
-    Params,
-    duos_as_of,
-    slice_filter,
-    sustainable_job,
-)
 from services.reporting.domain.coordination import Offices, stated_lists
-from services.reporting.domain.definitions import (
-    OUTCOME_WINDOW_MONTHS,
-    Chosen,
-    chosen,
-)
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.listings import FOLLOW_UPS, INACTIVE, PROPOSALS, WAITING
-from services.reporting.domain.report import Slice
-from shared.events.catalog import (
-    JobFound,
-    TrainingStarted,
-)
 from shared.tenancy import Tenant
 
 
@@ -172,68 +155,6 @@ def _follow_up(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
         "due_on": row["rank_day"].isoformat(),
         "days_overdue": (as_of - row["rank_day"]).days,
     }
-
-
-async def read_trail(
-    con: asyncpg.Connection,
-    where: Slice,
-    as_of: date,
-    cutoff: datetime,
-    figure: str,
-    definitions: Chosen | str | None = None,
-) -> dict:
-    """The audit trail of a figure (report.trail): the ids of the events it counts, sorted as ids sort."""
-    asked = chosen(definitions)
-    q = Params()
-    c = q(cutoff)
-    if figure == "applications":
-        ids = await con.fetch(
-            f"SELECT a.event_id FROM rm_applications a WHERE a.recorded_at <= {c} "
-            f"AND {slice_filter(q, 'a', where, 'day')} ORDER BY a.event_id",
-            *q.values,
-        )
-        return {"figure": figure, "definition": "registrations and refused applications", "event_ids": _ids(ids)}
-    duos = duos_as_of(q, c, slice_filter(q, "d", where, "formed_on"))
-    if figure == "duos_formed":
-        rows = await con.fetch(f"SELECT x.event_id FROM ({duos}) x ORDER BY x.event_id", *q.values)
-        return {"figure": figure, "definition": "DuoFormed events", "event_ids": _ids(rows)}
-    d, window = q(as_of), f"make_interval(months => {q(OUTCOME_WINDOW_MONTHS)})"
-    if figure == "positive_exit":
-        positive = asked.positive
-        counted = f"j.event_type IN ({', '.join(repr(o) for o in OUTCOMES)})"
-        if positive.qualifying_only:
-            counted += f" AND (j.event_type <> '{TrainingStarted.event_type}' OR coalesce(j.qualifying, false))"
-        from_formation, anchor = positive.from_formation, "x.ended_on" if positive.anchor == "end" else "x.formed_on"
-        definition = asked.positive_exit
-    elif figure == "sustainable_work":
-        counted = f"j.event_type = '{JobFound.event_type}' AND {sustainable_job(q, c, asked.sustainable_work)}"
-        from_formation, anchor = asked.work.from_formation, "x.ended_on"
-        definition = asked.sustainable_work
-    else:
-        raise KeyError(figure)
-    if from_formation:
-        counted += " AND j.on_day >= x.formed_on"
-    rows = await con.fetch(
-        f"""
-        WITH ended AS MATERIALIZED (SELECT * FROM ({duos}) x WHERE x.ended_on <= {d}),
-          counted AS (SELECT x.* FROM ended x WHERE EXISTS (SELECT 1 FROM rm_duo_facts j WHERE j.duo_id = x.duo_id
-            AND j.recorded_at <= {c} AND j.on_day <= {anchor} + {window} AND {counted}))
-        SELECT (SELECT count(*) FROM ended) AS ended, ARRAY(SELECT e FROM (SELECT event_id AS e FROM counted UNION ALL
-          SELECT f.event_id FROM rm_duo_facts f JOIN counted USING (duo_id) WHERE f.recorded_at <= {c}) x
-          ORDER BY e) AS ids
-        """,
-        *q.values,
-    )
-    return {
-        "figure": figure,
-        "definition": definition,
-        "denominator_duos": rows[0]["ended"],
-        "event_ids": rows[0]["ids"],
-    }
-
-
-def _ids(rows: list[asyncpg.Record]) -> list[uuid.UUID]:
-    return [r["event_id"] for r in rows]
 
 
 async def read_history(con: asyncpg.Connection, branch: Tenant, subject: uuid.UUID) -> list[dict]:

@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from services.reporting.adapters.definition_files import definition_choices
@@ -19,9 +20,10 @@ from services.reporting.adapters.read_lists import (
     read_duos_formed_by_office_and_year,
     read_history,
     read_mentee_counts,
-    read_trail,
 )
+from services.reporting.adapters.read_trail import BEFORE_ALL, read_trail_page
 from services.reporting.api.plan_books import books_beside_the_duos
+from services.reporting.api.trail_cursor import cursor_after, key_of, listing_digest
 from services.reporting.domain.definitions import (
     MENTOR_RETENTIONS,
     POSITIVE_EXITS,
@@ -232,10 +234,14 @@ async def get_figures(
     return _csv(answer) if format == "csv" else answer
 
 
+TRAIL_PAGE, TRAIL_PAGE_MAX = 100, 1000
+
+
 @router.get("/figures/{figure}/events", openapi_extra=roles_doc(Role.AUDITOR, Role.BRANCH_ADMIN))
 async def get_trail(
     figure: Literal[TRAILS],  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
     request: Request,
+    response: Response,
     identity: Auditor,
     office: str | None = None,
     province: Annotated[Literal[tuple(PROVINCES)] | None, Query()] = None,  # type: ignore[valid-type]  # values from the domain's list; mypy cannot read a computed Literal
@@ -243,16 +249,44 @@ async def get_trail(
     as_of: date | None = None,
     sustainable_work: Definition = None,
     positive_exit: PositiveExitDefinition = None,
+    limit: Annotated[
+        int, Query(ge=1, le=TRAIL_PAGE_MAX, description=f"facts per page (at most {TRAIL_PAGE_MAX})")
+    ] = TRAIL_PAGE,
+    cursor: Annotated[str | None, Query(max_length=200, description="the `next` page's cursor, as it came")] = None,
 ) -> dict:
-    """The audit trail of a figure: the ids of the events it counts, and the definition it was computed under
-    (the branch's on the day asked, or the one asked for); read each with GET /history of its subject."""
+    """The audit trail of a figure, a page at a time: the ids of the events it counts (read each with GET /history
+    of its subject), the definition it was computed under (the branch's on the day asked, or the one asked for), and
+    `total`, how many the whole trail lists. The facts come in a stable order (an application's id; a duo's id, then
+    each of its facts' ids); `next` (also the Link header, rel="next") asks for the page after this one, with the day
+    and filters of this one: null on the last page. A fact recorded between two pages is listed once if it comes
+    after the page already read, never twice; a fact already listed is never skipped (docs/reporting.md)."""
     day, cutoff = _cutoff(request, identity.branch, as_of)
     asked = _asked(sustainable_work=sustainable_work, positive_exit=positive_exit)
     where = _slice(identity, office, province, year)
     assert identity.branch is not None
+    listing = {"figure": figure, "as_of": day, "office": office, "province": province, "year": year, **asked}
+    digest = listing_digest(listing)
+    after = key_of(cursor, digest) if cursor is not None else BEFORE_ALL
     definitions = _definitions(identity.branch, day, asked)
     async with request.app.state.runtime.pool.acquire() as con:
-        return {"as_of": day.isoformat(), **await read_trail(con, where, day, cutoff, figure, definitions)}
+        page = await read_trail_page(con, where, day, cutoff, figure, definitions, after, limit)
+    following = None
+    if page.after is not None:
+        same = {k: v for k, v in listing.items() if k != "figure" and v is not None}
+        same |= {"limit": limit, "cursor": cursor_after(page.after, digest)}
+        following = f"{request.url.path}?{urlencode(same)}"
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    answer: dict[str, Any] = {
+        "as_of": day.isoformat(),
+        "figure": figure,
+        "definition": page.definition,
+        "total": page.total,
+        "event_ids": page.event_ids,
+        "next": following,
+    }
+    if page.denominator_duos is not None:
+        answer["denominator_duos"] = page.denominator_duos
+    return answer
 
 
 @router.get("/plan", openapi_extra=roles_doc(*FIGURE_READERS), responses=CSV)

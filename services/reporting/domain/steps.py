@@ -55,6 +55,14 @@ LedgerOrder = tuple[Any, ...]  # (recorded_at, stream_id, stream_version, event_
 # (the federation's roll-up). Both are kept; a read picks one.
 OF_BRANCH, OF_ALL = "@branch", "@all"
 _OUTCOMES = (JobFound.event_type, TrainingStarted.event_type, InternshipStarted.event_type)
+# The counters of how many facts each figure's audit trail lists (GET /figures/{figure}/events answers its total
+# from them): the trail of duos formed lists one fact per duo, so it is the duos_formed counter itself.
+TRAIL_FACTS = {
+    "applications": "application_facts",
+    "duos_formed": "duos_formed",
+    "positive_exit": "positive_exit_facts",
+    "sustainable_work": "sustainable_work_facts",
+}
 _SURVEYS = ((MenteeSurveyRecorded.event_type, "mentee"), (MentorSurveyRecorded.event_type, "mentor"))
 
 
@@ -188,8 +196,10 @@ class _KnownOfDuo:
         self.added: Counter[Series] = Counter()  # meetings, minutes, topics, referrals and their outcomes
         self.met: list[date] = []  # the days of the meetings that have one, in order
         self.others: list[DuoFact] = []
+        self.learnt = 0
 
     def learn(self, fact: DuoFact) -> None:
+        self.learnt += 1
         kind = fact.event_type
         if kind == MeetingLogged.event_type:
             self._add("meetings")
@@ -234,6 +244,7 @@ class _KnownOfDuo:
         add("ended")
         if end.reason not in (None, "completed"):
             add("early_endings", end.reason)
+        trail = 1 + self.learnt  # what its audit trail lists when it counts: its formation and every fact learnt
         outcomes = [f for f in known if f.event_type in _OUTCOMES and f.on_day is not None]
         for key, positive in POSITIVE_EXITS.items():
             training = TrainingStarted.event_type
@@ -243,6 +254,7 @@ class _KnownOfDuo:
                 if o.on_day is not None
             ):
                 add("positive", key)
+                add(TRAIL_FACTS["positive_exit"], key, trail)
         jobs = [f for f in outcomes if f.event_type == JobFound.event_type and f.on_day is not None]
         for key, work in SUSTAINABLE_WORK.items():
             if any(
@@ -251,6 +263,7 @@ class _KnownOfDuo:
                 if job.on_day is not None
             ):
                 add("sustainable", key)
+                add(TRAIL_FACTS["sustainable_work"], key, trail)
         for kind, side in _SURVEYS:
             survey = _last(f for f in known if f.event_type == kind)
             for question, answer in ((survey.answers or {}) if survey else {}).items():
@@ -370,11 +383,17 @@ def registration_steps(
         keys = target_group_keys(None if group is None else group.facts)
         return Counter([(*cell, "registered", ""), *((*cell, "target_groups", key) for key in keys)])
 
-    return steps_of(value, [*(r.recorded for r in registrations), *(f.recorded for f in target_groups)])
+    # Every registration is one fact of the applications' audit trail, in its own place and year (a mentee
+    # registered twice is two facts there, one mentee among the registered).
+    listed = [(r.tenant, r.office, r.day.year, TRAIL_FACTS["applications"], "", r.recorded, 1) for r in registrations]
+    return steps_of(value, [*(r.recorded for r in registrations), *(f.recorded for f in target_groups)]) + listed
 
 
 def refusal_steps(tenant: str, office: str, day: date, recorded: date, rules: Sequence[str]) -> list[Step]:
     """A refused application: one refusal, and one for each rule it failed, from the day it was recorded."""
     cell = (tenant, office, day.year)
-    counted = Counter([(*cell, "refused", "")] + [(*cell, "refused_by_rule", rule) for rule in rules])
+    counted = Counter(
+        [(*cell, "refused", ""), (*cell, TRAIL_FACTS["applications"], "")]
+        + [(*cell, "refused_by_rule", rule) for rule in rules]
+    )
     return [(*series, recorded, n) for series, n in counted.items()]
