@@ -8,7 +8,8 @@ set-based, as a rebuild does (read_models.fill_read_models). After each fill the
 count of the ledger itself (`figures_match_the_ledger`). At each size (scale 1: 100,000 then
 1,000,000 facts; scale 10 adds 10,000,000) every route is read by 1 and by 8 concurrent readers:
 - /stats/mentees, /figures, /figures as of a past day, /plan (a funder), /coordination (a coordinator),
-  /history/{duo} and /figures/positive_exit/events (an auditor), the federation's roll-up /figures;
+  /history/{duo} and /figures/positive_exit/events (an auditor: its first page, and a page from the middle duo of
+  the branch on), the federation's roll-up /figures;
 - p50 and p99 latency of each, and reporting's resident memory (now and its peak) after each size;
 - at the second size (1,000,000 facts at scale 1), the funder's full dashboard page in headless Chromium
   (bench/browser.py): from asking for the page until every panel and chart is drawn, first and later loads.
@@ -23,8 +24,9 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import asyncpg
@@ -34,7 +36,7 @@ from bench.common import Result, Servers, at_most, percentile, scaled
 from bench.programmes import random_history
 from bench.services import Running, mentee_body, running
 from shared.auth.identity import Identity, Role
-from shared.tenancy import Tenant
+from shared.tenancy import TIMEZONES, Tenant
 
 SIZES_AT_SCALE_1 = (100_000, 1_000_000)
 TEN_MILLION_FROM_SCALE = 10.0  # `--scale 10` also fills 10,000,000 facts
@@ -187,8 +189,14 @@ async def _routes(services: Running, database_url: str) -> dict[str, tuple[dict[
     con = await asyncpg.connect(database_url)
     try:
         duos = [str(r["duo_id"]) for r in await con.fetch("SELECT duo_id FROM rm_duos WHERE tenant = 'BE' LIMIT 500")]
+        # The trail's page that starts at the middle duo of the branch (the trail's order is by duo, then fact).
+        middle = await con.fetchval(
+            "SELECT duo_id FROM rm_duos WHERE tenant = 'BE' ORDER BY duo_id "
+            "OFFSET (SELECT count(*) / 2 FROM rm_duos WHERE tenant = 'BE') LIMIT 1"
+        )
     finally:
         await con.close()
+    deep = _trail_cursor_at(middle or uuid.UUID(int=0), "positive_exit")
     funder = services.token_for(Identity("bench-funder", Role.FUNDER, Tenant.BE, None))
     auditor = services.token_for(Identity("bench-auditor", Role.AUDITOR, Tenant.BE, None))
     federation = services.token_for(Identity("bench-federation", Role.FEDERATION, None, None))
@@ -200,9 +208,23 @@ async def _routes(services: Running, database_url: str) -> dict[str, tuple[dict[
         "/plan": (funder, lambda: "/plan"),
         "/coordination": (services.headers, lambda: "/coordination"),
         "/history/{duo}": (auditor, lambda: f"/history/{rng.choice(duos)}"),
-        "/figures/positive_exit/events": (auditor, lambda: "/figures/positive_exit/events"),
+        "/figures/positive_exit/events, first page": (auditor, lambda: "/figures/positive_exit/events"),
+        "/figures/positive_exit/events, a page deep in the list": (
+            auditor,
+            lambda: f"/figures/positive_exit/events?cursor={deep}",
+        ),
         "federation roll-up /figures": (federation, lambda: "/figures"),
     }
+
+
+def _trail_cursor_at(duo: uuid.UUID, figure: str) -> str:
+    """The cursor of the trail's page that starts at `duo` (as of today on the service's clock, the branch's own
+    definitions), as the route gives it: a page deep in the list without reading every page before it."""
+    from services.reporting.api.trail_cursor import cursor_after, listing_digest, listing_of
+
+    today = datetime.now(TIMEZONES[Tenant.BE]).date()
+    listing = listing_of(figure, today, None, None, None, sustainable_work=None, positive_exit=None)
+    return cursor_after((duo, uuid.UUID(int=0)), listing_digest(listing))  # every fact of the duo comes after it
 
 
 async def time_route(client: httpx.AsyncClient, headers: dict[str, str], path: Callable[[], str], readers: int, n: int):

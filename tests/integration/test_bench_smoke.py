@@ -37,6 +37,8 @@ EXPECTED_FIGURES = {
         "/figures as of a past day, 8 reader(s), 2,000 facts: p99",
         "/coordination, 8 reader(s), 2,000 facts: p99",
         "/history/{duo}, 1 reader(s), 2,000 facts: p99",
+        "/figures/positive_exit/events, first page, 1 reader(s), 2,000 facts: p99",
+        "/figures/positive_exit/events, a page deep in the list, 8 reader(s), 2,000 facts: p99",
         "federation roll-up /figures, 8 reader(s), 2,000 facts: p99",
         "reporting peak RSS after 2,000 facts",
         "figures off the ledger after the fill to 2,000 facts",

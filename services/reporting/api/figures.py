@@ -23,7 +23,7 @@ from services.reporting.adapters.read_lists import (
 )
 from services.reporting.adapters.read_trail import BEFORE_ALL, read_trail_page
 from services.reporting.api.plan_books import books_beside_the_duos
-from services.reporting.api.trail_cursor import cursor_after, key_of, listing_digest
+from services.reporting.api.trail_cursor import cursor_after, key_of, listing_digest, listing_of
 from services.reporting.domain.definitions import (
     MENTOR_RETENTIONS,
     POSITIVE_EXITS,
@@ -264,7 +264,7 @@ async def get_trail(
     asked = _asked(sustainable_work=sustainable_work, positive_exit=positive_exit)
     where = _slice(identity, office, province, year)
     assert identity.branch is not None
-    listing = {"figure": figure, "as_of": day, "office": office, "province": province, "year": year, **asked}
+    listing = listing_of(figure, day, office, province, year, **asked)
     digest = listing_digest(listing)
     after = key_of(cursor, digest) if cursor is not None else BEFORE_ALL
     definitions = _definitions(identity.branch, day, asked)

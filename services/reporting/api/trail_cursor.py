@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
+from datetime import date
 
 from services.reporting.adapters.read_trail import TrailKey
 from shared.commanding.errors import InvalidField
@@ -19,8 +20,15 @@ _FIELD = "cursor"
 _DIGEST_CHARS = 16
 
 
+def listing_of(
+    figure: str, day: date, office: str | None, province: str | None, year: int | None, **asked: str | None
+) -> dict[str, object]:
+    """What a listing is of: its figure, day, slice and the definitions asked for (None: the branch's own)."""
+    return {"figure": figure, "as_of": day, "office": office, "province": province, "year": year, **asked}
+
+
 def listing_digest(listing: Mapping[str, object]) -> str:
-    """A short digest of what a listing is of (its parameters other than the cursor and the page's size)."""
+    """A short digest of what a listing is of (listing_of)."""
     canonical = json.dumps({k: None if v is None else str(v) for k, v in listing.items()}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:_DIGEST_CHARS]
 
