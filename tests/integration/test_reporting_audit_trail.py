@@ -98,6 +98,10 @@ async def test_every_page_of_a_trail_lists_its_facts_once_even_with_facts_arrivi
     assert {p["total"] for p in positive} == {len(listed)}
     assert {p["denominator_duos"] for p in positive} == {folded["denominator_duos"]}
     assert {p["as_of"] for p in positive} == {yesterday.isoformat()}
+    # Small pages: most walk several batches of duos (3 of the 12 count) and stop inside a duo.
+    for limit in (1, 2, 3):
+        first = await page(client, "/figures/positive_exit/events", {**asked, "limit": limit})
+        assert [e for p in await every_page(client, first) for e in p["event_ids"]] == listed, limit
 
     # As of today the new duos count: those after the first page's last are listed, those before it are not (the
     # first page is read), and none of the first programme's is listed twice or skipped.
