@@ -41,6 +41,7 @@ def reporting_tables_ddl() -> str:
             "0011_mentor_employment.sql",
             "0012_target_groups.sql",
             "0016_list_counts.sql",
+            "0018_listings_ended_in_order.sql",
         )
     )
 

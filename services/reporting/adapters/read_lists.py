@@ -39,10 +39,8 @@ _SHOWN = "SELECT l.list, l.office, l.rank_day, l.subject, l.months, l.item"  # w
 def _first_rows(name: str) -> str:
     """SQL: the first $4 listings of list `name` holding the day $3 in its order, and its total, reading no more
     than the rows shown (and the few that end after $3, or that a waiting mentee ties at 0 days)."""
-    of = (
-        f"{_SHOWN} FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND ($2::text[] IS NULL OR "
-        "l.office = ANY($2::text[])) AND l.from_day <= $3"
-    )
+    offices = "($2::text[] IS NULL OR l.office = ANY($2::text[]))"
+    of = f"{_SHOWN} FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND {offices} AND l.from_day <= $3"
     still = f"{of} AND l.until_day = 'infinity'"
     if name == WAITING:  # the index's order is the list's up to $3 only: from $3 on, every one of them
         still_in_order = f"{still} AND l.rank_day < $3"
@@ -52,8 +50,13 @@ def _first_rows(name: str) -> str:
     parts += [
         # Still listed: the index in the list's order, from its start, stopping at $4 rows.
         f"({still_in_order} ORDER BY {_INDEX_ORDER} LIMIT $4)",
-        # Listed on $3 and no longer: those ending after it (today, the few ending on a later date the facts carry).
-        f"({of} AND l.until_day > $3 AND l.until_day < 'infinity')",
+        # Listed on $3 and no longer: those ending after it (today, the few ending on a later date the facts carry),
+        # the first $4 chosen and ordered from the index of ended listings alone (migration 18), then fetched.
+        f"({_SHOWN.replace('l.', 'x.')} FROM {LISTED} x JOIN (SELECT l.entity, l.from_day, l.until_day, l.months "
+        f"FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND {offices} AND l.from_day <= $3 "
+        f"AND l.until_day > $3 AND l.until_day <> 'infinity' ORDER BY {_ORDERS[name]} LIMIT $4) k "
+        f"ON x.entity = k.entity AND x.list = '{name}' AND x.tenant = $1 AND x.from_day = k.from_day "
+        "AND x.until_day = k.until_day AND x.months = k.months)",
     ]
     # The total: the counters of the offices read (or of every office, '*') up to $3, each grain one index range.
     cell = (
