@@ -16,7 +16,7 @@ from services.intake.api.bodies import (
     TrainingModuleAttended,
 )
 from services.intake.api.examples import MENTEE_EXAMPLE, MENTOR_EXAMPLE
-from services.intake.domain.emails import normalize_email
+from services.intake.domain.emails import invisible_in, is_invisible, normalize_email, without_invisible
 from shared.commanding.errors import InvalidField
 from shared.commanding.http import expected_version
 
@@ -414,3 +414,16 @@ def test_removing_an_invisible_character_lets_the_rest_compose():
 def test_normalising_what_is_not_an_address_raises_value_error(email):
     with pytest.raises(ValueError):
         normalize_email(email)
+
+
+def test_the_whole_text_checks_agree_with_the_character_by_character_definition():
+    # `invisible_in` and `without_invisible` look at an ASCII text whole (a regular expression) and at any
+    # other character by character: both must find exactly what `is_invisible` finds, in every ASCII text
+    # and in texts mixing ASCII with invisible and visible non-ASCII characters.
+    ascii_text = "".join(map(chr, range(128)))
+    mixed = ascii_text + "\u00ad\u00e9\u034f\u200b\u3164\ufe0f\U000e0041\u4e2d"
+    for text in (ascii_text, mixed, "amina.benali@example.org", "A\tB\x7fC"):
+        expected = [char for char in text if is_invisible(char)]
+        assert invisible_in(text) == expected
+        assert without_invisible(text) == "".join(char for char in text if not is_invisible(char))
+    assert invisible_in(ascii_text) == [chr(c) for c in (*range(32), 127)]

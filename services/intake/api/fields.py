@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from services.intake.domain.countries import country_problem
-from services.intake.domain.emails import is_invisible, normalize_email
+from services.intake.domain.emails import invisible_in, normalize_email
 from shared.events.catalog import LanguageCode
 from shared.nace import NACE_SECTIONS
 from shared.tenancy import OFFICES
@@ -31,7 +31,9 @@ def personal(**kwargs: Any) -> Any:
 def _no_control_characters(text: str) -> str:
     # PostgreSQL refuses \u0000 in JSONB (a 500 rather than an answer), and a tab, newline or
     # escape in a name breaks every list, export and letter it is printed in.
-    if any(unicodedata.category(char) == "Cc" for char in text):
+    # In ASCII the control characters are exactly its invisible ones (services/intake/domain/emails.py).
+    control = invisible_in(text) if text.isascii() else any(unicodedata.category(char) == "Cc" for char in text)
+    if control:
         raise PydanticCustomError(
             "no_control_characters", "must not contain control characters (such as NUL, tab or newline)"
         )
@@ -46,7 +48,7 @@ def _no_invisible_characters(text: str) -> str:
     # Zero-width characters, soft hyphens, direction overrides (U+202E shows "Amina" reversed), tag
     # characters, private-use and unassigned code points: text that looks like one value but is
     # another, or like nothing at all. Runs after _no_control_characters, which names control characters.
-    found = list(dict.fromkeys(char for char in text if is_invisible(char)))
+    found = list(dict.fromkeys(invisible_in(text)))
     if found:
         raise PydanticCustomError(
             "no_invisible_characters",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import idna
@@ -25,16 +26,33 @@ _IGNORABLE_RANGES = (
 )
 
 
+_FIRST_IGNORABLE = min(low for low, _ in _IGNORABLE_RANGES)
+# In ASCII only the control characters (Cc: U+0000 to U+001F and U+007F) are invisible: every other ASCII
+# character is a letter, digit, mark of punctuation, symbol or the space, and the ignorable ranges lie above it.
+# Nearly every field is ASCII, so a text is first looked at whole (two scans in C) before character by character
+# (tests/unit/test_intake_emails.py holds this to `is_invisible` for every ASCII character).
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def is_invisible(char: str) -> bool:
     """Whether one character shows nothing: of an invisible category, or default-ignorable in Unicode."""
     if unicodedata.category(char) in INVISIBLE_CATEGORIES:
         return True
     point = ord(char)
-    return any(low <= point <= high for low, high in _IGNORABLE_RANGES)
+    return point >= _FIRST_IGNORABLE and any(low <= point <= high for low, high in _IGNORABLE_RANGES)
+
+
+def invisible_in(text: str) -> list[str]:
+    """The invisible characters of `text` (see `is_invisible`), in order, repeats included."""
+    if text.isascii():
+        return _ASCII_CONTROL.findall(text)
+    return [char for char in text if is_invisible(char)]
 
 
 def without_invisible(text: str) -> str:
     """The text with every invisible character (see `is_invisible`) removed."""
+    if text.isascii():
+        return _ASCII_CONTROL.sub("", text)
     return "".join(char for char in text if not is_invisible(char))
 
 
