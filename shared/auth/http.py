@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from shared.auth.identity import Identity, Role
 from shared.auth.tokens import InvalidToken
@@ -94,10 +95,17 @@ def authorize(*roles: Role) -> Callable[..., Any]:
     """A dependency that lets only `roles` through and gives the route the caller's identity."""
     allowed = frozenset(roles)
 
-    def dependency(
+    # Async, so FastAPI runs it on the event loop: a synchronous dependency would be sent to a worker thread on every
+    # request, a hand-over that cost more than the check. The check is CPU only (a signature verified with a key held
+    # in memory), except with an identity provider's key set, whose keys may have to be fetched over the network:
+    # that one still goes to a thread, so the loop never waits on it.
+    async def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Identity:
-        identity = identify(request, credentials)
+        if getattr(getattr(request.app.state, "token_verifier", None), "fetches_keys", True):
+            identity = await run_in_threadpool(identify, request, credentials)
+        else:
+            identity = identify(request, credentials)
         if identity.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden("role", "allowed_role", f"this needs the role {names}; the token's role is {identity.role}")

@@ -68,6 +68,11 @@ class TokenVerifier:
     jwks_url: str | None = None
     issuer: str = EMBEDDED_ISSUER
 
+    @property
+    def fetches_keys(self) -> bool:
+        """Whether verifying may fetch the identity provider's keys over the network (a JWKS URL is configured)."""
+        return self.jwks_url is not None
+
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient | None:
         # One client per verifier: it caches the provider's keys instead of fetching them per request.

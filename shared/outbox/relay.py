@@ -156,10 +156,18 @@ class OutboxRelay:
     async def publish_pending(self, con: asyncpg.Connection) -> int:
         """Publish every pending event, oldest first; returns how many were published."""
         total = 0
+        asked = False  # whether this pass asked the broker for its log already
         while True:
-            # Before every batch, and on an idle pass too: a new log gets the whole store, even with nothing new.
-            await self._new_broker_log(con)
             rows = await con.fetch(_PENDING, self._batch_size)
+            # Right before every batch is sent, and once on a pass with nothing to send: a new log gets the whole
+            # store, even with nothing new. The pass that follows a drain does not ask again: it asked before the
+            # drain's last batch a moment ago (one round trip to the broker a wake-up instead of two), and a log
+            # lost since is found before the next batch or on the next pass (a NOTIFY, or the safety poll).
+            if not rows and asked:
+                break
+            asked = True
+            if await self._new_broker_log(con):
+                continue  # the whole store was queued again: read from its first event
             if not rows:
                 break
             envelopes = [row_to_envelope(row) for row in rows]
