@@ -25,6 +25,7 @@ from services.intake.domain.commands import (
     RecordMentorEmployment,
     RecordTargetGroup,
     RecordTrainingModule,
+    RecordTrainingModules,
     RegisterMentee,
     RegisterMentor,
     Registration,
@@ -226,6 +227,14 @@ async def record_training_module(unit: IntakeUnit[Tx], cmd: RecordTrainingModule
     )
 
 
+async def record_training_modules(unit: IntakeUnit[Tx], cmd: RecordTrainingModules, caller: Caller) -> MentorState:
+    """Record several completed training modules at once; the last required one makes the mentor ready."""
+    state = await load_existing(unit, MENTOR, cmd.mentor_id, caller)
+    return await _save_mentor(
+        unit, state, mentor.decide_training_modules(state, cmd, caller.today, unit.rules_for(caller)), caller
+    )
+
+
 async def record_mentor_employment(unit: IntakeUnit[Tx], cmd: RecordMentorEmployment, caller: Caller) -> MentorState:
     """A mentor's employment status (MentorEmploymentRecorded when it changed); the employer's name, if any, kept
     with their personal data, where erasure removes it."""
@@ -306,6 +315,7 @@ HANDLERS = Handlers[IntakeUnit[Any]](
     ChangeMenteeProfile.handled_by(change_mentee),
     ChangeMentorProfile.handled_by(change_mentor),
     RecordTrainingModule.handled_by(record_training_module),
+    RecordTrainingModules.handled_by(record_training_modules),
     RecordMentorEmployment.handled_by(record_mentor_employment),
     RecordTargetGroup.handled_by(record_target_group),
     WithdrawTargetGroupConsent.handled_by(withdraw_target_group_consent),

@@ -17,6 +17,7 @@ from services.intake.domain.commands import (
     MigrationBackground,
     PersonalDetails,
     RecordTrainingModule,
+    RecordTrainingModules,
     RegisterMentee,
     RegisterMentor,
     WithdrawMentee,
@@ -27,7 +28,7 @@ from services.intake.domain.mentee import MenteeState
 from services.intake.domain.mentee import decide_application as decide_mentee_application
 from services.intake.domain.mentee import decide_change as decide_mentee_change
 from services.intake.domain.mentee import decide_withdrawal as decide_mentee_withdrawal
-from services.intake.domain.mentor import MentorState, decide_training_module
+from services.intake.domain.mentor import MentorState, decide_training_module, decide_training_modules
 from services.intake.domain.mentor import decide_change as decide_mentor_change
 from services.intake.domain.mentor import decide_registration as decide_mentor_registration
 from services.intake.domain.mentor import decide_withdrawal as decide_mentor_withdrawal
@@ -204,6 +205,35 @@ def test_training_modules_count_once_and_the_eighth_completes_the_training():
         MentorTrainingModuleCompleted,
         MentorTrainingCompleted,
     ]
+
+
+def test_modules_at_once_are_decided_one_after_the_other_and_the_last_completes_the_training():
+    every = tuple(RecordTrainingModule(MENTOR_NOW.id, m, TODAY) for m in TRAINING_MODULES)
+    twice = (every[0], *every, every[3])  # listed twice: counted once
+    events = decide_training_modules(MENTOR_NOW, RecordTrainingModules(MENTOR_NOW.id, twice), TODAY)
+    assert [type(e) for e in events] == [MentorTrainingModuleCompleted] * len(TRAINING_MODULES) + [
+        MentorTrainingCompleted
+    ]
+    assert [e.module for e in events if isinstance(e, MentorTrainingModuleCompleted)] == list(TRAINING_MODULES)
+    trained = replace(MENTOR_NOW, modules_completed=tuple(TRAINING_MODULES), training_completed=True)
+    assert decide_training_modules(trained, RecordTrainingModules(MENTOR_NOW.id, every[:2]), TODAY) == []
+
+
+def test_a_refused_module_is_named_by_its_place_in_the_list():
+    good = RecordTrainingModule(MENTOR_NOW.id, "active_listening", TODAY)
+    cases = [
+        ((good, RecordTrainingModule(MENTOR_NOW.id, "knitting", TODAY)), "modules.1.module", "known_module"),
+        (
+            (RecordTrainingModule(MENTOR_NOW.id, "code_of_conduct", date(2026, 6, 16)), good),
+            "modules.0.completed_on",
+            "not_in_future",
+        ),
+        ((), "modules", "modules_required"),
+    ]
+    for modules, field, rule in cases:
+        with pytest.raises(InvalidField) as refused:
+            decide_training_modules(MENTOR_NOW, RecordTrainingModules(MENTOR_NOW.id, modules), TODAY)
+        assert (refused.value.problems[0].field, refused.value.problems[0].rule) == (field, rule)
 
 
 def test_an_unknown_training_module_is_refused():

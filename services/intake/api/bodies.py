@@ -362,6 +362,12 @@ class TrainingModuleAttended(Body):
     completed_on: PlausibleDate | None = None
 
 
+class TrainingModulesAttended(Body):
+    """Several modules at once (a training day or weekend), each as `TrainingModuleAttended`."""
+
+    modules: list[TrainingModuleAttended] = Field(min_length=1, max_length=16, description="1 to 16 modules")
+
+
 class TargetGroup(Body):
     """The mentee's target-group facts, recorded only with their consent (`consent`: true; false records nothing
     and is refused naming it). Reported as counts only."""

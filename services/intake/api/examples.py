@@ -137,6 +137,17 @@ TRAINING_MODULE_EXAMPLES = {
         "value": {"module": "code_of_conduct", "completed_on": "2026-11-20"},
     },
 }
+TRAINING_MODULES_EXAMPLES = {
+    "a training day": {
+        "summary": "the modules of a training day, on a past day after registration",
+        "value": {
+            "modules": [
+                {"module": "active_listening", "completed_on": "2026-11-20"},
+                {"module": "code_of_conduct", "completed_on": "2026-11-20"},
+            ]
+        },
+    },
+}
 ERASURE_EXAMPLES = {
     "request": {"summary": "the person asked to be forgotten", "value": {"reason": "data_subject_request"}},
 }

@@ -16,6 +16,7 @@ from services.intake.api.bodies import (
     MentorEmployment,
     Rejoin,
     TrainingModuleAttended,
+    TrainingModulesAttended,
     Withdrawal,
 )
 from services.intake.api.documented import MENTOR_VIEW, PAGE, PERSONAL, documented, one
@@ -25,13 +26,14 @@ from services.intake.api.examples import (
     MENTOR_EMPLOYMENT_EXAMPLES,
     REJOIN_EXAMPLES,
     TRAINING_MODULE_EXAMPLES,
+    TRAINING_MODULES_EXAMPLES,
     WITHDRAWAL_EXAMPLES,
 )
 from services.intake.api.fields import NaceCode, Office
 from services.intake.api.listing import Limit, Offset, branch_of, list_page
 from services.intake.api.person_answers import changed, profile, register
 from services.intake.api.views import MentorProfile, MentorView, PersonPage
-from services.intake.domain.commands import RecordTrainingModule, RejoinMentor, WithdrawMentor
+from services.intake.domain.commands import RecordTrainingModule, RecordTrainingModules, RejoinMentor, WithdrawMentor
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.commanding.http import (
@@ -156,6 +158,37 @@ async def record_training_module(
     who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
     command = RecordTrainingModule(mentor_id, body.module, body.completed_on or who.today)
     return await changed(request, who, idempotency_key, dump, command, MentorView.of)
+
+
+@router.post(
+    "/{mentor_id}/training-modules/batch",
+    openapi_extra=COORDINATORS,
+    response_model=MentorView,
+    responses=documented(
+        200,
+        "the modules recorded (one MentorTrainingModuleCompleted each, MentorTrainingCompleted with the last one)",
+        one(
+            "two modules done",
+            MENTOR_VIEW | {"version": 3, "training_modules_completed": ["active_listening", "code_of_conduct"]},
+        ),
+        404,
+        409,
+        422,
+    ),
+)
+async def record_training_modules(
+    mentor_id: uuid.UUID,
+    body: Annotated[TrainingModulesAttended, Body(openapi_examples=TRAINING_MODULES_EXAMPLES)],
+    request: Request,
+    identity: Coordinator,
+    idempotency_key: IdempotencyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """Record several completed modules at once (a training day), each under the rules of one module; all or none,
+    a problem named by its place (`modules.1.completed_on`). One request instead of one per module."""
+    who, dump = caller_of(request, identity, if_match), body.model_dump(mode="json")
+    modules = tuple(RecordTrainingModule(mentor_id, m.module, m.completed_on or who.today) for m in body.modules)
+    return await changed(request, who, idempotency_key, dump, RecordTrainingModules(mentor_id, modules), MentorView.of)
 
 
 @router.put(

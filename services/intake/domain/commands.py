@@ -193,6 +193,14 @@ class RecordTrainingModule(Command["MentorState"]):
 
 
 @dataclass(frozen=True)
+class RecordTrainingModules(Command["MentorState"]):
+    """Several modules at once (a training day or weekend), each as `RecordTrainingModule`: all or none."""
+
+    mentor_id: uuid.UUID
+    modules: tuple[RecordTrainingModule, ...]
+
+
+@dataclass(frozen=True)
 class RecordInformationSession(Command["MenteeState"]):
     """A mentee attended the programme's information session (the first step before matching)."""
 

@@ -16,6 +16,7 @@ from services.intake.domain.commands import (
     EraseMentor,
     RecordMentorEmployment,
     RecordTrainingModule,
+    RecordTrainingModules,
     RegisterMentor,
     RejoinMentor,
     WithdrawMentor,
@@ -97,6 +98,13 @@ class MentorState:
         return self.status == "ready"
 
 
+def _trained(state: MentorState, event: MentorTrainingModuleCompleted | MentorTrainingCompleted) -> MentorState:
+    """What a training fact changes: `evolve`'s, and a list of modules' next decision's."""
+    if isinstance(event, MentorTrainingModuleCompleted):
+        return replace(state, modules_completed=(*state.modules_completed, event.module))
+    return replace(state, training_completed=True, status="ready" if state.status == "in_training" else state.status)
+
+
 def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
     """One event applied to a mentor."""
     event = envelope.payload()
@@ -134,12 +142,8 @@ def evolve(state: MentorState, envelope: EventEnvelope) -> MentorState:
                     event, "experience", "languages", "weekly_availability_hours", "available_day_parts", "capacity"
                 ),
             )
-        case MentorTrainingModuleCompleted():
-            return replace(state, modules_completed=(*state.modules_completed, event.module))
-        case MentorTrainingCompleted():
-            return replace(
-                state, training_completed=True, status="ready" if state.status == "in_training" else state.status
-            )
+        case MentorTrainingModuleCompleted() | MentorTrainingCompleted():
+            return _trained(state, event)
         case MentorWithdrawn():
             return replace(state, status="withdrawn", withdrawal_reason=event.reason)
         case MentorEmploymentRecorded():
@@ -223,6 +227,28 @@ def decide_training_module(
     ]
     if not state.training_completed and set(required) <= {*state.modules_completed, cmd.module}:
         events.append(MentorTrainingCompleted(mentor_id=state.id))
+    return events
+
+
+def decide_training_modules(
+    state: MentorState, cmd: RecordTrainingModules, today: date, rules: BranchRules | None = None
+) -> list[DomainEvent]:
+    """Several modules at once, each decided as `decide_training_module` would one after the other (a module
+    listed twice, or already done, is no new fact; the last required one completes the training); a problem
+    names the module's place in the list (`modules.2.completed_on`) and nothing is recorded."""
+    if not cmd.modules:
+        raise InvalidField("modules", "modules_required", "list at least one module")
+    events: list[DomainEvent] = []
+    for index, one in enumerate(cmd.modules):
+        try:
+            decided = decide_training_module(state, one, today, rules)
+        except InvalidField as refused:
+            problem = refused.problems[0]
+            raise InvalidField(f"modules.{index}.{problem.field}", problem.rule, problem.message) from refused
+        for event in decided:  # learnt as the stream's fold learns them, for the next module's decision
+            if isinstance(event, MentorTrainingModuleCompleted | MentorTrainingCompleted):
+                state = _trained(state, event)
+        events += decided
     return events
 
 
