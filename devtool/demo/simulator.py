@@ -290,9 +290,8 @@ class Simulator:
         body = people.mentor(self.rng("mentor", number), office, self.today, number)
         answer = await self.call("intake", "POST", "/mentors", body, office=office)
         assert answer is not None
-        path = f"/mentors/{answer['mentor_id']}/training-modules"
-        for module in TRAINING:
-            await self.call("intake", "POST", path, {"module": module}, office=office)
+        path = f"/mentors/{answer['mentor_id']}/training-modules/batch"  # the training days, in one request
+        await self.call("intake", "POST", path, {"modules": [{"module": m} for m in TRAINING]}, office=office)
         self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"], number)
 
     async def match(self, waiting: dict[str, list[str]]) -> None:

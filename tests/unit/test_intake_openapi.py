@@ -38,8 +38,8 @@ def has_example(media: dict) -> bool:
 
 def test_every_intake_operation_has_examples_for_its_body_and_its_answers(document):
     operations = intake_operations(document)
-    assert len(operations) == 20  # with the information session, the interview, two rejoins, employment and the
-    # target group (recorded, consent withdrawn)
+    assert len(operations) == 21  # with the information session, the interview, two rejoins, employment, the
+    # target group (recorded, consent withdrawn) and a training day's modules at once
     for method, path, op in operations:
         if "requestBody" in op:
             assert has_example(op["requestBody"]["content"]["application/json"]), (method, path, "body")
