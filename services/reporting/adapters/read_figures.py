@@ -118,11 +118,15 @@ async def counter_sums(
             for o, (_, _, province) in OFFICES.items()
             if (where.office is None or o == where.office) and (where.province is None or province == where.province)
         ]
-    q: list = [tenants, offices, where.year or 0, list(figures) if figures is not None else None]
+    q: list = [tenants, offices, where.year or 0]
+    only = ""
+    if figures is not None:  # a condition of the index's (its last columns), not an OR the planner cannot use
+        q.append(list(figures))
+        only = f"AND c.figure = ANY(${len(q)}::text[]) "
     rows = await con.fetch(
         "SELECT c.figure, c.key, sum(c.n)::bigint AS n FROM rm_counts c WHERE c.tenant = ANY($1::text[]) "
-        f"AND c.office = ANY($2::text[]) AND c.year = $3 AND ($4::text[] IS NULL OR c.figure = ANY($4::text[])) "
-        f"AND {as_of_rows(q, as_of)} GROUP BY c.figure, c.key HAVING sum(c.n) <> 0",
+        f"AND c.office = ANY($2::text[]) AND c.year = $3 {only}AND {as_of_rows(q, as_of)} "
+        "GROUP BY c.figure, c.key HAVING sum(c.n) <> 0",
         *q,
     )
     n: dict[str, dict[str, int]] = defaultdict(dict)
