@@ -15,6 +15,7 @@ which the oracle test holds equal to the fold (coordination.coordination).
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +23,7 @@ from typing import Any
 
 from services.reporting.domain.definitions import FOLLOW_UP_MONTHS, INACTIVE_AFTER_DAYS
 from services.reporting.domain.report import add_months
-from services.reporting.domain.steps import DuoFact, DuoRow, LedgerOrder, duo_dates
+from services.reporting.domain.steps import DuoFact, DuoRow, KnownOfDuo, LedgerOrder, duo_dates, known_of_duo_by_day
 from shared.events.catalog import (
     DuoEnded,
     DuoFormed,
@@ -31,7 +32,6 @@ from shared.events.catalog import (
     MatchDeclined,
     MatchExpired,
     MatchProposed,
-    MeetingLogged,
 )
 
 WAITING, PROPOSALS, INACTIVE, FOLLOW_UPS = "waiting", "proposals", "inactive", "follow_ups"
@@ -197,22 +197,27 @@ def _mentee_shown(
 
 
 def duo_listings(duo: DuoRow, facts: Sequence[DuoFact]) -> list[Listing]:
-    """A duo's lines among the inactive duos and the follow-ups due (report.py's rules, as steps.duo_steps)."""
-    return listings_of(lambda day: _duo_shown(duo, facts, day), duo_dates(duo, facts))
+    """A duo's lines among the inactive duos and the follow-ups due (report.py's rules, as steps.duo_steps), from one
+    sweep over its days (each fact learnt once, as steps.duo_steps does)."""
+    known_by = known_of_duo_by_day(duo, facts)
+    return listings_of(lambda day: _duo_shown(known_by(day), day), duo_dates(duo, facts))
 
 
-def _duo_shown(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> list[Shown]:
+def _duo_shown(known_of_duo: KnownOfDuo, as_of: date) -> list[Shown]:
+    """The duo's lines as of `as_of`, from what is known of it by then."""
+    duo, known = known_of_duo.duo, known_of_duo.others  # every fact but its meetings and referrals
     if duo.recorded > as_of:
         return []
-    known = [f for f in facts if f.recorded <= as_of]
     end = _last(f for f in known if f.event_type == DuoEnded.event_type)
     ended_on = end.on_day if end is not None else None
     if ended_on is None or ended_on > as_of:
         since = as_of - timedelta(days=INACTIVE_AFTER_DAYS)
-        met = [f.on_day for f in known if f.event_type == MeetingLogged.event_type and f.on_day is not None]
-        if duo.formed_on > since or any(since < day <= as_of for day in met):
+        met = known_of_duo.met  # the days of its meetings that have one, in order
+        first_after = bisect_right(met, since)  # the first meeting after `since`: on or before as_of?
+        if duo.formed_on > since or (first_after < len(met) and met[first_after] <= as_of):
             return []
-        last = max((day for day in met if day <= as_of), default=None)
+        up_to = bisect_right(met, as_of)
+        last = met[up_to - 1] if up_to else None  # the last meeting on or before as_of
         item = (("duo_id", str(duo.duo_id)), ("formed_on", duo.formed_on.isoformat()), ("last_meeting_on", _iso(last)))
         return [Shown(INACTIVE, duo.tenant, duo.office, last or duo.formed_on, 0, item)]
     done = {f.months for f in known if f.event_type == FollowUpRecorded.event_type}

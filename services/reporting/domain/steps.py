@@ -151,18 +151,25 @@ def duo_steps(duo: DuoRow, facts: Sequence[DuoFact]) -> list[Step]:
     One sweep over the days: each fact is learnt once, on the first day it is known (steps_of asks the days in
     order), instead of every day's value scanning all the duo's facts again: a duo that met weekly for a year
     has about 150 such days and 50 facts, and is recounted whenever a fact about it arrives."""
-    known = _KnownOfDuo(duo)
+    known_by = known_of_duo_by_day(duo, facts)
+    return steps_of(lambda day: known_by(day).value(day), duo_dates(duo, facts))
+
+
+def known_of_duo_by_day(duo: DuoRow, facts: Sequence[DuoFact]) -> Callable[[date], KnownOfDuo]:
+    """What is known of the duo by the end of a day, for days asked in order (a later day learns only the facts
+    recorded since the day asked before it; the answer is the same object, grown)."""
+    known = KnownOfDuo(duo)
     pending = sorted(facts, key=lambda f: f.recorded)
     learnt = 0
 
-    def value_at(day: date) -> Counter[Series]:
+    def by(day: date) -> KnownOfDuo:
         nonlocal learnt
         while learnt < len(pending) and pending[learnt].recorded <= day:
             known.learn(pending[learnt])
             learnt += 1
-        return known.value(day)
+        return known
 
-    return steps_of(value_at, duo_dates(duo, facts))
+    return by
 
 
 def duo_dates(duo: DuoRow, facts: Sequence[DuoFact]) -> list[date]:
@@ -179,14 +186,14 @@ def duo_dates(duo: DuoRow, facts: Sequence[DuoFact]) -> list[date]:
 
 def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> Counter[Series]:
     """What the duo counts for as of the end of `as_of` (nothing before its formation was recorded)."""
-    known = _KnownOfDuo(duo)
+    known = KnownOfDuo(duo)
     for fact in facts:
         if fact.recorded <= as_of:
             known.learn(fact)
     return known.value(as_of)
 
 
-class _KnownOfDuo:
+class KnownOfDuo:
     """A duo's facts known by some day, kept as the questions of `value` need them: what each meeting or referral
     adds to a figure on its own is summed as it is learnt, meetings' days are kept sorted, every other fact listed."""
 
