@@ -293,3 +293,29 @@ async def test_the_per_batch_step_runs_once_per_batch_over_the_events_applied_an
     assert await versions(tables, w1.stream_id) == [1, 2]
     assert calls[-1] == [2]
     assert await consumer.held_count() == 1  # x's version 10 waits behind the parked 9
+
+
+async def test_batches_shuffled_redelivered_and_concurrent_apply_each_event_once_in_order(tables):
+    # A batch locks all its streams at once and writes their positions once (shared/consuming/batch_streams.py):
+    # streams new to it and known, events held before it (by a delivery alone) and inside it, batches at once.
+    consumer = OrderedConsumer(tables, "c", EFFECTS)
+    early = stream(4)
+    assert await consumer.handle(early[0]) is True
+    assert await consumer.handle(early[2]) is False  # held by a delivery alone, before any batch
+    streams = [stream(5) for _ in range(12)]
+    deliveries = [e for events in streams for e in events] * 2 + [early[1], early[3]]
+    random.Random(20261206).shuffle(deliveries)
+    batches = [deliveries[i : i + 9] for i in range(0, len(deliveries), 9)]
+    # Concurrent batches sharing streams: each waits on the rows the other locked, neither deadlocks.
+    await asyncio.gather(*(consumer.handle_batch(b) for b in batches[: len(batches) // 2]))
+    for batch in batches[len(batches) // 2 :]:
+        await consumer.handle_batch(batch)
+    await consumer.handle_batch([e for events in streams for e in events])  # all redelivered: nothing moves
+    for events in streams:
+        assert await versions(tables, events[0].stream_id) == [1, 2, 3, 4, 5]
+    assert await versions(tables, early[0].stream_id) == [1, 2, 3, 4]
+    assert len(await applied(tables)) == 64
+    assert await consumer.held_count() == 0
+    async with tables.acquire() as con:
+        positions = await con.fetch("SELECT stream_id, version FROM stream_positions WHERE consumer = 'c'")
+    assert sorted(row["version"] for row in positions) == [4] + [5] * 12
