@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 _PR_SET_PDEATHSIG = 1
@@ -69,26 +70,60 @@ class Part:
     up_since: float = field(default_factory=time.monotonic)
 
 
+def in_background(work: Callable[[], object]) -> Future[object]:
+    """`work` on a thread of its own, a daemon: a slow restart never holds up the platform's exit."""
+    future: Future[object] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as err:  # handed to the supervisor, which says what failed and retries
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="restart", daemon=True).start()
+    return future
+
+
+def at_once(work: Callable[[], object]) -> Future[object]:
+    """`work` done before returning: a tick then sees its restart finished (the tests' clock-driven way)."""
+    future: Future[object] = Future()
+    try:
+        future.set_result(work())
+    except Exception as err:
+        future.set_exception(err)
+    return future
+
+
 class Supervisor:
     """Heals parts one at a time: a part found down is restarted alone, after a backoff that doubles with each
-    attempt that did not hold (HELD_S), while the others are left running and still watched."""
+    attempt that did not hold (HELD_S), while the others are left running and still watched.
+
+    Each restart runs on a thread of its own (`start`): restarting PostgreSQL can take a minute on a loaded
+    machine (recovery, then pg_ctl's wait), and a loop that waited for it restarted nothing else meanwhile, so a
+    service killed then stayed down (a chaos run's programme gave up after 3 minutes of refused connections)."""
 
     def __init__(
         self,
         parts: list[Part],
         say: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
+        start: Callable[[Callable[[], object]], Future[object]] = in_background,
     ) -> None:
         self.parts = parts
         self._say = say
         self._clock = clock
+        self._start = start
+        self._restarts: dict[str, Future[object]] = {}  # by part: the restart under way
         for part in parts:
             part.up_since = clock()
 
     def tick(self) -> None:
-        """Look at every part once, in order; restart those whose backoff has passed."""
+        """Look at every part once, in order; start the restarts whose backoff has passed, and take note of
+        those that finished."""
         for part in self.parts:
-            if part.restart_at is None:
+            if part.name in self._restarts:
+                self._finish(part)
+            elif part.restart_at is None:
                 cause = part.problem()
                 if cause is None:
                     continue
@@ -97,16 +132,21 @@ class Supervisor:
                 self._say(f"{part.name} {cause}; restarting (attempt {part.attempt})")
                 part.restart_at = now + max(part.min_pause_s, backoff_s(part.attempt))
             elif self._clock() >= part.restart_at:
-                try:
-                    part.restart()
-                except Exception as err:
-                    part.attempt += 1
-                    self._say(
-                        f"restarting {part.name} failed ({type(err).__name__}: {err}); "
-                        f"retrying (attempt {part.attempt})"
-                    )
-                    part.restart_at = self._clock() + backoff_s(part.attempt)
-                else:
-                    part.restart_at = None
-                    part.up_since = self._clock()
-                    self._say(f"{part.name} restarted")
+                self._restarts[part.name] = self._start(part.restart)
+                self._finish(part)
+
+    def _finish(self, part: Part) -> None:
+        """Say how `part`'s restart went, once it is over; a failed one is retried after a longer pause."""
+        restart = self._restarts[part.name]
+        if not restart.done():
+            return  # still under way: the other parts are watched and restarted meanwhile
+        del self._restarts[part.name]
+        err = restart.exception()
+        if err is not None:
+            part.attempt += 1
+            self._say(f"restarting {part.name} failed ({type(err).__name__}: {err}); retrying (attempt {part.attempt})")
+            part.restart_at = self._clock() + backoff_s(part.attempt)
+        else:
+            part.restart_at = None
+            part.up_since = self._clock()
+            self._say(f"{part.name} restarted")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 
 import httpx
 import psutil
@@ -11,7 +12,7 @@ import pytest
 
 from devtool.processes import owned_processes, port_answers
 from devtool.stack import read_endpoints
-from devtool.supervise import Part, Supervisor, backoff_s
+from devtool.supervise import Part, Supervisor, at_once, backoff_s
 from shared.topics import declared_topics
 from tests.cli import wait_until
 from tests.e2e.conftest import broker_pids, postmaster_pid, service_processes
@@ -91,7 +92,7 @@ def test_a_part_is_restarted_alone_after_its_backoff_and_counts_again_once_it_st
 
         return Part(name, lambda: "exited with code 1" if down[name] else None, restart)
 
-    supervisor = Supervisor([part("a"), part("b")], said.append, clock)
+    supervisor = Supervisor([part("a"), part("b")], said.append, clock, at_once)
     down["a"] = True
     supervisor.tick()
     assert said == ["a exited with code 1; restarting (attempt 1)"] and restarted == []
@@ -127,7 +128,9 @@ def test_a_part_killed_again_and_again_with_each_restart_holding_is_always_pause
     def restart() -> None:
         down[0] = False
 
-    supervisor = Supervisor([Part("kafka", lambda: "exited" if down[0] else None, restart)], said.append, clock)
+    supervisor = Supervisor(
+        [Part("kafka", lambda: "exited" if down[0] else None, restart)], said.append, clock, at_once
+    )
     for _ in range(20):  # killed every 8 s, as a chaos run does
         clock.now += 8
         down[0] = True
@@ -147,7 +150,9 @@ def test_a_restart_that_fails_is_retried_with_a_longer_pause():
         if len(tries) == 1:
             raise RuntimeError("the port is taken")
 
-    supervisor = Supervisor([Part("kafka", lambda: None if len(tries) > 1 else "exited", restart)], said.append, clock)
+    supervisor = Supervisor(
+        [Part("kafka", lambda: None if len(tries) > 1 else "exited", restart)], said.append, clock, at_once
+    )
     supervisor.tick()
     clock.now += 0.5
     supervisor.tick()
@@ -158,3 +163,44 @@ def test_a_restart_that_fails_is_retried_with_a_longer_pause():
     clock.now += 0.1
     supervisor.tick()
     assert len(tries) == 2 and said[-1] == "kafka restarted"
+
+
+def test_a_slow_restart_does_not_hold_up_another_parts():
+    """PostgreSQL's restart can take a minute on a loaded machine: meanwhile a killed service is restarted."""
+    clock, said = FakeClock(), list[str]()
+    postgres_back, down = threading.Event(), {"postgres": True, "intake": False}
+
+    def restart_postgres() -> None:
+        assert postgres_back.wait(30), "the test never let PostgreSQL come back"
+        down["postgres"] = False
+
+    def restart_intake() -> None:
+        down["intake"] = False
+
+    parts = [
+        Part("postgres", lambda: "exited" if down["postgres"] else None, restart_postgres),
+        Part("intake", lambda: "exited with code -9" if down["intake"] else None, restart_intake),
+    ]
+    supervisor = Supervisor(parts, said.append, clock)  # restarts on threads of their own, as `duo run`'s
+    supervisor.tick()
+    clock.now += 0.5
+    supervisor.tick()  # PostgreSQL's restart starts, and takes its time
+    down["intake"] = True
+    supervisor.tick()
+    clock.now += 0.5
+    supervisor.tick()
+
+    def intake_back() -> bool:
+        supervisor.tick()
+        return "intake restarted" in said
+
+    wait_until(intake_back, 10, "intake restarted while PostgreSQL's restart is still under way")
+    assert "postgres restarted" not in said and down["postgres"]
+    postgres_back.set()
+
+    def postgres_restarted() -> bool:
+        supervisor.tick()
+        return "postgres restarted" in said
+
+    wait_until(postgres_restarted, 10, "PostgreSQL's restart, once over, is noted")
+    assert said.count("postgres restarted") == 1 and not down["postgres"]
