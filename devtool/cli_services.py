@@ -173,6 +173,7 @@ def _run(args: argparse.Namespace) -> int:
                     "postgres",
                     _server_problem(lambda: postgres_running(home), endpoints.postgres_port),
                     lambda: stack.restart_postgres(home),
+                    slow=True,
                 ),
                 Part(
                     "kafka",
@@ -181,6 +182,7 @@ def _run(args: argparse.Namespace) -> int:
                     # A batch sent to the dead broker must have failed before a new, empty one answers: delivered
                     # to it, that batch would land ahead of the events the relay publishes again (ADR 0023).
                     min_pause_s=EMBEDDED_DELIVERY_TIMEOUT_S + 1,
+                    slow=True,
                 ),
                 *_service_parts(children, ports, env),
             ],

@@ -65,6 +65,9 @@ class Part:
     problem: Callable[[], str | None]
     restart: Callable[[], object]  # what it returns is ignored
     min_pause_s: float = 0.0  # never restarted sooner after it was found down (see the broker's in cli_services)
+    # Restarted on a thread of its own (a server whose restart may take a minute). Never a service: its process
+    # is started with PR_SET_PDEATHSIG (die_with_parent), which fires when the *thread* that started it ends.
+    slow: bool = False
     attempt: int = 0
     restart_at: float | None = None  # set while it is down: when the next restart is due
     up_since: float = field(default_factory=time.monotonic)
@@ -98,9 +101,10 @@ class Supervisor:
     """Heals parts one at a time: a part found down is restarted alone, after a backoff that doubles with each
     attempt that did not hold (HELD_S), while the others are left running and still watched.
 
-    Each restart runs on a thread of its own (`start`): restarting PostgreSQL can take a minute on a loaded
-    machine (recovery, then pg_ctl's wait), and a loop that waited for it restarted nothing else meanwhile, so a
-    service killed then stayed down (a chaos run's programme gave up after 3 minutes of refused connections)."""
+    A slow part's restart runs on a thread of its own (`start`): restarting PostgreSQL can take a minute on a
+    loaded machine (recovery, then pg_ctl's wait), and a loop that waited for it restarted nothing else
+    meanwhile, so a service killed then stayed down (a chaos run's programme gave up after 3 minutes of refused
+    connections). A service's restart only starts its process: done at once, on the loop's thread."""
 
     def __init__(
         self,
@@ -132,7 +136,7 @@ class Supervisor:
                 self._say(f"{part.name} {cause}; restarting (attempt {part.attempt})")
                 part.restart_at = now + max(part.min_pause_s, backoff_s(part.attempt))
             elif self._clock() >= part.restart_at:
-                self._restarts[part.name] = self._start(part.restart)
+                self._restarts[part.name] = (self._start if part.slow else at_once)(part.restart)
                 self._finish(part)
 
     def _finish(self, part: Part) -> None:

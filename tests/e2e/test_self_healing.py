@@ -178,7 +178,7 @@ def test_a_slow_restart_does_not_hold_up_another_parts():
         down["intake"] = False
 
     parts = [
-        Part("postgres", lambda: "exited" if down["postgres"] else None, restart_postgres),
+        Part("postgres", lambda: "exited" if down["postgres"] else None, restart_postgres, slow=True),
         Part("intake", lambda: "exited with code -9" if down["intake"] else None, restart_intake),
     ]
     supervisor = Supervisor(parts, said.append, clock)  # restarts on threads of their own, as `duo run`'s
