@@ -10,11 +10,18 @@ its peak resident memory is its own):
 - raw: an AIOKafkaConsumer reading every record of the same topics and doing nothing with them.
 Both first at N/4 events, then at N (the log grown by 3N/4): the peak memory at both sizes says whether it is
 flat as the log grows.
+
+The live ledger holds every fact written, with the keyed digest of its message, as reporting's live consumer keeps
+them once it verified them (docs/adr/0033); so a replay reads until it has them all (not only until an idle wait
+a loaded machine can cut short), and verifies no signature again. Last, one rebuild at N with the digests
+forgotten (as for a ledger kept before migration 19) verifies every message: the rebuild as it was before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import resource
 import time
 import uuid
@@ -24,6 +31,7 @@ from typing import Any
 import asyncpg
 
 from bench.common import Result, Servers, at_least, at_most, fresh_database, in_child, peak_rss_mb, scaled, unique
+from services.reporting.adapters.projection import ledger_row
 from shared.events.catalog import DuoFormed, MeetingLogged, MenteeRegistered, MentorRegistered, SectorExperience
 from shared.events.envelope import EventEnvelope
 from shared.events.keyfiles import event_signer
@@ -82,8 +90,9 @@ def _templates() -> list[tuple[str, str, str, dict[str, Any]]]:
     return [one[0]] * 4 + [one[1], one[2]] + [one[3]] * 4
 
 
-def _message(templates: list[tuple[str, str, str, dict[str, Any]]], n: int) -> tuple[str, bytes, bytes, list]:
-    """The n-th event of the mix as its service publishes it, unsigned: (service, key, value, headers)."""
+def _message(templates: list[tuple[str, str, str, dict[str, Any]]], n: int) -> tuple[str, bytes, bytes, list, tuple]:
+    """The n-th event of the mix as its service publishes it, unsigned, and its ledger row: (service, key, value,
+    headers, row)."""
     service, event_type, id_field, data = templates[n % len(templates)]
     subject = uuid.uuid4()
     moment = datetime(2026, 10, 1, tzinfo=UTC) + timedelta(seconds=n)
@@ -104,29 +113,48 @@ def _message(templates: list[tuple[str, str, str, dict[str, Any]]], n: int) -> t
         chain_hash=None,
         data=data | {id_field: str(subject)},
     )
-    return (service, *to_kafka(envelope, service))
+    *row, data = ledger_row(envelope)
+    return (service, *to_kafka(envelope, service), (*row, json.dumps(data)))
 
 
-async def generate(kafka: str, prefix: str, count: int, start: int = 0) -> float:
-    """Write `count` events to the topics under `prefix`; returns the events per second written."""
+async def generate(kafka: str, prefix: str, count: int, start: int = 0, database_url: str | None = None) -> float:
+    """Write `count` events to the topics under `prefix`, and their facts to the ledger of `database_url` when given,
+    each with its keyed digest as reporting's live consumer keeps it; returns the events per second written."""
+    from services.reporting.adapters.projection import LEDGER_COLUMNS
+    from services.reporting.adapters.verified_once import DIGEST_COLUMN, digest_key, keyed
+    from shared.events.signing import verified_form_digest
+
+    digest_key_bytes = digest_key()
+    columns = [*LEDGER_COLUMNS, DIGEST_COLUMN]
+
     templates = _templates()
     topics = {service: topic_of(service, prefix) for service in ("intake", "matching", "tracking")}
     signers = {service: event_signer(service).current() for service in ("intake", "matching", "tracking")}
     producer = new_producer(kafka)
+    con = await asyncpg.connect(database_url) if database_url else None
     await producer.start()
     started = time.perf_counter()
     try:
-        pending = []
+        pending, facts = [], []
         for n in range(start, start + count):
-            service, key, value, headers = _message(templates, n)
+            service, key, value, headers, row = _message(templates, n)
             headers = signers[service].sign(headers, value)  # as the service's relay would have
             pending.append(await producer.send(topics[service], value=value, key=key, headers=headers))
+            verified = verified_form_digest({name: raw.decode() for name, raw in headers}, value)
+            facts.append((*row, keyed(digest_key_bytes, verified)))
             if len(pending) >= 20_000:
                 await asyncio.gather(*pending)
+                if con is not None:
+                    await con.copy_records_to_table("ledger", records=facts, columns=columns)
                 pending.clear()
+                facts.clear()
         await asyncio.gather(*pending)
+        if con is not None:
+            await con.copy_records_to_table("ledger", records=facts, columns=columns)
     finally:
         await producer.stop()
+        if con is not None:
+            await con.close()
     return count / (time.perf_counter() - started)
 
 
@@ -143,7 +171,7 @@ def signing_costs(count: int) -> dict[str, float]:
     keyring = Keyring({k.key_id: PublishedKey(k.key_id, s, k.private_key.public_key(), "") for s, k in keys.items()})
     producers = {f"duo.{s}.events": s for s in keys}
     templates = _templates()
-    messages = [_message(templates, n) for n in range(count)]
+    messages = [_message(templates, n)[:4] for n in range(count)]
     started = time.process_time()
     signed = [(service, key, value, keys[service].sign(headers, value)) for service, key, value, headers in messages]
     sign_s = time.process_time() - started
@@ -166,7 +194,8 @@ def signing_costs(count: int) -> dict[str, float]:
 
 
 def ours_child(database_url: str, kafka: str, prefix: str, idle_s: float) -> dict[str, float]:
-    """In a child process: the rebuild's replay of every topic under `prefix` into a fresh ledger-shaped table."""
+    """In a child process: the rebuild's replay of every topic under `prefix` into a fresh ledger-shaped table, then
+    its read models."""
 
     async def main() -> dict[str, float]:
         from services.reporting.adapters.projection import reporting_tables_ddl
@@ -183,16 +212,23 @@ def ours_child(database_url: str, kafka: str, prefix: str, idle_s: float) -> dic
             settings = ServiceSettings("reporting", database_url, kafka, topic_prefix=prefix)
             replayed = await replay(con, settings, table, say=lambda _: None, idle_s=idle_s)
             stored = await con.fetchval(f"SELECT count(*) FROM {table}")
-            # What the rebuild does next: the read models of the replayed ledger, set-based (rebuild.py).
+            # What the rebuild does next: the read models of the replayed ledger, set-based (rebuild.py), its CPU
+            # counted on both sides: this process's and its PostgreSQL backend's (the embedded server, local).
+            backend = await con.fetchval("SELECT pg_backend_pid()")
+            python_cpu, postgres_cpu = time.process_time(), backend_cpu_seconds(backend)
             read_models_seconds = await build_read_models(con, table)
+            python_cpu, postgres_cpu = time.process_time() - python_cpu, backend_cpu_seconds(backend) - postgres_cpu
             await con.execute(f"DROP TABLE {table}; DROP SCHEMA {REBUILT_MODELS} CASCADE")
         finally:
             await con.close()
         return {
             "events": replayed.events,
+            "checked_in_full": replayed.checked_in_full,
             "stored": stored,
             "seconds": replayed.seconds,
             "read_models_seconds": read_models_seconds,
+            "read_models_python_cpu": python_cpu,
+            "read_models_postgres_cpu": postgres_cpu,
             "workers_peak_rss_mb": replayed.workers_peak_rss_mb,
         }
 
@@ -203,6 +239,13 @@ def ours_child(database_url: str, kafka: str, prefix: str, idle_s: float) -> dic
         "peak_rss_mb": peak_rss_mb() + figures.pop("workers_peak_rss_mb"),
         "cpu_seconds": time.process_time() + _children_cpu() - cpu,
     }
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a local PostgreSQL backend process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -243,9 +286,26 @@ def raw_child(kafka: str, prefix: str, expected: int) -> dict[str, float]:
 
 
 async def _prepare(servers: Servers) -> tuple[str, str]:
+    from services.reporting.adapters.projection import reporting_tables_ddl
+
     prefix = unique("bench") + "."
     await ensure_topics(servers.kafka_bootstrap, declared_topics(prefix))
-    return prefix, await fresh_database(servers, "bench_reporting")
+    database_url = await fresh_database(servers, "bench_reporting")
+    con = await asyncpg.connect(database_url)
+    try:
+        await con.execute(reporting_tables_ddl())  # the live ledger, which `generate` fills
+    finally:
+        await con.close()
+    return prefix, database_url
+
+
+async def _forget_digests(database_url: str) -> None:
+    """The live ledger as if reporting had kept its facts before migration 19: no digest of a verified message."""
+    con = await asyncpg.connect(database_url)
+    try:
+        await con.execute("UPDATE ledger SET verified_digest = NULL")
+    finally:
+        await con.close()
 
 
 def measure(servers: Servers, scale: float = 1.0, repeat: int = 3, idle_s: float = 3.0) -> Result:
@@ -256,12 +316,15 @@ def measure(servers: Servers, scale: float = 1.0, repeat: int = 3, idle_s: float
     written = 0
     for size in (quarter, total):
         label = "N/4" if size == quarter else "N"
-        rate = asyncio.run(generate(servers.kafka_bootstrap, prefix, size - written, written))
+        rate = asyncio.run(generate(servers.kafka_bootstrap, prefix, size - written, written, database_url))
         written = size
         result.figure(f"generation ({label} step)", "events/s").add(rate)
         for _ in range(repeat):
             ours = in_child(ours_child, database_url, servers.kafka_bootstrap, prefix, idle_s)
             raw = in_child(raw_child, servers.kafka_bootstrap, prefix, size)
+            result.figure(f"rebuild messages verified (not verified before), {label}", "events").add(
+                ours["checked_in_full"]
+            )
             result.figure(f"rebuild replay, {label}", "events/s").add(ours["events"] / ours["seconds"])
             result.figure(f"raw aiokafka read, {label}", "events/s").add(raw["events"] / raw["seconds"])
             result.figure(f"ratio replay/raw, {label}", "x").add(
@@ -281,6 +344,23 @@ def measure(servers: Servers, scale: float = 1.0, repeat: int = 3, idle_s: float
             result.figure(f"raw read CPU per event, {label}", "us", higher_is_better=False).add(
                 raw["cpu_seconds"] / max(raw["events"], 1) * 1e6
             )
+            for side in ("python", "postgres"):
+                result.figure(f"read models' build CPU per event, {side}, {label}", "us", higher_is_better=False).add(
+                    ours[f"read_models_{side}_cpu"] / max(ours["stored"], 1) * 1e6
+                )
+    # Last: the digests forgotten, every message verified (the rebuild before docs/adr/0033), once, at N.
+    asyncio.run(_forget_digests(database_url))
+    first = in_child(ours_child, database_url, servers.kafka_bootstrap, prefix, idle_s)
+    first_rate = first["events"] / (first["seconds"] + first["read_models_seconds"])
+    result.figure("rebuild verifying every message: replay, N", "events/s").add(first["events"] / first["seconds"])
+    result.figure("rebuild verifying every message: replay and read models, N", "events/s").add(first_rate)
+    result.figure("rebuild verifying every message: ratio replay and read models/raw, N", "x").add(
+        first_rate / result.median("raw aiokafka read, N")
+    )
+    result.figure("rebuild verifying every message: CPU per event, N", "us", higher_is_better=False).add(
+        first["cpu_seconds"] / max(first["events"], 1) * 1e6
+    )
+    result.figure("rebuild verifying every message: messages verified, N", "events").add(first["checked_in_full"])
     for _ in range(repeat):
         costs = signing_costs(min(total, 5_000))
         result.figure("relay signature CPU per event", "us", higher_is_better=False).add(costs["sign"])

@@ -19,6 +19,7 @@ from devtool.demo.platform import launch, ready, report_lines, settled, stop
 DEMO_HOME = ".duo-demo"  # its own data folder: a demo never mixes with the data of `duo run`
 PORT_OFFSET = 100  # 8101..8104: a demo can run next to `duo run`
 EVERY_S = (8.0, 15.0)  # a chaos run's pause before each kill, drawn in this range
+HEAL_WAIT_S = 180  # how long a kill made after the programme's end may wait for the platform to be whole again
 
 
 def _bar(what: str, share: float) -> None:
@@ -35,12 +36,13 @@ def _record_of(home: Path, scenario, scale: float, seed: int) -> Path:
 
 def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int | None, serve: bool) -> tuple:
     """One whole programme on a fresh platform: (its figure lines, the kills or None, exit code)."""
-    from devtool.demo.chaos import PARTS, Chaos, platform_pids
+    from devtool.demo.chaos import PARTS, Chaos, platform_pids, whole
     from devtool.demo.profile import (
         POSTGRES_SETTINGS_VARIABLE,
         PROFILE_SETTINGS,
         CpuSampler,
         admin_url_of,
+        call_lines,
         reset_statements,
         statements,
     )
@@ -52,6 +54,7 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
     # Settings of one's own (such as auto_explain beside pg_stat_statements) replace the profile's.
     settings = {POSTGRES_SETTINGS_VARIABLE: os.environ.get(POSTGRES_SETTINGS_VARIABLE, PROFILE_SETTINGS)}
     settings = settings if profiling else {}
+    launched = time.monotonic()
     platform = launch(home, scenario.first_year, args.port_offset, **settings)
     urls, tokens = platform.urls, platform.tokens
     try:
@@ -69,25 +72,35 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
             sampler = CpuSampler(lambda: platform_pids(platform.process.pid, home))
             sampler.start()
         started = time.monotonic()
+        phases = {"start (to every service answering)": started - launched}
         simulator = Simulator(scenario, args.scale, urls, tokens, platform.clock_file, _bar, args.seed)
         chaos = None
         if chaos_seed is not None:
-            chaos = Chaos(
-                chaos_seed, PARTS[args.chaos_parts], lambda: platform_pids(platform.process.pid, home), args.chaos_every
-            )
+
+            def pids() -> dict[str, int]:
+                return platform_pids(platform.process.pid, home)
+
+            healed = whole(pids, PARTS["all"], urls)
+            chaos = Chaos(chaos_seed, PARTS[args.chaos_parts], pids, args.chaos_every, healed=healed)
             chaos.start()
         try:
             result = asyncio.run(simulator.run())
+            if chaos is not None:
+                # Each missing kill may wait for a whole platform (a slow restart) and then a pause.
+                chaos.at_least(args.chaos_kills, args.chaos_kills * (args.chaos_every[1] + HEAL_WAIT_S))
         finally:
             kills = chaos.stop() if chaos is not None else None
         print(file=sys.stderr)
-        report = asyncio.run(settled(urls, platform.funders(), result))
+        phases["simulation"] = time.monotonic() - started
+        report = asyncio.run(settled(urls, platform.funders(), result, platform.scrape_token()))
         seconds = time.monotonic() - started
+        phases["reporting settling"] = seconds - phases["simulation"]
         profile = []
         if sampler is not None:
             cpu = sampler.stop()
             seen = asyncio.run(statements(admin_url_of(home)))
             profile = profile_lines(cpu, seen, result.requests)
+            profile += ["", *call_lines(result.tries, sum(result.formed.values()), result.waits)]
             # Every statement in full, beside the demo's folder (which the next run empties), to compare runs.
             kept = home.parent / f"{home.name}-profile.json"
             kept.write_text(json.dumps({"requests": result.requests, "cpu": cpu, "statements": seen}, default=str))
@@ -107,6 +120,9 @@ def _programme(scenario, args: argparse.Namespace, home: Path, chaos_seed: int |
             capture_output=True,
             text=True,
         )
+        phases["rebuild"] = time.monotonic() - started - seconds
+        if sampler is not None:
+            profile += ["", "Wall time by phase:", *(f"  {what:36} {s:7.1f} s" for what, s in phases.items())]
         verdict = [line for line in rebuilt.stdout.splitlines() if "rebuilt figures" in line]
         lines += ["", f"  projection rebuild: {verdict[-1] if verdict else rebuilt.stderr.strip()[-300:]}"]
         print(lines[-1])
@@ -213,12 +229,21 @@ def add_demo_command(sub: argparse._SubParsersAction) -> None:
         type=_pause_range,
         default=EVERY_S,
         metavar="MIN-MAX",
-        help="seconds between kills, drawn in this range (default 8-15)",
+        help="seconds between kills, drawn in this range, each counted from when the platform is whole again "
+        "(every part back, every service reaching its database and broker; default 8-15)",
     )
     demo.add_argument(
         "--profile",
         action="store_true",
         help="print where the run's CPU went: by process, and PostgreSQL's statements (pg_stat_statements, this run)",
+    )
+    demo.add_argument(
+        "--chaos-kills",
+        type=int,
+        default=0,
+        metavar="N",
+        help="at least N kills: when the programme is over first, the kills go on (same pauses) before its figures "
+        "are read (default 0)",
     )
     demo.add_argument("--chaos-seed", type=int, help="which parts are killed when (default: a new draw, printed)")
     demo.add_argument(

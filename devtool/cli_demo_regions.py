@@ -127,7 +127,10 @@ async def _programmes(simulators: dict, platforms: dict[str, Platform]) -> tuple
     """Both regions' programmes at once, then each region's reporting once it counted every duo of its own."""
     results = dict(zip(simulators, await asyncio.gather(*(s.run() for s in simulators.values())), strict=True))
     print(file=sys.stderr)
-    counted = [settled(platforms[name].urls, platforms[name].funders(), results[name]) for name in simulators]
+    counted = [
+        settled(platforms[name].urls, platforms[name].funders(), results[name], platforms[name].scrape_token())
+        for name in simulators
+    ]
     return results, dict(zip(simulators, await asyncio.gather(*counted), strict=True))
 
 

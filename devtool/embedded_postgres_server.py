@@ -15,7 +15,9 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from devtool.processes import OWNER_ENV, owned_processes, stop_processes
+import psutil
+
+from devtool.processes import OWNER_ENV, owned_processes, poll_until, stop_processes, working_in
 from shared.endpoints import (
     PASSWORD_FILE,
     ROLES_DIR,
@@ -163,10 +165,45 @@ def postgres_running(home: Path) -> bool:
     return bool(owned_processes(str(home), "postgres"))
 
 
-def stop_postgres(home: Path) -> None:
-    """Stop the server cleanly; kill what is left of it if pg_ctl cannot."""
+def _children_left(home: Path, postmasters: list[psutil.Process]) -> list[psutil.Process]:
+    """The server processes of this data folder other than `postmasters`: its backends, startup process, workers.
+
+    Found by their working directory, the data folder, not by the mark in their environment: PostgreSQL writes
+    each child's process title over the memory that held its environment, so the mark reads as gone there."""
+    leaders = {p.pid for p in postmasters}
+    return [p for p in working_in(home / "pgdata", "postgres") if p.pid not in leaders]
+
+
+def stop_postgres(home: Path, gone_within_s: float = 30) -> None:
+    """Stop the server cleanly; kill what is left of it if pg_ctl cannot, and of a killed one, its children.
+
+    A postmaster killed (SIGKILL, an OOM kill) leaves its children running until each notices: a busy backend
+    at its next wait for a client or a lock, a startup process only after syncing the whole data folder. They
+    hold the server's shared memory, and a new server refuses to start while anything is attached to it
+    ("pre-existing shared memory block is still in use"). Returns once every process of the data folder is
+    gone; TimeoutError if one outlives `gone_within_s` (say, stuck in the kernel), for the caller to retry."""
     pgdata = home / "pgdata"
-    if (pgdata / "postmaster.pid").exists():
+    # Only a live postmaster is asked: the pid a killed one left in postmaster.pid may be another process's by
+    # now (every data folder's servers run as the same system user, so pg_ctl could signal another's).
+    if (pgdata / "postmaster.pid").exists() and postgres_running(home):
         with contextlib.suppress(RuntimeError):  # fall through to the process scan below
             _pg([_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "30", "stop"], home, _run_as(), 45)
-    stop_processes(owned_processes(str(home), "postgres"))
+    postmasters = owned_processes(str(home), "postgres")
+    children = _children_left(home, postmasters)
+    if postmasters:
+        stop_processes(postmasters + children)  # pg_ctl could not: SIGTERM, then SIGKILL after a grace
+    else:
+        # A dead server's leftovers: nothing of theirs to finish cleanly (the next start recovers from the
+        # WAL), and a SIGTERM would wait for the very check they are slow to reach.
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+    poll_until(
+        lambda: not owned_processes(str(home), "postgres") and not _children_left(home, []),
+        gone_within_s,
+        f"every PostgreSQL process of {pgdata} exiting",
+    )
+    # Nothing of the server is left, so its lock file is stale. A new server would still refuse it while any
+    # process has the pid it names ("lock file postmaster.pid already exists"): a killed postmaster stays a
+    # zombie until init reaps it (seconds on a loaded machine), and its pid may be another process's after.
+    (pgdata / "postmaster.pid").unlink(missing_ok=True)

@@ -57,6 +57,19 @@ def owned_processes(home: str, name: str) -> list[psutil.Process]:
     return found
 
 
+def working_in(folder: Path, name: str) -> list[psutil.Process]:
+    """Live processes called `name` whose working directory is `folder` (a zombie has none: it is left out)."""
+    where = str(folder.resolve())
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] != name:
+            continue
+        with contextlib.suppress(psutil.Error):
+            if proc.cwd() == where:
+                found.append(proc)
+    return found
+
+
 def stop_processes(procs: list[psutil.Process], grace_s: float = 5.0) -> None:
     """SIGTERM, then SIGKILL whatever is still alive after the grace period."""
     for proc in procs:

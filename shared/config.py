@@ -31,7 +31,8 @@ class PlatformEnvironment(BaseSettings):
     kafka_bootstrap_servers: str | None = None
     duo_home: Path = Path(".duo")
     kafka_session_timeout_ms: int = 6000
-    kafka_heartbeat_interval_ms: int = 500
+    # A third of the session (Kafka's rule): every heartbeat costs the embedded broker a request (issue 24).
+    kafka_heartbeat_interval_ms: int = 2000
     log_level: str = "INFO"
     duo_topic_prefix: str = ""
     # How clients authenticate to Kafka (docs/kafka-security.md); PLAINTEXT: not at all.
@@ -259,7 +260,8 @@ class ServiceSettings:
     database_url: str  # the runtime role's: no DDL (shared/runtime_privileges.py)
     kafka_bootstrap_servers: str
     kafka_session_timeout_ms: int = 6000
-    kafka_heartbeat_interval_ms: int = 500
+    # A third of the session (Kafka's rule): every heartbeat costs the embedded broker a request (issue 24).
+    kafka_heartbeat_interval_ms: int = 2000
     topic_prefix: str = ""
     # How tokens are verified; None: from the environment at start-up (shared.auth.keys.configured_verifier).
     token_verifier: TokenVerifier | None = None

@@ -4,7 +4,9 @@ can refuse without importing each other."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 
@@ -25,3 +27,22 @@ class CommandRefused(Exception):
     def __init__(self, detail: str, problems: tuple[FieldProblem, ...] = (), **ids: Any) -> None:
         super().__init__(detail)
         self.detail, self.problems, self.ids = detail, problems, ids
+
+    def at(self, place: str) -> CommandRefused:
+        """The same refusal (class, status, rule, message) with its fields named under `place`: an item of a batch
+        (`duos.3` and `ended_on` give `duos.3.ended_on`)."""
+        moved = type(self).__new__(type(self))
+        moved.__dict__.update(self.__dict__)
+        moved.args = (f"{place}: {self.detail}",)
+        moved.detail = moved.args[0]
+        moved.problems = tuple(replace(p, field=f"{place}.{p.field}") for p in self.problems)
+        return moved
+
+
+@contextmanager
+def placed(place: str) -> Iterator[None]:
+    """Every refusal raised inside names its fields under `place` (see CommandRefused.at)."""
+    try:
+        yield
+    except CommandRefused as refused:
+        raise refused.at(place) from refused

@@ -19,7 +19,7 @@ from shared.consuming.consumer import Consumer
 from shared.consuming.group_lag import GroupLagReader
 from shared.consuming.progress import ConsumerProgress
 from shared.consuming.rewind import RewindOnNewLog
-from shared.consuming.subscriber import subscribe
+from shared.consuming.subscriber import FETCH_MAX_WAIT_MS, subscribe
 from shared.events.keyfiles import event_keyring
 from shared.eventstore.postgres import OUTBOX_CHANNEL, PostgresEventStore, apply_schema, create_pool
 from shared.eventstore.wakeup import OutboxWakeup
@@ -42,6 +42,9 @@ class Subscription:
 
     build: ConsumerFactory
     producers: Mapping[str, str]  # topic -> producing service
+    # How long the broker may hold a fetch with nothing new: shorter for a consumer that a figure's freshness waits
+    # on (shared/consuming/subscriber.py).
+    fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS
 
 
 @dataclass
@@ -106,6 +109,8 @@ class ServiceRuntime:
                 s.service,
                 security=s.kafka_security,
             )
+            if wakeup is not None:
+                wakeup.in_process = self.relay.wake_if_leading  # no NOTIFY for this process's commits while it leads
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{s.service}-outbox-relay"))
         if self.subscriptions:
             broker = KafkaBroker(
@@ -121,7 +126,14 @@ class ServiceRuntime:
             keyring = event_keyring()  # the producers' public keys: nothing unsigned by its producer is applied
             for subscription in self.subscriptions:
                 consumer = subscription.build(self.pool)
-                progress, rewind = subscribe(broker, s, consumer, subscription.producers, keyring=keyring)
+                progress, rewind = subscribe(
+                    broker,
+                    s,
+                    consumer,
+                    subscription.producers,
+                    keyring=keyring,
+                    fetch_max_wait_ms=subscription.fetch_max_wait_ms,
+                )
                 self.progress.append(progress)
                 rewinders.append(rewind)
                 groups[s.topic_prefix + consumer.name] = tuple(subscription.producers)  # the group subscribe joins

@@ -48,6 +48,12 @@ class Platform:
     def funders(self) -> dict[str, str]:
         return {branch: roles["funder"] for branch, roles in self.tokens.items()}
 
+    def scrape_token(self) -> str:
+        """The token of the services' /metrics: the run's DUO_METRICS_TOKEN, or its data folder's."""
+        from shared.scrape_token import configured_scrape_token
+
+        return configured_scrape_token(self.env)
+
 
 def launch(home: Path, first_year: int, port_offset: int, *run_args: str, **settings: str) -> Platform:
     """`duo run` on an emptied data folder and a simulated clock at the scenario's first day, not waited for."""
@@ -104,42 +110,88 @@ def _wait_ready(urls: dict[str, str], platform: subprocess.Popen, deadline_s: fl
         poll_until(answers, max(deadline - time.monotonic(), 0), f"{service} starting", interval_s=0.3)
 
 
+PUBLISHERS = ("intake", "matching", "tracking")  # the services whose events reporting counts
+
+
 async def settled(
     urls: dict[str, str],
     funders: Mapping[str, str],
     result,
+    scrape_token: str,
     stalled_s: float = 300,
-    every_s: float = 1,
+    every_s: float = 0.25,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict:
-    """Reporting's figures once it counted every duo formed and ended. It reads Kafka behind the simulation, at the
-    default scale on a loaded machine minutes behind (10:49 run of 2026-12-06: the last end applied 5 minutes after
-    the simulation's), so the wait lasts while its figures keep moving and gives up only when they stood still for
-    `stalled_s`; a reporting restarting (a chaos run's last kill) is waited for like a lag. `funders`: a funder's
-    token of each branch the programme ran in (a region may host several), whose counts add up to the programme's;
-    the figures come back by branch, the plan as the first branch's funder reads it."""
+    """Reporting's figures once it counted every duo formed and ended and read every event the services published.
+    It reads Kafka behind the simulation, at the default scale on a loaded machine minutes behind (10:49 run of
+    2026-12-06: the last end applied 5 minutes after the simulation's), so the wait lasts while its figures or its
+    lag keep moving and gives up only when they stood still for `stalled_s`; a reporting restarting (a chaos run's
+    last kill) is waited for like a lag. The counts alone are not enough: reporting reads each service's events on
+    a consumer of its own, and a mentor's withdrawal (intake) sent after the last ends (tracking) may still be on
+    its way when the ends are counted, and moves mentor retention. `funders`: a funder's token of each branch the
+    programme ran in (a region may host several), whose counts add up to the programme's; the figures come back by
+    branch, the plan as the first branch's funder reads it. `scrape_token`: for reporting's /metrics."""
     wanted = f"{sum(result.formed.values())} formed and {result.duos_ended} ended"
     headers = {branch: {"Authorization": f"Bearer {funder}"} for branch, funder in funders.items()}
-    seen, last, moved = "no answer", None, time.monotonic()
+    seen, last, fewest, moved = "no answer", None, None, time.monotonic()
     async with httpx.AsyncClient(timeout=120, transport=transport) as client:
         while time.monotonic() - moved < stalled_s:
             try:
-                answers = {b: await client.get(f"{urls['reporting']}/figures", headers=h) for b, h in headers.items()}
-                if all(answer.status_code == 200 for answer in answers.values()):
-                    figures = {b: answer.json()["figures"] for b, answer in answers.items()}
+                figures = await _figures(client, urls, headers)
+                if figures is not None:
                     if figures != last:
                         last, moved = figures, time.monotonic()
                     formed = sum(f["duos_formed"] for f in figures.values())
                     ended = sum(f["positive_exit"]["denominator"] for f in figures.values())
                     seen = f"{formed} duos formed and {ended} ended"
                     if formed == sum(result.formed.values()) and ended == result.duos_ended:
-                        plan = await client.get(f"{urls['reporting']}/plan", headers=next(iter(headers.values())))
-                        if plan.status_code == 200:
-                            return {"figures": figures, "plan": plan.json()}
+                        waiting = await _events_waiting(client, urls, scrape_token)
+                        seen += f", {'unknown' if waiting is None else waiting} events still to read"
+                        if waiting is not None and (fewest is None or waiting < fewest):
+                            fewest, moved = waiting, time.monotonic()
+                        if waiting == 0:
+                            figures = await _figures(client, urls, headers)  # again: the last events now read
+                            plan = await client.get(f"{urls['reporting']}/plan", headers=next(iter(headers.values())))
+                            if figures is not None and plan.status_code == 200:
+                                return {"figures": figures, "plan": plan.json()}
             except httpx.TransportError:
                 pass  # restarting
             await asyncio.sleep(every_s)
-    raise RuntimeError(f"reporting counted {seen}, not {wanted}, and its figures stood still for {stalled_s:g} s")
+    raise RuntimeError(f"reporting counted {seen}, not {wanted}, and stood still for {stalled_s:g} s")
+
+
+async def _figures(client: httpx.AsyncClient, urls: dict[str, str], headers: dict[str, dict]) -> dict | None:
+    """Reporting's figures by branch, as each branch's funder reads them; None unless every one answered."""
+    answers = {branch: await client.get(f"{urls['reporting']}/figures", headers=h) for branch, h in headers.items()}
+    if any(answer.status_code != 200 for answer in answers.values()):
+        return None
+    return {branch: answer.json()["figures"] for branch, answer in answers.items()}
+
+
+async def _events_waiting(client: httpx.AsyncClient, urls: dict[str, str], scrape_token: str) -> int | None:
+    """Events published or about to be that reporting has not applied yet: each service's outbox (not on Kafka
+    yet), reporting's group lag on every partition as the broker sees it (its /metrics), and the events its
+    ordered consumers hold for a stream's earlier version. None: not known (a part restarting)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        pending = [(await client.get(f"{urls[s]}/health")).json()["outbox_pending"] for s in PUBLISHERS]
+        authorized = {"Authorization": f"Bearer {scrape_token}"}
+        metrics = await client.get(f"{urls['reporting']}/metrics", headers=authorized)
+        consumers = (await client.get(f"{urls['reporting']}/health")).json()["checks"]["consumers"]
+    except (ValueError, KeyError):
+        return None  # an answer that is not a service's (a part starting)
+    lags = [
+        sample.value
+        for family in text_string_to_metric_families(metrics.text if metrics.status_code == 200 else "")
+        if family.name == "duo_consumer_group_lag_messages"
+        for sample in family.samples
+    ]
+    if not lags or any(n is None for n in pending):
+        return None  # the broker or a database not read
+    # None: a consumer that holds nothing (not an ordered one), or its database not read; the lag says the rest.
+    held = sum(consumer.get("held_events") or 0 for consumer in consumers)
+    return sum(pending) + int(sum(lags)) + held
 
 
 def report_lines(f: dict, plan: dict, result, scenario, scale: float) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class CpuSampler:
     _thread: threading.Thread | None = None
     _own_start: float = 0.0
     own_seconds: float = 0.0
+    sampler_seconds: float = 0.0  # this thread's own CPU (reading /proc), left out of the simulator's
 
     def start(self) -> None:
         self._read(first=True)
@@ -48,7 +50,7 @@ class CpuSampler:
             self._thread.join()
         self._read()
         times = os.times()
-        self.own_seconds = times.user + times.system - self._own_start
+        self.own_seconds = times.user + times.system - self._own_start - self.sampler_seconds
         by_part: dict[str, float] = defaultdict(float)
         for pid, (part, seconds) in self.seconds.items():
             by_part[part] += seconds - self._at_start.get(pid, 0.0)
@@ -58,6 +60,7 @@ class CpuSampler:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             self._read()
+        self.sampler_seconds = time.thread_time()
 
     def _read(self, first: bool = False) -> None:
         for part, pid in self.pids().items():
@@ -167,6 +170,17 @@ def report(cpu: dict[str, float], rows: list[dict], requests: int) -> list[str]:
                 f" {s['n_live_tup']:>10}"
                 for s in row["scans"]
             ]
+    return lines
+
+
+def call_lines(tries: dict[tuple[str, str, str, int], int], duos: int, waits: int) -> list[str]:
+    """The simulator's tries by route and status (status 0: no answer), most first, and per duo formed."""
+    total = sum(tries.values())
+    lines = [
+        f"The simulator's tries by route and status: {total} ({total / max(duos, 1):.1f} a duo), {waits} poll pauses"
+    ]
+    for (service, method, route, status), count in sorted(tries.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"  {count:>8} {count / max(duos, 1):6.2f} a duo  {status:>3}  {service:9} {method:5} {route}")
     return lines
 
 

@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import json
 import random
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ MAX_ROUNDS = 800  # rounds of one month before the run gives up
 REGISTRATION_DAYS = (1, 4, 8)
 MATCH_DAY = 23
 SUGGESTIONS = 50  # the most suggestions matching gives at once
+# Mentees of an office waiting in matching at once: fewer than SUGGESTIONS, so that a mentor's suggestions always
+# list every one of them (`pool_known`). An office's further mentees of the month have their intake interview on
+# the match day, as places free up (at the full plan, Brussels's busiest months: up to 55 mentees).
+WAITING_AT_ONCE = SUGGESTIONS - 1
+SHEETS_AT_ONCE = 25  # duos a request to tracking (its batch takes 50): a month's requests still overlap
 RETRY_FOR_S = 180.0  # a part killed under load is back within seconds; a minute more is a real outage
 # A dropped or refused connection, an answer cut off, no answer in time: the request is tried again.
 TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
@@ -66,6 +72,14 @@ def area_offices() -> dict[str, list[str]]:
     """The offices of each area a scenario may plan: the three Flemish provinces and Brussels, and the provinces of
     the other branches (devtool/demo/scenario.py)."""
     return {area: list(offices) for area, offices in AREA_OFFICES.items()}
+
+
+_ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=/|$)")
+
+
+def route_of(path: str) -> str:
+    """A request's route, its ids as {id} and its query left off: `/duos/{id}/meetings/batch`."""
+    return _ID.sub("/{id}", path.partition("?")[0])
 
 
 def _half_up(numerator: int, denominator: int) -> int:
@@ -112,6 +126,9 @@ class Result:
     target: dict[tuple[str, int], int] = field(default_factory=dict)
     requests: int = 0
     retries: int = 0  # tries again after a dropped connection or a 502/503/504
+    # Every try by (service, method, route with its ids as {id}, status; 0: no answer): what `--profile` prints.
+    tries: dict[tuple[str, str, str, int], int] = field(default_factory=dict)
+    waits: int = 0  # pauses of the simulator's own polls (suggestions not caught up yet)
     duos_ended: int = 0
     positive: int = 0
     sustainable: int = 0
@@ -161,20 +178,22 @@ class Simulator:
         office: str,
         role: str = "coordinator",
         missing_ok: bool = False,
-        lagging_rule: str | None = None,
+        lagging_rule: str | tuple[str, ...] = (),
     ) -> dict | None:
         """One request, retried as a careful client retries: a dropped connection or a service answering
         502/503/504 (restarting, or its database or broker down) is tried again after a growing pause, up to
         `RETRY_FOR_S`. A command carries one Idempotency-Key over all its tries, so a retry of a command the
         service did carry out (its answer lost) is answered from the service's record, never done twice.
-        `lagging_rule`: a 409 or 404 naming that rule is tried again too, the service not having read yet over
-        Kafka what the simulator already did (a duo's end, after the service restarted; a duo just formed).
+        `lagging_rule`: a 409 or 404 naming that rule (or one of those) is tried again too, the service not having
+        read yet over Kafka what the simulator already did (a duo's end, after the service restarted; a duo just
+        formed; a mentee's intake interview).
         `office`: where the person, proposal or duo is, whose branch's token is sent (a region may host several
         branches)."""
         headers = {"Authorization": f"Bearer {self.tokens[OFFICES[office][0].value][role]}"}
         if method != "GET":
             headers["Idempotency-Key"] = str(uuid.uuid4())
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
+        lagging_rules = (lagging_rule,) if isinstance(lagging_rule, str) else lagging_rule
         for attempt in itertools.count(1):
             try:
                 async with (
@@ -182,11 +201,13 @@ class Simulator:
                     self.client.request(method, f"{self.urls[service]}{path}", json=body, headers=headers) as answer,
                 ):
                     status, text = answer.status, await answer.text()
-                lagging = status in (404, 409) and lagging_rule is not None and f'"rule":"{lagging_rule}"' in text
+                self.tally(service, method, path, status)
+                lagging = status in (404, 409) and any(f'"rule":"{rule}"' in text for rule in lagging_rules)
                 if status not in RETRIED_STATUSES and not lagging:
                     break
                 failure = f"{status} {text[:300]}"
             except TRANSPORT_ERRORS as err:
+                self.tally(service, method, path, 0)
                 failure = f"{type(err).__name__}: {err}"
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"{service} {method} {path}: still failing after {RETRY_FOR_S:.0f} s: {failure}")
@@ -198,6 +219,10 @@ class Simulator:
         if status >= 400:
             raise RuntimeError(f"{service} {method} {path}: {status} {text[:300]}")
         return json.loads(text)
+
+    def tally(self, service: str, method: str, path: str, status: int) -> None:
+        key = (service, method, route_of(path), status)
+        self.result.tries[key] = self.result.tries.get(key, 0) + 1
 
     def set_clock(self, day: date, hour: int = 10) -> None:
         self.today = day
@@ -239,16 +264,26 @@ class Simulator:
         return by_office
 
     async def month(self, year: int, month: int, quota: dict[str, int]) -> None:
-        waiting = await self.register(year, month, quota)
+        waiting, held = await self.register(year, month, quota)
         self.set_clock(date(year, month, MATCH_DAY))
-        await self.match(waiting)
+        await self.match(waiting, held)
         self.set_clock(date(year, month, 28), hour=18)
         await self.follow_duos()
 
-    async def register(self, year: int, month: int, quota: dict[str, int]) -> dict[str, list[str]]:
+    async def register(
+        self, year: int, month: int, quota: dict[str, int]
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """The month's mentees, each on its registration day, and on the first of them mentors enough for them
-        (trained the same day)."""
+        (trained the same day). Each office's first `WAITING_AT_ONCE` mentees (by number) have their intake
+        interview the day they register and wait to be matched; the office's others are held, by number, for an
+        interview on the match day (`match`). Returns those waiting and those held, by office."""
         waiting: dict[str, list[str]] = {}
+        held: dict[str, dict[int, str]] = {}
+        numbers = [(o, self.next_number("mentee")) for o, n in quota.items() for _ in range(n)]
+        of_office: dict[str, list[int]] = {}
+        for office, number in numbers:
+            of_office.setdefault(office, []).append(number)
+        interviewed = {number for office_numbers in of_office.values() for number in office_numbers[:WAITING_AT_ONCE]}
 
         async def one_mentee(office: str, number: int) -> None:
             body = people.mentee(self.rng("mentee", number), office, self.today, number)
@@ -259,10 +294,12 @@ class Simulator:
             # The steps before matching: the information session, then the intake interview.
             path = f"/mentees/{mentee_id}"
             await self.call("intake", "POST", f"{path}/information-session", {}, office=office)
-            await self.call("intake", "POST", f"{path}/intake-interview", {"outcome": "suitable"}, office=office)
+            if number not in interviewed:
+                held.setdefault(office, {})[number] = mentee_id
+                return
+            await self.interview(office, mentee_id)
             waiting.setdefault(office, []).append(mentee_id)
 
-        numbers = [(o, self.next_number("mentee")) for o, n in quota.items() for _ in range(n)]
         on_day: dict[int, list[tuple[str, int]]] = {}
         for office, number in numbers:
             on_day.setdefault(self.rng("registration-day", number).choice(REGISTRATION_DAYS), []).append(
@@ -272,7 +309,25 @@ class Simulator:
             self.set_clock(date(year, month, day))
             mentors = [self.recruit(office, n) for office, n in quota.items()] if index == 0 else []
             await asyncio.gather(*(one_mentee(o, number) for o, number in on_day.get(day, [])), *mentors)
-        return waiting
+        return waiting, {office: [by_number[n] for n in sorted(by_number)] for office, by_number in held.items()}
+
+    async def interview(self, office: str, mentee_id: str) -> None:
+        """The intake interview, the last step before matching: the mentee waits to be matched from then on."""
+        path = f"/mentees/{mentee_id}/intake-interview"
+        await self.call("intake", "POST", path, {"outcome": "suitable"}, office=office)
+
+    async def let_wait(self, left: dict[str, set[str]], held: dict[str, list[str]]) -> None:
+        """Each office's held mentees interviewed, first come first, until `WAITING_AT_ONCE` of its mentees wait."""
+        called = []
+        for office in sorted(held):
+            places = max(0, WAITING_AT_ONCE - len(left.get(office, ())))
+            called += [(office, mentee_id) for mentee_id in held[office][:places]]
+            held[office] = held[office][places:]
+        await asyncio.gather(*(self.interview(office, mentee_id) for office, mentee_id in called))
+        for office, mentee_id in called:
+            left.setdefault(office, set()).add(mentee_id)
+        for office in [o for o, mentees in held.items() if not mentees]:
+            del held[office]
 
     def next_number(self, kind: str) -> int:
         """Mentees and mentors are numbered apart: an extra mentor (recruited when the mentees of an office
@@ -294,7 +349,7 @@ class Simulator:
         await self.call("intake", "POST", path, {"modules": [{"module": m} for m in TRAINING]}, office=office)
         self.mentors[answer["mentor_id"]] = Mentor(answer["mentor_id"], office, body["capacity"], number)
 
-    async def match(self, waiting: dict[str, list[str]]) -> None:
+    async def match(self, waiting: dict[str, list[str]], held: dict[str, list[str]] | None = None) -> None:
         """Proposals at every office with waiting mentees, until each is in a duo; declines are matched again.
 
         The coordinator proposes, for each waiting mentee in the order they registered, the mentor matching
@@ -302,9 +357,11 @@ class Simulator:
         holds what the simulator did (it lags over Kafka, more so while a part restarts). So the pairs are the
         same in every run of the seed, whatever the timing: a round would break equal scores by record id, and
         ids are new in every run. An office with no pair to propose has mentees who declined every free mentor:
-        it recruits one."""
+        it recruits one. `held`: mentees interviewed (and so waiting) only as places free up (`WAITING_AT_ONCE`)."""
         left = {office: set(ids) for office, ids in waiting.items() if ids}
+        held = {office: list(ids) for office, ids in (held or {}).items() if ids}
         for _ in range(MAX_ROUNDS):
+            await self.let_wait(left, held)
             if not left:
                 return
             offices = sorted(left)
@@ -318,7 +375,9 @@ class Simulator:
                         "/proposals",
                         {"mentee_id": m, "mentor_id": f},
                         office=o,
-                        lagging_rule="no_free_capacity",  # the mentor's last end not read by matching yet
+                        # The mentor's last end or training, or the mentee's intake interview, not read by matching
+                        # yet (a mentor's training is read in `pool_known` only when the mentees' lists are read).
+                        lagging_rule=("no_free_capacity", "mentee_waiting", "mentor_available"),
                     )
                     for o, (m, f) in pairs
                 )
@@ -359,58 +418,54 @@ class Simulator:
 
     async def pool_known(self, office: str, mentees: set[str]) -> dict[str, list[dict]]:
         """Matching's suggestions for each waiting mentee of the office, once its pool holds what the simulator
-        did. Suggestions list every feasible counterpart (in the demo: same office, not declined, free, trained
-        and waiting), so each waiting mentee must be offered exactly the free mentors it did not decline (every
-        mentor's training and every answer arrived), and a mentor exactly the waiting mentees who did not decline
-        it (the mentees' intake steps arrived: matching answers for a mentee it knows, waiting or not).
+        did: every pair's score, for `pick`. Suggestions list every feasible counterpart (in the demo: same office,
+        not declined, free, trained and waiting), so each waiting mentee must be offered exactly the free mentors it
+        did not decline (every mentor's training and every answer arrived). Whether matching read a mentee's intake
+        steps too (it answers for a mentee it knows, waiting or not) is not read: a proposal for a mentee it does
+        not hold as waiting yet is refused (409, `mentee_waiting`) and tried again, as one for a mentor whose last
+        end it has not read.
 
-        The mentor side is read only for as few mentors as list every mentee with a mentor to propose (in the
-        order mentors were recruited; usually one), unless a list may be cut at `SUGGESTIONS`: then a mentor
-        still unknown could hide behind the cut, and every free mentor is read, as every one was before."""
+        A mentee's list may be cut at `SUGGESTIONS` (50 free mentors or more), and the cut falls among mentors of
+        equal score in the order of their record ids, new in every run: which mentor `pick` chose would then
+        follow the ids, and the mentor's fate with it (mentor retention moved by one at the full plan). So then
+        every free mentor's list is read instead, each whole (fewer than `SUGGESTIONS` mentees wait at an office at
+        once: `WAITING_AT_ONCE`) and each until it lists the mentees expected; a pair scores the same from either
+        side. A mentor whose training matching has not read yet lists its mentees all the same: the proposal is
+        refused (409, `mentor_available`) and tried again."""
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
         free = self.free_mentors(office)
 
         def not_declined(mentee_id: str, mentor_id: str) -> bool:
             return mentor_id not in self.declined.get(mentee_id, ())
 
-        by_mentee = sorted(mentees)
-        checks = [(f"mentees/{m}", {f for f in free if not_declined(m, f)}) for m in by_mentee]
-        of_mentor = {f: {m for m in mentees if not_declined(m, f)} for f in free}
-        readers = self.mentors_listing(of_mentor)
-        if readers is None or any(len(expected) >= SUGGESTIONS for _, expected in checks):
-            readers = sorted(free)
-        checks += [(f"mentors/{f}", of_mentor[f]) for f in readers]
-        found = await asyncio.gather(*(self.offered(office, path, expected, deadline) for path, expected in checks))
-        return dict(zip(by_mentee, found, strict=False))
-
-    def mentors_listing(self, of_mentor: dict[str, set[str]]) -> list[str] | None:
-        """Free mentors whose suggestions, read whole (fewer than `SUGGESTIONS`), list between them every mentee
-        some mentor may be proposed to (`of_mentor`: each free mentor's expected mentees): in recruitment order,
-        each that lists one not yet listed. None when a mentee is left, listed only in lists that may be cut."""
-        left: set[str] = set().union(*of_mentor.values())
-        readers = []
-        for mentor_id in sorted(of_mentor, key=lambda f: self.mentors[f].number):
-            if left & of_mentor[mentor_id] and len(of_mentor[mentor_id]) < SUGGESTIONS:
-                readers.append(mentor_id)
-                left -= of_mentor[mentor_id]
-        return None if left else readers
+        of_mentee = {m: {f for f in free if not_declined(m, f)} for m in sorted(mentees)}
+        if all(len(expected) < SUGGESTIONS for expected in of_mentee.values()):
+            found = await asyncio.gather(
+                *(self.offered(office, f"mentees/{m}", expected, deadline) for m, expected in of_mentee.items())
+            )
+            return dict(zip(of_mentee, found, strict=True))
+        of_mentor = {f: {m for m in mentees if not_declined(m, f)} for f in sorted(free)}
+        found = await asyncio.gather(
+            *(self.offered(office, f"mentors/{f}", expected, deadline) for f, expected in of_mentor.items())
+        )
+        suggested: dict[str, list[dict]] = {m: [] for m in of_mentee}
+        for mentor_id, items in zip(of_mentor, found, strict=True):
+            for item in items:
+                suggested[item["person_id"]].append({"person_id": mentor_id, "score": item["score"]})
+        return suggested
 
     async def offered(self, office: str, path: str, expected: set[str], deadline: float) -> list[dict]:
-        """Poll matching's suggestions at `path` until they are `expected` (all of it, or the most listed)."""
+        """Poll matching's suggestions at `path` until they are `expected`: fewer than `SUGGESTIONS`, never cut."""
+        if len(expected) >= SUGGESTIONS:
+            raise ValueError(f"{path}: {len(expected)} suggestions expected, more than matching lists at once")
         suggestions = f"/suggestions/{path}?limit={SUGGESTIONS}"
         while True:
             found = await self.call("matching", "GET", suggestions, office=office, missing_ok=True)
-            offered = {item["person_id"] for item in found["items"]} if found is not None else set()
-            if (
-                found
-                and offered is not None
-                and (offered == expected or (len(offered) == SUGGESTIONS and offered <= expected))
-            ):
+            if found is not None and {item["person_id"] for item in found["items"]} == expected:
                 return found["items"]
-            if found is not None and not expected and not offered:
-                return []
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"matching's suggestions for {path} did not catch up within {RETRY_FOR_S:.0f} s")
+            self.result.waits += 1
             await asyncio.sleep(POLL_S)
 
     async def first_meeting(self, proposal: dict) -> bool:
@@ -468,20 +523,50 @@ class Simulator:
         self.result.formed[key] = self.result.formed.get(key, 0) + 1
 
     async def follow_duos(self) -> None:
-        """The month in tracking, each duo on its own: the plan for a new duo, the weekly meetings, then its end
-        if it is due; and the follow-ups of ended duos, all at once."""
-
-        async def month_of(duo: Duo) -> None:
-            await self.meet(duo)
-            if duo.ends_on <= self.today:
-                await self.end(duo)
-
+        """The month in tracking: each running duo's sheet (the plan for a new duo, the weekly meetings, then its
+        end if it is due) and each ended duo's follow-ups due, sent a branch's `SHEETS_AT_ONCE` duos a request
+        (`POST /duos/batch`, all or none: the same facts as one request per duo and fact, a fortieth of the calls)."""
         running = [d for d in self.duos.values() if d.ended_on is None]
         ended = [d for d in self.duos.values() if d.ended_on is not None]
-        await asyncio.gather(*(month_of(d) for d in running), *(self.follow_up(d) for d in ended))
+        sheets = [(d, self.month_sheet(d)) for d in running] + [(d, self.follow_up_sheet(d)) for d in ended]
+        # The duos tracking may not have read yet go first: a batch refused for one of them (404, sent again once
+        # tracking read it) is refused before the work on the others, and the batches after it are not refused.
+        sheets = sorted(((d, s) for d, s in sheets if len(s) > 1), key=lambda item: item[0].known_to_tracking)
+        by_branch: dict[str, list[tuple[Duo, dict]]] = {}
+        for duo, sheet in sheets:
+            by_branch.setdefault(OFFICES[duo.office][0].value, []).append((duo, sheet))
+        await asyncio.gather(
+            *(
+                self.send_sheets(items[i : i + SHEETS_AT_ONCE])
+                for items in by_branch.values()
+                for i in range(0, len(items), SHEETS_AT_ONCE)
+            )
+        )
         await self.mentors_after([d for d in running if d.ended_on is not None])
 
-    async def meet(self, duo: Duo) -> None:
+    async def send_sheets(self, batch: list[tuple[Duo, dict]]) -> None:
+        """One request of a branch's sheets; tried again while tracking has not read a duo's formation yet (404 on
+        its id): no read of the duo first."""
+        body = {"sheets": [sheet for _, sheet in batch]}
+        await self.call("tracking", "POST", "/duos/batch", body, office=batch[0][0].office, lagging_rule="known_id")
+        for duo, sheet in batch:
+            duo.known_to_tracking = True
+            duo.follow_ups |= {f["months"] for f in sheet.get("follow_ups", ())}
+            if "end" in sheet:
+                duo.ended_on = self.today
+                self.result.duos_ended += 1
+                self.result.positive += duo.outcome != "none"
+                self.result.sustainable += duo.outcome == "sustainable_job"
+
+    def month_sheet(self, duo: Duo) -> dict:
+        """A running duo's month: its plan when it is new, its meetings (the month from the mentor's logbook, as a
+        coordinator enters it), and its outcome, surveys and end when it is due."""
+        sheet: dict = {"duo_id": duo.duo_id}
+        if not duo.known_to_tracking:
+            sheet["action_plan"] = {
+                "drawn_up_on": duo.formed_on.isoformat(),
+                "goals": ["find_job_in_sector", "cv_ready"],
+            }
         rng = self.rng("meetings", duo.mentee, self.today.year, self.today.month)
         meetings = []
         for day in (7, 14, 21, 28):
@@ -495,33 +580,26 @@ class Simulator:
             }
             if not missed and duo.formed_on < met_on <= duo.ends_on:
                 meetings.append(meeting)
-        if not duo.known_to_tracking:
-            # Sent at once, tried again while tracking has not read the duo's formation yet (404 on the duo's
-            # id): no read of the duo first, which cost a request or two per duo (about 6% of a run's calls).
-            await self.call(
-                "tracking",
-                "POST",
-                f"/duos/{duo.duo_id}/action-plan",
-                {"drawn_up_on": duo.formed_on.isoformat(), "goals": ["find_job_in_sector", "cv_ready"]},
-                office=duo.office,
-                lagging_rule="known_id",
-            )
-            duo.known_to_tracking = True
-        if meetings:  # the month from the mentor's logbook, as a coordinator enters it: one request
-            path = f"/duos/{duo.duo_id}/meetings/batch"
-            await self.call("tracking", "POST", path, {"meetings": meetings}, office=duo.office)
+        if meetings:
+            sheet["meetings"] = meetings
+        if duo.ends_on <= self.today:
+            sheet |= self.end_sheet(duo)
+        return sheet
 
-    async def end(self, duo: Duo) -> None:
-        p, path, day = self.scenario.probabilities, f"/duos/{duo.duo_id}", self.today
+    def end_sheet(self, duo: Duo) -> dict:
+        """A duo's end: its outcome (a job, a training, an internship or none), both surveys and the end."""
+        p, day = self.scenario.probabilities, self.today
         rng = self.rng("end", duo.mentee)
-        mentee_survey = {
-            "more_self_confidence": rng.random() < p.more_self_confidence,
-            "more_autonomous_job_search": rng.random() < p.more_autonomous_job_search,
-            "mentor_helped_with_problems": rng.random() < p.mentor_helped_with_problems,
-        }
-        mentor_survey = {
-            "feels_useful": rng.random() < p.mentor_feels_useful,
-            "adds_professional_value": rng.random() < p.mentor_professional_value,
+        sheet: dict = {
+            "mentee_survey": {
+                "more_self_confidence": rng.random() < p.more_self_confidence,
+                "more_autonomous_job_search": rng.random() < p.more_autonomous_job_search,
+                "mentor_helped_with_problems": rng.random() < p.mentor_helped_with_problems,
+            },
+            "mentor_survey": {
+                "feels_useful": rng.random() < p.mentor_feels_useful,
+                "adds_professional_value": rng.random() < p.mentor_professional_value,
+            },
         }
         started = max(duo.formed_on + timedelta(days=1), day - timedelta(days=3)).isoformat()
         job = {"sector": "Q", "hours_per_week": 32.0, "started_on": started}
@@ -532,26 +610,18 @@ class Simulator:
                     {"contract_type": "fixed_term", "contract_months": rng.choice((6, 12))},
                 )
             )
-            await self.call("tracking", "POST", f"{path}/jobs", job | contract, office=duo.office)
+            sheet["job"] = job | contract
         elif duo.outcome == "other_job":
-            short = job | {"contract_type": "fixed_term", "contract_months": 2}
-            await self.call("tracking", "POST", f"{path}/jobs", short, office=duo.office)
+            sheet["job"] = job | {"contract_type": "fixed_term", "contract_months": 2}
         elif duo.outcome == "training":
-            training = {"started_on": started, "qualifying": True}
-            await self.call("tracking", "POST", f"{path}/trainings", training, office=duo.office)
+            sheet["training"] = {"started_on": started, "qualifying": True}
         elif duo.outcome == "internship":
-            await self.call("tracking", "POST", f"{path}/internships", {"started_on": started}, office=duo.office)
-        await self.call("tracking", "POST", f"{path}/surveys/mentee", mentee_survey, office=duo.office)
-        await self.call("tracking", "POST", f"{path}/surveys/mentor", mentor_survey, office=duo.office)
+            sheet["internship"] = {"started_on": started}
         reason = (
             "lost_contact" if duo.stopped_early else "mentee_found_work" if duo.outcome.endswith("job") else "completed"
         )
-        end = {"ended_on": day.isoformat(), "reason": reason}
-        await self.call("tracking", "POST", f"{path}/end", end, office=duo.office)
-        duo.ended_on = day
-        self.result.duos_ended += 1
-        self.result.positive += duo.outcome != "none"
-        self.result.sustainable += duo.outcome == "sustainable_job"
+        sheet["end"] = {"ended_on": day.isoformat(), "reason": reason}
+        return sheet
 
     async def mentors_after(self, ended: list[Duo]) -> None:
         """The mentors of the duos that ended, in the order of their mentees' numbers (never the network's): each
@@ -581,13 +651,14 @@ class Simulator:
             )
         )
 
-    async def follow_up(self, duo: Duo) -> None:
+    def follow_up_sheet(self, duo: Duo) -> dict:
+        """An ended duo's follow-ups due by now and not yet recorded (3, 6 and 12 months after the end)."""
         assert duo.ended_on is not None
         status = {"sustainable_job": "employed", "other_job": "employed", "training": "in_training"}.get(
             duo.outcome, "job_seeking"
         )
-        for months in (3, 6, 12):
-            if months not in duo.follow_ups and add_months(duo.ended_on, months) <= self.today:
-                follow_up = {"months": months, "status": status}
-                await self.call("tracking", "POST", f"/duos/{duo.duo_id}/follow-ups", follow_up, office=duo.office)
-                duo.follow_ups.add(months)
+        due = [m for m in (3, 6, 12) if m not in duo.follow_ups and add_months(duo.ended_on, m) <= self.today]
+        sheet: dict = {"duo_id": duo.duo_id}
+        if due:
+            sheet["follow_ups"] = [{"months": months, "status": status} for months in due]
+        return sheet

@@ -35,7 +35,6 @@ from services.intake.domain.commands import (
     WithdrawMentor,
     WithdrawTargetGroupConsent,
 )
-from services.intake.domain.errors import DuplicatePerson
 from services.intake.domain.mentee import APPLICATION, MENTEE, ApplicationDecision, MenteeState
 from services.intake.domain.mentor import MENTOR, MentorApplicationDecision, MentorState
 from services.intake.domain.rules import BranchRules, RuleBook, require_office_of_branch
@@ -102,11 +101,6 @@ class IntakeUnit(Unit[Tx]):
         return self.rules.in_force(caller.tenant, caller.today)
 
 
-async def _refuse_known_email(unit: IntakeUnit[Tx], tenant: Tenant, email: str) -> None:
-    if existing := await unit.vault.find_by_email(tenant, email):
-        raise DuplicatePerson(*existing)
-
-
 def _rules_at(unit: IntakeUnit[Tx], office: str, caller: Caller) -> BranchRules:
     """The branch's rules for an application at `office`, an office of the caller's branch they may reach."""
     require_office_of_branch(office, caller.tenant)
@@ -129,8 +123,7 @@ async def _register(
         # Decided before the e-mail is looked up: a refusal must not tell whether the address is known.
         await append(unit, APPLICATION.stream(application_id), NO_STREAM, cmd.office, [decision.event], caller)
         return Registration(refused=decision.problems)
-    await _refuse_known_email(unit, caller.tenant, cmd.personal.email)
-    await unit.vault.store(person_id, aggregate.kind, caller.tenant, cmd.personal_data())
+    await unit.vault.store(person_id, aggregate.kind, caller.tenant, cmd.personal_data())  # DuplicatePerson if known
     state = await record(unit, aggregate, aggregate.initial, person_id, cmd.office, [decision.event], caller)
     await unit.people.save(state)
     return Registration(state)

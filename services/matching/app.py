@@ -24,12 +24,15 @@ from shared.runtime import ServiceRuntime, Subscription
 from shared.topics import declared_topics
 
 POOL_CONSUMER = "matching"
+# Tracking's events matter to the pool for one of them only, DuoEnded, one in each duo's stream: taken alone, the
+# others left unread (docs/adr/0036). Intake's are followed in stream order: a person's events change one pool row.
+ALONE_FROM = frozenset({"tracking"})
 EXPIRY_INTERVAL_S = 60.0
 
 
 def build_pool_consumer(pool: asyncpg.Pool) -> OrderedConsumer:
-    """The candidate pool's consumer: each person's events in stream order, exactly once."""
-    return OrderedConsumer(pool, POOL_CONSUMER, POOL_EFFECTS)
+    """The candidate pool's consumer: each person's events in stream order, exactly once; each duo's end once."""
+    return OrderedConsumer(pool, POOL_CONSUMER, POOL_EFFECTS, alone_from=ALONE_FROM)
 
 
 def open_unit(con: asyncpg.Connection, store: EventStore[asyncpg.Connection]) -> MatchingUnit[asyncpg.Connection]:

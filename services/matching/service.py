@@ -72,12 +72,25 @@ class CandidatePool(Protocol):
 
     async def mentor(self, tenant: Tenant, mentor_id: uuid.UUID, lock: bool = False) -> PoolMentor | None: ...
 
+    async def pair(
+        self, tenant: Tenant, mentee_id: uuid.UUID, mentor_id: uuid.UUID
+    ) -> tuple[PoolMentee | None, PoolMentor | None, Declined]:
+        """A mentee and a mentor, both locked (the mentee first), and whether they declined each other (the pair in
+        the set if so); no mentor is looked for when the mentee is not found."""
+        ...
+
     async def waiting_mentees(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentee]:
         """Mentees waiting for a mentor at these offices (with a sector), by id."""
         ...
 
     async def available_mentors(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentor]:
         """Trained, active mentors with free capacity at these offices, by id."""
+        ...
+
+    async def available_mentors_for(
+        self, tenant: Tenant, offices: Sequence[str], mentee_id: uuid.UUID
+    ) -> tuple[list[PoolMentor], Declined]:
+        """`available_mentors`, unlocked, and which of them declined the mentee: what the mentee's suggestions need."""
         ...
 
     async def declined_among(self, mentee_ids: Sequence[uuid.UUID]) -> Declined:
@@ -146,17 +159,15 @@ async def propose_match(
     unit: MatchingUnit[Tx], cmd: ProposeMatch, caller: Caller, config: MatchingConfig = CURRENT
 ) -> ProposalState:
     """Propose one pair (a coordinator's pick from the suggestions); 409 if either is no longer free."""
-    mentee = await unit.pool.mentee(caller.tenant, cmd.mentee_id, lock=True)
+    mentee, mentor, declined = await unit.pool.pair(caller.tenant, cmd.mentee_id, cmd.mentor_id)
     if mentee is None or not caller.may_reach(mentee.candidate.office):
         raise NotFound("mentee")
-    mentor = await unit.pool.mentor(caller.tenant, cmd.mentor_id, lock=True)
     if mentor is None:
         raise NotFound("mentor")
     if mentee.status != "waiting":
         raise NotMatchable("mentee_waiting", f"the mentee is {mentee.status}, not waiting", "mentee_id")
     if not mentor.trained or not mentor.active:
         raise NotMatchable("mentor_available", "the mentor has not completed the training or has left")
-    declined = await unit.pool.declined_among([cmd.mentee_id])
     pair = score(mentee.candidate, mentor.candidate, config, caller.today, declined)
     if not pair.feasible:
         raise NotMatchable(pair.refusals[0], "a hard rule is broken: " + ", ".join(pair.refusals))
@@ -214,8 +225,7 @@ async def answer_proposal(unit: MatchingUnit[Tx], cmd: AnswerProposal, caller: C
     """One side's answer after the first meeting: the second yes forms the duo, a no releases both."""
     state = await load_existing(unit, PROPOSAL, cmd.proposal_id, caller)
     assert state.mentee_id is not None and state.mentor_id is not None
-    mentee = await unit.pool.mentee(caller.tenant, state.mentee_id, lock=True)
-    await unit.pool.mentor(caller.tenant, state.mentor_id, lock=True)
+    mentee, _, _ = await unit.pool.pair(caller.tenant, state.mentee_id, state.mentor_id)  # both locked
     assert mentee is not None
     facts = MenteeFacts(mentee.candidate.registered_on, mentee.candidate.sector)
     events = proposal.answer(

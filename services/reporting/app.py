@@ -17,6 +17,7 @@ from services.reporting.api.health_snapshot import HealthSnapshot
 from services.reporting.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
+from shared.consuming.subscriber import FRESH_FETCH_MAX_WAIT_MS
 from shared.http import create_service_app
 from shared.regions import EVERYWHERE
 from shared.runtime import ServiceRuntime, Subscription
@@ -47,7 +48,12 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
             # A region's reporting feeds the federation (docs/adr/0028); a deployment declaring no region does not.
             background=[feed_the_federation] if resolved.region.name != EVERYWHERE else [],
             subscriptions=[
-                Subscription(build_consumer, {t.name: t.producer for t in declared_topics(resolved.topic_prefix)})
+                Subscription(
+                    build_consumer,
+                    {t.name: t.producer for t in declared_topics(resolved.topic_prefix)},
+                    # The figures' freshness (docs/performance.md section 3) waits on this consumer.
+                    fetch_max_wait_ms=FRESH_FETCH_MAX_WAIT_MS,
+                )
             ],
         )
 

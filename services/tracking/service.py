@@ -9,7 +9,7 @@ retried on the new state (shared.commanding.http.run_command).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
@@ -23,6 +23,7 @@ from services.tracking.domain.commands import (
     LogMeeting,
     LogMeetings,
     MarkGoalReached,
+    RecordDuoSheets,
     RecordFollowUp,
     RecordInternshipStarted,
     RecordJobEnded,
@@ -40,21 +41,39 @@ from shared.commanding.caller import Caller
 from shared.commanding.errors import InvalidField, NotFound
 from shared.commanding.handlers import Command, Handlers
 from shared.commanding.unit import Unit, append, record
-from shared.events.envelope import DomainEvent
-from shared.eventstore.base import Tx
+from shared.events.envelope import DomainEvent, NewEvent
+from shared.eventstore.base import StreamAppend, Tx
 from shared.organisations import name_key
+from shared.refusals import placed
 from shared.tenancy import OFFICES, Tenant
+
+
+@dataclass(frozen=True)
+class KnownDuo:
+    """A duo's row: what DuoFormed said, and its state as the last append left it, when the row keeps it."""
+
+    facts: DuoFacts
+    state: DuoState | None  # None: the row keeps no state it can read (fold the duo's stream)
 
 
 class DuoList(Protocol):
     """The duos tracking knows (projected from matching's DuoFormed), one row each, kept in step with each append."""
 
-    async def facts(self, tenant: Tenant, duo_id: uuid.UUID) -> DuoFacts | None:
-        """What DuoFormed said about the duo, if the branch has it."""
+    async def get(self, tenant: Tenant, duo_id: uuid.UUID) -> KnownDuo | None:
+        """The duo's row, if the branch has the duo."""
+        ...
+
+    async def get_many(self, tenant: Tenant, duo_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, KnownDuo]:
+        """The rows of those of the duos the branch has (one read for a batch's duos)."""
         ...
 
     async def save(self, state: DuoState) -> None:
-        """Keep the duo's row (and, once it ended, its follow-ups) in step with its folded state."""
+        """Keep the duo's row (its state, and once it ended its follow-ups) in step with its folded state, in the
+        transaction of the append that led to it: the row's version is then always its stream's."""
+        ...
+
+    async def save_many(self, states: Collection[DuoState]) -> None:
+        """`save` for several duos at once (one write for a batch's duos)."""
         ...
 
 
@@ -84,12 +103,21 @@ class TrackingUnit(Unit[Tx]):
 
 async def load_duo(unit: TrackingUnit[Tx], duo_id: uuid.UUID, caller: Caller) -> DuoState:
     """The duo as it is now: DuoFormed's facts, then tracking's events; NotFound when tracking does not know it
-    in the caller's branch, or it is at an office outside the caller's."""
-    facts = await unit.duos.facts(caller.tenant, duo_id)
-    if facts is None or not caller.may_reach(facts.office):
+    in the caller's branch, or it is at an office outside the caller's.
+
+    From the duo's row alone when it keeps the state the last append left (one statement, nothing to fold); else
+    folded from the duo's stream."""
+    return await _duo_of(unit, await unit.duos.get(caller.tenant, duo_id), caller)
+
+
+async def _duo_of(unit: TrackingUnit[Tx], known: KnownDuo | None, caller: Caller) -> DuoState:
+    """The duo its row stands for (None: no row in the caller's branch); NotFound as `load_duo`."""
+    if known is None or not caller.may_reach(known.facts.office):
         raise NotFound("duo")
-    history = await unit.store.read_stream_in(unit.tx, DUO.stream(duo_id), caller.tenant)
-    return DUO.fold(history, DuoState(facts))
+    if known.state is not None:
+        return known.state
+    history = await unit.store.read_stream_in(unit.tx, DUO.stream(known.facts.duo_id), caller.tenant)
+    return DUO.fold(history, DuoState(known.facts))
 
 
 class OnADuo(Protocol):
@@ -135,6 +163,51 @@ record_follow_up = _handler(duo.record_follow_up)
 record_referral_outcome = _handler(duo.record_referral_outcome)
 
 
+# What a duo's sheet may hold (RecordDuoSheets): the commands of a month and of the end, each decided as its route does.
+SHEET_DECISIONS: dict[type[Command[DuoState]], Decision[Any]] = {
+    DrawUpActionPlan: duo.draw_up_action_plan,
+    LogMeetings: duo.log_meetings,
+    RecordJobFound: duo.record_job_found,
+    RecordTrainingStarted: duo.record_training_started,
+    RecordInternshipStarted: duo.record_internship_started,
+    RecordMenteeSurvey: duo.record_mentee_survey,
+    RecordMentorSurvey: duo.record_mentor_survey,
+    EndDuo: duo.end_duo,
+    RecordFollowUp: duo.record_follow_up,
+}
+
+
+async def record_duo_sheets(unit: TrackingUnit[Tx], cmd: RecordDuoSheets, caller: Caller) -> tuple[DuoState, ...]:
+    """Each sheet in turn, each step decided as its single command is, on the duo as the steps before left it (the
+    same events); a refusal names its place (`sheets.3.end.ended_on`) and the transaction records nothing.
+
+    The point of a batch is its round trips: the duos' rows are read in one statement, every step's events appended
+    to their duos' streams in one (each step's part checked against the version its decision saw), and the rows
+    written in one, however many duos and steps the batch has (issue 24)."""
+    known = await unit.duos.get_many(caller.tenant, {sheet.duo_id for sheet in cmd.sheets})
+    states: dict[uuid.UUID, DuoState] = {}
+    parts: list[StreamAppend] = []
+    for index, sheet in enumerate(cmd.sheets):
+        place = f"sheets.{index}"
+        if not sheet.steps:
+            raise InvalidField(place, "something_to_record", "record at least one thing about the duo")
+        with placed(place):
+            state = states.get(sheet.duo_id) or await _duo_of(unit, known.get(sheet.duo_id), caller)
+        metadata = caller.metadata(state.office)
+        for step_place, step in sheet.steps:
+            with placed(f"{place}.{step_place}" if step_place else place):
+                events = SHEET_DECISIONS[type(step)](state, step, caller.today)
+            if events:
+                parts.append(
+                    StreamAppend(DUO.stream(state.duo_id), state.version, [NewEvent(e, metadata) for e in events])
+                )
+                state = duo.decided(state, events)
+        states[sheet.duo_id] = state
+    await unit.store.append_streams_in(unit.tx, parts)
+    await unit.duos.save_many(states.values())
+    return tuple(states.values())
+
+
 async def refer_mentee(unit: TrackingUnit[Tx], cmd: ReferMentee, caller: Caller) -> DuoState:
     """A referral of the duo's mentee to a partner of the caller's branch (at any of its offices)."""
     state = await load_duo(unit, cmd.duo_id, caller)
@@ -174,6 +247,7 @@ HANDLERS = Handlers[TrackingUnit[Any]](
     RecordMentorSurvey.handled_by(record_mentor_survey),
     EndDuo.handled_by(end_duo),
     RecordFollowUp.handled_by(record_follow_up),
+    RecordDuoSheets.handled_by(record_duo_sheets),
     books.RecordMoneyFigure.handled_by(books_service.record_money_figure),
     books.RecordOpeningFigures.handled_by(books_service.record_opening_figures),
     ReferMentee.handled_by(refer_mentee),

@@ -19,7 +19,14 @@ from pydantic import BaseModel
 from shared.auth.identity import Identity
 from shared.commanding.caller import Caller
 from shared.commanding.errors import CommandRefused, FieldProblem, InvalidField
-from shared.commanding.idempotency import HEADER, Answer, check_key, claim_or_replay, fingerprint, remember
+from shared.commanding.idempotency import (
+    HEADER,
+    Answer,
+    check_key,
+    claim_or_replay,
+    claim_with_answer,
+    fingerprint,
+)
 from shared.commanding.unit import Unit
 from shared.eventstore.base import WrongExpectedVersion
 
@@ -109,39 +116,93 @@ def ids_only(answer: Answer) -> Answer:
     return Answer(answer.status, {k: v for k, v in answer.body.items() if k.endswith("_id") or k == "version"})
 
 
+class _KeyTaken(Exception):
+    """The Idempotency-Key was claimed by an earlier request (committed meanwhile): this attempt is undone."""
+
+
 async def run_command(request: Request, who: Caller, key: str | None, body: Any, work: Work) -> JSONResponse:
     """Run `work` on the service's unit of work in one transaction; with an Idempotency-Key, store its answer
-    in that transaction or replay the first one. `app.state.open_unit(con, store)` builds the service's unit."""
+    in that transaction or replay the first one. `app.state.open_unit(con, store)` builds the service's unit.
+
+    The key is claimed last, with the answer, in one statement right before the commit (docs/adr/0034): the
+    attempt needs no savepoint (a lost race undoes the whole transaction, which holds nothing else) and no second
+    statement to store the answer. A retry whose first request committed finds the key taken at that claim (its
+    own work is then undone and the first answer replayed) or, if its work was refused or failed meanwhile (the
+    first request's effect already there, say), by claiming the key on its own before answering.
+    """
     runtime = request.app.state.runtime
     open_unit: Callable[[Any, Any], Unit[Any]] = getattr(request.app.state, "open_unit", Unit)
-    # The store's transaction: the relay hears of the events after the commit (shared/eventstore/wakeup.py).
-    async with runtime.store.transaction() as con:
-        if key is not None:
-            known = getattr(runtime, "branch_secrets", None)  # one dict per runtime: per database
-            request_print = await fingerprint(con, who.tenant, request.method, request.url.path, body, known)
-            if (first := await claim_or_replay(con, who.tenant, check_key(key), request_print)) is not None:
+    keeps_ids_only = getattr(request.app.state, "replay_answer", None) is not None
+    request_print: str | None = None
+    if key is not None:
+        check_key(key)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            # The store's transaction: the relay hears of the events after the commit (shared/eventstore/wakeup.py).
+            async with runtime.store.transaction(undone_on_conflict=True) as con:
+                if key is not None and request_print is None:
+                    request_print = await _fingerprint(con, request, runtime, who, body)
+                answer = await work(open_unit(con, runtime.store))
+                if key is not None:
+                    assert request_print is not None
+                    # A service that can render its answer again from the log keeps only the ids (no personal data
+                    # in the idempotency table, ADR 0006); the others keep the answer as it was.
+                    kept = ids_only(answer) if keeps_ids_only else answer
+                    if not await claim_with_answer(con, who.tenant, key, request_print, kept):
+                        raise _KeyTaken()
+            return JSONResponse(answer.body, answer.status, headers=_etag(answer.body))
+        except WrongExpectedVersion:
+            # A lost race, undone whole; without If-Match, decided again on the latest version.
+            if who.expected_version is None and attempt < ATTEMPTS:
+                continue
+            if key is None:
+                raise
+            if (first := await _first_answer(request, runtime, open_unit, who, key, body, request_print)) is None:
+                raise
+            return first
+        except Exception:
+            # Taken, refused or failed: the first request with this key may be why (its effect is there already).
+            if key is None:
+                raise
+            if (first := await _first_answer(request, runtime, open_unit, who, key, body, request_print)) is None:
+                raise
+            return first
+
+
+async def _fingerprint(con: Any, request: Request, runtime: Any, who: Caller, body: Any) -> str:
+    known = getattr(runtime, "branch_secrets", None)  # one dict per runtime: per database
+    return await fingerprint(con, who.tenant, request.method, request.url.path, body, known)
+
+
+async def _first_answer(
+    request: Request,
+    runtime: Any,
+    open_unit: Callable[[Any, Any], Unit[Any]],
+    who: Caller,
+    key: str,
+    body: Any,
+    request_print: str | None,
+) -> JSONResponse | None:
+    """The first answer to this key, replayed; None when no request with this key committed (the key is left
+    unclaimed). Claiming waits for a request still holding the key, as the claim at the start of a command did."""
+    async with runtime.pool.acquire() as con:
+        probe = con.transaction()
+        await probe.start()
+        try:
+            if request_print is None:
+                request_print = await _fingerprint(con, request, runtime, who, body)
+            first = await claim_or_replay(con, who.tenant, key, request_print)  # IdempotencyKeyReused: another request
+            if first is not None:
                 replayer: Replayer | None = getattr(request.app.state, "replay_answer", None)
                 if replayer is not None and first.status < 300:
                     first = await replayer(open_unit(con, runtime.store), who, first)
-                return JSONResponse(
-                    first.body, first.status, headers={**_etag(first.body), "Idempotent-Replayed": "true"}
-                )
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                # A savepoint per attempt: a lost race undoes only this attempt's writes, the
-                # Idempotency-Key claim stays, and the retry reads what the winner committed.
-                async with con.transaction():
-                    answer = await work(open_unit(con, runtime.store))
-                break
-            except WrongExpectedVersion:
-                if who.expected_version is not None or attempt == ATTEMPTS:
-                    raise
-        if key is not None:
-            # A service that can render its answer again from the log keeps only the ids (no personal data
-            # in the idempotency table, ADR 0006); the others keep the answer as it was.
-            kept = answer if getattr(request.app.state, "replay_answer", None) is None else ids_only(answer)
-            await remember(con, who.tenant, key, kept)
-    return JSONResponse(answer.body, answer.status, headers=_etag(answer.body))
+        finally:
+            await probe.rollback()  # a claim made here is not kept: the request it stood for was not carried out
+    if first is None:
+        return None
+    return JSONResponse(first.body, first.status, headers={**_etag(first.body), "Idempotent-Replayed": "true"})
 
 
 def _etag(body: dict[str, Any]) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Idempotency-Key: a retried request gets the first answer and changes nothing.
 
-The key's row is inserted at the start of the command's transaction and completed
-before its commit, so another request with the same key either waits for that
-commit and replays the answer, or (if it rolled back) finds no key and runs afresh.
+The key's row is inserted with the answer as the last statement of the command's
+transaction (docs/adr/0034), so another request with the same key either waits for
+that commit, has its own work undone and replays the answer, or (if it rolled back)
+finds no key and keeps its own.
 """
 
 from __future__ import annotations
@@ -104,15 +105,21 @@ async def claim_or_replay(con: asyncpg.Connection, tenant: Tenant, key: str, req
     return Answer(row["status"], row["body"])
 
 
-async def remember(con: asyncpg.Connection, tenant: Tenant, key: str, answer: Answer) -> None:
-    """Store the answer in the transaction of the effect it describes."""
-    await con.execute(
-        "UPDATE idempotency_keys SET status = $3, body = $4 WHERE tenant = $1 AND idempotency_key = $2",
+async def claim_with_answer(
+    con: asyncpg.Connection, tenant: Tenant, key: str, request_fingerprint: str, answer: Answer
+) -> bool:
+    """Claim `key` with its answer, in the transaction of the effect it describes, as its last statement; False
+    when an earlier request holds it (waiting, as any claim does, for one still in flight to commit or roll back)."""
+    claimed: bool | None = await con.fetchval(
+        "INSERT INTO idempotency_keys (tenant, idempotency_key, fingerprint, status, body) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING true",
         tenant.value,
         key,
+        request_fingerprint,
         answer.status,
         answer.body,
     )
+    return bool(claimed)
 
 
 async def forget_answers_about(con: asyncpg.Connection, tenant: Tenant, record_id: uuid.UUID) -> int:

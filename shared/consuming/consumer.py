@@ -33,6 +33,12 @@ class Consumer(Protocol):
         """The event types this consumer has an effect for."""
         ...
 
+    def passes_over(self, producer: str | None, event_type: str | None) -> bool:
+        """True for an event the subscriber need not read at all (not decoded, verified, parked or handed over):
+        from `producer` (the topic's), of `event_type` (its `ce_type`), it has no effect here nor a place in an order
+        this consumer keeps (docs/adr/0036)."""
+        ...
+
     async def handle(self, envelope: EventEnvelope) -> bool:
         """Apply the event; True only when its effect ran now. Errors a retry can cure propagate."""
         ...

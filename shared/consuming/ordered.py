@@ -7,6 +7,9 @@ One row per (consumer, stream) in `stream_positions` holds the last version appl
 transaction of the effect: it is the dedupe record and the order at once, and grows with streams, not
 events. An event that arrives before its predecessor is held in `held_events`, and applied in the
 transaction of that predecessor as soon as it arrives. Tables: shared/consuming/migrations/.
+
+A consumer may take the events of some producers alone instead (`alone_from`, docs/adr/0036): of such a producer it
+reads only the types it has an effect for, and applies each once, whatever came before it in its stream.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ import structlog
 from shared.consuming.batch_streams import BatchStreams, lock_streams, save_positions
 from shared.consuming.idempotent import PERMANENT_ERRORS
 from shared.consuming.parking import Effect, ParkingConsumer, park_event_on
+from shared.events.catalog import PRODUCERS
 from shared.events.envelope import EventEnvelope
 
 log = structlog.get_logger("consumer")
 
 # Work that follows the effects of many events at once (e.g. recounting what they touched), given those events.
 BatchEffect = Callable[[asyncpg.Connection, Sequence[EventEnvelope]], Awaitable[None]]
+# The service that publishes each event type of the catalog (its topic's producer).
+_PRODUCER_OF = {event.event_type: producer for producer, events in PRODUCERS.items() for event in events}
 
 
 def ordered_consumer_ddl() -> str:
@@ -61,13 +67,38 @@ class OrderedConsumer(ParkingConsumer):
     released there included), before it commits: work that many events of a batch share is done once. An event
     handled alone (`handle`, a failed batch retried event by event, a parked event replayed) has it run with its
     effect, in its savepoint, so an error there parks that event as an error of its effect would.
+
+    `alone_from`: producers whose events this consumer takes alone, outside their streams' order (docs/adr/0036).
+    Of such a producer, an event of a type without an effect here is passed over unread (`passes_over`): never
+    decoded, verified, parked, held nor positioned. One of a type with an effect is applied once, when its version is
+    above its stream's position (which then moves to it), never held for a predecessor it cannot see. Only for
+    producers each of whose streams carries at most one event this consumer applies (tracking's `DuoEnded`, for
+    matching): two such events of one stream could otherwise be applied in either order, or one dropped.
     """
 
     def __init__(
-        self, pool: asyncpg.Pool, name: str, effects: Mapping[str, Effect], per_batch: BatchEffect | None = None
+        self,
+        pool: asyncpg.Pool,
+        name: str,
+        effects: Mapping[str, Effect],
+        per_batch: BatchEffect | None = None,
+        alone_from: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(pool, name, effects)
         self._per_batch = per_batch
+        self._alone_from = alone_from
+        self._alone = frozenset(t for t in self._effects if _PRODUCER_OF.get(t) in alone_from)
+
+    def passes_over(self, producer: str | None, event_type: str | None) -> bool:
+        """An event of a producer this consumer takes alone, of a type it has no effect for (docs/adr/0036)."""
+        return producer in self._alone_from and event_type not in self._effects
+
+    def _passed_over(self, envelope: EventEnvelope) -> bool:
+        return self.passes_over(_PRODUCER_OF.get(envelope.event_type), envelope.event_type)
+
+    def _waits_for_predecessor(self, envelope: EventEnvelope, last: int) -> bool:
+        """Whether the event comes before its stream's next: held until that arrives, unless taken alone."""
+        return envelope.stream_version > last + 1 and envelope.event_type not in self._alone
 
     async def handle(self, envelope: EventEnvelope) -> bool:
         """Apply the event if it is the next of its stream, then any held successors; True when its effect ran.
@@ -77,6 +108,8 @@ class OrderedConsumer(ParkingConsumer):
         (the stream stays before it, so its successors are held); any other error propagates and rolls
         everything back, so the message is redelivered.
         """
+        if self._passed_over(envelope):
+            return False
         async with self._pool.acquire() as con, con.transaction():
             return await self._handle_on(con, envelope)
 
@@ -90,8 +123,11 @@ class OrderedConsumer(ParkingConsumer):
         a few statements a batch instead of four an event (issue 24).
         """
         ran: list[EventEnvelope] = []
+        taken = {envelope.stream_id for envelope in envelopes if not self._passed_over(envelope)}
+        if not taken:
+            return [False] * len(envelopes)
         async with self._pool.acquire() as con, con.transaction():
-            streams = await lock_streams(con, self.name, {envelope.stream_id for envelope in envelopes})
+            streams = await lock_streams(con, self.name, taken)
             applied = [await self._handle_in_batch(con, envelope, ran, streams) for envelope in envelopes]
             await save_positions(con, self.name, streams)
             if ran and self._per_batch is not None:
@@ -102,12 +138,14 @@ class OrderedConsumer(ParkingConsumer):
         self, con: asyncpg.Connection, envelope: EventEnvelope, ran: list[EventEnvelope], streams: BatchStreams
     ) -> bool:
         """As `_handle_on`, on the batch's locked streams: their positions kept in memory until the batch ends."""
+        if self._passed_over(envelope):
+            return False
         stream_id, version = envelope.stream_id, envelope.stream_version
         last = streams.last[stream_id]
         if version <= last:
             log.debug("duplicate event ignored", event_id=str(envelope.event_id), stream_id=stream_id)
             return False
-        if version > last + 1:
+        if self._waits_for_predecessor(envelope, last):
             await self._hold(con, envelope, last)
             streams.held.add(stream_id)
             return False
@@ -137,7 +175,7 @@ class OrderedConsumer(ParkingConsumer):
         if version <= last:
             log.debug("duplicate event ignored", event_id=str(envelope.event_id), stream_id=envelope.stream_id)
             return False
-        if version > last + 1:
+        if self._waits_for_predecessor(envelope, last):
             await self._hold(con, envelope, last)
             return False
         outcome = await self._step(con, envelope, None)

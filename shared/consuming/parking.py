@@ -38,6 +38,10 @@ class ParkingConsumer:
         """The event types this consumer has an effect for."""
         return frozenset(self._effects)
 
+    def passes_over(self, producer: str | None, event_type: str | None) -> bool:
+        """Whether the subscriber may leave such an event unread (docs/adr/0036): by default it reads them all."""
+        return False
+
     async def park(self, envelope: EventEnvelope, reason: str) -> None:
         """Keep an event that cannot be applied, with the reason, for an operator to see and replay."""
         async with self._pool.acquire() as con:

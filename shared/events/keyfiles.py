@@ -89,12 +89,19 @@ class KeyringFile:
             )
 
     def refusal(
-        self, topic: str, attributes: Mapping[str, str], body: bytes, producers: Mapping[str, str]
+        self,
+        topic: str,
+        attributes: Mapping[str, str],
+        body: bytes,
+        producers: Mapping[str, str],
+        *,
+        verified_before: bool = False,
     ) -> str | None:
-        refusal = self.current().refusal(topic, attributes, body, producers)
+        """Keyring.refusal on the file's current keyring (read again for a key it does not know)."""
+        refusal = self.current().refusal(topic, attributes, body, producers, verified_before=verified_before)
         if refusal is not None and refusal.startswith("unknown_key"):
             self._reload_if_changed()
-            refusal = self._keyring.refusal(topic, attributes, body, producers)
+            refusal = self._keyring.refusal(topic, attributes, body, producers, verified_before=verified_before)
         return refusal
 
     def signature_refusal(self, attributes: Mapping[str, str], body: bytes, producer: str) -> str | None:

@@ -62,6 +62,15 @@ def canonical_bytes(attributes: Mapping[str, str], body: bytes) -> bytes:
     return head.encode() + b"\n" + body
 
 
+def verified_form_digest(attributes: Mapping[str, str], body: bytes) -> bytes:
+    """SHA-256 of exactly what a verification looks at: the signature (as one JSON string, which holds no raw
+    newline, so the newline after it ends it) and the signed bytes. Two messages with the same digest are alike
+    to a verification; reporting keeps this digest, keyed, for every fact it verified, so that its rebuild
+    verifies again only what differs (docs/adr/0033)."""
+    head = json.dumps(attributes.get(SIGNATURE)).encode()
+    return hashlib.sha256(head + b"\n" + canonical_bytes(attributes, body)).digest()
+
+
 def key_id_of(producer: str, public_key: Ed25519PublicKey) -> str:
     """A key's id: its producer's name (for people) and its fingerprint (which producer it is, the keyring says)."""
     raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -127,21 +136,31 @@ class Keyring:
     keys: Mapping[str, PublishedKey] = field(default_factory=dict)
 
     def refusal(
-        self, topic: str, attributes: Mapping[str, str], body: bytes, producers: Mapping[str, str]
+        self,
+        topic: str,
+        attributes: Mapping[str, str],
+        body: bytes,
+        producers: Mapping[str, str],
+        *,
+        verified_before: bool = False,
     ) -> str | None:
         """Why the message must not be applied, or None: a type the topic's producer may not emit, no signature,
-        a key the keyring does not know or that belongs to another producer, a signature that does not match."""
+        a key the keyring does not know or that belongs to another producer, a signature that does not match.
+
+        `verified_before`: these very bytes and signature passed a verification by this consumer before (their
+        digest, `verified_form_digest`, says so): every check is made again but the signature's arithmetic."""
         producer = producers.get(topic)
         event_type = attributes.get("ce_type", "")
         if producer is None or event_type not in _ALLOWED_TYPES.get(producer, ()):
             return f"forbidden_type: {producer or 'no producer'} may not emit {event_type[:100]!r} on {topic}"
-        return self.signature_refusal(attributes, body, producer, f", the producer of {topic}")
+        return self.signature_refusal(attributes, body, producer, f", the producer of {topic}", verified_before)
 
     def signature_refusal(
-        self, attributes: Mapping[str, str], body: bytes, producer: str, whose: str = ""
+        self, attributes: Mapping[str, str], body: bytes, producer: str, whose: str = "", verified_before: bool = False
     ) -> str | None:
         """Why the message is not signed by a key of `producer`, or None: no signature, a key the keyring does not
-        know or that belongs to another producer, a signature that does not match."""
+        know (a revoked one: whatever it signed is refused, verified before or not) or that belongs to another
+        producer, a signature that does not match (not computed again when `verified_before`)."""
         key_id, signature = attributes.get(KEY_ID), attributes.get(SIGNATURE)
         if not key_id or not signature:
             return f"unsigned: the event carries no {'key id' if not key_id else 'signature'}"
@@ -150,6 +169,8 @@ class Keyring:
             return f"unknown_key: key {key_id[:100]!r} is not in the keyring"
         if key.producer != producer:
             return f"foreign_key: key {key_id!r} belongs to {key.producer}, not to {producer}{whose}"
+        if verified_before:
+            return None
         try:
             key.verifier.verify(canonical_bytes(attributes, body), base64.b64decode(signature, validate=True))
         except (CryptoError, binascii.Error, ValueError, TypeError):

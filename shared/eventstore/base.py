@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from shared.events.envelope import EventEnvelope, NewEvent
@@ -31,6 +32,15 @@ class DuplicateEventId(Exception):
         super().__init__(f"stream {stream_id!r}: an event with the same id is already stored")
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events to append to one stream after `expected_version`: one part of `EventStore.append_streams_in`."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+
+
 # A store's transaction: an asyncpg connection on PostgreSQL, a MemoryTransaction in memory. What a service's
 # handlers get from `transaction()` they give back to the same store, so the two are typed together.
 Tx = TypeVar("Tx")
@@ -39,14 +49,19 @@ Tx = TypeVar("Tx")
 class EventStore(Protocol[Tx]):
     """An append-only log of streams, each with consecutive versions from 1.
 
-    What a service's command handlers call is the first three methods: a transaction the
-    caller owns, and a tenant-scoped read and an append inside it (so the append commits
+    What a service's command handlers call is the first four methods: a transaction the
+    caller owns, and a tenant-scoped read and appends inside it (so the appends commit
     with whatever else the command writes, such as a read model). The last three are for
     tools and tests: each runs in a transaction of its own.
     """
 
-    def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """A transaction to read and append in; it commits when the block ends without an error."""
+    def transaction(self, *, undone_on_conflict: bool = False) -> AbstractAsyncContextManager[Tx]:
+        """A transaction to read and append in; it commits when the block ends without an error.
+
+        `undone_on_conflict`: the caller lets an append's conflict (WrongExpectedVersion, DuplicateEventId) leave
+        the block, so the whole transaction is rolled back (a command's attempt, shared/commanding/http.py): an
+        append of several events may then skip its own savepoint, and the transaction refuses to commit if such a
+        conflict was caught inside it."""
         ...
 
     async def read_stream_in(self, tx: Tx, stream_id: str, tenant: Tenant) -> list[EventEnvelope]:
@@ -58,6 +73,13 @@ class EventStore(Protocol[Tx]):
     ) -> list[EventEnvelope]:
         """Append events after `expected_version` (0 for a new stream) inside `tx`, all or none of them;
         WrongExpectedVersion if another writer owns that version, DuplicateEventId if an event is stored."""
+        ...
+
+    async def append_streams_in(self, tx: Tx, appends: Sequence[StreamAppend]) -> list[list[EventEnvelope]]:
+        """Several `append_in`s inside `tx` at once, all or none of them (one statement on PostgreSQL): each part's
+        recorded events, in the parts' order. A stream may have several parts, each after the one before it (its
+        expected version is the previous part's last); a conflict raises as `append_in` would for the first
+        part it concerns."""
         ...
 
     async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:

@@ -26,7 +26,6 @@ from shared.eventstore.chain_erasure import mark_holds
 from shared.eventstore.postgres import FACT_COLUMNS, row_to_envelope
 
 GENESIS = "0" * 64
-_CHAIN_LOCK = 7_246_004  # sealing takes turns: a republish and the relay never both extend the chain
 _CHAINED = """
 SELECT c.chain_seq, c.global_position AS chained_position, c.event_id AS chained_event_id, c.chain_hash,
        e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.tenant,
@@ -35,6 +34,14 @@ SELECT c.chain_seq, c.global_position AS chained_position, c.event_id AS chained
 FROM event_chain c LEFT JOIN events e ON e.global_position = c.global_position
 LEFT JOIN erased_events x ON x.chain_seq = c.chain_seq
 ORDER BY c.chain_seq
+"""
+
+
+# The batch's events already chained (a batch sent again), and the chain's head, in one round trip (issue 24).
+_CHAINED_AND_HEAD = """
+SELECT false AS head, chain_seq, global_position, chain_hash FROM event_chain WHERE global_position = ANY($1::bigint[])
+UNION ALL
+(SELECT true, chain_seq, global_position, chain_hash FROM event_chain ORDER BY chain_seq DESC LIMIT 1)
 """
 
 
@@ -59,32 +66,52 @@ def link(key: bytes, previous_hash: str, envelope: EventEnvelope) -> str:
     return hmac.new(key, (previous_hash + canonical).encode(), hashlib.sha256).hexdigest()
 
 
-async def seal(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope], key: bytes) -> dict[int, str]:
-    """The chain hash of each envelope (by global position), adding the ones not yet chained, in the given order."""
-    positions = [e.global_position for e in envelopes]
-    async with con.transaction():
-        await con.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
-        rows = await con.fetch(
-            "SELECT global_position, chain_hash FROM event_chain WHERE global_position = ANY($1::bigint[])", positions
+@dataclass(frozen=True)
+class ChainHead:
+    """What sealing a batch needs to know of the chain: the batch's events already chained (a batch sent again), by
+    global position, and the chain's last link (0 and GENESIS: none yet)."""
+
+    chained: dict[int, str]
+    seq: int = 0
+    hash: str = GENESIS
+
+
+async def chain_head(con: asyncpg.Connection, positions: Sequence[int]) -> ChainHead:
+    """The chain as `seal` finds it for the events at `positions`, in one round trip (issue 24)."""
+    rows = await con.fetch(_CHAINED_AND_HEAD, positions)
+    head = next((row for row in rows if row["head"]), None)
+    chained = {row["global_position"]: row["chain_hash"] for row in rows if not row["head"]}
+    return ChainHead(chained, head["chain_seq"], head["chain_hash"]) if head else ChainHead(chained)
+
+
+async def seal(
+    con: asyncpg.Connection, envelopes: Sequence[EventEnvelope], key: bytes, head: ChainHead | None = None
+) -> dict[int, str]:
+    """The chain hash of each envelope (by global position), adding the ones not yet chained, in the given order.
+
+    `head`: the chain as read with the batch (the relay reads it in the statement that reads the batch); else read
+    here. One sealer extends a store's chain: the relay that leads it, holding the leader lock on `con`
+    (shared/outbox/relay.py); so the head read and the links inserted need no lock nor transaction of their own (a
+    single statement inserts all of the batch's links or none): three round trips a batch fewer (issue 24)."""
+    if head is None:
+        head = await chain_head(con, [e.global_position or 0 for e in envelopes])
+    hashes = dict(head.chained)
+    seq, previous = head.seq, head.hash
+    new = []
+    for envelope in envelopes:
+        assert envelope.global_position is not None
+        if envelope.global_position in hashes:
+            continue
+        seq, previous = seq + 1, link(key, previous, envelope)
+        hashes[envelope.global_position] = previous
+        new.append((seq, envelope.global_position, envelope.event_id, previous))
+    if new:
+        # One statement for the batch, not one per event (issue 24).
+        await con.execute(
+            "INSERT INTO event_chain (chain_seq, global_position, event_id, chain_hash) "
+            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::text[])",
+            *(list(column) for column in zip(*new, strict=True)),
         )
-        hashes: dict[int, str] = {row["global_position"]: row["chain_hash"] for row in rows}
-        head = await con.fetchrow("SELECT chain_seq, chain_hash FROM event_chain ORDER BY chain_seq DESC LIMIT 1")
-        seq, previous = (head["chain_seq"], head["chain_hash"]) if head else (0, GENESIS)
-        new = []
-        for envelope in envelopes:
-            assert envelope.global_position is not None
-            if envelope.global_position in hashes:
-                continue
-            seq, previous = seq + 1, link(key, previous, envelope)
-            hashes[envelope.global_position] = previous
-            new.append((seq, envelope.global_position, envelope.event_id, previous))
-        if new:
-            # One statement for the batch, not one per event (issue 24).
-            await con.execute(
-                "INSERT INTO event_chain (chain_seq, global_position, event_id, chain_hash) "
-                "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::text[])",
-                *(list(column) for column in zip(*new, strict=True)),
-            )
     return hashes
 
 

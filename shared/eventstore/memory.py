@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from shared.clock import utc_now
 from shared.events.envelope import EventEnvelope, NewEvent
-from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.eventstore.base import DuplicateEventId, StreamAppend, WrongExpectedVersion
 from shared.tenancy import Tenant
 
 
@@ -20,6 +20,8 @@ class MemoryTransaction:
     """Events appended inside one transaction, visible to it alone until it commits."""
 
     pending: dict[str, list[EventEnvelope]] = field(default_factory=dict)
+    undone_on_conflict: bool = False  # EventStore.transaction's promise: a conflict must leave the block
+    conflicted: bool = False  # an append's conflict happened in it
 
 
 class InMemoryEventStore:
@@ -34,9 +36,11 @@ class InMemoryEventStore:
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
-        tx = MemoryTransaction()
+    async def transaction(self, *, undone_on_conflict: bool = False) -> AsyncIterator[MemoryTransaction]:
+        tx = MemoryTransaction(undone_on_conflict=undone_on_conflict)
         yield tx  # an exception here discards the pending events: a rollback
+        if tx.undone_on_conflict and tx.conflicted:  # as PostgreSQL's store, which may hold half a batch then
+            raise RuntimeError("an append's conflict was caught in a transaction it must undo: rolled back")
         async with self._lock:
             for stream_id, events in tx.pending.items():
                 committed = len(self._streams.get(stream_id, []))
@@ -58,10 +62,12 @@ class InMemoryEventStore:
     ) -> list[EventEnvelope]:
         current = len(self._streams.get(stream_id, [])) + len(tx.pending.get(stream_id, []))
         if current != expected_version:
+            tx.conflicted = True
             raise WrongExpectedVersion(stream_id, expected_version, current)
         pending_ids = {e.event_id for stream in tx.pending.values() for e in stream}
         ids = [new.event_id for new in events]
         if len(set(ids)) < len(ids) or any(i in self._ids or i in pending_ids for i in ids):
+            tx.conflicted = True
             raise DuplicateEventId(stream_id)
         now = utc_now()
         recorded = [
@@ -73,6 +79,16 @@ class InMemoryEventStore:
         if recorded:
             tx.pending.setdefault(stream_id, []).extend(recorded)
         return recorded
+
+    async def append_streams_in(
+        self, tx: MemoryTransaction, appends: Sequence[StreamAppend]
+    ) -> list[list[EventEnvelope]]:
+        before = {stream_id: list(events) for stream_id, events in tx.pending.items()}
+        try:
+            return [await self.append_in(tx, a.stream_id, a.expected_version, a.events) for a in appends]
+        except (WrongExpectedVersion, DuplicateEventId):
+            tx.pending = before  # all or none: the parts before the conflict are undone too
+            raise
 
     async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
         async with self.transaction() as tx:

@@ -11,7 +11,8 @@ import asyncpg
 
 from shared.clock import Clock, utc_now
 from shared.events.envelope import EventEnvelope, NewEvent
-from shared.eventstore.base import DuplicateEventId, WrongExpectedVersion
+from shared.eventstore import several_streams
+from shared.eventstore.base import DuplicateEventId, StreamAppend, WrongExpectedVersion
 from shared.eventstore.wakeup import OutboxWakeup
 from shared.migrations import EVENT_STORE, LOCK_KEY, MigrationSet, migrate
 from shared.tenancy import Tenant
@@ -68,9 +69,18 @@ _APPEND = {
     for notify in (True, False)
 }
 
+# Several streams at once (append_streams_in), by NOTIFY inside.
+_APPEND_STREAMS = {
+    notify: several_streams.statement(_COLUMNS_WRITTEN, OUTBOX_CHANNEL, notify) for notify in (True, False)
+}
+
 
 class _Conflict(Exception):
     """Inside the batch's savepoint: fewer events were inserted than asked (undone with the savepoint)."""
+
+
+def _positioned(envelopes: list[EventEnvelope], row: asyncpg.Record) -> list[EventEnvelope]:
+    return [e.model_copy(update={"global_position": p}) for e, p in zip(envelopes, row["positions"], strict=True)]
 
 
 def _complete(row: asyncpg.Record | None, envelopes: list[EventEnvelope]) -> bool:
@@ -84,12 +94,17 @@ async def _raise_conflict(
     row: asyncpg.Record | None,
     envelopes: list[EventEnvelope],
 ) -> None:
-    """Why an append inserted nothing: a stale expected version, an event id already stored, or a lost race."""
+    """Why an append inserted nothing, or (without a savepoint) not all of its events: a stale expected version,
+    an event id already stored (by someone else: not one of the rows this append just inserted), or a lost race."""
     actual = row["version"] if row is not None else None
     if actual is not None and actual != expected_version:
         raise WrongExpectedVersion(stream_id, expected_version, actual)
+    inserted = list(row["positions"] or ()) if row is not None else []
     if await con.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE event_id = ANY($1::uuid[]))", [e.event_id for e in envelopes]
+        "SELECT EXISTS (SELECT 1 FROM events WHERE event_id = ANY($1::uuid[]) "
+        "AND global_position <> ALL($2::bigint[]))",
+        [e.event_id for e in envelopes],
+        inserted,
     ):
         raise DuplicateEventId(stream_id)
     # A concurrent writer committed the same stream version first.
@@ -170,20 +185,31 @@ class PostgresEventStore:
         # The transactions opened by `transaction()` (by connection) and whether they appended: the relay is
         # told after their commit.
         self._appending: dict[int, bool] = {}
+        # Those opened `undone_on_conflict` (by connection), and whether an append's conflict happened in them.
+        self._undone_on_conflict: dict[int, bool] = {}
         # When an event is recorded: the service's clock (a demo passes its simulated calendar), so that
         # "as of a date" means the same in a simulated world as in the real one.
         self._clock = clock
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction on a pooled connection; what it appends is told to the relay after its commit."""
+    async def transaction(self, *, undone_on_conflict: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction on a pooled connection; what it appends is told to the relay after its commit.
+
+        `undone_on_conflict` (EventStore.transaction): an append of several events in it takes no savepoint (two
+        round trips fewer); after its conflict, which may have left part of the events inserted, the transaction
+        can only be rolled back: a block that caught the conflict and ended normally raises here instead."""
         async with self._pool.acquire() as con:
             async with con.transaction():
                 self._appending[id(con)] = False
+                if undone_on_conflict:
+                    self._undone_on_conflict[id(con)] = False
                 try:
                     yield con
+                    if self._undone_on_conflict.get(id(con)):
+                        raise RuntimeError("an append's conflict was caught in a transaction it must undo: rolled back")
                 finally:
                     appended = self._appending.pop(id(con))
+                    self._undone_on_conflict.pop(id(con), None)
             # Reached only once committed: an exception above rolled back and skips this.
             if appended and self._wakeup is not None:
                 self._wakeup.committed()
@@ -229,6 +255,34 @@ class PostgresEventStore:
         if told_after_commit:
             self._appending[id(con)] = True
         return appended
+
+    async def append_streams_in(
+        self, con: asyncpg.Connection, appends: Sequence[StreamAppend]
+    ) -> list[list[EventEnvelope]]:
+        """Several streams' appends in one statement, inside a transaction the caller owns (a batch command's)."""
+        assert con.is_in_transaction(), "append_streams_in needs a transaction owned by the caller"
+        told_after_commit = id(con) in self._appending
+        notify = not told_after_commit or self._wakeup is None
+        now = self._clock()
+        parts = several_streams.envelopes_of(appends, now)
+        arguments = several_streams.arguments(appends, parts, now)
+        if id(con) in self._undone_on_conflict:
+            # The caller's transaction is undone whole on a conflict (a command's attempt): no savepoint of our own.
+            row = await con.fetchrow(_APPEND_STREAMS[notify], *arguments)
+            if not several_streams.complete(row, parts):
+                self._undone_on_conflict[id(con)] = True  # some events may be in: it must not commit
+                await several_streams.raise_conflict(con, appends, parts, row)
+        else:
+            try:
+                async with con.transaction():  # a savepoint: a conflict undoes every part, the caller's tx goes on
+                    row = await con.fetchrow(_APPEND_STREAMS[notify], *arguments)
+                    if not several_streams.complete(row, parts):
+                        raise _Conflict()
+            except _Conflict:
+                await several_streams.raise_conflict(con, appends, parts, row)
+        if told_after_commit and any(parts):
+            self._appending[id(con)] = True
+        return several_streams.positioned(row, parts)
 
     async def _append_one_statement(
         self,
@@ -277,18 +331,14 @@ class PostgresEventStore:
             if not _complete(row, envelopes):
                 await _raise_conflict(con, stream_id, expected_version, row, envelopes)
             return [e.model_copy(update={"global_position": row["positions"][0]})]
-        columns = (
-            [e.event_id for e in envelopes],
-            [e.event_type for e in envelopes],
-            [e.schema_version for e in envelopes],
-            [e.tenant.value for e in envelopes],
-            [e.office for e in envelopes],
-            [e.occurred_at for e in envelopes],
-            [e.actor for e in envelopes],
-            [e.correlation_id for e in envelopes],
-            [e.causation_id for e in envelopes],
-            [json.dumps(e.data) for e in envelopes],
-        )
+        columns = several_streams.event_columns(envelopes)
+        if id(con) in self._undone_on_conflict:
+            # The caller's transaction is undone whole on a conflict (a command's attempt): no savepoint of our own.
+            row = await con.fetchrow(_APPEND[False, notify], stream_id, expected_version, now, *columns)
+            if not _complete(row, envelopes):
+                self._undone_on_conflict[id(con)] = True  # some events may be in: it must not commit
+                await _raise_conflict(con, stream_id, expected_version, row, envelopes)
+            return _positioned(envelopes, row)
         try:
             # One savepoint for the whole batch: a conflict undoes every event of it, and the
             # caller's transaction stays usable (all or nothing, never half a decision).
@@ -300,7 +350,7 @@ class PostgresEventStore:
             pass
         if not _complete(row, envelopes):
             await _raise_conflict(con, stream_id, expected_version, row, envelopes)
-        return [e.model_copy(update={"global_position": p}) for e, p in zip(envelopes, row["positions"], strict=True)]
+        return _positioned(envelopes, row)
 
     async def read_stream(self, stream_id: str) -> list[EventEnvelope]:
         async with self._pool.acquire() as con:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import asyncpg
 import structlog
@@ -28,19 +29,32 @@ TIMEOUT_S = 2.0
 SERVER_KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 
 
-class OutboxWakeup:
-    """`committed()` after each commit that wrote outbox rows; a background task sends the NOTIFY."""
+# Wakes the relay of this process if it leads (publishes the store) now; False when it does not.
+InProcessWakeup = Callable[[], bool]
 
-    def __init__(self, database_url: str, channel: str, coalesce_s: float = COALESCE_S) -> None:
+
+class OutboxWakeup:
+    """`committed()` after each commit that wrote outbox rows; a background task sends the NOTIFY.
+
+    `in_process`: the relay of the same process, woken directly while it leads (OutboxRelay.wake_if_leading), with
+    no NOTIFY: a round trip and a statement of the server's saved on nearly every commit (issue 24). A process whose
+    relay stands by (another replica leads) NOTIFYs as before."""
+
+    def __init__(
+        self, database_url: str, channel: str, coalesce_s: float = COALESCE_S, in_process: InProcessWakeup | None = None
+    ) -> None:
         self._database_url = database_url
         self._statement = f"NOTIFY {channel}"
         self._coalesce_s = coalesce_s
         self._pending = False
         self._task: asyncio.Task[None] | None = None
         self._con: asyncpg.Connection | None = None
+        self.in_process = in_process
 
     def committed(self) -> None:
         """Events were committed: the relay hears of it soon (never before this call, so it can see them)."""
+        if self.in_process is not None and self.in_process():
+            return
         self._pending = True
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._send(), name="outbox-wakeup")

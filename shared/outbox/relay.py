@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import asyncpg
 import structlog
@@ -31,9 +32,9 @@ from shared.events.envelope import EventEnvelope
 from shared.events.keyfiles import event_signer
 from shared.events.signing import SigningKey
 from shared.events.wire import to_kafka
-from shared.eventstore.chain import seal
+from shared.eventstore.chain import GENESIS, ChainHead, seal
 from shared.eventstore.chain_key import configured_chain_key
-from shared.eventstore.postgres import COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
+from shared.eventstore.postgres import FACT_COLUMNS, OUTBOX_CHANNEL, init_connection, row_to_envelope
 from shared.eventstore.wakeup import SERVER_KEEPALIVES
 from shared.kafka import KafkaSecurity, aiokafka_options, new_producer
 
@@ -46,10 +47,17 @@ EMBEDDED_DELIVERY_TIMEOUT_S = 3.0  # what `duo run` gives its services (DUO_RELA
 # PostgreSQL believes of the outbox's size. The join it replaced (outbox JOIN events ... LIMIT $1), run as a prepared
 # statement, got a generic plan that walked the events table in position order: 2,400 blocks a call for 7 events in
 # a demo at scale 0.05, a cost that grew with the store (issue 24, docs/performance.md section 7).
+# With each event, what sealing the batch needs of the chain, in the same round trip (issue 24): its link if it has one
+# (a batch sent again) and the chain's last link, each looked up by its index.
+_EVENT_COLUMNS = ("global_position", *FACT_COLUMNS)
 _PENDING = f"""
-SELECT {COLUMNS} FROM events
-WHERE global_position = ANY(ARRAY(SELECT global_position FROM outbox ORDER BY global_position LIMIT $1))
-ORDER BY global_position
+SELECT {", ".join(f"e.{column}" for column in _EVENT_COLUMNS)},
+       (SELECT c.chain_hash FROM event_chain c WHERE c.global_position = e.global_position) AS chained,
+       (SELECT chain_seq FROM event_chain ORDER BY chain_seq DESC LIMIT 1) AS head_seq,
+       (SELECT chain_hash FROM event_chain ORDER BY chain_seq DESC LIMIT 1) AS head_hash
+FROM events e
+WHERE e.global_position = ANY(ARRAY(SELECT global_position FROM outbox ORDER BY global_position LIMIT $1))
+ORDER BY e.global_position
 """
 
 log = structlog.get_logger("outbox")
@@ -106,6 +114,16 @@ class OutboxRelay:
                 log.warning("outbox relay failed, retrying", error=type(err).__name__, topic=self._topic)
                 await asyncio.sleep(1.0)
 
+    def wake_if_leading(self) -> bool:
+        """Wake this relay as a NOTIFY would, if it leads now (holds the lock and LISTENs); False if it does not.
+
+        For commits of its own process (shared/eventstore/wakeup.py): they need no NOTIFY while it leads. A wake
+        that races with a lost leadership is not lost: a relay that becomes leader again drains the outbox first."""
+        if not self.listening.is_set():
+            return False
+        self._wake.set()
+        return True
+
     async def _run_as_leader(self) -> None:
         async with self.connected() as con:
             while not await con.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
@@ -114,11 +132,12 @@ class OutboxRelay:
             self.listening.set()
             log.info("outbox relay started", topic=self._topic)
             while True:
-                # Cleared before draining: a NOTIFY arriving mid-drain sets it again, so none is lost.
+                # Cleared before draining: a commit during the drain (which the drain's read may not see) wakes it
+                # again, so the wait below returns at once and none is lost.
                 self._wake.clear()
-                if await self.publish_pending(con) == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._safety_poll_s)
+                await self.publish_pending(con)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._safety_poll_s)
 
     @contextlib.asynccontextmanager
     async def connected(self) -> AsyncIterator[asyncpg.Connection]:
@@ -154,7 +173,8 @@ class OutboxRelay:
                 await con.close()
 
     async def publish_pending(self, con: asyncpg.Connection) -> int:
-        """Publish every pending event, oldest first; returns how many were published."""
+        """Publish every pending event, oldest first, as of the last read (a batch short of `batch_size` ends the pass:
+        what committed since wakes the relay again); returns how many were published."""
         total = 0
         asked = False  # whether this pass asked the broker for its log already
         while True:
@@ -170,9 +190,14 @@ class OutboxRelay:
                 continue  # the whole store was queued again: read from its first event
             if not rows:
                 break
-            envelopes = [row_to_envelope(row) for row in rows]
+            envelopes = [row_to_envelope(_event_columns(row)) for row in rows]
             # Sealed into the store's hash chain first: the chain's head travels with each event.
-            hashes = await seal(con, envelopes, self._chain_key)
+            head = ChainHead(
+                {row["global_position"]: row["chained"] for row in rows if row["chained"] is not None},
+                rows[0]["head_seq"] or 0,
+                rows[0]["head_hash"] or GENESIS,
+            )
+            hashes = await seal(con, envelopes, self._chain_key, head)
             envelopes = [e.model_copy(update={"chain_hash": hashes[e.global_position or 0]}) for e in envelopes]
             acknowledged = await self._send(envelopes)
             # Deleted only after the broker acknowledged: a crash here means a redelivery, never a loss.
@@ -184,6 +209,10 @@ class OutboxRelay:
             self.published += acknowledged
             if acknowledged < len(envelopes):
                 raise RelayStalled(envelopes[acknowledged].global_position or 0)
+            if len(rows) < self._batch_size:
+                # The outbox is drained as of this read, and a commit since has woken the relay (the wake is cleared
+                # before each pass): no second read to find nothing, nor a question to the broker for it (issue 24).
+                break
         return total
 
     async def _new_broker_log(self, con: asyncpg.Connection) -> bool:
@@ -280,6 +309,11 @@ class OutboxRelay:
             if isinstance(outcome, BaseException):
                 return index
         return len(outcomes)
+
+
+def _event_columns(row: asyncpg.Record) -> dict[str, Any]:
+    """The event's own columns of a row of `_PENDING` (without what it read of the chain)."""
+    return {name: row[name] for name in _EVENT_COLUMNS}
 
 
 class TopicMissing(Exception):

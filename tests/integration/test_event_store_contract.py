@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import EventMetadata, NewEvent
-from shared.eventstore.base import NO_STREAM, DuplicateEventId, WrongExpectedVersion
+from shared.eventstore.base import NO_STREAM, DuplicateEventId, StreamAppend, WrongExpectedVersion
 from shared.eventstore.memory import InMemoryEventStore
 from shared.eventstore.postgres import PostgresEventStore
 from shared.tenancy import Tenant
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -128,6 +130,58 @@ async def test_a_conflict_inside_a_callers_transaction_undoes_the_whole_batch(st
     assert await store.read_stream(failing) == []
 
 
+async def test_a_conflict_in_a_transaction_undone_on_conflict_leaves_nothing_of_it(store):
+    stored = registered(1)
+    await store.append(stream(), NO_STREAM, stored)
+    fresh, failing = stream(), stream()
+    with pytest.raises(DuplicateEventId):  # the batch's own first and third events are not taken for the duplicate
+        async with store.transaction(undone_on_conflict=True) as tx:
+            await store.append_in(tx, fresh, NO_STREAM, registered(1))
+            await store.append_in(tx, failing, NO_STREAM, registered(1) + stored + registered(1))
+    assert await store.read_stream(fresh) == [] and await store.read_stream(failing) == []
+    # Caught inside, the conflict still undoes the transaction: part of the batch may be in it.
+    with pytest.raises(RuntimeError, match="rolled back"):
+        async with store.transaction(undone_on_conflict=True) as tx:
+            await store.append_in(tx, fresh, NO_STREAM, registered(1))
+            with pytest.raises(DuplicateEventId):
+                await store.append_in(tx, failing, NO_STREAM, registered(1) + stored)
+    assert await store.read_stream(fresh) == [] and await store.read_stream(failing) == []
+    async with store.transaction(undone_on_conflict=True) as tx:  # without a conflict, it commits
+        await store.append_in(tx, fresh, NO_STREAM, registered(3))
+    assert len(await store.read_stream(fresh)) == 3
+
+
+def blocked_by(pool, winner) -> Callable[[], Awaitable[bool]]:
+    """Whether some session waits on a lock the `winner` connection holds (a race's loser reaching its wait)."""
+
+    async def check() -> bool:
+        async with pool.acquire() as look:
+            blocked = "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))"
+            return bool(await look.fetchval(blocked, winner.get_server_pid()))
+
+    return check
+
+
+async def test_a_batch_that_loses_a_race_without_a_savepoint_is_undone_with_its_transaction(pool):
+    store, sid = PostgresEventStore(pool), stream()
+    async with pool.acquire() as first:
+        winner = first.transaction()
+        await winner.start()
+        await store.append_in(first, sid, NO_STREAM, registered(1))  # version 1 taken, not committed yet
+
+        async def batch() -> None:
+            async with store.transaction(undone_on_conflict=True) as tx:
+                await store.append_in(tx, sid, NO_STREAM, registered(3))
+
+        loser = asyncio.create_task(batch())
+        # The batch's insert of version 1 waits on the winner's row: versions 2 and 3 would then go in.
+        await eventually(blocked_by(pool, first), what="the batch waiting for the winner's version 1")
+        await winner.commit()
+        with pytest.raises(WrongExpectedVersion):
+            await loser
+    assert [e.stream_version for e in await store.read_stream(sid)] == [1]
+
+
 async def test_the_outbox_holds_what_a_callers_transaction_appended(pool):
     store = PostgresEventStore(pool)
     async with store.transaction() as con:
@@ -178,3 +232,105 @@ async def test_append_in_refuses_to_run_outside_a_transaction(pool):
     async with pool.acquire() as con:
         with pytest.raises(AssertionError):
             await PostgresEventStore(pool).append_in(con, stream(), NO_STREAM, registered(1))
+
+
+# --- Several streams at once (append_streams_in) ---------------------------------------------------
+
+
+async def test_appends_to_several_streams_at_once_go_in_together_in_order(store):
+    a, b = stream(), stream()
+    await store.append(a, NO_STREAM, registered(1))
+    async with store.transaction() as tx:
+        parts = await store.append_streams_in(
+            tx,
+            [
+                StreamAppend(a, 1, registered(2)),
+                StreamAppend(b, NO_STREAM, registered(1)),
+                StreamAppend(a, 3, registered(1)),
+            ],
+        )
+    assert [[(e.stream_id, e.stream_version) for e in part] for part in parts] == [[(a, 2), (a, 3)], [(b, 1)], [(a, 4)]]
+    assert [e.stream_version for e in await store.read_stream(a)] == [1, 2, 3, 4]
+    assert [e.event_id for e in await store.read_stream(b)] == [e.event_id for e in parts[1]]
+    # The parts' order is the global order, so each stream's events are published in version order.
+    positions = [e.global_position for part in parts for e in part]
+    assert positions == sorted(positions) and len(set(positions)) == 4
+    assert [e.global_position for e in await store.read_stream(a)][1:] == [
+        e.global_position for e in parts[0] + parts[2]
+    ]
+
+
+async def test_a_stale_stream_among_several_appends_nothing_of_any(store):
+    a, b = stream(), stream()
+    await store.append(b, NO_STREAM, registered(1))
+    with pytest.raises(WrongExpectedVersion) as refused:
+        async with store.transaction() as tx:
+            await store.append_streams_in(
+                tx, [StreamAppend(a, NO_STREAM, registered(2)), StreamAppend(b, 0, registered(1))]
+            )
+    assert (refused.value.stream_id, refused.value.expected, refused.value.actual) == (b, 0, 1)
+    assert await store.read_stream(a) == [] and len(await store.read_stream(b)) == 1
+    with pytest.raises(WrongExpectedVersion):  # a stream's second part must follow its first
+        async with store.transaction() as tx:
+            await store.append_streams_in(
+                tx, [StreamAppend(a, NO_STREAM, registered(2)), StreamAppend(a, 1, registered(1))]
+            )
+    assert await store.read_stream(a) == []
+    async with store.transaction() as tx:  # a part with no events still has its version checked
+        with pytest.raises(WrongExpectedVersion):
+            await store.append_streams_in(tx, [StreamAppend(a, NO_STREAM, registered(1)), StreamAppend(b, 5, [])])
+    assert await store.read_stream(a) == []
+
+
+async def test_a_duplicate_among_several_streams_undoes_the_call_and_keeps_the_callers_own(store):
+    stored = registered(1)
+    await store.append(stream(), NO_STREAM, stored)
+    own, a, b = stream(), stream(), stream()
+    async with store.transaction() as tx:
+        await store.append_in(tx, own, NO_STREAM, registered(1))
+        with pytest.raises(DuplicateEventId) as refused:
+            await store.append_streams_in(
+                tx, [StreamAppend(a, NO_STREAM, registered(2)), StreamAppend(b, NO_STREAM, stored)]
+            )
+        assert refused.value.stream_id == b
+    assert len(await store.read_stream(own)) == 1
+    assert await store.read_stream(a) == [] and await store.read_stream(b) == []
+    with pytest.raises(RuntimeError, match="rolled back"):  # caught inside a transaction undone on conflict
+        async with store.transaction(undone_on_conflict=True) as tx:
+            await store.append_in(tx, own, 1, registered(1))
+            with pytest.raises(DuplicateEventId):
+                await store.append_streams_in(tx, [StreamAppend(a, NO_STREAM, registered(1) + stored)])
+    assert len(await store.read_stream(own)) == 1 and await store.read_stream(a) == []
+
+
+async def test_several_streams_that_lose_a_race_are_undone_with_their_transaction(pool):
+    store, a, b = PostgresEventStore(pool), stream(), stream()
+    async with pool.acquire() as first:
+        winner = first.transaction()
+        await winner.start()
+        await store.append_in(first, b, NO_STREAM, registered(1))  # b's version 1 taken, not committed yet
+
+        async def batch() -> None:
+            async with store.transaction(undone_on_conflict=True) as tx:
+                await store.append_streams_in(
+                    tx, [StreamAppend(a, NO_STREAM, registered(2)), StreamAppend(b, NO_STREAM, registered(1))]
+                )
+
+        loser = asyncio.create_task(batch())
+        # The batch waits for b's version 1; a's events are in already.
+        await eventually(blocked_by(pool, first), what="the batch waiting for the winner's version 1 of b")
+        await winner.commit()
+        with pytest.raises(WrongExpectedVersion) as lost:
+            await loser
+    assert lost.value.stream_id == b
+    assert await store.read_stream(a) == [] and len(await store.read_stream(b)) == 1
+
+
+async def test_the_outbox_holds_what_several_streams_appended(pool):
+    store = PostgresEventStore(pool)
+    async with store.transaction() as con:
+        await store.append_streams_in(
+            con, [StreamAppend(stream(), NO_STREAM, registered(2)), StreamAppend(stream(), NO_STREAM, registered(1))]
+        )
+    async with pool.acquire() as con:
+        assert await con.fetchval("SELECT count(*) FROM outbox") == 3

@@ -84,3 +84,17 @@ async def test_a_retried_change_withdrawal_or_training_module_is_recorded_once(i
         "MentorTrainingModuleCompleted",
         "MentorWithdrawn",
     ]
+
+
+async def test_a_retry_with_if_match_replays_the_first_answer_where_a_new_change_would_conflict(intake: IntakeHarness):
+    registered = await intake.client.post("/mentors", json=mentor_body())
+    mentor_id, version = registered.json()["mentor_id"], registered.headers["ETag"]
+    headers = {"Idempotency-Key": uuid.uuid4().hex, "If-Match": version}
+    first = await intake.client.patch(f"/mentors/{mentor_id}", json={"capacity": 2}, headers=headers)
+    # The retry's If-Match names the version its first request changed: it gets that request's answer, not a 409.
+    retried = await intake.client.patch(f"/mentors/{mentor_id}", json={"capacity": 2}, headers=headers)
+    assert first.status_code == retried.status_code == 200, (first.text, retried.text)
+    assert retried.json() == first.json() and retried.headers["Idempotent-Replayed"] == "true"
+    stale = await intake.client.patch(f"/mentors/{mentor_id}", json={"capacity": 2}, headers={"If-Match": version})
+    assert stale.status_code == 409, stale.text
+    assert await intake.stored_events(f"mentor-{mentor_id}") == ["MentorRegistered", "MentorProfileChanged"]

@@ -13,6 +13,7 @@ import pytest
 from services.matching.app import units_of
 from services.matching.domain.config import CURRENT
 from services.matching.service import expire_overdue_proposals
+from shared.tenancy import Tenant, local_today
 from tests.integration.intake_harness import IntakeHarness, complete_training, mentor_body, register_ready_mentee
 from tests.integration.matching_harness import MatchingHarness
 from tests.kafka_reading import read_topic
@@ -33,7 +34,7 @@ async def register(intake: IntakeHarness, mentees: int, mentors: int, **mentor_c
 
 
 async def meet_and_answer(matching: MatchingHarness, proposal_id: str, mentee: str, mentor: str):
-    today = matching.now().date().isoformat()
+    today = local_today(Tenant.BE, matching.now()).isoformat()  # the branch's day (from 23:00 UTC, not UTC's)
     met = await matching.client.post(f"/proposals/{proposal_id}/first-meeting", json={"meeting_on": today})
     assert met.status_code == 200, met.text
     answers = []
@@ -77,7 +78,7 @@ async def test_a_round_proposes_both_accept_after_the_first_meeting_and_the_duo_
     assert body["mentee_id"] == mentee_id and body["mentor_id"] == mentor_id
     assert body["duo_id"] == formed.json()["duo_id"] and body["proposal_id"] == proposal["proposal_id"]
     assert body["province"] == "Antwerpen" and body["job_target_sector"] == "Q"
-    assert body["formed_on"] == matching.now().date().isoformat() and body["days_to_match"] >= 0
+    assert body["formed_on"] == local_today(Tenant.BE, matching.now()).isoformat() and body["days_to_match"] >= 0
     assert body["score"] == proposal["score"] and body["config_version"] == CURRENT.version
     # The mentor had capacity 1: nobody is proposed to them any more; the mentee is in a duo.
     assert (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"] == []

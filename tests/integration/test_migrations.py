@@ -220,3 +220,34 @@ async def test_reporting_upgraded_to_ordered_consumption_gets_the_positions_its_
         assert (envelope.stream_id, envelope.stream_version, envelope.tenant) == ("duo-b", 3, Tenant.BE)
     finally:
         await con.close()
+
+
+async def test_matching_upgraded_to_tracking_taken_alone_parks_a_held_end_and_drops_tracking_s_other_held_events(
+    database_url: str,
+) -> None:
+    con = await asyncpg.connect(database_url)
+    try:
+        await migrate(con, MATCHING, upto={"matching": 1})
+        held = [("duo-a", 3, "MeetingLogged"), ("duo-a", 5, "DuoEnded"), ("mentee-b", 4, "MenteeReadyForMatching")]
+        for stream, version, event_type in held:
+            envelope = {"event_id": f"00000000-0000-0000-0000-00000000000{version}", "event_type": event_type}
+            await con.execute(
+                "INSERT INTO held_events (consumer, stream_id, stream_version, envelope) "
+                "VALUES ('matching', $1, $2, $3)",
+                stream,
+                version,
+                json.dumps(envelope),
+            )
+        await con.execute(  # another consumer's held events are not matching's to move
+            "INSERT INTO held_events (consumer, stream_id, stream_version, envelope) "
+            "VALUES ('other', 'duo-a', 3, '{\"event_type\": \"MeetingLogged\"}')"
+        )
+        assert [(m.component, m.version) for m in await migrate(con, MATCHING)] == [("matching", 2)]
+        left = await con.fetch("SELECT consumer, stream_id, stream_version FROM held_events ORDER BY consumer")
+        assert [tuple(r) for r in left] == [("matching", "mentee-b", 4), ("other", "duo-a", 3)]
+        parked = await con.fetch("SELECT consumer, event_id::text, event_type, reason FROM parked_events")
+        assert [tuple(r) for r in parked] == [
+            ("matching", "00000000-0000-0000-0000-000000000005", "DuoEnded", "held_before_adr_0036")
+        ]
+    finally:
+        await con.close()

@@ -11,6 +11,7 @@ import pytest
 import structlog
 
 from shared.clock import utc_now
+from shared.consuming.batch_streams import SAVE_POSITIONS
 from shared.consuming.consumer import Consumer
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
@@ -319,3 +320,64 @@ async def test_batches_shuffled_redelivered_and_concurrent_apply_each_event_once
     async with tables.acquire() as con:
         positions = await con.fetch("SELECT stream_id, version FROM stream_positions WHERE consumer = 'c'")
     assert sorted(row["version"] for row in positions) == [4] + [5] * 12
+
+
+def duo_stream(types: list[str]) -> list[EventEnvelope]:
+    """A duo's stream as tracking writes it (types of tracking's, in this order)."""
+    stream_id = f"duo-{uuid.uuid4()}"
+    return [e.model_copy(update={"stream_id": stream_id}) for e in stream(len(types), types)]
+
+
+async def positions(pool: asyncpg.Pool, consumer: str) -> dict[str, int]:
+    async with pool.acquire() as con:
+        rows = await con.fetch("SELECT stream_id, version FROM stream_positions WHERE consumer = $1", consumer)
+    return {r["stream_id"]: r["version"] for r in rows}
+
+
+async def test_a_producer_taken_alone_has_its_events_without_an_effect_passed_over_and_the_others_applied_once(
+    tables,
+):
+    # Matching's shape (docs/adr/0036): intake's events in stream order, tracking's DuoEnded alone.
+    effects = {REGISTERED: record, CHANGED: record, "DuoEnded": record}
+    consumer = OrderedConsumer(tables, "c", effects, alone_from=frozenset({"tracking"}))
+    assert consumer.passes_over("tracking", "MeetingLogged")
+    assert not consumer.passes_over("tracking", "DuoEnded")
+    assert not consumer.passes_over("intake", "InformationSessionAttended")  # intake's are followed in order
+    assert not consumer.passes_over(None, None)
+    duo = duo_stream(["MeetingLogged", "ActionPlanDrawnUp", "DuoEnded", "FollowUpRecorded"])
+    met, planned, ended, followed_up = duo
+    # Handed over anyway (a parked message replayed, say), a passed-over event changes nothing, not even a position.
+    assert await consumer.handle(met) is False
+    assert await consumer.handle_batch([planned, followed_up]) == [False, False]
+    assert await positions(tables, "c") == {}
+    # Its end, version 3 of a stream whose versions 1 and 2 it never saw: applied at once, never held.
+    person = stream(2)
+    assert await consumer.handle_batch([person[1], ended, person[0]]) == [False, True, True]
+    assert await consumer.held_count() == 0
+    assert await positions(tables, "c") == {ended.stream_id: 3, person[0].stream_id: 2}  # intake's v2 held, released
+    # Once: a copy alone or in a batch is a duplicate.
+    assert await consumer.handle(ended) is False
+    assert await consumer.handle_batch([ended, followed_up]) == [False, False]
+    assert await versions(tables, ended.stream_id) == [3]
+    assert await versions(tables, person[0].stream_id) == [1, 2]
+    # A consumer reading every producer in order (no `alone_from`) still holds such an end for its predecessors.
+    ordered = OrderedConsumer(tables, "o", effects)
+    assert not ordered.passes_over("tracking", "MeetingLogged")
+    assert await ordered.handle(ended) is False
+    assert await ordered.held_count() == 1
+
+
+async def test_a_batchs_positions_are_written_through_the_primary_key_in_a_generic_plan(tables):
+    """The generic plan of the positions' write (a prepared statement's, from its sixth run on) reads the rows it
+    moves by the key, not the whole table, though it cannot see how many streams the batch moved."""
+    async with tables.acquire() as con:
+        await con.execute(
+            "INSERT INTO stream_positions (consumer, stream_id, version) "
+            "SELECT 'tracking', 'duo-' || n, 1 FROM generate_series(1, 3000) AS n"
+        )
+        await con.execute("ANALYZE stream_positions")
+        await con.execute("SET plan_cache_mode = force_generic_plan")
+        await con.execute(f"PREPARE save_positions (text, text[], int[]) AS {SAVE_POSITIONS}")
+        explained = await con.fetch("EXPLAIN EXECUTE save_positions ('tracking', ARRAY['duo-7', 'duo-8'], ARRAY[2, 3])")
+        plan = "\n".join(row[0] for row in explained)
+        assert "Seq Scan on stream_positions" not in plan and "stream_positions_pkey" in plan, plan

@@ -13,7 +13,8 @@ import pytest
 from shared.events.catalog import MenteeRegistered
 from shared.events.envelope import DomainEvent, EventMetadata, NewEvent
 from shared.eventstore.base import NO_STREAM
-from shared.eventstore.postgres import PostgresEventStore, init_connection
+from shared.eventstore.postgres import OUTBOX_CHANNEL, PostgresEventStore, init_connection
+from shared.eventstore.wakeup import OutboxWakeup
 from shared.outbox.relay import OutboxRelay, republish_all
 from shared.tenancy import Tenant
 from tests.conftest import eventually
@@ -278,3 +279,82 @@ async def test_an_upgraded_store_records_the_log_it_was_published_to_without_sen
     assert relay.published == 2  # the two new events only, not the store again
     records = await read_topic(infra.kafka_bootstrap, topic, 7)
     assert len({dict(r.headers)["ce_id"] for r in records}) == 7
+
+
+async def test_a_leading_relay_hears_of_its_own_process_commits_without_a_notify(pool, database_url, topic, infra):
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", safety_poll_s=3600)
+    wakeup = OutboxWakeup(database_url, OUTBOX_CHANNEL, in_process=relay.wake_if_leading)
+    store = PostgresEventStore(pool, wakeup=wakeup)
+    notified: list[int] = []
+    listener = await asyncpg.connect(database_url)
+    await listener.add_listener(OUTBOX_CHANNEL, lambda _con, pid, _channel, _payload: notified.append(pid))
+    try:
+        async with running(relay):
+            # With an hour between safety polls, only the wake-up can deliver this within the deadline.
+            [recorded] = await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+            records = await read_topic(infra.kafka_bootstrap, topic, 1, deadline_s=20)
+            assert dict(records[0].headers)["ce_id"] == str(recorded.event_id).encode()
+            await listener.execute("SELECT 1")  # delivers any notification in flight
+            assert notified == []  # woken in process: no NOTIFY
+        # A relay that does not lead (here: stopped; in production, another replica leads) is told by a NOTIFY.
+        assert not relay.wake_if_leading()
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        await eventually(lambda: _heard(notified), what="a NOTIFY while the process's relay does not lead")
+    finally:
+        await listener.close()
+        await wakeup.close()
+
+
+async def _heard(notified: list[int]) -> bool:
+    return bool(notified)
+
+
+async def test_a_wake_up_with_less_than_a_batch_pending_reads_the_outbox_once(pool, database_url, topic, infra):
+    """A batch short of the batch size ends the pass: the outbox is read once, not again to find it empty; a second
+    batch's worth waiting is read until it is all out (issue 24)."""
+    store = PostgresEventStore(pool)
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake", batch_size=3)
+    async with relay.connected() as con:
+        reads: list[str] = []
+        con.add_query_logger(
+            lambda record: reads.append(record.query) if "FROM outbox ORDER BY" in record.query else None
+        )
+        assert await relay.publish_pending(con) == 0  # the first pass records the broker's log
+        await con.execute("SELECT 1")
+        reads.clear()
+        for _ in range(2):
+            await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        assert await relay.publish_pending(con) == 2
+        await con.execute("SELECT 1")  # the logger's calls are scheduled (call_soon): all run during a round trip
+        assert len(reads) == 1
+        for _ in range(4):
+            await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        assert await relay.publish_pending(con) == 4  # a full batch of 3, then the 1 left
+        await con.execute("SELECT 1")
+        assert len(reads) == 3
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    assert len({dict(r.headers)["ce_id"] for r in await read_topic(infra.kafka_bootstrap, topic, 6)}) == 6
+
+
+async def test_a_batch_costs_the_relay_three_statements(pool, database_url, topic, infra):
+    """What a relay sends PostgreSQL for a batch (issue 24): the read of the pending events with what sealing them
+    needs of the chain, the chain's links, and once the broker acknowledged, the outbox rows' delete. Nothing else:
+    no transaction, lock or separate read of the chain (the relay holding the leader lock is the one sealer)."""
+    store = PostgresEventStore(pool)
+    relay = OutboxRelay(database_url, infra.kafka_bootstrap, topic, "intake")
+    statements: list[str] = []
+    async with relay.connected() as con:
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(1))
+        assert await relay.publish_pending(con) == 1  # the first batch: the broker's log recorded, types looked up
+        await store.append(f"mentee-{uuid.uuid4()}", NO_STREAM, new_events(3))
+        con.add_query_logger(lambda record: statements.append(" ".join(record.query.split())[:40]))
+        assert await relay.publish_pending(con) == 3
+        await con.execute("SELECT 1")  # the logger's calls are scheduled (call_soon): all run during a round trip
+    assert statements[:3] == [
+        "SELECT e.global_position, e.stream_id, e",
+        "INSERT INTO event_chain (chain_seq, glob",
+        "DELETE FROM outbox WHERE global_position",
+    ], statements
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    assert await pool.fetchval("SELECT count(*) FROM event_chain") == 4
+    assert len(await read_topic(infra.kafka_bootstrap, topic, 4)) == 4

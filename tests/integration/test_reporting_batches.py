@@ -16,6 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.programmes import SPAN_DAYS, START, random_history
+from services.reporting.adapters import counters, listings
+from services.reporting.adapters.counters import KnownDuos, count_entities
+from services.reporting.adapters.listings import list_entities
 from services.reporting.adapters.projection import build_consumer, ledger_envelopes, reporting_tables_ddl
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_models import TABLES
@@ -138,3 +141,44 @@ async def test_a_batch_touching_one_duo_many_times_counts_as_one_by_one(
     one_by_one = await counted(con)
     assert in_one_batch == one_by_one
     assert all(in_one_batch)  # counters, steps, listings and list totals all kept
+
+
+async def test_a_recount_writes_only_the_steps_that_changed(con: asyncpg.Connection, consumer: OrderedConsumer) -> None:
+    """A fact about a duo recounts the whole duo, but its steps that came out as before stay where they are: only the
+    changed ones are deleted and written (issue 24). A row written again would move (its ctid)."""
+    facts = one_duo_met_many_times(30)
+    await start_afresh(con)
+    await consumer.handle_batch(facts[:-1])
+    duo = f"duo:{facts[-1].data['duo_id']}"
+    steps = "SELECT ctid::text, tenant, office, year, figure, key, day, delta FROM rm_steps WHERE entity = $1"
+    before = {tuple(r)[1:]: r["ctid"] for r in await con.fetch(steps, duo)}
+    await consumer.handle_batch(facts[-1:])
+    after = {tuple(r)[1:]: r["ctid"] for r in await con.fetch(steps, duo)}
+    kept = before.keys() & after.keys()
+    assert len(kept) > len(after.keys() - kept) > 0  # a meeting more changes a few of its steps
+    assert all(before[step] == after[step] for step in kept)  # those left as they were, in place
+
+
+async def test_a_recount_that_changes_nothing_writes_nothing(
+    con: asyncpg.Connection, consumer: OrderedConsumer
+) -> None:
+    """Every entity of a programme counted and listed again from the same facts: no step, listing, counter or list
+    total is deleted or written (each would move: its ctid), so a fact that changes little writes little."""
+    await start_afresh(con)
+    await consumer.handle_batch(random_history(5, 6))
+    tables = ("rm_steps", "rm_listed", "rm_counts", "rm_listed_counts")
+
+    async def rows() -> dict[str, list[tuple]]:
+        return {t: [tuple(r) for r in await con.fetch(f"SELECT ctid::text, * FROM {t} ORDER BY ctid")] for t in tables}
+
+    before = await rows()
+    assert all(before.values())
+    async with con.transaction():
+        entities = {
+            "counted": [(r["kind"], r["id"]) for r in await con.fetch(counters.touched("ledger", some=False))],
+            "listed": [(r["kind"], r["id"]) for r in await con.fetch(listings.touched("ledger", some=False))],
+        }
+        duos = KnownDuos()
+        await count_entities(con, entities["counted"], duos)
+        await list_entities(con, entities["listed"], duos)
+    assert await rows() == before

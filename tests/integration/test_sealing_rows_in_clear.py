@@ -89,3 +89,44 @@ async def test_rows_written_in_clear_are_sealed_at_start_and_leave_the_table_fil
                 await PostgresVault(con, MasterKeyRing(MasterKey.generate())).read(kept, Tenant.BE)
     finally:
         await pool.close()
+
+
+async def test_a_new_persons_data_is_stored_or_a_known_address_refused_in_one_statement(database_url: str):
+    """A registration's look-up of the address (sealed under any master key, or in clear), the sealed data and the
+    data key: one statement (issue 24); a known address is a duplicate naming its person, nothing stored."""
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as con:
+            await migrate(con, MIGRATIONS, upto={"intake": 1})
+            in_clear, in_clear_email = uuid.uuid4(), f"Clear-{uuid.uuid4().hex[:8]}@example.org"
+            await insert_in_clear(con, in_clear, written_before(in_clear_email))
+            await migrate(con, MIGRATIONS)
+            vault = PostgresVault(con, MASTER)
+            statements: list[str] = []
+            con.add_query_logger(lambda record: statements.append(record.query))
+
+            async def store(person_id: uuid.UUID, email: str) -> None:
+                await con.execute("SELECT 1")  # what was logged before (its calls scheduled) lands before the clear
+                statements.clear()
+                try:
+                    async with con.transaction():
+                        await vault.store(person_id, "mentee", Tenant.BE, written_before(email))
+                finally:
+                    await con.execute("SELECT 1")  # the logger's calls are scheduled: all run during a round trip
+
+            def sent() -> list[str]:
+                return [q for q in statements if q.strip() not in ("BEGIN;", "COMMIT;", "ROLLBACK;", "SELECT 1")]
+
+            await store(uuid.uuid4(), f"first-{uuid.uuid4().hex[:8]}@example.org")  # asyncpg learns the types
+            new, email = uuid.uuid4(), f"new-{uuid.uuid4().hex[:8]}@example.org"
+            await store(new, email)
+            assert len(sent()) == 1, sent()
+            assert (await vault.read(new, Tenant.BE))["email"] == email
+            for known, address in ((new, email.upper()), (in_clear, in_clear_email.lower())):
+                with pytest.raises(DuplicatePerson) as duplicate:
+                    await store(uuid.uuid4(), address)
+                assert duplicate.value.ids["existing_id"] == known and len(sent()) == 1, sent()
+            assert await con.fetchval("SELECT count(*) FROM personal_data") == 3
+            assert await con.fetchval("SELECT count(*) FROM data_keys") == 2
+    finally:
+        await pool.close()

@@ -46,6 +46,9 @@ def today_of(harness: MatchingHarness) -> date:
 def move_to(harness: MatchingHarness, day: date) -> None:
     """Set the harness's clock so that the Belgian branch's today is `day`."""
     harness.days_ahead = (day - local_today(Tenant.BE, datetime.now(UTC))).days
+    # Whole days ahead keep the time of day in UTC, not in Brussels: across a change of summer time, late in the
+    # evening, the local day lands one off (22:10 UTC in December, the same in June is past local midnight).
+    harness.days_ahead += (day - local_today(Tenant.BE, harness.now())).days
 
 
 async def events_count(tracking: MatchingHarness) -> int:
@@ -218,6 +221,10 @@ async def test_a_duo_is_tracked_from_its_first_meeting_to_its_last_follow_up(
         "in_training",
         "employed",
     ]
+    # The row's state (what a command loads the duo from) is the state folded from the duo's stream.
+    assert await tracking.fetchval("SELECT version FROM duos WHERE duo_id = $1::uuid", duo["duo_id"]) == len(expected)
+    await tracking.fetchval("UPDATE duos SET state = NULL WHERE duo_id = $1::uuid", duo["duo_id"])
+    assert (await c.get(path)).json() == final  # folded from the stream
 
 
 async def test_every_refused_input_names_the_field_and_changes_nothing(
@@ -302,3 +309,25 @@ async def test_a_duo_at_another_office_or_branch_is_not_found_and_only_coordinat
     assert await events_count(tracking) == 0
     mine = bearer("BE", offices={"be-antwerpen"})
     assert (await tracking.client.post(f"{path}/meetings", json=meeting, headers=mine)).status_code == 201
+
+
+async def test_a_duo_whose_row_keeps_no_state_is_folded_from_its_stream_and_its_next_command_keeps_it(
+    intake: IntakeHarness, matching: MatchingHarness, tracking: MatchingHarness
+):
+    duo = await form_duo(intake, matching, tracking)
+    path, c, day = f"/duos/{duo['duo_id']}", tracking.client, today_of(tracking).isoformat()
+    meeting = {"met_on": day, "duration_minutes": 60, "mode": "online", "topics": ["social"]}
+    assert (await c.post(f"{path}/meetings/batch", json={"meetings": [meeting, meeting]})).status_code == 201
+    plan = await c.post(f"{path}/action-plan", json={"drawn_up_on": day, "goals": ["cv_ready"]})
+    assert plan.status_code == 201, plan.text
+
+    # A row as written before it kept the state (or in an older layout): the duo is folded from its stream.
+    await tracking.fetchval("UPDATE duos SET state = NULL WHERE duo_id = $1::uuid", duo["duo_id"])
+    assert (await c.get(path)).json() == plan.json()
+    again = await c.post(f"{path}/action-plan", json={"drawn_up_on": day, "goals": ["cv_ready"]})
+    assert again.status_code == 409 and again.json()["errors"][0]["rule"] == "action_plan_once"
+    reached = await c.post(f"{path}/action-plan/reached-goals", json={"goal": "cv_ready", "reached_on": day})
+    assert reached.status_code == 200 and reached.json()["version"] == 4, reached.text
+    kept = await tracking.fetchval("SELECT state FROM duos WHERE duo_id = $1::uuid", duo["duo_id"])
+    assert json.loads(kept)["goals_reached"] == {"cv_ready": day} and json.loads(kept)["meetings"] == 2
+    assert (await c.get(path)).json() == reached.json()

@@ -43,3 +43,19 @@ def test_only_the_development_tool_knows_the_simulated_calendar():
         if "SIMULATED_CLOCK" in path.read_text() or "clock_from_environment" in path.read_text()
     ]
     assert not readers, f"core code must take a clock, not read the demo's: {readers}"
+
+
+def test_the_simulated_clock_follows_a_file_replaced_by_another(tmp_path):
+    path = tmp_path / "clock"
+    path.write_text("2025-03-01T09:00:00+00:00")
+    clock = file_clock(path)
+    assert clock() == datetime(2025, 3, 1, 9, tzinfo=UTC)
+    replacement = tmp_path / "clock.new"
+    replacement.write_text("2025-05-06T07:00:00+00:00")
+    replacement.replace(path)  # renamed over it: the file the clock held open is gone
+    assert clock() == datetime(2025, 5, 6, 7, tzinfo=UTC)
+    path.write_text("2025-05-07T07:00:00+00:00")
+    import os
+
+    os.utime(path, ns=(1, 3_000_000_000_000))
+    assert clock() == datetime(2025, 5, 7, 7, tzinfo=UTC)

@@ -18,6 +18,7 @@ from devtool.demo.simulator import (
     MATCH_DAY,
     REGISTRATION_DAYS,
     SUGGESTIONS,
+    WAITING_AT_ONCE,
     Duo,
     Mentor,
     Simulator,
@@ -107,18 +108,125 @@ def test_a_seed_gives_the_same_draws_whatever_order_they_are_asked_in(tmp_path: 
     assert first != [other.rng(*k).random() for k in keys]
 
 
-def test_the_mentor_side_is_read_for_as_few_mentors_as_list_every_mentee_unless_a_list_may_be_cut(tmp_path: Path):
+def test_the_mentor_side_is_read_instead_when_a_mentees_list_may_be_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     sim = simulator(tmp_path)
-    for number, mentor_id in enumerate(("f-first", "f-second", "f-third"), start=1):
+    read: list[str] = []
+
+    async def call(service: str, method: str, path: str, body: dict | None = None, **_: object) -> dict:
+        # Matching's pool holds what the simulator did: each list is the counterparts expected.
+        read.append(path.partition("?")[0])
+        side, _slash, person = path.partition("?")[0].removeprefix("/suggestions/").partition("/")
+        counterparts = mentors if side == "mentees" else [m for m in mentees if person not in sim.declined.get(m, ())]
+        return {
+            "items": [{"person_id": p, "score": 1.0} for p in counterparts if p not in sim.declined.get(person, ())]
+        }
+
+    monkeypatch.setattr(sim, "call", call)  # the requests, answered here instead of sent
+    mentors = ["f-first", "f-second"]
+    for number, mentor_id in enumerate(mentors, start=1):
         sim.mentors[mentor_id] = Mentor(mentor_id, "be-brussel", 2, number)
-    # f-second lists every mentee, but f-first was recruited first: it is read, and f-second for m3 only.
-    listing = {"f-second": {"m1", "m2", "m3"}, "f-first": {"m1", "m2"}, "f-third": {"m3"}}
-    assert sim.mentors_listing(listing) == ["f-first", "f-second"]
-    assert sim.mentors_listing({"f-third": {"m1"}, "f-first": {"m1"}}) == ["f-first"]
-    assert sim.mentors_listing({}) == []
-    # m9 is listed only by a mentor with SUGGESTIONS mentees or more: its answer may leave m9 out.
-    crowded = {f"m{i}" for i in range(9, 9 + SUGGESTIONS)}
-    assert sim.mentors_listing({"f-first": {"m1"}, "f-second": crowded}) is None
+    mentees = ["m1", "m2"]
+    sim.declined["m2"] = {"f-first"}  # its list is f-second alone
+    found = asyncio.run(sim.pool_known("be-brussel", set(mentees)))
+    assert {m: [i["person_id"] for i in items] for m, items in found.items()} == {
+        "m1": ["f-first", "f-second"],
+        "m2": ["f-second"],
+    }
+    # Whether m1 and m2 are waiting is for the proposal to say (409 mentee_waiting, tried again): no mentor read.
+    assert sorted(read) == ["/suggestions/mentees/m1", "/suggestions/mentees/m2"]
+
+    # A mentee expecting SUGGESTIONS mentors or more: its list may be cut, and every free mentor is read instead.
+    read.clear()
+    mentors, mentees = [f"f{i}" for i in range(SUGGESTIONS)], ["m1", "m2"]
+    sim.mentors = {f: Mentor(f, "be-brussel", 1, n) for n, f in enumerate(mentors, start=1)}
+    sim.declined = {"m2": {"f0"}}
+    found = asyncio.run(sim.pool_known("be-brussel", set(mentees)))
+    assert sorted(read) == sorted(f"/suggestions/mentors/{f}" for f in mentors)
+    assert {m: {i["person_id"] for i in items} for m, items in found.items()} == {
+        "m1": set(mentors),
+        "m2": set(mentors) - {"f0"},
+    }
+
+
+def test_the_pairs_proposed_follow_the_plan_not_the_record_ids_behind_a_cut_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """60 free mentors: matching lists a mentee's best 50, equal scores in the order of the mentors' record ids,
+    new in every run. The pairs proposed are the same whatever those ids: the best score, then the mentor
+    recruited first."""
+    mentors = [f"f{n}" for n in range(1, 61)]
+    mentees = [f"m{n}" for n in range(1, 6)]
+
+    def score(mentee: str, mentor: str) -> float:
+        return 0.5 if int(mentor[1:]) % 11 == int(mentee[1:]) else 1.0  # the best score: more than 50 mentors
+
+    def picked(record_ids: list[str]) -> list[tuple[str, str]]:
+        sim = simulator(tmp_path)
+        sim.mentors = {f: Mentor(f, "be-brussel", 1, int(f[1:])) for f in mentors}
+        sim.number_of = {m: int(m[1:]) for m in mentees}
+        sim.declined = {"m2": {"f3", "f7"}}
+        order = {person: index for index, person in enumerate(record_ids)}
+
+        async def call(service: str, method: str, path: str, body: dict | None = None, **_: object) -> dict:
+            # Matching as it answers: the best first, equal scores in record-id order, at most SUGGESTIONS.
+            side, _slash, person = path.partition("?")[0].removeprefix("/suggestions/").partition("/")
+            if side == "mentees":
+                pairs = [(score(person, f), f) for f in mentors if f not in sim.declined.get(person, ())]
+            else:
+                pairs = [(score(m, person), m) for m in mentees if person not in sim.declined.get(m, ())]
+            pairs.sort(key=lambda pair: (-pair[0], order[pair[1]]))
+            return {"items": [{"person_id": p, "score": s} for s, p in pairs[:SUGGESTIONS]]}
+
+        monkeypatch.setattr(sim, "call", call)  # matching's suggestions, answered here
+        return asyncio.run(sim.pick("be-brussel", set(mentees)))
+
+    one_run = picked(mentors + mentees)
+    another_run = picked(list(reversed(mentors + mentees)))  # the mentors recruited first now listed last
+    assert one_run == another_run
+    # The plan's choice: each mentee in turn, the best score among the mentors left, then the first recruited.
+    expected, taken = [], set()
+    for mentee in mentees:
+        free = [f for f in mentors if f not in taken and f not in {"m2": {"f3", "f7"}}.get(mentee, set())]
+        best = min(free, key=lambda f: (-score(mentee, f), int(f[1:])))
+        taken.add(best)
+        expected.append((mentee, best))
+    assert one_run == expected
+
+
+def test_no_more_mentees_of_an_office_wait_at_once_than_a_mentors_suggestions_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A month of 55 mentees at one office (the full plan's Brussels): the first WAITING_AT_ONCE are interviewed
+    when they register, the others on the match day as places free up, in the order of their numbers."""
+    sim = simulator(tmp_path)
+    interviewed: list[str] = []
+
+    async def call(service: str, method: str, path: str, body: dict | None = None, **_: object) -> dict:
+        if path in ("/mentees", "/mentors"):  # the person's id from its number, drawn into its e-mail address
+            assert body is not None
+            serial = body["email"].partition(".")[0].removeprefix("mentee").removeprefix("mentor")
+            return {"mentee_id": f"m{serial}"} if path == "/mentees" else {"mentor_id": f"f{serial}"}
+        if path.endswith("/intake-interview"):
+            interviewed.append(path.split("/")[2])
+        return {}
+
+    monkeypatch.setattr(sim, "call", call)  # intake, answering here
+    waiting, held = asyncio.run(sim.register(2025, 3, {"be-brussel": 55}))
+    in_order = [f"m{n}" for n in range(1, 56)]
+    assert WAITING_AT_ONCE < SUGGESTIONS
+    assert set(waiting["be-brussel"]) == set(interviewed) == set(in_order[:WAITING_AT_ONCE])
+    assert held == {"be-brussel": in_order[WAITING_AT_ONCE:]}
+
+    interviewed.clear()
+    left = {"be-brussel": set(in_order[:WAITING_AT_ONCE]) - {"m1", "m2", "m3", "m4"}}  # four matched
+    asyncio.run(sim.let_wait(left, held))
+    assert interviewed == in_order[WAITING_AT_ONCE : WAITING_AT_ONCE + 4]
+    assert len(left["be-brussel"]) == WAITING_AT_ONCE and held == {"be-brussel": in_order[WAITING_AT_ONCE + 4 :]}
+    interviewed.clear()
+    asyncio.run(sim.let_wait({"be-brussel": set()}, held))
+    assert interviewed == in_order[WAITING_AT_ONCE + 4 :] and held == {}
 
 
 @pytest.mark.parametrize("scale", [0.003, 0.01, 0.05, 0.1, 0.37, 0.5, 2.5])
@@ -160,7 +268,9 @@ def test_a_months_mentees_register_15_to_22_days_before_they_are_matched(tmp_pat
     assert drawn == set(REGISTRATION_DAYS)
 
 
-def test_a_mentor_who_leaves_takes_no_new_duo_and_withdraws_once_after_the_last_one(tmp_path: Path):
+def test_a_mentor_who_leaves_takes_no_new_duo_and_withdraws_once_after_the_last_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     path = tmp_path / "leaving.toml"
     path.write_text(scenario("leaving", 7, {"Brussels": [4]}, months=6, mentor_continues=0.0))
     sim = Simulator(load(path), 1.0, {}, {}, tmp_path / "clock")
@@ -170,7 +280,7 @@ def test_a_mentor_who_leaves_takes_no_new_duo_and_withdraws_once_after_the_last_
         sent.append((method, path, body))
         return {}
 
-    sim.call = call  # type: ignore[method-assign]  # the requests, recorded instead of sent
+    monkeypatch.setattr(sim, "call", call)  # the requests, recorded instead of sent
     both, one = Mentor("f-both", "be-brussel", 2, 1, busy=2), Mentor("f-one", "be-brussel", 2, 2, busy=2)
     sim.mentors = {m.mentor_id: m for m in (both, one)}
     day = date(2025, 7, 28)

@@ -268,7 +268,8 @@ def test_each_service_has_what_an_operator_expects(rendered: tuple[str, list[Man
             for e in container.get("env", [])
             if "secretKeyRef" in e.get("valueFrom", {})
         }
-        chain = {f"duo-{name}-chain"} if name != "reporting" else set()  # the publishers' chain keys
+        # The publishers' chain keys; reporting's keys the digests of the messages it verified (docs/adr/0033).
+        chain = {f"duo-{name}-chain"}
         vault = {"duo-intake-vault"} if name == "intake" else set()  # the master key of its vault (ADR 0020)
         own = {f"duo-{name}-database", f"duo-{name}-kafka", "duo-metrics-scrape"}
         assert secrets == own | chain | vault, name  # never the owner's URL: serving cannot change the schema
@@ -464,7 +465,7 @@ def test_the_secrets_component_generates_every_secret_the_workloads_read(tmp_pat
             for volume in pod.get("volumes", []):
                 if "secret" in volume:
                     wanted |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
-    assert len(wanted) == 22  # the producers' chain and signing keys, intake's vault key, the owners' URLs
+    assert len(wanted) == 23  # the chain keys (reporting's too: ADR 0033), signing keys, the vault key, owners' URLs
     for name, key in wanted:
         assert key in secrets[name]["data"], f"{overlay}: the workloads read {name}/{key}, which is not generated"
 

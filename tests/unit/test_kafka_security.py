@@ -269,6 +269,9 @@ async def test_the_runtime_hands_the_settings_security_to_every_client(monkeypat
         async def run(self) -> None:
             await asyncio.Event().wait()
 
+        def wake_if_leading(self) -> bool:
+            return False
+
     class Broker:
         def __init__(self, *args, **kwargs) -> None:
             seen["broker"] = kwargs.get("security")

@@ -22,6 +22,7 @@ def orders(security: dict | None) -> Orders:
         partitions=[("duo.intake.events", 0), ("duo.tracking.events", 3)],
         producers={"duo.intake.events": "intake"},
         keyring_file="/srv/duo/keyring.json",
+        digest_key="00" * 32,
     )
 
 

@@ -10,7 +10,16 @@ import pytest
 
 from shared.auth.identity import Identity, Role
 from shared.auth.keys import ensure_key_pair, new_key_pair
-from shared.auth.tokens import AUDIENCE, EMBEDDED_ISSUER, InvalidToken, TokenVerifier, issue_token
+from shared.auth.tokens import (
+    AUDIENCE,
+    EMBEDDED_ISSUER,
+    LEEWAY_S,
+    VERIFIED_KEPT_AT_MOST,
+    VERIFIED_KEPT_S,
+    InvalidToken,
+    TokenVerifier,
+    issue_token,
+)
 from shared.tenancy import Tenant
 from tests.auth import KEYS, VERIFIER, token
 
@@ -104,3 +113,55 @@ def test_the_embedded_key_pair_is_made_once_and_kept_private(tmp_path):
         first.private_pem, Identity("staff-1", Role.FUNDER, Tenant.FR), timedelta(minutes=5), datetime.now(UTC)
     )  # not the module's NOW: a long test run would see it expired
     assert TokenVerifier(public_pem=first.public_pem).verify(issued).role is Role.FUNDER
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def checks(monkeypatch) -> list[str]:
+    """The tokens whose signature and claims were checked (not taken from memory), in order."""
+    checked: list[str] = []
+    real = TokenVerifier._claims
+
+    def counted(self, raw):
+        checked.append(raw)
+        return real(self, raw)
+
+    monkeypatch.setattr(TokenVerifier, "_claims", counted)
+    return checked
+
+
+def test_a_token_verified_once_is_not_verified_again_until_it_must(checks):
+    clock = _Clock()
+    verifier = TokenVerifier(public_pem=KEYS.public_pem, clock=clock)
+    raw = token(ttl=timedelta(minutes=10))
+    first = verifier.verify(raw)
+    assert verifier.verify(raw) == first and len(checks) == 1  # the second request: taken from memory
+    clock.now += VERIFIED_KEPT_S
+    assert verifier.verify(raw) == first and len(checks) == 2  # a minute on: verified again (a withdrawn key)
+
+
+def test_a_kept_token_is_not_taken_from_memory_once_expired(checks):
+    clock = _Clock()
+    verifier = TokenVerifier(public_pem=KEYS.public_pem, clock=clock)
+    raw = token(ttl=timedelta(seconds=20), now=datetime.fromtimestamp(clock.now, UTC))
+    verifier.verify(raw)
+    clock.now += 20 + LEEWAY_S - 1
+    verifier.verify(raw)
+    assert len(checks) == 1  # still within its expiry and PyJWT's leeway
+    clock.now += 2
+    verifier.verify(raw)  # PyJWT reads the real clock, by which the token is still valid: what counts is that
+    assert len(checks) == 2  # it was asked again (test_an_expired_token_is_refused_even_within_minutes: refused)
+
+
+def test_the_kept_tokens_are_bounded():
+    verifier = TokenVerifier(public_pem=KEYS.public_pem)
+    for n in range(VERIFIED_KEPT_AT_MOST + 5):
+        verifier.verify(token(subject=f"staff-{n}"))
+    assert len(verifier._verified) == VERIFIED_KEPT_AT_MOST

@@ -16,10 +16,12 @@ from services.tracking.adapters.memory import InMemoryDuos, InMemoryPartners
 from services.tracking.domain.books import RecordMoneyFigure, RecordOpeningFigures
 from services.tracking.domain.commands import (
     DrawUpActionPlan,
+    DuoSheet,
     EndDuo,
     ExtendContract,
     LogMeetings,
     MarkGoalReached,
+    RecordDuoSheets,
     RecordFollowUp,
     RecordInternshipStarted,
     RecordJobEnded,
@@ -29,12 +31,12 @@ from services.tracking.domain.commands import (
     RecordTrainingStarted,
     ReferMentee,
 )
-from services.tracking.domain.duo import DuoFacts
+from services.tracking.domain.duo import DUO, DuoFacts, DuoState
 from services.tracking.domain.errors import AlreadyRecorded
 from services.tracking.domain.partner import RegisteredPartner, RegisterPartner
 from services.tracking.service import TrackingUnit
 from shared.commanding.caller import Caller
-from shared.commanding.errors import InvalidField, NotFound, OutsideOffices
+from shared.commanding.errors import CommandRefused, InvalidField, NotFound, OutsideOffices
 from shared.eventstore.memory import InMemoryEventStore
 from shared.tenancy import Tenant
 from tests.callers import coordinator
@@ -95,7 +97,8 @@ async def test_every_handler_appends_its_event_and_keeps_the_row_in_step():
         assert state.version == version and (await tracking.types())[-1] == event_type, type(command).__name__
         assert tracking.duos.saved[DUO_ID] == state
     books = {RecordMoneyFigure, RecordOpeningFigures}  # the branch's books (tests/unit/test_tracking_books.py)
-    assert set(service.HANDLERS) == {type(c) for c, _ in LIFE} | {RecordFollowUp, RegisterPartner} | books
+    sheets = {RecordDuoSheets}  # several duos at once, each step one of the above (below)
+    assert set(service.HANDLERS) == {type(c) for c, _ in LIFE} | {RecordFollowUp, RegisterPartner} | books | sheets
     ended = tracking.duos.saved[DUO_ID]
     assert ended.status == "ended" and ended.meetings == 2 and ended.end_reason == "completed"
     [referral] = ended.referrals
@@ -203,3 +206,120 @@ async def test_the_duo_is_folded_from_its_facts_and_every_recorded_event():
         loaded = await service.load_duo(unit, DUO_ID, caller())
     assert loaded == tracking.duos.saved[DUO_ID] and loaded.version == 7
     assert loaded.facts.mentee_id == MENTEE and [j.job_id for j in loaded.jobs] == [JOB_ID]
+
+
+async def test_a_duos_sheet_records_each_step_as_its_command_does_and_a_refusal_names_its_place():
+    tracking = Tracking()
+    survey = RecordMenteeSurvey(DUO_ID, True, False, True)
+    ending = EndDuo(DUO_ID, date(2026, 6, 15), "completed")
+    steps = (("", LogMeetings(DUO_ID, (meeting(),))), ("mentee_survey", survey), ("end", ending))
+    with pytest.raises(InvalidField) as nothing:  # the first sheet good, the second empty: nothing recorded
+        await tracking.run(RecordDuoSheets((DuoSheet(DUO_ID, steps), DuoSheet(DUO_ID, ()))))
+    assert nothing.value.problems[0].field == "sheets.1" and nothing.value.problems[0].rule == "something_to_record"
+    assert await tracking.types() == [] and DUO_ID not in tracking.duos.saved
+    [state] = await tracking.run(RecordDuoSheets((DuoSheet(DUO_ID, steps),)))
+    assert await tracking.types() == ["MeetingLogged", "MenteeSurveyRecorded", "DuoEnded"]
+    assert state.version == 3 and tracking.duos.saved[DUO_ID] == state and state.status == "ended"
+
+    again = DuoSheet(DUO_ID, (("mentor_survey", RecordMentorSurvey(DUO_ID, True, True)),))
+    refused = await _refusal(tracking, RecordDuoSheets((again,)))
+    assert (type(refused).__name__, refused.status) == ("DuoClosed", 409)
+    assert [(p.field, p.rule) for p in refused.problems] == [("sheets.0.mentor_survey.duo_id", "duo_active")]
+    assert refused.detail.startswith("sheets.0.mentor_survey: the duo ended on 2026-06-15")
+    unknown = await _refusal(tracking, RecordDuoSheets((DuoSheet(uuid.uuid4(), steps),)))
+    assert isinstance(unknown, NotFound) and unknown.problems[0].field == "sheets.0.duo_id"
+    assert len(await tracking.types()) == 3
+
+
+class CountedStore(InMemoryEventStore):
+    """The in-memory store, counting its appends (one call is one statement on PostgreSQL)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+        self.in_one_call = False  # the parts of append_streams_in: one statement on PostgreSQL, not counted
+
+    async def append_in(self, tx: Any, stream_id: str, expected_version: int, events: Any) -> Any:
+        if not self.in_one_call:
+            self.calls.append("append_in")
+        return await super().append_in(tx, stream_id, expected_version, events)
+
+    async def append_streams_in(self, tx: Any, appends: Any) -> Any:
+        self.calls.append("append_streams_in")
+        self.in_one_call = True
+        try:
+            return await super().append_streams_in(tx, appends)
+        finally:
+            self.in_one_call = False
+
+
+@dataclass
+class CountedDuos(InMemoryDuos):
+    """The duos' rows, counting reads and writes (one call is one statement on PostgreSQL)."""
+
+    calls: list[str] = field(default_factory=list)
+
+    async def get(self, tenant: Tenant, duo_id: uuid.UUID) -> Any:
+        self.calls.append("get")
+        return await super().get(tenant, duo_id)
+
+    async def get_many(self, tenant: Tenant, duo_ids: Any) -> Any:
+        self.calls.append("get_many")
+        return {d: k for d in duo_ids if (k := await InMemoryDuos.get(self, tenant, d)) is not None}
+
+    async def save(self, state: Any) -> None:
+        self.calls.append("save")
+        await super().save(state)
+
+    async def save_many(self, states: Any) -> None:
+        self.calls.append("save_many")
+        for state in states:
+            await InMemoryDuos.save(self, state)
+
+
+async def test_a_batch_reads_its_duos_appends_and_writes_their_rows_once_whatever_its_size():
+    store, duos = CountedStore(), CountedDuos()
+    tracking = Tracking(store=store, duos=duos)
+    other = uuid.uuid4()
+    tracking.duos.formed(DuoFacts(other, Tenant.BE, "be-gent", MENTEE, MENTOR, FORMED))
+    plan = DrawUpActionPlan(DUO_ID, date(2026, 6, 10), ("cv_ready",))
+    first = DuoSheet(DUO_ID, (("action_plan", plan), ("", LogMeetings(DUO_ID, (meeting(), meeting())))))
+    second = DuoSheet(other, (("", LogMeetings(other, (meeting(duo_id=other),))),))
+    ending = DuoSheet(DUO_ID, (("mentee_survey", RecordMenteeSurvey(DUO_ID, True, False, True)),))
+    states = await tracking.run(RecordDuoSheets((first, second, ending)))
+    assert store.calls == ["append_streams_in"] and duos.calls == ["get_many", "save_many"]
+    assert [(s.duo_id, s.version) for s in states] == [(DUO_ID, 4), (other, 1)]
+    # The states decided along the way are what the streams fold to, and what the rows keep.
+    for state in states:
+        folded = DUO.fold(await tracking.store.read_stream(f"duo-{state.duo_id}"), DuoState(state.facts))
+        assert folded == state == tracking.duos.saved[state.duo_id]
+    assert await tracking.types() == [
+        "ActionPlanDrawnUp",
+        "MeetingLogged",
+        "MeetingLogged",
+        "MenteeSurveyRecorded",
+    ]
+    positions = [e.global_position or 0 for e in await tracking.store.read_stream(f"duo-{DUO_ID}")]
+    assert positions == sorted(positions) and 0 not in positions
+
+
+async def _refusal(tracking: Tracking, command: Any) -> Any:
+    with pytest.raises(CommandRefused) as refused:
+        await tracking.run(command)
+    return refused.value
+
+
+def test_the_batch_of_duos_is_in_trackings_openapi_with_its_role_limits_and_example():
+    from services.tracking.app import create_app
+    from shared.config import ServiceSettings
+
+    document = create_app(ServiceSettings("tracking", "postgresql://unused/unused", "unused:9092")).openapi()
+    batch = document["paths"]["/duos/batch"]["post"]
+    assert batch["x-roles"] == ["coordinator"] and {"200", "404", "409", "422"} <= set(batch["responses"])
+    schemas = document["components"]["schemas"]
+    sheets = schemas["DuoSheets"]["properties"]["sheets"]
+    assert (sheets["minItems"], sheets["maxItems"]) == (1, 50)
+    sheet = schemas["DuoSheet"]
+    assert sheet["required"] == ["duo_id"] and sheet["properties"]["meetings"]["maxItems"] == 31
+    assert {"action_plan", "job", "mentee_survey", "end", "follow_ups"} <= set(sheet["properties"])
+    assert sheet["examples"][0]["end"] == {"ended_on": "2026-03-28", "reason": "completed"}

@@ -93,6 +93,24 @@ async def seal_row_in_clear(con: asyncpg.Connection, master: MasterKey, person_i
 _READ = """SELECT d.person_id, d.sealed, d.data, k.wrapped_key, k.master_key_id
            FROM personal_data d LEFT JOIN data_keys k USING (person_id)"""
 
+# Whoever registered an e-mail address in a branch ($1 the branch, $2 its blind indexes, $3 the address in clear).
+_KNOWN = """SELECT d.person_id, d.kind, p.status FROM personal_data d LEFT JOIN people p USING (person_id)
+            WHERE d.tenant = $1 AND (d.email_index = ANY($2::bytea[]) OR d.email_normalized = $3)"""
+
+# A new person's sealed data and data key, unless the address is known: in one statement (one round trip a
+# registration instead of three, issue 24), which answers who registered the address when someone did. `kept` is
+# false with nobody known when a concurrent registration of the address committed meanwhile (ON CONFLICT).
+_STORE = f"""
+WITH known AS ({_KNOWN} LIMIT 1),
+kept AS (
+    INSERT INTO personal_data (person_id, kind, tenant, email_index, sealed)
+    SELECT $4, $5, $1, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM known)
+    ON CONFLICT (tenant, email_index) DO NOTHING RETURNING person_id
+),
+keyed AS (INSERT INTO data_keys (person_id, wrapped_key, master_key_id) SELECT person_id, $8, $9 FROM kept)
+SELECT EXISTS (SELECT 1 FROM kept) AS kept, known.* FROM (SELECT 1) AS one LEFT JOIN known ON true
+"""
+
 
 @dataclass(frozen=True)
 class PostgresVault:
@@ -102,15 +120,7 @@ class PostgresVault:
     keys: MasterKeyRing
 
     async def find_by_email(self, tenant: Tenant, email: str) -> tuple[uuid.UUID, str, str | None] | None:
-        # Under each master key of the ring: rows not yet wrapped again by the current one keep their index until
-        # they are (adapters/sealing.py); rows written before sealing are found by their clear e-mail until sealed.
-        row = await self.con.fetchrow(
-            "SELECT d.person_id, d.kind, p.status FROM personal_data d LEFT JOIN people p USING (person_id) "
-            "WHERE d.tenant = $1 AND (d.email_index = ANY($2::bytea[]) OR d.email_normalized = $3)",
-            tenant.value,
-            [email_index(master, tenant, email) for master in self.keys.keys],
-            normalize_email(email),
-        )
+        row = await self.con.fetchrow(f"{_KNOWN} LIMIT 1", *self._known_arguments(tenant, email))
         return (row["person_id"], row["kind"], row["status"]) if row else None
 
     async def store(self, person_id: uuid.UUID, kind: str, tenant: Tenant, data: dict[str, Any]) -> None:
@@ -118,25 +128,27 @@ class PostgresVault:
         key, wrapped = master.new_data_key(person_id.bytes)
         # ON CONFLICT waits for a concurrent insert of the same e-mail to commit or roll back,
         # so exactly one of two racing registrations wins, without aborting our transaction.
-        inserted = await self.con.fetchval(
-            "INSERT INTO personal_data (person_id, kind, tenant, email_index, sealed) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (tenant, email_index) DO NOTHING RETURNING true",
+        row = await self.con.fetchrow(
+            _STORE,
+            *self._known_arguments(tenant, data["email"]),
             person_id,
             kind,
-            tenant.value,
             email_index(master, tenant, data["email"]),
             seal_data(key, person_id, data),
-        )
-        if not inserted:
-            existing = await self.find_by_email(tenant, data["email"])
-            assert existing is not None  # the conflicting row committed: that is why the insert did nothing
-            raise DuplicatePerson(*existing)
-        await self.con.execute(
-            "INSERT INTO data_keys (person_id, wrapped_key, master_key_id) VALUES ($1, $2, $3)",
-            person_id,
             wrapped,
             master.key_id,
         )
+        if row["person_id"] is not None:
+            raise DuplicatePerson(row["person_id"], row["kind"], row["status"])
+        if not row["kept"]:
+            existing = await self.find_by_email(tenant, data["email"])
+            assert existing is not None  # the conflicting row committed: that is why the insert did nothing
+            raise DuplicatePerson(*existing)
+
+    def _known_arguments(self, tenant: Tenant, email: str) -> tuple[str, list[bytes], str]:
+        # Under each master key of the ring: rows not yet wrapped again by the current one keep their index until
+        # they are (adapters/sealing.py); rows written before sealing are found by their clear e-mail until sealed.
+        return tenant.value, [email_index(master, tenant, email) for master in self.keys.keys], normalize_email(email)
 
     async def read(self, person_id: uuid.UUID, tenant: Tenant) -> dict[str, Any]:
         row = await self.con.fetchrow(f"{_READ} WHERE d.person_id = $1 AND d.tenant = $2", person_id, tenant.value)

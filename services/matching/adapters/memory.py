@@ -63,6 +63,14 @@ class InMemoryPool:
         row = self.mentors.get(mentor_id)
         return row.seen() if row is not None and row.tenant == tenant else None
 
+    async def pair(
+        self, tenant: Tenant, mentee_id: uuid.UUID, mentor_id: uuid.UUID
+    ) -> tuple[PoolMentee | None, PoolMentor | None, Declined]:
+        mentee = await self.mentee(tenant, mentee_id)
+        if mentee is None:
+            return None, None, frozenset()
+        return mentee, await self.mentor(tenant, mentor_id), frozenset(self.declined & {(mentee_id, mentor_id)})
+
     async def waiting_mentees(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentee]:
         return [
             PoolMentee(candidate, status)
@@ -80,6 +88,13 @@ class InMemoryPool:
             and row.active
             and row.open_proposals + row.active_duos < row.capacity
         ]
+
+    async def available_mentors_for(
+        self, tenant: Tenant, offices: Sequence[str], mentee_id: uuid.UUID
+    ) -> tuple[list[PoolMentor], Declined]:
+        mentors = await self.available_mentors(tenant, offices)
+        ids = {(mentee_id, m.candidate.mentor_id) for m in mentors}
+        return mentors, frozenset(self.declined & ids)
 
     async def declined_among(self, mentee_ids: Sequence[uuid.UUID]) -> Declined:
         return frozenset(pair for pair in self.declined if pair[0] in mentee_ids)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -192,7 +193,7 @@ def _mentee_candidate(row: asyncpg.Record) -> MenteeCandidate:
     )
 
 
-def _mentor_candidate(row: asyncpg.Record) -> MentorCandidate:
+def _mentor_candidate(row: Mapping[str, Any]) -> MentorCandidate:
     """A pool row as the scoring sees a mentor."""
     return MentorCandidate(
         mentor_id=row["mentor_id"],
@@ -204,7 +205,7 @@ def _mentor_candidate(row: asyncpg.Record) -> MentorCandidate:
     )
 
 
-def _experience_of(row: asyncpg.Record) -> tuple[tuple[str, int], ...]:
+def _experience_of(row: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
     raw = row["experience"]
     items = json.loads(raw) if isinstance(raw, str) else raw
     return tuple((item["sector"], int(item["years"])) for item in items)
@@ -214,12 +215,56 @@ def _pool_mentee(row: asyncpg.Record) -> PoolMentee:
     return PoolMentee(_mentee_candidate(row), row["status"])
 
 
-def _pool_mentor(row: asyncpg.Record) -> PoolMentor:
+def _pool_mentor(row: Mapping[str, Any]) -> PoolMentor:
     return PoolMentor(_mentor_candidate(row), row["trained"], row["active"])
+
+
+# What the mentor's candidate and pool row are read from (migrations/0001_pool_and_proposals.sql).
+_MENTOR_COLUMNS = (
+    *("mentor_id", "tenant", "office", "experience", "languages", "day_parts"),
+    *("capacity", "trained", "active", "open_proposals", "active_duos"),
+)
 
 
 def _locking(lock: bool) -> str:
     return " FOR UPDATE" if lock else ""
+
+
+# Both people of a pair in one round trip (issue 24). The mentor is read by a lateral subquery on the mentee's row, so
+# the mentee's row is locked first, then the mentor's, in the one order every handler takes (service.py); the mentor's
+# columns come prefixed (`_MENTOR`), as both tables have some of the same names.
+_MENTOR = "o_"
+_PAIR = f"""
+SELECT me.*, {", ".join(f"mo.{c} AS {_MENTOR}{c}" for c in _MENTOR_COLUMNS)},
+       EXISTS (SELECT FROM declined_pairs d WHERE d.mentee_id = me.mentee_id AND d.mentor_id = $3) AS declined
+FROM (SELECT * FROM pool_mentees WHERE mentee_id = $1 AND tenant = $2 FOR UPDATE) me
+LEFT JOIN LATERAL (SELECT * FROM pool_mentors WHERE mentor_id = $3 AND tenant = me.tenant FOR UPDATE) mo ON true
+"""
+_AVAILABLE = (
+    "tenant = $1 AND office = ANY($2::text[]) AND trained AND active AND open_proposals + active_duos < capacity"
+)
+# Each below changes a mentee's row and their mentor's in one statement, both rows already locked by the handler (the
+# proposal's pair, a round's pool), but for an expiry's release: there the mentee's row is the main statement's and
+# is locked first, as before; an unreferenced data-modifying WITH runs once the main statement is done.
+_HOLD = """
+WITH mentor AS (UPDATE pool_mentors SET open_proposals = open_proposals + 1 WHERE mentor_id = $2)
+UPDATE pool_mentees SET status = 'proposed' WHERE mentee_id = $1
+"""
+_RELEASE = """
+WITH mentor AS (
+    UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0) WHERE mentor_id = $2
+), declined AS (
+    INSERT INTO declined_pairs (mentee_id, mentor_id) SELECT $1, $2 WHERE $3::boolean ON CONFLICT DO NOTHING
+)
+UPDATE pool_mentees SET status = 'waiting' WHERE mentee_id = $1 AND status = 'proposed'
+"""
+_FORM_DUO = """
+WITH mentor AS (
+    UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0), active_duos = active_duos + 1
+    WHERE mentor_id = $2
+)
+UPDATE pool_mentees SET status = 'in_duo' WHERE mentee_id = $1
+"""
 
 
 @dataclass(frozen=True)
@@ -240,6 +285,17 @@ class PostgresPool:
         )
         return None if row is None else _pool_mentor(row)
 
+    async def pair(
+        self, tenant: Tenant, mentee_id: uuid.UUID, mentor_id: uuid.UUID
+    ) -> tuple[PoolMentee | None, PoolMentor | None, Declined]:
+        row = await self.con.fetchrow(_PAIR, mentee_id, tenant.value, mentor_id)
+        if row is None:
+            return None, None, frozenset()
+        mentor = None
+        if row[f"{_MENTOR}mentor_id"] is not None:
+            mentor = _pool_mentor({c: row[f"{_MENTOR}{c}"] for c in _MENTOR_COLUMNS})
+        return _pool_mentee(row), mentor, frozenset({(mentee_id, mentor_id)} if row["declined"] else ())
+
     async def waiting_mentees(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentee]:
         rows = await self.con.fetch(
             "SELECT * FROM pool_mentees WHERE tenant = $1 AND office = ANY($2::text[]) AND status = 'waiting' "
@@ -251,12 +307,24 @@ class PostgresPool:
 
     async def available_mentors(self, tenant: Tenant, offices: Sequence[str], lock: bool = False) -> list[PoolMentor]:
         rows = await self.con.fetch(
-            "SELECT * FROM pool_mentors WHERE tenant = $1 AND office = ANY($2::text[]) AND trained AND active "
-            f"AND open_proposals + active_duos < capacity ORDER BY mentor_id{_locking(lock)}",
+            f"SELECT * FROM pool_mentors WHERE {_AVAILABLE} ORDER BY mentor_id{_locking(lock)}",
             tenant.value,
             list(offices),
         )
         return [_pool_mentor(r) for r in rows]
+
+    async def available_mentors_for(
+        self, tenant: Tenant, offices: Sequence[str], mentee_id: uuid.UUID
+    ) -> tuple[list[PoolMentor], Declined]:
+        rows = await self.con.fetch(
+            "SELECT *, EXISTS (SELECT FROM declined_pairs d WHERE d.mentee_id = $3 AND d.mentor_id = m.mentor_id) "
+            f"AS declined FROM pool_mentors m WHERE {_AVAILABLE} ORDER BY mentor_id",
+            tenant.value,
+            list(offices),
+            mentee_id,
+        )
+        declined = frozenset((mentee_id, r["mentor_id"]) for r in rows if r["declined"])
+        return [_pool_mentor(r) for r in rows], declined
 
     async def declined_among(self, mentee_ids: Sequence[uuid.UUID]) -> Declined:
         rows = await self.con.fetch(
@@ -265,29 +333,10 @@ class PostgresPool:
         return frozenset((r["mentee_id"], r["mentor_id"]) for r in rows)
 
     async def hold(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
-        await self.con.execute("UPDATE pool_mentees SET status = 'proposed' WHERE mentee_id = $1", mentee_id)
-        await self.con.execute(
-            "UPDATE pool_mentors SET open_proposals = open_proposals + 1 WHERE mentor_id = $1", mentor_id
-        )
+        await self.con.execute(_HOLD, mentee_id, mentor_id)
 
     async def release(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID, declined: bool) -> None:
-        await self.con.execute(
-            "UPDATE pool_mentees SET status = 'waiting' WHERE mentee_id = $1 AND status = 'proposed'", mentee_id
-        )
-        await self.con.execute(
-            "UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0) WHERE mentor_id = $1", mentor_id
-        )
-        if declined:
-            await self.con.execute(
-                "INSERT INTO declined_pairs (mentee_id, mentor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                mentee_id,
-                mentor_id,
-            )
+        await self.con.execute(_RELEASE, mentee_id, mentor_id, declined)
 
     async def form_duo(self, mentee_id: uuid.UUID, mentor_id: uuid.UUID) -> None:
-        await self.con.execute("UPDATE pool_mentees SET status = 'in_duo' WHERE mentee_id = $1", mentee_id)
-        await self.con.execute(
-            "UPDATE pool_mentors SET open_proposals = greatest(open_proposals - 1, 0), active_duos = active_duos + 1 "
-            "WHERE mentor_id = $1",
-            mentor_id,
-        )
+        await self.con.execute(_FORM_DUO, mentee_id, mentor_id)

@@ -52,8 +52,8 @@ async def mentors_for(mentee_id: uuid.UUID, request: Request, identity: Coordina
         mentee = await unit.pool.mentee(who.tenant, mentee_id)
         if mentee is None or not who.may_reach(mentee.candidate.office):
             raise NotFound("mentee")
-        mentors = await unit.pool.available_mentors(who.tenant, _area(who.tenant, mentee.candidate.office))
-        declined = await unit.pool.declined_among([mentee_id])
+        area = _area(who.tenant, mentee.candidate.office)
+        mentors, declined = await unit.pool.available_mentors_for(who.tenant, area, mentee_id)
     found = suggest_mentors(mentee.candidate, [m.candidate for m in mentors], CURRENT, who.today, declined, limit)
     return Suggestions(config_version=CURRENT.version, items=[_item(s.mentor_id, s.score) for s in found])
 

@@ -2,8 +2,9 @@
 fact about it is kept, and the difference added to counters by cell and day, month and year (migration 6).
 
 One statement applies any set of entities' new steps, for one fact (the live consumer, in its transaction) or for a
-whole ledger (a fill or a rebuild, set-based): their old steps are deleted, the new ones kept, and the counters moved
-by new minus old. So a late fact moves exactly what it changes, and live and rebuilt counters cannot disagree.
+whole ledger (a fill or a rebuild, set-based): the steps that differ from the kept ones are deleted or written (those
+that came out as before stay), and the counters moved by new minus old. So a late fact moves exactly what it changes,
+and live and rebuilt counters cannot disagree.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 import asyncpg
 
+from services.reporting.adapters.local_day import recorded_day
+from services.reporting.adapters.mentees_in_sql import mentee_steps
 from services.reporting.domain.steps import (
     OF_ALL,
     OF_BRANCH,
@@ -46,7 +49,6 @@ from shared.events.catalog import (
     MentorWithdrawn,
     PersonalDataErased,
 )
-from shared.tenancy import TIMEZONES
 
 STEPS, COUNTS = "rm_steps", "rm_counts"
 CHUNK = 2_000  # entities loaded and computed at once by a fill
@@ -56,13 +58,6 @@ CHUNK = 2_000  # entities loaded and computed at once by a fill
 # the ledger locked (a rebuild's switch), which a consumer's transaction takes first.
 COUNTERS_LOCK = 7_246_021
 _STEP_COLUMNS = ("entity", "tenant", "office", "year", "figure", "key", "day", "delta")
-
-
-def recorded_day(alias: str, tenant: str | None = None) -> str:
-    """SQL: the day `alias`'s fact was recorded, in its branch's zone (a cutoff is the end of a day there)."""
-    zone = "CASE " + (tenant or f"{alias}.tenant") + " "
-    zone += " ".join(f"WHEN '{t.value}' THEN '{z.key}'" for t, z in TIMEZONES.items()) + " END"
-    return f"({alias}.recorded_at AT TIME ZONE {zone})::date"
 
 
 async def rows_by(con: asyncpg.Connection, table: str, key: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
@@ -75,7 +70,7 @@ async def rows_by(con: asyncpg.Connection, table: str, key: str, ids: list[uuid.
     return rows
 
 
-def _touched(source: str, some: bool) -> str:
+def touched(source: str, some: bool) -> str:
     """SQL: (kind, id) of every entity whose steps the facts of `source` (only those of the ids $1 when `some`) may
     change."""
     only = " AND l.event_id = ANY($1::uuid[])" if some else ""
@@ -159,11 +154,26 @@ async def duos_with_facts(con: asyncpg.Connection, ids: list[uuid.UUID]) -> list
     return [(_duo(d), facts[d["duo_id"]]) for d in duos]
 
 
-async def _duo_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
-    return {f"duo:{duo.duo_id}": duo_steps(duo, facts) for duo, facts in await duos_with_facts(con, ids)}
+class KnownDuos:
+    """Duos with their facts, each read once however many ask for it: a batch's counters and its listings both
+    recompute the duos it touched, from the same rows."""
+
+    def __init__(self) -> None:
+        self._read: dict[uuid.UUID, tuple[DuoRow, list[DuoFact]] | None] = {}
+
+    async def of(self, con: asyncpg.Connection, ids: list[uuid.UUID]) -> list[tuple[DuoRow, list[DuoFact]]]:
+        """Each duo of `ids` formed (known to rm_duos), with all its other facts."""
+        if missing := [i for i in ids if i not in self._read]:
+            found = {duo.duo_id: (duo, facts) for duo, facts in await duos_with_facts(con, missing)}
+            self._read.update({i: found.get(i) for i in missing})
+        return [duo for i in ids if (duo := self._read[i]) is not None]
 
 
-async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+async def _duo_steps(con: asyncpg.Connection, ids: list[uuid.UUID], duos: KnownDuos) -> dict[str, list[Step]]:
+    return {f"duo:{duo.duo_id}": duo_steps(duo, facts) for duo, facts in await duos.of(con, ids)}
+
+
+async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID], _: KnownDuos) -> dict[str, list[Step]]:
     facts = {
         mentor: [
             MentorFact(
@@ -207,7 +217,7 @@ async def _mentor_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
     return steps
 
 
-async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID], _: KnownDuos) -> dict[str, list[Step]]:
     registrations: dict[uuid.UUID, list[Registration]] = defaultdict(list)
     for mentee, rows in (await rows_by(con, "rm_applications", "mentee_id", ids)).items():
         registrations[mentee] = [
@@ -225,7 +235,7 @@ async def _mentee_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[s
     return {f"mentee:{m}": registration_steps(registrations[m], groups[m]) for m in ids}
 
 
-async def _refusal_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Step]]:
+async def _refusal_steps(con: asyncpg.Connection, ids: list[uuid.UUID], _: KnownDuos) -> dict[str, list[Step]]:
     rows = await con.fetch(
         f"SELECT a.*, {recorded_day('a')} AS recorded FROM rm_applications a WHERE a.event_id = ANY($1::uuid[]) "
         "AND a.failed_rules IS NOT NULL",
@@ -240,29 +250,62 @@ async def _refusal_steps(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[
 _STEPS_OF = {"duo": _duo_steps, "mentor": _mentor_steps, "mentee": _mentee_steps, "refusal": _refusal_steps}
 
 
-async def steps_of_entities(con: asyncpg.Connection, entities: Iterable[tuple[str, str]]) -> dict[str, list[Step]]:
-    """The steps of each (kind, id) entity, from the typed tables (an entity with no rows yet: no steps)."""
+async def steps_of_entities(
+    con: asyncpg.Connection, entities: Iterable[tuple[str, str]], duos: KnownDuos | None = None
+) -> dict[str, list[Step]]:
+    """The steps of each (kind, id) entity, from the typed tables (an entity with no rows yet: no steps); the duos
+    from `duos` when given (read there once for the listings as well)."""
+    duos = duos or KnownDuos()
     by_kind: dict[str, list[uuid.UUID]] = defaultdict(list)
     for kind, id_ in entities:
         by_kind[kind].append(uuid.UUID(id_))
     steps: dict[str, list[Step]] = {}
     for kind, ids in by_kind.items():
-        steps.update(await _STEPS_OF[kind](con, ids))
+        steps.update(await _STEPS_OF[kind](con, ids, duos))
         steps.update({f"{kind}:{i}": [] for i in ids if f"{kind}:{i}" not in steps})
     return steps
 
 
 def _apply(touched: str, new: str) -> str:
-    """SQL: replace the steps of the entities `touched` (a condition on `s.entity`) by `new`, and move the counters
-    by new minus old."""
+    """SQL: make the steps of the entities `touched` (a condition on `s.entity`) those of `new` (one row a series
+    and day, as `_rows` gives them), writing only the rows that changed, and move the counters by new minus old.
+
+    A recount mostly finds what was there (a duo's hundred steps, a fact changing a few): the old rows are read by
+    the index on entity, compared with the new ones by series and day, and only those that differ are deleted (by
+    their row address) or inserted (issue 24: deleting and writing every step again was a third of the statement)."""
     series = "tenant, office, year, figure, key, day"
+    step = f"entity, {series}"
     return f"""
         WITH new AS ({new}),
-          old AS (DELETE FROM {STEPS} s WHERE {touched} RETURNING s.*),
-          kept AS (INSERT INTO {STEPS} ({", ".join(_STEP_COLUMNS)}) SELECT {", ".join(_STEP_COLUMNS)} FROM new),
-          diff AS (SELECT {series}, sum(delta) AS delta FROM (
-              SELECT {series}, delta FROM new UNION ALL SELECT {series}, -delta FROM old) x
+          old AS MATERIALIZED (SELECT s.ctid AS at, s.* FROM {STEPS} s WHERE {touched}),
+          -- One row a series and day: rows written before steps were summed by them come together here.
+          was AS (SELECT {step}, sum(delta) AS delta, array_agg(at) AS ats FROM old GROUP BY {step}),
+          moved AS (SELECT {", ".join(f"coalesce(n.{c}, w.{c}) AS {c}" for c in step.split(", "))},
+              n.delta AS now, w.delta AS was, w.ats
+            FROM new n FULL JOIN was w USING ({step}) WHERE n.delta IS DISTINCT FROM w.delta),
+          -- The entities' condition too: a generic plan made while the table was a few pages costs a scan of it
+          -- below one by row address, and kept it as the table grew (issue 24); the index by entity is as cheap.
+          gone AS (DELETE FROM {STEPS} s WHERE {touched} AND s.ctid = ANY(ARRAY(SELECT unnest(ats) FROM moved))),
+          kept AS (INSERT INTO {STEPS} ({", ".join(_STEP_COLUMNS)})
+            SELECT {step}, now FROM moved WHERE now IS NOT NULL),
+          diff AS (SELECT {series}, sum(coalesce(now, 0) - coalesce(was, 0)) AS delta FROM moved
+            GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(coalesce(now, 0) - coalesce(was, 0)) <> 0)
+        {_COUNTERS_MOVED}"""
+
+
+def _first_steps(new: str) -> str:
+    """SQL: the steps `new` written into an empty rm_steps (a rebuild's) and the counters moved by them: what `_apply`
+    does when no entity has steps yet, without comparing them with none (a rebuild's biggest statement)."""
+    return f"""
+        WITH kept AS (INSERT INTO {STEPS} ({", ".join(_STEP_COLUMNS)})
+            SELECT {", ".join(_STEP_COLUMNS)} FROM ({new}) n),
+          diff AS (SELECT tenant, office, year, figure, key, day, sum(delta) AS delta FROM ({new}) n
             GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(delta) <> 0)
+        {_COUNTERS_MOVED}"""
+
+
+# The counters moved by `diff` (rows of a series, a day and a change), in every cell and grain that counts them.
+_COUNTERS_MOVED = f"""
         INSERT INTO {COUNTS} (tenant, office, year, grain, bucket, figure, key, n)
         SELECT x.tenant, c.office, c.year, g.grain, g.bucket, x.figure, x.key, sum(x.delta) FROM diff x
           CROSS JOIN LATERAL (VALUES (x.office, x.year), ('*', x.year), (x.office, 0::int2), ('*', 0::int2))
@@ -286,18 +329,23 @@ _APPLY_GIVEN = _apply(
 
 
 def _rows(steps: dict[str, list[Step]]) -> list[tuple]:
-    return [(entity, *step) for entity, of in steps.items() for step in of]
+    """The entities' steps as rows, one a series and day (an entity's steps of one series on one day summed, those
+    that sum to nothing left out), so that a recount compares them with the stored ones row for row."""
+    summed: dict[tuple, int] = defaultdict(int)
+    for entity, of in steps.items():
+        for *series_and_day, delta in of:
+            summed[(entity, *series_and_day)] += delta
+    return [(*step, delta) for step, delta in summed.items() if delta]
 
 
-async def count_events(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: str = "ledger") -> None:
-    """Recount every entity the facts `event_ids` of `source` may change (their rows already in the typed tables),
-    in the caller's transaction: once each, however many of the facts touch it (the live consumer's batch)."""
-    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=True), event_ids)]
+async def count_entities(con: asyncpg.Connection, entities: list[tuple[str, str]], duos: KnownDuos) -> None:
+    """Recount the (kind, id) entities some kept facts touched (their rows already in the typed tables), in the
+    caller's transaction, which holds COUNTERS_LOCK: once each, however many of the facts touch it (the live
+    consumer's batch)."""
     if entities:
-        steps = await steps_of_entities(con, entities)
+        steps = await steps_of_entities(con, entities, duos)
         rows = _rows(steps)
         columns = [[row[i] for row in rows] for i in range(len(_STEP_COLUMNS))]
-        await con.execute("SELECT pg_advisory_xact_lock($1)", COUNTERS_LOCK)
         await con.execute(_APPLY_GIVEN, list(steps), *columns)
 
 
@@ -306,17 +354,34 @@ async def count_facts(con: asyncpg.Connection, source: str) -> int:
     async with con.transaction():
         await con.execute(
             "CREATE TEMP TABLE rm_touched (entity TEXT PRIMARY KEY) ON COMMIT DROP; "
-            f"CREATE TEMP TABLE rm_new_steps (LIKE {STEPS}) ON COMMIT DROP"
+            f"CREATE TEMP TABLE rm_new_steps (LIKE {STEPS}) ON COMMIT DROP; "
+            f"CREATE TEMP TABLE rm_touching ON COMMIT DROP AS {touched(source, some=False)}"
         )
-        entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=False))]
-        for start in range(0, len(entities), CHUNK):
-            steps = await steps_of_entities(con, entities[start : start + CHUNK])
+        await con.execute("SET LOCAL work_mem = '256MB'")
+        # The mentees by PostgreSQL, all at once (mentees_in_sql.py); the others by the domain's rules, by chunks.
+        await con.execute(
+            "INSERT INTO rm_touched SELECT DISTINCT 'mentee:' || id::uuid FROM rm_touching WHERE kind = 'mentee'"
+        )
+        of_mentees = "SELECT substr(entity, 8)::uuid FROM rm_touched WHERE entity LIKE 'mentee:%'"
+        await con.execute(f"INSERT INTO rm_new_steps {mentee_steps(of_mentees)}")
+        # A duo never formed (a meeting logged for a duo this ledger does not know) counts for nothing: unless it
+        # counted before, there is nothing to recount.
+        others = await con.fetch(
+            "SELECT kind, id FROM rm_touching t WHERE kind <> 'mentee' AND NOT (kind = 'duo' "
+            "AND NOT EXISTS (SELECT 1 FROM rm_duos d WHERE d.duo_id = t.id::uuid) "
+            f"AND NOT EXISTS (SELECT 1 FROM {STEPS} s WHERE s.entity = 'duo:' || t.id::uuid))"
+        )
+        for start in range(0, len(others), CHUNK):
+            steps = await steps_of_entities(con, [(r["kind"], r["id"]) for r in others[start : start + CHUNK]])
             await con.copy_records_to_table("rm_touched", records=[(e,) for e in steps], columns=["entity"])
             await con.copy_records_to_table("rm_new_steps", records=_rows(steps), columns=list(_STEP_COLUMNS))
-        await con.execute("SET LOCAL work_mem = '256MB'")
-        await con.execute(_apply("s.entity IN (SELECT entity FROM rm_touched)", "SELECT * FROM rm_new_steps"))
-        await con.execute("DROP TABLE rm_touched, rm_new_steps")
-    return len(entities)
+        if await con.fetchval(f"SELECT EXISTS (SELECT 1 FROM {STEPS})"):
+            await con.execute(_apply("s.entity IN (SELECT entity FROM rm_touched)", "SELECT * FROM rm_new_steps"))
+        else:
+            await con.execute(_first_steps("SELECT * FROM rm_new_steps"))
+        touching = await con.fetchval("SELECT count(*) FROM rm_touching")
+        await con.execute("DROP TABLE rm_touched, rm_new_steps, rm_touching")
+    return int(touching)
 
 
 def as_of_rows(q: list, as_of: date) -> str:

@@ -33,7 +33,7 @@ _TENANTS = {t.value for t in Tenant}
 _DATETIME = TypeAdapter(datetime)
 # An id as the relay writes it. It goes to COPY as text (asyncpg parses it in C, faster than uuid.UUID); any
 # other spelling, which pydantic would accept and normalise, takes the careful path.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 def fast_row(
@@ -58,7 +58,7 @@ def fast_row(
         if tenant not in hosted or office not in OFFICES or OFFICES[office][0] != tenant:
             return None
         event_id, correlation_id, causation_id = h["ce_id"], h["ce_correlationid"], h.get("ce_causationid")
-        if not all(_CANONICAL_UUID.match(i) for i in (event_id, correlation_id, causation_id) if i is not None):
+        if not all(CANONICAL_UUID.match(i) for i in (event_id, correlation_id, causation_id) if i is not None):
             return None
         if keyring.refusal(record.topic, h, record.value, producers) is not None:
             return None  # not vouched for by its producer: the careful path refuses it too

@@ -16,12 +16,12 @@ import asyncpg
 
 from services.reporting.adapters.counters import (
     CHUNK,
-    COUNTERS_LOCK,
-    duos_with_facts,
+    KnownDuos,
     ledger_order,
     recorded_day,
     rows_by,
 )
+from services.reporting.adapters.mentees_in_sql import waiting_listings
 from services.reporting.domain.listings import (
     Listing,
     MenteeStep,
@@ -39,7 +39,7 @@ _COLUMNS = ("entity", "list", "tenant", "office", "subject", "from_day", "until_
 _TYPES = ("text", "text", "text", "text", "uuid", "date", "date", "date", "int2", "text")
 
 
-def _touched(source: str, some: bool) -> str:
+def touched(source: str, some: bool) -> str:
     """SQL: (kind, id) of every entity whose listings the facts of `source` (only those of the ids $1 when `some`)
     may change: the duo, the proposal and the mentee they name, and the mentee a proposal was made to."""
     only = " AND l.event_id = ANY($1::uuid[])" if some else ""
@@ -76,14 +76,14 @@ def _proposal_fact(row: asyncpg.Record) -> ProposalFact:
 _PROPOSAL_FACTS = f"SELECT p.*, {recorded_day('p')} AS recorded FROM rm_proposal_facts p"
 
 
-async def _proposals(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
+async def _proposals(con: asyncpg.Connection, ids: list[uuid.UUID], _: KnownDuos) -> dict[str, list[Listing]]:
     facts: dict[uuid.UUID, list[ProposalFact]] = defaultdict(list)
     for row in await con.fetch(f"{_PROPOSAL_FACTS} WHERE p.proposal_id = ANY($1::uuid[])", ids):
         facts[row["proposal_id"]].append(_proposal_fact(row))
     return {f"proposal:{p}": proposal_listings(facts[p]) for p in ids}
 
 
-async def _mentees(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
+async def _mentees(con: asyncpg.Connection, ids: list[uuid.UUID], _: KnownDuos) -> dict[str, list[Listing]]:
     steps: dict[uuid.UUID, list[MenteeStep]] = defaultdict(list)
     for mentee, rows in (await rows_by(con, "rm_mentee_steps", "mentee_id", ids)).items():
         steps[mentee] = [
@@ -114,8 +114,8 @@ async def _mentees(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, l
     return {f"mentee:{m}": mentee_listings(m, steps[m], [facts[p] for p in sorted(made_to[m])]) for m in ids}
 
 
-async def _duos(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[str, list[Listing]]:
-    listed = {f"duo:{duo.duo_id}": duo_listings(duo, facts) for duo, facts in await duos_with_facts(con, ids)}
+async def _duos(con: asyncpg.Connection, ids: list[uuid.UUID], duos: KnownDuos) -> dict[str, list[Listing]]:
+    listed = {f"duo:{duo.duo_id}": duo_listings(duo, facts) for duo, facts in await duos.of(con, ids)}
     return {f"duo:{d}": listed.get(f"duo:{d}", []) for d in ids}
 
 
@@ -123,15 +123,17 @@ _LISTINGS_OF = {"duo": _duos, "proposal": _proposals, "mentee": _mentees}
 
 
 async def listings_of_entities(
-    con: asyncpg.Connection, entities: Iterable[tuple[str, str]]
+    con: asyncpg.Connection, entities: Iterable[tuple[str, str]], duos: KnownDuos | None = None
 ) -> dict[str, list[Listing]]:
-    """The listings of each (kind, id) entity, from the typed tables (one with no rows yet: none)."""
+    """The listings of each (kind, id) entity, from the typed tables (one with no rows yet: none); the duos from
+    `duos` when given (read there once for the counters as well)."""
+    duos = duos or KnownDuos()
     by_kind: dict[str, list[uuid.UUID]] = defaultdict(list)
     for kind, id_ in entities:
         by_kind[kind].append(uuid.UUID(id_))
     listings: dict[str, list[Listing]] = {}
     for kind, ids in by_kind.items():
-        listings.update(await _LISTINGS_OF[kind](con, ids))
+        listings.update(await _LISTINGS_OF[kind](con, ids, duos))
     return listings
 
 
@@ -159,18 +161,32 @@ def _rows(listings: dict[str, list[Listing]]) -> list[tuple]:
     ]
 
 
-_REPLACE = f"""
-    WITH gone AS (DELETE FROM {LISTED} WHERE entity = ANY($1::text[])
-        RETURNING list, tenant, office, from_day, until_day),
-      new AS (SELECT * FROM unnest({", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))})
-        AS x({", ".join(_COLUMNS)})),
-      kept AS (INSERT INTO {LISTED} ({", ".join(_COLUMNS)})
-        SELECT {", ".join(f"x.{c}" for c in _COLUMNS[:-1])}, x.item::jsonb FROM new x),
+# A listing the same as one kept (every column, and which copy of it: an entity could show two equal lines) stays as it
+# is; only the others are deleted (by their row address) or written, and move the totals (issue 24: a relisting mostly
+# finds what was there, and each row written again cost an entry in each of the table's four indexes).
+_SAME = " AND ".join(
+    f"n.{c} IS NOT DISTINCT FROM o.{c}" if c == "rank_day" else f"n.{c} = o.{c}" for c in (*_COLUMNS, "copy")
+)
+
+
+def _replacing(entities: str, new: str) -> str:
+    """SQL: make the listings of the entities `entities` (a condition on their `entity`) those of `new` (rows of
+    _COLUMNS, `item` as JSONB), writing only those that changed, and move each list's totals by new minus old."""
+    return f"""
+    WITH new AS (SELECT x.*, row_number() OVER (PARTITION BY {", ".join(f"x.{c}" for c in _COLUMNS)}) AS copy
+        FROM ({new}) x),
+      old AS MATERIALIZED (SELECT l.ctid AS at, l.*,
+          row_number() OVER (PARTITION BY {", ".join(f"l.{c}" for c in _COLUMNS)}) AS copy
+        FROM {LISTED} l WHERE l.entity {entities}),
+      added AS (SELECT * FROM new n WHERE NOT EXISTS (SELECT 1 FROM old o WHERE {_SAME})),
+      removed AS (SELECT * FROM old o WHERE NOT EXISTS (SELECT 1 FROM new n WHERE {_SAME})),
+      gone AS (DELETE FROM {LISTED} WHERE entity {entities} AND ctid = ANY(ARRAY(SELECT at FROM removed))),
+      kept AS (INSERT INTO {LISTED} ({", ".join(_COLUMNS)}) SELECT {", ".join(_COLUMNS)} FROM added),
       moves AS (SELECT list, tenant, office, day, sum(delta) AS delta FROM (
-          SELECT list, tenant, office, from_day AS day, 1 AS delta FROM new
-          UNION ALL SELECT list, tenant, office, until_day, -1 FROM new WHERE until_day <> 'infinity'
-          UNION ALL SELECT list, tenant, office, from_day, -1 FROM gone
-          UNION ALL SELECT list, tenant, office, until_day, 1 FROM gone WHERE until_day <> 'infinity') m
+          SELECT list, tenant, office, from_day AS day, 1 AS delta FROM added
+          UNION ALL SELECT list, tenant, office, until_day, -1 FROM added WHERE until_day <> 'infinity'
+          UNION ALL SELECT list, tenant, office, from_day, -1 FROM removed
+          UNION ALL SELECT list, tenant, office, until_day, 1 FROM removed WHERE until_day <> 'infinity') m
         GROUP BY 1, 2, 3, 4 HAVING sum(delta) <> 0)
     INSERT INTO {LIST_COUNTS} (list, tenant, office, grain, bucket, n)
     SELECT m.list, m.tenant, c.office, g.grain, g.bucket, sum(m.delta) FROM moves m
@@ -179,28 +195,62 @@ _REPLACE = f"""
         ('y', date_trunc('year', m.day)::date)) g(grain, bucket)
     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (list, tenant, office, grain, bucket) DO UPDATE SET n = {LIST_COUNTS}.n + EXCLUDED.n
-"""
+    """
+
+
+_REPLACE = _replacing(
+    "= ANY($1::text[])",
+    f"SELECT {', '.join(f'x.{c}' for c in _COLUMNS[:-1])}, x.item::jsonb FROM unnest("
+    f"{', '.join(f'${i + 2}::{t}[]' for i, t in enumerate(_TYPES))}) AS x({', '.join(_COLUMNS)})",
+)
 
 
 async def _replace(con: asyncpg.Connection, listings: dict[str, list[Listing]]) -> None:
-    """Replace the entities' listings, and move each list's totals by the new listings' minus the old ones'."""
+    """Make the entities' listings these (writing only those that changed), and move each list's totals by the new
+    listings' minus the old ones'."""
     rows = _rows(listings)
     await con.execute(_REPLACE, list(listings), *([row[i] for row in rows] for i in range(len(_COLUMNS))))
 
 
-async def list_events(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: str = "ledger") -> None:
-    """Relist every entity the facts `event_ids` of `source` may change (their rows already in the typed tables),
-    in the caller's transaction: once each, however many of the facts touch it (the live consumer's batch)."""
-    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=True), event_ids)]
+async def list_entities(con: asyncpg.Connection, entities: list[tuple[str, str]], duos: KnownDuos) -> None:
+    """Relist the (kind, id) entities some kept facts touched (their rows already in the typed tables), in the
+    caller's transaction, which holds COUNTERS_LOCK (the totals' rows are shared by every consumer's batch, as the
+    counters' are): once each, however many of the facts touch it (the live consumer's batch)."""
     if entities:
-        # The totals' rows are shared by every consumer's batch, as the counters' are: the same lock, taken first.
-        await con.execute("SELECT pg_advisory_xact_lock($1)", COUNTERS_LOCK)
-        await _replace(con, await listings_of_entities(con, entities))
+        await _replace(con, await listings_of_entities(con, entities, duos))
 
 
 async def list_facts(con: asyncpg.Connection, source: str) -> int:
-    """Relist every entity the facts of `source` may change, by chunks (a fill or a rebuild); how many."""
-    entities = [(r["kind"], r["id"]) for r in await con.fetch(_touched(source, some=False))]
-    for start in range(0, len(entities), CHUNK):
-        await _replace(con, await listings_of_entities(con, entities[start : start + CHUNK]))
-    return len(entities)
+    """Relist every entity the facts of `source` may change (a fill or a rebuild); how many."""
+    async with con.transaction():
+        await con.execute(
+            "CREATE TEMP TABLE rm_waiting (mentee_id UUID PRIMARY KEY) ON COMMIT DROP; "
+            f"CREATE TEMP TABLE rm_touching ON COMMIT DROP AS {touched(source, some=False)}"
+        )
+        # The mentees no proposal was made to by PostgreSQL, all at once (mentees_in_sql.py); the others by the
+        # domain's rules, by chunks.
+        await con.execute(
+            "INSERT INTO rm_waiting SELECT DISTINCT id::uuid FROM rm_touching t WHERE kind = 'mentee' AND NOT EXISTS "
+            f"(SELECT 1 FROM rm_proposal_facts p WHERE p.mentee_id = t.id::uuid AND p.event_type = "
+            f"'{MatchProposed.event_type}')"
+        )
+        await con.execute("ANALYZE rm_waiting")
+        await con.execute(
+            _replacing(
+                "IN (SELECT 'mentee:' || mentee_id FROM rm_waiting)",
+                waiting_listings("SELECT mentee_id FROM rm_waiting"),
+            )
+        )
+        # A duo never formed (a meeting logged for a duo this ledger does not know) is listed nowhere: unless it was
+        # listed before, there is nothing to relist.
+        others = await con.fetch(
+            "SELECT kind, id FROM rm_touching t WHERE NOT (kind = 'mentee' AND id::uuid IN (SELECT mentee_id FROM "
+            "rm_waiting)) AND NOT (kind = 'duo' AND NOT EXISTS (SELECT 1 FROM rm_duos d WHERE d.duo_id = t.id::uuid) "
+            f"AND NOT EXISTS (SELECT 1 FROM {LISTED} l WHERE l.entity = 'duo:' || t.id::uuid))"
+        )
+        touching = await con.fetchval("SELECT count(*) FROM rm_touching")
+        await con.execute("DROP TABLE rm_waiting, rm_touching")
+    for start in range(0, len(others), CHUNK):
+        chunk = [(r["kind"], r["id"]) for r in others[start : start + CHUNK]]
+        await _replace(con, await listings_of_entities(con, chunk))
+    return int(touching)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -9,11 +10,13 @@ from importlib import resources
 
 import asyncpg
 
-from services.reporting.adapters.read_models import keep_read_models
+from services.reporting.adapters.read_models import kept_with_typed_rows, recount
+from services.reporting.adapters.verified_once import DIGEST_COLUMN, digest_key, keyed
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.programme import Programme, programme_of
 from shared.consuming.ordered import BatchEffect, OrderedConsumer
 from shared.consuming.parking import Effect
+from shared.consuming.verified import verified_digest
 from shared.events import EVENT_REGISTRY
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.postgres import FACT_COLUMNS
@@ -42,6 +45,8 @@ def reporting_tables_ddl() -> str:
             "0012_target_groups.sql",
             "0016_list_counts.sql",
             "0018_listings_ended_in_order.sql",
+            "0019_verified_digests.sql",
+            "0020_counters_updated_in_place.sql",
         )
     )
 
@@ -55,6 +60,10 @@ def ledger_row(envelope: EventEnvelope) -> tuple:
     Raises pydantic.ValidationError (or UnknownEventType) for a fact that does not: parked, never kept.
     """
     envelope.payload()
+    return _row(envelope)
+
+
+def _row(envelope: EventEnvelope) -> tuple:
     return (
         envelope.event_id,
         envelope.stream_id,
@@ -75,32 +84,65 @@ def ledger_row(envelope: EventEnvelope) -> tuple:
 def ledger_writer(table: str = LEDGER) -> Effect:
     """The effect that keeps one fact in `table` (the live ledger, or a rebuild's), and its read-model rows in the
     same transaction (read_models.py): a fact is in both or in neither."""
-    keep_fact, keep_models = _ledger_effects(table)
+    keep_facts = _ledger_keeper(table)
 
     async def keep(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        await keep_fact(con, envelope)
-        await keep_models(con, [envelope])
+        ledger_row(envelope)
+        await keep_facts(con, [envelope])
 
     return keep
 
 
-def _ledger_effects(table: str) -> tuple[Effect, BatchEffect]:
-    """The two halves of `ledger_writer`: each fact's ledger row, then the read models of many facts at once: their
-    typed rows, and the counters and listings of what they touch, recomputed once per entity however many of them
-    touch it (a duo's fifty meetings in a batch recount it once)."""
+# Each ledger column's type, for a batch's rows as arrays; the data as JSON text, cast by the database (as the event
+# store appends it): the JSONB the connection's codec writes (json.dumps), with the codec or without it.
+_ARRAY_TYPES = {
+    "event_id": "uuid",
+    "stream_id": "text",
+    "stream_version": "int4",
+    "event_type": "text",
+    "schema_version": "int4",
+    "tenant": "text",
+    "office": "text",
+    "occurred_at": "timestamptz",
+    "recorded_at": "timestamptz",
+    "actor": "text",
+    "correlation_id": "uuid",
+    "causation_id": "uuid",
+    "data": "text",
+}
+
+
+def _ledger_keeper(table: str) -> BatchEffect:
+    """Many facts' ledger rows and typed rows in one statement (a copy of a kept fact adds nothing), then the
+    counters and listings of what they touch, recomputed once per entity however many of them touch it (a duo's fifty
+    meetings in a batch recount it once)."""
+    arrays = ", ".join(f"${n}::{_ARRAY_TYPES[column]}[]" for n, column in enumerate(_COLUMNS, start=1))
+    values = ", ".join("x.data::jsonb" if column == "data" else f"x.{column}" for column in _COLUMNS)
     insert = (
-        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_id) DO NOTHING"
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}, {DIGEST_COLUMN}) SELECT {values}, x.{DIGEST_COLUMN} "
+        f"FROM unnest({arrays}, ${len(_COLUMNS) + 1}::bytea[]) AS x({', '.join(_COLUMNS)}, {DIGEST_COLUMN}) "
+        "ON CONFLICT (event_id) DO NOTHING RETURNING *"
     )
+    keep = kept_with_typed_rows(insert)
+    data = _COLUMNS.index("data")
+    key = digest_key()
 
-    async def keep_fact(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        await con.execute(insert, *ledger_row(envelope))  # a copy of a kept fact adds nothing
+    async def keep_facts(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> None:
+        rows = [_row(envelope) for envelope in envelopes]
+        columns = [[json.dumps(row[i]) if i == data else row[i] for row in rows] for i in range(len(_COLUMNS))]
+        # With the digest of the message the subscriber verified each from, so a rebuild need not verify it again.
+        digests = [verified_digest(envelope.event_id) for envelope in envelopes]
+        await con.execute(keep, *columns, [keyed(key, d) if d is not None else None for d in digests])
+        # A copy of a kept fact adds no row, and its recount changes nothing.
+        await recount(con, [envelope.event_id for envelope in envelopes], table)
 
-    async def keep_models(con: asyncpg.Connection, envelopes: Sequence[EventEnvelope]) -> None:
-        # A copy of a kept fact adds no typed row (each table's key) and its recount changes nothing.
-        await keep_read_models(con, {envelope.event_id: envelope.event_type for envelope in envelopes}, table)
+    return keep_facts
 
-    return keep_fact, keep_models
+
+async def _validate(con: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    """A fact's effect, before its batch's step keeps it: that it validates against the catalog (else it fails the
+    batch, and alone it is parked, never kept)."""
+    ledger_row(envelope)
 
 
 def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = LEDGER) -> OrderedConsumer:
@@ -111,8 +153,9 @@ def build_consumer(pool: asyncpg.Pool, name: str = CONSUMER_NAME, table: str = L
     typed rows are written, and its counters and listings recomputed once for every entity its facts touched,
     before it commits.
     """
-    keep_fact, keep_models = _ledger_effects(table)
-    return OrderedConsumer(pool, name, dict.fromkeys(EVENT_REGISTRY.models(), keep_fact), per_batch=keep_models)
+    return OrderedConsumer(
+        pool, name, dict.fromkeys(EVENT_REGISTRY.models(), _validate), per_batch=_ledger_keeper(table)
+    )
 
 
 async def ledger_envelopes(

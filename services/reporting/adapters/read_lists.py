@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from typing import Any
 
 import asyncpg
 
@@ -16,12 +15,6 @@ from services.reporting.domain.coordination import Offices, stated_lists
 from services.reporting.domain.figures import mentee_figures
 from services.reporting.domain.listings import FOLLOW_UPS, INACTIVE, PROPOSALS, WAITING
 from shared.tenancy import Tenant
-
-
-def _shown(item: Any) -> dict[str, Any]:
-    """A listing's item, on a connection with the JSON codec (init_connection) or without it (text)."""
-    return json.loads(item) if isinstance(item, str) else item
-
 
 # Each list's order (the fold's, coordination.py): the day that orders it, then the entity, then a follow-up's months.
 # Waiting mentees: the longest wait first, every mentee waiting since the day asked or later tied at 0 days.
@@ -81,83 +74,61 @@ def _first_rows(name: str) -> str:
 
 _COORDINATION = " UNION ALL ".join(_first_rows(name) for name in _ORDERS)
 
+# Each list's items as the API shows them (the fold's, coordination.py), built by the database as one JSON text a
+# list: up to four times `limit` items decoded and encoded again in Python cost several milliseconds a read, more
+# than the database's part (docs/performance.md section 8). Days are the differences the fold computes.
+_ITEMS = {
+    WAITING: (
+        "json_build_object('mentee_id', r.item->'mentee_id', 'office', r.office, 'registered_on', "
+        "r.item->'registered_on', 'waiting_since', r.item->'waiting_since', 'days_waiting', "
+        "greatest($3::date - r.rank_day, 0), 'open_proposal', o.p->0, 'proposal_expires_on', o.p->2)"
+    ),
+    PROPOSALS: (
+        "json_build_object('proposal_id', r.item->'proposal_id', 'office', r.office, 'mentee_id', r.item->'mentee_id', "
+        "'mentor_id', r.item->'mentor_id', 'proposed_on', r.item->'proposed_on', 'first_meeting_on', "
+        "r.item->'first_meeting_on', 'accepted_by', r.item->'accepted_by', 'expires_on', r.item->'expires_on', "
+        "'days_to_expiry', r.rank_day - $3::date, 'overdue', coalesce(r.rank_day < $3::date, false))"
+    ),
+    INACTIVE: (
+        "json_build_object('duo_id', r.item->'duo_id', 'office', r.office, 'formed_on', r.item->'formed_on', "
+        "'last_meeting_on', r.item->'last_meeting_on', 'days_without_meeting', $3::date - r.rank_day)"
+    ),
+    FOLLOW_UPS: (
+        "json_build_object('duo_id', r.item->'duo_id', 'office', r.office, 'ended_on', r.item->'ended_on', "
+        "'months', r.item->'months', 'due_on', to_char(r.rank_day, 'YYYY-MM-DD'), 'days_overdue', "
+        "$3::date - r.rank_day)"
+    ),
+}
+_SHAPED = " ".join(f"WHEN '{name}' THEN {shape}" for name, shape in _ITEMS.items())
+_COORDINATION_JSON = (
+    f"SELECT r.list, max(r.listed) AS listed, json_agg(CASE r.list {_SHAPED} END ORDER BY r.place)::text AS items "
+    f"FROM ({_COORDINATION}) r "
+    # A waiting mentee's last proposed open proposal in the offices read: the first of its item's, [id, office, expiry].
+    "LEFT JOIN LATERAL (SELECT o.v AS p FROM jsonb_array_elements(CASE WHEN r.list = 'waiting' THEN "
+    "r.item->'proposals' END) WITH ORDINALITY o(v, i) WHERE $2::text[] IS NULL OR o.v->>1 = ANY($2::text[]) "
+    "ORDER BY o.i LIMIT 1) o ON true "
+    "GROUP BY r.list"
+)
+ListedJson = tuple[int, str]  # a list's total, and its first items as a JSON array
 
-async def read_coordination(con: asyncpg.Connection, where: Offices, as_of: date, limit: int) -> dict:
-    """The coordinator's lists as of the end of `as_of` (in the branch's zone), as coordination.coordination
-    states them: the first `limit` listings (adapters/listings.py) whose interval holds the day, in each list's
-    order, and each list's total from its counters (migration 16); one statement for the four lists."""
+
+async def read_coordination_json(
+    con: asyncpg.Connection, where: Offices, as_of: date, limit: int
+) -> dict[str, ListedJson]:
+    """The coordinator's four lists as of the end of `as_of` (in the branch's zone), by list name (WAITING...): each
+    list's total from its counters (migration 16) and its first `limit` listings (adapters/listings.py) whose
+    interval holds the day, in the list's order, as the JSON array the API answers; one statement."""
     offices = sorted(where.offices) if where.offices is not None else None
     year, month = date(as_of.year, 1, 1), date(as_of.year, as_of.month, 1)
-    rows = await con.fetch(_COORDINATION, where.branch.value, offices, as_of, limit, year, month)
-    by_list: dict[str, list[asyncpg.Record]] = {name: [] for name in _ORDERS}
-    for row in rows:
-        by_list[row["list"]].append(row)
-
-    def listed(name: str) -> tuple[int, list[asyncpg.Record]]:
-        shown = sorted(by_list[name], key=lambda r: r["place"])  # a UNION ALL promises no order of its own
-        return (shown[0]["listed"] if shown else 0), shown
-
-    waiting, proposals, inactive, follow_ups = (listed(name) for name in _ORDERS)
-    return stated_lists(
-        (waiting[0], [_waiting(r, where, as_of) for r in waiting[1]]),
-        (proposals[0], [_proposal(r, as_of) for r in proposals[1]]),
-        (inactive[0], [_inactive(r, as_of) for r in inactive[1]]),
-        (follow_ups[0], [_follow_up(r, as_of) for r in follow_ups[1]]),
-    )
+    rows = await con.fetch(_COORDINATION_JSON, where.branch.value, offices, as_of, limit, year, month)
+    found = {row["list"]: (row["listed"], row["items"]) for row in rows}
+    return {name: found.get(name, (0, "[]")) for name in _ORDERS}
 
 
-def _waiting(row: asyncpg.Record, where: Offices, as_of: date) -> dict[str, Any]:
-    item = _shown(row["item"])
-    # The last proposed of the mentee's open proposals in the offices read (the fold's, coordination.py).
-    offered = next((p for p in item["proposals"] if where.offices is None or p[1] in where.offices), None)
-    return {
-        "mentee_id": item["mentee_id"],
-        "office": row["office"],
-        "registered_on": item["registered_on"],
-        "waiting_since": item["waiting_since"],
-        "days_waiting": max((as_of - row["rank_day"]).days, 0),
-        "open_proposal": offered[0] if offered else None,
-        "proposal_expires_on": offered[2] if offered else None,
-    }
-
-
-def _proposal(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
-    item, expires = _shown(row["item"]), row["rank_day"]
-    return {
-        "proposal_id": item["proposal_id"],
-        "office": row["office"],
-        "mentee_id": item["mentee_id"],
-        "mentor_id": item["mentor_id"],
-        "proposed_on": item["proposed_on"],
-        "first_meeting_on": item["first_meeting_on"],
-        "accepted_by": item["accepted_by"],
-        "expires_on": item["expires_on"],
-        "days_to_expiry": (expires - as_of).days if expires else None,
-        "overdue": bool(expires and expires < as_of),
-    }
-
-
-def _inactive(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
-    item = _shown(row["item"])
-    return {
-        "duo_id": item["duo_id"],
-        "office": row["office"],
-        "formed_on": item["formed_on"],
-        "last_meeting_on": item["last_meeting_on"],
-        "days_without_meeting": (as_of - row["rank_day"]).days,
-    }
-
-
-def _follow_up(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
-    item = _shown(row["item"])
-    return {
-        "duo_id": item["duo_id"],
-        "office": row["office"],
-        "ended_on": item["ended_on"],
-        "months": item["months"],
-        "due_on": row["rank_day"].isoformat(),
-        "days_overdue": (as_of - row["rank_day"]).days,
-    }
+async def read_coordination(con: asyncpg.Connection, where: Offices, as_of: date, limit: int) -> dict:
+    """The coordinator's lists as coordination.coordination states them (read_coordination_json's, decoded)."""
+    lists = await read_coordination_json(con, where, as_of, limit)
+    return stated_lists(*((total, json.loads(items)) for total, items in lists.values()))
 
 
 async def read_history(con: asyncpg.Connection, branch: Tenant, subject: uuid.UUID) -> list[dict]:

@@ -22,15 +22,16 @@ from urllib.parse import urlsplit
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from services.reporting.adapters.counters import count_facts
+from services.reporting.adapters.counters import STEPS, count_facts
 from services.reporting.adapters.definition_files import definition_choices
 from services.reporting.adapters.listings import list_facts
 from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, programme
 from services.reporting.adapters.read_books import read_books
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import read_coordination
-from services.reporting.adapters.read_models import TABLES, fill_fact_tables, fill_read_models
+from services.reporting.adapters.read_models import TABLES, SubjectIndex, fill_fact_tables, fill_read_models
 from services.reporting.adapters.replay_worker import Orders
+from services.reporting.adapters.verified_once import DIGEST_COLUMN, digest_key
 from services.reporting.domain.books import books_of
 from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices, coordination
 from services.reporting.domain.definitions import Chosen
@@ -45,7 +46,9 @@ from shared.topics import declared_topics
 REBUILD = "ledger_rebuild"
 REBUILT_MODELS = "reporting_rebuild"  # the schema the read models are rebuilt in, until the switch
 PREVIOUS = "ledger_previous"
-IDLE_S = 3.0  # the log is read until every live fact is in the rebuild and nothing new came for this long
+# The log is read until every live fact is in the rebuild, checked once nothing new came for this long: the check is
+# what ends it (a fact arriving later is carried over at the switch), this only spaces the checks; 3 s was waiting.
+IDLE_S = 0.5
 
 
 def _end_of(today: date, branch: Tenant) -> datetime:
@@ -93,26 +96,40 @@ async def build_read_models(con: asyncpg.Connection, source: str) -> float:
     live ones, their non-unique indexes built once at the end); the seconds it took."""
     started = time.monotonic()
     await con.execute(f"DROP SCHEMA IF EXISTS {REBUILT_MODELS} CASCADE; CREATE SCHEMA {REBUILT_MODELS}")
-    deferred = []
+    deferred: list[str] = []
+    after_counting: list[str] = []
     for table in TABLES:
         await con.execute(f"CREATE TABLE {REBUILT_MODELS}.{table} (LIKE public.{table} INCLUDING ALL)")
-        deferred += await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
+        await _same_storage_parameters(con, f"public.{table}", f"{REBUILT_MODELS}.{table}")
+        # The steps are read by entity only once counted (a later recount): their index is built after them.
+        (after_counting if table == STEPS else deferred).extend(
+            await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
+        )
+    # Its key too: added once it is filled (read_models.fill_fact_tables).
+    await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{SubjectIndex.table} DROP CONSTRAINT {SubjectIndex.table}_pkey")
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {REBUILT_MODELS}, public")
-        await fill_fact_tables(con, f"public.{source}")
+        await fill_fact_tables(con, f"public.{source}", fresh_subjects=True)
         for definition in deferred:  # before counting: the counts read each entity's rows by its key
             await con.execute(definition)
         await count_facts(con, f"public.{source}")
+        for definition in after_counting:
+            await con.execute(definition)
         await list_facts(con, f"public.{source}")
     return time.monotonic() - started
 
 
-async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], None] = print) -> bool:
+async def rebuild(
+    settings: ServiceSettings, today: date, say: Callable[[str], None] = print, verify_all: bool = False
+) -> bool:
     """Rebuild reporting's ledger and read models from the topics; True when the rebuilt read models' figures equal
     the fold of the rebuilt ledger (their oracle) and the fold's figures equal the live ones.
 
     As the database's owner when there is one: rebuilding creates, renames and drops tables, which the
-    runtime role may not; the runtime role is then granted its privileges on the new tables."""
+    runtime role may not; the runtime role is then granted its privileges on the new tables.
+
+    `verify_all`: every message's signature verified, none trusted for its digest kept in the live ledger
+    (docs/adr/0033)."""
     runtime_role = urlsplit(settings.database_url).username
     if settings.owner_database_url:
         settings = replace(settings, database_url=settings.owner_database_url)
@@ -122,7 +139,7 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
 
         await init_connection(con)
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
-        replayed = (await replay(con, settings, REBUILD, say)).events
+        replayed = await replay(con, settings, REBUILD, say, trust_kept=not verify_all)
         say(f"read models built from the rebuilt ledger in {await build_read_models(con, REBUILD):.1f} s")
         rebuilt_figures = await folded_answers(con, REBUILD, today)
         read_equal = await read_answers(con, REBUILT_MODELS, today) == rebuilt_figures
@@ -131,7 +148,10 @@ async def rebuild(settings: ServiceSettings, today: date, say: Callable[[str], N
         equal = rebuilt_figures == live_figures
         # Records read include the log's redeliveries (a relay that resent after a crash); facts are what counts.
         facts = await con.fetchval(f"SELECT count(*) FROM {REBUILD}")
-        say(f"read {replayed} records from the log")
+        say(
+            f"read {replayed.events} records from the log; {replayed.checked_in_full} messages verified, the others "
+            "as reporting verified them before (their digests kept)"
+        )
         say(f"{facts} facts; rebuilt figures {'equal' if equal else 'DIFFER FROM'} the live ones")
         if not read_equal:
             # Read models that disagree with their oracle never go live: the live ones stay as they are.
@@ -171,6 +191,14 @@ async def _switch(con: asyncpg.Connection, runtime_role: str | None) -> None:
             await grant_runtime_privileges(con, runtime_role)
 
 
+async def _same_storage_parameters(con: asyncpg.Connection, live: str, rebuilt: str) -> None:
+    """Give the rebuilt table the live one's storage parameters (a fillfactor, migration 20), which `LIKE ... INCLUDING
+    ALL` does not copy."""
+    options = await con.fetchval("SELECT reloptions FROM pg_class WHERE oid = $1::regclass", live)
+    if options:
+        await con.execute(f"ALTER TABLE {rebuilt} SET ({', '.join(options)})")
+
+
 async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[str]:
     """Drop an empty table's non-unique indexes and return their definitions, to build each once at the end:
     one sort is far cheaper than an index entry per row, and the unique key stays (it dedupes the log)."""
@@ -194,6 +222,7 @@ class Replayed:
     events: int
     seconds: float
     workers_peak_rss_mb: float = 0.0
+    checked_in_full: int = 0  # messages whose signature was verified: the live ledger kept no digest matching theirs
 
 
 class _Worker:
@@ -209,6 +238,7 @@ class _Worker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.facts = 0
+        self.checked_in_full = 0
         self.peak_rss_mb = 0.0
         self.last_new = time.monotonic()
         self.reading = asyncio.create_task(self._read())
@@ -219,6 +249,7 @@ class _Worker:
             kind, *numbers = line.decode().split()
             if kind == "progress":
                 self.facts += int(numbers[0])
+                self.checked_in_full += int(numbers[2])
                 if int(numbers[1]) > 0:
                     self.last_new = time.monotonic()
             elif kind == "done":
@@ -255,11 +286,14 @@ async def replay(
     say: Callable[[str], None] = print,
     idle_s: float = IDLE_S,
     workers: int = WORKERS,
+    trust_kept: bool = True,
 ) -> Replayed:
     """Read every topic from its beginning into `table` (shaped like the ledger), until every fact of the live
     ledger is in it and nothing new came for `idle_s`.
 
     The partitions are shared among `workers` processes (replay_worker.py), each decoding and writing its share.
+    A message whose keyed digest the live ledger keeps is not verified again, unless not `trust_kept`
+    (verified_once.py, docs/adr/0033).
     The table's non-unique indexes are built once at the end (one sort instead of an entry per row): a replay that
     fails leaves the table without them (a rebuild starts from a new table each time). The facts still missing are
     counted by the database, never held in memory, so memory stays flat as the log grows.
@@ -285,10 +319,12 @@ async def replay(
                 security=dataclasses.asdict(security) if security else None,
                 table=table,
                 ledger=LEDGER,
-                columns=list(LEDGER_COLUMNS),
+                columns=[*LEDGER_COLUMNS, DIGEST_COLUMN],  # what the rebuild verified (or trusted) stays known
                 partitions=partitions[n::workers],  # a worker given none waits for the stop
                 producers=producers,
                 keyring_file=str(event_keyring().path),
+                digest_key=digest_key().hex(),  # the live ledger's digests, and the rebuilt one's
+                trust_kept=trust_kept,
                 branches=sorted(t.value for t in settings.region.branches),
             )
             running.append(await _Worker.given(process, orders))
@@ -326,7 +362,12 @@ async def replay(
     for definition in deferred:
         await con.execute(definition)
     seconds = last_new - started + time.monotonic() - building
-    return Replayed(sum(w.facts for w in running), seconds, sum(w.peak_rss_mb for w in running))
+    return Replayed(
+        sum(w.facts for w in running),
+        seconds,
+        sum(w.peak_rss_mb for w in running),
+        sum(w.checked_in_full for w in running),
+    )
 
 
 async def _partitions(settings: ServiceSettings, topics: list[str]) -> list[tuple[str, int]]:

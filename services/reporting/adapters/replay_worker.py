@@ -2,9 +2,12 @@
 
 Started by `rebuild.replay` as `python -m services.reporting.adapters.replay_worker`, one per core: a Python process
 decodes on one core, and the replay was bound by it while the machine's other core stood partly idle. Its
-orders come as one JSON line on stdin (the broker's credentials never on a command line), then `stop` (or the
-end of stdin) ends it; it writes `progress <facts> <new facts>` after each batch and `done <peak RSS in MiB>`
-last, on stdout.
+orders come as one JSON line on stdin (the broker's credentials and the digests' key never on a command line),
+then `stop` (or the end of stdin) ends it; it writes `progress <facts> <new facts> <checked in full>` after each
+batch and `done <peak RSS in MiB>` last, on stdout.
+
+A message whose keyed digest the live ledger keeps for its event id (verified_once.py, docs/adr/0033) is not
+verified again; every other one is. The digests are looked up once per fetched batch, by its event ids.
 
 Kafka is read on a thread of its own (prefetch.py) while batches are decoded here and written by the database.
 Each batch goes in with one COPY, or, when it holds a fact already there (a relay's retry, a republish),
@@ -29,8 +32,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter
 
-from services.reporting.adapters.fast_rows import fast_row
+from services.reporting.adapters.fast_rows import CANONICAL_UUID, fast_row
 from services.reporting.adapters.prefetch import Batches, ThreadedFetcher
+from services.reporting.adapters.verified_once import VerifiedOnce, digests_kept
 from shared.events.keyfiles import KeyringFile
 from shared.events.signing import Verifies
 from shared.kafka import KafkaSecurity, aiokafka_options
@@ -56,6 +60,8 @@ class Orders:
     partitions: list[tuple[str, int]]
     producers: dict[str, str]  # topic -> the service producing it
     keyring_file: str  # the producers' public keys (shared/events/keyfiles.py): what is not signed is not counted
+    digest_key: str  # hex of the verified digests' key (verified_once.py)
+    trust_kept: bool = True  # False: every message verified, whatever digests the live ledger keeps
     branches: list[str] = dataclasses.field(default_factory=lambda: [t.value for t in Tenant])  # the region's
 
     def kafka_security(self) -> KafkaSecurity | None:
@@ -89,6 +95,24 @@ def decode(
     return rows
 
 
+def event_ids(batches: Batches) -> list[str]:
+    """The canonical event ids (ce_id) of a fetched batch, to look up their digests; any other spelling is left out
+    (its message is verified)."""
+    ids = []
+    for records in batches.values():
+        for record in records:
+            for name, raw in record.headers or ():
+                if name == "ce_id" and raw is not None and CANONICAL_UUID.match(raw.decode(errors="replace")):
+                    ids.append(raw.decode())
+    return ids
+
+
+def with_digests(rows: list[tuple], verifier: VerifiedOnce) -> list[tuple]:
+    """Each row with the keyed digest of the message it came from, as the rebuilt ledger keeps it (None: the next
+    rebuild verifies it)."""
+    return [(*row, verifier.passed.get(str(row[0]))) for row in rows]
+
+
 def _careful_row(record: Any, producers: dict[str, str], keyring: Verifies, region: Region) -> tuple | None:
     """The live consumer's own path, for anything unusual (imported here only: it is rarely needed)."""
     import pydantic
@@ -107,8 +131,9 @@ def _careful_row(record: Any, producers: dict[str, str], keyring: Verifies, regi
     return (*row, json.dumps(data))
 
 
-async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, int], None]) -> None:
-    """Replay the orders' partitions until `stopping` is set, reporting (facts, new facts) after each batch."""
+async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, int, int], None]) -> None:
+    """Replay the orders' partitions until `stopping` is set, reporting (facts, new facts, messages checked in full)
+    after each batch."""
     if not orders.partitions:  # more workers than partitions
         await stopping.wait()
         return
@@ -116,6 +141,7 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
     # no one until the switch, whose own commit is flushed (every earlier one with it, the WAL being written in
     # order). A crash before it means rebuilding again, as it would anyway.
     writer = await asyncpg.connect(orders.database_url, server_settings={"synchronous_commit": "off"})
+    reader = await asyncpg.connect(orders.database_url)  # the digests, looked up while the writer writes
     staging = f"{orders.table}_batch"
     await writer.execute(f"CREATE TEMP TABLE {staging} (LIKE {orders.ledger} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
     columns = ", ".join(orders.columns)
@@ -123,12 +149,12 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
         f"INSERT INTO {orders.table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT (event_id) DO NOTHING"
     )
 
-    async def write(rows: list[tuple]) -> None:
+    async def write(rows: list[tuple], checked: int) -> None:
         try:
             # Nearly every batch is new facts only: one COPY straight into the table.
             async with writer.transaction():
                 await writer.copy_records_to_table(orders.table, records=rows, columns=orders.columns)
-            report(len(rows), len(rows))
+            report(len(rows), len(rows), checked)
             return
         except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
             # A fact delivered again (a relay's retry, a republish): this batch goes in deduplicated. A deadlock:
@@ -143,21 +169,27 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
             except asyncpg.DeadlockDetectedError:
                 if attempt == DEADLOCK_ATTEMPTS:
                     raise
-        report(len(rows), int(status.split()[-1]))
+        report(len(rows), int(status.split()[-1]), checked)
 
     region = Region("replay", frozenset(Tenant(b) for b in orders.branches))
-    keyring = KeyringFile(Path(orders.keyring_file))  # read again when it changes: a rotation during the replay
+    # Read again when it changes: a rotation during the replay.
+    verifier = VerifiedOnce(KeyringFile(Path(orders.keyring_file)), bytes.fromhex(orders.digest_key))
     fetcher = ThreadedFetcher(lambda: _consumer(orders))
     fetcher.start()
     writing: asyncio.Task | None = None  # the previous batch's write, running while the next one is decoded
     try:
         while not stopping.is_set():
-            rows = decode(await fetcher.getmany(timeout_ms=200), orders.producers, keyring, region)
+            batches = await fetcher.getmany(timeout_ms=200)
+            ids = event_ids(batches) if orders.trust_kept else []
+            verifier.batch(await digests_kept(reader, orders.ledger, ids) if ids else frozenset())
+            rows = with_digests(decode(batches, orders.producers, verifier, region), verifier)
             if writing is not None:
                 await writing
                 writing = None
             if rows:
-                writing = asyncio.create_task(write(rows))
+                writing = asyncio.create_task(write(rows, len(verifier.checked_in_full)))
+            elif verifier.checked_in_full:  # every message refused: what was checked is still said
+                report(0, 0, len(verifier.checked_in_full))
         if writing is not None:
             await writing
             writing = None
@@ -169,6 +201,7 @@ async def work(orders: Orders, stopping: asyncio.Event, report: Callable[[int, i
                 await writing
         await fetcher.stop()
         await writer.close()
+        await reader.close()
 
 
 async def _consumer(orders: Orders) -> AIOKafkaConsumer:
@@ -195,8 +228,8 @@ async def _main(orders: Orders) -> None:
             pass
         loop.call_soon_threadsafe(stopping.set)
 
-    def report(facts: int, new: int) -> None:
-        print(f"progress {facts} {new}", flush=True)
+    def report(facts: int, new: int, checked: int) -> None:
+        print(f"progress {facts} {new} {checked}", flush=True)
 
     # A daemon thread: a worker that fails exits at once (its exit code tells the replay), not when told to stop.
     threading.Thread(target=listen, name="replay-worker-stdin", daemon=True).start()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from services.reporting.domain.definitions import FOLLOW_UP_DUE, FOLLOW_UP_MONTHS, INACTIVE_DUO, Definition
 from services.reporting.domain.programme import Place, Programme
@@ -44,6 +44,7 @@ class Offices:
 
 
 Listed = tuple[int, list[dict[str, Any]]]  # a list's total, and its first items
+Items = TypeVar("Items")
 
 
 def _listed(items: list[dict[str, Any]], limit: int) -> Listed:
@@ -61,8 +62,11 @@ def coordination(p: Programme, where: Offices, as_of: date, limit: int = DEFAULT
     )
 
 
-def stated_lists(waiting: Listed, proposals: Listed, inactive: Listed, follow_ups: Listed) -> dict[str, Any]:
-    """The four lists as the API states them, each with its definition (the fold's and the read models' alike)."""
+def stated_lists(
+    waiting: tuple[int, Items], proposals: tuple[int, Items], inactive: tuple[int, Items], follow_ups: tuple[int, Items]
+) -> dict[str, Any]:
+    """The four lists as the API states them, each with its definition (the fold's and the read models' alike);
+    a list's items as they come (a list of dicts, or a stand-in the API replaces with the database's JSON)."""
     lists = {
         "waiting_mentees": (waiting, WAITING_FOR_A_MENTOR),
         "open_proposals": (proposals, OPEN_PROPOSAL),

@@ -25,7 +25,6 @@ from services.reporting.domain.definitions import FOLLOW_UP_MONTHS, INACTIVE_AFT
 from services.reporting.domain.report import add_months
 from services.reporting.domain.steps import DuoFact, DuoRow, KnownOfDuo, LedgerOrder, duo_dates, known_of_duo_by_day
 from shared.events.catalog import (
-    DuoEnded,
     DuoFormed,
     FirstMeetingScheduled,
     FollowUpRecorded,
@@ -101,7 +100,10 @@ def listings_of(shown_at: Callable[[date], Iterable[Shown]], dates: Iterable[dat
     listings: list[Listing] = []
     since: dict[Shown, date] = {}
     for day in sorted(set(dates)):
-        now = set(shown_at(day))
+        shown = shown_at(day)
+        if not shown and not since:  # most of a duo's days: listed nowhere before or after (issue 24)
+            continue
+        now = set(shown)
         for line in [line for line in since if line not in now]:
             listings.append(Listing(line, since.pop(line), day))
         for line in now - since.keys():
@@ -208,9 +210,9 @@ def _duo_shown(known_of_duo: KnownOfDuo, as_of: date) -> list[Shown]:
     duo, known = known_of_duo.duo, known_of_duo.others  # every fact but its meetings and referrals
     if duo.recorded > as_of:
         return []
-    end = _last(f for f in known if f.event_type == DuoEnded.event_type)
+    end = known_of_duo.end
     ended_on = end.on_day if end is not None else None
-    if ended_on is None or ended_on > as_of:
+    if end is None or ended_on is None or ended_on > as_of:
         since = as_of - timedelta(days=INACTIVE_AFTER_DAYS)
         met = known_of_duo.met  # the days of its meetings that have one, in order
         first_after = bisect_right(met, since)  # the first meeting after `since`: on or before as_of?

@@ -64,6 +64,7 @@ TRAIL_FACTS = {
     "sustainable_work": "sustainable_work_facts",
 }
 _SURVEYS = ((MenteeSurveyRecorded.event_type, "mentee"), (MentorSurveyRecorded.event_type, "mentor"))
+_INACTIVE_AFTER = timedelta(days=INACTIVE_AFTER_DAYS)
 
 
 @dataclass(frozen=True)
@@ -128,15 +129,23 @@ class Registration:
     order: LedgerOrder
 
 
-def steps_of(value_at: Callable[[date], Counter[Series]], dates: Iterable[date]) -> list[Step]:
+def steps_of(value_at: Callable[[date], dict[Series, int]], dates: Iterable[date]) -> list[Step]:
     """The steps of a value that can change only at `dates` (and is nothing before the first of them)."""
     steps: list[Step] = []
-    before: Counter[Series] = Counter()
+    before: dict[Series, int] = {}
     for day in sorted(set(dates)):
         now = value_at(day)
-        for series in now.keys() | before.keys():
-            if change := now[series] - before[series]:
+        # A plain dict's comparison (C), not Counter's (Python, element by element): most of a duo's days change
+        # one or two of its thirty-odd series, some none (issue 24: the sweep is most of reporting's Python).
+        if dict.__eq__(now, before):
+            continue
+        was = before.get
+        for series, n in now.items():
+            if change := n - was(series, 0):
                 steps.append((*series, day, change))
+        for series, n in before.items():
+            if n and series not in now:
+                steps.append((*series, day, -n))
         before = now
     return steps
 
@@ -184,7 +193,7 @@ def duo_dates(duo: DuoRow, facts: Sequence[DuoFact]) -> list[date]:
     return [d for d in dates if d >= duo.recorded]
 
 
-def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> Counter[Series]:
+def duo_value(duo: DuoRow, facts: Sequence[DuoFact], as_of: date) -> dict[Series, int]:
     """What the duo counts for as of the end of `as_of` (nothing before its formation was recorded)."""
     known = KnownOfDuo(duo)
     for fact in facts:
@@ -203,7 +212,11 @@ class KnownOfDuo:
         self.added: Counter[Series] = Counter()  # meetings, minutes, topics, referrals and their outcomes
         self.met: list[date] = []  # the days of the meetings that have one, in order
         self.others: list[DuoFact] = []
+        self.end: DuoFact | None = None  # the last of its ends learnt (in the ledger's order)
         self.learnt = 0
+        # Its series that count it on every day from its formation's (the same tuples each day: built once).
+        self.formed = {(*self.cell, "duos_formed", ""): 1, (*self.cell, "days_to_match", str(duo.days_to_match)): 1}
+        self.inactive = (*self.cell, "inactive_duos", "")
 
     def learn(self, fact: DuoFact) -> None:
         self.learnt += 1
@@ -223,31 +236,38 @@ class KnownOfDuo:
             self._add("referral_outcomes", referral_outcome_key(fact.partner_kind, fact.outcome))
         else:
             self.others.append(fact)
+            if kind == DuoEnded.event_type and (self.end is None or fact.order > self.end.order):
+                self.end = fact
 
     def _add(self, figure: str, key: str = "", n: int = 1) -> None:
         self.added[(*self.cell, figure, key)] += n
 
-    def value(self, as_of: date) -> Counter[Series]:
+    def value(self, as_of: date) -> dict[Series, int]:
         """What the duo counts for as of the end of `as_of`, from the facts learnt (those recorded by then)."""
-        duo, counted = self.duo, Counter[Series]()
+        duo = self.duo
         if duo.recorded > as_of:
-            return counted
-
-        def add(figure: str, key: str = "", n: int = 1) -> None:
-            counted[(*self.cell, figure, key)] += n
-
-        add("duos_formed")
-        add("days_to_match", str(duo.days_to_match))
-        counted.update(self.added)
-        known = self.others
-        end = _last(f for f in known if f.event_type == DuoEnded.event_type)
+            return {}
+        # What its meetings and referrals added and the duo's own series: none in common, so merged as dicts. A plain
+        # dict, not a Counter: built on each of the duo's days, and Counter's constructor and update cost more.
+        counted = {**self.added, **self.formed}
+        end = self.end
         ended_on = end.on_day if end is not None else None
-        if ended_on is None or ended_on > as_of:
-            since = as_of - timedelta(days=INACTIVE_AFTER_DAYS)
+        if end is None or ended_on is None or ended_on > as_of:
+            since = as_of - _INACTIVE_AFTER
             first_after = bisect_right(self.met, since)  # the first meeting after `since`: on or before as_of?
             if duo.formed_on <= since and not (first_after < len(self.met) and self.met[first_after] <= as_of):
-                add("inactive_duos")
+                counted[self.inactive] = 1
             return counted
+        return self._ended(counted, end, ended_on, as_of)
+
+    def _ended(self, counted: dict[Series, int], end: DuoFact, ended_on: date, as_of: date) -> dict[Series, int]:
+        """`counted` with what the duo counts for once ended (on `ended_on`, by `end`), as of the end of `as_of`."""
+        duo, known = self.duo, self.others
+
+        def add(figure: str, key: str = "", n: int = 1) -> None:
+            series = (*self.cell, figure, key)
+            counted[series] = counted.get(series, 0) + n
+
         add("ended")
         if end.reason not in (None, "completed"):
             add("early_endings", end.reason)

@@ -3,16 +3,19 @@ command, and the lists coordinators read (a duo, the duos of an office, inactive
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
 
+from services.tracking.adapters import snapshot
 from services.tracking.domain import rules
 from services.tracking.domain.duo import DuoFacts, DuoState
+from services.tracking.service import KnownDuo
 from shared.consuming.parking import Effect
 from shared.events.catalog import DuoFormed
 from shared.events.envelope import EventEnvelope
@@ -56,43 +59,74 @@ def _facts_of(row: asyncpg.Record) -> DuoFacts:
     )
 
 
+# Duos' rows and, for those that ended, their three follow-ups, in one statement (one round trip a command, or a batch
+# of duos): one element per duo ($1 to $8), one per follow-up ($9 to $14); before a duo's end it has none.
+_SAVE_MANY = """
+WITH saved AS (
+    UPDATE duos d SET status = s.status, meetings = s.meetings, last_met_on = s.last_met_on, ended_on = s.ended_on,
+                      end_reason = s.end_reason, version = s.version, state = s.state::jsonb
+    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::date[], $5::date[], $6::text[], $7::int[], $8::text[])
+         AS s(duo_id, status, meetings, last_met_on, ended_on, end_reason, version, state)
+    WHERE d.duo_id = s.duo_id
+)
+INSERT INTO follow_ups (duo_id, months, due_on, closes_on, status, recorded_on)
+SELECT * FROM unnest($9::uuid[], $10::int[], $11::date[], $12::date[], $13::text[], $14::date[])
+ON CONFLICT (duo_id, months) DO UPDATE SET status = EXCLUDED.status, recorded_on = EXCLUDED.recorded_on
+"""
+
+_ROW = "SELECT duo_id, tenant, office, mentee_id, mentor_id, formed_on, version, state FROM duos"
+
+
+def _follow_ups(s: DuoState) -> list[tuple[uuid.UUID, int, date, date, str | None, date | None]]:
+    """The duo's follow-up rows as its state has them: none before its end, the three after it."""
+    if s.ended_on is None:
+        return []
+    recorded = [(m, *s.follow_ups.get(m, (None, None))) for m in rules.FOLLOW_UP_MONTHS]
+    return [
+        (s.duo_id, m, rules.follow_up_due_on(s.ended_on, m), rules.follow_up_closes_on(s.ended_on, m), status, on)
+        for m, status, on in recorded
+    ]
+
+
+def _known(row: asyncpg.Record) -> KnownDuo:
+    facts = _facts_of(row)
+    return KnownDuo(facts, snapshot.from_document(facts, row["version"], row["state"]))
+
+
 @dataclass(frozen=True)
 class PostgresDuos:
     """The duos' rows and their follow-ups, on the connection of the command's transaction."""
 
     con: asyncpg.Connection
 
-    async def facts(self, tenant: Tenant, duo_id: uuid.UUID) -> DuoFacts | None:
-        row = await self.con.fetchrow("SELECT * FROM duos WHERE duo_id = $1 AND tenant = $2", duo_id, tenant.value)
-        return None if row is None else _facts_of(row)
+    async def get(self, tenant: Tenant, duo_id: uuid.UUID) -> KnownDuo | None:
+        row = await self.con.fetchrow(f"{_ROW} WHERE duo_id = $1 AND tenant = $2", duo_id, tenant.value)
+        return None if row is None else _known(row)
 
-    async def save(self, s: DuoState) -> None:
-        await self.con.execute(
-            "UPDATE duos SET status = $2, meetings = $3, last_met_on = $4, ended_on = $5, end_reason = $6, "
-            "version = $7 WHERE duo_id = $1",
-            s.duo_id,
-            s.status,
-            s.meetings,
-            s.last_met_on,
-            s.ended_on,
-            s.end_reason,
-            s.version,
+    async def get_many(self, tenant: Tenant, duo_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, KnownDuo]:
+        rows = await self.con.fetch(
+            f"{_ROW} WHERE duo_id = ANY($1::uuid[]) AND tenant = $2", list(duo_ids), tenant.value
         )
-        if s.ended_on is None:
-            return
-        for months in rules.FOLLOW_UP_MONTHS:
-            status, recorded_on = s.follow_ups.get(months, (None, None))
-            await self.con.execute(
-                "INSERT INTO follow_ups (duo_id, months, due_on, closes_on, status, recorded_on) "
-                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (duo_id, months) "
-                "DO UPDATE SET status = EXCLUDED.status, recorded_on = EXCLUDED.recorded_on",
-                s.duo_id,
-                months,
-                rules.follow_up_due_on(s.ended_on, months),
-                rules.follow_up_closes_on(s.ended_on, months),
-                status,
-                recorded_on,
-            )
+        return {row["duo_id"]: _known(row) for row in rows}
+
+    async def save(self, state: DuoState) -> None:
+        await self.save_many([state])
+
+    async def save_many(self, states: Collection[DuoState]) -> None:
+        follow_ups = [row for s in states for row in _follow_ups(s)]
+        follow_up_columns = [list(column) for column in zip(*follow_ups, strict=True)] if follow_ups else [[]] * 6
+        await self.con.execute(
+            _SAVE_MANY,
+            [s.duo_id for s in states],
+            [s.status for s in states],
+            [s.meetings for s in states],
+            [s.last_met_on for s in states],
+            [s.ended_on for s in states],
+            [s.end_reason for s in states],
+            [s.version for s in states],
+            [json.dumps(snapshot.to_document(s)) for s in states],
+            *follow_up_columns,
+        )
 
 
 # --- Lists ------------------------------------------------------------------------------------

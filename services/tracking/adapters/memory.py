@@ -7,11 +7,13 @@ found, and a saved state is what the row (and its follow-ups) then say.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
 from services.tracking.domain.duo import DuoFacts, DuoState, Partner
 from services.tracking.domain.partner import RegisteredPartner
+from services.tracking.service import KnownDuo
 from shared.tenancy import Tenant
 
 
@@ -26,12 +28,23 @@ class InMemoryDuos:
         """What the projection of DuoFormed does: the duo becomes known."""
         self.known[facts.duo_id] = facts
 
-    async def facts(self, tenant: Tenant, duo_id: uuid.UUID) -> DuoFacts | None:
+    async def get(self, tenant: Tenant, duo_id: uuid.UUID) -> KnownDuo | None:
         facts = self.known.get(duo_id)
-        return facts if facts is not None and facts.tenant == tenant else None
+        if facts is None or facts.tenant != tenant:
+            return None
+        # As the PostgreSQL row: nothing saved yet is the duo as formed, else the state the last append left.
+        return KnownDuo(facts, self.saved.get(duo_id, DuoState(facts)))
+
+    async def get_many(self, tenant: Tenant, duo_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, KnownDuo]:
+        found = {duo_id: await self.get(tenant, duo_id) for duo_id in duo_ids}
+        return {duo_id: known for duo_id, known in found.items() if known is not None}
 
     async def save(self, state: DuoState) -> None:
         self.saved[state.duo_id] = state
+
+    async def save_many(self, states: Collection[DuoState]) -> None:
+        for state in states:
+            await self.save(state)
 
 
 @dataclass

@@ -176,6 +176,48 @@ class FollowUp(BaseModel):
     status: EmploymentStatus = Field(examples=["employed"])
 
 
+class DuoSheet(BaseModel):
+    """What a coordinator records about one duo at once: each part as its single route's body, under its rules,
+    recorded in this order: action plan, meetings, job, training, internship, the two surveys, end, follow-ups."""
+
+    model_config = _examples(
+        {
+            "duo_id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+            "meetings": [
+                {"met_on": "2026-03-03", "duration_minutes": 90, "mode": "in_person", "topics": ["job_search"]}
+            ],
+            "mentee_survey": {
+                "more_self_confidence": True,
+                "more_autonomous_job_search": True,
+                "mentor_helped_with_problems": False,
+            },
+            "mentor_survey": {"feels_useful": True, "adds_professional_value": True},
+            "end": {"ended_on": "2026-03-28", "reason": "completed"},
+        }
+    )
+
+    duo_id: uuid.UUID
+    action_plan: ActionPlan | None = None
+    meetings: list[Meeting] = Field(
+        default_factory=list, max_length=31, description="as POST /duos/{id}/meetings/batch"
+    )
+    job: Job | None = None
+    training: Training | None = None
+    internship: Internship | None = None
+    mentee_survey: MenteeSurvey | None = None
+    mentor_survey: MentorSurvey | None = None
+    end: Ending | None = None
+    follow_ups: list[FollowUp] = Field(default_factory=list, max_length=3)
+
+
+class DuoSheets(BaseModel):
+    """Several duos' sheets at once (a month of an office's duos): all recorded, or none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sheets: list[DuoSheet] = Field(min_length=1, max_length=50, description="1 to 50 sheets; a duo may appear twice")
+
+
 class NewPartner(BaseModel):
     """An organisation of the branch that duos work with, registered at an office of the caller's."""
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from services.tracking import service
 from services.tracking.api import bodies
-from services.tracking.api.views import DuoView
+from services.tracking.api.views import DuoSheetsRecorded, DuoView, RecordedDuo
 from services.tracking.domain import commands
 from services.tracking.domain.duo import DuoState
 from services.tracking.service import TrackingUnit
@@ -62,6 +62,72 @@ def _post(path: str, status: int, summary: str) -> Callable[[Route], Route]:
         responses=NOT_FOUND,
         summary=summary,
     )
+
+
+@router.post(
+    "/batch",
+    openapi_extra=COORDINATORS,
+    response_model=DuoSheetsRecorded,
+    responses=NOT_FOUND,
+    summary="Record several duos at once",
+)
+async def record_duo_sheets(
+    body: bodies.DuoSheets, request: Request, identity: Coordinator, idempotency_key: IdempotencyHeader = None
+) -> JSONResponse:
+    """Up to 50 duos' sheets in one request (a month of an office's duos: action plans, meetings, outcomes,
+    surveys, ends, follow-ups), each part under its single route's rules and with the same facts; all recorded in
+    one transaction, or none, a problem named by its place (`sheets.3.end.ended_on`, `sheets.0.duo_id` for a duo
+    tracking does not know yet: 404). One request instead of one per duo and fact."""
+    who = caller_of(request, identity)
+    command = commands.RecordDuoSheets(tuple(_sheet(sheet) for sheet in body.sheets))
+
+    async def work(unit: TrackingUnit[Any]) -> Answer:
+        states = await service.execute(unit, command, who)
+        recorded = [RecordedDuo(duo_id=s.duo_id, version=s.version, status=s.status) for s in states]
+        return Answer(200, DuoSheetsRecorded(duos=recorded).model_dump(mode="json"))
+
+    return await run_command(request, who, idempotency_key, body.model_dump(mode="json"), work)
+
+
+def _sheet(sheet: bodies.DuoSheet) -> commands.DuoSheet:
+    """A sheet's parts as the single commands, in the order they are recorded, each with its place in the sheet."""
+    d = sheet.duo_id
+    steps: list[tuple[str, Command[DuoState]]] = []
+    if sheet.action_plan is not None:
+        steps.append(
+            ("action_plan", commands.DrawUpActionPlan(d, sheet.action_plan.drawn_up_on, tuple(sheet.action_plan.goals)))
+        )
+    if sheet.meetings:
+        meetings = tuple(
+            commands.LogMeeting(d, m.met_on, m.duration_minutes, m.mode, tuple(m.topics)) for m in sheet.meetings
+        )
+        steps.append(("", commands.LogMeetings(d, meetings)))
+    if (job := sheet.job) is not None:
+        found = commands.RecordJobFound(
+            d, uuid.uuid4(), job.sector, job.contract_type, job.contract_months, job.hours_per_week, job.started_on
+        )
+        steps.append(("job", found))
+    if sheet.training is not None:
+        steps.append(
+            ("training", commands.RecordTrainingStarted(d, sheet.training.started_on, sheet.training.qualifying))
+        )
+    if sheet.internship is not None:
+        steps.append(("internship", commands.RecordInternshipStarted(d, sheet.internship.started_on)))
+    if (mentee := sheet.mentee_survey) is not None:
+        survey = commands.RecordMenteeSurvey(
+            d, mentee.more_self_confidence, mentee.more_autonomous_job_search, mentee.mentor_helped_with_problems
+        )
+        steps.append(("mentee_survey", survey))
+    if (mentor := sheet.mentor_survey) is not None:
+        steps.append(
+            ("mentor_survey", commands.RecordMentorSurvey(d, mentor.feels_useful, mentor.adds_professional_value))
+        )
+    if sheet.end is not None:
+        steps.append(("end", commands.EndDuo(d, sheet.end.ended_on, sheet.end.reason)))
+    steps += [
+        (f"follow_ups.{i}", commands.RecordFollowUp(d, f.months, f.status)) for i, f in enumerate(sheet.follow_ups)
+    ]
+    return commands.DuoSheet(d, tuple(steps))
 
 
 @router.get("/{duo_id}", openapi_extra=COORDINATORS, response_model=DuoView, responses=NOT_FOUND)

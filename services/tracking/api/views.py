@@ -193,3 +193,17 @@ class DueFollowUp(BaseModel):
     months: int
     due_on: date
     closes_on: date
+
+
+class RecordedDuo(BaseModel):
+    """A duo after a batch: its version (the ETag its single routes answer) and status."""
+
+    duo_id: uuid.UUID
+    version: int
+    status: str
+
+
+class DuoSheetsRecorded(BaseModel):
+    """The duos a batch recorded, in the order they first appear in it (GET /duos/{id} shows one whole)."""
+
+    duos: list[RecordedDuo]

@@ -159,3 +159,20 @@ class RecordReferralOutcome(Command["DuoState"]):
     duo_id: uuid.UUID
     referral_id: uuid.UUID
     outcome: str
+
+
+@dataclass(frozen=True)
+class DuoSheet:
+    """What a coordinator records about one duo at once (such as its month from the mentor's logbook and the
+    closing forms): each step a single command of this duo, taken in order; `place` names it in the request
+    (`end`, `follow_ups.0`; "" for the meetings, whose own places are `meetings.2`)."""
+
+    duo_id: uuid.UUID
+    steps: tuple[tuple[str, Command[DuoState]], ...]
+
+
+@dataclass(frozen=True)
+class RecordDuoSheets(Command["tuple[DuoState, ...]"]):
+    """Several duos' sheets at once: every step recorded, each under its single command's rules, or none."""
+
+    sheets: tuple[DuoSheet, ...]

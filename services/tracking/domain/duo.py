@@ -8,6 +8,7 @@ The duo itself is formed by matching (`DuoFormed`); tracking knows it from that 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
@@ -52,7 +53,7 @@ from shared.events.catalog import (
     ReferralOutcomeRecorded,
     TrainingStarted,
 )
-from shared.events.envelope import EventEnvelope
+from shared.events.envelope import DomainEvent, EventEnvelope
 from shared.tenancy import Tenant
 
 
@@ -157,8 +158,20 @@ def _with_job(state: DuoState, job_id: uuid.UUID, **changes: Any) -> DuoState:
 
 
 def evolve(state: DuoState, envelope: EventEnvelope) -> DuoState:
+    """One recorded event applied to a duo."""
+    return apply(state, envelope.payload())
+
+
+def decided(state: DuoState, events: Sequence[DomainEvent]) -> DuoState:
+    """The duo once a decision's events are appended after `state` (each a version more): what folding them back
+    from the store gives, without their round trip through the store and JSON."""
+    for event in events:
+        state = replace(apply(state, event), version=state.version + 1)
+    return state
+
+
+def apply(state: DuoState, event: DomainEvent) -> DuoState:
     """One event applied to a duo."""
-    event = envelope.payload()
     match event:
         case MeetingLogged():
             last = event.met_on if state.last_met_on is None else max(state.last_met_on, event.met_on)
