@@ -475,21 +475,15 @@ class Simulator:
         rng = self.rng("first-meeting", number, tried)  # drawn before any request: no timing in it
         mentee_says, mentor_says = rng.random() < p.mentee_accepts, rng.random() < p.mentor_accepts
         reason = rng.choice(DECLINES)
-        meeting_on = {"meeting_on": self.today.isoformat()}
-        await self.call("matching", "POST", f"/proposals/{pid}/first-meeting", meeting_on, office=office)
-        for side, accepts in (("mentee", mentee_says), ("mentor", mentor_says)):
-            if not accepts:
-                await self.call(
-                    "matching",
-                    "POST",
-                    f"/proposals/{pid}/answers",
-                    {"side": side, "answer": "decline", "reason": reason},
-                    office=office,
-                )
-                return False
-            answer = await self.call(
-                "matching", "POST", f"/proposals/{pid}/answers", {"side": side, "answer": "accept"}, office=office
-            )
+        # What each side said at the meeting, with it: one request (a decline closes the proposal, so it comes last).
+        decline = {"answer": "decline", "reason": reason}
+        answers = [{"side": "mentee"} | ({"answer": "accept"} if mentee_says else decline)]
+        if mentee_says:
+            answers.append({"side": "mentor"} | ({"answer": "accept"} if mentor_says else decline))
+        meeting = {"meeting_on": self.today.isoformat(), "answers": answers}
+        answer = await self.call("matching", "POST", f"/proposals/{pid}/first-meeting", meeting, office=office)
+        if not (mentee_says and mentor_says):
+            return False
         assert answer is not None and answer["status"] == "formed"
         self.duo_formed(answer, number)
         return True

@@ -84,6 +84,52 @@ async def test_a_round_proposes_both_accept_after_the_first_meeting_and_the_duo_
     assert (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"] == []
 
 
+async def test_the_first_meeting_with_what_each_side_said_there_forms_the_duo_in_one_request(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    [mentee_id, other_mentee], [mentor_id, other_mentor] = await register(intake, 2, 2)
+    await matching.in_pool(2, 2)
+    first, second = (await matching.client.post("/rounds", json={"office": "be-antwerpen"})).json()["proposals"]
+    today = local_today(Tenant.BE, matching.now())
+    url = f"/proposals/{first['proposal_id']}/first-meeting"
+    accept, decline = {"answer": "accept"}, {"answer": "decline", "reason": "availability"}
+    refused = [
+        ([{"side": "mentee"} | accept, {"side": "mentee"} | accept], "answers.1.side", "answered_once"),
+        ([{"side": "mentee"} | decline, {"side": "mentor"} | accept], "answers.1", "after_decline"),
+        ([{"side": "mentor", "answer": "decline"}], "answers.0", "reason_required"),
+        ([{"side": "mentee"} | accept] * 3, "answers", "too_long"),
+    ]
+    events = await matching.fetchval("SELECT count(*) FROM events")
+    for answers, field, rule in refused:
+        answer = await matching.client.post(url, json={"meeting_on": today.isoformat(), "answers": answers})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == field and answer.json()["errors"][0]["rule"] == rule, answer.text
+    # Answers at a meeting still to come: refused whole, the meeting not scheduled either.
+    tomorrow = {"meeting_on": (today + timedelta(days=1)).isoformat(), "answers": [{"side": "mentee"} | accept]}
+    early = await matching.client.post(url, json=tomorrow)
+    assert early.status_code == 409 and early.json()["errors"][0]["rule"] == "after_first_meeting", early.text
+    assert await matching.fetchval("SELECT count(*) FROM events") == events
+
+    both = {"meeting_on": today.isoformat(), "answers": [{"side": "mentee"} | accept, {"side": "mentor"} | accept]}
+    key = {"Idempotency-Key": "first-meeting-both-answers"}
+    formed = await matching.client.post(url, json=both, headers=key)
+    assert formed.status_code == 200 and formed.json()["status"] == "formed", formed.text
+    assert {formed.json()["mentee_id"], formed.json()["mentor_id"]} <= {mentee_id, other_mentee, mentor_id, other_mentor}
+    again = await matching.client.post(url, json=both, headers=key)  # a retry: the same answer, no second duo
+    assert again.status_code == 200 and again.json() == formed.json()
+    kinds = await matching.fetchval(
+        "SELECT array_agg(event_type ORDER BY stream_version) FROM events WHERE stream_id = $1",
+        f"proposal-{first['proposal_id']}",
+    )
+    assert kinds == ["MatchProposed", "FirstMeetingScheduled", "MatchAccepted", "MatchAccepted", "DuoFormed"]
+
+    declined = await matching.client.post(
+        f"/proposals/{second['proposal_id']}/first-meeting",
+        json={"meeting_on": today.isoformat(), "answers": [{"side": "mentee"} | decline]},
+    )
+    assert declined.status_code == 200 and declined.json()["status"] == "declined", declined.text
+
+
 async def test_a_declined_pair_is_never_proposed_again(intake: IntakeHarness, matching: MatchingHarness):
     [mentee_id], [mentor_id] = await register(intake, 1, 1)
     await matching.in_pool(1, 1)

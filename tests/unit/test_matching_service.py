@@ -15,7 +15,13 @@ import pytest
 
 from services.matching import service
 from services.matching.adapters.memory import InMemoryPool, InMemoryProposals
-from services.matching.domain.commands import AnswerProposal, ProposeMatch, RunRound, ScheduleFirstMeeting
+from services.matching.domain.commands import (
+    AnswerProposal,
+    HoldFirstMeeting,
+    ProposeMatch,
+    RunRound,
+    ScheduleFirstMeeting,
+)
 from services.matching.domain.config import CURRENT
 from services.matching.domain.errors import NotMatchable, ProposalClosed, TooEarly
 from services.matching.service import MatchingUnit
@@ -212,6 +218,22 @@ async def test_a_no_releases_both_and_the_pair_is_never_proposed_again():
     assert (uuid.UUID(int=1), uuid.UUID(int=1001)) in matching.pool.declined
     with pytest.raises(ProposalClosed):
         await matching.run(AnswerProposal(proposal_id, "mentee", True))
+
+
+async def test_the_meeting_and_both_yeses_at_once_form_the_duo_as_three_commands_would():
+    matching = with_pair()
+    state = await matching.run(propose())
+    yes = (AnswerProposal(state.proposal_id, "mentee", True), AnswerProposal(state.proposal_id, "mentor", True))
+    formed = await matching.run(HoldFirstMeeting(state.proposal_id, TODAY, yes))
+    assert formed.status == "formed" and formed.meeting_on == TODAY
+    assert await matching.types(state.proposal_id) == [
+        "MatchProposed",
+        "FirstMeetingScheduled",
+        "MatchAccepted",
+        "MatchAccepted",
+        "DuoFormed",
+    ]
+    assert matching.pool.status_of(uuid.UUID(int=1)) == "in_duo"
 
 
 async def test_a_proposal_of_another_branch_is_not_found():

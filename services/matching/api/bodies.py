@@ -9,6 +9,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared.commanding.errors import InvalidField
 from shared.events.catalog import DeclineReason, Side
 from shared.tenancy import OFFICES
 
@@ -53,12 +54,6 @@ class ProposalRequest(Body):
     mentor_id: uuid.UUID
 
 
-class FirstMeeting(Body):
-    """The day of the first meeting, where both sides decide."""
-
-    meeting_on: date = Field(examples=["2026-12-03"])
-
-
 class ProposalAnswer(Body):
     """One side's answer after the first meeting; a decline needs a coded reason."""
 
@@ -83,3 +78,39 @@ class ProposalAnswer(Body):
         if self.answer == "accept" and self.reason is not None:
             raise PydanticCustomError("no_reason_for_accept", "an acceptance takes no reason")
         return self
+
+
+class FirstMeeting(Body):
+    """The day of the first meeting, where both sides decide; once it took place, what each side answered there
+    may come with it (instead of one request an answer)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"meeting_on": "2026-12-10"},
+                {
+                    "meeting_on": "2026-12-03",
+                    "answers": [{"side": "mentee", "answer": "accept"}, {"side": "mentor", "answer": "accept"}],
+                },
+            ]
+        },
+    )
+
+    meeting_on: date = Field(examples=["2026-12-03"])
+    answers: list[ProposalAnswer] = Field(
+        default_factory=list,
+        max_length=2,
+        description="each side's answer at the meeting, in the order given (the meeting must have taken place)",
+    )
+
+    def answers_in_order(self) -> None:
+        """Each side answers once, and nothing after a decline (it closes the proposal); a problem is named by its
+        place (`answers.1`)."""
+        for place, given in enumerate(self.answers):
+            if any(a.side == given.side for a in self.answers[:place]):
+                raise InvalidField(f"answers.{place}.side", "answered_once", f"the {given.side} answered already")
+            if place and self.answers[place - 1].answer == "decline":
+                raise InvalidField(
+                    f"answers.{place}", "after_decline", "a decline closes the proposal: no answer after it"
+                )

@@ -12,7 +12,13 @@ from services.matching import service
 from services.matching.adapters.proposals import list_proposals
 from services.matching.api.bodies import FirstMeeting, ProposalAnswer, ProposalRequest, RoundRequest
 from services.matching.api.views import ProposalView, RoundView
-from services.matching.domain.commands import AnswerProposal, ProposeMatch, RunRound, ScheduleFirstMeeting
+from services.matching.domain.commands import (
+    AnswerProposal,
+    HoldFirstMeeting,
+    ProposeMatch,
+    RunRound,
+    ScheduleFirstMeeting,
+)
 from services.matching.domain.proposal import PROPOSAL, ProposalState
 from services.matching.service import MatchingUnit
 from shared.auth.http import authorize, roles_doc
@@ -120,9 +126,17 @@ async def first_meeting(
     idempotency_key: IdempotencyHeader = None,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    """Set the day of the first meeting (FirstMeetingScheduled); answers come after it."""
+    """Set the day of the first meeting (FirstMeetingScheduled); answers come after it, each on its own
+    (`/answers`) or, once the meeting took place, with it (`answers`: MatchAccepted / MatchDeclined, DuoFormed after
+    the second yes), all or none."""
+    body.answers_in_order()
     who = caller_of(request, identity, if_match)
-    command = ScheduleFirstMeeting(proposal_id, body.meeting_on)
+    answers = tuple(AnswerProposal(proposal_id, a.side, a.answer == "accept", a.reason) for a in body.answers)
+    command: ScheduleFirstMeeting | HoldFirstMeeting = (
+        HoldFirstMeeting(proposal_id, body.meeting_on, answers)
+        if answers
+        else ScheduleFirstMeeting(proposal_id, body.meeting_on)
+    )
 
     async def work(unit: MatchingUnit[Any]) -> Answer:
         return _proposal(200, await service.execute(unit, command, who))

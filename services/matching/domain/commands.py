@@ -59,5 +59,15 @@ class AnswerProposal(Command[ProposalState]):
 
 
 @dataclass(frozen=True)
+class HoldFirstMeeting(Command[ProposalState]):
+    """The first meeting took place on a day, and each side's answer given there: one command for what a
+    coordinator records after it, each part under its own rules (schedule, then the answers in order)."""
+
+    proposal_id: uuid.UUID
+    meeting_on: date
+    answers: tuple[AnswerProposal, ...]
+
+
+@dataclass(frozen=True)
 class ExpireProposals(Command[list[ProposalState]]):
     """Close every open proposal whose answer is overdue."""
