@@ -420,10 +420,9 @@ class Simulator:
         """Matching's suggestions for each waiting mentee of the office, once its pool holds what the simulator
         did: every pair's score, for `pick`. Suggestions list every feasible counterpart (in the demo: same office,
         not declined, free, trained and waiting), so each waiting mentee must be offered exactly the free mentors it
-        did not decline (every mentor's training and every answer arrived). Whether matching read a mentee's intake
-        steps too (it answers for a mentee it knows, waiting or not) is not read: a proposal for a mentee it does
-        not hold as waiting yet is refused (409, `mentee_waiting`) and tried again, as one for a mentor whose last
-        end it has not read.
+        did not decline (every mentor's training and every answer arrived). They come from the office's board, one
+        read for all its waiting mentees (`board`), which lists a mentee only once matching read its intake
+        interview; a proposal for a mentor whose last end matching has not read is refused (409) and tried again.
 
         A mentee's list may be cut at `SUGGESTIONS` (50 free mentors or more), and the cut falls among mentors of
         equal score in the order of their record ids, new in every run: which mentor `pick` chose would then
@@ -440,10 +439,7 @@ class Simulator:
 
         of_mentee = {m: {f for f in free if not_declined(m, f)} for m in sorted(mentees)}
         if all(len(expected) < SUGGESTIONS for expected in of_mentee.values()):
-            found = await asyncio.gather(
-                *(self.offered(office, f"mentees/{m}", expected, deadline) for m, expected in of_mentee.items())
-            )
-            return dict(zip(of_mentee, found, strict=True))
+            return await self.board(office, of_mentee, deadline)
         of_mentor = {f: {m for m in mentees if not_declined(m, f)} for f in sorted(free)}
         found = await asyncio.gather(
             *(self.offered(office, f"mentors/{f}", expected, deadline) for f, expected in of_mentor.items())
@@ -453,6 +449,22 @@ class Simulator:
             for item in items:
                 suggested[item["person_id"]].append({"person_id": mentor_id, "score": item["score"]})
         return suggested
+
+    async def board(self, office: str, expected: dict[str, set[str]], deadline: float) -> dict[str, list[dict]]:
+        """Poll the office's matching board (every waiting mentee with their suggestions, one request) until it lists
+        each of the mentees `expected` with exactly the mentors expected for them: fewer than `SUGGESTIONS`, never
+        cut. A mentee matching does not hold as waiting yet (its intake interview still on its way) is not listed."""
+        board = f"/suggestions/offices/{office}?limit={SUGGESTIONS}"
+        while True:
+            found = await self.call("matching", "GET", board, office=office)
+            assert found is not None
+            listed = {m["mentee_id"]: m["items"] for m in found["mentees"]}
+            if all(listed.get(m) is not None and {i["person_id"] for i in listed[m]} == e for m, e in expected.items()):
+                return {m: listed[m] for m in expected}
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"matching's board of {office} did not catch up within {RETRY_FOR_S:.0f} s")
+            self.result.waits += 1
+            await asyncio.sleep(POLL_S)
 
     async def offered(self, office: str, path: str, expected: set[str], deadline: float) -> list[dict]:
         """Poll matching's suggestions at `path` until they are `expected`: fewer than `SUGGESTIONS`, never cut."""

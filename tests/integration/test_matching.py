@@ -14,6 +14,7 @@ from services.matching.app import units_of
 from services.matching.domain.config import CURRENT
 from services.matching.service import expire_overdue_proposals
 from shared.tenancy import Tenant, local_today
+from tests.auth import bearer
 from tests.integration.intake_harness import IntakeHarness, complete_training, mentor_body, register_ready_mentee
 from tests.integration.matching_harness import MatchingHarness
 from tests.kafka_reading import read_topic
@@ -114,7 +115,12 @@ async def test_the_first_meeting_with_what_each_side_said_there_forms_the_duo_in
     key = {"Idempotency-Key": "first-meeting-both-answers"}
     formed = await matching.client.post(url, json=both, headers=key)
     assert formed.status_code == 200 and formed.json()["status"] == "formed", formed.text
-    assert {formed.json()["mentee_id"], formed.json()["mentor_id"]} <= {mentee_id, other_mentee, mentor_id, other_mentor}
+    assert {formed.json()["mentee_id"], formed.json()["mentor_id"]} <= {
+        mentee_id,
+        other_mentee,
+        mentor_id,
+        other_mentor,
+    }
     again = await matching.client.post(url, json=both, headers=key)  # a retry: the same answer, no second duo
     assert again.status_code == 200 and again.json() == formed.json()
     kinds = await matching.fetchval(
@@ -128,6 +134,39 @@ async def test_the_first_meeting_with_what_each_side_said_there_forms_the_duo_in
         json={"meeting_on": today.isoformat(), "answers": [{"side": "mentee"} | decline]},
     )
     assert declined.status_code == 200 and declined.json()["status"] == "declined", declined.text
+
+
+async def test_an_office_board_gives_every_waiting_mentee_with_their_suggestions_in_one_read(
+    intake: IntakeHarness, matching: MatchingHarness
+):
+    mentee_ids, mentor_ids = await register(intake, 3, 2)
+    await matching.in_pool(3, 2)
+    pair = {"mentee_id": mentee_ids[0], "mentor_id": mentor_ids[0]}
+    proposal = (await matching.client.post("/proposals", json=pair)).json()
+    await meet_and_answer(matching, proposal["proposal_id"], "decline", "accept")  # mentee 0 never meets mentor 0 again
+
+    answer = await matching.client.get("/suggestions/offices/be-antwerpen?limit=5")
+    assert answer.status_code == 200, answer.text
+    board = answer.json()
+    assert board["office"] == "be-antwerpen" and board["config_version"] == CURRENT.version
+    listed = [m["mentee_id"] for m in board["mentees"]]
+    assert sorted(listed) == sorted(mentee_ids)
+    assert [(m["registered_on"], m["mentee_id"]) for m in board["mentees"]] == sorted(
+        (m["registered_on"], m["mentee_id"]) for m in board["mentees"]
+    )  # the longest waiting first
+    for mentee in board["mentees"]:  # each as its own route gives it
+        alone = await matching.client.get(f"/suggestions/mentees/{mentee['mentee_id']}?limit=5")
+        assert mentee["items"] == alone.json()["items"]
+    by_mentee = {m["mentee_id"]: {i["person_id"] for i in m["items"]} for m in board["mentees"]}
+    assert by_mentee[mentee_ids[0]] == {mentor_ids[1]} and by_mentee[mentee_ids[1]] == set(mentor_ids)
+
+    for office, status in (("nl-amsterdam", 404), ("atlantis", 404)):
+        refused = await matching.client.get(f"/suggestions/offices/{office}")
+        assert refused.status_code == status and refused.json()["errors"][0]["field"] == "office_id", refused.text
+    gent_only = await matching.client.get(
+        "/suggestions/offices/be-antwerpen", headers=bearer("BE", offices={"be-gent"})
+    )
+    assert gent_only.status_code == 403 and gent_only.json()["errors"][0]["rule"] == "office_of_caller"
 
 
 async def test_a_declined_pair_is_never_proposed_again(intake: IntakeHarness, matching: MatchingHarness):

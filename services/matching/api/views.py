@@ -69,6 +69,22 @@ class Suggestions(BaseModel):
     items: list[Suggestion]
 
 
+class MenteeSuggestions(BaseModel):
+    """One waiting mentee of an office board and the best mentors for them, best first."""
+
+    mentee_id: uuid.UUID
+    registered_on: date
+    items: list[Suggestion]
+
+
+class OfficeBoard(BaseModel):
+    """Every waiting mentee of an office, the longest waiting first, each with the best mentors for them."""
+
+    config_version: str
+    office: str
+    mentees: list[MenteeSuggestions]
+
+
 class RoundView(BaseModel):
     """What a round proposed and whom it could not match."""
 
