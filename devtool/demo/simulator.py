@@ -75,11 +75,12 @@ def area_offices() -> dict[str, list[str]]:
 
 
 _ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=/|$)")
+_OFFICE = re.compile(r"/offices/[a-z-]+")  # an office board: one route, whichever office
 
 
 def route_of(path: str) -> str:
     """A request's route, its ids as {id} and its query left off: `/duos/{id}/meetings/batch`."""
-    return _ID.sub("/{id}", path.partition("?")[0])
+    return _OFFICE.sub("/offices/{office}", _ID.sub("/{id}", path.partition("?")[0]))
 
 
 def _half_up(numerator: int, denominator: int) -> int:

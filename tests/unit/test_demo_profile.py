@@ -35,6 +35,7 @@ def test_the_simulators_tries_are_tallied_by_route_template_and_status_most_firs
     assert route_of(f"{duo}/meetings/batch") == "/duos/{id}/meetings/batch"
     assert route_of("/suggestions/mentees/0b0f9a3e-3f4c-4b8a-9d2e-1c1a2b3c4d5e?limit=50") == "/suggestions/mentees/{id}"
     assert route_of("/duos/batch") == "/duos/batch"
+    assert route_of("/suggestions/offices/be-sint-niklaas?limit=50") == "/suggestions/offices/{office}"
     tries = {("tracking", "POST", "/duos/batch", 200): 30, ("tracking", "POST", "/duos/batch", 404): 6}
     tries[("intake", "POST", "/mentees", 201)] = 60
     lines = call_lines(tries, duos=60, waits=4)
