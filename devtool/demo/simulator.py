@@ -57,7 +57,8 @@ MAX_ROUNDS = 800  # rounds of one month before the run gives up
 # MATCH_DAY: 22, 19 or 15 days later.
 REGISTRATION_DAYS = (1, 4, 8)
 MATCH_DAY = 23
-SUGGESTIONS = 50  # the most suggestions matching gives at once
+SUGGESTIONS = 50  # the most suggestions matching gives at once for one person
+BOARD = 500  # the most suggestions matching's office board gives each mentee
 # Mentees of an office waiting in matching at once: fewer than SUGGESTIONS, so that a mentor's suggestions always
 # list every one of them (`pool_known`). An office's further mentees of the month have their intake interview on
 # the match day, as places free up (at the full plan, Brussels's busiest months: up to 55 mentees).
@@ -425,13 +426,13 @@ class Simulator:
         read for all its waiting mentees (`board`), which lists a mentee only once matching read its intake
         interview; a proposal for a mentor whose last end matching has not read is refused (409) and tried again.
 
-        A mentee's list may be cut at `SUGGESTIONS` (50 free mentors or more), and the cut falls among mentors of
-        equal score in the order of their record ids, new in every run: which mentor `pick` chose would then
-        follow the ids, and the mentor's fate with it (mentor retention moved by one at the full plan). So then
-        every free mentor's list is read instead, each whole (fewer than `SUGGESTIONS` mentees wait at an office at
-        once: `WAITING_AT_ONCE`) and each until it lists the mentees expected; a pair scores the same from either
-        side. A mentor whose training matching has not read yet lists its mentees all the same: the proposal is
-        refused (409, `mentor_available`) and tried again."""
+        A mentee's list may be cut (at `BOARD` free mentors or more), and the cut falls among mentors of equal
+        score in the order of their record ids, new in every run: which mentor `pick` chose would then follow the
+        ids, and the mentor's fate with it (mentor retention moved by one at the full plan, when the lists were cut
+        at `SUGGESTIONS`). So then every free mentor's list is read instead, each whole (fewer than `SUGGESTIONS`
+        mentees wait at an office at once: `WAITING_AT_ONCE`) and each until it lists the mentees expected; a pair
+        scores the same from either side. A mentor whose training matching has not read yet lists its mentees all
+        the same: the proposal is refused (409, `mentor_available`) and tried again."""
         deadline = asyncio.get_running_loop().time() + RETRY_FOR_S
         free = self.free_mentors(office)
 
@@ -439,7 +440,7 @@ class Simulator:
             return mentor_id not in self.declined.get(mentee_id, ())
 
         of_mentee = {m: {f for f in free if not_declined(m, f)} for m in sorted(mentees)}
-        if all(len(expected) < SUGGESTIONS for expected in of_mentee.values()):
+        if all(len(expected) < BOARD for expected in of_mentee.values()):
             return await self.board(office, of_mentee, deadline)
         of_mentor = {f: {m for m in mentees if not_declined(m, f)} for f in sorted(free)}
         found = await asyncio.gather(
@@ -453,9 +454,9 @@ class Simulator:
 
     async def board(self, office: str, expected: dict[str, set[str]], deadline: float) -> dict[str, list[dict]]:
         """Poll the office's matching board (every waiting mentee with their suggestions, one request) until it lists
-        each of the mentees `expected` with exactly the mentors expected for them: fewer than `SUGGESTIONS`, never
-        cut. A mentee matching does not hold as waiting yet (its intake interview still on its way) is not listed."""
-        board = f"/suggestions/offices/{office}?limit={SUGGESTIONS}"
+        each of the mentees `expected` with exactly the mentors expected for them: fewer than `BOARD`, never cut. A
+        mentee matching does not hold as waiting yet (its intake interview still on its way) is not listed."""
+        board = f"/suggestions/offices/{office}?limit={BOARD}"
         while True:
             found = await self.call("matching", "GET", board, office=office)
             assert found is not None

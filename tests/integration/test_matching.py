@@ -163,6 +163,8 @@ async def test_an_office_board_gives_every_waiting_mentee_with_their_suggestions
     for office, status in (("nl-amsterdam", 404), ("atlantis", 404)):
         refused = await matching.client.get(f"/suggestions/offices/{office}")
         assert refused.status_code == status and refused.json()["errors"][0]["field"] == "office_id", refused.text
+    too_many = await matching.client.get("/suggestions/offices/be-antwerpen?limit=501")
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "limit", too_many.text
     gent_only = await matching.client.get(
         "/suggestions/offices/be-antwerpen", headers=bearer("BE", offices={"be-gent"})
     )

@@ -21,6 +21,9 @@ from shared.tenancy import OFFICES, Tenant
 
 Coordinator = Annotated[Identity, Depends(authorize(Role.COORDINATOR))]
 Limit = Annotated[int, Query(ge=1, le=50, description="how many counterparts")]
+# A board lists more a mentee: a coordinator (or a client choosing by rules of its own) can see every free mentor of
+# a large office at once, where a cut at 50 would fall among mentors of equal score in the order of their ids.
+BoardLimit = Annotated[int, Query(ge=1, le=500, description="how many mentors for each mentee")]
 router = APIRouter(prefix="/suggestions", tags=["suggestions"])
 
 
@@ -74,7 +77,7 @@ async def mentees_for(mentor_id: uuid.UUID, request: Request, identity: Coordina
 
 
 @router.get("/offices/{office}", openapi_extra=roles_doc(Role.COORDINATOR), response_model=OfficeBoard)
-async def office_board(office: str, request: Request, identity: Coordinator, limit: Limit = 5) -> OfficeBoard:
+async def office_board(office: str, request: Request, identity: Coordinator, limit: BoardLimit = 5) -> OfficeBoard:
     """Every waiting mentee of the office, the longest waiting first, each with the best mentors for them (as
     `/suggestions/mentees/{id}` gives them): a coordinator's matching board in one read instead of one a mentee.
     Another branch's office is not found; an office outside the token's offices is forbidden."""
