@@ -50,7 +50,7 @@ log = structlog.get_logger("consumer")
 # end; each fetch costs it about 1.5 ms of CPU whatever the wait, so an idle consumer's cost is set by how often it
 # asks (docs/performance.md, "Issue 24, ninth session"). A real Kafka answers as soon as data arrives: either wait
 # is then only the idle consumer's pace.
-FRESH_FETCH_MAX_WAIT_MS = 100  # a fact seen within a tenth of a second: reporting's figures (freshness target)
+FRESH_FETCH_MAX_WAIT_MS = 100  # seen within a tenth of a second: reporting's figures, matching's pool
 FETCH_MAX_WAIT_MS = 280  # seen within 140 ms (the wait halved), for 3.6 fetches a second instead of 10
 BATCH_MAX_RECORDS = 500  # events applied in one transaction, at most
 REDELIVERY_PAUSE_S = 1.0  # the pause after a first failure; doubled after each further one

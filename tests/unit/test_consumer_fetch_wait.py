@@ -67,14 +67,14 @@ async def _nothing() -> None:
     return None
 
 
-async def test_reporting_keeps_the_short_wait_its_figures_freshness_needs(monkeypatch):
-    assert await _fetch_waits(reporting_app.create_app(_settings("reporting")), monkeypatch) == [
-        FRESH_FETCH_MAX_WAIT_MS
-    ]
+@pytest.mark.parametrize(("module", "service"), [(reporting_app, "reporting"), (matching_app, "matching")])
+async def test_reporting_and_matching_keep_the_short_wait_their_readers_need(module, service, monkeypatch):
+    # Reporting's figures (the freshness target) and matching's pool (a coordinator's next step) wait on them.
+    assert await _fetch_waits(module.create_app(_settings(service)), monkeypatch) == [FRESH_FETCH_MAX_WAIT_MS]
 
 
-@pytest.mark.parametrize(("module", "service"), [(matching_app, "matching"), (tracking_app, "tracking")])
-async def test_matching_and_tracking_ask_the_broker_less_often(module, service, monkeypatch):
+@pytest.mark.parametrize(("module", "service"), [(tracking_app, "tracking")])
+async def test_tracking_asks_the_broker_less_often(module, service, monkeypatch):
     assert await _fetch_waits(module.create_app(_settings(service)), monkeypatch) == [FETCH_MAX_WAIT_MS]
 
 
