@@ -65,6 +65,7 @@ from shared.migrations import migrate
 from shared.tenancy import TIMEZONES, Tenant
 from tests.auth import VERIFIER, bearer
 from tests.conftest import unique
+from tests.unit.test_reporting_definitions import sibling_duos
 
 pytestmark = pytest.mark.integration
 
@@ -274,6 +275,24 @@ async def test_a_ledger_kept_before_the_read_models_fills_them_once(database_url
     async with older_ledger(database_url, 3, random_history(7, 8)) as connection:
         await migrate(connection, MIGRATIONS)
         await _filled_once_and_equal_to_the_fold(connection, Tenant.BE)
+
+
+async def test_of_two_duos_formed_the_same_day_the_read_models_take_the_first_to_end_as_the_fold_does(
+    database_url: str,
+) -> None:
+    async with older_ledger(database_url, 3, sibling_duos().events) as connection:
+        await migrate(connection, MIGRATIONS)
+        assert await fill_once(connection) is True
+        day, v2 = (
+            date(2026, 11, 27),
+            Chosen("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2"),
+        )
+        read = await read_figures(connection, Slice(Tenant.BE), day, v2, of_branch=Tenant.BE)
+        assert (read.mentor_retention.numerator, read.mentor_retention.denominator) == (1, 1)
+        oracle = figures(
+            programme_of(await ledger_envelopes(connection, Tenant.BE, end_of(day))), Slice(Tenant.BE), day, v2
+        )
+        assert read == oracle
 
 
 async def test_a_ledger_whose_fact_tables_were_kept_before_the_counters_counts_them_once(database_url: str) -> None:

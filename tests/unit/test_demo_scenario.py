@@ -15,6 +15,7 @@ import pytest
 
 from devtool.demo.scenario import REGIONS, ScenarioError, largest_remainder, load
 from devtool.demo.simulator import (
+    BOARD,
     MATCH_DAY,
     REGISTRATION_DAYS,
     SUGGESTIONS,
@@ -108,38 +109,59 @@ def test_a_seed_gives_the_same_draws_whatever_order_they_are_asked_in(tmp_path: 
     assert first != [other.rng(*k).random() for k in keys]
 
 
-def test_the_mentor_side_is_read_instead_when_a_mentees_list_may_be_cut(
+def matching_answering(
+    mentees: list[str], mentors: list[str], declined: dict[str, set[str]], score, order: dict[str, int] | None = None
+):
+    """Matching's suggestions as it answers them, for a simulator's `call`: the office's board (each mentee's
+    mentors, cut at BOARD) or one person's list (cut at SUGGESTIONS); the best first, equal scores in the order of
+    record ids (`order`, new in every run)."""
+    order = order or {}
+
+    def ranked(pairs: list[tuple[float, str]], most: int) -> list[dict]:
+        pairs.sort(key=lambda pair: (-pair[0], order.get(pair[1], 0)))
+        return [{"person_id": person, "score": s} for s, person in pairs[:most]]
+
+    def free_for(mentee: str) -> list[str]:
+        return [f for f in mentors if f not in declined.get(mentee, ())]
+
+    def answer(path: str) -> dict:
+        side, _slash, person = path.partition("?")[0].removeprefix("/suggestions/").partition("/")
+        if side == "offices":
+            board = [{"mentee_id": m, "items": ranked([(score(m, f), f) for f in free_for(m)], BOARD)} for m in mentees]
+            return {"mentees": board}
+        if side == "mentees":
+            return {"items": ranked([(score(person, f), f) for f in free_for(person)], SUGGESTIONS)}
+        return {"items": ranked([(score(m, person), m) for m in mentees if person in free_for(m)], SUGGESTIONS)}
+
+    return answer
+
+
+def test_the_office_board_is_read_and_the_mentor_side_when_a_mentees_list_may_be_cut(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     sim = simulator(tmp_path)
     read: list[str] = []
+    mentors, mentees = ["f-first", "f-second"], ["m1", "m2"]
 
     async def call(service: str, method: str, path: str, body: dict | None = None, **_: object) -> dict:
         # Matching's pool holds what the simulator did: each list is the counterparts expected.
         read.append(path.partition("?")[0])
-        side, _slash, person = path.partition("?")[0].removeprefix("/suggestions/").partition("/")
-        counterparts = mentors if side == "mentees" else [m for m in mentees if person not in sim.declined.get(m, ())]
-        return {
-            "items": [{"person_id": p, "score": 1.0} for p in counterparts if p not in sim.declined.get(person, ())]
-        }
+        return matching_answering(mentees, mentors, sim.declined, lambda m, f: 1.0)(path)
 
     monkeypatch.setattr(sim, "call", call)  # the requests, answered here instead of sent
-    mentors = ["f-first", "f-second"]
     for number, mentor_id in enumerate(mentors, start=1):
         sim.mentors[mentor_id] = Mentor(mentor_id, "be-brussel", 2, number)
-    mentees = ["m1", "m2"]
     sim.declined["m2"] = {"f-first"}  # its list is f-second alone
     found = asyncio.run(sim.pool_known("be-brussel", set(mentees)))
     assert {m: [i["person_id"] for i in items] for m, items in found.items()} == {
         "m1": ["f-first", "f-second"],
         "m2": ["f-second"],
     }
-    # Whether m1 and m2 are waiting is for the proposal to say (409 mentee_waiting, tried again): no mentor read.
-    assert sorted(read) == ["/suggestions/mentees/m1", "/suggestions/mentees/m2"]
+    assert read == ["/suggestions/offices/be-brussel"]  # one read for the office's waiting mentees
 
-    # A mentee expecting SUGGESTIONS mentors or more: its list may be cut, and every free mentor is read instead.
+    # A mentee expecting BOARD mentors or more: its list may be cut, and every free mentor is read instead.
     read.clear()
-    mentors, mentees = [f"f{i}" for i in range(SUGGESTIONS)], ["m1", "m2"]
+    mentors = [f"f{i}" for i in range(BOARD)]
     sim.mentors = {f: Mentor(f, "be-brussel", 1, n) for n, f in enumerate(mentors, start=1)}
     sim.declined = {"m2": {"f0"}}
     found = asyncio.run(sim.pool_known("be-brussel", set(mentees)))
@@ -150,14 +172,16 @@ def test_the_mentor_side_is_read_instead_when_a_mentees_list_may_be_cut(
     }
 
 
+@pytest.mark.parametrize("free", [60, BOARD + 10])
 def test_the_pairs_proposed_follow_the_plan_not_the_record_ids_behind_a_cut_list(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int
 ):
-    """60 free mentors: matching lists a mentee's best 50, equal scores in the order of the mentors' record ids,
-    new in every run. The pairs proposed are the same whatever those ids: the best score, then the mentor
-    recruited first."""
-    mentors = [f"f{n}" for n in range(1, 61)]
+    """Matching lists a mentee's best mentors (50 alone, 500 on the board), equal scores in the order of the mentors'
+    record ids, new in every run. The pairs proposed are the same whatever those ids: the best score, then the mentor
+    recruited first; with more free mentors than a list holds too (the mentor side read instead)."""
+    mentors = [f"f{n}" for n in range(1, free + 1)]
     mentees = [f"m{n}" for n in range(1, 6)]
+    declined = {"m2": {"f3", "f7"}}
 
     def score(mentee: str, mentor: str) -> float:
         return 0.5 if int(mentor[1:]) % 11 == int(mentee[1:]) else 1.0  # the best score: more than 50 mentors
@@ -166,18 +190,12 @@ def test_the_pairs_proposed_follow_the_plan_not_the_record_ids_behind_a_cut_list
         sim = simulator(tmp_path)
         sim.mentors = {f: Mentor(f, "be-brussel", 1, int(f[1:])) for f in mentors}
         sim.number_of = {m: int(m[1:]) for m in mentees}
-        sim.declined = {"m2": {"f3", "f7"}}
+        sim.declined = {m: set(d) for m, d in declined.items()}
         order = {person: index for index, person in enumerate(record_ids)}
+        answer = matching_answering(mentees, mentors, sim.declined, score, order)
 
         async def call(service: str, method: str, path: str, body: dict | None = None, **_: object) -> dict:
-            # Matching as it answers: the best first, equal scores in record-id order, at most SUGGESTIONS.
-            side, _slash, person = path.partition("?")[0].removeprefix("/suggestions/").partition("/")
-            if side == "mentees":
-                pairs = [(score(person, f), f) for f in mentors if f not in sim.declined.get(person, ())]
-            else:
-                pairs = [(score(m, person), m) for m in mentees if person not in sim.declined.get(m, ())]
-            pairs.sort(key=lambda pair: (-pair[0], order[pair[1]]))
-            return {"items": [{"person_id": p, "score": s} for s, p in pairs[:SUGGESTIONS]]}
+            return answer(path)
 
         monkeypatch.setattr(sim, "call", call)  # matching's suggestions, answered here
         return asyncio.run(sim.pick("be-brussel", set(mentees)))
@@ -188,8 +206,8 @@ def test_the_pairs_proposed_follow_the_plan_not_the_record_ids_behind_a_cut_list
     # The plan's choice: each mentee in turn, the best score among the mentors left, then the first recruited.
     expected, taken = [], set()
     for mentee in mentees:
-        free = [f for f in mentors if f not in taken and f not in {"m2": {"f3", "f7"}}.get(mentee, set())]
-        best = min(free, key=lambda f: (-score(mentee, f), int(f[1:])))
+        free_now = [f for f in mentors if f not in taken and f not in declined.get(mentee, set())]
+        best = min(free_now, key=lambda f: (-score(mentee, f), int(f[1:])))
         taken.add(best)
         expected.append((mentee, best))
     assert one_run == expected

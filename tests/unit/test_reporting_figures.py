@@ -69,8 +69,9 @@ class History:
         mentor: uuid.UUID | None = None,
         days_to_match: int = 20,
         tenant: Tenant = Tenant.BE,
+        duo_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
-        duo_id, mentee = uuid.uuid4(), uuid.uuid4()
+        duo_id, mentee = duo_id or uuid.uuid4(), uuid.uuid4()
         self.add(
             "DuoFormed",
             {

@@ -31,7 +31,12 @@ from services.reporting.domain.definitions import (
     add_months,
 )
 from services.reporting.domain.membership import ERASED, REJOINED, WITHDRAWN, absences, in_programme
-from services.reporting.domain.report import STILL_WORKING_SIDE, referral_outcome_key, target_group_keys
+from services.reporting.domain.report import (
+    STILL_WORKING_SIDE,
+    first_duo_key,
+    referral_outcome_key,
+    target_group_keys,
+)
 from shared.events.catalog import (
     STILL_WORKING,
     ContractExtended,
@@ -355,8 +360,14 @@ def mentor_value(facts: Sequence[MentorFact], duos: Sequence[MentorsDuo], scope:
     if _status_of(_last(f for f in known if f.kind == "employment")) in STILL_WORKING:
         for d in formed:
             _count_still_working_answers(counted, d, as_of, scope)
-    first = min(formed, key=lambda d: (d.duo.formed_on, str(d.duo.duo_id)))
-    end = _last(e for e in first.ends if e.recorded <= as_of)
+    ends = {d.duo.duo_id: _last(e for e in d.ends if e.recorded <= as_of) for d in formed}
+    first = min(
+        formed,
+        key=lambda d: first_duo_key(
+            d.duo.formed_on, None if ends[d.duo.duo_id] is None else ends[d.duo.duo_id].on_day, d.duo.duo_id, as_of
+        ),
+    )
+    end = ends[first.duo.duo_id]
     if end is not None and end.on_day is not None and end.on_day <= as_of:
         cell = (first.duo.tenant, first.duo.office, first.duo.formed_on.year)
         others = [d.duo.formed_on for d in formed if d is not first]
