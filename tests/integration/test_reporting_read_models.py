@@ -295,6 +295,25 @@ async def test_of_two_duos_formed_the_same_day_the_read_models_take_the_first_to
         assert read == oracle
 
 
+async def test_counters_kept_when_the_id_chose_a_mentors_first_duo_are_counted_again_once(database_url: str) -> None:
+    """Version 20 counted a mentor's first of two same-day duos by the id; version 21 has the counters counted again
+    at start when the ledger holds such a mentor, so the live figures become the fold's without a rebuild."""
+    day, v2 = date(2026, 11, 27), Chosen("positive-exit/v2", "sustainable-work-memorandum/v2", "mentor-retention/v2")
+    async with older_ledger(database_url, 3, sibling_duos().events) as connection:
+        await migrate(connection, MIGRATIONS, upto={"reporting": 20})
+        assert await fill_once(connection) is True
+        # As version 20 left them: the mentor counted from the duo the id chose (lost).
+        await connection.execute("UPDATE rm_counts SET n = 0 WHERE figure LIKE 'mentors_retained%'")
+        assert (
+            await read_figures(connection, Slice(Tenant.BE), day, v2, of_branch=Tenant.BE)
+        ).mentor_retention.numerator == 0
+        assert [m.version for m in await migrate(connection, MIGRATIONS)] == [21]
+        assert await fill_once(connection) is True  # counted again, once
+        assert await fill_once(connection) is False
+        read = await read_figures(connection, Slice(Tenant.BE), day, v2, of_branch=Tenant.BE)
+        assert (read.mentor_retention.numerator, read.mentor_retention.denominator) == (1, 1)
+
+
 async def test_a_ledger_whose_fact_tables_were_kept_before_the_counters_counts_them_once(database_url: str) -> None:
     async with older_ledger(database_url, 4, random_history(9, 8)) as connection:
         await migrate(connection, MIGRATIONS)
