@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 import asyncpg
 import httpx
@@ -38,10 +39,12 @@ async def busy_backends(url: str) -> tuple[list[int], list[asyncio.Task]]:
     tasks = [asyncio.create_task(connection.fetchval(BUSY_QUERY)) for connection in connections]
     pids = [connection.get_server_pid() for connection in connections]
     watcher = await asyncpg.connect(url)
+    deadline = time.monotonic() + 60
     try:
         while await watcher.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1) AND state = 'active'", pids
         ) < len(pids):
+            assert time.monotonic() < deadline, "the busy queries did not all start within 60 s"
             await asyncio.sleep(0.05)
     finally:
         await watcher.close()

@@ -199,7 +199,8 @@ async def test_an_unanswered_proposal_expires_and_both_return_to_the_pool(
     expired = (await matching.client.get(f"/proposals/{proposal['proposal_id']}")).json()
     assert expired["status"] == "expired"
     late = await matching.client.post(
-        f"/proposals/{proposal['proposal_id']}/first-meeting", json={"meeting_on": matching.now().date().isoformat()}
+        f"/proposals/{proposal['proposal_id']}/first-meeting",
+        json={"meeting_on": local_today(Tenant.BE, matching.now()).isoformat()},
     )
     assert late.status_code == 409
     # Both are free again: an expired pair is not a declined one, so they may be proposed again.
@@ -278,7 +279,7 @@ async def test_when_a_duo_ends_the_mentor_returns_to_the_pool_and_the_mentee_lea
         duo_id=uuid.UUID(duo_id),
         mentee_id=uuid.UUID(mentee_id),
         mentor_id=uuid.UUID(mentor_id),
-        ended_on=matching.now().date(),
+        ended_on=local_today(Tenant.BE, matching.now()),  # the branch's day, as tracking records it
         reason="completed",
     )
     meta = EventMetadata(tenant=Tenant.BE, office="be-antwerpen", actor="coordinator-1")
