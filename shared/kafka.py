@@ -70,14 +70,18 @@ def faststream_security(security: KafkaSecurity | None) -> SASLScram256 | SASLSc
 
 
 def new_producer(
-    bootstrap_servers: str, security: KafkaSecurity | None = None, request_timeout_ms: int = 40_000
+    bootstrap_servers: str,
+    security: KafkaSecurity | None = None,
+    request_timeout_ms: int = 40_000,
+    linger_ms: int = 5,
 ) -> AIOKafkaProducer:
     """An at-least-once producer: all replicas acknowledge, no Kafka transactions (docs/adr/0002). A batch not
-    acknowledged within `request_timeout_ms` fails (it is retried inside the producer until then)."""
+    acknowledged within `request_timeout_ms` fails (it is retried inside the producer until then). `linger_ms`: how
+    long a record waits for others to share its request (0 for a caller that hands over a whole batch at once)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",
-        linger_ms=5,
+        linger_ms=linger_ms,
         max_batch_size=1 << 20,
         enable_idempotence=False,
         request_timeout_ms=request_timeout_ms,

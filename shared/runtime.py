@@ -45,6 +45,8 @@ class Subscription:
     # How long the broker may hold a fetch with nothing new: shorter for a consumer that a figure's freshness waits
     # on (shared/consuming/subscriber.py).
     fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS
+    # A shorter wait while batches keep arriving (shared/consuming/fetch_pace.py); None: always the one above.
+    flowing_fetch_max_wait_ms: int | None = None
 
 
 @dataclass
@@ -133,6 +135,7 @@ class ServiceRuntime:
                     subscription.producers,
                     keyring=keyring,
                     fetch_max_wait_ms=subscription.fetch_max_wait_ms,
+                    flowing_fetch_max_wait_ms=subscription.flowing_fetch_max_wait_ms,
                 )
                 self.progress.append(progress)
                 rewinders.append(rewind)

@@ -17,7 +17,7 @@ from services.reporting.api.health_snapshot import HealthSnapshot
 from services.reporting.migrations import MIGRATIONS
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings, load_service_settings
-from shared.consuming.subscriber import FRESH_FETCH_MAX_WAIT_MS
+from shared.consuming.subscriber import FLOWING_FETCH_MAX_WAIT_MS, FRESH_FETCH_MAX_WAIT_MS
 from shared.http import create_service_app
 from shared.regions import EVERYWHERE
 from shared.runtime import ServiceRuntime, Subscription
@@ -51,8 +51,10 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock = utc_now) 
                 Subscription(
                     build_consumer,
                     {t.name: t.producer for t in declared_topics(resolved.topic_prefix)},
-                    # The figures' freshness (docs/performance.md section 3) waits on this consumer.
+                    # The figures' freshness (docs/performance.md sections 3 and 8) waits on this consumer: the
+                    # short wait when idle, a shorter one while facts flow (docs/adr/0038).
                     fetch_max_wait_ms=FRESH_FETCH_MAX_WAIT_MS,
+                    flowing_fetch_max_wait_ms=FLOWING_FETCH_MAX_WAIT_MS,
                 )
             ],
         )

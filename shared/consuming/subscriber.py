@@ -33,6 +33,7 @@ from faststream.message import StreamMessage
 import shared.events.catalog  # noqa: F401  (registers the catalog's event types)
 from shared.config import PlatformEnvironment, ServiceSettings
 from shared.consuming.consumer import Consumer
+from shared.consuming.fetch_pace import FetchPace
 from shared.consuming.idempotent import CONNECTION_ERRORS
 from shared.consuming.progress import ConsumerProgress
 from shared.consuming.rewind import RewindOnNewLog
@@ -52,6 +53,9 @@ log = structlog.get_logger("consumer")
 # is then only the idle consumer's pace.
 FRESH_FETCH_MAX_WAIT_MS = 100  # seen within a tenth of a second: reporting's figures, matching's pool
 FETCH_MAX_WAIT_MS = 280  # seen within 140 ms (the wait halved), for 3.6 fetches a second instead of 10
+# While facts flow (fetch_pace.py): a fact waits at most this long for the fetch in progress to end. Reporting's, for a
+# registration's freshness through the API at 200 a second (docs/performance.md section 8).
+FLOWING_FETCH_MAX_WAIT_MS = 25
 BATCH_MAX_RECORDS = 500  # events applied in one transaction, at most
 REDELIVERY_PAUSE_S = 1.0  # the pause after a first failure; doubled after each further one
 MAX_REDELIVERY_PAUSE_S = 30.0
@@ -93,6 +97,7 @@ def subscribe(
     attempts: int | None = None,
     pause_s: float = REDELIVERY_PAUSE_S,
     fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
+    flowing_fetch_max_wait_ms: int | None = None,
 ) -> tuple[ConsumerProgress, RewindOnNewLog]:
     """Register a subscriber for the topics of `producers` (topic -> the one service that may write it);
     the offset is committed after the effect (or its parking). Returns the consumer's progress, updated
@@ -102,7 +107,7 @@ def subscribe(
     before an event is parked (None: DUO_MAX_ATTEMPTS); `pause_s`: the pause
     after a first failure, doubled after each further one up to MAX_REDELIVERY_PAUSE_S; `fetch_max_wait_ms`: how
     long the broker may hold a fetch with nothing new (FRESH_FETCH_MAX_WAIT_MS where a figure's freshness depends
-    on it).
+    on it); `flowing_fetch_max_wait_ms`: a shorter wait while batches keep arriving (fetch_pace.py), None: none.
     """
     progress = progress or ConsumerProgress(consumer.name)
     limit = attempts if attempts is not None else max_attempts()
@@ -129,7 +134,8 @@ def subscribe(
         batch_timeout_ms=fetch_max_wait_ms,
     )
 
-    batches = _Batches(consumer, producers, keyring, progress, rewind, limit, pause_s, settings.region)
+    pace = None if flowing_fetch_max_wait_ms is None else FetchPace(fetch_max_wait_ms, flowing_fetch_max_wait_ms)
+    batches = _Batches(consumer, producers, keyring, progress, rewind, limit, pause_s, settings.region, pace)
 
     @subscriber
     async def on_batch(message: KafkaMessage) -> None:
@@ -151,6 +157,7 @@ class _Batches:
     limit: int  # failed attempts before an event is parked
     pause_s: float
     region: Region  # the branches this deployment hosts: an event of another is parked
+    pace: FetchPace | None = None  # the fetch wait while facts flow, if shorter than the idle one
     # Failed attempts per event id of this consumer, in memory: a restart of the process starts the count
     # again (an event then gets up to DUO_MAX_ATTEMPTS more attempts), which is acceptable: it only delays
     # the parking. An entry goes once its event is applied or parked.
@@ -167,6 +174,8 @@ class _Batches:
     async def on_batch(self, message: KafkaMessage) -> None:
         """What one fetch brought, across partitions: applied in one transaction, or one by one if that fails."""
         records: tuple[ConsumerRecord, ...] = message.raw_message  # a batch subscriber: the fetched records
+        if self.pace is not None:
+            self.pace.after_batch(getattr(message, "consumer", None))
         if self.rewind.generation != self.generation_seen:
             # Fetched, perhaps, before the log started again and the partitions were rewound: left unhandled,
             # and the partitions rewound again (the acknowledgement then commits offset 0, not this batch's end).

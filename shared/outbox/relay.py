@@ -150,8 +150,10 @@ class OutboxRelay:
         await init_connection(con)
         # A fresh producer per leadership: after a failed send, a batch still retried inside an
         # old producer could otherwise land after the re-sent events and reorder a stream.
+        # No linger: a batch is handed over whole before the producer's sender runs, so its records share requests
+        # anyway, and a linger would only delay each pass (5 ms of about 20 at 200 events a second, issue 21).
         self._producer = new_producer(
-            self._bootstrap_servers, self._security, request_timeout_ms=self._delivery_timeout_ms
+            self._bootstrap_servers, self._security, request_timeout_ms=self._delivery_timeout_ms, linger_ms=0
         )
         self._admin = AIOKafkaAdminClient(
             bootstrap_servers=self._bootstrap_servers,
@@ -178,15 +180,15 @@ class OutboxRelay:
         total = 0
         asked = False  # whether this pass asked the broker for its log already
         while True:
-            rows = await con.fetch(_PENDING, self._batch_size)
-            # Right before every batch is sent, and once on a pass with nothing to send: a new log gets the whole
-            # store, even with nothing new. The pass that follows a drain does not ask again: it asked before the
-            # drain's last batch a moment ago (one round trip to the broker a wake-up instead of two), and a log
+            # Right before every batch is sent, and once on a pass with nothing to send, the broker is asked for its
+            # log: a new log gets the whole store, even with nothing new. (Asked while the pending events are read.)
+            rows, cluster_id = await self._pending_and_log_id(con)
+            # The pass that follows a drain ends here: it asked before the drain's last batch a moment ago, and a log
             # lost since is found before the next batch or on the next pass (a NOTIFY, or the safety poll).
             if not rows and asked:
                 break
             asked = True
-            if await self._new_broker_log(con):
+            if await self._new_broker_log(con, cluster_id):
                 continue  # the whole store was queued again: read from its first event
             if not rows:
                 break
@@ -215,12 +217,29 @@ class OutboxRelay:
                 break
         return total
 
-    async def _new_broker_log(self, con: asyncpg.Connection) -> bool:
-        """Whether the broker holds a log this store was never published to; if so, queue the whole store.
+    async def _pending_and_log_id(self, con: asyncpg.Connection) -> tuple[list[asyncpg.Record], str | None]:
+        """The pending events and the broker's log id, asked at once: two round trips in the time of one (about 3 ms
+        of a 20-ms pass at 200 events a second, issue 21). If either fails, the other is cancelled (nothing is left
+        running on `con`) and the first failure is raised as itself."""
+        try:
+            async with asyncio.TaskGroup() as both:
+                reading = both.create_task(con.fetch(_PENDING, self._batch_size))
+                asking = both.create_task(self._broker_log_id())
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return reading.result(), asking.result()
 
-        Asked right before each batch, so nothing new reaches a new log ahead of the events before it."""
+    async def _broker_log_id(self) -> str | None:
+        """The id of the broker's log (its cluster id; a broker that came back empty has a new one)."""
         assert self._admin is not None, "the relay asks only while it leads"
         cluster_id = (await self._admin.describe_cluster()).get("cluster_id")
+        return None if cluster_id is None else str(cluster_id)
+
+    async def _new_broker_log(self, con: asyncpg.Connection, cluster_id: str | None) -> bool:
+        """Whether `cluster_id`, the broker's log, is one this store was never published to; if so, queue the whole
+        store.
+
+        Asked right before each batch, so nothing new reaches a new log ahead of the events before it."""
         if cluster_id is None or cluster_id == self._cluster_id:
             return False
         await self._until_the_topic_exists()
