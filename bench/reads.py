@@ -133,7 +133,11 @@ async def fill(database_url: str, facts: int, seed: int) -> int:
                 await con.execute("INSERT INTO ledger SELECT * FROM bench_new")
                 await fill_read_models(con, "bench_new")
                 await con.execute("INSERT INTO bench_copies SELECT generate_series($1::int, $2::int)", start, last)
-        await con.execute("DROP TABLE IF EXISTS bench_new; ANALYZE")
+        await con.execute("DROP TABLE IF EXISTS bench_new")
+        # As after any bulk load (PostgreSQL's "Populating a Database"): vacuumed and analyzed now, not by autovacuum
+        # in the middle of the timings (its vacuum of a million inserted rows took freshness at 1,000,000 facts from
+        # p99 about 220 ms to 370 to 420 ms in the two runs it overlapped: docs/performance.md section 8).
+        await con.execute("VACUUM (ANALYZE)")
         return copies * block
     finally:
         await con.close()

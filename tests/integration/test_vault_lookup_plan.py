@@ -8,43 +8,24 @@ cost more with every registration before it (issue 21: 0.5 ms and 88 blocks a re
 
 from __future__ import annotations
 
-import json
-
 import asyncpg
 import pytest
 
 from services.intake.adapters.vault import _KNOWN
 from services.intake.migrations import MIGRATIONS
 from shared.migrations import migrate
+from tests.query_plans import generic_plan, scanned_relations
 
 pytestmark = pytest.mark.integration
-
-
-def scanned_relations(plan: dict) -> list[tuple[str, str, str]]:
-    """(node type, relation or index, index condition) of every node of a JSON plan that reads one."""
-    found = []
-    if "Relation Name" in plan or "Index Name" in plan:
-        found.append((plan["Node Type"], plan.get("Index Name") or plan["Relation Name"], plan.get("Index Cond", "")))
-    for child in plan.get("Plans", []):
-        found.extend(scanned_relations(child))
-    return found
-
-
-async def generic_plan(con: asyncpg.Connection, query: str, arguments: tuple) -> dict:
-    await con.execute("SET plan_cache_mode = force_generic_plan")
-    await con.execute(f"PREPARE known (text, bytea[], text) AS {query}")
-    try:
-        explained = await con.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE known ({', '.join(arguments)})")
-    finally:
-        await con.execute("DEALLOCATE known")
-    return json.loads(explained)[0]["Plan"]
 
 
 async def test_the_known_address_lookup_never_scans_the_whole_table(database_url: str):
     con = await asyncpg.connect(database_url)
     try:
         await migrate(con, MIGRATIONS)
-        plan = await generic_plan(con, f"{_KNOWN} LIMIT 1", ("'BE'", "ARRAY['\\x00'::bytea]", "'a@example.org'"))
+        plan = await generic_plan(
+            con, f"{_KNOWN} LIMIT 1", ("text", "bytea[]", "text"), ("'BE'", "ARRAY['\\x00'::bytea]", "'a@example.org'")
+        )
     finally:
         await con.close()
     reads = scanned_relations(plan)

@@ -143,16 +143,19 @@ async def read_history(con: asyncpg.Connection, branch: Tenant, subject: uuid.UU
     return [dict(row) for row in rows]
 
 
+# Every year's counters (year 0) by year, of each office: one range of their own index (migration 22).
+MENTEE_COUNTS = (
+    "SELECT c.tenant, c.office, (sum(c.n) FILTER (WHERE c.figure = 'registered'))::bigint AS registered, "
+    "(sum(c.n) FILTER (WHERE c.figure = 'refused'))::bigint AS refused FROM rm_counts c "
+    "WHERE ($1::text IS NULL OR c.tenant = $1) AND c.office <> '*' AND c.year = 0 AND c.grain = 'y' "
+    "AND c.figure IN ('registered', 'refused') GROUP BY c.tenant, c.office"
+)
+
+
 async def read_mentee_counts(con: asyncpg.Connection, branch: Tenant | None) -> dict:
     """Registered mentees and applications of one branch, by office; with no branch, by branch only: every fact
     recorded, from the counters of each office (every year), by year."""
-    rows = await con.fetch(
-        "SELECT c.tenant, c.office, (sum(c.n) FILTER (WHERE c.figure = 'registered'))::bigint AS registered, "
-        "(sum(c.n) FILTER (WHERE c.figure = 'refused'))::bigint AS refused FROM rm_counts c "
-        "WHERE ($1::text IS NULL OR c.tenant = $1) AND c.office <> '*' AND c.year = 0 AND c.grain = 'y' "
-        "AND c.figure IN ('registered', 'refused') GROUP BY c.tenant, c.office",
-        branch.value if branch is not None else None,
-    )
+    rows = await con.fetch(MENTEE_COUNTS, branch.value if branch is not None else None)
     figures = mentee_figures(
         [(r["tenant"], r["office"], r["registered"]) for r in rows if r["registered"]],
         sum(r["refused"] or 0 for r in rows),
