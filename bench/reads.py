@@ -31,7 +31,6 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-import httpx
 
 from bench.common import Result, Servers, at_most, percentile, scaled
 from bench.programmes import random_history
@@ -233,17 +232,20 @@ def _trail_cursor_at(duo: uuid.UUID, figure: str) -> str:
     return cursor_after((duo, uuid.UUID(int=0)), listing_digest(listing))  # every fact of the duo comes after it
 
 
-async def time_route(client: httpx.AsyncClient, headers: dict[str, str], path: Callable[[], str], readers: int, n: int):
-    """`n` reads by `readers` concurrent readers; each read's latency in ms."""
+async def time_route(
+    client: aiohttp.ClientSession, headers: dict[str, str], path: Callable[[], str], readers: int, n: int
+) -> list[float]:
+    """`n` reads by `readers` concurrent readers; each read's latency in ms, its whole body read."""
     latencies: list[float] = []
 
     async def reader(count: int) -> None:
         for _ in range(count):
             started = time.perf_counter()
-            answer = await client.get(path(), headers=headers)
+            async with client.get(path(), headers=headers) as answer:
+                body = await answer.read()
             latencies.append((time.perf_counter() - started) * 1000)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{path()} answered {answer.status_code}: {answer.text[:200]}")
+            if answer.status != 200:
+                raise RuntimeError(f"{path()} answered {answer.status}: {body[:200]!r}")
 
     await asyncio.gather(*(reader(max(1, n // readers)) for _ in range(readers)))
     return latencies
@@ -340,8 +342,14 @@ async def _measure(servers: Servers, scale: float, repeat: int) -> Result:
             print(f"reads: after the fill, API against the ledger: {checked}", flush=True)
             result.figure(f"figures off the ledger after the fill to {size:,} facts", "facts", False).add(off)
             routes = await _routes(services, database)
-            async with services.client("reporting", connections=16) as client:
-                client.timeout = httpx.Timeout(READ_TIMEOUT_S)
+            # aiohttp, as for freshness below: the readers share the two cores with the server they time, and eight
+            # concurrent reads through one httpx client queued behind its own CPU (about 2 ms a request) in the
+            # client's process, a wait that was counted in each read's latency (docs/performance.md section 8).
+            async with aiohttp.ClientSession(
+                services.urls["reporting"],
+                timeout=aiohttp.ClientTimeout(total=READ_TIMEOUT_S),
+                connector=aiohttp.TCPConnector(limit=16),
+            ) as client:
                 for name, (headers, path) in routes.items():
                     await time_route(client, headers, path, 1, 2)  # warm: connections, plans, caches
                     for readers in READERS:
