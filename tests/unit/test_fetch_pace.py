@@ -36,25 +36,26 @@ async def test_a_batch_shortens_the_wait_and_a_pause_restores_the_idle_one():
     await _until(lambda: consumer._fetcher._fetch_max_wait_ms == 100)
 
 
-async def test_batches_that_keep_coming_keep_the_short_wait():
+async def test_each_batch_puts_the_return_to_idle_off_again():
     consumer = _Consumer(100)
-    pace = FetchPace(idle_ms=100, flowing_ms=25, idle_after_s=0.3)
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + 0.9  # three times the pause, a batch every 0.1 s
-    while loop.time() < ends:
-        pace.after_batch(consumer)
-        assert consumer._fetcher._fetch_max_wait_ms == 25
-        await asyncio.sleep(0.1)
-    await _until(lambda: consumer._fetcher._fetch_max_wait_ms == 100)
+    pace = FetchPace(idle_ms=100, flowing_ms=25, idle_after_s=60)
+    pace.after_batch(consumer)
+    first = pace._back_to_idle
+    pace.after_batch(consumer)
+    assert first is not None and first.cancelled()  # the pause counts from the last batch, not the first
+    assert pace._back_to_idle is not None and not pace._back_to_idle.cancelled()
+    assert consumer._fetcher._fetch_max_wait_ms == 25
     pace.stop()
 
 
 async def test_stop_forgets_the_return_to_idle():
     consumer = _Consumer(100)
-    pace = FetchPace(idle_ms=100, flowing_ms=25, idle_after_s=0.05)
+    pace = FetchPace(idle_ms=100, flowing_ms=25, idle_after_s=60)
     pace.after_batch(consumer)
+    pending = pace._back_to_idle
     pace.stop()
-    await asyncio.sleep(0.15)  # three times the pause: a return not forgotten would have happened
+    assert pending is not None and pending.cancelled()
+    assert pace._back_to_idle is None
     assert consumer._fetcher._fetch_max_wait_ms == 25
 
 
