@@ -84,3 +84,11 @@ async def test_a_consumer_without_the_fetcher_is_refused_loudly():
     consumer = AIOKafkaConsumer("t", bootstrap_servers="127.0.0.1:9", fetch_max_wait_ms=100)  # not started: no fetcher
     with pytest.raises(TypeError, match="no fetcher"):
         fetcher_of(consumer)
+
+
+async def test_a_consumer_whose_wait_cannot_be_set_keeps_its_batches_going():
+    """The pace is an optimisation: a consumer without the fetcher it sets is left at its idle wait, never failed."""
+    pace = FetchPace(idle_ms=100, flowing_ms=25)
+    pace.after_batch(object())  # no fetcher: nothing raised
+    pace.after_batch(object())  # and not tried again
+    assert pace._back_to_idle is None
