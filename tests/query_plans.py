@@ -12,9 +12,11 @@ import asyncpg
 
 
 async def generic_plan(con: asyncpg.Connection, query: str, types: tuple[str, ...], arguments: tuple[str, ...]) -> dict:
-    """The generic plan of `query` (parameters of SQL `types`, run with the SQL literals `arguments`), as JSON."""
+    """The generic plan of `query` (parameters of SQL `types`, none: PostgreSQL infers them; run with the SQL literals
+    `arguments`), as JSON. Only explained, never run: a statement that writes writes nothing."""
     await con.execute("SET plan_cache_mode = force_generic_plan")
-    await con.execute(f"PREPARE planned ({', '.join(types)}) AS {query}")
+    declared = f" ({', '.join(types)})" if types else ""
+    await con.execute(f"PREPARE planned{declared} AS {query}")
     try:
         explained = await con.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE planned ({', '.join(arguments)})")
     finally:

@@ -62,9 +62,3 @@ class FetchPace:
             self._back_to_idle.cancel()
         loop = asyncio.get_running_loop()
         self._back_to_idle = loop.call_later(self.idle_after_s, setattr, fetcher, _WAIT_ATTRIBUTE, self.idle_ms)
-
-    def stop(self) -> None:
-        """Forget the pending return to the idle wait (the consumer is going away)."""
-        if self._back_to_idle is not None:
-            self._back_to_idle.cancel()
-            self._back_to_idle = None

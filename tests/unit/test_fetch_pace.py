@@ -45,18 +45,6 @@ async def test_each_batch_puts_the_return_to_idle_off_again():
     assert first is not None and first.cancelled()  # the pause counts from the last batch, not the first
     assert pace._back_to_idle is not None and not pace._back_to_idle.cancelled()
     assert consumer._fetcher._fetch_max_wait_ms == 25
-    pace.stop()
-
-
-async def test_stop_forgets_the_return_to_idle():
-    consumer = _Consumer(100)
-    pace = FetchPace(idle_ms=100, flowing_ms=25, idle_after_s=60)
-    pace.after_batch(consumer)
-    pending = pace._back_to_idle
-    pace.stop()
-    assert pending is not None and pending.cancelled()
-    assert pace._back_to_idle is None
-    assert consumer._fetcher._fetch_max_wait_ms == 25
 
 
 def test_the_flowing_wait_is_positive_and_no_longer_than_the_idle_one():

@@ -73,3 +73,37 @@ async def test_a_database_that_fails_raises_its_own_error():
     relay = _relay(_Admin({"cluster_id": "log-1"}, delay_s=5.0))
     with pytest.raises(ConnectionResetError):
         await relay._pending_and_log_id(_Connection(ConnectionResetError()))
+
+
+async def test_a_relay_cancelled_while_it_asks_is_cancelled_and_leaves_nothing_running():
+    """A shutdown's cancellation stays one (the relay's loop would otherwise take it for a failure and start over)."""
+    con = _Connection(["row"], delay_s=5.0)
+    relay = _relay(_Admin({"cluster_id": "log-1"}, delay_s=5.0))
+    asking = asyncio.ensure_future(relay._pending_and_log_id(con))
+    await asyncio.sleep(0)  # both started
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    assert con.cancelled
+
+
+async def test_a_relay_cancelled_while_a_failed_ask_is_being_cleaned_up_is_cancelled():
+    """The other's clean-up after a failure is awaited; a cancellation then still wins over the failure."""
+    stopping = asyncio.Event()
+
+    class _SlowToStop(_Connection):
+        async def fetch(self, query: str, *arguments: object) -> list:
+            try:
+                await asyncio.sleep(5)
+            except asyncio.CancelledError:
+                stopping.set()
+                await asyncio.sleep(0.05)  # a cancel acknowledged by the server a moment later, as asyncpg waits for it
+                raise
+            return []
+
+    relay = _relay(_Admin(KafkaConnectionError("gone")))
+    asking = asyncio.ensure_future(relay._pending_and_log_id(_SlowToStop([])))
+    await asyncio.wait_for(stopping.wait(), 5)
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
