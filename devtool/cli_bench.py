@@ -9,23 +9,30 @@ from pathlib import Path
 CHECKOUT = Path(__file__).resolve().parents[1]  # bench/ lives beside devtool/ in a checkout, not in the package
 
 
-def _bench(args: argparse.Namespace) -> int:
+def _runner_on_path() -> bool:
+    """Whether this is a checkout with bench/ (then importable), as `duo bench` needs."""
     if not (CHECKOUT / "bench" / "runner.py").exists():
-        print("duo bench: run it from a checkout of the repository (bench/ is not installed)", file=sys.stderr)
-        return 2
+        return False
     if str(CHECKOUT) not in sys.path:
         sys.path.insert(0, str(CHECKOUT))
+    return True
+
+
+def _bench(args: argparse.Namespace) -> int:
+    if not _runner_on_path():
+        print("duo bench: run it from a checkout of the repository (bench/ is not installed)", file=sys.stderr)
+        return 2
     from bench.runner import main
 
     return main(args)
 
 
 def add_bench_commands(sub: argparse._SubParsersAction) -> None:
-    """Register `duo bench`."""
+    """Register `duo bench`, with bench/runner.py's own options when the checkout has it: one list of benchmarks
+    (a copy of it here once lacked `reads` and `consumer`, so `duo bench` could not run them)."""
     bench = sub.add_parser("bench", help="run the benchmarks (docs/performance.md) and write their figures as JSON")
-    bench.add_argument("--scale", type=float, default=1.0, help="1: full sizes (1,000,000 events replayed, ...)")
-    bench.add_argument("--repeat", type=int, default=3, help="runs of each measurement, for min/median/max")
-    names = ("appends", "replay", "freshness", "commands", "matching")
-    bench.add_argument("--only", nargs="+", choices=names, default=list(names), help="only these benchmarks")
-    bench.add_argument("--out", type=Path, default=Path(".duo/bench.json"), help="the JSON results' path")
     bench.set_defaults(handler=_bench)
+    if _runner_on_path():  # installed without a checkout: `_bench` says so
+        from bench.runner import add_arguments
+
+        add_arguments(bench)
