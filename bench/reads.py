@@ -137,6 +137,9 @@ async def fill(database_url: str, facts: int, seed: int) -> int:
         # in the middle of the timings (its vacuum of a million inserted rows took freshness at 1,000,000 facts from
         # p99 about 220 ms to 370 to 420 ms in the two runs it overlapped: docs/performance.md section 8).
         await con.execute("VACUUM (ANALYZE)")
+        # And the fill's dirty pages (up to shared_buffers) written out now, not by a timed checkpoint in the middle of
+        # the timings: a write-back no read of a ledger fed a few facts a second meets.
+        await con.execute("CHECKPOINT")
         return copies * block
     finally:
         await con.close()

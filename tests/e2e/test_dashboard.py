@@ -473,6 +473,41 @@ def test_a_coordinator_limited_to_an_office_sees_only_that_office(programme, bro
     screenshot(browser, tmp_path / "coordinator-antwerpen.png")
 
 
+LISTS = {
+    "waiting": "waiting_mentees",
+    "proposals": "open_proposals",
+    "inactive": "inactive_duos",
+    "follow-ups": "follow_ups_due",
+}
+
+
+def click_and_wait_loaded(driver, element_id: str) -> None:
+    """Click a control that loads the page's panels again, and wait until the page says it loaded them all."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element("id", element_id).click()  # show() marks the page not loaded before its first await
+    WebDriverWait(driver, 60).until(lambda d: d.find_element("tag name", "body").get_attribute("data-loaded") == "true")
+
+
+def test_a_coordinator_sees_a_page_of_each_list_and_asks_for_more(programme, browser):
+    token = programme.token("coordinator", "BE")
+    sign_in(browser, programme, token)
+    totals = {table: programme.api(token, "/coordination")[key]["total"] for table, key in LISTS.items()}
+    assert max(totals.values()) >= 2, totals  # a list longer than the page of one item set below
+    shown = {table: len(cells(browser, table)) for table in LISTS}
+    assert shown == {table: min(total, 50) for table, total in totals.items()}  # the page's size, the API's default
+
+    # A page of one item a list (index.html's size, changed here), then "Show more": four a list.
+    browser.execute_script("document.getElementById('coordination').dataset.perList = '1'")
+    click_and_wait_loaded(browser, "refresh")
+    assert {table: len(cells(browser, table)) for table in LISTS} == {t: min(n, 1) for t, n in totals.items()}
+    assert "Showing the first 1 of" in page_text(browser)
+    assert browser.find_element("id", "show-more").text == "Show up to 4 of each list"
+    click_and_wait_loaded(browser, "show-more")
+    assert {table: len(cells(browser, table)) for table in LISTS} == {t: min(n, 4) for t, n in totals.items()}
+    assert console_errors(browser) == []
+
+
 def test_a_token_the_api_refuses_shows_the_sign_in_again_and_no_data(programme, browser):
     from selenium.webdriver.support.ui import WebDriverWait
 

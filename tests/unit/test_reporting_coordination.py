@@ -8,7 +8,13 @@ import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from services.reporting.domain.coordination import Offices, coordination, follow_ups_due, inactive_duos
+from services.reporting.domain.coordination import (
+    DEFAULT_LIMIT,
+    Offices,
+    coordination,
+    follow_ups_due,
+    inactive_duos,
+)
 from services.reporting.domain.programme import programme_of
 from services.reporting.domain.report import Slice, figures
 from shared.events.envelope import EventEnvelope
@@ -272,6 +278,15 @@ def test_each_list_gives_its_total_and_at_most_the_limit():
     assert waiting["total"] == 10 and len(waiting["items"]) == 3
     assert [m["waiting_since"] for m in waiting["items"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert lists(h)["definitions"]["waiting-for-a-mentor/v1"].startswith("mentees ready for matching")
+
+
+def test_a_page_holds_the_fifty_most_urgent_of_each_list_by_default():
+    h = History()
+    for day in range(51):
+        h.mentee(date(2025, 11, 1) + timedelta(days=day), ready=date(2025, 11, 1) + timedelta(days=day))
+    waiting = lists(h)["waiting_mentees"]
+    assert waiting["total"] == 51 and len(waiting["items"]) == DEFAULT_LIMIT == 50
+    assert waiting["items"][-1]["waiting_since"] == "2025-12-20"  # the one who became ready last is left out
 
 
 def test_facts_of_one_moment_take_their_causal_order_not_their_random_ids():

@@ -33,7 +33,7 @@ from services.reporting.adapters.read_models import TABLES, SubjectIndex, fill_f
 from services.reporting.adapters.replay_worker import Orders
 from services.reporting.adapters.verified_once import DIGEST_COLUMN, digest_key
 from services.reporting.domain.books import books_of
-from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices, coordination
+from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import Chosen
 from services.reporting.domain.report import Slice, figures
 from shared.config import ServiceSettings
@@ -51,6 +51,10 @@ PREVIOUS = "ledger_previous"
 IDLE_S = 0.5
 
 
+# The items of each coordinator's list a rebuild compares, beside the totals: more than a page (DEFAULT_LIMIT).
+COMPARED_ITEMS = 200
+
+
 def _end_of(today: date, branch: Tenant) -> datetime:
     """The last moment of `today` in the branch's zone: what the read models count as of today."""
     zone = TIMEZONES[branch]
@@ -66,7 +70,7 @@ async def folded_answers(con: asyncpg.Connection, table: str, today: date) -> di
     for t in Tenant:
         p = await programme(con, t, _end_of(today, t), table)
         facts = (e for stream in p.by_stream.values() for e in stream)
-        lists = coordination(p, Offices(t), today, DEFAULT_LIMIT)
+        lists = coordination(p, Offices(t), today, COMPARED_ITEMS)
         folded[t.value] = (figures(p, Slice(t), today, _definitions(t, today)), books_of(facts), lists)
     return folded
 
@@ -85,7 +89,7 @@ async def read_answers(con: asyncpg.Connection, schema: str, today: date) -> dic
             t.value: (
                 await read_figures(con, Slice(t), today, _definitions(t, today), t),
                 await read_books(con, t, _end_of(today, t)),
-                await read_coordination(con, Offices(t), today, DEFAULT_LIMIT),
+                await read_coordination(con, Offices(t), today, COMPARED_ITEMS),
             )
             for t in Tenant
         }

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from services.reporting.adapters.read_lists import ListedJson, read_coordination_json
 from services.reporting.api.figures import _day
 from services.reporting.api.health_snapshot import HealthSnapshot
-from services.reporting.domain.coordination import DEFAULT_LIMIT, Offices, stated_lists
+from services.reporting.domain.coordination import DEFAULT_LIMIT, MAX_LIMIT, Offices, stated_lists
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import Identity, Role
 from shared.clock import utc_now
@@ -115,7 +115,7 @@ async def get_coordination(
         str | None, Query(description="one office of the caller's branch (and offices); all of them by default")
     ] = None,
     as_of: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="items per list at most; each list has its total")] = (
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per list at most; each list has its total")] = (
         DEFAULT_LIMIT
     ),
 ) -> Response:

@@ -27,7 +27,11 @@ OPEN_PROPOSAL = Definition(
     "a proposal (MatchProposed) neither formed into a duo, declined nor expired; overdue when its expiry day "
     "has passed and matching has not expired it yet",
 )
-DEFAULT_LIMIT = 200
+# Items per list of a page (each list also has its total; a client asks for more with `limit`, up to MAX_LIMIT): the
+# most urgent fifty of each list are a coordinator's working set, and four lists of 200 items made the page's read
+# cost about twice as much, its JSON built item by item (docs/performance.md section 8).
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
 
 
 @dataclass(frozen=True)

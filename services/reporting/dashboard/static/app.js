@@ -12,6 +12,10 @@
   const API = new URL("../", document.baseURI); // the API is the page's own origin, one level up
   const charts = [];
   let definitions = {};
+  // Items asked for per coordinator's list once "Show more" was used (until then the page's size: index.html's
+  // data-per-list, the API's default page).
+  let perList = null;
+  const MAX_PER_LIST = 1000; // the API's most (GET /coordination's limit)
 
   // --- helpers ------------------------------------------------------------------------------------------
 
@@ -619,9 +623,10 @@
 
   async function coordinationView() {
     const parent = $("coordination-panels");
+    const asked = perList || Number($("coordination").dataset.perList);
     let c;
     try {
-      c = await api("coordination", { as_of: $("as-of").value, office: $("office").value });
+      c = await api("coordination", { as_of: $("as-of").value, office: $("office").value, limit: asked });
     } catch (err) {
       refusal(panel(parent, { id: "work", title: "My work" }), err);
       return;
@@ -654,6 +659,15 @@
       rows: lists.map(([key, name]) => ({ key, cells: [name, int(c[key].total), c[key].definition, c.definitions[c[key].definition] || ""] })),
     });
     const more = (list) => (list.total > list.items.length ? ` Showing the first ${list.items.length} of ${list.total}.` : "");
+    if (asked < MAX_PER_LIST && lists.some(([key]) => c[key].total > c[key].items.length)) {
+      const next = Math.min(MAX_PER_LIST, asked * 4);
+      const button = el("button", { type: "button", id: "show-more", text: `Show up to ${next} of each list` });
+      button.addEventListener("click", () => {
+        perList = next;
+        show();
+      });
+      summary.append(el("p", null, button));
+    }
 
     let box = panel(parent, { id: "waiting", title: "Mentees waiting for a mentor", lead: "Ids only: names are in intake." + more(c.waiting_mentees) });
     table(box, {
@@ -733,6 +747,7 @@
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
+    perList = null;
     for (const id of ["controls", "coordination", "figures", "sign-out"]) $(id).hidden = true;
     $("who").textContent = "";
     $("sign-in").hidden = false;
