@@ -50,14 +50,20 @@ async def lock_streams(con: asyncpg.Connection, consumer: str, stream_ids: set[s
     last = {row["stream_id"]: row["version"] for row in await con.fetch(_LOCK_ALL, consumer, ids)}
     new = [stream_id for stream_id in ids if stream_id not in last]
     if new:
-        # A concurrent first delivery's insert waits for ours and then does nothing, or ours for its; then locked.
-        await con.execute(
+        # A concurrent first delivery's insert waits for ours and then does nothing, or ours for its. The rows this
+        # insert made are this transaction's until it ends (nobody else can lock them) and come back at version 0;
+        # only the streams another delivery made first are locked with a second read. Every batch of new streams (a
+        # registration's, at 200 a second) read them all again before (0.7 to 0.9 ms a batch at 1,000,000 facts).
+        made = await con.fetch(
             "INSERT INTO stream_positions (consumer, stream_id, version) SELECT $1, unnest($2::text[]), 0 "
-            "ON CONFLICT DO NOTHING",
+            "ON CONFLICT DO NOTHING RETURNING stream_id, version",
             consumer,
             new,
         )
-        last.update({row["stream_id"]: row["version"] for row in await con.fetch(_LOCK_ALL, consumer, new)})
+        last.update({row["stream_id"]: row["version"] for row in made})
+        raced = [stream_id for stream_id in new if stream_id not in last]
+        if raced:
+            last.update({row["stream_id"]: row["version"] for row in await con.fetch(_LOCK_ALL, consumer, raced)})
     # Asked once the rows are locked, in a statement of its own (a snapshot taken after the locks): whoever held an
     # event of these streams has committed by now, and nobody else can hold one until this transaction ends.
     held = await con.fetch(

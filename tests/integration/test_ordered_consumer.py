@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from shared.clock import utc_now
-from shared.consuming.batch_streams import SAVE_POSITIONS
+from shared.consuming.batch_streams import SAVE_POSITIONS, lock_streams
 from shared.consuming.consumer import Consumer
 from shared.consuming.idempotent import IdempotentConsumer
 from shared.consuming.ordered import OrderedConsumer, ordered_consumer_ddl
@@ -381,3 +381,42 @@ async def test_a_batchs_positions_are_written_through_the_primary_key_in_a_gener
         explained = await con.fetch("EXPLAIN EXECUTE save_positions ('tracking', ARRAY['duo-7', 'duo-8'], ARRAY[2, 3])")
         plan = "\n".join(row[0] for row in explained)
         assert "Seq Scan on stream_positions" not in plan and "stream_positions_pkey" in plan, plan
+
+
+async def test_a_batch_of_new_streams_locks_them_with_its_insert_and_reads_again_only_those_made_meanwhile(tables):
+    # Streams seen for the first time are made and locked by one insert (shared/consuming/batch_streams.py); a stream
+    # another delivery made meanwhile (after the batch's first read, before its insert) is read and locked after it,
+    # at the version that delivery left.
+    statements: list[str] = []
+    async with tables.acquire() as con, tables.acquire() as other:
+
+        def logged(record) -> None:
+            statements.append(record.query)
+
+        con.add_query_logger(logged)
+        try:
+            async with con.transaction():
+                fresh = await lock_streams(con, "reporting", {"mentee-a", "mentee-b"})
+            meanwhile = other.transaction()
+            await meanwhile.start()
+            await other.execute(
+                "INSERT INTO stream_positions (consumer, stream_id, version) VALUES ('reporting', 'mentee-raced', 3)"
+            )
+            async with con.transaction():
+                locking = asyncio.create_task(lock_streams(con, "reporting", {"mentee-c", "mentee-raced"}))
+                await poll_until_waiting_for_a_lock(other, con.get_server_pid())
+                await meanwhile.commit()
+                mixed = await locking
+        finally:
+            con.remove_query_logger(logged)
+    assert fresh.last == {"mentee-a": 0, "mentee-b": 0} and mixed.last == {"mentee-c": 0, "mentee-raced": 3}
+    locks = [q for q in statements if q.startswith("SELECT stream_id, version FROM stream_positions")]
+    assert len(locks) == 3, statements  # one a batch, and one more for the stream made meanwhile
+
+
+async def poll_until_waiting_for_a_lock(con: asyncpg.Connection, pid: int, timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    query = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
+    while not await con.fetchval(query, pid):
+        assert asyncio.get_running_loop().time() < deadline, "the batch's insert never waited for the other's"
+        await asyncio.sleep(0.01)
