@@ -2,7 +2,8 @@
 
 Event by event, each event's stream is locked (SELECT ... FOR UPDATE) and its position written (UPDATE) with a
 statement each; a batch of a hundred events then spends two hundred statements on bookkeeping. Here a batch
-locks every stream it holds with one statement (two more for streams it is the first to see), learns which of them
+locks every stream it holds with one statement (one more, an insert, for streams it is the first to see; a third
+only if another delivery made one of those meanwhile), learns which of them
 have held events with one, keeps the positions in memory while its events are applied, and writes the positions
 that moved with one (issue 24, docs/performance.md section 7). The rows stay locked until the batch's transaction
 ends, so nothing else moves these positions or holds events of these streams meanwhile.

@@ -391,7 +391,8 @@ async def test_a_ledger_kept_before_the_listings_lists_it_once(database_url: str
             await count_facts(connection, "ledger")
             await connection.execute("INSERT INTO rm_counted SELECT now() WHERE NOT EXISTS (SELECT 1 FROM rm_counted)")
         day, where = START + timedelta(days=SPAN_DAYS), Offices(Tenant.BE)
-        oracle = coordination(programme_of(await ledger_envelopes(connection, Tenant.BE, end_of(day))), where, day)
+        facts = await ledger_envelopes(connection, Tenant.BE, end_of(day))
+        oracle = coordination(programme_of(facts), where, day, 200)  # as many items as read below
         assert sum(oracle[name]["total"] for name in ("waiting_mentees", "inactive_duos", "follow_ups_due")) > 0
         assert (await read_coordination(connection, where, day, 200))["follow_ups_due"]["total"] == 0
         assert await fill_once(connection) is True

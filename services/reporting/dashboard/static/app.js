@@ -623,7 +623,8 @@
 
   async function coordinationView() {
     const parent = $("coordination-panels");
-    const asked = perList || Number($("coordination").dataset.perList);
+    // The page's size, if index.html states one (otherwise the API's default page).
+    const asked = perList || Number($("coordination").dataset.perList) || null;
     let c;
     try {
       c = await api("coordination", { as_of: $("as-of").value, office: $("office").value, limit: asked });
@@ -659,8 +660,9 @@
       rows: lists.map(([key, name]) => ({ key, cells: [name, int(c[key].total), c[key].definition, c.definitions[c[key].definition] || ""] })),
     });
     const more = (list) => (list.total > list.items.length ? ` Showing the first ${list.items.length} of ${list.total}.` : "");
-    if (asked < MAX_PER_LIST && lists.some(([key]) => c[key].total > c[key].items.length)) {
-      const next = Math.min(MAX_PER_LIST, asked * 4);
+    const page = asked || Math.max(...lists.map(([key]) => c[key].items.length));
+    if (page < MAX_PER_LIST && lists.some(([key]) => c[key].total > c[key].items.length)) {
+      const next = Math.min(MAX_PER_LIST, page * 4);
       const button = el("button", { type: "button", id: "show-more", text: `Show up to ${next} of each list` });
       button.addEventListener("click", () => {
         perList = next;
