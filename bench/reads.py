@@ -3,7 +3,8 @@
 Reporting (and intake, for freshness) run as real HTTP servers (bench/services.py). Reporting's ledger and read
 models are filled with synthetic programmes (bench/programmes.py: registrations, proposals, duos, meetings, jobs,
 endings, surveys, follow-ups over two branches, some facts recorded late): one block generated in Python, then
-copied in SQL with fresh ids and moved back by 0, 4 or 8 years (`fill`), and turned into read-model rows
+copied in SQL with fresh ids and moved back by 0, 4 or 8 years, and by as many more as put it all before today
+(`fill`), and turned into read-model rows
 set-based, as a rebuild does (read_models.fill_read_models). After each fill the API's counts are compared with a
 count of the ledger itself (`figures_match_the_ledger`). At each size (scale 1: 100,000 then
 1,000,000 facts; scale 10 adds 10,000,000) every route is read by 1 and by 8 concurrent readers:
@@ -44,7 +45,7 @@ FACTS_PER_MENTEE = 14  # bench/programmes.py makes about this many facts per men
 REQUESTS_AT_SCALE_1 = 10  # per route and number of readers (p99 of 10: the slowest; the run stays under 25 min)
 READ_TIMEOUT_S = 300.0  # a slow read is measured, not dropped
 READERS = (1, 8)
-PAST_DAY = date(2025, 12, 31)
+PAST_YEARS = 2  # "/figures as of a past day": the end of the year this long before the ledger's last fact
 FRESHNESS_RATE = 200
 FRESHNESS_SECONDS_AT_SCALE_1 = 10.0
 WARM_UP_S = 2.0  # registrations at the rate before freshness is measured, not counted
@@ -58,7 +59,10 @@ TARGET_DASHBOARD_MS = 1000.0
 
 # Filling: one block of programmes generated in Python (BLOCK_FACTS at most), then copied in SQL as often as the size
 # asks, each copy with fresh ids and, one copy in three each, its dates ERA_YEARS or twice that earlier: a
-# programme of about ten years (2017 to 2028), of the block's offices, its density growing with the size.
+# programme of about ten years, of the block's offices, its density growing with the size. All of it before today, as
+# a ledger is (a fact is recorded when it is told): the block's own dates reach a few years ahead (its late facts), so
+# every copy is also moved back by as many times ERA_YEARS as that takes. With facts ahead of today, the lists as of
+# today held every listing those facts would end (at 10,000,000 facts, 8,000 blocks a list read to sort them).
 BLOCK_FACTS = 100_000
 ERAS = 3
 ERA_YEARS = 4  # a multiple of 4: a 29 February stays a date
@@ -66,11 +70,12 @@ CHUNK_COPIES = 10  # copies per transaction (about 1,000,000 facts at the full b
 _UUID = "[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 
 
-def _copied(years: range) -> str:
+def _copied(years: range, back: int) -> str:
     """The block's rows as copy `k` ($1 .. $2): every uuid's first 8 hex digits replaced by k's (fresh ids, the
-    same within a copy, so a copy's facts refer to each other as the block's do), dates moved back by its era."""
+    same within a copy, so a copy's facts refer to each other as the block's do), dates moved back by its era and by
+    `back` years (a multiple of ERA_YEARS)."""
     prefix = "lpad(to_hex(k), 8, '0')"
-    shift = f"({ERA_YEARS} * ((k - 1) % {ERAS}))"
+    shift = f"({back} + {ERA_YEARS} * ((k - 1) % {ERAS}))"
 
     def fresh(column: str) -> str:
         return f"regexp_replace({column}::text, '{_UUID}', {prefix} || '\\1', 'g')"
@@ -119,7 +124,8 @@ async def fill(database_url: str, facts: int, seed: int) -> int:
             "SELECT DISTINCT y FROM bench_block, LATERAL regexp_matches(data::text, '\"(\\d{4})-', 'g') AS m, "
             "LATERAL CAST(m[1] AS int) AS y ORDER BY y"
         )
-        copied = _copied(range(min(r["y"] for r in years), max(r["y"] for r in years) + 1))
+        latest = await con.fetchval("SELECT greatest(max(recorded_at), max(occurred_at)) FROM bench_block")
+        copied = _copied(range(min(r["y"] for r in years), max(r["y"] for r in years) + 1), _years_back(latest.date()))
         await con.execute("CREATE TABLE IF NOT EXISTS bench_copies (k int PRIMARY KEY)")
         first = int(await con.fetchval("SELECT coalesce(max(k), 0) + 1 FROM bench_copies"))
         copies = max(1, -(-facts // block))
@@ -143,6 +149,15 @@ async def fill(database_url: str, facts: int, seed: int) -> int:
         return copies * block
     finally:
         await con.close()
+
+
+def _years_back(latest: date, today: date | None = None) -> int:
+    """The fewest years, a multiple of ERA_YEARS, that move `latest` (and so every fact of the block) before today."""
+    today = today or date.today()
+    back = 0
+    while latest.year - back >= today.year and date(latest.year - back, latest.month, latest.day) >= today:
+        back += ERA_YEARS
+    return back
 
 
 async def figures_match_the_ledger(services: Running, database_url: str) -> dict[str, tuple[int, int]]:
@@ -197,6 +212,8 @@ async def _routes(services: Running, database_url: str) -> dict[str, tuple[dict[
     con = await asyncpg.connect(database_url)
     try:
         duos = [str(r["duo_id"]) for r in await con.fetch("SELECT duo_id FROM rm_duos WHERE tenant = 'BE' LIMIT 500")]
+        latest = await con.fetchval("SELECT max(recorded_at) FROM ledger")
+        past_day = date(latest.year - PAST_YEARS, 12, 31)
         # The trail's page that starts at the middle duo of the branch (the trail's order is by duo, then fact).
         middle = await con.fetchval(
             "SELECT duo_id FROM rm_duos WHERE tenant = 'BE' ORDER BY duo_id "
@@ -212,7 +229,7 @@ async def _routes(services: Running, database_url: str) -> dict[str, tuple[dict[
     return {
         "/stats/mentees": (funder, lambda: "/stats/mentees"),
         "/figures": (funder, lambda: "/figures"),
-        "/figures as of a past day": (funder, lambda: f"/figures?as_of={PAST_DAY.isoformat()}"),
+        "/figures as of a past day": (funder, lambda: f"/figures?as_of={past_day.isoformat()}"),
         "/plan": (funder, lambda: "/plan"),
         "/coordination": (services.headers, lambda: "/coordination"),
         "/history/{duo}": (auditor, lambda: f"/history/{rng.choice(duos)}"),
