@@ -10,6 +10,17 @@ import json
 
 import asyncpg
 
+# Counters of ten years of two branches' offices, in every cell and grain, as reporting's consumer keeps them
+# (rm_counts), for plans made on a table of some size.
+TEN_YEARS_OF_COUNTERS = """
+INSERT INTO rm_counts (tenant, office, year, grain, bucket, figure, key, n)
+SELECT t, o, y, g, make_date(2017 + b, 1 + b % 12, 1), f, '', 1
+FROM unnest(ARRAY['BE', 'NL']) t, unnest(ARRAY['*', 'a', 'b', 'c', 'd', 'e']) o,
+     unnest(ARRAY[0, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026]::int2[]) y,
+     unnest(ARRAY['d', 'm', 'y']) g, generate_series(0, 9) b,
+     unnest(ARRAY['registered', 'refused', 'duos_formed', 'positive_exit']) f
+"""
+
 
 async def generic_plan(con: asyncpg.Connection, query: str, types: tuple[str, ...], arguments: tuple[str, ...]) -> dict:
     """The generic plan of `query` (parameters of SQL `types`, none: PostgreSQL infers them; run with the SQL literals

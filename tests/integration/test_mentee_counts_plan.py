@@ -10,26 +10,16 @@ import pytest
 from services.reporting.adapters.read_lists import MENTEE_COUNTS
 from services.reporting.migrations import MIGRATIONS
 from shared.migrations import migrate
-from tests.query_plans import generic_plan, scanned_relations
+from tests.query_plans import TEN_YEARS_OF_COUNTERS, generic_plan, scanned_relations
 
 pytestmark = pytest.mark.integration
-
-# Counters of ten years of a branch's offices, in every cell and grain, as the consumer keeps them.
-_COUNTERS = """
-INSERT INTO rm_counts (tenant, office, year, grain, bucket, figure, key, n)
-SELECT t, o, y, g, make_date(2017 + b, 1 + b % 12, 1), f, '', 1
-FROM unnest(ARRAY['BE', 'NL']) t, unnest(ARRAY['*', 'a', 'b', 'c', 'd', 'e']) o,
-     unnest(ARRAY[0, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026]::int2[]) y,
-     unnest(ARRAY['d', 'm', 'y']) g, generate_series(0, 9) b,
-     unnest(ARRAY['registered', 'refused', 'duos_formed', 'positive_exit']) f
-"""
 
 
 async def test_the_mentee_counts_read_one_range_of_their_index(database_url: str):
     con = await asyncpg.connect(database_url)
     try:
         await migrate(con, MIGRATIONS)
-        await con.execute(_COUNTERS)
+        await con.execute(TEN_YEARS_OF_COUNTERS)
         await con.execute("ANALYZE rm_counts")
         plans = [await generic_plan(con, MENTEE_COUNTS, ("text",), (branch,)) for branch in ("'BE'", "NULL")]
     finally:
