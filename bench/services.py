@@ -42,6 +42,7 @@ def _serve(service: str, database_url: str, kafka: str, prefix: str, public_pem:
 
     from shared.auth.tokens import TokenVerifier
     from shared.config import PlatformEnvironment, ServiceSettings
+    from shared.heap import freeze_startup_objects
     from shared.logging import configure_logging
 
     configure_logging(service, "INFO", json_output=True)
@@ -60,6 +61,7 @@ def _serve(service: str, database_url: str, kafka: str, prefix: str, public_pem:
     else:
         app = create_app(settings)
     keep_alive = PlatformEnvironment.from_environ().duo_http_keep_alive_s  # as `duo serve` runs it
+    freeze_startup_objects()  # imports done, app built: out of the collector's full passes (shared/heap.py)
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
 
 

@@ -24,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.config import ConfigurationError, PlatformEnvironment
+    from shared.heap import freeze_startup_objects
     from shared.logging import configure_logging
 
     try:  # every setting checked before anything starts: a bad value stops the service, naming its variable
@@ -39,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     else:  # the real clock, or a demo's simulated calendar when `duo demo` started this process for one
         app = importlib.import_module(f"services.{args.service}.app").create_app(clock=clock_from_environment())
     keep_alive = platform.duo_http_keep_alive_s
+    freeze_startup_objects()  # imports done, app built: out of the collector's full passes (shared/heap.py)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
     return 0
 
