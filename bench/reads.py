@@ -156,7 +156,7 @@ def _years_back(latest: date, today: date | None = None) -> int:
     """The fewest years, a multiple of ERA_YEARS, that move `latest` (and so every fact of the block) before today."""
     today = today or date.today()
     back = 0
-    while latest.year - back >= today.year and date(latest.year - back, latest.month, latest.day) >= today:
+    while date(latest.year - back, latest.month, latest.day) >= today:  # a 29 February stays one: 4 years a step
         back += ERA_YEARS
     return back
 

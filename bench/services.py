@@ -38,11 +38,9 @@ def _serve(service: str, database_url: str, kafka: str, prefix: str, public_pem:
     sys.stderr = open(log, "a", buffering=1)  # noqa: SIM115  (the process's stderr for its whole life)
     import importlib
 
-    import uvicorn
-
+    from devtool.cli_services import serve_app
     from shared.auth.tokens import TokenVerifier
     from shared.config import PlatformEnvironment, ServiceSettings
-    from shared.heap import freeze_startup_objects
     from shared.logging import configure_logging
 
     configure_logging(service, "INFO", json_output=True)
@@ -60,9 +58,7 @@ def _serve(service: str, database_url: str, kafka: str, prefix: str, public_pem:
         app = create_app(settings, clock=lambda: datetime.now(UTC) - shift)
     else:
         app = create_app(settings)
-    keep_alive = PlatformEnvironment.from_environ().duo_http_keep_alive_s  # as `duo serve` runs it
-    freeze_startup_objects()  # imports done, app built: out of the collector's full passes (shared/heap.py)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
+    serve_app(app, "127.0.0.1", port, PlatformEnvironment.from_environ().duo_http_keep_alive_s)  # as `duo serve` does
 
 
 @dataclass

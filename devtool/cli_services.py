@@ -9,22 +9,34 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 
 from devtool.processes import poll_until, port_answers
 from devtool.supervise import Part, StopSignal, Supervisor, die_with_parent
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 SERVICES = ("intake", "matching", "tracking", "reporting")
 FEDERATION = "federation"  # the federation's reporting (docs/adr/0028): not one of a region's services
 DEFAULT_PORTS = {"intake": 8001, "matching": 8002, "tracking": 8003, "reporting": 8004, FEDERATION: 8005}
 
 
-def _serve(args: argparse.Namespace) -> int:
+def serve_app(app: FastAPI, host: str, port: int, keep_alive_s: int) -> None:
+    """Serve a built service app in this process until stopped, as `duo serve` (and the benchmarks' servers) run one:
+    its startup objects first moved out of the collector's full passes (shared/heap.py, docs/adr/0039)."""
     import uvicorn
 
-    from shared.config import ConfigurationError, PlatformEnvironment
     from shared.heap import freeze_startup_objects
+
+    freeze_startup_objects()
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_keep_alive=keep_alive_s)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from shared.config import ConfigurationError, PlatformEnvironment
     from shared.logging import configure_logging
 
     try:  # every setting checked before anything starts: a bad value stops the service, naming its variable
@@ -39,9 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
         app = importlib.import_module("services.federation.app").create_app()
     else:  # the real clock, or a demo's simulated calendar when `duo demo` started this process for one
         app = importlib.import_module(f"services.{args.service}.app").create_app(clock=clock_from_environment())
-    keep_alive = platform.duo_http_keep_alive_s
-    freeze_startup_objects()  # imports done, app built: out of the collector's full passes (shared/heap.py)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, timeout_keep_alive=keep_alive)
+    serve_app(app, args.host, args.port, platform.duo_http_keep_alive_s)
     return 0
 
 
