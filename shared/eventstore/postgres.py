@@ -164,9 +164,19 @@ async def keep_session(con: asyncpg.Connection) -> None:
     del con
 
 
+# A pooled connection serves requests and applies batches: short statements on indexes, each reading the rows it
+# returns. A parallel plan's workers are processes started for one statement, several milliseconds each, and they
+# compete with the other readers for the same cores: at 10,000,000 facts `GET /coordination`'s generic plan started
+# two a list (eight a read) to sort listings of which it kept 50 (docs/adr/0040). A rebuild reads on connections
+# of its own and keeps PostgreSQL's default.
+SERVING_SETTINGS = {"max_parallel_workers_per_gather": "0"}
+
+
 async def create_pool(dsn: str, **kwargs: Any) -> asyncpg.Pool:
-    """A pool whose connections speak JSONB as Python objects and are released without a reset statement."""
+    """A pool whose connections speak JSONB as Python objects, plan without parallel workers (SERVING_SETTINGS) and
+    are released without a reset statement."""
     kwargs.setdefault("reset", keep_session)
+    kwargs.setdefault("server_settings", SERVING_SETTINGS)
     return await asyncpg.create_pool(dsn, init=init_connection, **kwargs)
 
 

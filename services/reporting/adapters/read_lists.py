@@ -100,7 +100,7 @@ _ITEMS = {
     ),
 }
 _SHAPED = " ".join(f"WHEN '{name}' THEN {shape}" for name, shape in _ITEMS.items())
-_COORDINATION_JSON = (
+COORDINATION_JSON = (
     f"SELECT r.list, max(r.listed) AS listed, json_agg(CASE r.list {_SHAPED} END ORDER BY r.place)::text AS items "
     f"FROM ({_COORDINATION}) r "
     # A waiting mentee's last proposed open proposal in the offices read: the first of its item's, [id, office, expiry].
@@ -120,7 +120,7 @@ async def read_coordination_json(
     interval holds the day, in the list's order, as the JSON array the API answers; one statement."""
     offices = sorted(where.offices) if where.offices is not None else None
     year, month = date(as_of.year, 1, 1), date(as_of.year, as_of.month, 1)
-    rows = await con.fetch(_COORDINATION_JSON, where.branch.value, offices, as_of, limit, year, month)
+    rows = await con.fetch(COORDINATION_JSON, where.branch.value, offices, as_of, limit, year, month)
     found = {row["list"]: (row["listed"], row["items"]) for row in rows}
     return {name: found.get(name, (0, "[]")) for name in _ORDERS}
 
