@@ -29,6 +29,13 @@ _INDEX_ORDER = "l.rank_day, l.subject, l.months"
 _SHOWN = "SELECT l.list, l.office, l.rank_day, l.subject, l.months, l.item"  # what a read orders and shows
 
 
+# The statement runs with a generic plan (read_coordination_json), made without $3's value: PostgreSQL guesses that
+# `day > $3` keeps a third of the rows, and chose to scan and filter a list's whole open part (or to sort its ended
+# part with parallel workers) for the few rows after the day; at 1,000,000 facts 12 ms a read, not 2. A second bound,
+# true of every row, makes it a range, which it guesses narrow (0.5%), so each part reads its index's range.
+_BOUNDED_ABOVE = "{} < 'infinity'"
+
+
 def _first_rows(name: str) -> str:
     """SQL: the first $4 listings of list `name` holding the day $3 in its order, and its total, reading no more
     than the rows shown (and the few that end after $3, or that a waiting mentee ties at 0 days)."""
@@ -37,7 +44,7 @@ def _first_rows(name: str) -> str:
     still = f"{of} AND l.until_day = 'infinity'"
     if name == WAITING:  # the index's order is the list's up to $3 only: from $3 on, every one of them
         still_in_order = f"{still} AND l.rank_day < $3"
-        parts = [f"({still} AND l.rank_day >= $3)"]
+        parts = [f"({still} AND l.rank_day >= $3 AND {_BOUNDED_ABOVE.format('l.rank_day')})"]
     else:
         still_in_order, parts = still, []
     parts += [
@@ -47,7 +54,8 @@ def _first_rows(name: str) -> str:
         # the first $4 chosen and ordered from the index of ended listings alone (migration 18), then fetched.
         f"({_SHOWN.replace('l.', 'x.')} FROM {LISTED} x JOIN (SELECT l.entity, l.from_day, l.until_day, l.months "
         f"FROM {LISTED} l WHERE l.list = '{name}' AND l.tenant = $1 AND {offices} AND l.from_day <= $3 "
-        f"AND l.until_day > $3 AND l.until_day <> 'infinity' ORDER BY {_ORDERS[name]} LIMIT $4) k "
+        f"AND l.until_day > $3 AND l.until_day <> 'infinity' AND {_BOUNDED_ABOVE.format('l.until_day')} "
+        f"ORDER BY {_ORDERS[name]} LIMIT $4) k "
         f"ON x.entity = k.entity AND x.list = '{name}' AND x.tenant = $1 AND x.from_day = k.from_day "
         "AND x.until_day = k.until_day AND x.months = k.months)",
     ]
@@ -120,7 +128,11 @@ async def read_coordination_json(
     interval holds the day, in the list's order, as the JSON array the API answers; one statement."""
     offices = sorted(where.offices) if where.offices is not None else None
     year, month = date(as_of.year, 1, 1), date(as_of.year, as_of.month, 1)
-    rows = await con.fetch(COORDINATION_JSON, where.branch.value, offices, as_of, limit, year, month)
+    async with con.transaction():
+        # A custom plan for each read's values cost 2 to 6 ms of planning (the statement's 16 index reads), more than
+        # the generic plan's execution at 1,000,000 facts (docs/performance.md section 8, fourteenth session).
+        await con.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        rows = await con.fetch(COORDINATION_JSON, where.branch.value, offices, as_of, limit, year, month)
     found = {row["list"]: (row["listed"], row["items"]) for row in rows}
     return {name: found.get(name, (0, "[]")) for name in _ORDERS}
 
