@@ -48,6 +48,7 @@ from services.reporting.domain.target_groups import protect_target_groups
 from shared.auth.http import authorize, roles_doc
 from shared.auth.identity import FIGURE_READERS, Identity, Role
 from shared.commanding.errors import InvalidField, NotFound
+from shared.json_answer import json_answer
 from shared.tenancy import OFFICES, TIMEZONES, Tenant
 
 router = APIRouter(tags=["figures"])
@@ -218,7 +219,7 @@ async def get_figures(
             "definitions": {b: dict(d) for b, d in used.items()},
             **rollup_of(tables.shown_rollup()).model_dump(),
         }
-        return _csv(answer) if format == "csv" else answer
+        return _csv(answer) if format == "csv" else json_answer(answer)
     where = _slice(identity, office, province, year)
     definitions = _definitions(identity.branch, day, asked)
     async with request.app.state.runtime.pool.acquire() as con:
@@ -231,7 +232,7 @@ async def get_figures(
             "year": year,
             "figures": _for(identity, read).model_dump(),
         }
-    return _csv(answer) if format == "csv" else answer
+    return _csv(answer) if format == "csv" else json_answer(answer)
 
 
 TRAIL_PAGE, TRAIL_PAGE_MAX = 100, 1000
@@ -350,7 +351,7 @@ async def get_plan(
         },
         **books,
     }
-    return _csv({"rows": answer["rows"]}) if format == "csv" else answer
+    return _csv({"rows": answer["rows"]}) if format == "csv" else json_answer(answer)
 
 
 async def _branch_plan(
