@@ -40,6 +40,13 @@ def _gathers(plan: dict) -> list[str]:
     return found
 
 
+async def _with_listings(con: asyncpg.Connection) -> None:
+    """Reporting's tables, holding _LISTINGS, their statistics taken."""
+    await migrate(con, MIGRATIONS)
+    await con.execute(_LISTINGS)
+    await con.execute("ANALYZE rm_listed")
+
+
 async def _coordination_plan(con: asyncpg.Connection) -> dict:
     await con.execute(_PARALLEL_AT_NO_COST)
     try:
@@ -51,9 +58,7 @@ async def _coordination_plan(con: asyncpg.Connection) -> dict:
 async def test_each_list_reads_ranges_of_its_indexes_in_the_generic_plan(database_url: str):
     con = await asyncpg.connect(database_url)
     try:
-        await migrate(con, MIGRATIONS)
-        await con.execute(_LISTINGS)
-        await con.execute("ANALYZE rm_listed")
+        await _with_listings(con)
         reads = scanned_relations(await generic_plan(con, COORDINATION_JSON, _TYPES, _ARGUMENTS))
     finally:
         await con.close()
@@ -73,9 +78,7 @@ async def test_each_list_reads_ranges_of_its_indexes_in_the_generic_plan(databas
 async def test_a_pooled_connection_plans_the_coordinators_lists_without_workers(database_url: str):
     plain = await asyncpg.connect(database_url)
     try:
-        await migrate(plain, MIGRATIONS)
-        await plain.execute(_LISTINGS)
-        await plain.execute("ANALYZE rm_listed")
+        await _with_listings(plain)
         # The control: the same statement on a connection with PostgreSQL's defaults does start workers.
         assert _gathers(await _coordination_plan(plain)), "the setup no longer provokes a parallel plan"
     finally:
