@@ -167,8 +167,8 @@ async def keep_session(con: asyncpg.Connection) -> None:
 # A pooled connection serves requests and applies batches: short statements on indexes, each reading the rows it
 # returns. A parallel plan's workers are processes started for one statement, several milliseconds each, and they
 # compete with the other readers for the same cores: at 10,000,000 facts `GET /coordination`'s plan started two a
-# list (eight a read) to sort listings of which it kept 50 (docs/adr/0040). A rebuild reads on connections of its
-# own and keeps PostgreSQL's default.
+# list (eight a read) to sort listings of which it kept 50 (docs/adr/0040). A rebuild and its replay worker read on
+# connections of their own and keep PostgreSQL's default.
 SERVING_SETTINGS = {"max_parallel_workers_per_gather": "0"}
 
 
