@@ -8,9 +8,9 @@ consumers skip what they already applied (ADR 5 and 12). Apache Kafka keeps its 
 happens.
 
 The seek is never made under a batch being handled: that batch's failure would seek its partitions back to
-its own first offsets (FastStream's nack) and undo the rewind, and its acknowledgement could commit the old
-offsets after ours. While a batch is handled, the rewind waits, and the subscriber makes it when the batch
-ends, before the batch is acknowledged (`after_batch`).
+its own first offsets (FastStream's nack) and undo the rewind, and a commit of its offsets could come after ours.
+While a batch is handled, the rewind waits, and the subscriber makes it when the batch ends (`after_batch`); the
+offsets of a batch begun before the new log was seen are never committed (commits.py).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class RewindOnNewLog(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
             self._handling -= 1
 
     async def after_batch(self) -> None:
-        """Called by the subscriber once a batch was handled, before it is acknowledged: the rewind that waited."""
+        """Called by the subscriber once a batch was handled, before its offsets are kept: the rewind that waited."""
         if self._pending and not self._handling:
             await self._rewind_pending()
 
