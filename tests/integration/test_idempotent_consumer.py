@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import anyio.to_thread
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -87,7 +88,17 @@ async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int,
         await reader.stop()
 
 
-async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, database_url, topic, infra):
+async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, database_url, topic, infra, monkeypatch):
+    # Counted, not replaced: each batch reaches the handler on the event loop, with no hand-off to a worker thread
+    # (fast_depends would make one for FastStream's `KafkaMessage` context field: docs/adr/0041).
+    handed_to_threads = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(*args, **kwargs):
+        handed_to_threads.append(args[0])
+        return await run_sync(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     async with pool.acquire() as con:
         await con.execute(EFFECT_DDL)
     batch = envelopes(30)
@@ -126,6 +137,7 @@ async def test_redelivered_and_reordered_kafka_messages_apply_once(pool, databas
     finally:
         await broker.stop()
     assert sorted(await applied_counts(pool)) == [1] * 30
+    assert handed_to_threads == []
 
 
 async def produce(bootstrap: str, topic: str, batch: list[EventEnvelope]) -> None:

@@ -55,21 +55,23 @@ async def loop_runs() -> None:
         await asyncio.sleep(0)
 
 
-async def test_fifty_batches_within_the_interval_make_one_commit_not_fifty() -> None:
+async def fifty_batches(interval_s: float) -> FakeConsumer:
+    """Fifty batches of ten handled one after the other, over two partitions; the consumer that read them."""
     consumer, log = FakeConsumer({A, B}), Log()
-    commits = OffsetCommits("test", lambda: log.generation, interval_s=3600)
+    commits = OffsetCommits("test", lambda: log.generation, interval_s=interval_s)
     for n in range(50):
         commits.handled(consumer, batch(n % 2, 10 * (n // 2), 10), 0)
         await loop_runs()
+    return consumer
+
+
+async def test_fifty_batches_within_the_interval_make_one_commit_not_fifty() -> None:
+    consumer = await fifty_batches(interval_s=3600)
     assert consumer.commits == [{A: 10}]  # the first batch's at once; the others wait for the interval's end
 
 
 async def test_what_was_kept_is_committed_once_the_interval_passes_without_another_batch() -> None:
-    consumer, log = FakeConsumer({A, B}), Log()
-    commits = OffsetCommits("test", lambda: log.generation, interval_s=0.2)
-    for n in range(50):
-        commits.handled(consumer, batch(n % 2, 10 * (n // 2), 10), 0)
-        await loop_runs()
+    consumer = await fifty_batches(interval_s=0.2)
 
     async def all_committed() -> bool:
         return bool(consumer.commits) and consumer.commits[-1] == {A: 250, B: 250}
