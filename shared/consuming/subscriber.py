@@ -150,6 +150,10 @@ def subscribe(
         except Exception:
             await message.nack()  # its partitions read again from the batch's first offsets
             raise
+        finally:
+            # The decoder's cache holds the message itself (`_undecoded`): a cycle that would keep the batch's
+            # records until the garbage collector breaks it, where dropping the last reference frees them now.
+            message.clear_cache()
 
     return progress, rewind
 
