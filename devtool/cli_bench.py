@@ -30,9 +30,15 @@ def _bench(args: argparse.Namespace) -> int:
 def add_bench_commands(sub: argparse._SubParsersAction) -> None:
     """Register `duo bench`, with bench/runner.py's own options when the checkout has it: one list of benchmarks
     (a copy of it here once lacked `reads` and `consumer`, so `duo bench` could not run them)."""
-    bench = sub.add_parser("bench", help="run the benchmarks (docs/performance.md) and write their figures as JSON")
-    bench.set_defaults(handler=_bench)
-    if _runner_on_path():  # installed without a checkout: `_bench` says so
+    about = "run the benchmarks (docs/performance.md) and write their figures as JSON"
+    if _runner_on_path():
         from bench.runner import add_arguments
 
+        bench = sub.add_parser("bench", help=about)
         add_arguments(bench)
+    else:
+        # Installed without a checkout: whatever options were given (none of them an option here, so argparse
+        # takes them as words), `_bench` says why it cannot run instead of argparse refusing them one by one.
+        bench = sub.add_parser("bench", help=about, prefix_chars="+", add_help=False)
+        bench.add_argument("options", nargs="*")
+    bench.set_defaults(handler=_bench)
