@@ -5,13 +5,17 @@ generic plan scanned every waiting mentee for the few waiting since the day aske
 
 from __future__ import annotations
 
+from datetime import date
+
 import asyncpg
 import pytest
 
-from services.reporting.adapters.read_lists import COORDINATION_JSON
+from services.reporting.adapters.read_lists import COORDINATION_JSON, read_coordination_json
+from services.reporting.domain.coordination import Offices
 from services.reporting.migrations import MIGRATIONS
 from shared.eventstore.postgres import create_pool
 from shared.migrations import migrate
+from shared.tenancy import Tenant
 from tests.query_plans import generic_plan, scanned_relations
 
 pytestmark = pytest.mark.integration
@@ -90,3 +94,17 @@ async def test_a_pooled_connection_plans_the_coordinators_lists_without_workers(
             assert _gathers(await _coordination_plan(con)) == []
     finally:
         await pool.close()
+
+
+async def test_the_lists_read_inside_a_callers_transaction_leave_its_plan_mode_alone(database_url: str):
+    # A rebuild compares its figures in one transaction: the generic plan forced for the lists' read must not
+    # outlast it there and plan every statement after it.
+    con = await asyncpg.connect(database_url)
+    try:
+        await _with_listings(con)
+        async with con.transaction():
+            await read_coordination_json(con, Offices(Tenant.BE, None), date(2026, 6, 30), 50)
+            assert await con.fetchval("SHOW plan_cache_mode") == "auto"
+        assert await con.fetchval("SHOW plan_cache_mode") == "auto"
+    finally:
+        await con.close()

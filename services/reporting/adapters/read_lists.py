@@ -128,11 +128,17 @@ async def read_coordination_json(
     interval holds the day, in the list's order, as the JSON array the API answers; one statement."""
     offices = sorted(where.offices) if where.offices is not None else None
     year, month = date(as_of.year, 1, 1), date(as_of.year, as_of.month, 1)
-    async with con.transaction():
-        # A custom plan for each read's values cost 2 to 6 ms of planning (the statement's 16 index reads), more than
-        # the generic plan's execution at 1,000,000 facts (docs/performance.md section 8, fourteenth session).
-        await con.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        rows = await con.fetch(COORDINATION_JSON, where.branch.value, offices, as_of, limit, year, month)
+    arguments = (where.branch.value, offices, as_of, limit, year, month)
+    if con.is_in_transaction():
+        # A caller's transaction (a rebuild comparing its figures): a SET LOCAL here would outlast this read and
+        # plan the caller's other statements too. One read there; it plans for its own values.
+        rows = await con.fetch(COORDINATION_JSON, *arguments)
+    else:
+        async with con.transaction():
+            # A custom plan for each read's values cost 2 to 6 ms of planning (the statement's 16 index reads), more
+            # than the generic plan's execution at 1,000,000 facts (docs/performance.md section 8, fourteenth session).
+            await con.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            rows = await con.fetch(COORDINATION_JSON, *arguments)
     found = {row["list"]: (row["listed"], row["items"]) for row in rows}
     return {name: found.get(name, (0, "[]")) for name in _ORDERS}
 
