@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from faststream.kafka import KafkaBroker
 
 from shared.clock import Clock, utc_now
 from shared.config import ServiceSettings
+from shared.consuming.commits import OffsetCommits
 from shared.consuming.consumer import Consumer
 from shared.consuming.group_lag import GroupLagReader
 from shared.consuming.progress import ConsumerProgress
@@ -124,11 +126,12 @@ class ServiceRuntime:
                 metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
             rewinders: list[RewindOnNewLog] = []
+            committers: list[OffsetCommits] = []
             groups: dict[str, tuple[str, ...]] = {}
             keyring = event_keyring()  # the producers' public keys: nothing unsigned by its producer is applied
             for subscription in self.subscriptions:
                 consumer = subscription.build(self.pool)
-                progress, rewind = subscribe(
+                progress, rewind, commits = subscribe(
                     broker,
                     s,
                     consumer,
@@ -139,11 +142,14 @@ class ServiceRuntime:
                 )
                 self.progress.append(progress)
                 rewinders.append(rewind)
+                committers.append(commits)
                 groups[s.topic_prefix + consumer.name] = tuple(subscription.producers)  # the group subscribe joins
             self.group_lag = GroupLagReader(s.kafka_bootstrap_servers, groups, s.kafka_security)
             self._closers.append(self.group_lag.close)
             await broker.start()
             self._closers.append(broker.stop)
+            # Run before the broker stops (closers run last first): what each consumer kept is committed.
+            self._closers.append(functools.partial(_close_all, committers))
             self._tasks.append(
                 asyncio.create_task(self._watch_the_log(rewinders), name=f"{s.service}-broker-log-watch")
             )
@@ -233,3 +239,8 @@ async def _within(step: Awaitable[Any], what: str) -> None:
         return
     with contextlib.suppress(asyncio.CancelledError, Exception):
         future.result()
+
+
+async def _close_all(committers: Sequence[OffsetCommits]) -> None:
+    for commits in committers:
+        await commits.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -25,6 +25,10 @@ from aiokafka.errors import IllegalStateError
 
 log = structlog.get_logger("consumer")
 COMMIT_TIMEOUT_S = 10.0  # a commit the broker does not answer is given up: the rewind is repeated later
+
+
+async def _nothing_in_flight() -> None:
+    """A consumer that commits only with each rewind: nothing to wait for."""
 
 
 class RewindOnNewLog(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
@@ -36,10 +40,12 @@ class RewindOnNewLog(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         name: str,
         consumer: Callable[[], AIOKafkaConsumer | None],
         forget: Callable[[Iterable[TopicPartition]], None] = lambda partitions: None,
+        settle: Callable[[], Awaitable[None]] = _nothing_in_flight,
     ) -> None:
         self._name = name
         self._consumer = consumer  # FastStream builds the consumer when the broker starts
         self._forget = forget  # the progress shown for these partitions belongs to the old log
+        self._settle = settle  # the old log's offsets: kept ones dropped, one in flight committed before our 0
         self._cluster_id: str | None = None
         self._rewound: set[TopicPartition] | None = None  # None until a new log was seen
         self._pending = False  # a new log was seen while a batch was being handled
@@ -83,11 +89,15 @@ class RewindOnNewLog(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         consumer = self._consumer()
         if consumer is not None and self._rewound is not None:
             self._pending = False
+            await self._settle()  # called between batches: no batch can begin meanwhile
             await self._rewind(consumer, consumer.assignment())
 
     async def _rewind_pending(self) -> None:
         consumer = self._consumer()
         if consumer is None:
+            return
+        await self._settle()
+        if self._handling:  # a batch began while the commit in flight was waited for: its end rewinds
             return
         self._pending = False
         await self._rewind(consumer, consumer.assignment())

@@ -80,7 +80,7 @@ async def consuming(
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring(), **options)
+    progress, _, _ = subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring(), **options)
     await broker.start()
     try:
         await eventually(check, 60, what)
@@ -270,7 +270,7 @@ async def test_a_consumer_with_waiting_messages_and_no_progress_is_failing(pool,
         "reporting", database_url, infra.kafka_bootstrap, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500
     )
     broker = KafkaBroker(infra.kafka_bootstrap, logger=None)
-    progress, _ = subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring())
+    progress, _, _ = subscribe(broker, settings, consumer, {topic: "intake"}, keyring=keyring())
     await broker.start()
     try:
         await eventually(stalled, 60, "the stalled consumer reported failing")

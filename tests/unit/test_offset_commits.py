@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiokafka import TopicPartition
 
 from shared.consuming.commits import OffsetCommits
+from shared.consuming.rewind import RewindOnNewLog
 from tests.conftest import eventually
 
 TOPIC = "duo.intake.events"
@@ -141,3 +142,54 @@ async def test_a_failed_commit_is_carried_by_the_next() -> None:
         return consumer.commits == [{A: 6}]
 
     await eventually(carried, 10, "the failed commit's offsets carried by the next")
+
+
+class HeldCommit(FakeConsumer):
+    """A consumer whose commits wait until `answer` is set (a broker slow to answer, or retrying)."""
+
+    def __init__(self, held: set[TopicPartition]) -> None:
+        super().__init__(held)
+        self.answer = asyncio.Event()
+        self.asked: list[dict[TopicPartition, int]] = []
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.asked.append(dict(offsets))
+        await self.answer.wait()
+        await super().commit(offsets)
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """The rewind's seek (rewind.py)."""
+
+
+async def test_a_rewind_commits_its_zero_only_after_the_old_logs_commit_in_flight() -> None:
+    consumer = HeldCommit({A})
+    rewind = RewindOnNewLog("test", lambda: consumer, settle=lambda: commits.settle())
+    commits = OffsetCommits("test", lambda: rewind.generation, interval_s=3600)
+    await rewind.cluster_seen("log-1")
+    commits.handled(consumer, batch(0, 0, 40), 0)
+    await loop_runs()
+    assert consumer.asked == [{A: 40}]  # sent, not answered yet
+    commits.handled(consumer, batch(0, 40, 10), 0)  # kept for later: the old log's too
+
+    rewinding = asyncio.create_task(rewind.cluster_seen("log-2"))  # the broker came back with an empty log
+    await loop_runs()
+    assert not rewinding.done() and consumer.asked == [{A: 40}]  # the rewind waits for the old log's commit
+    consumer.answer.set()
+    await rewinding
+    # The old log's offset first, the rewind's 0 last: a restarted consumer starts at the new log's beginning.
+    assert consumer.commits == [{A: 40}, {A: 0}]
+    await commits.close()
+    assert consumer.commits == [{A: 40}, {A: 0}]  # the old log's kept offset (50) was dropped, never committed
+
+
+async def test_a_consumer_that_stops_commits_what_it_kept_and_nothing_after() -> None:
+    consumer, log = FakeConsumer({A}), Log()
+    commits = OffsetCommits("test", lambda: log.generation, interval_s=3600)
+    commits.handled(consumer, batch(0, 0, 1), 0)
+    await loop_runs()
+    commits.handled(consumer, batch(0, 1, 9), 0)  # kept until the interval's end, an hour away
+    await commits.close()
+    assert consumer.commits == [{A: 1}, {A: 10}]
+    commits.handled(consumer, batch(0, 10, 5), 0)
+    await loop_runs()
+    assert consumer.commits == [{A: 1}, {A: 10}]
