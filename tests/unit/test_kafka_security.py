@@ -15,6 +15,7 @@ import shared.outbox.relay as relay_module
 import shared.runtime as runtime_module
 import shared.topics as topics_module
 from shared.config import ConfigurationError, ServiceSettings, load_service_settings
+from shared.consuming.commits import OffsetCommits
 from shared.kafka import KafkaSecurity, aiokafka_options, faststream_security, new_producer
 from shared.outbox.relay import OutboxRelay
 from shared.runtime import ServiceRuntime, Subscription
@@ -288,7 +289,7 @@ async def test_the_runtime_hands_the_settings_security_to_every_client(monkeypat
         "ensure_topics": ensure,
         "OutboxRelay": Relay,
         "KafkaBroker": Broker,
-        "subscribe": lambda *args, **kwargs: (None, None),
+        "subscribe": lambda *args, **kwargs: (None, None, OffsetCommits("matching", lambda: 0)),
     }.items():
         monkeypatch.setattr(runtime_module, name, fake)
     settings = ServiceSettings("matching", "postgresql://u@db/matching", "kafka:9092", kafka_security=scram())
