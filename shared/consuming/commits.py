@@ -4,8 +4,8 @@ What a consumer applied is in its own tables, written in the batch's transaction
 ids): the offset committed to Kafka only says where a consumer that takes a partition over (after a restart or a
 rebalance) starts reading, and what it reads again there it skips (ADR 5 and 12). A commit after every batch cost
 a request to the broker and its answer for each batch: at 200 registrations a second, reporting applies 40 to 50
-batches a second, and the commits were about a twentieth of its CPU and more of the broker's (docs/performance.md
-section 8, sixteenth session). So the offsets of the batches handled are kept and committed once the interval has
+batches a second, and the commits were about a twentieth of its CPU samples (docs/performance.md section 8,
+sixteenth session). So the offsets of the batches handled are kept and committed once the interval has
 passed since the last commit: by the batch that finds it passed, or by a timer when no batch comes. A restart
 reads again the batches since the last commit (a second's, unless commits were failing), and skips them; a consumer
 that stops commits what it kept first (`close`).
@@ -25,9 +25,10 @@ from typing import Any
 import structlog
 from aiokafka import TopicPartition
 
+from shared.consuming.rewind import COMMIT_TIMEOUT_S  # one bound for every commit; past it, the next carries them
+
 log = structlog.get_logger("consumer")
 COMMIT_INTERVAL_S = 1.0  # at most one commit a second; what a restart reads again (and skips)
-COMMIT_TIMEOUT_S = 10.0  # no longer waited for (aiokafka may still send it): the next commit carries its offsets
 
 
 class OffsetCommits:
