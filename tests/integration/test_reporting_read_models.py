@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 import asyncpg
 import httpx
@@ -230,6 +231,53 @@ async def test_the_rebuild_compares_the_lists_it_built_with_the_fold(con: asyncp
     for table in ("rm_counts", "rm_listed_counts"):
         assert await con.fetchval(options, f"{REBUILT_MODELS}.{table}") == ["fillfactor=70"]
         assert await con.fetchval(options, f"public.{table}") == ["fillfactor=70"]
+    await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
+
+
+class CountingCalls:
+    """A connection whose statement calls are counted: whether a build gave it any work."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("execute", "fetch", "fetchval", "copy_records_to_table"):
+            self.calls += 1
+        return getattr(self.connection, name)
+
+
+async def rebuilt_rows(con: asyncpg.Connection) -> dict[str, list[str]]:
+    """Every rebuilt read-model table's rows, each as text, in one order."""
+    return {
+        table: [r[0] for r in await con.fetch(f"SELECT t::text FROM {REBUILT_MODELS}.{table} t ORDER BY 1")]
+        for table in TABLES
+    }
+
+
+async def test_a_rebuild_building_on_two_connections_builds_what_one_builds(
+    con: asyncpg.Connection, database_url: str
+) -> None:
+    """`duo projection rebuild reporting` builds its read models on two connections at once (the typed tables and
+    counters on one, the subject index and listings on the other): row for row what one connection builds, and
+    answering as the fold of the ledger does."""
+    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
+    await insert_into_ledger(con, random_history(23, 12))
+    await build_read_models(con, "ledger")
+    alone = await rebuilt_rows(con)
+    second = await asyncpg.connect(database_url)
+    try:
+        await init_connection(second)
+        counting = CountingCalls(second)
+        await build_read_models(con, "ledger", cast(asyncpg.Connection, counting))
+    finally:
+        await second.close()
+    assert counting.calls > 0  # the second connection did its share
+    together = await rebuilt_rows(con)
+    assert together == alone
+    assert all(together[t] for t in ("rm_subjects", "rm_listed", "rm_steps", "rm_duos"))
+    day = START + timedelta(days=SPAN_DAYS)
+    assert await read_answers(con, REBUILT_MODELS, day) == await folded_answers(con, "ledger", day)
     await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
 
 

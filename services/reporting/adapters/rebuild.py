@@ -14,7 +14,7 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -29,7 +29,13 @@ from services.reporting.adapters.projection import LEDGER, LEDGER_COLUMNS, progr
 from services.reporting.adapters.read_books import read_books
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import read_coordination
-from services.reporting.adapters.read_models import TABLES, SubjectIndex, fill_fact_tables, fill_read_models
+from services.reporting.adapters.read_models import (
+    TABLES,
+    SubjectIndex,
+    fill_read_models,
+    fill_subject_index,
+    fill_typed_tables,
+)
 from services.reporting.adapters.replay_worker import Orders
 from services.reporting.adapters.verified_once import DIGEST_COLUMN, digest_key
 from services.reporting.domain.books import books_of
@@ -95,9 +101,13 @@ async def read_answers(con: asyncpg.Connection, schema: str, today: date) -> dic
         }
 
 
-async def build_read_models(con: asyncpg.Connection, source: str) -> float:
+async def build_read_models(con: asyncpg.Connection, source: str, second: asyncpg.Connection | None = None) -> float:
     """The read models of the ledger `source`, set-based, in a fresh schema REBUILT_MODELS (tables shaped like the
-    live ones, their non-unique indexes built once at the end); the seconds it took."""
+    live ones, their non-unique indexes built once at the end); the seconds it took.
+
+    With `second` (a connection to the same database), two server processes build at once: the typed tables and then
+    the counters on `con`, the subject index (it reads the ledger alone) and then, once the typed tables are
+    committed, the listings on `second`. Each statement runs on one core, and a rebuild's other core stood idle."""
     started = time.monotonic()
     await con.execute(f"DROP SCHEMA IF EXISTS {REBUILT_MODELS} CASCADE; CREATE SCHEMA {REBUILT_MODELS}")
     deferred: list[str] = []
@@ -109,18 +119,45 @@ async def build_read_models(con: asyncpg.Connection, source: str) -> float:
         (after_counting if table == STEPS else deferred).extend(
             await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
         )
-    # Its key too: added once it is filled (read_models.fill_fact_tables).
+    # Its key too: added once it is filled (read_models.fill_subject_index).
     await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{SubjectIndex.table} DROP CONSTRAINT {SubjectIndex.table}_pkey")
+    ledger = f"public.{source}"
+    typed = asyncio.Event()
+
+    async def typed_then_counted(c: asyncpg.Connection) -> None:
+        async with _in_rebuilt_schema(c):
+            await fill_typed_tables(c, ledger)
+            for definition in deferred:  # before counting and listing: both read each entity's rows by its key
+                await c.execute(definition)
+        typed.set()  # committed: the other connection sees them
+        async with _in_rebuilt_schema(c):
+            await count_facts(c, ledger)
+            for definition in after_counting:
+                await c.execute(definition)
+
+    async def subjects_then_listed(c: asyncpg.Connection) -> None:
+        async with _in_rebuilt_schema(c):
+            await fill_subject_index(c, ledger, fresh=True)
+        await typed.wait()
+        async with _in_rebuilt_schema(c):
+            await list_facts(c, ledger)
+
+    if second is None:
+        await typed_then_counted(con)
+        await subjects_then_listed(con)
+    else:
+        async with asyncio.TaskGroup() as both:  # one failing cancels the other
+            both.create_task(typed_then_counted(con))
+            both.create_task(subjects_then_listed(second))
+    return time.monotonic() - started
+
+
+@contextlib.asynccontextmanager
+async def _in_rebuilt_schema(con: asyncpg.Connection) -> AsyncIterator[None]:
+    """A transaction whose tables are REBUILT_MODELS' first, then public's."""
     async with con.transaction():
         await con.execute(f"SET LOCAL search_path TO {REBUILT_MODELS}, public")
-        await fill_fact_tables(con, f"public.{source}", fresh_subjects=True)
-        for definition in deferred:  # before counting: the counts read each entity's rows by its key
-            await con.execute(definition)
-        await count_facts(con, f"public.{source}")
-        for definition in after_counting:
-            await con.execute(definition)
-        await list_facts(con, f"public.{source}")
-    return time.monotonic() - started
+        yield
 
 
 async def rebuild(
@@ -144,7 +181,13 @@ async def rebuild(
         await init_connection(con)
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
         replayed = await replay(con, settings, REBUILD, say, trust_kept=not verify_all)
-        say(f"read models built from the rebuilt ledger in {await build_read_models(con, REBUILD):.1f} s")
+        second = await asyncpg.connect(settings.database_url)
+        try:
+            await init_connection(second)
+            seconds = await build_read_models(con, REBUILD, second)
+        finally:
+            await second.close()
+        say(f"read models built from the rebuilt ledger in {seconds:.1f} s")
         rebuilt_figures = await folded_answers(con, REBUILD, today)
         read_equal = await read_answers(con, REBUILT_MODELS, today) == rebuilt_figures
         say(f"rebuilt read models {'equal' if read_equal else 'DIFFER FROM'} the fold of the rebuilt ledger")
