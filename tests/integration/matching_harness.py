@@ -21,7 +21,7 @@ class MatchingHarness:
     app: FastAPI
     database_url: str
     topic: str
-    days_ahead: int = 0
+    days_ahead: float = 0  # the clock's lead on the real one, in days (a fraction moves it to a time of day)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + timedelta(days=self.days_ahead)

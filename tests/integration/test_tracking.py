@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from services.tracking.domain.rules import add_months
-from shared.tenancy import Tenant, local_today
+from shared.tenancy import TIMEZONES, Tenant, local_today
 from tests.auth import bearer
 from tests.conftest import eventually
 from tests.integration.intake_harness import IntakeHarness
@@ -44,11 +44,13 @@ def today_of(harness: MatchingHarness) -> date:
 
 
 def move_to(harness: MatchingHarness, day: date) -> None:
-    """Set the harness's clock so that the Belgian branch's today is `day`."""
-    harness.days_ahead = (day - local_today(Tenant.BE, datetime.now(UTC))).days
-    # Whole days ahead keep the time of day in UTC, not in Brussels: across a change of summer time, late in the
-    # evening, the local day lands one off (22:10 UTC in December, the same in June is past local midnight).
-    harness.days_ahead += (day - local_today(Tenant.BE, harness.now())).days
+    """Set the harness's clock to noon in Brussels on `day`, so that the Belgian branch's today is `day`.
+
+    Not by whole days: they keep the time of day in UTC, and the day summer time starts is 23 hours long in Brussels,
+    so a UTC time of day late in the evening falls on no instant of it (22:10 UTC is 23:10 local the day before and
+    00:10 local the day after): a follow-up due on 2027-03-28 was never due in a run at 22:09 UTC."""
+    noon = datetime.combine(day, time(12), TIMEZONES[Tenant.BE])
+    harness.days_ahead = (noon - datetime.now(UTC)) / timedelta(days=1)
 
 
 async def events_count(tracking: MatchingHarness) -> int:
