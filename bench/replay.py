@@ -216,13 +216,15 @@ def ours_child(database_url: str, kafka: str, prefix: str, idle_s: float) -> dic
             # (rebuild.py), its CPU counted on both sides: this process's and its PostgreSQL backends' (the
             # embedded server, local).
             second = await asyncpg.connect(database_url)
-            await init_connection(second)
-            backends = [await c.fetchval("SELECT pg_backend_pid()") for c in (con, second)]
-            python_cpu, postgres_cpu = time.process_time(), sum(map(backend_cpu_seconds, backends))
-            read_models_seconds = await build_read_models(con, table, second)
-            python_cpu = time.process_time() - python_cpu
-            postgres_cpu = sum(map(backend_cpu_seconds, backends)) - postgres_cpu
-            await second.close()
+            try:
+                await init_connection(second)
+                backends = [await c.fetchval("SELECT pg_backend_pid()") for c in (con, second)]
+                python_cpu, postgres_cpu = time.process_time(), sum(map(backend_cpu_seconds, backends))
+                read_models_seconds = await build_read_models(con, table, second)
+                python_cpu = time.process_time() - python_cpu
+                postgres_cpu = sum(map(backend_cpu_seconds, backends)) - postgres_cpu
+            finally:
+                await second.close()
             await con.execute(f"DROP TABLE {table}; DROP SCHEMA {REBUILT_MODELS} CASCADE")
         finally:
             await con.close()

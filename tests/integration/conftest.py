@@ -67,7 +67,7 @@ async def service_database(infra, prefix: str) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def running_service(
-    infra, service: str, create, topic_prefix: str, region: Region | None = None, days_ahead: int = 0
+    infra, service: str, create, topic_prefix: str, region: Region | None = None, days_ahead: float = 0
 ) -> AsyncIterator[MatchingHarness]:
     """A service in-process on a database of its own, reading the topics under `topic_prefix`, with a clock the
     test moves (`days_ahead`) and a client speaking for a Belgian coordinator; in `region` (default: every branch)."""

@@ -48,9 +48,11 @@ from services.reporting.adapters.read_models import (
     fill_fact_tables,
     fill_once,
     fill_read_models,
+    fill_typed_tables,
 )
 from services.reporting.adapters.read_trail import BEFORE_ALL, read_trail_page
 from services.reporting.adapters.rebuild import REBUILT_MODELS, build_read_models, folded_answers, read_answers
+from services.reporting.adapters.rebuild import _second_connection as second_connection
 from services.reporting.app import create_app
 from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import MENTOR_RETENTIONS, POSITIVE_EXITS, SUSTAINABLE_WORK, Chosen
@@ -279,6 +281,59 @@ async def test_a_rebuild_building_on_two_connections_builds_what_one_builds(
     day = START + timedelta(days=SPAN_DAYS)
     assert await read_answers(con, REBUILT_MODELS, day) == await folded_answers(con, "ledger", day)
     await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
+
+
+async def test_a_build_on_two_connections_fails_with_its_own_error_and_leaves_the_first_usable(
+    con: asyncpg.Connection, database_url: str
+) -> None:
+    """One chain failing cancels the other; the caller (the CLI) sees the failure itself, not a group of one, and the
+    first connection is left out of any transaction."""
+    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
+    await insert_into_ledger(con, random_history(29, 6))
+    gone = await asyncpg.connect(database_url)
+    await gone.close()
+    with pytest.raises(asyncpg.InterfaceError, match="closed"):
+        await build_read_models(con, "ledger", gone)
+    assert not con.is_in_transaction() and await con.fetchval("SELECT 1") == 1
+    await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
+
+
+async def test_a_build_inside_a_callers_transaction_stays_on_its_connection(
+    con: asyncpg.Connection, database_url: str
+) -> None:
+    """Inside a transaction of the caller's, what the first connection writes is not seen by a second one: the build
+    runs on the first alone, and builds what it builds outside."""
+    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
+    await insert_into_ledger(con, random_history(37, 6))
+    await build_read_models(con, "ledger")
+    alone = await rebuilt_rows(con)
+    second = await asyncpg.connect(database_url)
+    try:
+        counting = CountingCalls(second)
+        async with con.transaction():
+            await build_read_models(con, "ledger", cast(asyncpg.Connection, counting))
+            assert await rebuilt_rows(con) == alone
+    finally:
+        await second.close()
+    assert counting.calls == 0
+    await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
+
+
+async def test_a_rebuild_refused_a_second_connection_builds_on_one() -> None:
+    said: list[str] = []
+    assert await second_connection("postgresql://nobody@127.0.0.1:1/nothing", said.append) is None
+    assert said == ["building the read models on one connection: a second was refused (ConnectionRefusedError)"]
+
+
+async def test_the_listings_of_a_fill_sort_in_memory_in_a_transaction_of_their_own(con: asyncpg.Connection) -> None:
+    """A rebuild lists in its own transaction, no longer after the counters' in theirs: the listings set their own
+    working memory for their sorts over a whole ledger."""
+    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
+    await insert_into_ledger(con, random_history(31, 4))
+    async with con.transaction():
+        await fill_typed_tables(con, "ledger")
+        await list_facts(con, "ledger")
+        assert await con.fetchval("SHOW work_mem") == "256MB"
 
 
 async def insert_into_ledger(connection: asyncpg.Connection, envelopes: list[EventEnvelope]) -> None:

@@ -57,6 +57,9 @@ CHUNK = 2_000  # entities loaded and computed at once by a fill
 # deadlocking: they would wait on those rows anyway. A fill runs before the consumer starts (fill_once) or with
 # the ledger locked (a rebuild's switch), which a consumer's transaction takes first.
 COUNTERS_LOCK = 7_246_021
+# A fill's or a rebuild's statements over a whole ledger sort and hash far more than a batch's: in memory, not in
+# temporary files (until the transaction ends).
+SET_FILL_WORK_MEM = "SET LOCAL work_mem = '256MB'"
 _STEP_COLUMNS = ("entity", "tenant", "office", "year", "figure", "key", "day", "delta")
 
 
@@ -357,7 +360,7 @@ async def count_facts(con: asyncpg.Connection, source: str) -> int:
             f"CREATE TEMP TABLE rm_new_steps (LIKE {STEPS}) ON COMMIT DROP; "
             f"CREATE TEMP TABLE rm_touching ON COMMIT DROP AS {touched(source, some=False)}"
         )
-        await con.execute("SET LOCAL work_mem = '256MB'")
+        await con.execute(SET_FILL_WORK_MEM)
         # The mentees by PostgreSQL, all at once (mentees_in_sql.py); the others by the domain's rules, by chunks.
         await con.execute(
             "INSERT INTO rm_touched SELECT DISTINCT 'mentee:' || id::uuid FROM rm_touching WHERE kind = 'mentee'"

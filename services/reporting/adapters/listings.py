@@ -16,6 +16,7 @@ import asyncpg
 
 from services.reporting.adapters.counters import (
     CHUNK,
+    SET_FILL_WORK_MEM,
     KnownDuos,
     ledger_order,
     recorded_day,
@@ -223,6 +224,9 @@ async def list_entities(con: asyncpg.Connection, entities: list[tuple[str, str]]
 async def list_facts(con: asyncpg.Connection, source: str) -> int:
     """Relist every entity the facts of `source` may change (a fill or a rebuild); how many."""
     async with con.transaction():
+        # Its own, not count_facts' (which lasts to the end of a transaction they share): a rebuild lists on a
+        # connection and in a transaction of its own (rebuild.build_read_models).
+        await con.execute(SET_FILL_WORK_MEM)
         await con.execute(
             "CREATE TEMP TABLE rm_waiting (mentee_id UUID PRIMARY KEY) ON COMMIT DROP; "
             f"CREATE TEMP TABLE rm_touching ON COMMIT DROP AS {touched(source, some=False)}"

@@ -346,7 +346,7 @@ class SubjectIndex:
     key = "subject, event_id"
 
     def statement(self, source: str, suffix: str = "", some: bool = False, fresh: bool = False) -> str:
-        """`fresh`: the table is empty and has no key yet (a rebuild's, `fill_fact_tables`): no ON CONFLICT. The
+        """`fresh`: the table is empty and has no key yet (a rebuild's, `fill_subject_index`): no ON CONFLICT. The
         rows are distinct without it: one UNION over all the facts (not one per fact: a rebuild spent about a
         second more on those), the ledger's event ids unique, a fact's tenant its own."""
         only = " AND l.event_id = ANY($1::uuid[])" if some else ""
@@ -404,10 +404,10 @@ async def recount(con: asyncpg.Connection, event_ids: list[uuid.UUID], source: s
     await list_entities(con, touched["listed"], duos)
 
 
-async def fill_fact_tables(con: asyncpg.Connection, source: str, fresh_subjects: bool = False) -> None:
-    """Every typed row of the facts of `source`, set-based, and their subject index (`fill_subject_index`)."""
+async def fill_fact_tables(con: asyncpg.Connection, source: str) -> None:
+    """Every typed row of the facts of `source`, set-based, and their subject index, in the caller's transaction."""
     await fill_typed_tables(con, source)
-    await fill_subject_index(con, source, fresh_subjects)
+    await fill_subject_index(con, source)
 
 
 async def fill_typed_tables(con: asyncpg.Connection, source: str) -> None:

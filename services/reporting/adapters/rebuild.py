@@ -112,24 +112,30 @@ async def build_read_models(con: asyncpg.Connection, source: str, second: asyncp
     await con.execute(f"DROP SCHEMA IF EXISTS {REBUILT_MODELS} CASCADE; CREATE SCHEMA {REBUILT_MODELS}")
     deferred: list[str] = []
     after_counting: list[str] = []
+    after_subjects: list[str] = []
     for table in TABLES:
         await con.execute(f"CREATE TABLE {REBUILT_MODELS}.{table} (LIKE public.{table} INCLUDING ALL)")
         await _same_storage_parameters(con, f"public.{table}", f"{REBUILT_MODELS}.{table}")
-        # The steps are read by entity only once counted (a later recount): their index is built after them.
-        (after_counting if table == STEPS else deferred).extend(
-            await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
-        )
+        indexes = await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
+        # The steps are read by entity only once counted (a later recount): their indexes are built after them. The
+        # subject index's (none today) by the connection that fills it, once filled: not beside its inserts.
+        {STEPS: after_counting, SubjectIndex.table: after_subjects}.get(table, deferred).extend(indexes)
     # Its key too: added once it is filled (read_models.fill_subject_index).
     await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{SubjectIndex.table} DROP CONSTRAINT {SubjectIndex.table}_pkey")
     ledger = f"public.{source}"
-    typed = asyncio.Event()
+    # Whether the typed tables are in (committed): the listings read them, on the other connection.
+    typed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     async def typed_then_counted(c: asyncpg.Connection) -> None:
-        async with _in_rebuilt_schema(c):
-            await fill_typed_tables(c, ledger)
-            for definition in deferred:  # before counting and listing: both read each entity's rows by its key
-                await c.execute(definition)
-        typed.set()  # committed: the other connection sees them
+        try:
+            async with _in_rebuilt_schema(c):
+                await fill_typed_tables(c, ledger)
+                for definition in deferred:  # before counting and listing: both read each entity's rows by its key
+                    await c.execute(definition)
+        except BaseException:
+            typed.set_result(False)
+            raise
+        typed.set_result(True)
         async with _in_rebuilt_schema(c):
             await count_facts(c, ledger)
             for definition in after_counting:
@@ -138,17 +144,22 @@ async def build_read_models(con: asyncpg.Connection, source: str, second: asyncp
     async def subjects_then_listed(c: asyncpg.Connection) -> None:
         async with _in_rebuilt_schema(c):
             await fill_subject_index(c, ledger, fresh=True)
-        await typed.wait()
-        async with _in_rebuilt_schema(c):
-            await list_facts(c, ledger)
+            for definition in after_subjects:
+                await c.execute(definition)
+        if await typed:
+            async with _in_rebuilt_schema(c):
+                await list_facts(c, ledger)
 
-    if second is None:
+    # On two connections only outside a caller's transaction: inside one, what `con` writes stays unseen by `second`.
+    if second is None or con.is_in_transaction():
         await typed_then_counted(con)
         await subjects_then_listed(con)
     else:
-        async with asyncio.TaskGroup() as both:  # one failing cancels the other
-            both.create_task(typed_then_counted(con))
-            both.create_task(subjects_then_listed(second))
+        # Neither chain is cancelled when the other fails (a statement cancelled midway can leave its connection in
+        # a transaction): each ends, then the first failure is raised as itself.
+        ended = await asyncio.gather(typed_then_counted(con), subjects_then_listed(second), return_exceptions=True)
+        if failed := [e for e in ended if isinstance(e, BaseException)]:
+            raise failed[0]
     return time.monotonic() - started
 
 
@@ -181,12 +192,12 @@ async def rebuild(
         await init_connection(con)
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
         replayed = await replay(con, settings, REBUILD, say, trust_kept=not verify_all)
-        second = await asyncpg.connect(settings.database_url)
+        second = await _second_connection(settings.database_url, say)
         try:
-            await init_connection(second)
             seconds = await build_read_models(con, REBUILD, second)
         finally:
-            await second.close()
+            if second is not None:
+                await second.close()
         say(f"read models built from the rebuilt ledger in {seconds:.1f} s")
         rebuilt_figures = await folded_answers(con, REBUILD, today)
         read_equal = await read_answers(con, REBUILT_MODELS, today) == rebuilt_figures
@@ -211,6 +222,20 @@ async def rebuild(
         return equal and read_equal
     finally:
         await con.close()
+
+
+async def _second_connection(database_url: str, say: Callable[[str], None]) -> asyncpg.Connection | None:
+    """A second connection for the read models' build; None (the build on one, slower) when the server refuses one,
+    at its connection limit for instance: a rebuild that can go on does."""
+    from shared.eventstore.postgres import init_connection
+
+    try:
+        second = await asyncpg.connect(database_url)
+    except (OSError, asyncpg.PostgresError) as err:
+        say(f"building the read models on one connection: a second was refused ({type(err).__name__})")
+        return None
+    await init_connection(second)
+    return second
 
 
 async def _switch(con: asyncpg.Connection, runtime_role: str | None) -> None:
