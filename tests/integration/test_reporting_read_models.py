@@ -257,44 +257,39 @@ async def rebuilt_rows(con: asyncpg.Connection) -> dict[str, list[str]]:
     }
 
 
-async def test_a_rebuild_building_on_two_connections_builds_what_one_builds(
-    con: asyncpg.Connection, database_url: str
-) -> None:
-    """`duo projection rebuild reporting` builds its read models on two connections at once (the typed tables and
-    counters on one, the subject index and listings on the other): row for row what one connection builds, and
-    answering as the fold of the ledger does."""
+async def built_on_one_then_given_two(
+    con: asyncpg.Connection, database_url: str, seed: int, in_a_transaction: bool = False
+) -> tuple[dict[str, list[str]], dict[str, list[str]], int]:
+    """A random ledger's read models built on `con` alone, then given a second connection (inside a transaction of
+    the caller's when asked): both builds' rows, and how many statement calls the second connection was given."""
     await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
-    await insert_into_ledger(con, random_history(23, 12))
+    await insert_into_ledger(con, random_history(seed, 12))
     await build_read_models(con, "ledger")
     alone = await rebuilt_rows(con)
     second = await asyncpg.connect(database_url)
     try:
         await init_connection(second)
         counting = CountingCalls(second)
-        await build_read_models(con, "ledger", cast(asyncpg.Connection, counting))
+        async with con.transaction() if in_a_transaction else contextlib.nullcontext():
+            await build_read_models(con, "ledger", cast(asyncpg.Connection, counting))
+            given = await rebuilt_rows(con)
     finally:
         await second.close()
-    assert counting.calls > 0  # the second connection did its share
-    together = await rebuilt_rows(con)
+    return alone, given, counting.calls
+
+
+async def test_a_rebuild_building_on_two_connections_builds_what_one_builds(
+    con: asyncpg.Connection, database_url: str
+) -> None:
+    """`duo projection rebuild reporting` builds its read models on two connections at once (the typed tables and
+    counters on one, the subject index and listings on the other): row for row what one connection builds, and
+    answering as the fold of the ledger does."""
+    alone, together, calls = await built_on_one_then_given_two(con, database_url, 23)
+    assert calls > 0  # the second connection did its share
     assert together == alone
     assert all(together[t] for t in ("rm_subjects", "rm_listed", "rm_steps", "rm_duos"))
     day = START + timedelta(days=SPAN_DAYS)
     assert await read_answers(con, REBUILT_MODELS, day) == await folded_answers(con, "ledger", day)
-    await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
-
-
-async def test_a_build_on_two_connections_fails_with_its_own_error_and_leaves_the_first_usable(
-    con: asyncpg.Connection, database_url: str
-) -> None:
-    """One chain failing cancels the other; the caller (the CLI) sees the failure itself, not a group of one, and the
-    first connection is left out of any transaction."""
-    await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
-    await insert_into_ledger(con, random_history(29, 6))
-    gone = await asyncpg.connect(database_url)
-    await gone.close()
-    with pytest.raises(asyncpg.InterfaceError, match="closed"):
-        await build_read_models(con, "ledger", gone)
-    assert not con.is_in_transaction() and await con.fetchval("SELECT 1") == 1
     await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
 
 
@@ -303,19 +298,23 @@ async def test_a_build_inside_a_callers_transaction_stays_on_its_connection(
 ) -> None:
     """Inside a transaction of the caller's, what the first connection writes is not seen by a second one: the build
     runs on the first alone, and builds what it builds outside."""
+    alone, inside, calls = await built_on_one_then_given_two(con, database_url, 37, in_a_transaction=True)
+    assert calls == 0 and inside == alone
+    await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
+
+
+async def test_a_build_on_two_connections_fails_with_its_own_error_and_leaves_the_first_usable(
+    con: asyncpg.Connection, database_url: str
+) -> None:
+    """One chain failing does not cancel the other midway; the caller (the CLI) sees the failure itself, not a group
+    of one, and the first connection is left out of any transaction."""
     await con.execute(f"TRUNCATE ledger, {', '.join(TABLES)}")
-    await insert_into_ledger(con, random_history(37, 6))
-    await build_read_models(con, "ledger")
-    alone = await rebuilt_rows(con)
-    second = await asyncpg.connect(database_url)
-    try:
-        counting = CountingCalls(second)
-        async with con.transaction():
-            await build_read_models(con, "ledger", cast(asyncpg.Connection, counting))
-            assert await rebuilt_rows(con) == alone
-    finally:
-        await second.close()
-    assert counting.calls == 0
+    await insert_into_ledger(con, random_history(29, 6))
+    gone = await asyncpg.connect(database_url)
+    await gone.close()
+    with pytest.raises(asyncpg.InterfaceError, match="closed"):
+        await build_read_models(con, "ledger", gone)
+    assert not con.is_in_transaction() and await con.fetchval("SELECT 1") == 1
     await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
 
 
