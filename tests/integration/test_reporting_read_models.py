@@ -51,8 +51,13 @@ from services.reporting.adapters.read_models import (
     fill_typed_tables,
 )
 from services.reporting.adapters.read_trail import BEFORE_ALL, read_trail_page
-from services.reporting.adapters.rebuild import REBUILT_MODELS, build_read_models, folded_answers, read_answers
-from services.reporting.adapters.rebuild import _second_connection as second_connection
+from services.reporting.adapters.rebuild import (
+    REBUILT_MODELS,
+    build_read_models,
+    folded_answers,
+    read_answers,
+    second_connection,
+)
 from services.reporting.app import create_app
 from services.reporting.domain.coordination import Offices, coordination
 from services.reporting.domain.definitions import MENTOR_RETENTIONS, POSITIVE_EXITS, SUSTAINABLE_WORK, Chosen

@@ -192,7 +192,7 @@ async def rebuild(
         await init_connection(con)
         await con.execute(f"DROP TABLE IF EXISTS {REBUILD}; CREATE TABLE {REBUILD} (LIKE {LEDGER} INCLUDING ALL)")
         replayed = await replay(con, settings, REBUILD, say, trust_kept=not verify_all)
-        second = await _second_connection(settings.database_url, say)
+        second = await second_connection(settings.database_url, say)
         try:
             seconds = await build_read_models(con, REBUILD, second)
         finally:
@@ -224,7 +224,7 @@ async def rebuild(
         await con.close()
 
 
-async def _second_connection(database_url: str, say: Callable[[str], None]) -> asyncpg.Connection | None:
+async def second_connection(database_url: str, say: Callable[[str], None]) -> asyncpg.Connection | None:
     """A second connection for the read models' build; None (the build on one, slower) when the server refuses one,
     at its connection limit for instance: a rebuild that can go on does."""
     from shared.eventstore.postgres import init_connection
