@@ -49,6 +49,7 @@ from services.reporting.adapters.read_models import (
     fill_once,
     fill_read_models,
     fill_typed_tables,
+    is_id_sql,
 )
 from services.reporting.adapters.read_trail import BEFORE_ALL, read_trail_page
 from services.reporting.adapters.rebuild import (
@@ -238,7 +239,56 @@ async def test_the_rebuild_compares_the_lists_it_built_with_the_fold(con: asyncp
     for table in ("rm_counts", "rm_listed_counts"):
         assert await con.fetchval(options, f"{REBUILT_MODELS}.{table}") == ["fillfactor=70"]
         assert await con.fetchval(options, f"public.{table}") == ["fillfactor=70"]
+    # The keys and indexes a rebuild drops to fill its tables faster are all back, named and defined as the live ones.
+    assert await keys_and_indexes(con, REBUILT_MODELS) == await keys_and_indexes(con, "public")
     await con.execute(f"DROP SCHEMA {REBUILT_MODELS} CASCADE")
+
+
+async def test_the_subject_index_takes_as_ids_exactly_what_the_regular_expression_of_an_id_matches(
+    con: asyncpg.Connection,
+) -> None:
+    """The subject index's cheaper test of an id (a LIKE, then a regular expression without counted repeats) takes
+    exactly the values the regular expression of a canonical id takes: ids mangled at random and by hand."""
+    rng = random.Random(36)
+    alphabet = "0123456789abcdefABCDEFg-_ \né%"
+    values = ["12345678-1234-1234-1234-123456789abc", "-" * 36, "12345678-1234-1234-1234-12345678-abc", ""]
+    for _ in range(5000):
+        value = list(str(uuid.UUID(int=rng.getrandbits(128))))
+        for _ in range(rng.randint(1, 3)):  # a character changed, added or taken out
+            at, change = rng.randrange(len(value)), rng.randrange(3)
+            if change == 0:
+                value[at] = rng.choice(alphabet)
+            elif change == 1:
+                value.insert(at, rng.choice(alphabet))
+            else:
+                del value[at]
+        values.append("".join(value))
+    rows = await con.fetch(
+        "SELECT v, v ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' AS expected, "
+        f"{is_id_sql('v')} AS taken FROM unnest($1::text[]) v",
+        values,
+    )
+    assert [r["v"] for r in rows if r["expected"] != r["taken"]] == []
+    assert 200 < sum(r["taken"] for r in rows) < len(rows) - 200  # both kinds tried, many of each
+
+
+async def keys_and_indexes(con: asyncpg.Connection, schema: str) -> set[tuple[str, ...]]:
+    """Every read-model table's constraints and indexes in `schema`: (table, name, definition), the schema left out."""
+    tables = [f"{schema}.{table}" for table in TABLES]
+    constraints = await con.fetch(
+        "SELECT conrelid::regclass::text AS t, conname AS name, pg_get_constraintdef(oid) AS definition "
+        "FROM pg_constraint WHERE conrelid = ANY($1::regclass[])",
+        tables,
+    )
+    indexes = await con.fetch(
+        "SELECT indrelid::regclass::text AS t, indexrelid::regclass::text AS name, "
+        "pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indrelid = ANY($1::regclass[])",
+        tables,
+    )
+    return {
+        tuple(str(row[k]).replace(f"{schema}.", "") for k in ("t", "name", "definition"))
+        for row in [*constraints, *indexes]
+    }
 
 
 class CountingCalls:

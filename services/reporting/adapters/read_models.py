@@ -84,13 +84,22 @@ class ReadModel:
     key: str = "event_id"
     event_types: frozenset[str] = frozenset()  # the facts it may hold (none named: any fact may hold a row)
 
-    def statement(self, source: str, suffix: str = "", some: bool = False) -> str:
-        """INSERT the rows of `source`'s facts (only those of the ids $1 when `some`) into the table (+ `suffix`)."""
+    @property
+    def keyed_by_fact(self) -> bool:
+        """Whether each fact gives at most one row and its key is the fact's id: then the rows of a ledger's facts
+        are distinct without the key (its event ids are), and a fresh table can be filled before its key exists."""
+        return self.key == "event_id"
+
+    def statement(self, source: str, suffix: str = "", some: bool = False, fresh: bool = False) -> str:
+        """INSERT the rows of `source`'s facts (only those of the ids $1 when `some`) into the table (+ `suffix`).
+        `fresh`: the table is empty and, when `keyed_by_fact`, has no key yet (a rebuild's): no ON CONFLICT, whose
+        arbiter index costs an index search and entry per row (a rebuild's typed tables filled in about half the
+        time without it, docs/performance.md)."""
         only = " AND l.event_id = ANY($1::uuid[])" if some else ""
+        conflicts = "" if fresh and self.keyed_by_fact else f" ON CONFLICT ({self.key}) DO NOTHING"
         return (
             f"INSERT INTO {self.table}{suffix} ({', '.join(self.columns)}) "
-            f"SELECT {', '.join(self.columns.values())} FROM {source} l WHERE {self.where}{only} "
-            f"ON CONFLICT ({self.key}) DO NOTHING"
+            f"SELECT {', '.join(self.columns.values())} FROM {source} l WHERE {self.where}{only}{conflicts}"
         )
 
 
@@ -105,7 +114,19 @@ _MENTEE_STATUS = {
     DuoFormed.event_type: "in_duo",
     DuoEnded.event_type: "gone",
 }
-_UUID_TEXT = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
+_UUID_SHAPE = "-".join("_" * n for n in (8, 4, 4, 4, 12))  # LIKE: 36 characters, the dashes in their places
+
+
+def is_id_sql(text: str) -> str:
+    """SQL: whether `text` is an id as the platform writes it, '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
+    [0-9a-f]{12}$' exactly: its shape by LIKE, then, the dashes being in their places, four dashes and hex digits
+    only. That regular expression cost PostgreSQL about 5 us a value (its counted repeats), LIKE 0.2 and the
+    other about 1: the subject index, which tests every value of every fact, filled in about half the time
+    (docs/performance.md). The CASE keeps the cheap test first, which an AND would not promise."""
+    return (
+        f"CASE WHEN {text} LIKE '{_UUID_SHAPE}' THEN {text} ~ '^[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+$' "
+        "ELSE false END"
+    )
 
 
 def _case(mapping: dict[str, str], otherwise: str = "NULL") -> str:
@@ -346,22 +367,23 @@ class SubjectIndex:
     key = "subject, event_id"
 
     def statement(self, source: str, suffix: str = "", some: bool = False, fresh: bool = False) -> str:
-        """`fresh`: the table is empty and has no key yet (a rebuild's, `fill_subject_index`): no ON CONFLICT. The
-        rows are distinct without it: one UNION over all the facts (not one per fact: a rebuild spent about a
-        second more on those), the ledger's event ids unique, a fact's tenant its own."""
+        """`fresh`: the table is empty and has no key yet (a rebuild's): no ON CONFLICT. The rows are distinct
+        without it: one UNION over all the facts (not one per fact: a rebuild spent about a second more on those),
+        the ledger's event ids unique, a fact's tenant its own."""
         only = " AND l.event_id = ANY($1::uuid[])" if some else ""
         return (
             f"INSERT INTO {self.table}{suffix} (subject, event_id, tenant) "
-            # The length first: most values are not ids, and a regular expression costs more than a length.
             f"SELECT v.value, l.event_id, l.tenant FROM {source} l CROSS JOIN LATERAL jsonb_each_text(l.data) v "
-            f"WHERE length(v.value) = 36 AND v.value ~ {_UUID_TEXT}{only} "
+            f"WHERE {is_id_sql('v.value')}{only} "
             f"UNION SELECT right(l.stream_id, 36), l.event_id, l.tenant FROM {source} l "
-            f"WHERE right(l.stream_id, 36) ~ {_UUID_TEXT}{only}"
+            f"WHERE {is_id_sql('right(l.stream_id, 36)')}{only}"
             + ("" if fresh else f" ON CONFLICT ({self.key}) DO NOTHING")
         )
 
 
 TABLES = tuple(m.table for m in READ_MODELS) + (SubjectIndex.table, STEPS, COUNTS, LISTED, LIST_COUNTS)
+# The tables a rebuild fills before their key exists (their rows distinct without it), then keys: one sort each.
+FILLED_BEFORE_KEYED = tuple(m.table for m in READ_MODELS if m.keyed_by_fact) + (SubjectIndex.table,)
 _ALL: tuple[ReadModel | SubjectIndex, ...] = (*READ_MODELS, SubjectIndex())
 
 
@@ -410,21 +432,19 @@ async def fill_fact_tables(con: asyncpg.Connection, source: str) -> None:
     await fill_subject_index(con, source)
 
 
-async def fill_typed_tables(con: asyncpg.Connection, source: str) -> None:
-    """Every typed table's rows of the facts of `source`, set-based (the subject index aside)."""
+async def fill_typed_tables(con: asyncpg.Connection, source: str, fresh: bool = False) -> None:
+    """Every typed table's rows of the facts of `source`, set-based (the subject index aside). `fresh`: the tables
+    are empty and those `keyed_by_fact` have no key yet (`FILLED_BEFORE_KEYED`, a rebuild's)."""
     for model in READ_MODELS:
-        await con.execute(model.statement(source))
+        await con.execute(model.statement(source, fresh=fresh))
 
 
 async def fill_subject_index(con: asyncpg.Connection, source: str, fresh: bool = False) -> None:
     """The subject index of the facts of `source`. It reads the ledger alone, so a rebuild fills it beside the typed
     tables, on a connection of its own. `fresh`: the index is empty and has no key (a rebuild's): its rows go in
-    without a key to keep up, which is added once they are in (one sort instead of an index entry per row: about 2
-    of a rebuild's 4.6 s for it at 100,000 facts)."""
-    subjects = SubjectIndex()
-    await con.execute(subjects.statement(source, fresh=fresh))
-    if fresh:
-        await con.execute(f"ALTER TABLE {subjects.table} ADD PRIMARY KEY ({subjects.key})")
+    without a key to keep up, which the rebuild adds once they are in (one sort instead of an index entry per row:
+    about 2 of a rebuild's 4.6 s for it at 100,000 facts)."""
+    await con.execute(SubjectIndex().statement(source, fresh=fresh))
 
 
 async def fill_read_models(con: asyncpg.Connection, source: str) -> None:

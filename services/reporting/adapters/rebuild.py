@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,7 @@ from services.reporting.adapters.read_books import read_books
 from services.reporting.adapters.read_figures import read_figures
 from services.reporting.adapters.read_lists import read_coordination
 from services.reporting.adapters.read_models import (
+    FILLED_BEFORE_KEYED,
     TABLES,
     SubjectIndex,
     fill_read_models,
@@ -110,18 +112,23 @@ async def build_read_models(con: asyncpg.Connection, source: str, second: asyncp
     committed, the listings on `second`. Each statement runs on one core, and a rebuild's other core stood idle."""
     started = time.monotonic()
     await con.execute(f"DROP SCHEMA IF EXISTS {REBUILT_MODELS} CASCADE; CREATE SCHEMA {REBUILT_MODELS}")
+    typed_keys: list[str] = []
     deferred: list[str] = []
     after_counting: list[str] = []
     after_subjects: list[str] = []
     for table in TABLES:
         await con.execute(f"CREATE TABLE {REBUILT_MODELS}.{table} (LIKE public.{table} INCLUDING ALL)")
         await _same_storage_parameters(con, f"public.{table}", f"{REBUILT_MODELS}.{table}")
-        indexes = await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}")
+        # The keys of the tables filled before they are keyed first (each added once its table is filled), then
+        # the other indexes (built once the keys are).
+        if table in FILLED_BEFORE_KEYED:
+            key = await _defer_key(con, f"{REBUILT_MODELS}.{table}", f"public.{table}")
+            (after_subjects if table == SubjectIndex.table else typed_keys).append(key)
+        indexes = await _defer_secondary_indexes(con, f"{REBUILT_MODELS}.{table}", f"public.{table}")
         # The steps are read by entity only once counted (a later recount): their indexes are built after them. The
         # subject index's (none today) by the connection that fills it, once filled: not beside its inserts.
         {STEPS: after_counting, SubjectIndex.table: after_subjects}.get(table, deferred).extend(indexes)
-    # Its key too: added once it is filled (read_models.fill_subject_index).
-    await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{SubjectIndex.table} DROP CONSTRAINT {SubjectIndex.table}_pkey")
+    deferred[:0] = typed_keys
     ledger = f"public.{source}"
     # Whether the typed tables are in (committed): the listings read them, on the other connection.
     typed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -129,7 +136,7 @@ async def build_read_models(con: asyncpg.Connection, source: str, second: asyncp
     async def typed_then_counted(c: asyncpg.Connection) -> None:
         try:
             async with _in_rebuilt_schema(c):
-                await fill_typed_tables(c, ledger)
+                await fill_typed_tables(c, ledger, fresh=True)
                 for definition in deferred:  # before counting and listing: both read each entity's rows by its key
                     await c.execute(definition)
         except BaseException:
@@ -271,19 +278,48 @@ async def _same_storage_parameters(con: asyncpg.Connection, live: str, rebuilt: 
         await con.execute(f"ALTER TABLE {rebuilt} SET ({', '.join(options)})")
 
 
-async def _defer_secondary_indexes(con: asyncpg.Connection, table: str) -> list[str]:
+async def _defer_key(con: asyncpg.Connection, table: str, live: str) -> str:
+    """Drop an empty table's primary key and return the statement that adds it again, named and defined as the
+    `live` table's: added once the table is filled, its index is built by one sort instead of an entry per row."""
+    copied, _ = await con.fetchrow(_PRIMARY_KEY, table)
+    await con.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{copied}"')
+    name, definition = await con.fetchrow(_PRIMARY_KEY, live)
+    return f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+
+
+_PRIMARY_KEY = (
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'"
+)
+_NON_UNIQUE_INDEXES = (
+    "SELECT x.indexrelid::regclass::text AS name, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x "
+    "WHERE x.indrelid = $1::regclass AND NOT x.indisunique"
+)
+# What pg_get_indexdef writes: CREATE INDEX <name> ON <table> USING ...
+_INDEX_ON = re.compile(r"(CREATE INDEX \S+ ON )\S+( USING .*)", re.DOTALL)
+
+
+def _index_on(definition: str, table: str) -> str:
+    """An index's definition, on another table (under the same name: index names are the schema's own)."""
+    parts = _INDEX_ON.fullmatch(definition)
+    if parts is None:
+        raise ValueError(f"not an index definition this rebuild can move: {definition}")
+    return f"{parts[1]}{table}{parts[2]}"
+
+
+async def _defer_secondary_indexes(con: asyncpg.Connection, table: str, live: str | None = None) -> list[str]:
     """Drop an empty table's non-unique indexes and return their definitions, to build each once at the end:
-    one sort is far cheaper than an index entry per row, and the unique key stays (it dedupes the log)."""
+    one sort is far cheaper than an index entry per row, and the unique key stays (it dedupes the log).
+
+    With `live`, the definitions are the live table's indexes, on `table`: named as the live ones (`LIKE` names its
+    copies anew), so that what a migration or an operator knows by name is still there after the switch."""
     if await con.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
         return []
-    rows = await con.fetch(
-        "SELECT x.indexrelid::regclass::text AS name, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x "
-        "WHERE x.indrelid = $1::regclass AND NOT x.indisunique",
-        table,
-    )
+    rows = await con.fetch(_NON_UNIQUE_INDEXES, table)
     for row in rows:
         await con.execute(f"DROP INDEX {row['name']}")  # as regclass spells it: schema-qualified, quoted if need be
-    return [row["definition"] for row in rows]
+    if live is None:
+        return [row["definition"] for row in rows]
+    return [_index_on(row["definition"], table) for row in await con.fetch(_NON_UNIQUE_INDEXES, live)]
 
 
 @dataclass(frozen=True)
