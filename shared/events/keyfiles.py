@@ -24,14 +24,14 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.config import PlatformEnvironment
 from shared.events.signing import Keyring, PublishedKey, SigningKey, key_id_of
 
-log = structlog.get_logger("event-keys")
+# structlog and the platform's settings (pydantic-settings) are imported where they are used: a rebuild's replay
+# workers read a keyring file (KeyringFile) and nothing else here, and the two cost each worker about 0.13 s of
+# its start, paid on the rebuild's clock.
 
 KEYRING_FILE = "keyring.json"
 LOOK_AGAIN_S = 1.0  # how often a keyring file is looked at for a change (a revoked key stops verifying within it)
@@ -39,6 +39,8 @@ LOOK_AGAIN_S = 1.0  # how often a keyring file is looked at for a change (a revo
 
 def keys_folder(environ: Mapping[str, str] | None = None) -> Path:
     """The embedded stack's key folder: DUO_EVENT_KEYS_DIR, or DUO_HOME/event-keys."""
+    from shared.config import PlatformEnvironment
+
     platform = PlatformEnvironment.from_environ(environ)
     return (platform.duo_event_keys_dir or platform.duo_home / "event-keys").resolve()
 
@@ -84,7 +86,9 @@ class KeyringFile:
             self._keyring, self._seen = read_keyring(self.path), seen
         except (OSError, ValueError, KeyError, TypeError) as err:
             # A keyring that cannot be read is not an empty one: the last good one stays until it can be read.
-            log.error(
+            import structlog
+
+            structlog.get_logger("event-keys").error(
                 "event keyring unreadable, the last one read stays", path=str(self.path), error=type(err).__name__
             )
 
@@ -115,6 +119,8 @@ class KeyringFile:
 
 def event_keyring(environ: Mapping[str, str] | None = None) -> KeyringFile:
     """The keyring every consumer verifies with: DUO_EVENT_KEYRING_FILE, or the embedded key folder's."""
+    from shared.config import PlatformEnvironment
+
     if path := PlatformEnvironment.from_environ(environ).duo_event_keyring_file:
         return KeyringFile(path)
     return KeyringFile(keys_folder(environ) / KEYRING_FILE)
@@ -156,6 +162,8 @@ class EmbeddedSigner:
 
 def event_signer(service: str, environ: Mapping[str, str] | None = None) -> SigningKeyFile | EmbeddedSigner:
     """How a service's relay signs: DUO_EVENT_SIGNING_KEY_FILE, or the embedded key folder (a key made on first use)."""
+    from shared.config import PlatformEnvironment
+
     if path := PlatformEnvironment.from_environ(environ).duo_event_signing_key_file:
         return SigningKeyFile(path, service)
     return EmbeddedSigner(keys_folder(environ), service)

@@ -18,7 +18,6 @@ import asyncpg
 
 from shared.events.keyfiles import KeyringFile
 from shared.events.signing import Keyring, verified_form_digest
-from shared.eventstore.chain_key import configured_chain_key
 
 DIGEST_COLUMN = "verified_digest"
 _PURPOSE = b"duo reporting: messages verified once"  # the chain key keys this one use apart from any other
@@ -26,6 +25,10 @@ _PURPOSE = b"duo reporting: messages verified once"  # the chain key keys this o
 
 def digest_key(chain_key: bytes | None = None) -> bytes:
     """The key of the verified digests: derived from reporting's chain key (shared/eventstore/chain_key.py)."""
+    # Imported here: it brings the platform's settings (pydantic-settings), which a replay worker, given the key
+    # by its orders, would load at its start for nothing (shared/events/keyfiles.py says why that counts).
+    from shared.eventstore.chain_key import configured_chain_key
+
     return hmac.digest(chain_key or configured_chain_key("reporting"), _PURPOSE, "sha256")
 
 
