@@ -259,9 +259,14 @@ async def _switch(con: asyncpg.Connection, runtime_role: str | None) -> None:
         await con.execute(f"SET LOCAL search_path TO {REBUILT_MODELS}, public")
         await fill_read_models(con, f"(SELECT r.* FROM public.{REBUILD} r JOIN carried USING (event_id))")
         await con.execute("SET LOCAL search_path TO public")
+        # The ledger's indexes keep their names (migrations' and operators' names for them): the previous ledger's
+        # are moved out of the way first (the rebuilt ledger's were named anew by `LIKE`, as copies).
+        names = await _index_names(con, LEDGER)
         await con.execute(f"DROP TABLE IF EXISTS {PREVIOUS}")
         await con.execute(f"ALTER TABLE {LEDGER} RENAME TO {PREVIOUS}")
+        await _rename_indexes(con, PREVIOUS, {indexed: f"{name[:50]}_previous" for indexed, name in names.items()})
         await con.execute(f"ALTER TABLE {REBUILD} RENAME TO {LEDGER}")
+        await _rename_indexes(con, LEDGER, names)
         for table in TABLES:  # derived from the ledger: the previous ledger is the copy worth keeping
             await con.execute(f"DROP TABLE public.{table}")
             await con.execute(f"ALTER TABLE {REBUILT_MODELS}.{table} SET SCHEMA public")
@@ -294,16 +299,39 @@ _NON_UNIQUE_INDEXES = (
     "SELECT x.indexrelid::regclass::text AS name, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x "
     "WHERE x.indrelid = $1::regclass AND NOT x.indisunique"
 )
-# What pg_get_indexdef writes: CREATE INDEX <name> ON <table> USING ...
-_INDEX_ON = re.compile(r"(CREATE INDEX \S+ ON )\S+( USING .*)", re.DOTALL)
+# What pg_get_indexdef writes: CREATE [UNIQUE] INDEX <name> ON <table> USING ...
+_INDEX_DEFINITION = re.compile(r"CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (USING .*)", re.DOTALL)
+_INDEXES = (
+    "SELECT x.indexrelid::regclass::text AS target, c.relname AS name, pg_get_indexdef(x.indexrelid) AS definition "
+    "FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = $1::regclass"
+)
 
 
 def _index_on(definition: str, table: str) -> str:
     """An index's definition, on another table (under the same name: index names are the schema's own)."""
-    parts = _INDEX_ON.fullmatch(definition)
+    parts = _INDEX_DEFINITION.fullmatch(definition)
     if parts is None:
         raise ValueError(f"not an index definition this rebuild can move: {definition}")
-    return f"{parts[1]}{table}{parts[2]}"
+    return f"CREATE {parts[1] or ''}INDEX {parts[2]} ON {table} {parts[4]}"
+
+
+def _indexed(definition: str) -> str:
+    """What an index indexes, and how: its definition but its name and its table's."""
+    parts = _INDEX_DEFINITION.fullmatch(definition)
+    return f"{parts[1] or ''}{parts[4]}" if parts else definition
+
+
+async def _index_names(con: asyncpg.Connection, table: str) -> dict[str, str]:
+    """The names of `table`'s indexes, by what each indexes."""
+    return {_indexed(row["definition"]): row["name"] for row in await con.fetch(_INDEXES, table)}
+
+
+async def _rename_indexes(con: asyncpg.Connection, table: str, names: dict[str, str]) -> None:
+    """Rename each index of `table` to the name `names` gives what it indexes (a key's constraint with it)."""
+    for row in await con.fetch(_INDEXES, table):
+        name = names.get(_indexed(row["definition"]))
+        if name is not None and name != row["name"]:
+            await con.execute(f'ALTER INDEX {row["target"]} RENAME TO "{name}"')
 
 
 async def _defer_secondary_indexes(con: asyncpg.Connection, table: str, live: str | None = None) -> list[str]:
