@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -264,7 +265,7 @@ async def _switch(con: asyncpg.Connection, runtime_role: str | None) -> None:
         names = await _index_names(con, LEDGER)
         await con.execute(f"DROP TABLE IF EXISTS {PREVIOUS}")
         await con.execute(f"ALTER TABLE {LEDGER} RENAME TO {PREVIOUS}")
-        await _rename_indexes(con, PREVIOUS, {indexed: f"{name[:50]}_previous" for indexed, name in names.items()})
+        await _names_aside(con, PREVIOUS)
         await con.execute(f"ALTER TABLE {REBUILD} RENAME TO {LEDGER}")
         await _rename_indexes(con, LEDGER, names)
         for table in TABLES:  # derived from the ledger: the previous ledger is the copy worth keeping
@@ -321,17 +322,32 @@ def _indexed(definition: str) -> str:
     return f"{parts[1] or ''}{parts[4]}" if parts else definition
 
 
-async def _index_names(con: asyncpg.Connection, table: str) -> dict[str, str]:
-    """The names of `table`'s indexes, by what each indexes."""
-    return {_indexed(row["definition"]): row["name"] for row in await con.fetch(_INDEXES, table)}
-
-
-async def _rename_indexes(con: asyncpg.Connection, table: str, names: dict[str, str]) -> None:
-    """Rename each index of `table` to the name `names` gives what it indexes (a key's constraint with it)."""
+async def _index_names(con: asyncpg.Connection, table: str) -> dict[str, list[str]]:
+    """The names of `table`'s indexes, by what each indexes (several, when an index was made twice)."""
+    names: dict[str, list[str]] = defaultdict(list)
     for row in await con.fetch(_INDEXES, table):
-        name = names.get(_indexed(row["definition"]))
-        if name is not None and name != row["name"]:
-            await con.execute(f'ALTER INDEX {row["target"]} RENAME TO "{name}"')
+        names[_indexed(row["definition"])].append(row["name"])
+    return names
+
+
+async def _names_aside(con: asyncpg.Connection, table: str) -> None:
+    """Rename every index of `table` to its name and `_previous` (within PostgreSQL's 63 characters), freeing its
+    name."""
+    for row in await con.fetch(_INDEXES, table):
+        await con.execute(f'ALTER INDEX {row["target"]} RENAME TO "{row["name"][:54]}_previous"')
+
+
+async def _rename_indexes(con: asyncpg.Connection, table: str, names: dict[str, list[str]]) -> None:
+    """Give each index of `table` a name `names` has for what it indexes, each name once (a key's constraint is
+    renamed with its index); an index with none left keeps its own."""
+    left = {indexed: list(given) for indexed, given in names.items()}
+    for row in await con.fetch(_INDEXES, table):
+        free = left.get(_indexed(row["definition"]))
+        if free:
+            name = row["name"] if row["name"] in free else free[0]
+            free.remove(name)
+            if name != row["name"]:
+                await con.execute(f'ALTER INDEX {row["target"]} RENAME TO "{name}"')
 
 
 async def _defer_secondary_indexes(con: asyncpg.Connection, table: str, live: str | None = None) -> list[str]:
