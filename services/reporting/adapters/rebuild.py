@@ -287,9 +287,11 @@ async def _same_storage_parameters(con: asyncpg.Connection, live: str, rebuilt: 
 async def _defer_key(con: asyncpg.Connection, table: str, live: str) -> str:
     """Drop an empty table's primary key and return the statement that adds it again, named and defined as the
     `live` table's: added once the table is filled, its index is built by one sort instead of an entry per row."""
-    copied, _ = await con.fetchrow(_PRIMARY_KEY, table)
-    await con.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{copied}"')
-    name, definition = await con.fetchrow(_PRIMARY_KEY, live)
+    copied, live_key = await con.fetchrow(_PRIMARY_KEY, table), await con.fetchrow(_PRIMARY_KEY, live)
+    if copied is None or live_key is None:
+        raise RuntimeError(f"{table} is filled before its key, but {table if copied is None else live} has none")
+    await con.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{copied["conname"]}"')
+    name, definition = live_key
     return f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
 
 
@@ -303,8 +305,9 @@ _NON_UNIQUE_INDEXES = (
 # What pg_get_indexdef writes: CREATE [UNIQUE] INDEX <name> ON <table> USING ...
 _INDEX_DEFINITION = re.compile(r"CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (USING .*)", re.DOTALL)
 _INDEXES = (
-    "SELECT x.indexrelid::regclass::text AS target, c.relname AS name, pg_get_indexdef(x.indexrelid) AS definition "
-    "FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = $1::regclass"
+    "SELECT x.indexrelid::regclass::text AS target, x.indexrelid::int8 AS oid, c.relname AS name, "
+    "pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+    "WHERE x.indrelid = $1::regclass"
 )
 
 
@@ -331,10 +334,10 @@ async def _index_names(con: asyncpg.Connection, table: str) -> dict[str, list[st
 
 
 async def _names_aside(con: asyncpg.Connection, table: str) -> None:
-    """Rename every index of `table` to its name and `_previous` (within PostgreSQL's 63 characters), freeing its
-    name."""
+    """Rename every index of `table` (a plain table name) to the table's name and the index's oid, freeing its name
+    (unique, and short of PostgreSQL's 63 characters, whatever the name was)."""
     for row in await con.fetch(_INDEXES, table):
-        await con.execute(f'ALTER INDEX {row["target"]} RENAME TO "{row["name"][:54]}_previous"')
+        await con.execute(f'ALTER INDEX {row["target"]} RENAME TO "{table}_{row["oid"]}"')
 
 
 async def _rename_indexes(con: asyncpg.Connection, table: str, names: dict[str, list[str]]) -> None:
