@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -15,11 +16,12 @@ from shared.auth.identity import Role
 from shared.federation_figures import RegionFigures
 from shared.federation_messages import from_message
 from shared.regions import Region
-from shared.tenancy import Tenant
+from shared.tenancy import TIMEZONES, Tenant
 from tests.auth import bearer
 from tests.conftest import eventually
 from tests.integration.conftest import running_service
 from tests.integration.intake_harness import IntakeHarness, mentee_body
+from tests.integration.test_reporting import after_this_quarter
 from tests.signing import keyring
 
 pytestmark = pytest.mark.integration
@@ -63,7 +65,10 @@ async def test_a_region_sends_its_published_figures_signed_with_nothing_about_a_
             return await west.fetchval("SELECT count(*) FROM ledger") == 6
 
         await eventually(counted, 60, "the region's reporting counted the six registrations")
-        west.days_ahead = 40  # past the quarter end after the registrations: that publication counts them
+        # Ten days past the end of the quarter under way (the registrations', in Brussels): that quarter's
+        # publication counts them, whatever day the test runs (a fixed 40 days missed a quarter end from January on).
+        west.days_ahead = after_this_quarter().days + 9
+        as_of = (datetime.now(TIMEZONES[Tenant.BE]).date() + timedelta(days=west.days_ahead)).isoformat()
 
         latest: list[RegionFigures] = []
 
@@ -84,9 +89,7 @@ async def test_a_region_sends_its_published_figures_signed_with_nothing_about_a_
         assert figures.region == "west" and figures.branches == [Tenant.BE, Tenant.NL]
         assert figures.plan == "memorandum-2024-annex/v1"
         last = figures.publications[-1]
-        own = (
-            await west.client.get("/figures", headers=bearer(None, Role.FEDERATION), params={"as_of": "2027-01-10"})
-        ).json()
+        own = (await west.client.get("/figures", headers=bearer(None, Role.FEDERATION), params={"as_of": as_of})).json()
         assert own["publication"] == last.published_on.isoformat()
         assert {b.value: d for b, d in last.definitions.items()} == {b: own["definitions"][b] for b in ("BE", "NL")}
         sent_rows = {(b, h): n for b, h, n in last.rollup}
