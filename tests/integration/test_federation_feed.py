@@ -21,7 +21,7 @@ from tests.auth import bearer
 from tests.conftest import eventually
 from tests.integration.conftest import running_service
 from tests.integration.intake_harness import IntakeHarness, mentee_body
-from tests.integration.test_reporting import after_this_quarter
+from tests.integration.quarters import after_this_quarter
 from tests.signing import keyring
 
 pytestmark = pytest.mark.integration

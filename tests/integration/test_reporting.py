@@ -36,21 +36,13 @@ from tests.auth import bearer
 from tests.cli import duo
 from tests.conftest import eventually
 from tests.histories import duo_formed
+from tests.integration.quarters import after_this_quarter
 from tests.signing import signed_kafka
 from tests.unit.test_disclosure import differences, recoverable
 
 pytestmark = pytest.mark.integration
 
 FUNDER = bearer("BE", Role.FUNDER, subject="funder-1")
-
-
-def after_this_quarter() -> timedelta:
-    """How far to move the service's clock for the quarter under way to be published (the federation reads only
-    publications): to the day after its end."""
-    today = datetime.now(TIMEZONES[Tenant.BE]).date()
-    last = quarter_end_on_or_before(today)
-    end = today if last == today else quarter_end_on_or_before(last + timedelta(days=95))
-    return end + timedelta(days=1) - today
 
 
 def history(rng: random.Random) -> list[tuple[str, EventEnvelope]]:

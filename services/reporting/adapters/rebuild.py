@@ -298,10 +298,6 @@ async def _defer_key(con: asyncpg.Connection, table: str, live: str) -> str:
 _PRIMARY_KEY = (
     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'"
 )
-_NON_UNIQUE_INDEXES = (
-    "SELECT x.indexrelid::regclass::text AS name, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x "
-    "WHERE x.indrelid = $1::regclass AND NOT x.indisunique"
-)
 # What pg_get_indexdef writes: CREATE [UNIQUE] INDEX <name> ON <table> USING ...
 _INDEX_DEFINITION = re.compile(r"CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (USING .*)", re.DOTALL)
 _INDEXES = (
@@ -309,6 +305,7 @@ _INDEXES = (
     "pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
     "WHERE x.indrelid = $1::regclass"
 )
+_NON_UNIQUE_INDEXES = f"{_INDEXES} AND NOT x.indisunique"
 
 
 def _index_on(definition: str, table: str) -> str:
@@ -363,7 +360,7 @@ async def _defer_secondary_indexes(con: asyncpg.Connection, table: str, live: st
         return []
     rows = await con.fetch(_NON_UNIQUE_INDEXES, table)
     for row in rows:
-        await con.execute(f"DROP INDEX {row['name']}")  # as regclass spells it: schema-qualified, quoted if need be
+        await con.execute(f"DROP INDEX {row['target']}")  # as regclass spells it: schema-qualified, quoted if need be
     if live is None:
         return [row["definition"] for row in rows]
     return [_index_on(row["definition"], table) for row in await con.fetch(_NON_UNIQUE_INDEXES, live)]
